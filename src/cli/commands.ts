@@ -1,0 +1,9 @@
+// One line per subcommand; each module is loaded only when its command runs,
+// so `clearsplit verify` never pulls in the server or a database driver.
+export interface Command {
+  run(argv: string[]): Promise<number>;
+}
+
+export const commands: Record<string, () => Promise<Command>> = {
+  serve: () => import("./serve.ts"),
+};

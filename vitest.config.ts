@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Tests sit beside the code they test. Database-backed suites open their own
+// tenant, so files can run in parallel against one PostgreSQL database.
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    pool: "forks",
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
