@@ -1,0 +1,243 @@
+import { assert } from "../../core/assert.ts";
+import { isCurrency } from "../../core/currency.ts";
+import { DomainError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import {
+  type Account,
+  type AccountPurpose,
+  account_purposes,
+  type PartyKind,
+  party_kinds,
+  purposes_allowed_negative,
+} from "../../core/ledger/types.ts";
+import type { Queryable } from "../../store/database.ts";
+import type { ServiceContext } from "../context.ts";
+
+export interface Party {
+  id: string;
+  kind: PartyKind;
+  name: string;
+  parent_id: string | null;
+  settlement: Record<string, unknown>;
+  created_at: Date;
+}
+
+export async function ensureTenant(ctx: ServiceContext, tenant: { id: string; name: string }): Promise<void> {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant.id)) {
+    throw new DomainError(
+      "tenant_id_invalid",
+      "tenant id must be 1-63 lowercase letters, digits or dashes",
+      "id",
+    );
+  }
+  await ctx.db.query("INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", [
+    tenant.id,
+    tenant.name,
+  ]);
+}
+
+export interface PartyInput {
+  id: string;
+  kind: PartyKind;
+  name: string;
+  parent_id?: string | null | undefined;
+  settlement?: Record<string, unknown> | undefined;
+}
+
+/** Creates a party, or returns the existing one when the same id is sent again with the same facts. */
+export async function createParty(ctx: ServiceContext, tenant_id: string, input: PartyInput): Promise<Party> {
+  if (typeof input.id !== "string" || input.id.length === 0 || input.id.length > 128) {
+    throw new DomainError("party_id_invalid", "id must be 1 to 128 characters", "id");
+  }
+  if (!party_kinds.includes(input.kind)) {
+    throw new DomainError("party_kind_invalid", `kind must be one of ${party_kinds.join(", ")}`, "kind");
+  }
+  if (typeof input.name !== "string" || input.name.length === 0 || input.name.length > 200) {
+    throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
+  }
+  return ctx.db.transaction(async (tx) => {
+    if (input.parent_id) {
+      const parent = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
+        tenant_id,
+        input.parent_id,
+      ]);
+      if (parent.length === 0)
+        throw new DomainError("party_not_found", `parent_id: no party ${input.parent_id}`, "parent_id");
+    }
+    await tx.query(
+      `INSERT INTO parties (tenant_id, id, kind, name, parent_id, settlement, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, id) DO NOTHING`,
+      [
+        tenant_id,
+        input.id,
+        input.kind,
+        input.name,
+        input.parent_id ?? null,
+        JSON.stringify(input.settlement ?? {}),
+        ctx.now(),
+      ],
+    );
+    const party = await selectParty(tx, tenant_id, input.id);
+    assert(party !== undefined, "party just written is missing");
+    if (party.kind !== input.kind || party.name !== input.name) {
+      throw new DomainError("party_exists", `party ${input.id} already exists with different facts`, "id");
+    }
+    return party;
+  });
+}
+
+export async function selectParty(tx: Queryable, tenant_id: string, id: string): Promise<Party | undefined> {
+  const rows = await tx.query<Party & Record<string, unknown>>(
+    "SELECT id, kind, name, parent_id, settlement, created_at FROM parties WHERE tenant_id = $1 AND id = $2",
+    [tenant_id, id],
+  );
+  return rows[0];
+}
+
+export interface AccountSpec {
+  party_id: string;
+  purpose: AccountPurpose;
+  currency: string;
+  /** Defaults by purpose: clearing, expense and debt may go negative. */
+  allow_negative?: boolean | undefined;
+  /** More than one spreads the balance over rows for hot, credit-heavy accounts. */
+  bucket_count?: number | undefined;
+}
+
+export function accountKey(spec: { party_id: string; purpose: string; currency: string }): string {
+  return `${spec.party_id}\u0000${spec.purpose}\u0000${spec.currency}`;
+}
+
+/**
+ * Opens every account named, if it is not open yet, with its balance rows, and
+ * returns them all keyed by accountKey. Safe under concurrency: inserts that
+ * lose a race fall through to the select.
+ */
+export async function ensureAccounts(
+  tx: Queryable,
+  tenant_id: string,
+  specs: readonly AccountSpec[],
+  now: Date,
+): Promise<Map<string, Account>> {
+  const wanted = new Map<string, AccountSpec>();
+  for (const spec of specs) {
+    if (!account_purposes.includes(spec.purpose)) {
+      throw new DomainError(
+        "account_purpose_invalid",
+        `purpose must be one of ${account_purposes.join(", ")}`,
+        "purpose",
+      );
+    }
+    if (!isCurrency(spec.currency)) {
+      throw new DomainError(
+        "currency_invalid",
+        `currency must be an ISO 4217 code, got ${JSON.stringify(spec.currency)}`,
+        "currency",
+      );
+    }
+    wanted.set(accountKey(spec), spec);
+  }
+  const list = [...wanted.values()];
+  const found = await selectAccountsBySpec(tx, tenant_id, list);
+  const missing = list.filter((spec) => !found.has(accountKey(spec)));
+  if (missing.length > 0) {
+    await insertAccounts(tx, tenant_id, missing, now);
+    for (const [key, account] of await selectAccountsBySpec(tx, tenant_id, missing)) found.set(key, account);
+  }
+  for (const key of wanted.keys()) assert(found.has(key), `account ${key} could not be opened`);
+  return found;
+}
+
+async function insertAccounts(
+  tx: Queryable,
+  tenant_id: string,
+  specs: readonly AccountSpec[],
+  now: Date,
+): Promise<void> {
+  const parties = await tx.query<{ id: string }>(
+    "SELECT id FROM parties WHERE tenant_id = $1 AND id = ANY($2::text[])",
+    [tenant_id, [...new Set(specs.map((spec) => spec.party_id))]],
+  );
+  const known = new Set(parties.map((row) => row.id));
+  for (const spec of specs) {
+    if (!known.has(spec.party_id)) {
+      throw new DomainError(
+        "party_not_found",
+        `no party ${JSON.stringify(spec.party_id)} in this tenant`,
+        "party_id",
+        {
+          party_id: spec.party_id,
+        },
+      );
+    }
+  }
+  const ids = specs.map(() => newId());
+  const bucket_counts = specs.map((spec) => spec.bucket_count ?? 1);
+  await tx.query(
+    `INSERT INTO accounts (tenant_id, id, party_id, purpose, currency, allow_negative, bucket_count, created_at)
+     SELECT $1, * , $8::timestamptz FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]::bool[], $7::int2[])
+     ON CONFLICT (tenant_id, party_id, purpose, currency) DO NOTHING`,
+    [
+      tenant_id,
+      ids,
+      specs.map((spec) => spec.party_id),
+      specs.map((spec) => spec.purpose),
+      specs.map((spec) => spec.currency),
+      specs.map((spec) => spec.allow_negative ?? purposes_allowed_negative.has(spec.purpose)),
+      bucket_counts,
+      now,
+    ],
+  );
+  // Balance rows only for the accounts this statement created (ids we made).
+  await tx.query(
+    `INSERT INTO balances (tenant_id, account_id, bucket)
+     SELECT a.tenant_id, a.id, g.bucket FROM accounts a
+       CROSS JOIN LATERAL generate_series(0, a.bucket_count - 1) AS g(bucket)
+      WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[])
+     ON CONFLICT DO NOTHING`,
+    [tenant_id, ids],
+  );
+}
+
+async function selectAccountsBySpec(
+  tx: Queryable,
+  tenant_id: string,
+  specs: readonly AccountSpec[],
+): Promise<Map<string, Account>> {
+  const rows = await tx.query<Account & Record<string, unknown>>(
+    `SELECT a.id::text, a.party_id, a.purpose, a.currency::text, a.allow_negative, a.bucket_count, a.status
+       FROM accounts a
+       JOIN unnest($2::text[], $3::text[], $4::text[]) AS s(party_id, purpose, currency)
+         ON a.party_id = s.party_id AND a.purpose = s.purpose AND a.currency = s.currency
+      WHERE a.tenant_id = $1`,
+    [
+      tenant_id,
+      specs.map((spec) => spec.party_id),
+      specs.map((spec) => spec.purpose),
+      specs.map((spec) => spec.currency),
+    ],
+  );
+  return new Map(rows.map((row) => [accountKey(row), { ...row, bucket_count: Number(row.bucket_count) }]));
+}
+
+export async function openAccount(
+  ctx: ServiceContext,
+  tenant_id: string,
+  spec: AccountSpec,
+): Promise<Account> {
+  const accounts = await ctx.db.transaction((tx) => ensureAccounts(tx, tenant_id, [spec], ctx.now()));
+  const account = accounts.get(accountKey(spec));
+  assert(account !== undefined, "opened account is missing");
+  return account;
+}
+
+export async function closeAccount(
+  ctx: ServiceContext,
+  tenant_id: string,
+  account_id: string,
+): Promise<void> {
+  await ctx.db.query("UPDATE accounts SET status = 'closed' WHERE tenant_id = $1 AND id = $2", [
+    tenant_id,
+    account_id,
+  ]);
+}

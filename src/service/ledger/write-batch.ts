@@ -1,0 +1,207 @@
+import { assert } from "../../core/assert.ts";
+import { DomainError, isDomainError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import { transactionContentHash } from "../../core/ledger/content-hash.ts";
+import { decideBatch } from "../../core/ledger/decide.ts";
+import { transactions_per_batch_max } from "../../core/ledger/limits.ts";
+import {
+  type Account,
+  type JournalTransaction,
+  signedAmount,
+  type TransactionRequest,
+} from "../../core/ledger/types.ts";
+import { validateEntriesAgainstAccounts, validateTransactionRequest } from "../../core/ledger/validate.ts";
+import type { Queryable } from "../../store/database.ts";
+import {
+  insertJournalRows,
+  selectAccounts,
+  selectTransactions,
+  selectTransactionsByKey,
+} from "../../store/ledger-sql.ts";
+import { RetryTransaction } from "../../store/retry.ts";
+import { lockAndReadAvailable, writeBalanceDeltas, writePostings } from "./balances.ts";
+
+export type PostResult =
+  | { status: "created"; transaction: JournalTransaction }
+  | { status: "replayed"; transaction: JournalTransaction }
+  | { status: "rejected"; error: DomainError };
+
+interface Pending {
+  index: number;
+  request: TransactionRequest;
+  content_hash: string;
+}
+
+/**
+ * Books many journal transactions inside the caller's database transaction:
+ * validate → prefetch (keys, accounts, locked balances) → decide in memory →
+ * write with one statement per table. Each request gets its own result; a bad
+ * request never sinks the others. Throws RetryTransaction when a concurrent
+ * writer took an idempotency key between our read and our insert.
+ */
+export async function writeJournalBatch(
+  tx: Queryable,
+  tenant_id: string,
+  requests: readonly TransactionRequest[],
+  recorded_at: Date,
+): Promise<PostResult[]> {
+  assert(
+    requests.length <= transactions_per_batch_max,
+    `a batch holds at most ${transactions_per_batch_max} transactions`,
+  );
+  const results: (PostResult | undefined)[] = new Array(requests.length);
+  const { pending, duplicate_of } = validateAndDedupe(requests, results);
+
+  const existing = await selectTransactionsByKey(
+    tx,
+    tenant_id,
+    pending.map((item) => item.request.idempotency_key),
+  );
+  const replay_ids = new Map<number, string>();
+  const fresh: Pending[] = [];
+  for (const item of pending) {
+    const found = existing.get(item.request.idempotency_key);
+    if (found === undefined) fresh.push(item);
+    else if (found.content_hash === item.content_hash) replay_ids.set(item.index, found.id);
+    else results[item.index] = { status: "rejected", error: keyConflict(item.request.idempotency_key) };
+  }
+
+  const account_ids = unique(fresh.flatMap((item) => item.request.entries.map((entry) => entry.account_id)));
+  const accounts = await selectAccounts(tx, tenant_id, account_ids);
+  const checked = fresh.filter((item) => {
+    try {
+      validateEntriesAgainstAccounts(item.request, accounts);
+      return true;
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      results[item.index] = { status: "rejected", error };
+      return false;
+    }
+  });
+
+  const locked = await lockAndReadAvailable(
+    tx,
+    tenant_id,
+    checked.map((item) => item.request),
+    accounts,
+  );
+  const decisions = decideBatch(
+    checked.map((item) => item.request),
+    accounts,
+    locked.available,
+  );
+  const accepted: Pending[] = [];
+  decisions.forEach((decision, position) => {
+    const item = checked[position]!;
+    if (decision.accepted) accepted.push(item);
+    else results[item.index] = { status: "rejected", error: decision.error };
+  });
+
+  const created = await writeAccepted(tx, tenant_id, accepted, accounts, locked.write_bucket, recorded_at);
+  for (const [index, transaction] of created) results[index] = { status: "created", transaction };
+
+  const replayed = await selectTransactions(tx, tenant_id, [...replay_ids.values()]);
+  for (const [index, id] of replay_ids) {
+    const transaction = replayed.get(id);
+    assert(transaction !== undefined, `replayed transaction ${id} vanished`);
+    results[index] = { status: "replayed", transaction };
+  }
+  for (const [index, first_index] of duplicate_of) {
+    const first = results[first_index];
+    assert(first !== undefined, "a duplicate's original has no result");
+    results[index] =
+      first.status === "rejected" ? first : { status: "replayed", transaction: first.transaction };
+  }
+  for (const [index, result] of results.entries())
+    assert(result !== undefined, `request ${index} got no result`);
+  return results as PostResult[];
+}
+
+function validateAndDedupe(
+  requests: readonly TransactionRequest[],
+  results: (PostResult | undefined)[],
+): { pending: Pending[]; duplicate_of: Map<number, number> } {
+  const pending: Pending[] = [];
+  const duplicate_of = new Map<number, number>();
+  const first_by_key = new Map<string, Pending>();
+  requests.forEach((request, index) => {
+    try {
+      validateTransactionRequest(request);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      results[index] = { status: "rejected", error };
+      return;
+    }
+    const item = { index, request, content_hash: transactionContentHash(request) };
+    const first = first_by_key.get(request.idempotency_key);
+    if (first === undefined) {
+      first_by_key.set(request.idempotency_key, item);
+      pending.push(item);
+    } else if (first.content_hash !== item.content_hash) {
+      results[index] = { status: "rejected", error: keyConflict(request.idempotency_key) };
+    } else {
+      duplicate_of.set(index, first.index);
+    }
+  });
+  return { pending, duplicate_of };
+}
+
+async function writeAccepted(
+  tx: Queryable,
+  tenant_id: string,
+  accepted: readonly Pending[],
+  accounts: ReadonlyMap<string, Account>,
+  write_bucket: ReadonlyMap<string, number>,
+  recorded_at: Date,
+): Promise<Map<number, JournalTransaction>> {
+  const created = new Map<number, JournalTransaction>();
+  if (accepted.length === 0) return created;
+  const transactions = accepted.map((item) => toJournal(item.request, recorded_at));
+  const inserted = await insertJournalRows(
+    tx,
+    tenant_id,
+    accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
+  );
+  // Our read saw these keys as free; if a concurrent writer took one since,
+  // the balances we decided on are wrong. Start the whole batch again.
+  if (inserted.size !== accepted.length)
+    throw new RetryTransaction("an idempotency key was taken concurrently");
+  await writePostings(tx, tenant_id, transactions);
+  await writeBalanceDeltas(tx, tenant_id, transactions, accounts, write_bucket);
+  for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
+  return created;
+}
+
+function toJournal(request: TransactionRequest, recorded_at: Date): JournalTransaction {
+  const effective_at = request.effective_at ?? recorded_at;
+  return {
+    id: newId(),
+    kind: request.kind,
+    idempotency_key: request.idempotency_key,
+    effective_at,
+    recorded_at,
+    order_id: request.order_id ?? null,
+    event_id: request.event_id ?? null,
+    policy_hash: request.policy_hash ?? null,
+    hold_id: request.hold_id ?? null,
+    memo: request.memo ?? null,
+    entries: request.entries.map((entry) => ({
+      account_id: entry.account_id,
+      amount_minor: signedAmount(entry),
+      currency: entry.currency,
+    })),
+  };
+}
+
+function keyConflict(key: string): DomainError {
+  return new DomainError(
+    "idempotency_key_conflict",
+    `idempotency key ${JSON.stringify(key)} was already used for a different request`,
+    "idempotency_key",
+    { idempotency_key: key },
+  );
+}
+
+function unique(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,228 @@
+import type { Account, Entry, JournalTransaction } from "../core/ledger/types.ts";
+import type { Queryable } from "./database.ts";
+
+// SQL for the journal hot path. Every statement is set-based: one round trip
+// per table per batch, whatever the batch size.
+
+interface AccountRow {
+  id: string;
+  party_id: string;
+  purpose: Account["purpose"];
+  currency: string;
+  allow_negative: boolean;
+  bucket_count: number;
+  status: Account["status"];
+  [key: string]: unknown;
+}
+
+export async function selectAccounts(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<Map<string, Account>> {
+  const rows = await tx.query<AccountRow>(
+    `SELECT id::text, party_id, purpose, currency::text, allow_negative, bucket_count, status
+       FROM accounts WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenant_id, ids],
+  );
+  return new Map(rows.map((row) => [row.id, { ...row, bucket_count: Number(row.bucket_count) }]));
+}
+
+export interface ExistingTransaction {
+  id: string;
+  idempotency_key: string;
+  content_hash: string;
+}
+
+export async function selectTransactionsByKey(
+  tx: Queryable,
+  tenant_id: string,
+  keys: readonly string[],
+): Promise<Map<string, ExistingTransaction>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx.query<ExistingTransaction & Record<string, unknown>>(
+    `SELECT id::text, idempotency_key, content_hash FROM journal_transactions
+      WHERE tenant_id = $1 AND idempotency_key = ANY($2::text[])`,
+    [tenant_id, keys],
+  );
+  return new Map(rows.map((row) => [row.idempotency_key, row]));
+}
+
+export interface BalanceKey {
+  account_id: string;
+  bucket: number;
+}
+
+export interface LockedBalance extends BalanceKey {
+  posted_minor: bigint;
+  pending_out_minor: bigint;
+}
+
+/**
+ * Locks balance rows in one global order (account id, bucket) so concurrent
+ * batches cannot deadlock on each other, and returns what they hold.
+ */
+export async function lockBalances(
+  tx: Queryable,
+  tenant_id: string,
+  keys: readonly BalanceKey[],
+): Promise<LockedBalance[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx.query<LockedBalance & Record<string, unknown>>(
+    `SELECT b.account_id::text AS account_id, b.bucket, b.posted_minor, b.pending_out_minor
+       FROM balances b
+       JOIN unnest($2::uuid[], $3::int2[]) AS k(account_id, bucket)
+         ON b.account_id = k.account_id AND b.bucket = k.bucket
+      WHERE b.tenant_id = $1
+      ORDER BY b.account_id, b.bucket
+        FOR UPDATE OF b`,
+    [tenant_id, keys.map((key) => key.account_id), keys.map((key) => key.bucket)],
+  );
+  return rows.map((row) => ({ ...row, bucket: Number(row.bucket) }));
+}
+
+export interface JournalRow {
+  id: string;
+  kind: string;
+  idempotency_key: string;
+  content_hash: string;
+  effective_at: Date;
+  recorded_at: Date;
+  order_id: string | null;
+  event_id: string | null;
+  policy_hash: string | null;
+  hold_id: string | null;
+  memo: string | null;
+}
+
+/** Inserts journal rows; returns the keys actually inserted (a concurrent writer may have won some). */
+export async function insertJournalRows(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly JournalRow[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = await tx.query<{ idempotency_key: string }>(
+    `INSERT INTO journal_transactions
+       (tenant_id, id, kind, idempotency_key, content_hash, effective_at, recorded_at,
+        order_id, event_id, policy_hash, hold_id, memo)
+     SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+                              $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[])
+     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+     RETURNING idempotency_key`,
+    [
+      tenant_id,
+      rows.map((row) => row.id),
+      rows.map((row) => row.kind),
+      rows.map((row) => row.idempotency_key),
+      rows.map((row) => row.content_hash),
+      rows.map((row) => row.effective_at),
+      rows.map((row) => row.recorded_at),
+      rows.map((row) => row.order_id),
+      rows.map((row) => row.event_id),
+      rows.map((row) => row.policy_hash),
+      rows.map((row) => row.hold_id),
+      rows.map((row) => row.memo),
+    ],
+  );
+  return new Set(inserted.map((row) => row.idempotency_key));
+}
+
+export interface PostingRow {
+  transaction_id: string;
+  seq: number;
+  account_id: string;
+  amount_minor: bigint;
+  currency: string;
+  effective_at: Date;
+}
+
+export async function insertPostings(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly PostingRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO postings (tenant_id, transaction_id, seq, account_id, amount_minor, currency, effective_at)
+     SELECT $1, * FROM unnest($2::uuid[], $3::int2[], $4::uuid[], $5::int8[], $6::text[], $7::timestamptz[])`,
+    [
+      tenant_id,
+      rows.map((row) => row.transaction_id),
+      rows.map((row) => row.seq),
+      rows.map((row) => row.account_id),
+      rows.map((row) => row.amount_minor),
+      rows.map((row) => row.currency),
+      rows.map((row) => row.effective_at),
+    ],
+  );
+}
+
+export interface BalanceDelta extends BalanceKey {
+  posted_minor: bigint;
+  pending_out_minor: bigint;
+  pending_in_minor: bigint;
+}
+
+/** Applies aggregated deltas: one row per (account, bucket) per batch. */
+export async function applyBalanceDeltas(
+  tx: Queryable,
+  tenant_id: string,
+  deltas: readonly BalanceDelta[],
+): Promise<void> {
+  if (deltas.length === 0) return;
+  await tx.query(
+    `UPDATE balances b
+        SET posted_minor = b.posted_minor + d.posted_minor,
+            pending_out_minor = b.pending_out_minor + d.pending_out_minor,
+            pending_in_minor = b.pending_in_minor + d.pending_in_minor
+       FROM unnest($2::uuid[], $3::int2[], $4::int8[], $5::int8[], $6::int8[])
+            AS d(account_id, bucket, posted_minor, pending_out_minor, pending_in_minor)
+      WHERE b.tenant_id = $1 AND b.account_id = d.account_id AND b.bucket = d.bucket`,
+    [
+      tenant_id,
+      deltas.map((delta) => delta.account_id),
+      deltas.map((delta) => delta.bucket),
+      deltas.map((delta) => delta.posted_minor),
+      deltas.map((delta) => delta.pending_out_minor),
+      deltas.map((delta) => delta.pending_in_minor),
+    ],
+  );
+}
+
+type TransactionRow = JournalRow & Record<string, unknown>;
+type EntryRow = Entry & { transaction_id: string; seq: number } & Record<string, unknown>;
+
+/** Loads whole transactions (with entries) by id, in the order asked. */
+export async function selectTransactions(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<Map<string, JournalTransaction>> {
+  if (ids.length === 0) return new Map();
+  const headers = await tx.query<TransactionRow>(
+    `SELECT id::text, kind, idempotency_key, content_hash, effective_at, recorded_at, order_id, event_id,
+            policy_hash, hold_id::text, memo
+       FROM journal_transactions WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenant_id, ids],
+  );
+  const entries = await tx.query<EntryRow>(
+    `SELECT transaction_id::text, seq, account_id::text, amount_minor, currency::text
+       FROM postings WHERE tenant_id = $1 AND transaction_id = ANY($2::uuid[])
+      ORDER BY transaction_id, seq`,
+    [tenant_id, ids],
+  );
+  const result = new Map<string, JournalTransaction>();
+  for (const header of headers) {
+    const { content_hash: _content_hash, ...rest } = header;
+    result.set(header.id, { ...(rest as unknown as JournalTransaction), entries: [] });
+  }
+  for (const row of entries) {
+    result.get(row.transaction_id)?.entries.push({
+      account_id: row.account_id,
+      amount_minor: row.amount_minor,
+      currency: row.currency,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assert } from "../core/assert.ts";
+import type { Database } from "./database.ts";
+
+const migrations_dir = join(dirname(fileURLToPath(import.meta.url)), "migrations");
+// Any fixed key works; it only has to be the same for every ClearSplit process.
+const migration_lock_key = 7_001_337;
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir = migrations_dir): Migration[] {
+  const files = readdirSync(dir).filter((file) => /^\d{3}_[a-z0-9_]+\.sql$/.test(file));
+  const migrations = files.sort().map((file) => ({
+    version: Number(file.slice(0, 3)),
+    name: file.slice(4, -4),
+    sql: readFileSync(join(dir, file), "utf8"),
+  }));
+  migrations.forEach((migration, index) => {
+    assert(migration.version === index + 1, `migration ${migration.name} should be numbered ${index + 1}`);
+  });
+  return migrations;
+}
+
+/**
+ * Applies the migrations not yet recorded, each in its own transaction. Two
+ * processes starting at once serialise on an advisory lock, so running it
+ * twice, or concurrently, is safe.
+ */
+export async function migrate(db: Database, migrations = loadMigrations()): Promise<number[]> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const done = await db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [migration_lock_key]);
+      const rows = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version]);
+      if (rows.length > 0) return false;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        migration.version,
+        migration.name,
+      ]);
+      return true;
+    });
+    if (done) applied.push(migration.version);
+  }
+  return applied;
+}
+
+/**
+ * Splits a migration into statements so each runs through the extended
+ * protocol inside the transaction. Dollar-quoted bodies ($$ … $$) are kept whole.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = "";
+  let in_dollar = false;
+  for (const line of sql.split("\n")) {
+    const trimmed = line.trim();
+    if (!in_dollar && (trimmed.startsWith("--") || trimmed === "")) continue;
+    current += `${line}\n`;
+    const dollar_count = line.split("$$").length - 1;
+    if (dollar_count % 2 === 1) in_dollar = !in_dollar;
+    if (!in_dollar && trimmed.endsWith(";")) {
+      statements.push(current.trim());
+      current = "";
+    }
+  }
+  assert(!in_dollar, "migration has an unterminated $$ block");
+  if (current.trim() !== "") statements.push(current.trim());
+  return statements;
+}

@@ -1,0 +1,37 @@
+import postgres from "postgres";
+import { type Database, normaliseParams, type Queryable, type Row } from "./database.ts";
+
+export interface PostgresOptions {
+  connections_max?: number;
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+  const sql = postgres(url, {
+    max: options.connections_max ?? 10,
+    types: { bigint: postgres.BigInt },
+    onnotice: () => {},
+    prepare: true,
+    connection: { application_name: "clearsplit" },
+  });
+  await sql`select 1`;
+
+  function wrap(handle: postgres.Sql | postgres.TransactionSql): Queryable {
+    return {
+      async query<T extends Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
+        const rows = await handle.unsafe(text, normaliseParams(params) as postgres.ParameterOrJSON<never>[], {
+          prepare: true,
+        });
+        return rows as unknown as T[];
+      },
+    };
+  }
+
+  const direct = wrap(sql);
+  return {
+    backend: "postgres",
+    query: direct.query,
+    transaction: async (fn) => (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>,
+    exec: async (script) => void (await sql.unsafe(script)),
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
