@@ -190,8 +190,8 @@ async function insertAccounts(
   );
   // Balance rows only for the accounts this statement created (ids we made).
   await tx.query(
-    `INSERT INTO balances (tenant_id, account_id, bucket)
-     SELECT a.tenant_id, a.id, g.bucket FROM accounts a
+    `INSERT INTO balances (tenant_id, account_id, bucket, floor_enforced)
+     SELECT a.tenant_id, a.id, g.bucket, NOT a.allow_negative AND a.bucket_count = 1 FROM accounts a
        CROSS JOIN LATERAL generate_series(0, a.bucket_count - 1) AS g(bucket)
       WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[])
      ON CONFLICT DO NOTHING`,

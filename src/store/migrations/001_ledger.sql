@@ -47,6 +47,12 @@ CREATE TABLE balances (
   -- Reserved by pending two-phase holds on this account (bucket 0 only).
   pending_out_minor bigint NOT NULL DEFAULT 0 CHECK (pending_out_minor >= 0),
   pending_in_minor bigint NOT NULL DEFAULT 0 CHECK (pending_in_minor >= 0),
+  -- The database's own guard for single-row restricted accounts: whatever the
+  -- application decides, such a row can never hold a negative available
+  -- balance. Bucket rows of a hot account may dip individually (only their sum
+  -- means anything), so for them the application's lock-all-buckets rule holds.
+  floor_enforced boolean NOT NULL DEFAULT false,
+  CONSTRAINT balances_available_floor CHECK (NOT floor_enforced OR posted_minor - pending_out_minor >= 0),
   PRIMARY KEY (tenant_id, account_id, bucket),
   FOREIGN KEY (tenant_id, account_id) REFERENCES accounts (tenant_id, id)
 );
