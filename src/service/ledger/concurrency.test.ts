@@ -93,9 +93,9 @@ describe(`${writers} concurrent writers`, () => {
         const statuses = new Map<string, string>();
         for (const batch of writer) {
           const results = await postTransactions(ctx, tenant, batch);
-          results.forEach((r, i) =>
-            statuses.set(batch[i]!.idempotency_key, r.status === "rejected" ? r.error.code : r.status),
-          );
+          for (const [i, r] of results.entries()) {
+            statuses.set(batch[i]!.idempotency_key, r.status === "rejected" ? r.error.code : r.status);
+          }
         }
         return statuses;
       }),
