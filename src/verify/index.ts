@@ -18,4 +18,4 @@ export { verifyConsistency, verifyInclusion } from "./merkle.ts";
 export { type NoteSignature, type ParsedNote, parseNote, verifyNote } from "./note.ts";
 export { record_leaf_prefix, record_salt_bytes, recordLeafInput } from "./record_leaf.ts";
 export { tile_width_max, tilePath } from "./tile_path.ts";
-export { computeKeyId, parseVkey, type VerifierKey } from "./vkey.ts";
+export { computeKeyId, isValidKeyName, parseVkey, type VerifierKey } from "./vkey.ts";
