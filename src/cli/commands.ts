@@ -6,4 +6,6 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   serve: () => import("./serve.ts"),
+  verify: () => import("./verify.ts"),
+  witness: () => import("./witness.ts"),
 };
