@@ -6,4 +6,5 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   serve: () => import("./serve.ts"),
+  split: () => import("./split.ts"),
 };

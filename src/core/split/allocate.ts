@@ -141,6 +141,7 @@ function addRemainder(
       );
     }
     flags.add("merchant_negative_absorbed");
+    if (remainder === 0n) explanation.push("The merchant receives nothing from this order.");
   }
   assert(remainder >= 0n, "the merchant's remainder is not negative");
   const shipping =

@@ -91,9 +91,11 @@ export function compareExactLegs(a: ExactLeg, b: ExactLeg): number {
   );
 }
 
-/** A decimal for explanations; exact values that are not whole units end in "…". */
+/** A decimal for explanations: exact when whole, else "≈" and rounded half up to the minor unit. */
 export function formatExact(numerator: bigint, denominator: bigint, currency: string): string {
-  const whole = numerator / denominator;
-  const text = formatDecimal(whole, currency);
-  return numerator % denominator === 0n ? text : `${text}…`;
+  const negative = numerator < 0n;
+  const magnitude = negative ? -numerator : numerator;
+  const nearest = (magnitude * 2n + denominator) / (denominator * 2n);
+  const text = formatDecimal(negative ? -nearest : nearest, currency);
+  return magnitude % denominator === 0n ? text : `≈${text}`;
 }

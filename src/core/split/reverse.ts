@@ -141,7 +141,8 @@ function feePayers(policy: Policy, order: Order, original: Allocation, held: rea
   if (bearer === "platform") return [{ party_id: policy.parties.platform, role: "platform", weight: 1n }];
   const by_party = new Map<string, FeePayer>();
   original.legs.forEach((leg, index) => {
-    if (leg.role === "psp") return;
+    // The tax authority's legs were computed after the fee, so it bears none of it here either.
+    if (leg.role === "psp" || leg.role === "tax") return;
     const key = `${leg.role}\u0000${leg.party_id}`;
     const weight = (by_party.get(key)?.weight ?? 0n) + held[index]!;
     by_party.set(key, { party_id: leg.party_id, role: leg.role, weight });
