@@ -30,7 +30,17 @@ export class ExactLegs {
   /** Adds a leg worth `numerator / denominator` at the current denominator. */
   add(leg: Omit<ExactLeg, "numerator">, numerator: bigint): ExactLeg {
     assert(numerator >= 0n, "an exact leg is never negative");
-    const exact = { ...leg, numerator };
+    const exact: ExactLeg = {
+      party_id: leg.party_id,
+      role: leg.role,
+      rule_id: leg.rule_id,
+      rule_order: leg.rule_order,
+      line_id: leg.line_id,
+      basis_minor: leg.basis_minor,
+      rate_bp: leg.rate_bp,
+      note: leg.note,
+      numerator,
+    };
     this.legs.push(exact);
     return exact;
   }

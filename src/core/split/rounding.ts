@@ -62,14 +62,27 @@ export function compareLineIds(a: string | undefined, b: string | undefined): nu
   if (a === b) return 0;
   if (a === undefined) return -1;
   if (b === undefined) return 1;
-  const numeric = /^\d+$/;
-  if (numeric.test(a) && numeric.test(b)) {
-    const a_trim = a.replace(/^0+(?=\d)/, "");
-    const b_trim = b.replace(/^0+(?=\d)/, "");
+  if (isDigits(a) && isDigits(b)) {
+    const a_trim = trimZeros(a);
+    const b_trim = trimZeros(b);
     if (a_trim.length !== b_trim.length) return a_trim.length - b_trim.length;
     if (a_trim !== b_trim) return a_trim < b_trim ? -1 : 1;
   }
   return a < b ? -1 : 1;
+}
+
+function isDigits(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) return false;
+  }
+  return text.length > 0;
+}
+
+function trimZeros(digits: string): string {
+  let start = 0;
+  while (start < digits.length - 1 && digits.charCodeAt(start) === 48) start += 1;
+  return start === 0 ? digits : digits.slice(start);
 }
 
 export function compareStrings(a: string, b: string): number {
