@@ -6,6 +6,7 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   serve: () => import("./serve.ts"),
+  split: () => import("./split.ts"),
   verify: () => import("./verify.ts"),
   witness: () => import("./witness.ts"),
 };

@@ -1,0 +1,252 @@
+import { assert } from "../assert.ts";
+import { DomainError } from "../errors.ts";
+import { formatDecimal } from "../money.ts";
+import {
+  addCommissionClaims,
+  addFeeClaim,
+  addReferralClaims,
+  addShippingClaim,
+  addSupplierClaims,
+  lineFacts,
+} from "./claims.ts";
+import { type ExactLeg, ExactLegs, formatExact } from "./exact.ts";
+import { bp_denominator } from "./limits.ts";
+import type { Order } from "./order.ts";
+import { type Policy, pspTerms } from "./policy.ts";
+import type { AllocateContext, Allocation, Leg, Role } from "./types.ts";
+
+const hash_pattern = /^[0-9a-f]{64}$/;
+
+/**
+ * Splits what the buyer paid between the parties, exactly. Pure and
+ * deterministic: the same policy, order and context give the same legs, in the
+ * same order, whatever the order of the lines or of the JSON keys.
+ */
+export function allocate(policy: Policy, order: Order, context: AllocateContext): Allocation {
+  assert(hash_pattern.test(context.policy_hash), "context.policy_hash is a hex SHA-256");
+  if (order.currency !== policy.currency) {
+    throw new DomainError(
+      "order_currency_mismatch",
+      `currency ${order.currency} differs from the policy's currency ${policy.currency}`,
+      "currency",
+    );
+  }
+  const explanation: string[] = [];
+  const legs = new ExactLegs(bp_denominator);
+  const facts = lineFacts(policy, order);
+  explainCoupons(order, facts, explanation);
+  addSupplierClaims(legs, policy, facts, order.currency);
+  addCommissionClaims(legs, policy, order, facts, context.merchant_gmv_30d_minor);
+  addReferralClaims(legs, policy, order, facts, explanation);
+  addShippingClaim(legs, policy, order, explanation);
+  addFeeClaim(legs, policy, order);
+  applyPlatformDebits(legs, policy, order, explanation);
+  const flags = new Set<string>();
+  addRemainder(legs, policy, order, explanation, flags);
+  applyReceiversFee(legs, policy, order, explanation);
+  applyTax(legs, policy, order);
+  const { legs: rounded, units_left } = legs.round(order.paid_minor);
+  if (units_left > 0n) {
+    explanation.push(
+      `Rounding: ${units_left} leftover minor unit(s) went to the legs with the largest fractional remainders ` +
+        "(ties by rule order, then party id).",
+    );
+  }
+  checkLegs(rounded, order.paid_minor);
+  checkCap(rounded, policy, order, explanation, flags);
+  return {
+    order_id: order.id,
+    currency: order.currency,
+    paid_minor: order.paid_minor,
+    policy_hash: context.policy_hash,
+    legs: rounded,
+    explanation,
+    flags: [...flags].sort(),
+  };
+}
+
+function explainCoupons(order: Order, facts: ReturnType<typeof lineFacts>, explanation: string[]) {
+  if (order.coupons.length === 0) return;
+  const shares = facts.map(
+    (fact) => `line ${fact.line.line_id} ${formatDecimal(fact.coupon_minor, order.currency)}`,
+  );
+  explanation.push(`Coupons are spread over the lines pro rata to their net: ${shares.join(", ")}.`);
+}
+
+/** Platform-funded coupons (and the fee, when the platform bears it) come out of the platform's commission. */
+function applyPlatformDebits(legs: ExactLegs, policy: Policy, order: Order, explanation: string[]) {
+  let debit_minor = 0n;
+  for (const coupon of order.coupons) if (coupon.funded_by === "platform") debit_minor += coupon.amount_minor;
+  const fee_minor = policy.psp_fee.bearer === "platform" ? (order.psp?.fee_minor ?? 0n) : 0n;
+  debit_minor += fee_minor;
+  if (debit_minor === 0n) return;
+  const isPlatform = (leg: ExactLeg) => leg.role === "platform";
+  const commission = legs.total(isPlatform);
+  const debit = debit_minor * legs.denominator;
+  const debit_words = fee_minor > 0n ? "platform-funded coupons and the PSP fee" : "platform-funded coupons";
+  const amount = formatDecimal(debit_minor, order.currency);
+  if (commission >= debit) {
+    legs.scale(isPlatform, commission - debit, commission);
+    for (const leg of legs.legs)
+      if (isPlatform(leg)) leg.note += `, less its pro rata part of ${debit_words}`;
+    explanation.push(
+      `The platform pays ${amount} of ${debit_words} out of its commission, so the merchant is whole.`,
+    );
+    return;
+  }
+  const uncovered = debit - commission;
+  if (commission > 0n) legs.scale(isPlatform, 0n, 1n);
+  explanation.push(
+    `The ${debit_words} (${amount}) exceed the platform's commission ` +
+      `(${formatExact(commission, legs.denominator, order.currency)}): the platform's commission legs are zero, ` +
+      `and ${formatExact(uncovered, legs.denominator, order.currency)} cannot be paid from this order; ` +
+      "the platform owes it to the merchant outside the split.",
+  );
+}
+
+/** The merchant takes what is left; a negative remainder is taken from the policy's absorbers. */
+function addRemainder(
+  legs: ExactLegs,
+  policy: Policy,
+  order: Order,
+  explanation: string[],
+  flags: Set<string>,
+) {
+  const rule = policy.remainder;
+  let remainder = order.paid_minor * legs.denominator - legs.total();
+  if (remainder < 0n) {
+    const deficit = formatExact(-remainder, legs.denominator, order.currency);
+    for (const role of rule.absorbed_by) {
+      const isRole = (leg: ExactLeg) => leg.role === role;
+      const held = legs.total(isRole);
+      // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigints
+      const take = held < -remainder ? held : -remainder;
+      if (take === 0n) continue;
+      const taken = formatExact(take, legs.denominator, order.currency);
+      legs.scale(isRole, held - take, held);
+      for (const leg of legs.legs)
+        if (isRole(leg)) leg.note += ", reduced to keep the merchant from going negative";
+      remainder = order.paid_minor * legs.denominator - legs.total();
+      explanation.push(
+        `The merchant's share would have been −${deficit}; the ${role} absorbs ` + `${taken} of it.`,
+      );
+      if (remainder >= 0n) break;
+    }
+    if (remainder < 0n) {
+      throw new DomainError(
+        "split_merchant_negative",
+        `the merchant's share would be −${deficit} and the absorbers (${rule.absorbed_by.join(", ")}) ` +
+          `cannot cover ${formatExact(-remainder, legs.denominator, order.currency)} of it`,
+        "policy.remainder.absorbed_by",
+      );
+    }
+    flags.add("merchant_negative_absorbed");
+    if (remainder === 0n) explanation.push("The merchant receives nothing from this order.");
+  }
+  assert(remainder >= 0n, "the merchant's remainder is not negative");
+  const shipping =
+    order.shipping_minor > 0n && policy.shipping?.to !== "logistics" ? ", shipping included" : "";
+  legs.add(
+    {
+      party_id: order.merchant_id,
+      role: "merchant",
+      rule_id: rule.id,
+      rule_order: rule.order,
+      basis_minor: order.paid_minor,
+      note: `remainder of ${formatDecimal(order.paid_minor, order.currency)} paid after every other leg${shipping}`,
+    },
+    remainder,
+  );
+}
+
+/** When the receivers bear the PSP fee, every receiver's leg shrinks by fee / paid. */
+function applyReceiversFee(legs: ExactLegs, policy: Policy, order: Order, explanation: string[]) {
+  const fee_minor = order.psp?.fee_minor ?? 0n;
+  if (policy.psp_fee.bearer !== "receivers" || fee_minor === 0n) return;
+  const psp = pspTerms(policy, order.psp!.provider);
+  legs.scale(() => true, order.paid_minor - fee_minor, order.paid_minor);
+  for (const leg of legs.legs) leg.note += ", less its pro rata part of the PSP fee";
+  legs.add(
+    {
+      party_id: psp.party_id,
+      role: "psp",
+      rule_id: policy.psp_fee.id,
+      rule_order: policy.psp_fee.order,
+      basis_minor: order.paid_minor,
+      note: `${order.psp!.provider} fee, borne by every receiver pro rata`,
+    },
+    fee_minor * legs.denominator,
+  );
+  explanation.push(
+    `The PSP fee ${formatDecimal(fee_minor, order.currency)} is borne by every receiver in proportion to its share.`,
+  );
+}
+
+/** Tax is withheld from each leg of the taxed role and paid to the tax authority, one tax leg per line. */
+function applyTax(legs: ExactLegs, policy: Policy, order: Order) {
+  const rule = policy.tax;
+  if (!rule || rule.bp === 0) return;
+  const isTaxed = (leg: ExactLeg) => leg.role === rule.role;
+  const by_line = new Map<string | undefined, bigint>();
+  for (const leg of legs.legs) {
+    if (isTaxed(leg)) by_line.set(leg.line_id, (by_line.get(leg.line_id) ?? 0n) + leg.numerator);
+  }
+  const taxed_bp = BigInt(rule.bp);
+  legs.scale(isTaxed, bp_denominator - taxed_bp, bp_denominator);
+  for (const leg of legs.legs) if (isTaxed(leg)) leg.note += `, less ${rule.bp} bp tax withheld`;
+  const denominator_before = legs.denominator / bp_denominator;
+  for (const [line_id, taxed] of by_line) {
+    if (taxed === 0n) continue;
+    legs.add(
+      {
+        party_id: policy.parties.tax_authority!,
+        role: "tax",
+        rule_id: rule.id,
+        rule_order: rule.order,
+        ...(line_id === undefined ? {} : { line_id }),
+        basis_minor: roundHalfUp(taxed, denominator_before),
+        rate_bp: rule.bp,
+        note: `tax ${rule.bp} bp withheld from the ${rule.role}'s share ${formatExact(taxed, denominator_before, order.currency)}`,
+      },
+      taxed * taxed_bp,
+    );
+  }
+}
+
+function roundHalfUp(numerator: bigint, denominator: bigint): bigint {
+  return (numerator * 2n + denominator) / (denominator * 2n);
+}
+
+function checkLegs(legs: readonly Leg[], paid_minor: bigint) {
+  let sum = 0n;
+  for (const leg of legs) {
+    assert(leg.amount_minor > 0n, "every leg is positive");
+    sum += leg.amount_minor;
+  }
+  assert(sum === paid_minor, "the legs sum exactly to paid_minor");
+  const keys = new Set(
+    legs.map((leg) => `${leg.rule_id}\u0000${leg.role}\u0000${leg.party_id}\u0000${leg.line_id ?? ""}`),
+  );
+  assert(keys.size === legs.length, "each leg is unique by rule, role, party and line");
+}
+
+function checkCap(
+  legs: readonly Leg[],
+  policy: Policy,
+  order: Order,
+  explanation: string[],
+  flags: Set<string>,
+) {
+  const cap = policy.cap;
+  const capped = (role: Role) => role !== "merchant" && !cap.exempt_roles.has(role);
+  let shared_minor = 0n;
+  for (const leg of legs) if (capped(leg.role)) shared_minor += leg.amount_minor;
+  const cap_minor = (order.paid_minor * BigInt(cap.bp)) / bp_denominator;
+  if (shared_minor <= cap_minor) return;
+  const message =
+    `the non-merchant legs total ${formatDecimal(shared_minor, order.currency)}, above the cap of ${cap.bp} bp ` +
+    `of paid (${formatDecimal(cap_minor, order.currency)})`;
+  if (cap.mode === "strict") throw new DomainError("split_cap_exceeded", message, `policy.rules.${cap.id}`);
+  flags.add("cap_exceeded");
+  explanation.push(`Audit flag: ${message}.`);
+}

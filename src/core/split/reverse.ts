@@ -1,0 +1,197 @@
+import { assert } from "../assert.ts";
+import { DomainError } from "../errors.ts";
+import { formatDecimal } from "../money.ts";
+import type { Order } from "./order.ts";
+import { type Policy, pspTerms } from "./policy.ts";
+import { type Refund, refundAmount } from "./refund.ts";
+import { compareLineIds, compareStrings, largestRemainder, splitProRata } from "./rounding.ts";
+import type { Allocation, Leg, Reversal, Role } from "./types.ts";
+
+/**
+ * The legs that undo a refund. Each refund takes, from every original leg,
+ * the same fraction of what that leg still holds: refund / (paid − refunded so
+ * far), rounded with largest remainder in the original legs' order. So the
+ * first refund scales the original legs exactly, cumulative reversals never
+ * exceed a leg, and the last refund reverses exactly what is left.
+ *
+ * When the policy says the provider keeps its fee on refunds, the fee's part is
+ * not taken back from the PSP; the fee bearer funds it instead, in separate legs
+ * under the fee rule.
+ */
+export function reverse(
+  policy: Policy,
+  order: Order,
+  original_allocation: Allocation,
+  previous_refunds: readonly Refund[],
+  refund: Refund,
+): Reversal {
+  checkOriginal(order, original_allocation);
+  const held = original_allocation.legs.map((leg) => leg.amount_minor);
+  let refunded_minor = 0n;
+  for (let index = 0; index < previous_refunds.length; index += 1) {
+    const amount_minor = refundAmount(order, previous_refunds.slice(0, index), previous_refunds[index]!);
+    const taken = takeShares(held, order.paid_minor - refunded_minor, amount_minor);
+    taken.forEach((value, leg_index) => {
+      held[leg_index] = held[leg_index]! - value;
+    });
+    refunded_minor += amount_minor;
+  }
+  const refund_minor = refundAmount(order, previous_refunds, refund);
+  const remaining_minor = order.paid_minor - refunded_minor;
+  const taken = takeShares(held, remaining_minor, refund_minor);
+  const explanation = [
+    `Refund ${refund.refund_id} gives back ${formatDecimal(refund_minor, order.currency)} of the ` +
+      `${formatDecimal(remaining_minor, order.currency)} not yet refunded; each leg gives back the same fraction of what it still holds.`,
+  ];
+  const legs: Leg[] = [];
+  original_allocation.legs.forEach((leg, index) => {
+    const amount_minor = taken[index]!;
+    if (amount_minor === 0n) return;
+    legs.push({
+      party_id: leg.party_id,
+      role: leg.role,
+      amount_minor,
+      rule_id: leg.rule_id,
+      ...(leg.line_id === undefined ? {} : { line_id: leg.line_id }),
+      basis_minor: held[index]!,
+      note: `refund ${refund.refund_id}: ${formatDecimal(refund_minor, order.currency)}/${formatDecimal(remaining_minor, order.currency)} of the ${formatDecimal(held[index]!, order.currency)} this leg still held`,
+    });
+  });
+  const result = retainFee(policy, order, original_allocation, held, legs, explanation);
+  let sum = 0n;
+  for (const leg of result) sum += leg.amount_minor;
+  assert(sum === refund_minor, "reversal legs sum exactly to the refund");
+  return {
+    refund_id: refund.refund_id,
+    order_id: order.id,
+    currency: order.currency,
+    refund_minor,
+    policy_hash: original_allocation.policy_hash,
+    legs: result.sort((a, b) => compareLegs(policy, a, b)),
+    explanation,
+  };
+}
+
+/** Each share's part of `amount`, pro rata to what it holds out of `remaining` (Σ held == remaining). */
+function takeShares(held: readonly bigint[], remaining_minor: bigint, amount_minor: bigint): bigint[] {
+  let held_sum = 0n;
+  for (const value of held) held_sum += value;
+  assert(held_sum === remaining_minor, "the legs still hold exactly what is not yet refunded");
+  assert(amount_minor <= remaining_minor, "a refund never exceeds what is left");
+  if (amount_minor === 0n) return held.map(() => 0n);
+  const taken = largestRemainder(
+    held.map((value) => value * amount_minor),
+    remaining_minor,
+  );
+  taken.forEach((value, index) => {
+    assert(value <= held[index]!, "a reversal never exceeds what the leg holds");
+  });
+  return taken;
+}
+
+/** Moves the PSP fee's part of the reversal onto the fee bearer when the provider keeps its fee. */
+function retainFee(
+  policy: Policy,
+  order: Order,
+  original: Allocation,
+  held: readonly bigint[],
+  legs: Leg[],
+  explanation: string[],
+): Leg[] {
+  if (order.psp === undefined) return legs;
+  const terms = pspTerms(policy, order.psp.provider);
+  if (terms.fee_refunded) return legs;
+  const fee_leg = legs.find((leg) => leg.role === "psp" && leg.rule_id === policy.psp_fee.id);
+  if (!fee_leg) return legs;
+  const rest = legs.filter((leg) => leg !== fee_leg);
+  const kept_minor = fee_leg.amount_minor;
+  const payers = feePayers(policy, order, original, held);
+  const shares = splitProRata(
+    kept_minor,
+    payers.map((payer) => payer.weight),
+  );
+  payers.forEach((payer, index) => {
+    const amount_minor = shares[index]!;
+    if (amount_minor === 0n) return;
+    rest.push({
+      party_id: payer.party_id,
+      role: payer.role,
+      amount_minor,
+      rule_id: policy.psp_fee.id,
+      basis_minor: kept_minor,
+      note: `${order.psp!.provider} keeps its fee on refunds; this party funds its part of the fee's share of the refund`,
+    });
+  });
+  explanation.push(
+    `${order.psp.provider} keeps its fee on refunds, so the ${formatDecimal(kept_minor, order.currency)} the fee would have ` +
+      `given back is funded by the fee bearer (${policy.psp_fee.bearer}).`,
+  );
+  return rest;
+}
+
+interface FeePayer {
+  readonly party_id: string;
+  readonly role: Role;
+  readonly weight: bigint;
+}
+
+function feePayers(policy: Policy, order: Order, original: Allocation, held: readonly bigint[]): FeePayer[] {
+  const bearer = policy.psp_fee.bearer;
+  if (bearer === "merchant") return [{ party_id: order.merchant_id, role: "merchant", weight: 1n }];
+  if (bearer === "platform") return [{ party_id: policy.parties.platform, role: "platform", weight: 1n }];
+  const by_party = new Map<string, FeePayer>();
+  original.legs.forEach((leg, index) => {
+    // The tax authority's legs were computed after the fee, so it bears none of it here either.
+    if (leg.role === "psp" || leg.role === "tax") return;
+    const key = `${leg.role}\u0000${leg.party_id}`;
+    const weight = (by_party.get(key)?.weight ?? 0n) + held[index]!;
+    by_party.set(key, { party_id: leg.party_id, role: leg.role, weight });
+  });
+  const payers = [...by_party.values()].filter((payer) => payer.weight > 0n);
+  if (payers.length === 0) return [{ party_id: order.merchant_id, role: "merchant", weight: 1n }];
+  return payers;
+}
+
+function checkOriginal(order: Order, original: Allocation): void {
+  if (
+    original.order_id !== order.id ||
+    original.currency !== order.currency ||
+    original.paid_minor !== order.paid_minor
+  ) {
+    throw new DomainError(
+      "refund_allocation_mismatch",
+      `the original allocation is for order ${original.order_id} (${original.paid_minor} ${original.currency}), not ${order.id}`,
+      "order_id",
+    );
+  }
+  let sum = 0n;
+  for (const leg of original.legs) sum += leg.amount_minor;
+  assert(sum === order.paid_minor, "the original allocation sums to paid_minor");
+}
+
+function ruleOrder(policy: Policy, rule_id: string): number {
+  for (const rule of [
+    policy.commission,
+    policy.supplier,
+    policy.referral,
+    policy.shipping,
+    policy.psp_fee,
+    policy.tax,
+    policy.cap,
+    policy.remainder,
+  ]) {
+    if (rule?.id === rule_id) return rule.order;
+  }
+  return Number.MAX_SAFE_INTEGER;
+}
+
+/** The order legs are listed in: rule order, then party id, then role, then line id. */
+export function compareLegs(policy: Policy, a: Leg, b: Leg): number {
+  const order = ruleOrder(policy, a.rule_id) - ruleOrder(policy, b.rule_id);
+  if (order !== 0) return order;
+  return (
+    compareStrings(a.party_id, b.party_id) ||
+    compareStrings(a.role, b.role) ||
+    compareLineIds(a.line_id, b.line_id)
+  );
+}
