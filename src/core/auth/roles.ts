@@ -1,0 +1,27 @@
+// Who may do what is decided per route from the caller's role; merchant and
+// supplier principals are additionally bound to one party.
+export const roles = [
+  "platform_admin",
+  "finance",
+  "reviewer",
+  "auditor",
+  "merchant",
+  "supplier",
+  "integration",
+] as const;
+export type Role = (typeof roles)[number];
+
+export const party_scoped_roles: ReadonlySet<Role> = new Set(["merchant", "supplier"]);
+
+export interface Principal {
+  tenant_id: string;
+  role: Role;
+  /** Set for party-scoped roles: the only party whose data the caller may see. */
+  party_id: string | null;
+  /** Who acts, for audit trails: `key:<id>` or `user:<id>`. */
+  actor: string;
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (roles as readonly string[]).includes(value);
+}

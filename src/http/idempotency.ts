@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { idempotency_key_length_max } from "../core/ledger/limits.ts";
+import type { ServiceContext } from "../service/context.ts";
+import { problem, sendProblem } from "./problem.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    idempotency: { key: string; request_sha256: string } | null;
+  }
+}
+
+const write_methods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * `Idempotency-Key` on writes: a replay of the same request returns the stored
+ * response with `Idempotent-Replayed: true`; the same key with a different
+ * request is a 409. Two identical requests racing each other both run; the
+ * domain's own idempotency (order ids, journal keys) makes the second a replay.
+ */
+export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): void {
+  app.decorateRequest("idempotency", null);
+  app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!write_methods.has(request.method) || request.principal === null) return;
+    const raw = request.headers["idempotency-key"];
+    if (raw === undefined) return;
+    const key = Array.isArray(raw) ? raw[0]! : raw;
+    if (key.length === 0 || key.length > idempotency_key_length_max) {
+      return sendProblem(
+        reply,
+        problem(
+          400,
+          "idempotency_key_invalid",
+          `Idempotency-Key must be 1 to ${idempotency_key_length_max} characters`,
+          "Idempotency-Key",
+        ),
+      );
+    }
+    const request_sha256 = createHash("sha256")
+      .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+      .digest("hex");
+    const tenant_id = request.principal.tenant_id;
+    const rows = await ctx.db.query<{ request_sha256: string; status_code: number; response_body: string }>(
+      "SELECT request_sha256, status_code, response_body FROM http_idempotency WHERE tenant_id = $1 AND idempotency_key = $2",
+      [tenant_id, key],
+    );
+    const stored = rows[0];
+    if (stored !== undefined) {
+      if (stored.request_sha256 !== request_sha256) {
+        return sendProblem(
+          reply,
+          problem(
+            409,
+            "idempotency_key_conflict",
+            `Idempotency-Key ${JSON.stringify(key)} was used for a different request`,
+            "Idempotency-Key",
+          ),
+        );
+      }
+      const type = stored.status_code >= 400 ? "application/problem+json" : "application/json; charset=utf-8";
+      return reply
+        .status(Number(stored.status_code))
+        .header("idempotent-replayed", "true")
+        .type(type)
+        .send(stored.response_body);
+    }
+    request.idempotency = { key, request_sha256 };
+  });
+  app.addHook("onSend", async (request, reply, payload) => {
+    const pending = request.idempotency;
+    const principal = request.principal;
+    if (!pending || !principal || reply.statusCode >= 500 || typeof payload !== "string") return payload;
+    await ctx.db.query(
+      `INSERT INTO http_idempotency (tenant_id, idempotency_key, request_sha256, status_code, response_body, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [
+        request.principal!.tenant_id,
+        pending.key,
+        pending.request_sha256,
+        reply.statusCode,
+        payload,
+        ctx.now(),
+      ],
+    );
+    return payload;
+  });
+}

@@ -1,0 +1,19 @@
+import { assert } from "../core/assert.ts";
+import { amount_minor_max } from "../core/money.ts";
+
+// Amounts leave the API as JSON integers. Every bigint in a response is an
+// amount or a count bounded far below 2^53, which we assert rather than trust.
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") {
+    assert(
+      value <= amount_minor_max && value >= -amount_minor_max,
+      `integer ${value} does not fit a JSON number exactly`,
+    );
+    return Number(value);
+  }
+  return value;
+}
+
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value, jsonReplacer);
+}

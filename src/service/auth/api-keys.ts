@@ -1,0 +1,136 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { isRole, type Principal, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
+import { DomainError } from "../../core/errors.ts";
+import type { Queryable } from "../../store/database.ts";
+import type { ServiceContext } from "../context.ts";
+
+// API keys look like `cs_live_<id>_<secret>`. The id finds the row; only the
+// SHA-256 of the secret is stored, and it is compared in constant time.
+
+const key_pattern = /^cs_live_([a-z0-9]{16})_([A-Za-z0-9]{32})$/;
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+// Compared against when the id is unknown, so both failures cost the same.
+const decoy_sha256 = Buffer.alloc(32, 0x5a);
+
+export interface ApiKeyInput {
+  name: string;
+  role: Role;
+  party_id?: string | null | undefined;
+  expires_at?: Date | null | undefined;
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  party_id: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+function randomText(length: number, chars: string): string {
+  const bytes = randomBytes(length * 2);
+  let text = "";
+  for (let i = 0; text.length < length && i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    // Reject bytes past the largest multiple of the alphabet size: no modulo bias.
+    if (byte < 256 - (256 % chars.length)) text += chars[byte % chars.length];
+  }
+  return text.length === length ? text : randomText(length, chars);
+}
+
+export async function createApiKey(
+  ctx: ServiceContext,
+  tenant_id: string,
+  input: ApiKeyInput,
+): Promise<{ key: string; api_key: ApiKeyView }> {
+  if (!isRole(input.role))
+    throw new DomainError("role_invalid", `role ${JSON.stringify(input.role)} is not a role`, "role");
+  if (party_scoped_roles.has(input.role) && !input.party_id) {
+    throw new DomainError("party_required", `a ${input.role} key must name its party_id`, "party_id");
+  }
+  if (typeof input.name !== "string" || input.name.length < 1 || input.name.length > 200) {
+    throw new DomainError("name_invalid", "name must be 1 to 200 characters", "name");
+  }
+  const id = randomText(16, "abcdefghijklmnopqrstuvwxyz0123456789");
+  const secret = randomText(32, alphabet);
+  const now = ctx.now();
+  if (input.party_id) {
+    const party = await ctx.db.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
+      tenant_id,
+      input.party_id,
+    ]);
+    if (party.length === 0)
+      throw new DomainError("party_not_found", `no party ${input.party_id}`, "party_id");
+  }
+  await ctx.db.query(
+    `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      tenant_id,
+      id,
+      sha256Hex(secret),
+      input.name,
+      input.role,
+      input.party_id ?? null,
+      now,
+      input.expires_at ?? null,
+    ],
+  );
+  return {
+    key: `cs_live_${id}_${secret}`,
+    api_key: {
+      id,
+      name: input.name,
+      role: input.role,
+      party_id: input.party_id ?? null,
+      created_at: now,
+      last_used_at: null,
+      expires_at: input.expires_at ?? null,
+      revoked_at: null,
+    },
+  };
+}
+
+interface KeyRow {
+  tenant_id: string;
+  id: string;
+  secret_sha256: string;
+  role: string;
+  party_id: string | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  [column: string]: unknown;
+}
+
+/** Resolves a bearer token to its principal, or null. Unknown ids and wrong secrets take the same path. */
+export async function authenticateApiKey(db: Queryable, token: string, now: Date): Promise<Principal | null> {
+  const match = key_pattern.exec(token);
+  const id = match?.[1] ?? "";
+  const secret = match?.[2] ?? "";
+  const rows = match
+    ? await db.query<KeyRow>(
+        `SELECT tenant_id, id, secret_sha256, role, party_id, expires_at, revoked_at, last_used_at
+           FROM api_keys WHERE id = $1`,
+        [id],
+      )
+    : [];
+  const row = rows[0];
+  const stored = row ? Buffer.from(row.secret_sha256, "hex") : decoy_sha256;
+  const equal = timingSafeEqual(stored, createHash("sha256").update(secret).digest());
+  if (!row || !equal || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now))
+    return null;
+  if (!isRole(row.role)) return null;
+  if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() > 60_000) {
+    // Recorded at most once a minute per key, so authentication adds no write per request.
+    await db.query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [row.id, now]);
+  }
+  return { tenant_id: row.tenant_id, role: row.role, party_id: row.party_id, actor: `key:${row.id}` };
+}
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
