@@ -1,10 +1,10 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
+import { jsonReplacer, toJsonText } from "../core/json.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { installAuth } from "./auth.ts";
 import { installIdempotency } from "./idempotency.ts";
-import { jsonReplacer, toJsonText } from "./json.ts";
 import { handleError, problem, sendProblem } from "./problem.ts";
 import { routeModules } from "./routes/index.ts";
 

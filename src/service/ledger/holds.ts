@@ -50,9 +50,12 @@ export function createHold(ctx: ServiceContext, tenant_id: string, request: Hold
     );
   }
   const content_hash = sha256Json({
-    ...as_transaction,
-    entries: undefined,
-    request: { ...request, amount_minor: `${request.amount_minor}`, idempotency_key: undefined },
+    source_account_id: request.source_account_id,
+    destination_account_id: request.destination_account_id,
+    amount_minor: request.amount_minor.toString(),
+    currency: request.currency,
+    expires_at: request.expires_at?.toISOString() ?? null,
+    memo: request.memo ?? null,
   });
   return inTransaction(ctx.db, async (tx) => {
     const [existing] = await selectHolds(tx, tenant_id, "idempotency_key = $2", [request.idempotency_key]);

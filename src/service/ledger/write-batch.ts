@@ -11,6 +11,7 @@ import {
   type TransactionRequest,
 } from "../../core/ledger/types.ts";
 import { validateEntriesAgainstAccounts, validateTransactionRequest } from "../../core/ledger/validate.ts";
+import { journalRecord, journalRecordParties } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
 import {
   insertJournalRows,
@@ -19,6 +20,7 @@ import {
   selectTransactionsByKey,
 } from "../../store/ledger-sql.ts";
 import { RetryTransaction } from "../../store/retry.ts";
+import { enqueueLogRecords, type LogRecordInput } from "../log/enqueue.ts";
 import { lockAndReadAvailable, writeBalanceDeltas, writePostings } from "./balances.ts";
 
 export type PostResult =
@@ -168,6 +170,12 @@ async function writeAccepted(
     throw new RetryTransaction("an idempotency key was taken concurrently");
   await writePostings(tx, tenant_id, transactions);
   await writeBalanceDeltas(tx, tenant_id, transactions, accounts, write_bucket);
+  await enqueueLogRecords(
+    tx,
+    tenant_id,
+    transactions.map((transaction) => logRecordOf(transaction, accounts)),
+    recorded_at,
+  );
   for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
   return created;
 }
@@ -191,6 +199,19 @@ function toJournal(request: TransactionRequest, recorded_at: Date): JournalTrans
       currency: entry.currency,
     })),
   };
+}
+
+/** Every booked transaction enters the transparency log, in the transaction that books it. */
+function logRecordOf(
+  transaction: JournalTransaction,
+  accounts: ReadonlyMap<string, Account>,
+): LogRecordInput {
+  const record = journalRecord(transaction, (account_id) => {
+    const account = accounts.get(account_id);
+    assert(account !== undefined, `account ${account_id} of a booked entry is unknown`);
+    return account;
+  });
+  return { id: transaction.id, kind: "journal_transaction", record, party_ids: journalRecordParties(record) };
 }
 
 function keyConflict(key: string): DomainError {

@@ -1,5 +1,5 @@
-import { assert } from "../core/assert.ts";
-import { amount_minor_max } from "../core/money.ts";
+import { assert } from "./assert.ts";
+import { amount_minor_max } from "./money.ts";
 
 // Amounts leave the API as JSON integers. Every bigint in a response is an
 // amount or a count bounded far below 2^53, which we assert rather than trust.

@@ -1,0 +1,76 @@
+import type { Account, JournalTransaction } from "../ledger/types.ts";
+
+// The transparency log commits to records rebuilt from business rows. These
+// builders are the single definition of each record's content: the writer
+// hashes what they return, and `verify db` and proof bundles rebuild the same
+// value from the tables, so any out-of-band change to those rows shows.
+
+export type LogRecordKind =
+  | "journal_transaction"
+  | "policy"
+  | "audit_action"
+  | "settlement_batch"
+  | "reconciliation"
+  | "security_event";
+
+export interface JournalRecordEntry {
+  account_id: string;
+  party_id: string;
+  purpose: string;
+  amount_minor: number;
+  currency: string;
+}
+
+export interface JournalRecord {
+  type: "journal_transaction";
+  id: string;
+  kind: string;
+  effective_at: string;
+  recorded_at: string;
+  order_id: string | null;
+  event_id: string | null;
+  policy_hash: string | null;
+  memo: string | null;
+  entries: JournalRecordEntry[];
+}
+
+export function journalRecord(
+  transaction: JournalTransaction,
+  account_of: (account_id: string) => Pick<Account, "party_id" | "purpose">,
+): JournalRecord {
+  return {
+    type: "journal_transaction",
+    id: transaction.id,
+    kind: transaction.kind,
+    effective_at: transaction.effective_at.toISOString(),
+    recorded_at: transaction.recorded_at.toISOString(),
+    order_id: transaction.order_id,
+    event_id: transaction.event_id,
+    policy_hash: transaction.policy_hash,
+    memo: transaction.memo,
+    entries: transaction.entries.map((entry) => {
+      const account = account_of(entry.account_id);
+      return {
+        account_id: entry.account_id,
+        party_id: account.party_id,
+        purpose: account.purpose,
+        amount_minor: Number(entry.amount_minor),
+        currency: entry.currency,
+      };
+    }),
+  };
+}
+
+/** The parties a journal record concerns: whoever owns an account it touches. */
+export function journalRecordParties(record: JournalRecord): string[] {
+  return [...new Set(record.entries.map((entry) => entry.party_id))].sort();
+}
+
+export interface PolicyRecord {
+  type: "policy";
+  id: string;
+  name: string;
+  hash: string;
+  published_at: string;
+  body: unknown;
+}
