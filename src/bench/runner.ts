@@ -26,6 +26,8 @@ export interface TimedResult {
   postings: number;
   seconds: number;
   latencies_ms: number[];
+  /** The first error a step threw; every worker stops at it. */
+  error: unknown;
 }
 
 export const workers_max = 256;
@@ -38,7 +40,8 @@ export async function runTimed(run: TimedRun): Promise<TimedResult> {
   const started = performance.now();
   const measure_from = started + run.warmup_seconds * 1000;
   const measure_until = measure_from + run.seconds * 1000;
-  const result: TimedResult = { orders: 0, postings: 0, seconds: 0, latencies_ms: [] };
+  const result: TimedResult = { orders: 0, postings: 0, seconds: 0, latencies_ms: [], error: undefined };
+  let failed = false;
   const bar = run.progress ? newBar(run.label, run.seconds) : null;
   let measured_end = measure_from;
   const ticker = setInterval(() => {
@@ -61,8 +64,15 @@ export async function runTimed(run: TimedRun): Promise<TimedResult> {
   async function loop(worker: number): Promise<void> {
     for (;;) {
       const begin = performance.now();
-      if (begin >= measure_until) return;
-      const outcome = await run.step(worker);
+      if (begin >= measure_until || failed) return;
+      let outcome: StepOutcome;
+      try {
+        outcome = await run.step(worker);
+      } catch (error) {
+        if (!failed) result.error = error;
+        failed = true;
+        return;
+      }
       const end = performance.now();
       if (begin < measure_from) continue;
       result.orders += outcome.orders;

@@ -1,0 +1,111 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
+import type { Database } from "../store/database.ts";
+
+// `--profile`: a V8 CPU profile per scenario (the same format `node
+// --cpu-prof` writes; open it in Chrome DevTools or speedscope), its top
+// self-time functions as text, and PostgreSQL's pg_stat_statements when the
+// server has it loaded.
+
+export const profile_directory = "bench-out";
+export const top_functions_max = 25;
+export const top_statements_max = 15;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples?: number[];
+}
+
+export class Profiler {
+  private readonly session = new Session();
+
+  async start(): Promise<void> {
+    this.session.connect();
+    await this.session.post("Profiler.enable");
+    await this.session.post("Profiler.setSamplingInterval", { interval: 500 });
+    await this.session.post("Profiler.start");
+  }
+
+  /** Stops, writes `<name>.cpuprofile` and `<name>.top.txt`, and returns the summary. */
+  async stop(name: string): Promise<string> {
+    const { profile } = (await this.session.post("Profiler.stop")) as unknown as { profile: CpuProfile };
+    await this.session.post("Profiler.disable");
+    this.session.disconnect();
+    await mkdir(profile_directory, { recursive: true });
+    await writeFile(join(profile_directory, `${name}.cpuprofile`), JSON.stringify(profile));
+    const summary = summarise(profile);
+    await writeFile(join(profile_directory, `${name}.top.txt`), summary);
+    return summary;
+  }
+}
+
+/** Self time by function, largest first, as a share of all samples. */
+export function summarise(profile: CpuProfile): string {
+  const by_node = new Map<number, ProfileNode>(profile.nodes.map((node) => [node.id, node]));
+  const hits = new Map<number, number>();
+  if (profile.samples !== undefined && profile.samples.length > 0) {
+    for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  } else {
+    for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
+  }
+  const by_function = new Map<string, number>();
+  let total = 0;
+  for (const [id, count] of hits) {
+    const frame = by_node.get(id)?.callFrame;
+    if (frame === undefined) continue;
+    const file = frame.url.replace(/^file:\/\//, "").replace(process.cwd(), ".");
+    const key = `${frame.functionName || "(anonymous)"}  ${file}${file ? `:${frame.lineNumber + 1}` : ""}`;
+    by_function.set(key, (by_function.get(key) ?? 0) + count);
+    total += count;
+  }
+  const top = [...by_function].sort((a, b) => b[1] - a[1]).slice(0, top_functions_max);
+  return (
+    top
+      .map(([key, count]) => `${((100 * count) / Math.max(1, total)).toFixed(1).padStart(5)}%  ${key}`)
+      .join("\n") + "\n"
+  );
+}
+
+/** Resets pg_stat_statements; says why not when the extension is not loaded. */
+export async function resetStatements(db: Database): Promise<string | null> {
+  if (db.backend !== "postgres") return "pg_stat_statements: not available on PGlite";
+  try {
+    await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await db.query("SELECT pg_stat_statements_reset()");
+    return null;
+  } catch (error) {
+    return `pg_stat_statements: not available (${error instanceof Error ? error.message : String(error)}); add it to shared_preload_libraries to get statement statistics`;
+  }
+}
+
+/** The statements that took the most time in this database since the reset, written to `<name>.pg_stat_statements.txt`. */
+export async function dumpStatements(db: Database, name: string): Promise<string> {
+  const rows = await db.query<{
+    calls: bigint;
+    total_ms: string;
+    mean_ms: string;
+    rows: bigint;
+    query: string;
+  }>(
+    `SELECT calls, round(total_exec_time::numeric, 1)::text AS total_ms, round(mean_exec_time::numeric, 3)::text AS mean_ms,
+            rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time DESC LIMIT ${top_statements_max}`,
+  );
+  const text =
+    rows
+      .map(
+        (row) =>
+          `${row.total_ms.padStart(10)} ms  ${String(row.calls).padStart(8)} calls  ${row.mean_ms.padStart(8)} ms/call  ${row.query}`,
+      )
+      .join("\n") + "\n";
+  await mkdir(profile_directory, { recursive: true });
+  await writeFile(join(profile_directory, `${name}.pg_stat_statements.txt`), text);
+  return text;
+}
