@@ -18,6 +18,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Concurrent HTTP clients of the `single` scenario. */
   clients: number;
+  /** Concurrent writers of library, batch and lifecycle; null: the scenario's default. */
+  workers: number | null;
   /** Orders per request of `batch` and per call of `library`. */
   batch_size: number;
   seed: number;
@@ -29,7 +31,7 @@ export class UsageError extends Error {
 }
 
 export const usage = `usage: clearsplit bench [--scenario NAME]... [--seconds S] [--backend pg|pglite] [--json] [--profile]
-                       [--clients N] [--batch-size N] [--seed N]
+                       [--clients N] [--workers N] [--batch-size N] [--seed N]
   scenarios: ${scenario_names.join(", ")} (default: all)
   --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)`;
 
@@ -80,6 +82,10 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     json: values.json ?? false,
     profile: values.profile ?? false,
     clients: Math.floor(readNumber(values.clients, "clients", 1, clients_max, 32)),
+    workers:
+      values.workers === undefined
+        ? null
+        : Math.floor(readNumber(values.workers, "workers", 1, clients_max, 1)),
     batch_size: Math.floor(
       readNumber(values["batch-size"], "batch-size", batch_size_min, batch_size_max, 500),
     ),
@@ -100,6 +106,7 @@ function parseArgsStrict(argv: string[]) {
       json: { type: "boolean" },
       profile: { type: "boolean" },
       clients: { type: "string" },
+      workers: { type: "string" },
       "batch-size": { type: "string" },
       seed: { type: "string" },
     },

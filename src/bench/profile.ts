@@ -109,3 +109,56 @@ export async function dumpStatements(db: Database, name: string): Promise<string
   await writeFile(join(profile_directory, `${name}.pg_stat_statements.txt`), text);
   return text;
 }
+
+/**
+ * Without pg_stat_statements, sampling pg_stat_activity still shows where the
+ * server's backends spend their time: each sample counts every active backend
+ * of the bench database by wait event and statement.
+ */
+export class ActivitySampler {
+  private readonly counts = new Map<string, number>();
+  private samples = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(private readonly db: Database) {}
+
+  start(interval_ms = 100): void {
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      this.sample().finally(() => {
+        this.busy = false;
+      });
+    }, interval_ms);
+  }
+
+  private async sample(): Promise<void> {
+    const rows = await this.db.query<{ wait: string; query: string }>(
+      `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+         FROM pg_stat_activity
+        WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`,
+    );
+    this.samples++;
+    for (const row of rows) {
+      const key = `${row.wait.padEnd(28)} ${row.query}`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+  }
+
+  /** Stops and writes `<name>.pg_activity.txt`: average active backends per (wait, statement). */
+  async stop(name: string): Promise<string> {
+    if (this.timer !== null) clearInterval(this.timer);
+    const top = [...this.counts].sort((a, b) => b[1] - a[1]).slice(0, top_statements_max);
+    const text =
+      `${this.samples} samples; average active backends by wait event and statement:\n` +
+      top
+        .map(([key, count]) => `${(count / Math.max(1, this.samples)).toFixed(2).padStart(6)}  ${key}`)
+        .join("\n") +
+      "\n";
+    await mkdir(profile_directory, { recursive: true });
+    await writeFile(join(profile_directory, `${name}.pg_activity.txt`), text);
+    return text;
+  }
+}

@@ -10,7 +10,7 @@ import { BenchClient } from "./client.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
-import { dumpStatements, Profiler, resetStatements } from "./profile.ts";
+import { ActivitySampler, dumpStatements, Profiler, resetStatements } from "./profile.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
@@ -135,10 +135,14 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
   const built = builders[name](env);
   const lag = new LagSampler(ctx, tenant_id);
   const profiler = options.profile ? new Profiler() : null;
-  if (options.profile) {
+  const activity = options.profile && options.backend === "pg" ? new ActivitySampler(run.bench.db) : null;
+  let statements = false;
+  if (profiler !== null) {
     const unavailable = await resetStatements(run.bench.db);
-    if (unavailable !== null) run.io.stderr(`${unavailable}\n`);
-    await profiler!.start();
+    statements = unavailable === null;
+    if (unavailable !== null) run.io.stderr(`${unavailable}; sampling pg_stat_activity instead\n`);
+    await profiler.start();
+    activity?.start();
   }
   const timed = await runTimed({
     label: name,
@@ -151,13 +155,8 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
   });
   if (profiler !== null) {
     run.io.stderr(`top self time (${name}):\n${await profiler.stop(name)}`);
-    if (options.backend === "pg") {
-      try {
-        run.io.stderr(`top statements (${name}):\n${await dumpStatements(run.bench.db, name)}`);
-      } catch {
-        // resetStatements already said why the statistics are unavailable.
-      }
-    }
+    if (activity !== null) run.io.stderr(`PostgreSQL activity (${name}): ${await activity.stop(name)}`);
+    if (statements) run.io.stderr(`top statements (${name}):\n${await dumpStatements(run.bench.db, name)}`);
   }
   client?.close();
   if (timed.error !== undefined) {

@@ -13,7 +13,7 @@ export function batchScenario(env: ScenarioEnv): Scenario {
   const client = env.client;
   assert(client !== null, "the batch scenario needs the HTTP client");
   return {
-    workers: env.ctx.db.backend === "postgres" ? batch_workers_pg : 1,
+    workers: env.options.workers ?? (env.ctx.db.backend === "postgres" ? batch_workers_pg : 1),
     async step() {
       const orders = env.feed.take(env.options.batch_size).map((order) => order.body);
       const response = await client.post("/v1/orders/batch", { orders });

@@ -3,11 +3,11 @@ import type { Scenario, ScenarioEnv } from "./types.ts";
 import { report } from "./types.ts";
 
 // The service layer in-process, no HTTP: what the ledger itself can take.
-export const library_workers_pg = 4;
+export const library_workers_pg = 1;
 
 export function libraryScenario(env: ScenarioEnv): Scenario {
   return {
-    workers: env.ctx.db.backend === "postgres" ? library_workers_pg : 1,
+    workers: env.options.workers ?? (env.ctx.db.backend === "postgres" ? library_workers_pg : 1),
     async step() {
       const bodies = env.feed.take(env.options.batch_size).map((order) => order.body);
       const results = await bookOrders(env.ctx, env.tenant_id, bodies);

@@ -18,7 +18,7 @@ const day_ms = 24 * 3_600_000;
 
 export function lifecycleScenario(env: ScenarioEnv): Scenario {
   return {
-    workers: env.ctx.db.backend === "postgres" ? lifecycle_workers_pg : 1,
+    workers: env.options.workers ?? (env.ctx.db.backend === "postgres" ? lifecycle_workers_pg : 1),
     async step() {
       const demos = env.feed.take(lifecycle_orders_per_step);
       const results = await bookOrders(
