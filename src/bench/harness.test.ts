@@ -6,6 +6,7 @@ import { openTestDatabase } from "../testing/db.ts";
 import { parseBenchArgs, scenario_names, UsageError } from "./args.ts";
 import { NaiveLedger, naiveProblems } from "./naive.ts";
 import { formatTable, percentile, result_fields, toJsonLine, toResult } from "./result.ts";
+import { runTimed } from "./runner.ts";
 
 describe("bench arguments", () => {
   it("defaults to every scenario, 10 s, and pg only when DATABASE_URL is set", () => {
@@ -86,6 +87,46 @@ describe("bench results", () => {
         0.99,
       ),
     ).toBe(99);
+  });
+});
+
+describe("timed runner", () => {
+  it("counts only steps that start after the warm-up, and stops every worker at the first error", async () => {
+    const started = performance.now();
+    let steps_total = 0;
+    const timed = await runTimed({
+      label: "t",
+      seconds: 0.3,
+      warmup_seconds: 0.2,
+      workers: 3,
+      progress: false,
+      step: async () => {
+        steps_total++;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return { orders: 2, postings: 5 };
+      },
+    });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(490);
+    expect(timed.error).toBeUndefined();
+    expect(timed.orders).toBe(2 * timed.latencies_ms.length);
+    expect(timed.latencies_ms.length).toBeLessThan(steps_total);
+    expect(timed.seconds).toBeGreaterThanOrEqual(0.3);
+    let calls = 0;
+    const failed = await runTimed({
+      label: "t",
+      seconds: 5,
+      warmup_seconds: 0,
+      workers: 4,
+      progress: false,
+      step: async () => {
+        const call = ++calls;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (call === 3) throw new Error("boom");
+        return { orders: 1, postings: 1 };
+      },
+    });
+    expect((failed.error as Error).message).toBe("boom");
+    expect(calls).toBeLessThan(20);
   });
 });
 

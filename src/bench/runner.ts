@@ -86,7 +86,12 @@ export async function runTimed(run: TimedRun): Promise<TimedResult> {
   } finally {
     clearInterval(ticker);
     clearInterval(sampler);
-    bar?.update(run.seconds, { phase: "done", orders: result.orders });
+    const elapsed = Math.max(1e-3, (performance.now() - measure_from) / 1000);
+    bar?.update(run.seconds, {
+      phase: "done",
+      orders: result.orders,
+      rate: Math.round(result.orders / elapsed),
+    });
     bar?.stop();
   }
   result.seconds = Math.max(run.seconds, (measured_end - measure_from) / 1000);
