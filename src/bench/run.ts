@@ -140,7 +140,9 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
   if (profiler !== null) {
     const unavailable = await resetStatements(run.bench.db);
     statements = unavailable === null;
-    if (unavailable !== null) run.io.stderr(`${unavailable}; sampling pg_stat_activity instead\n`);
+    if (unavailable !== null) {
+      run.io.stderr(`${unavailable}${activity === null ? "" : "; sampling pg_stat_activity instead"}\n`);
+    }
     await profiler.start();
     activity?.start();
   }
