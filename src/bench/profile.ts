@@ -162,3 +162,33 @@ export class ActivitySampler {
     return text;
   }
 }
+
+/** One scenario's profile: the CPU profile, and on PostgreSQL the statement statistics or activity samples. */
+export class ProfilePass {
+  private constructor(
+    private readonly db: Database,
+    private readonly say: (text: string) => void,
+    private readonly profiler: Profiler,
+    private readonly activity: ActivitySampler | null,
+    private readonly statements: boolean,
+  ) {}
+
+  static async start(db: Database, say: (text: string) => void): Promise<ProfilePass> {
+    const unavailable = await resetStatements(db);
+    const activity = unavailable !== null && db.backend === "postgres" ? new ActivitySampler(db) : null;
+    if (unavailable !== null)
+      say(`${unavailable}${activity === null ? "" : "; sampling pg_stat_activity instead"}\n`);
+    const profiler = new Profiler();
+    await profiler.start();
+    activity?.start();
+    return new ProfilePass(db, say, profiler, activity, unavailable === null);
+  }
+
+  async stop(name: string): Promise<void> {
+    this.say(
+      `top self time (${name}), written to ${profile_directory}/${name}.cpuprofile:\n${await this.profiler.stop(name)}`,
+    );
+    if (this.activity !== null) this.say(`PostgreSQL activity (${name}): ${await this.activity.stop(name)}`);
+    if (this.statements) this.say(`top statements (${name}):\n${await dumpStatements(this.db, name)}`);
+  }
+}

@@ -10,7 +10,7 @@ import { BenchClient } from "./client.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
-import { ActivitySampler, dumpStatements, Profiler, resetStatements } from "./profile.ts";
+import { ProfilePass } from "./profile.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
@@ -103,25 +103,22 @@ interface RunContext {
   problems: string[];
 }
 
-async function runScenario(name: ScenarioName, run: RunContext): Promise<ScenarioResult> {
-  const { options, ctx, clock, market } = run;
+async function prepareEnv(name: ScenarioName, run: RunContext): Promise<ScenarioEnv> {
+  const { options, ctx, market } = run;
   const tenant_id = `bench-${name}-${newId().replaceAll("-", "").slice(-12)}`;
   await ensureTenant(ctx, { id: tenant_id, name: `bench ${name}` });
   // The policy is in force from before the first generated paid_at.
   await seedBenchTenant(ctx, tenant_id, market, new Date(run.end_ms - 400 * day_ms));
-  const client =
+  const api_key =
     run.base_url === null
       ? null
-      : new BenchClient(
-          run.base_url,
-          (await createApiKey(ctx, tenant_id, { name: `bench ${name}`, role: "platform_admin" })).key,
-          Math.max(8, options.clients),
-        );
-  const env: ScenarioEnv = {
+      : (await createApiKey(ctx, tenant_id, { name: `bench ${name}`, role: "platform_admin" })).key;
+  return {
     ctx,
-    clock,
+    clock: run.clock,
     tenant_id,
     market,
+    // Each scenario has its own order stream and id prefix: no scenario replays another's orders.
     feed: new OrderFeed(
       market,
       options.seed + name.length * 7919,
@@ -129,23 +126,20 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
       run.end_ms,
     ),
     options,
-    client,
+    client:
+      run.base_url === null || api_key === null
+        ? null
+        : new BenchClient(run.base_url, api_key, Math.max(8, options.clients)),
     problems: [],
   };
+}
+
+async function runScenario(name: ScenarioName, run: RunContext): Promise<ScenarioResult> {
+  const { options, ctx } = run;
+  const env = await prepareEnv(name, run);
   const built = builders[name](env);
-  const lag = new LagSampler(ctx, tenant_id);
-  const profiler = options.profile ? new Profiler() : null;
-  const activity = options.profile && options.backend === "pg" ? new ActivitySampler(run.bench.db) : null;
-  let statements = false;
-  if (profiler !== null) {
-    const unavailable = await resetStatements(run.bench.db);
-    statements = unavailable === null;
-    if (unavailable !== null) {
-      run.io.stderr(`${unavailable}${activity === null ? "" : "; sampling pg_stat_activity instead"}\n`);
-    }
-    await profiler.start();
-    activity?.start();
-  }
+  const lag = new LagSampler(ctx, env.tenant_id);
+  const profile = options.profile ? await ProfilePass.start(run.bench.db, run.io.stderr) : null;
   const timed = await runTimed({
     label: name,
     seconds: options.seconds,
@@ -155,21 +149,17 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
     sample: () => lag.sample(),
     progress: run.io.progress,
   });
-  if (profiler !== null) {
-    run.io.stderr(`top self time (${name}):\n${await profiler.stop(name)}`);
-    if (activity !== null) run.io.stderr(`PostgreSQL activity (${name}): ${await activity.stop(name)}`);
-    if (statements) run.io.stderr(`top statements (${name}):\n${await dumpStatements(run.bench.db, name)}`);
-  }
-  client?.close();
+  await profile?.stop(name);
+  env.client?.close();
   if (timed.error !== undefined) {
     const error = timed.error;
     env.problems.push(
       `the scenario stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
   }
-  const booked = await countBooked(ctx.db, tenant_id);
+  const booked = await countBooked(ctx.db, env.tenant_id);
   const postings_per_order = booked.orders === 0n ? 0 : Number(booked.postings) / Number(booked.orders);
-  const problems = [...env.problems, ...(await ledgerProblems(ctx.db, tenant_id))];
+  const problems = [...env.problems, ...(await ledgerProblems(ctx.db, env.tenant_id))];
   for (const problem of problems) run.problems.push(`${name}: ${problem}`);
   return toResult({
     scenario: name,
