@@ -6,6 +6,7 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
+  demo: () => import("./demo.ts"),
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
   verify: () => import("./verify.ts"),
