@@ -36,7 +36,6 @@ const builders: Record<ScenarioName, (env: ScenarioEnv) => Scenario> = {
   lifecycle: lifecycleScenario,
 };
 const http_scenarios: readonly ScenarioName[] = ["batch", "single"];
-const day_ms = 24 * 3_600_000;
 
 export function warmupSeconds(seconds: number): number {
   return Math.min(2, Math.max(0.5, seconds / 10));
@@ -107,8 +106,7 @@ async function prepareEnv(name: ScenarioName, run: RunContext): Promise<Scenario
   const { options, ctx, market } = run;
   const tenant_id = `bench-${name}-${newId().replaceAll("-", "").slice(-12)}`;
   await ensureTenant(ctx, { id: tenant_id, name: `bench ${name}` });
-  // The policy is in force from before the first generated paid_at.
-  await seedBenchTenant(ctx, tenant_id, market, new Date(run.end_ms - 400 * day_ms));
+  await seedBenchTenant(ctx, tenant_id, market);
   const api_key =
     run.base_url === null
       ? null

@@ -1,26 +1,19 @@
 import { assert } from "../core/assert.ts";
 import type { DemoMarketplace } from "../core/demo/index.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { createParty } from "../service/ledger/accounts.ts";
+import { seedMarketplace } from "../service/demo/seed.ts";
 import { type PartyAccountSpec, partyAccounts, partyKinds } from "../service/orders/party-accounts.ts";
-import { assignPolicy, createPolicyDraft, publishPolicy } from "../service/policies.ts";
 
-// Seeds a bench tenant with the demo marketplace's parties and its policy,
-// published and assigned to the whole tenant from `effective_from`, which lies
-// before every generated paid_at.
+// Seeds a bench tenant as the demo does (parties, the policy published and
+// assigned to the whole tenant), then opens every account the order paths use.
 export async function seedBenchTenant(
   ctx: ServiceContext,
   tenant_id: string,
   market: DemoMarketplace,
-  effective_from: Date,
 ): Promise<string> {
-  for (const party of market.parties) await createParty(ctx, tenant_id, party);
-  const draft = await createPolicyDraft(ctx, tenant_id, market.policy);
-  const published = await publishPolicy(ctx, tenant_id, draft.id);
-  assert(published.hash !== null, "a published policy has a hash");
-  await assignPolicy(ctx, tenant_id, { scope: "tenant", policy_hash: published.hash, effective_from });
+  const policy_hash = await seedMarketplace(ctx, tenant_id, market);
   await openAccounts(ctx, tenant_id, market);
-  return published.hash;
+  return policy_hash;
 }
 
 /**
