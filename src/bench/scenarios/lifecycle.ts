@@ -2,7 +2,7 @@ import { assert } from "../../core/assert.ts";
 import type { DemoOrder } from "../../core/demo/index.ts";
 import { isDomainError } from "../../core/errors.ts";
 import { bookOrders } from "../../service/orders/book.ts";
-import { completeOrder, refundOrder, releaseDue } from "../../service/orders/lifecycle.ts";
+import { completeOrders, refundOrder, releaseDue } from "../../service/orders/lifecycle.ts";
 import type { Scenario, ScenarioEnv } from "./types.ts";
 import { report } from "./types.ts";
 
@@ -37,10 +37,11 @@ export function lifecycleScenario(env: ScenarioEnv): Scenario {
         );
       const after = (demo: DemoOrder) => demo.refunds.filter((refund) => !before(demo).includes(refund));
       await inParallel(booked, (demo) => refundAll(env, demo, before(demo)));
-      await inParallel(
-        booked.filter((demo) => demo.complete_after_ms !== null),
-        (demo) => guarded(env, "complete", () => completeOrder(env.ctx, env.tenant_id, orderId(demo))),
-      );
+      // Completions arrive in bulk from the mall's delivery feed: one transaction per round.
+      const completing = booked.filter((demo) => demo.complete_after_ms !== null).map(orderId);
+      if (completing.length > 0) {
+        await guarded(env, "complete", () => completeOrders(env.ctx, env.tenant_id, completing));
+      }
       // Past the return window: the scheduler's work, done here so it is measured.
       env.clock.advance(Math.ceil((env.market.policy.return_window_ms + day_ms) / day_ms) * day_ms);
       for (let round = 0; round < release_rounds_max; round++) {
