@@ -26,6 +26,48 @@ const tenant_param = {
 } as const;
 const immutable = "public, max-age=31536000, immutable";
 const tile_levels = 8; // the appender's maximum (256^8 leaves)
+const base64_list = { type: "array", items: { type: "string", contentEncoding: "base64" } } as const;
+const bundle_schema = {
+  type: "object",
+  description: "Proof bundle v1 (docs/transparency.md); check it with verifyBundle from clearsplit/verify",
+  properties: {
+    version: { type: "integer" },
+    origin: { type: "string" },
+    record: { type: "object", additionalProperties: true },
+    salt: { type: "string", contentEncoding: "base64" },
+    leaf_index: { type: "integer" },
+    tree_size: { type: "integer" },
+    inclusion_proof: base64_list,
+    checkpoint: { type: "string" },
+  },
+} as const;
+const consistency_schema = {
+  type: "object",
+  properties: {
+    from: { type: "integer" },
+    to: { type: "integer" },
+    proof: base64_list,
+    checkpoint: { type: "string", description: "the signed checkpoint of size `to`, with cosignatures" },
+  },
+} as const;
+const checkpoints_schema = {
+  type: "object",
+  properties: {
+    items: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          size: { type: "integer" },
+          root: { type: "string", contentEncoding: "base64" },
+          created_at: { type: "string", format: "date-time" },
+          cosignatures: { type: "integer" },
+        },
+      },
+    },
+    next_before: { type: ["integer", "null"] },
+  },
+} as const;
 const proof_roles: readonly Role[] = ["platform_admin", "finance", "auditor", "merchant", "supplier"];
 
 export interface TileRequest {
@@ -128,6 +170,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
         summary:
           "Proof bundle of a record: the record, its salt, leaf index, inclusion proof and cosigned checkpoint",
         params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } },
+        response: { 200: bundle_schema },
       },
     },
     async (request) => {
@@ -154,6 +197,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
             to: { type: "string", pattern: "^[0-9]{1,15}$" },
           },
         },
+        response: { 200: consistency_schema },
       },
     },
     async (request) => {
@@ -181,6 +225,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
             limit: { type: "string", pattern: "^[0-9]{1,4}$" },
           },
         },
+        response: { 200: checkpoints_schema },
       },
     },
     async (request) => {

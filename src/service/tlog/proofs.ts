@@ -9,7 +9,7 @@ import {
   tile_width_max,
   tileWidthAt,
 } from "../../tlog/index.ts";
-import { type ProofBundle, parseCheckpoint } from "../../verify/index.ts";
+import { type ProofBundle, parseCheckpoint, parseNote } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordSha256 } from "../log/enqueue.ts";
 import { rebuildRecord } from "./records.ts";
@@ -82,7 +82,7 @@ export async function proofBundle(
   const checkpoint = await bundleCheckpoint(ctx.db, tenant_id, leaf_index);
   const fetch = databaseTileFetcher(ctx.db, tenant_id);
   return buildProofBundle({
-    origin: parseCheckpoint(checkpoint.note).origin,
+    origin: parseCheckpoint(parseNote(checkpoint.note).text).origin,
     record,
     salt: row.salt,
     leaf_index,
