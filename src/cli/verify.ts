@@ -256,6 +256,11 @@ async function verifyDb(argv: string[]): Promise<number> {
     const tenants =
       values.tenant ??
       (await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id")).map((row) => row.id);
+    const known = await db.query<{ id: string }>("SELECT id FROM tenants WHERE id = ANY($1::text[])", [
+      tenants,
+    ]);
+    const unknown = tenants.filter((tenant) => !known.some((row) => row.id === tenant));
+    if (unknown.length > 0) return fail(`no tenant ${unknown.join(", ")} in this database`, 2);
     let clean = true;
     const reports = [];
     for (const tenant of tenants) {

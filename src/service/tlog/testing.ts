@@ -61,6 +61,7 @@ export async function bookSales(
     sales.map((sale) => saleRequest(f, sale.key, sale.merchant, sale.amount_minor)),
   );
   return results.map((result) => {
+    if (result.status === "rejected") throw result.error;
     if (result.status !== "created") throw new Error(`sale not created: ${result.status}`);
     return result.transaction.id;
   });
