@@ -1,10 +1,18 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { healthRoutes } from "./health.ts";
+import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
+import { orderRoutes } from "./orders.ts";
+import { partyRoutes } from "./parties.ts";
+import { policyRoutes } from "./policies.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
   healthRoutes,
+  partyRoutes,
+  policyRoutes,
+  orderRoutes,
+  ledgerRoutes,
   logRoutes,
 ];
