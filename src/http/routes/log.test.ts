@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { LogKeyStore } from "../../service/tlog/keys.ts";
-import { sequenceOnce } from "../../service/tlog/sequencer.ts";
-import { bookSales, logFixture } from "../../service/tlog/testing.ts";
+import { bookSales, logFixture, sequenceAll } from "../../service/tlog/testing.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { hashLeaf } from "../../tlog/index.ts";
@@ -77,14 +76,14 @@ describe("log HTTP", () => {
     }));
     const ids = await bookSales(ctx, f, sales.slice(0, 10));
     expect((await app.inject(`/log/${tenant}/checkpoint`)).statusCode).toBe(404);
-    await sequenceOnce(ctx, tenant, { keys });
+    await sequenceAll(ctx, tenant, keys);
     ids.push(...(await bookSales(ctx, f, sales.slice(10))));
 
     const m1 = await bearer(tenant, "merchant", "m1");
     const unsequenced = await app.inject({ url: `/v1/records/${ids[299]}/proof`, headers: m1 });
     expect(unsequenced.statusCode).toBe(409);
     expect(unsequenced.json()).toMatchObject({ code: "record_not_sequenced" });
-    await sequenceOnce(ctx, tenant, { keys });
+    await sequenceAll(ctx, tenant, keys);
 
     const vkey_response = await app.inject(`/log/${tenant}/vkey`);
     const vkey = vkey_response.body.trim();
@@ -148,7 +147,10 @@ describe("log HTTP", () => {
     const list_response = await app.inject({ url: "/v1/log/checkpoints", headers: m1 });
     expect(list_response.statusCode, list_response.body).toBe(200);
     const list = list_response.json();
-    expect(list.items.map((item: { size: number }) => item.size)).toEqual([300, 10]);
+    // A size-0 checkpoint exists too if the first round ran before the first commit was visible.
+    expect(list.items.map((item: { size: number }) => item.size).filter((size: number) => size > 0)).toEqual([
+      300, 10,
+    ]);
     const consistency = (await app.inject({ url: "/v1/log/consistency?from=10&to=300", headers: m1 })).json();
     const proof = consistency.proof.map((hash: string) => fromBase64Strict(hash)!);
     const old_root = fromBase64Strict(list.items[1].root)!;

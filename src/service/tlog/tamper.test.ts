@@ -11,8 +11,7 @@ import { verifyBundle } from "../../verify/index.ts";
 import { createApiKey } from "../auth/api-keys.ts";
 import { auditLog } from "./audit.ts";
 import { LogKeyStore, logVkey } from "./keys.ts";
-import { sequenceOnce } from "./sequencer.ts";
-import { bookSales, logFixture } from "./testing.ts";
+import { bookSales, logFixture, sequenceAll } from "./testing.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -56,7 +55,7 @@ describe("tamper check", () => {
         amount_minor: 5_000n + BigInt(i),
       })),
     );
-    await sequenceOnce(ctx, tenant, { keys });
+    await sequenceAll(ctx, tenant, keys);
     const vkey = (await logVkey(db, tenant))!;
 
     const app = await buildApp({ ctx });

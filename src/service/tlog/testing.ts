@@ -2,6 +2,8 @@ import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "../ledger/accounts.ts";
 import { postTransactions } from "../ledger/post.ts";
+import type { LogKeyStore } from "./keys.ts";
+import { type SequenceOptions, type SequenceResult, sequenceOnce } from "./sequencer.ts";
 
 // Test support for the log: a tenant with two merchants and helpers to book
 // small split transactions that concern one merchant each.
@@ -65,4 +67,57 @@ export async function bookSales(
     if (result.status !== "created") throw new Error(`sale not created: ${result.status}`);
     return result.transaction.id;
   });
+}
+
+/**
+ * Sequences until nothing committed is left. pg_snapshot_xmin is server-wide,
+ * so an open transaction in another database (another test suite) can hold a
+ * round back for a moment: retry rather than assume one round takes everything.
+ */
+export async function sequenceAll(
+  ctx: ServiceContext,
+  tenant_id: string,
+  keys: LogKeyStore,
+  wait_ms_max = 20_000,
+): Promise<bigint> {
+  const deadline = Date.now() + wait_ms_max;
+  for (;;) {
+    const result = await sequenceOnce(ctx, tenant_id, { keys });
+    const waiting = await ctx.db.query<{ count: bigint }>(
+      "SELECT count(*) AS count FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL",
+      [tenant_id],
+    );
+    if (BigInt(waiting[0]?.count ?? 0n) === 0n && result.status !== "busy") {
+      const [latest] = await ctx.db.query<{ size: bigint }>(
+        "SELECT max(size) AS size FROM log_checkpoints WHERE tenant_id = $1",
+        [tenant_id],
+      );
+      return BigInt(latest?.size ?? 0n);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`records of ${tenant_id} still unsequenced after ${wait_ms_max} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** One round that must take exactly `expected` records, retried while other databases hold xmin back. */
+export async function sequenceExpecting(
+  ctx: ServiceContext,
+  tenant_id: string,
+  keys: LogKeyStore,
+  expected: number,
+  options: Omit<SequenceOptions, "keys"> = {},
+  wait_ms_max = 20_000,
+): Promise<SequenceResult> {
+  const deadline = Date.now() + wait_ms_max;
+  for (;;) {
+    const result = await sequenceOnce(ctx, tenant_id, { ...options, keys });
+    if (result.status === "checkpointed" && result.appended > 0) {
+      if (result.appended !== expected)
+        throw new Error(`round took ${result.appended}, expected ${expected}`);
+      return result;
+    }
+    if (Date.now() > deadline) throw new Error(`no round took ${expected} records within ${wait_ms_max} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -14,8 +14,7 @@ import { parseNote, verifyBundle, verifyCosignature } from "../../verify/index.t
 import type { ServiceContext } from "../context.ts";
 import { LogKeyStore, logVkey } from "./keys.ts";
 import { startSequencer } from "./runner.ts";
-import { sequenceOnce } from "./sequencer.ts";
-import { bookSales, logFixture } from "./testing.ts";
+import { bookSales, logFixture, sequenceAll } from "./testing.ts";
 import type { WitnessConfig } from "./witnesses.ts";
 
 let db: Database;
@@ -37,6 +36,14 @@ async function startWitness(origin: string, log_vkey: string, name: string) {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   closers.push(() => void server.close());
   return { signer, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/add-checkpoint` };
+}
+
+async function waitFor(done: () => Promise<boolean>, wait_ms_max = 20_000): Promise<void> {
+  const deadline = Date.now() + wait_ms_max;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${wait_ms_max} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe("witnessed log", () => {
@@ -81,6 +88,15 @@ describe("witnessed log", () => {
       )),
     );
     await sequencer.settled();
+    await waitFor(async () => {
+      const [row] = await db.query<{ count: bigint }>(
+        `SELECT count(*) AS count FROM log_cosignatures s
+          WHERE s.tenant_id = $1 AND s.size = (SELECT max(size) FROM log_checkpoints WHERE tenant_id = $1)
+            AND NOT EXISTS (SELECT 1 FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL)`,
+        [tenant],
+      );
+      return BigInt(row?.count ?? 0n) === 2n;
+    });
     await sequencer.stop();
     expect(outcomes.filter((outcome) => outcome !== "cosigned")).toEqual([]);
 
@@ -130,7 +146,7 @@ describe("witnessed log", () => {
       stderr.join(""),
     ).toBe(0);
     await bookSales(ctx, f, [{ key: "c", merchant: "m1", amount_minor: 50n }]);
-    await sequenceOnce(ctx, tenant, { keys });
+    await sequenceAll(ctx, tenant, keys);
     expect(
       await verifyCli(["log", "--url", base, "--log-key", vkey, "--state", state]),
       stderr.join(""),
