@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { healthRoutes } from "./health.ts";
 import { ledgerRoutes } from "./ledger.ts";
+import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
@@ -13,4 +14,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   policyRoutes,
   orderRoutes,
   ledgerRoutes,
+  logRoutes,
 ];
