@@ -4,6 +4,7 @@ import { allocate, loadPolicy, parseOrder, pspTerms } from "../core/split/index.
 import type { Database } from "../store/database.ts";
 import { openTestDatabase } from "../testing/db.ts";
 import { parseBenchArgs, scenario_names, UsageError } from "./args.ts";
+import { uuidv7Ms } from "./lag.ts";
 import { NaiveLedger, naiveProblems } from "./naive.ts";
 import { formatTable, percentile, result_fields, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
@@ -87,6 +88,13 @@ describe("bench results", () => {
         0.99,
       ),
     ).toBe(99);
+  });
+});
+
+describe("checkpoint lag", () => {
+  it("reads the wall-clock instant of a UUIDv7 and refuses other versions", () => {
+    expect(uuidv7Ms("01a210c0-843c-77b8-a9d3-0ce65483d824")).toBe(0x01a210c0843c);
+    expect(uuidv7Ms("01a210c0-843c-47b8-a9d3-0ce65483d824")).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@ import { newId } from "../core/ids.ts";
 import { buildApp } from "../http/app.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
+import { LogKeyStore } from "../service/tlog/index.ts";
 import type { BenchOptions, ScenarioName } from "./args.ts";
 import { runBaseline } from "./baseline.ts";
 import { countBooked, ledgerProblems } from "./checks.ts";
@@ -53,6 +54,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
   const base_url = app === null ? null : await app.listen({ host: "127.0.0.1", port: 0 });
   const problems: string[] = [];
   const results: ScenarioResult[] = [];
+  const log_keys = new LogKeyStore();
   try {
     const baseline = await runBaseline(bench.db, market, {
       seed: options.seed,
@@ -76,6 +78,8 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
         base_url,
         baseline_orders_per_s,
         problems,
+        // Bench logs are signed with throwaway keys sealed by the development secret.
+        log_keys,
       });
       results.push(result);
       if (options.json) io.stdout(`${toJsonLine(result)}\n`);
@@ -100,6 +104,7 @@ interface RunContext {
   base_url: string | null;
   baseline_orders_per_s: number;
   problems: string[];
+  log_keys: LogKeyStore;
 }
 
 async function prepareEnv(name: ScenarioName, run: RunContext): Promise<ScenarioEnv> {
@@ -136,7 +141,8 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
   const { options, ctx } = run;
   const env = await prepareEnv(name, run);
   const built = builders[name](env);
-  const lag = new LagSampler(ctx, env.tenant_id);
+  const lag = new LagSampler(env, run.log_keys);
+  await lag.start();
   const profile = options.profile ? await ProfilePass.start(run.bench.db, run.io.stderr) : null;
   const timed = await runTimed({
     label: name,
@@ -148,6 +154,7 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
     progress: run.io.progress,
   });
   await profile?.stop(name);
+  env.problems.push(...(await lag.stop()));
   env.client?.close();
   if (timed.error !== undefined) {
     const error = timed.error;

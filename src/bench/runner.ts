@@ -57,9 +57,15 @@ export async function runTimed(run: TimedRun): Promise<TimedResult> {
   const sampler = setInterval(() => {
     if (run.sample === undefined || sampling || performance.now() < measure_from) return;
     sampling = true;
-    run.sample().finally(() => {
-      sampling = false;
-    });
+    run
+      .sample()
+      .catch((error: unknown) => {
+        if (!failed) result.error = error;
+        failed = true;
+      })
+      .finally(() => {
+        sampling = false;
+      });
   }, sample_interval_ms);
   async function loop(worker: number): Promise<void> {
     for (;;) {
