@@ -80,6 +80,9 @@ export async function runTimed(run: TimedRun): Promise<TimedResult> {
         return;
       }
       const end = performance.now();
+      // PGlite can settle a whole step in microtasks; one turn of the event
+      // loop per step lets the progress bar and the lag sampler run.
+      await new Promise((resolve) => setImmediate(resolve));
       if (begin < measure_from) continue;
       result.orders += outcome.orders;
       result.postings += outcome.postings;
