@@ -2,7 +2,7 @@ import type { Database, Queryable } from "./database.ts";
 
 // PostgreSQL asks the client to retry these; they are never the caller's fault.
 const retryable_codes = new Set(["40001", "40P01"]);
-const attempts_max = 8;
+const attempts_max = 12;
 
 /** Thrown by a transaction body that saw a concurrent writer win a race and must start over. */
 export class RetryTransaction extends Error {
@@ -22,7 +22,7 @@ export async function inTransaction<T>(db: Database, fn: (tx: Queryable) => Prom
       return await db.transaction(fn);
     } catch (error) {
       if (!isRetryable(error) || attempt >= attempts_max) throw error;
-      const backoff_ms = Math.min(50, 2 ** attempt) * Math.random();
+      const backoff_ms = Math.min(100, 2 ** attempt) * Math.random();
       await new Promise((resolve) => setTimeout(resolve, backoff_ms));
     }
   }
