@@ -189,7 +189,8 @@ describe("order lifecycle over HTTP", () => {
         }),
       ),
     );
-    for (const response of storm) expect([200, 201], JSON.stringify(response.body)).toContain(response.status);
+    for (const response of storm)
+      expect([200, 201], JSON.stringify(response.body)).toContain(response.status);
     expect(new Set(storm.map((r) => r.body.transaction_id)).size).toBe(1);
     const [count] = await db.query<{ n: bigint }>(
       "SELECT count(*)::int8 AS n FROM journal_transactions WHERE tenant_id = $1 AND order_id = $2",
