@@ -1,6 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { authRoutes } from "./auth.ts";
+import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
+import { keyRoutes } from "./keys.ts";
 
 // Every route module, registered in this order. A module is one resource.
-export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [healthRoutes];
+export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
+  healthRoutes,
+  authRoutes,
+  keyRoutes,
+  eventRoutes,
+];
