@@ -45,7 +45,7 @@ export async function recordSecurityEvent(
   const id = newId();
   await tx.query(
     `INSERT INTO security_events (tenant_id, id, occurred_at, actor, ip, action, outcome, subject, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb)`,
     [
       // Failed logins carry whatever tenant the caller typed: clip it, never refuse the audit row.
       input.tenant_id.slice(0, tenant_length_max) || "-",

@@ -211,18 +211,3 @@ export async function authenticateSession(
     expires_at: row.expires_at,
   };
 }
-
-/** Ends every live session of a user (password change, role change, disable). */
-export async function revokeUserSessions(
-  tx: Queryable,
-  tenant_id: string,
-  user_id: string,
-  reason: string,
-  now: Date,
-): Promise<number> {
-  const rows = await tx.query(
-    "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id",
-    [tenant_id, user_id, now, reason],
-  );
-  return rows.length;
-}

@@ -204,3 +204,95 @@ export function userView(row: UserRow): UserView {
     disabled_at: row.disabled_at,
   };
 }
+
+/**
+ * Changes a user's role (and party); ends the user's sessions so the new role
+ * applies from the next login. Audited as `user_role_changed`.
+ */
+export async function changeUserRole(
+  ctx: ServiceContext,
+  tenant_id: string,
+  user_id: string,
+  change: { role: Role; party_id?: string | null | undefined },
+  audit: { actor: string; ip: string | null },
+): Promise<UserView> {
+  validateUser({ role: change.role, party_id: change.party_id, password: "x".repeat(password_length_min) });
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const before = await findUserById(tx, tenant_id, user_id);
+    if (before === undefined) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
+    await tx.query(
+      "UPDATE users SET role = $3, party_id = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2",
+      [tenant_id, user_id, change.role, change.party_id ?? null, now],
+    );
+    await revokeSessionsOf(tx, tenant_id, user_id, "role_changed", now);
+    await recordSecurityEvent(
+      tx,
+      {
+        tenant_id,
+        actor: audit.actor,
+        ip: audit.ip,
+        action: "user_role_changed",
+        outcome: "success",
+        subject: `user:${user_id}`,
+        detail: {
+          from: { role: before.role, party_id: before.party_id },
+          to: { role: change.role, party_id: change.party_id ?? null },
+        },
+      },
+      now,
+    );
+    return { ...userView(before), role: change.role, party_id: change.party_id ?? null };
+  });
+}
+
+/** Disables a user and ends its sessions. Audited as `user_disabled`. */
+export async function disableUser(
+  ctx: ServiceContext,
+  tenant_id: string,
+  user_id: string,
+  audit: { actor: string; ip: string | null },
+): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.transaction(async (tx) => {
+    const rows = await tx.query(
+      "UPDATE users SET disabled_at = coalesce(disabled_at, $3), updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
+      [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
+    );
+    if (rows.length === 0) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
+    await revokeSessionsOf(tx, tenant_id, user_id, "user_disabled", now);
+    await recordSecurityEvent(
+      tx,
+      {
+        tenant_id,
+        actor: audit.actor,
+        ip: audit.ip,
+        action: "user_disabled",
+        outcome: "success",
+        subject: `user:${user_id}`,
+      },
+      now,
+    );
+  });
+}
+
+async function revokeSessionsOf(
+  tx: Queryable,
+  tenant_id: string,
+  user_id: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = $1 AND user_id = $2::uuid AND revoked_at IS NULL",
+    [tenant_id, user_id, now, reason],
+  );
+}
+
+export async function listUsers(db: Queryable, tenant_id: string): Promise<UserView[]> {
+  return db.query<UserView & Record<string, unknown>>(
+    `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
+      WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 10000`,
+    [tenant_id],
+  );
+}
