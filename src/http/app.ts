@@ -27,6 +27,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   app.setSerializerCompiler(() => (data) => toJsonText(data));
+  app.setReplySerializer((payload) => toJsonText(payload));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),

@@ -22,7 +22,9 @@ export interface Database extends Queryable {
  * and boolean arrays wrong, so array elements travel as text and the server's
  * parameter description (`$1::int8[]`, `$2::uuid[]`) types them. Its bool
  * serializer maps every value but `true` to false, so boolean arrays must be
- * declared as text and cast in SQL: `$3::text[]::bool[]`.
+ * declared as text and cast in SQL: `$3::text[]::bool[]`. Likewise a JSON
+ * parameter is sent as JSON text to `$n::text::jsonb`: given a jsonb-typed
+ * parameter, postgres.js would encode the already-encoded string again.
  */
 export function normaliseParam(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();

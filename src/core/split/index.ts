@@ -6,10 +6,12 @@ export { type LineFacts, lineFacts } from "./claims.ts";
 export { loadPolicy, type PolicyVersion, policyHash } from "./hash.ts";
 export {
   type AllocationJson,
+  allocationFromJson,
   allocationToJson,
   type LegJson,
   legToJson,
   type ReversalJson,
+  reversalFromJson,
   reversalToJson,
 } from "./json.ts";
 export * from "./limits.ts";

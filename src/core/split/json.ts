@@ -79,3 +79,46 @@ export function reversalToJson(reversal: Reversal): ReversalJson {
     explanation: [...reversal.explanation],
   };
 }
+
+function minorFromJson(value: number, field: string): bigint {
+  assert(Number.isSafeInteger(value) && value >= 0, `${field} is a stored non-negative safe integer`);
+  return BigInt(value);
+}
+
+export function legFromJson(json: LegJson): Leg {
+  return {
+    party_id: json.party_id,
+    role: json.role as Leg["role"],
+    amount_minor: minorFromJson(json.amount_minor, "amount_minor"),
+    rule_id: json.rule_id,
+    ...(json.line_id === undefined ? {} : { line_id: json.line_id }),
+    basis_minor: minorFromJson(json.basis_minor, "basis_minor"),
+    ...(json.rate_bp === undefined ? {} : { rate_bp: json.rate_bp }),
+    note: json.note,
+  };
+}
+
+/** Reads back an allocation this module wrote (from our own storage, not from callers). */
+export function allocationFromJson(json: AllocationJson): Allocation {
+  return {
+    order_id: json.order_id,
+    currency: json.currency,
+    paid_minor: minorFromJson(json.paid_minor, "paid_minor"),
+    policy_hash: json.policy_hash,
+    legs: json.legs.map(legFromJson),
+    explanation: [...json.explanation],
+    flags: [...json.flags],
+  };
+}
+
+export function reversalFromJson(json: ReversalJson): Reversal {
+  return {
+    refund_id: json.refund_id,
+    order_id: json.order_id,
+    currency: json.currency,
+    refund_minor: minorFromJson(json.refund_minor, "refund_minor"),
+    policy_hash: json.policy_hash,
+    legs: json.legs.map(legFromJson),
+    explanation: [...json.explanation],
+  };
+}

@@ -4,6 +4,10 @@ import { authRoutes } from "./auth.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
+import { ledgerRoutes } from "./ledger.ts";
+import { orderRoutes } from "./orders.ts";
+import { partyRoutes } from "./parties.ts";
+import { policyRoutes } from "./policies.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -11,4 +15,8 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   authRoutes,
   keyRoutes,
   eventRoutes,
+  partyRoutes,
+  policyRoutes,
+  orderRoutes,
+  ledgerRoutes,
 ];

@@ -66,7 +66,7 @@ export async function createParty(ctx: ServiceContext, tenant_id: string, input:
     }
     await tx.query(
       `INSERT INTO parties (tenant_id, id, kind, name, parent_id, settlement, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7) ON CONFLICT (tenant_id, id) DO NOTHING`,
       [
         tenant_id,
         input.id,

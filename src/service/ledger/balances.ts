@@ -19,9 +19,10 @@ export interface LockedAvailability {
 
 /**
  * Locks the balance rows a batch will change. A bucketed (hot) account that is
- * only credited in this batch locks one bucket picked at random, so concurrent
- * batches crediting it rarely meet; an account that is debited locks every
- * bucket, because only the whole balance can say whether the debit fits.
+ * only credited in this batch, or that may go negative anyway, locks one bucket
+ * picked at random, so concurrent batches rarely meet on it; a restricted
+ * account that is debited locks every bucket, because only the whole balance
+ * can say whether the debit fits.
  */
 export async function lockAndReadAvailable(
   tx: Queryable,
@@ -34,7 +35,8 @@ export async function lockAndReadAvailable(
   for (const request of requests) {
     for (const entry of request.entries) {
       touched.add(entry.account_id);
-      if (entry.side === "debit") debited.add(entry.account_id);
+      if (entry.side === "debit" && !accounts.get(entry.account_id)?.allow_negative)
+        debited.add(entry.account_id);
     }
   }
   const keys: BalanceKey[] = [];

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../core/errors.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import {
+  type AssignmentScope,
+  assignPolicy,
+  createPolicyDraft,
+  getPolicy,
+  listPolicies,
+  publishPolicy,
+} from "../../service/policies.ts";
+import { principalOf } from "../auth.ts";
+import { instant_query, problem_schema } from "../schemas.ts";
+import { scopeOf } from "../scope.ts";
+
+const platform_roles = ["platform_admin", "finance", "reviewer", "auditor", "integration"] as const;
+
+export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.post<{ Body: { name: string; body: unknown; return_window_ms?: number } }>(
+    "/v1/policies",
+    {
+      config: { roles: ["platform_admin"] },
+      schema: {
+        tags: ["policies"],
+        summary: "Create a draft split policy (see docs/splits.md for the body)",
+        body: {
+          type: "object",
+          required: ["name", "body"],
+          properties: {
+            name: { type: "string", minLength: 1, maxLength: 200 },
+            body: { type: "object" },
+            return_window_ms: { type: "integer", minimum: 0, maximum: 31_622_400_000 },
+          },
+          additionalProperties: false,
+        },
+        response: { 400: problem_schema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await createPolicyDraft(ctx, principalOf(request).tenant_id, request.body)),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/policies/:id/publish",
+    {
+      config: { roles: ["platform_admin"] },
+      schema: {
+        tags: ["policies"],
+        summary: "Publish a draft: it becomes immutable and is named by its SHA-256",
+        params: { type: "object", properties: { id: { type: "string", format: "uuid" } } },
+      },
+    },
+    async (request) => publishPolicy(ctx, principalOf(request).tenant_id, request.params.id),
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    "/v1/policies/:ref",
+    {
+      schema: {
+        tags: ["policies"],
+        summary:
+          "A policy by id or by hash; published policies are readable by every role so anyone can re-compute a split",
+        params: { type: "object", properties: { ref: { type: "string", maxLength: 64 } } },
+      },
+    },
+    async (request) => {
+      const policy = await getPolicy(ctx.db, principalOf(request).tenant_id, request.params.ref);
+      if (policy.status !== "published" && scopeOf(request).party_id !== null) {
+        throw new DomainError("policy_not_found", `no policy ${request.params.ref}`, "ref");
+      }
+      return policy;
+    },
+  );
+
+  app.get(
+    "/v1/policies",
+    { config: { roles: platform_roles }, schema: { tags: ["policies"], summary: "Policies, newest first" } },
+    async (request) => ({
+      items: await listPolicies(ctx.db, principalOf(request).tenant_id),
+    }),
+  );
+
+  app.put<{
+    Body: { scope: AssignmentScope; scope_value?: string; policy_hash: string; effective_from: string };
+  }>(
+    "/v1/policy-assignments",
+    {
+      config: { roles: ["platform_admin"] },
+      schema: {
+        tags: ["policies"],
+        summary:
+          "Assign a published policy to the tenant, a merchant or a category from an instant (most specific wins: category, merchant, tenant)",
+        body: {
+          type: "object",
+          required: ["scope", "policy_hash", "effective_from"],
+          properties: {
+            scope: { enum: ["tenant", "merchant", "category"] },
+            scope_value: { type: "string", minLength: 1, maxLength: 128 },
+            policy_hash: { type: "string", pattern: "^[0-9a-f]{64}$" },
+            effective_from: instant_query,
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) =>
+      assignPolicy(ctx, principalOf(request).tenant_id, {
+        ...request.body,
+        effective_from: new Date(request.body.effective_from),
+      }),
+  );
+}

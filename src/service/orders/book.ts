@@ -1,0 +1,347 @@
+import { createHash } from "node:crypto";
+import { assert } from "../../core/assert.ts";
+import { DomainError, isDomainError } from "../../core/errors.ts";
+import { canonicalJson } from "../../core/jcs.ts";
+import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
+import {
+  type Allocation,
+  allocate,
+  allocationToJson,
+  type Order,
+  parseOrder,
+} from "../../core/split/index.ts";
+import type { Queryable } from "../../store/database.ts";
+import { inTransaction, RetryTransaction } from "../../store/retry.ts";
+import type { ServiceContext } from "../context.ts";
+import { enqueueEvents } from "../events/enqueue.ts";
+import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { accountFor, type PartyAccountSpec, partyAccounts, partyKinds } from "./party-accounts.ts";
+import { loadPolicyResolver } from "./policy-resolver.ts";
+import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
+
+export const orders_per_batch_max = 1_000;
+
+export type BookResult =
+  | { status: "created" | "replayed"; order: OrderView }
+  | { status: "rejected"; error: DomainError };
+
+interface Candidate {
+  index: number;
+  body: unknown;
+  order: Order;
+  facts_sha256: string;
+}
+
+interface Planned extends Candidate {
+  allocation: Allocation;
+  request: TransactionRequest;
+  party_ids: string[];
+}
+
+/**
+ * Books paid orders: each order's split goes into its parties' held accounts.
+ * One database transaction for the whole batch; each order gets its own
+ * result, and a bad order never sinks the others. The same order id with the
+ * same facts is a replay; with other facts it is `order_conflict`.
+ */
+export function bookOrders(
+  ctx: ServiceContext,
+  tenant_id: string,
+  bodies: readonly unknown[],
+): Promise<BookResult[]> {
+  assert(bodies.length <= orders_per_batch_max, `a batch holds at most ${orders_per_batch_max} orders`);
+  const results: (BookResult | undefined)[] = new Array(bodies.length);
+  const candidates = parseAll(bodies, results);
+  return inTransaction(ctx.db, async (tx) => {
+    const attempt = [...results];
+    const duplicate_of = new Map<number, number>();
+    const planned = await plan(tx, tenant_id, candidates, attempt, duplicate_of, ctx.now());
+    await write(tx, tenant_id, planned, attempt, ctx.now());
+    for (const [index, first_index] of duplicate_of) {
+      const first = attempt[first_index];
+      assert(first !== undefined, "a duplicate's original has no result");
+      attempt[index] = first.status === "rejected" ? first : { status: "replayed", order: first.order };
+    }
+    for (const [index, result] of attempt.entries())
+      assert(result !== undefined, `order ${index} got no result`);
+    return attempt as BookResult[];
+  });
+}
+
+function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[]): Candidate[] {
+  const candidates: Candidate[] = [];
+  bodies.forEach((body, index) => {
+    try {
+      const order = parseOrder(body);
+      const facts_sha256 = createHash("sha256").update(canonicalJson(body)).digest("hex");
+      candidates.push({ index, body, order, facts_sha256 });
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      results[index] = { status: "rejected", error };
+    }
+  });
+  return candidates;
+}
+
+async function plan(
+  tx: Queryable,
+  tenant_id: string,
+  candidates: readonly Candidate[],
+  results: (BookResult | undefined)[],
+  duplicate_of: Map<number, number>,
+  now: Date,
+): Promise<Planned[]> {
+  const existing = await selectOrders(tx, tenant_id, [...new Set(candidates.map((c) => c.order.id))]);
+  const first_by_id = new Map<string, Candidate>();
+  const fresh: Candidate[] = [];
+  for (const candidate of candidates) {
+    const known = existing.get(candidate.order.id);
+    const earlier = first_by_id.get(candidate.order.id);
+    const facts_sha256 = known?.facts_sha256 ?? earlier?.facts_sha256;
+    if (facts_sha256 !== undefined && facts_sha256 !== candidate.facts_sha256) {
+      results[candidate.index] = { status: "rejected", error: orderConflict(candidate.order.id) };
+    } else if (known !== undefined) {
+      results[candidate.index] = { status: "replayed", order: viewOf(known, null) };
+    } else if (earlier !== undefined) {
+      duplicate_of.set(candidate.index, earlier.index);
+    } else {
+      first_by_id.set(candidate.order.id, candidate);
+      fresh.push(candidate);
+    }
+  }
+  const resolver = await loadPolicyResolver(
+    tx,
+    tenant_id,
+    fresh.map((c) => c.order),
+  );
+  const allocated: { candidate: Candidate; allocation: Allocation; platform: string }[] = [];
+  for (const candidate of fresh) {
+    try {
+      const { policy, policy_hash } = resolver.resolve(candidate.order);
+      allocated.push({
+        candidate,
+        allocation: allocate(policy, candidate.order, { policy_hash }),
+        platform: policy.parties.platform,
+      });
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      results[candidate.index] = { status: "rejected", error };
+    }
+  }
+  const kinds = await partyKinds(
+    tx,
+    tenant_id,
+    allocated.flatMap((a) => [a.platform, ...a.allocation.legs.map((leg) => leg.party_id)]),
+  );
+  const known = allocated.filter(({ candidate, allocation, platform }) => {
+    const unknown = [platform, ...allocation.legs.map((leg) => leg.party_id)].find((id) => !kinds.has(id));
+    if (unknown === undefined) return true;
+    results[candidate.index] = { status: "rejected", error: unknownParty(candidate.order, unknown) };
+    return false;
+  });
+  const specs: PartyAccountSpec[] = known.flatMap(({ allocation, platform }) => [
+    { party_id: platform, purpose: "clearing", currency: allocation.currency },
+    ...allocation.legs.map((leg) => ({
+      party_id: leg.party_id,
+      purpose: "held" as const,
+      currency: allocation.currency,
+    })),
+  ]);
+  const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
+  return known.map(({ candidate, allocation, platform }) => ({
+    ...candidate,
+    allocation,
+    request: paidTransaction(
+      candidate.order,
+      allocation,
+      accountFor(accounts, { party_id: platform, purpose: "clearing", currency: allocation.currency }),
+      accounts,
+    ),
+    party_ids: [...new Set(allocation.legs.map((leg) => leg.party_id))].sort(),
+  }));
+}
+
+/** Clearing (the buyer's money at the PSP) pays each party's held account its legs' total. */
+function paidTransaction(
+  order: Order,
+  allocation: Allocation,
+  clearing: Account,
+  accounts: ReadonlyMap<string, Account>,
+): TransactionRequest {
+  const by_party = new Map<string, bigint>();
+  for (const leg of allocation.legs)
+    by_party.set(leg.party_id, (by_party.get(leg.party_id) ?? 0n) + leg.amount_minor);
+  let total_minor = 0n;
+  const credits = [...by_party]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([party_id, amount_minor]) => {
+      total_minor += amount_minor;
+      const account = accountFor(accounts, { party_id, purpose: "held", currency: order.currency });
+      return { account_id: account.id, side: "credit" as const, amount_minor, currency: order.currency };
+    });
+  assert(
+    total_minor === order.paid_minor,
+    `legs of ${order.id} sum to ${total_minor}, not ${order.paid_minor}`,
+  );
+  return {
+    idempotency_key: `order:${order.id}:paid`,
+    kind: "split",
+    effective_at: new Date(order.paid_at),
+    order_id: order.id,
+    policy_hash: allocation.policy_hash,
+    entries: [
+      { account_id: clearing.id, side: "debit", amount_minor: order.paid_minor, currency: order.currency },
+      ...credits,
+    ],
+  };
+}
+
+async function write(
+  tx: Queryable,
+  tenant_id: string,
+  planned: readonly Planned[],
+  results: (BookResult | undefined)[],
+  now: Date,
+): Promise<void> {
+  const journal = await writeJournalBatch(
+    tx,
+    tenant_id,
+    planned.map((p) => p.request),
+    now,
+  );
+  const booked: { item: Planned; row: OrderRow }[] = [];
+  planned.forEach((item, position) => {
+    const result = journal[position]!;
+    if (result.status === "rejected") {
+      results[item.index] = { status: "rejected", error: result.error };
+      return;
+    }
+    // A replayed journal key means another writer booked this order since we looked.
+    if (result.status === "replayed")
+      throw new RetryTransaction(`order ${item.order.id} was booked concurrently`);
+    booked.push({ item, row: orderRow(item, result.transaction.id, now) });
+  });
+  if (booked.length === 0) return;
+  await insertOrders(
+    tx,
+    tenant_id,
+    booked.map((b) => b.row),
+  );
+  await tx.query(
+    `INSERT INTO order_parties (tenant_id, party_id, order_id)
+     SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)`,
+    [
+      tenant_id,
+      booked.flatMap((b) => b.item.party_ids),
+      booked.flatMap((b) => b.item.party_ids.map(() => b.item.order.id)),
+    ],
+  );
+  await enqueueEvents(
+    tx,
+    tenant_id,
+    booked.map(({ item, row }) => ({
+      type: "order.booked",
+      party_ids: item.party_ids,
+      payload: {
+        order_id: row.id,
+        merchant_id: row.merchant_id,
+        currency: row.currency,
+        paid_minor: row.paid_minor,
+        state: "held",
+      },
+    })),
+    now,
+  );
+  for (const { item, row } of booked) results[item.index] = { status: "created", order: viewOf(row, null) };
+}
+
+function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
+  return {
+    id: item.order.id,
+    merchant_id: item.order.merchant_id,
+    currency: item.order.currency,
+    paid_minor: item.order.paid_minor,
+    paid_at: new Date(item.order.paid_at),
+    facts: item.body,
+    facts_sha256: item.facts_sha256,
+    policy_hash: item.allocation.policy_hash,
+    allocation: allocationToJson(item.allocation),
+    transaction_id,
+    refunded_minor: 0n,
+    completed_at: null,
+    releasable_at: null,
+    released_at: null,
+    release_transaction_id: null,
+    created_at: now,
+  };
+}
+
+async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly OrderRow[]): Promise<void> {
+  const inserted = await tx.query(
+    `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
+                         allocation, transaction_id, created_at)
+     SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts::jsonb, o.facts_sha256, o.policy_hash,
+            o.allocation::jsonb, o.transaction_id, $12::timestamptz
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
+                   $10::text[], $11::uuid[]) AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256,
+                   policy_hash, allocation, transaction_id)
+     ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`,
+    [
+      tenant_id,
+      rows.map((r) => r.id),
+      rows.map((r) => r.merchant_id),
+      rows.map((r) => r.currency),
+      rows.map((r) => r.paid_minor),
+      rows.map((r) => r.paid_at),
+      rows.map((r) => JSON.stringify(r.facts)),
+      rows.map((r) => r.facts_sha256),
+      rows.map((r) => r.policy_hash),
+      rows.map((r) => JSON.stringify(r.allocation)),
+      rows.map((r) => r.transaction_id),
+      rows[0]!.created_at,
+    ],
+  );
+  if (inserted.length !== rows.length) throw new RetryTransaction("an order id was taken concurrently");
+}
+
+export async function selectOrders(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<Map<string, OrderRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.query<OrderRow & Record<string, unknown>>(
+    `SELECT ${order_columns} FROM orders WHERE tenant_id = $1 AND id = ANY($2::text[])`,
+    [tenant_id, ids],
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+function orderConflict(order_id: string): DomainError {
+  return new DomainError(
+    "order_conflict",
+    `order ${JSON.stringify(order_id)} was already booked with different facts`,
+    "id",
+    {
+      order_id,
+    },
+  );
+}
+
+function unknownParty(order: Order, party_id: string): DomainError {
+  const field =
+    party_id === order.merchant_id
+      ? "merchant_id"
+      : order.referrers.includes(party_id)
+        ? `referrers[${order.referrers.indexOf(party_id)}]`
+        : (() => {
+            const line = order.lines.findIndex((l) => l.supplier_id === party_id);
+            return line >= 0 ? `lines[${line}].supplier_id` : "policy";
+          })();
+  return new DomainError(
+    "party_unknown",
+    `${field}: no party ${JSON.stringify(party_id)} in this tenant`,
+    field,
+    { party_id },
+  );
+}

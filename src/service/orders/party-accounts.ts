@@ -1,0 +1,87 @@
+import type { Account, AccountPurpose, PartyKind } from "../../core/ledger/types.ts";
+import type { Queryable } from "../../store/database.ts";
+import { accountKey, ensureAccounts } from "../ledger/accounts.ts";
+
+// Parties are never deleted and an account's id never changes, so a process
+// keeps what it has seen. Account status is still checked by the journal
+// writer on every batch; this cache only saves the lookups.
+const party_kind_cache = new Map<string, PartyKind>();
+const account_cache = new Map<string, Account>();
+const cache_entries_max = 200_000;
+
+// Credit-heavy shared parties get spread balances (docs/decisions.md §3).
+const shared_kinds: ReadonlySet<PartyKind> = new Set(["platform", "psp", "tax", "logistics"]);
+export const shared_bucket_count = 16;
+
+export async function partyKinds(
+  tx: Queryable,
+  tenant_id: string,
+  party_ids: Iterable<string>,
+): Promise<Map<string, PartyKind>> {
+  const result = new Map<string, PartyKind>();
+  const missing: string[] = [];
+  for (const id of new Set(party_ids)) {
+    const kind = party_kind_cache.get(`${tenant_id}\u0000${id}`);
+    if (kind === undefined) missing.push(id);
+    else result.set(id, kind);
+  }
+  if (missing.length > 0) {
+    const rows = await tx.query<{ id: string; kind: PartyKind }>(
+      "SELECT id, kind FROM parties WHERE tenant_id = $1 AND id = ANY($2::text[])",
+      [tenant_id, missing],
+    );
+    if (party_kind_cache.size > cache_entries_max) party_kind_cache.clear();
+    for (const row of rows) {
+      party_kind_cache.set(`${tenant_id}\u0000${row.id}`, row.kind);
+      result.set(row.id, row.kind);
+    }
+  }
+  return result;
+}
+
+export interface PartyAccountSpec {
+  party_id: string;
+  purpose: AccountPurpose;
+  currency: string;
+}
+
+/** Opens (once) and returns the accounts named, keyed by accountKey. Every party must exist. */
+export async function partyAccounts(
+  tx: Queryable,
+  tenant_id: string,
+  specs: readonly PartyAccountSpec[],
+  kinds: ReadonlyMap<string, PartyKind>,
+  now: Date,
+): Promise<Map<string, Account>> {
+  const result = new Map<string, Account>();
+  const missing: PartyAccountSpec[] = [];
+  for (const spec of specs) {
+    const key = accountKey(spec);
+    const cached = account_cache.get(`${tenant_id}\u0000${key}`);
+    if (cached === undefined) missing.push(spec);
+    else result.set(key, cached);
+  }
+  if (missing.length > 0) {
+    const opened = await ensureAccounts(
+      tx,
+      tenant_id,
+      missing.map((spec) => ({
+        ...spec,
+        bucket_count: shared_kinds.has(kinds.get(spec.party_id) ?? "merchant") ? shared_bucket_count : 1,
+      })),
+      now,
+    );
+    if (account_cache.size > cache_entries_max) account_cache.clear();
+    for (const [key, account] of opened) {
+      account_cache.set(`${tenant_id}\u0000${key}`, account);
+      result.set(key, account);
+    }
+  }
+  return result;
+}
+
+export function accountFor(accounts: ReadonlyMap<string, Account>, spec: PartyAccountSpec): Account {
+  const account = accounts.get(accountKey(spec));
+  if (account === undefined) throw new Error(`account ${accountKey(spec)} was not opened`);
+  return account;
+}

@@ -1,0 +1,79 @@
+import { DomainError } from "../../core/errors.ts";
+import { loadPolicy, type Order } from "../../core/split/index.ts";
+import type { Queryable } from "../../store/database.ts";
+import type { ResolvedPolicy } from "../policies.ts";
+
+// Published policies never change, so a process may keep every one it has
+// loaded. Assignments can be added at any time and are read per batch.
+const published_cache = new Map<string, ResolvedPolicy>();
+const published_cache_max = 1_000;
+
+interface AssignmentRow {
+  scope: "tenant" | "merchant" | "category";
+  scope_value: string;
+  policy_hash: string;
+  effective_from: Date;
+  [column: string]: unknown;
+}
+
+export interface PolicyResolver {
+  /** The policy in force for this order at its paid_at: category beats merchant beats tenant. */
+  resolve(order: Order): ResolvedPolicy;
+}
+
+export async function loadPolicyResolver(
+  tx: Queryable,
+  tenant_id: string,
+  orders: readonly Order[],
+): Promise<PolicyResolver> {
+  const merchants = [...new Set(orders.map((order) => order.merchant_id))];
+  const categories = [...new Set(orders.flatMap((order) => order.lines.map((line) => line.category)))];
+  const assignments = await tx.query<AssignmentRow>(
+    `SELECT scope, scope_value, policy_hash, effective_from FROM policy_assignments
+      WHERE tenant_id = $1 AND (scope = 'tenant' OR (scope = 'merchant' AND scope_value = ANY($2::text[]))
+                                OR (scope = 'category' AND scope_value = ANY($3::text[])))
+      ORDER BY effective_from DESC, created_at DESC`,
+    [tenant_id, merchants, categories],
+  );
+  const missing = [...new Set(assignments.map((a) => a.policy_hash))].filter(
+    (hash) => !published_cache.has(`${tenant_id}:${hash}`),
+  );
+  if (missing.length > 0) {
+    const rows = await tx.query<{ hash: string; body: unknown; return_window_ms: bigint }>(
+      "SELECT hash, body, return_window_ms FROM policies WHERE tenant_id = $1 AND hash = ANY($2::text[])",
+      [tenant_id, missing],
+    );
+    if (published_cache.size > published_cache_max) published_cache.clear();
+    for (const row of rows) {
+      const { policy, policy_hash } = loadPolicy(row.body);
+      published_cache.set(`${tenant_id}:${row.hash}`, {
+        policy,
+        policy_hash,
+        return_window_ms: Number(row.return_window_ms),
+      });
+    }
+  }
+  return {
+    resolve(order) {
+      const paid_at_ms = Date.parse(order.paid_at);
+      const in_force = assignments.filter((a) => a.effective_from.getTime() <= paid_at_ms);
+      const order_categories = new Set(order.lines.map((line) => line.category));
+      const single_category = order_categories.size === 1 ? [...order_categories][0] : undefined;
+      const chosen =
+        in_force.find((a) => a.scope === "category" && a.scope_value === single_category) ??
+        in_force.find((a) => a.scope === "merchant" && a.scope_value === order.merchant_id) ??
+        in_force.find((a) => a.scope === "tenant");
+      if (chosen === undefined) {
+        throw new DomainError(
+          "policy_not_assigned",
+          `no split policy is assigned for orders paid at ${order.paid_at}`,
+          "paid_at",
+        );
+      }
+      const resolved = published_cache.get(`${tenant_id}:${chosen.policy_hash}`);
+      if (resolved === undefined)
+        throw new DomainError("policy_not_found", `policy ${chosen.policy_hash} is not published`, "paid_at");
+      return resolved;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
+
+export type OrderState = "held" | "completed" | "released";
+export type RefundState = "none" | "partially_refunded" | "refunded";
+
+export interface OrderRow {
+  id: string;
+  merchant_id: string;
+  currency: string;
+  paid_minor: bigint;
+  paid_at: Date;
+  facts: unknown;
+  facts_sha256: string;
+  policy_hash: string;
+  allocation: AllocationJson;
+  transaction_id: string;
+  refunded_minor: bigint;
+  completed_at: Date | null;
+  releasable_at: Date | null;
+  released_at: Date | null;
+  release_transaction_id: string | null;
+  created_at: Date;
+}
+
+export const order_columns = `id, merchant_id, currency::text AS currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
+  allocation, transaction_id::text AS transaction_id, refunded_minor, completed_at, releasable_at, released_at,
+  release_transaction_id::text AS release_transaction_id, created_at`;
+
+export interface OrderSummary {
+  id: string;
+  merchant_id: string;
+  currency: string;
+  paid_minor: bigint;
+  paid_at: Date;
+  state: OrderState;
+  refund_state: RefundState;
+  refunded_minor: bigint;
+  completed_at: Date | null;
+  releasable_at: Date | null;
+  released_at: Date | null;
+  policy_hash: string;
+  transaction_id: string;
+}
+
+export interface OrderView extends OrderSummary {
+  legs: AllocationJson["legs"];
+  explanation: string[];
+  flags: string[];
+}
+
+export interface RefundView {
+  refund_id: string;
+  kind: "refund" | "chargeback";
+  amount_minor: bigint;
+  before_release: boolean;
+  transaction_id: string;
+  created_at: Date;
+  reversal: ReversalJson;
+}
+
+export function stateOf(row: Pick<OrderRow, "completed_at" | "released_at">): OrderState {
+  if (row.released_at !== null) return "released";
+  if (row.completed_at !== null) return "completed";
+  return "held";
+}
+
+export function refundStateOf(row: Pick<OrderRow, "refunded_minor" | "paid_minor">): RefundState {
+  if (row.refunded_minor === 0n) return "none";
+  return row.refunded_minor === row.paid_minor ? "refunded" : "partially_refunded";
+}
+
+export function summaryOf(row: OrderRow): OrderSummary {
+  return {
+    id: row.id,
+    merchant_id: row.merchant_id,
+    currency: row.currency,
+    paid_minor: row.paid_minor,
+    paid_at: row.paid_at,
+    state: stateOf(row),
+    refund_state: refundStateOf(row),
+    refunded_minor: row.refunded_minor,
+    completed_at: row.completed_at,
+    releasable_at: row.releasable_at,
+    released_at: row.released_at,
+    policy_hash: row.policy_hash,
+    transaction_id: row.transaction_id,
+  };
+}
+
+/** What one caller may see of an order: the merchant and platform roles see every leg; other parties their own. */
+export function viewOf(row: OrderRow, party_id: string | null): OrderView {
+  const sees_all = party_id === null || party_id === row.merchant_id;
+  return {
+    ...summaryOf(row),
+    legs: sees_all ? row.allocation.legs : row.allocation.legs.filter((leg) => leg.party_id === party_id),
+    explanation: sees_all ? row.allocation.explanation : [],
+    flags: sees_all ? row.allocation.flags : [],
+  };
+}

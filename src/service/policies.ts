@@ -1,0 +1,192 @@
+import { DomainError } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+import type { PolicyRecord } from "../core/log/records.ts";
+import { loadPolicy, type Policy } from "../core/split/index.ts";
+import type { Queryable } from "../store/database.ts";
+import { inTransaction } from "../store/retry.ts";
+import type { ServiceContext } from "./context.ts";
+import { enqueueLogRecords } from "./log/enqueue.ts";
+
+// Split policies: drafts are edited freely; publishing fixes the body, names it
+// by the SHA-256 of its canonical JSON, and records it in the transparency log.
+// Assignments say which published policy applies to which orders, from when.
+
+export const return_window_ms_max = 366 * 24 * 3_600_000;
+export const default_return_window_ms = 7 * 24 * 3_600_000;
+
+export interface PolicyView {
+  id: string;
+  name: string;
+  status: "draft" | "published";
+  hash: string | null;
+  return_window_ms: number;
+  body: unknown;
+  created_at: Date;
+  published_at: Date | null;
+}
+
+export interface PolicyDraftInput {
+  name: string;
+  body: unknown;
+  return_window_ms?: number | undefined;
+}
+
+export async function createPolicyDraft(
+  ctx: ServiceContext,
+  tenant_id: string,
+  input: PolicyDraftInput,
+): Promise<PolicyView> {
+  if (typeof input.name !== "string" || input.name.length < 1 || input.name.length > 200) {
+    throw new DomainError("name_invalid", "name must be 1 to 200 characters", "name");
+  }
+  loadPolicy(input.body); // Refuse a draft that could never be published, naming the field.
+  const return_window_ms = input.return_window_ms ?? default_return_window_ms;
+  if (
+    !Number.isSafeInteger(return_window_ms) ||
+    return_window_ms < 0 ||
+    return_window_ms > return_window_ms_max
+  ) {
+    throw new DomainError(
+      "return_window_invalid",
+      `return_window_ms must be 0 to ${return_window_ms_max}`,
+      "return_window_ms",
+    );
+  }
+  const id = newId();
+  const now = ctx.now();
+  await ctx.db.query(
+    `INSERT INTO policies (tenant_id, id, name, status, body, return_window_ms, created_at)
+     VALUES ($1, $2, $3, 'draft', $4::text::jsonb, $5, $6)`,
+    [tenant_id, id, input.name, JSON.stringify(input.body), return_window_ms, now],
+  );
+  return {
+    id,
+    name: input.name,
+    status: "draft",
+    hash: null,
+    return_window_ms,
+    body: input.body,
+    created_at: now,
+    published_at: null,
+  };
+}
+
+/** Publishes a draft. Publishing a published policy returns it unchanged. */
+export function publishPolicy(
+  ctx: ServiceContext,
+  tenant_id: string,
+  policy_id: string,
+): Promise<PolicyView> {
+  return inTransaction(ctx.db, async (tx) => {
+    const [row] = await selectPolicies(tx, tenant_id, "id = $2::uuid FOR UPDATE", [policy_id]);
+    if (row === undefined) throw new DomainError("policy_not_found", `no policy ${policy_id}`, "id");
+    if (row.status === "published") return row;
+    const { policy_hash } = loadPolicy(row.body);
+    const taken = await selectPolicies(tx, tenant_id, "hash = $2", [policy_hash]);
+    if (taken[0] !== undefined) return taken[0];
+    const now = ctx.now();
+    await tx.query(
+      "UPDATE policies SET status = 'published', hash = $3, published_at = $4 WHERE tenant_id = $1 AND id = $2",
+      [tenant_id, policy_id, policy_hash, now],
+    );
+    const published: PolicyView = { ...row, status: "published", hash: policy_hash, published_at: now };
+    await enqueueLogRecords(
+      tx,
+      tenant_id,
+      [{ id: policy_id, kind: "policy", record: policyRecord(published), party_ids: [] }],
+      now,
+    );
+    return published;
+  });
+}
+
+export function policyRecord(policy: PolicyView): PolicyRecord {
+  if (policy.hash === null || policy.published_at === null)
+    throw new Error("only published policies are records");
+  return {
+    type: "policy",
+    id: policy.id,
+    name: policy.name,
+    hash: policy.hash,
+    published_at: policy.published_at.toISOString(),
+    body: policy.body,
+  };
+}
+
+export async function getPolicy(db: Queryable, tenant_id: string, id_or_hash: string): Promise<PolicyView> {
+  const by_hash = /^[0-9a-f]{64}$/.test(id_or_hash);
+  const by_id = /^[0-9a-f-]{36}$/.test(id_or_hash);
+  const rows = by_hash
+    ? await selectPolicies(db, tenant_id, "hash = $2", [id_or_hash])
+    : by_id
+      ? await selectPolicies(db, tenant_id, "id = $2::uuid", [id_or_hash])
+      : [];
+  const row = rows[0];
+  if (row === undefined) throw new DomainError("policy_not_found", `no policy ${id_or_hash}`, "id");
+  return row;
+}
+
+export async function listPolicies(db: Queryable, tenant_id: string): Promise<PolicyView[]> {
+  return selectPolicies(db, tenant_id, "true ORDER BY created_at DESC LIMIT 200", []);
+}
+
+export type AssignmentScope = "tenant" | "merchant" | "category";
+
+export interface AssignmentInput {
+  scope: AssignmentScope;
+  scope_value?: string | undefined;
+  policy_hash: string;
+  effective_from: Date;
+}
+
+export async function assignPolicy(ctx: ServiceContext, tenant_id: string, input: AssignmentInput) {
+  if (!["tenant", "merchant", "category"].includes(input.scope)) {
+    throw new DomainError("scope_invalid", "scope must be tenant, merchant or category", "scope");
+  }
+  const scope_value = input.scope === "tenant" ? "" : (input.scope_value ?? "");
+  if (input.scope !== "tenant" && (scope_value.length < 1 || scope_value.length > 128)) {
+    throw new DomainError(
+      "scope_value_invalid",
+      `a ${input.scope} assignment needs scope_value`,
+      "scope_value",
+    );
+  }
+  const [policy] = await selectPolicies(ctx.db, tenant_id, "hash = $2", [input.policy_hash]);
+  if (policy === undefined)
+    throw new DomainError("policy_not_found", `no published policy ${input.policy_hash}`, "policy_hash");
+  const id = newId();
+  await ctx.db.query(
+    `INSERT INTO policy_assignments (tenant_id, id, scope, scope_value, policy_hash, effective_from, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [tenant_id, id, input.scope, scope_value, input.policy_hash, input.effective_from, ctx.now()],
+  );
+  return {
+    id,
+    scope: input.scope,
+    scope_value,
+    policy_hash: input.policy_hash,
+    effective_from: input.effective_from,
+  };
+}
+
+export interface ResolvedPolicy {
+  policy: Policy;
+  policy_hash: string;
+  return_window_ms: number;
+}
+
+type PolicyRow = PolicyView & Record<string, unknown>;
+
+async function selectPolicies(
+  db: Queryable,
+  tenant_id: string,
+  where: string,
+  params: unknown[],
+): Promise<PolicyView[]> {
+  const rows = await db.query<PolicyRow>(
+    `SELECT id::text, name, status, hash, return_window_ms, body, created_at, published_at
+       FROM policies WHERE tenant_id = $1 AND ${where}`,
+    [tenant_id, ...params],
+  );
+  return rows.map((row) => ({ ...row, return_window_ms: Number(row.return_window_ms) }));
+}
