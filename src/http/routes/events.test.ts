@@ -195,6 +195,7 @@ describe("GET /v1/events/stream", () => {
     const fixture = await tenantFixture(ctx);
     await sequenceEventsOnce(ctx);
     const slow = new Listener(port, fixture.keys.auditor, "0", true);
+    await slow.until(() => slow.status !== 0);
     const fast = new Listener(port, fixture.keys.merchant, "0");
     await fast.until(() => fast.events.length === 1);
     const third = new Listener(port, fixture.keys.finance, "0");

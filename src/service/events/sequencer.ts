@@ -4,12 +4,16 @@ import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 
 // Gives queued events their per-tenant `seq` in commit order. A row is taken
-// only once its writing transaction is older than every running transaction
-// (`xid < pg_snapshot_xmin(pg_current_snapshot())`), so a transaction that
-// commits late can never land behind the cursor: seq order is commit order,
-// and a reader resuming after seq N misses nothing. One leader per tenant per
-// round, through a transaction-scoped advisory lock.
-
+// only once every transaction that could still commit an older row has ended:
+// `xid < horizon`, so a transaction that commits late never lands behind the
+// cursor, and a reader resuming after seq N misses nothing. One leader per
+// tenant per round, through a transaction-scoped advisory lock.
+//
+// The horizon is `pg_snapshot_xmin(pg_current_snapshot())` narrowed to this
+// database: the oldest running xid that belongs to a backend (or prepared
+// transaction) of *this* database, else the snapshot's xmax. Snapshot xmin is
+// cluster-wide, so a long transaction in another database on the same server
+// would otherwise stall every stream (docs/decisions.md §8).
 export const sequencer_batch_max = 1000;
 export const sequencer_tenants_per_round_max = 100;
 // The advisory lock's first key: "ClearSplit events" (the log sequencer uses its own).
@@ -27,18 +31,44 @@ export async function sequenceTenantEvents(
     [events_lock_class, tenant_id],
   );
   if (lock[0]?.leader !== true) return 0;
+  const horizon = await commitHorizon(tx);
   const rows = await tx.query<{ sequenced: bigint }>(
     `WITH ready AS (
        SELECT id, row_number() OVER (ORDER BY xid, id) AS n FROM events
-        WHERE tenant_id = $1 AND seq IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+        WHERE tenant_id = $1 AND seq IS NULL AND xid < $3::text::xid8
         ORDER BY xid, id LIMIT $2),
      top AS (SELECT coalesce(max(seq), 0) AS seq FROM events WHERE tenant_id = $1 AND seq IS NOT NULL)
      UPDATE events e SET seq = top.seq + ready.n FROM ready, top
       WHERE e.tenant_id = $1 AND e.id = ready.id
      RETURNING e.seq AS sequenced`,
-    [tenant_id, batch_max],
+    [tenant_id, batch_max, horizon],
   );
   return rows.length;
+}
+
+/**
+ * Every xid below the returned one (as text) has committed or aborted, as far
+ * as this database's rows are concerned. It is computed in one statement: a
+ * transaction in the snapshot's running set that is gone from
+ * pg_stat_activity by the time the view is read has ended, so the next
+ * statement's snapshot sees its rows. Needs the writers' backend_xid to be
+ * visible: ClearSplit's processes connect as one role (or one with pg_read_all_stats).
+ */
+export async function commitHorizon(tx: Queryable): Promise<string> {
+  const rows = await tx.query<{ horizon: string }>(
+    `WITH snap AS (SELECT pg_current_snapshot() AS s),
+          mine AS (SELECT backend_xid::text AS x FROM pg_stat_activity
+                    WHERE datname = current_database() AND backend_xid IS NOT NULL
+                   UNION ALL
+                   SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database())
+     SELECT coalesce(
+              (SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) AS x
+                WHERE (x::text::numeric % 4294967296)::text IN (SELECT x FROM mine)),
+              (SELECT pg_snapshot_xmax(s) FROM snap))::text AS horizon`,
+  );
+  const horizon = rows[0]?.horizon;
+  assert(horizon !== undefined && /^\d+$/.test(horizon), "commit horizon is not an xid");
+  return horizon;
 }
 
 /** Tenants with events waiting for a seq. */
