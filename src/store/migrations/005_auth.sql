@@ -131,15 +131,24 @@ ALTER TABLE balances ENABLE ROW LEVEL SECURITY;
 CREATE POLICY balances_scope ON balances FOR SELECT TO clearsplit_reader
   USING (tenant_id = clearsplit_scope_tenant() AND clearsplit_scope_sees_account(tenant_id, account_id));
 
+-- Whether one of the transaction's postings is on the scope's party. A party
+-- sees whole journal transactions it takes part in, as it receives the whole
+-- journal record from the transparency log; balances and accounts stay its own.
+CREATE FUNCTION clearsplit_scope_sees_transaction(p_tenant text, p_transaction uuid) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT clearsplit_scope_party() = '*'
+      OR EXISTS (SELECT 1 FROM postings p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
+                  WHERE p.tenant_id = p_tenant AND p.transaction_id = p_transaction
+                    AND a.party_id = clearsplit_scope_party())
+$$;
+
 ALTER TABLE postings ENABLE ROW LEVEL SECURITY;
 CREATE POLICY postings_scope ON postings FOR SELECT TO clearsplit_reader
-  USING (tenant_id = clearsplit_scope_tenant() AND clearsplit_scope_sees_account(tenant_id, account_id));
+  USING (tenant_id = clearsplit_scope_tenant() AND clearsplit_scope_sees_transaction(tenant_id, transaction_id));
 
 ALTER TABLE journal_transactions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY journal_transactions_scope ON journal_transactions FOR SELECT TO clearsplit_reader
-  USING (tenant_id = clearsplit_scope_tenant() AND (clearsplit_scope_party() = '*' OR EXISTS (
-    SELECT 1 FROM postings p
-     WHERE p.tenant_id = journal_transactions.tenant_id AND p.transaction_id = journal_transactions.id)));
+  USING (tenant_id = clearsplit_scope_tenant() AND clearsplit_scope_sees_transaction(tenant_id, id));
 
 ALTER TABLE holds ENABLE ROW LEVEL SECURITY;
 CREATE POLICY holds_scope ON holds FOR SELECT TO clearsplit_reader
