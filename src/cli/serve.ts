@@ -1,7 +1,11 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
-import { systemClock } from "../service/context.ts";
+import { type ServiceContext, systemClock } from "../service/context.ts";
+import { startScheduler } from "../service/scheduler.ts";
 import { openDatabase } from "../store/open.ts";
+import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
+
+export const demo_orders_default = 3_000;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -21,18 +25,37 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const db = await openDatabase();
-  const ctx = { db, now: systemClock };
+  const ctx: ServiceContext = { db, now: systemClock };
+  let credentials = values.demo ? storedCredentials() : [];
+  if (values.demo && !(await demoSeeded(ctx))) credentials = await seedWithProgress(ctx, demo_orders_default);
+
+  const scheduler = startScheduler(ctx, {
+    on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
+  });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   process.stdout.write(
-    `ClearSplit is listening on ${address}\n  API docs: ${address}/docs\n  database: ${db.backend}\n`,
+    [
+      `ClearSplit is listening on ${address}`,
+      `  API docs:      ${address}/docs`,
+      `  OpenAPI:       ${address}/openapi.json`,
+      `  database:      ${db.backend === "pglite" ? "embedded PGlite (./.clearsplit)" : "PostgreSQL"}`,
+      ...(credentials.length > 0
+        ? [
+            "  demo API keys (send as `Authorization: Bearer <key>`):",
+            describeCredentials(credentials),
+            `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
+          ]
+        : []),
+      "",
+    ].join("\n"),
   );
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
   });
   await app.close();
+  await scheduler.stop();
   await db.close();
   return 0;
 }

@@ -1,23 +1,35 @@
-import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
+import type { ReversalJson } from "../../core/split/index.ts";
+import type { Queryable } from "../../store/database.ts";
 
-/** Each party's share of an order, summed over its legs. */
-export function shareByParty(legs: AllocationJson["legs"] | ReversalJson["legs"]): Map<string, bigint> {
+/** Each party's share of a reversal, summed over its legs. */
+export function shareByParty(legs: ReversalJson["legs"]): Map<string, bigint> {
   const shares = new Map<string, bigint>();
   for (const leg of legs)
     shares.set(leg.party_id, (shares.get(leg.party_id) ?? 0n) + BigInt(leg.amount_minor));
   return shares;
 }
 
-/** What each party still holds of an order before release: its legs minus reversals taken from held. */
-export function stillHeld(
-  allocation: AllocationJson,
-  reversals_before_release: readonly ReversalJson[],
-): Map<string, bigint> {
-  const held = shareByParty(allocation.legs);
-  for (const reversal of reversals_before_release) {
-    for (const [party_id, amount_minor] of shareByParty(reversal.legs)) {
-      held.set(party_id, (held.get(party_id) ?? 0n) - amount_minor);
-    }
-  }
-  return held;
+/**
+ * What each party still holds of each order, read from the journal: the sum
+ * of the postings on its held account made for that order. The ledger is the
+ * truth, so a refund that took more than a party's share (a retained PSP fee)
+ * can never make a later release overdraw.
+ */
+export async function heldByOrder(
+  tx: Queryable,
+  tenant_id: string,
+  order_ids: readonly string[],
+): Promise<Map<string, Map<string, bigint>>> {
+  const rows = await tx.query<{ order_id: string; party_id: string; held_minor: bigint }>(
+    `SELECT j.order_id, a.party_id, sum(p.amount_minor)::int8 AS held_minor
+       FROM journal_transactions j
+       JOIN postings p ON p.tenant_id = j.tenant_id AND p.transaction_id = j.id
+       JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
+      WHERE j.tenant_id = $1 AND j.order_id = ANY($2::text[]) AND a.purpose = 'held'
+      GROUP BY j.order_id, a.party_id`,
+    [tenant_id, order_ids],
+  );
+  const result = new Map<string, Map<string, bigint>>(order_ids.map((id) => [id, new Map()]));
+  for (const row of rows) result.get(row.order_id)!.set(row.party_id, row.held_minor);
+  return result;
 }

@@ -19,30 +19,74 @@ import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
-import { shareByParty, stillHeld } from "./held.ts";
+import { heldByOrder, shareByParty } from "./held.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
-import { type OrderRow, type OrderView, order_columns, type RefundView, viewOf } from "./view.ts";
+import {
+  type OrderRow,
+  type OrderView,
+  order_columns,
+  orderColumns,
+  type RefundView,
+  viewOf,
+} from "./view.ts";
 
 export const releases_per_batch_max = 500;
 
 /** The buyer confirmed receipt: the policy's return window starts now. Completing twice changes nothing. */
-export function completeOrder(ctx: ServiceContext, tenant_id: string, order_id: string): Promise<OrderView> {
+export async function completeOrder(
+  ctx: ServiceContext,
+  tenant_id: string,
+  order_id: string,
+): Promise<OrderView> {
+  const [view] = await completeOrders(ctx, tenant_id, [order_id]);
+  assert(view !== undefined, "completeOrders returned nothing");
+  return view;
+}
+
+export const completions_per_batch_max = 1_000;
+
+/** Completes many orders in one transaction; every id must exist. */
+export function completeOrders(
+  ctx: ServiceContext,
+  tenant_id: string,
+  order_ids: readonly string[],
+): Promise<OrderView[]> {
+  assert(
+    order_ids.length <= completions_per_batch_max,
+    `complete at most ${completions_per_batch_max} orders at once`,
+  );
   return inTransaction(ctx.db, async (tx) => {
-    const row = await lockOrder(tx, tenant_id, order_id);
-    if (row.completed_at !== null || row.released_at !== null) return viewOf(row, null);
-    const [policy] = await tx.query<{ return_window_ms: bigint }>(
-      "SELECT return_window_ms FROM policies WHERE tenant_id = $1 AND hash = $2",
-      [tenant_id, row.policy_hash],
+    const rows = await tx.query<OrderRow & { return_window_ms: bigint } & Record<string, unknown>>(
+      `SELECT ${orderColumns("o")}, p.return_window_ms
+         FROM orders o JOIN policies p ON p.tenant_id = o.tenant_id AND p.hash = o.policy_hash
+        WHERE o.tenant_id = $1 AND o.id = ANY($2::text[]) ORDER BY o.id FOR UPDATE OF o`,
+      [tenant_id, order_ids],
     );
-    assert(policy !== undefined, `policy ${row.policy_hash} of order ${order_id} is missing`);
+    const by_id = new Map(rows.map((row) => [row.id, row]));
+    const missing = order_ids.find((id) => !by_id.has(id));
+    if (missing !== undefined)
+      throw new DomainError("order_not_found", `no order ${JSON.stringify(missing)}`, "id");
     const now = ctx.now();
-    const releasable_at = new Date(now.getTime() + Number(policy.return_window_ms));
-    await tx.query(
-      "UPDATE orders SET completed_at = $3, releasable_at = $4 WHERE tenant_id = $1 AND id = $2",
-      [tenant_id, order_id, now, releasable_at],
+    const due = rows.filter((row) => row.completed_at === null && row.released_at === null);
+    const releasable = due.map((row) => new Date(now.getTime() + Number(row.return_window_ms)));
+    if (due.length > 0) {
+      await tx.query(
+        `UPDATE orders o SET completed_at = $2, releasable_at = c.releasable_at
+           FROM unnest($3::text[], $4::timestamptz[]) AS c(id, releasable_at)
+          WHERE o.tenant_id = $1 AND o.id = c.id`,
+        [tenant_id, now, due.map((row) => row.id), releasable],
+      );
+      await enqueueEvents(
+        tx,
+        tenant_id,
+        due.map((row, i) => orderEvent("order.completed", row, { releasable_at: releasable[i] })),
+        now,
+      );
+    }
+    const updated = new Map(
+      due.map((row, i) => [row.id, { ...row, completed_at: now, releasable_at: releasable[i]! }]),
     );
-    await enqueueEvents(tx, tenant_id, [orderEvent("order.completed", row, { releasable_at })], now);
-    return viewOf({ ...row, completed_at: now, releasable_at }, null);
+    return order_ids.map((id) => viewOf(updated.get(id) ?? by_id.get(id)!, null));
   });
 }
 
@@ -56,17 +100,33 @@ export function releaseOrder(ctx: ServiceContext, tenant_id: string, order_id: s
   });
 }
 
-/** Releases orders whose return window has ended. Safe to run from several processes at once. */
+// Advisory-lock namespace for the release leader (the second key is the tenant's hash).
+const release_lock_class = 7_002;
+
+/**
+ * Releases orders whose return window has ended. With `leader_only`, a round
+ * runs only in the process holding the tenant's release lock for that
+ * transaction; either way `SKIP LOCKED` and the journal's idempotency keys
+ * make concurrent runs release each order once.
+ */
 export function releaseDue(
   ctx: ServiceContext,
   tenant_id: string,
   limit = releases_per_batch_max,
+  options: { leader_only?: boolean } = {},
 ): Promise<number> {
   assert(
     limit >= 1 && limit <= releases_per_batch_max,
     `release batches hold 1 to ${releases_per_batch_max} orders`,
   );
   return inTransaction(ctx.db, async (tx) => {
+    if (options.leader_only) {
+      const [lock] = await tx.query<{ leader: boolean }>(
+        "SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader",
+        [release_lock_class, tenant_id],
+      );
+      if (!lock?.leader) return 0;
+    }
     const now = ctx.now();
     const due = await tx.query<OrderRow & Record<string, unknown>>(
       `SELECT ${order_columns} FROM orders
@@ -85,21 +145,16 @@ async function releaseRows(
   rows: readonly OrderRow[],
   now: Date,
 ): Promise<OrderRow[]> {
-  const refunds = await selectRefunds(
+  const held = await heldByOrder(
     tx,
     tenant_id,
     rows.map((row) => row.id),
   );
-  const held_by_order = rows.map((row) =>
-    stillHeld(
-      row.allocation,
-      (refunds.get(row.id) ?? []).filter((r) => r.before_release).map((r) => r.reversal),
-    ),
-  );
+  const held_by_order = rows.map((row) => held.get(row.id)!);
   const kinds = await partyKinds(
     tx,
     tenant_id,
-    held_by_order.flatMap((held) => [...held.keys()]),
+    held_by_order.flatMap((shares) => [...shares.keys()]),
   );
   const specs = rows.flatMap((row, i) =>
     [...held_by_order[i]!.keys()].flatMap((party_id) => [
@@ -111,17 +166,20 @@ async function releaseRows(
   const requests: TransactionRequest[] = [];
   const request_of = new Map<string, number>();
   rows.forEach((row, i) => {
+    const account = (party_id: string, purpose: "held" | "available") =>
+      accountFor(accounts, { party_id, purpose, currency: row.currency }).id;
     const entries = [...held_by_order[i]!]
       .filter(([, amount_minor]) => amount_minor > 0n)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
       .flatMap(([party_id, amount_minor]) => [
         {
-          account_id: accountFor(accounts, { party_id, purpose: "held", currency: row.currency }).id,
+          account_id: account(party_id, "held"),
           side: "debit" as const,
           amount_minor,
           currency: row.currency,
         },
         {
-          account_id: accountFor(accounts, { party_id, purpose: "available", currency: row.currency }).id,
+          account_id: account(party_id, "available"),
           side: "credit" as const,
           amount_minor,
           currency: row.currency,
@@ -132,9 +190,7 @@ async function releaseRows(
     requests.push({ idempotency_key: `order:${row.id}:release`, kind: "release", order_id: row.id, entries });
   });
   const results = await writeJournalBatch(tx, tenant_id, requests, now);
-  for (const result of results) {
-    if (result.status === "rejected") throw result.error;
-  }
+  for (const result of results) if (result.status === "rejected") throw result.error;
   const transaction_ids = rows.map((row) => {
     const position = request_of.get(row.id);
     const result = position === undefined ? undefined : results[position];
@@ -270,51 +326,49 @@ async function bookReversal(
   now: Date,
 ): Promise<string> {
   const take = shareByParty(reversal.legs);
-  const platform = (
-    row.allocation.legs.find((leg) => leg.role === "platform") ?? {
-      party_id: await platformOf(tx, tenant_id, row.policy_hash),
-    }
-  ).party_id;
+  const platform = await platformOf(tx, tenant_id, row.policy_hash);
   const kinds = await partyKinds(tx, tenant_id, [platform, ...take.keys()]);
-  const source = before_release ? ("held" as const) : ("available" as const);
+  const held = before_release
+    ? (await heldByOrder(tx, tenant_id, [row.id])).get(row.id)!
+    : new Map<string, bigint>();
   const specs = [
     { party_id: platform, purpose: "clearing" as const, currency: row.currency },
-    ...[...take.keys()].flatMap((party_id) => [
-      { party_id, purpose: source, currency: row.currency },
-      { party_id, purpose: "debt" as const, currency: row.currency },
-    ]),
+    ...[...take.keys()].flatMap((party_id) =>
+      (["held", "available", "debt"] as const).map((purpose) => ({
+        party_id,
+        purpose,
+        currency: row.currency,
+      })),
+    ),
   ];
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
-  const available = before_release
-    ? new Map<string, bigint>()
-    : await lockedAvailable(
-        tx,
-        tenant_id,
-        [...take.keys()].map((party_id) =>
-          accountFor(accounts, { party_id, purpose: "available", currency: row.currency }),
-        ),
-      );
+  const account = (party_id: string, purpose: "held" | "available" | "debt" | "clearing") =>
+    accountFor(accounts, { party_id, purpose, currency: row.currency }).id;
+  const available = await lockedAvailable(
+    tx,
+    tenant_id,
+    [...take.keys()].map((party_id) =>
+      accountFor(accounts, { party_id, purpose: "available", currency: row.currency }),
+    ),
+  );
   const entries: TransactionRequest["entries"] = [];
+  const debit = (account_id: string, amount_minor: bigint) => {
+    if (amount_minor > 0n) entries.push({ account_id, side: "debit", amount_minor, currency: row.currency });
+  };
   for (const [party_id, amount_minor] of [...take].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const from = accountFor(accounts, { party_id, purpose: source, currency: row.currency });
-    const covered = before_release
-      ? amount_minor
-      : minBigint(amount_minor, maxBigint(available.get(from.id) ?? 0n, 0n));
-    if (covered > 0n)
-      entries.push({ account_id: from.id, side: "debit", amount_minor: covered, currency: row.currency });
-    if (amount_minor > covered) {
-      const debt = accountFor(accounts, { party_id, purpose: "debt", currency: row.currency });
-      entries.push({
-        account_id: debt.id,
-        side: "debit",
-        amount_minor: amount_minor - covered,
-        currency: row.currency,
-      });
-    }
+    // Held first, up to what this order still holds for the party (a retained
+    // PSP fee can make a share of the refund larger); then available; the rest is debt.
+    const from_held = minBigint(amount_minor, maxBigint(held.get(party_id) ?? 0n, 0n));
+    const from_available = minBigint(
+      amount_minor - from_held,
+      maxBigint(available.get(account(party_id, "available")) ?? 0n, 0n),
+    );
+    debit(account(party_id, "held"), from_held);
+    debit(account(party_id, "available"), from_available);
+    debit(account(party_id, "debt"), amount_minor - from_held - from_available);
   }
-  const clearing = accountFor(accounts, { party_id: platform, purpose: "clearing", currency: row.currency });
   entries.push({
-    account_id: clearing.id,
+    account_id: account(platform, "clearing"),
     side: "credit",
     amount_minor: BigInt(reversal.refund_minor),
     currency: row.currency,

@@ -22,9 +22,31 @@ export interface OrderRow {
   created_at: Date;
 }
 
-export const order_columns = `id, merchant_id, currency::text AS currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
-  allocation, transaction_id::text AS transaction_id, refunded_minor, completed_at, releasable_at, released_at,
-  release_transaction_id::text AS release_transaction_id, created_at`;
+const order_column_list = [
+  "id",
+  "merchant_id",
+  "currency::text AS currency",
+  "paid_minor",
+  "paid_at",
+  "facts",
+  "facts_sha256",
+  "policy_hash",
+  "allocation",
+  "transaction_id::text AS transaction_id",
+  "refunded_minor",
+  "completed_at",
+  "releasable_at",
+  "released_at",
+  "release_transaction_id::text AS release_transaction_id",
+  "created_at",
+];
+
+/** The select list for an OrderRow, optionally qualified by a table alias. */
+export function orderColumns(alias?: string): string {
+  return order_column_list.map((column) => (alias === undefined ? column : `${alias}.${column}`)).join(", ");
+}
+
+export const order_columns = orderColumns();
 
 export interface OrderSummary {
   id: string;

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../store/database.ts";
+import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
+import { expectLedgerInvariants } from "../../testing/invariants.ts";
+import { seedDemo } from "./seed.ts";
+
+let db: Database;
+beforeAll(async () => {
+  db = await openTestDatabase();
+});
+afterAll(async () => db.close());
+
+describe("demo marketplace", () => {
+  it("replays 60 days of orders: every lifecycle state occurs and the ledger balances", async () => {
+    const ctx = { db, now: () => new Date("2026-11-25T12:00:00Z") };
+    const tenant_id = (await newTestTenant(ctx, "demo")).replace(/^demo-/, "d-");
+    let last = 0;
+    const { credentials } = await seedDemo(ctx, {
+      tenant_id,
+      orders: 400,
+      progress: (done) => (last = done),
+    });
+    expect(last).toBeGreaterThan(400);
+    expect(credentials.map((c) => c.role)).toEqual([
+      "platform_admin",
+      "finance",
+      "reviewer",
+      "auditor",
+      "merchant",
+      "supplier",
+    ]);
+    const states = await db.query<{ state: string; n: bigint }>(
+      `SELECT CASE WHEN released_at IS NOT NULL THEN 'released' WHEN completed_at IS NOT NULL THEN 'completed' ELSE 'held' END AS state,
+              count(*)::int8 AS n FROM orders WHERE tenant_id = $1 GROUP BY 1 ORDER BY 1`,
+      [tenant_id],
+    );
+    expect(states.map((s) => s.state)).toEqual(["completed", "held", "released"]);
+    const [refunds] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM order_refunds WHERE tenant_id = $1",
+      [tenant_id],
+    );
+    expect(refunds!.n).toBeGreaterThan(10n);
+    const [orders] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM orders WHERE tenant_id = $1",
+      [tenant_id],
+    );
+    expect(orders!.n).toBe(400n);
+    await expectLedgerInvariants(db, tenant_id);
+  });
+});
