@@ -44,7 +44,13 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
 
   const timer = setInterval(() => {
     running = running.then(
-      () => (stopped ? 0 : tick().catch((error) => (options.on_error?.(error), 0))),
+      () =>
+        stopped
+          ? 0
+          : tick().catch((error: unknown) => {
+              options.on_error?.(error);
+              return 0;
+            }),
       () => 0,
     );
   }, interval_ms);

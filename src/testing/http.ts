@@ -9,7 +9,8 @@ export interface TestServer {
     method: string,
     path: string,
     options?: { body?: unknown; raw?: string; key?: string; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ): // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies by field.
+  Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 

@@ -86,7 +86,7 @@ export class GroupCommitter {
         tenant_id,
         group.map((waiter) => waiter.body),
       );
-      group.forEach((waiter, index) => waiter.resolve(results[index]!));
+      for (const [index, waiter] of group.entries()) waiter.resolve(results[index]!);
     } catch (error) {
       if (group.length === 1 || isDomainError(error)) {
         for (const waiter of group) waiter.reject(error);

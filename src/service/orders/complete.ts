@@ -1,0 +1,65 @@
+import { assert } from "../../core/assert.ts";
+import { DomainError } from "../../core/errors.ts";
+import { inTransaction } from "../../store/retry.ts";
+import type { ServiceContext } from "../context.ts";
+import { enqueueEvents } from "../events/enqueue.ts";
+import { orderEvent } from "./order-store.ts";
+import { type OrderRow, type OrderView, orderColumns, viewOf } from "./view.ts";
+
+/** The buyer confirmed receipt: the policy's return window starts now. Completing twice changes nothing. */
+export async function completeOrder(
+  ctx: ServiceContext,
+  tenant_id: string,
+  order_id: string,
+): Promise<OrderView> {
+  const [view] = await completeOrders(ctx, tenant_id, [order_id]);
+  assert(view !== undefined, "completeOrders returned nothing");
+  return view;
+}
+
+export const completions_per_batch_max = 1_000;
+
+/** Completes many orders in one transaction; every id must exist. */
+export function completeOrders(
+  ctx: ServiceContext,
+  tenant_id: string,
+  order_ids: readonly string[],
+): Promise<OrderView[]> {
+  assert(
+    order_ids.length <= completions_per_batch_max,
+    `complete at most ${completions_per_batch_max} orders at once`,
+  );
+  return inTransaction(ctx.db, async (tx) => {
+    const rows = await tx.query<OrderRow & { return_window_ms: bigint } & Record<string, unknown>>(
+      `SELECT ${orderColumns("o")}, p.return_window_ms
+         FROM orders o JOIN policies p ON p.tenant_id = o.tenant_id AND p.hash = o.policy_hash
+        WHERE o.tenant_id = $1 AND o.id = ANY($2::text[]) ORDER BY o.id FOR UPDATE OF o`,
+      [tenant_id, order_ids],
+    );
+    const by_id = new Map(rows.map((row) => [row.id, row]));
+    const missing = order_ids.find((id) => !by_id.has(id));
+    if (missing !== undefined)
+      throw new DomainError("order_not_found", `no order ${JSON.stringify(missing)}`, "id");
+    const now = ctx.now();
+    const due = rows.filter((row) => row.completed_at === null && row.released_at === null);
+    const releasable = due.map((row) => new Date(now.getTime() + Number(row.return_window_ms)));
+    if (due.length > 0) {
+      await tx.query(
+        `UPDATE orders o SET completed_at = $2, releasable_at = c.releasable_at
+           FROM unnest($3::text[], $4::timestamptz[]) AS c(id, releasable_at)
+          WHERE o.tenant_id = $1 AND o.id = c.id`,
+        [tenant_id, now, due.map((row) => row.id), releasable],
+      );
+      await enqueueEvents(
+        tx,
+        tenant_id,
+        due.map((row, i) => orderEvent("order.completed", row, { releasable_at: releasable[i] })),
+        now,
+      );
+    }
+    const updated = new Map(
+      due.map((row, i) => [row.id, { ...row, completed_at: now, releasable_at: releasable[i]! }]),
+    );
+    return order_ids.map((id) => viewOf(updated.get(id) ?? by_id.get(id)!, null));
+  });
+}

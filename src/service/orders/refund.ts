@@ -1,0 +1,229 @@
+import { createHash } from "node:crypto";
+import { assert } from "../../core/assert.ts";
+import { DomainError } from "../../core/errors.ts";
+import { canonicalJson } from "../../core/jcs.ts";
+import type { TransactionRequest } from "../../core/ledger/types.ts";
+import {
+  allocationFromJson,
+  loadPolicy,
+  parseOrder,
+  parseRefund,
+  type Refund,
+  type ReversalJson,
+  reversalToJson,
+  reverse,
+} from "../../core/split/index.ts";
+import type { Queryable } from "../../store/database.ts";
+import { lockBalances } from "../../store/ledger-sql.ts";
+import { inTransaction } from "../../store/retry.ts";
+import type { ServiceContext } from "../context.ts";
+import { enqueueEvents } from "../events/enqueue.ts";
+import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { heldByOrder, shareByParty } from "./held.ts";
+import { lockOrder, platformOf, policyBody, type StoredRefund, selectRefunds } from "./order-store.ts";
+import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
+import type { OrderRow, OrderView, RefundView } from "./view.ts";
+import { viewOf } from "./view.ts";
+
+export type RefundKind = "refund" | "chargeback";
+
+/**
+ * Gives money back to the buyer and takes each party's share of it back, in
+ * proportion to the split. Before release it comes out of held; after release
+ * out of available, and what available cannot cover becomes the party's debt.
+ */
+export function refundOrder(
+  ctx: ServiceContext,
+  tenant_id: string,
+  order_id: string,
+  body: unknown,
+  kind: RefundKind,
+): Promise<{ replayed: boolean; order: OrderView; refund: RefundView }> {
+  const refund = parseRefund(body);
+  const request_sha256 = createHash("sha256").update(canonicalJson({ kind, body })).digest("hex");
+  return inTransaction(ctx.db, async (tx) => {
+    const row = await lockOrder(tx, tenant_id, order_id);
+    const previous = (await selectRefunds(tx, tenant_id, [order_id])).get(order_id) ?? [];
+    const same = previous.find((r) => r.refund_id === refund.refund_id);
+    if (same !== undefined) {
+      if (same.request_sha256 !== request_sha256) {
+        throw new DomainError(
+          "refund_conflict",
+          `refund ${JSON.stringify(refund.refund_id)} exists with different content`,
+          "refund_id",
+        );
+      }
+      return { replayed: true, order: viewOf(row, null), refund: same };
+    }
+    const now = ctx.now();
+    const reversal = reversalOf(row, previous, refund, await policyBody(tx, tenant_id, row.policy_hash));
+    const before_release = row.released_at === null;
+    const transaction_id = await bookReversal(tx, tenant_id, row, reversal, kind, before_release, now);
+    const refunded_minor = row.refunded_minor + BigInt(reversal.refund_minor);
+    await tx.query("UPDATE orders SET refunded_minor = $3 WHERE tenant_id = $1 AND id = $2", [
+      tenant_id,
+      order_id,
+      refunded_minor,
+    ]);
+    await tx.query(
+      `INSERT INTO order_refunds (tenant_id, order_id, refund_id, kind, amount_minor, request, request_sha256, reversal,
+                                  transaction_id, before_release, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11)`,
+      [
+        tenant_id,
+        order_id,
+        refund.refund_id,
+        kind,
+        reversal.refund_minor,
+        JSON.stringify(body),
+        request_sha256,
+        JSON.stringify(reversal),
+        transaction_id,
+        before_release,
+        now,
+      ],
+    );
+    const parties = [...shareByParty(reversal.legs).keys()].sort();
+    await enqueueEvents(
+      tx,
+      tenant_id,
+      [
+        {
+          type: `order.${kind === "refund" ? "refunded" : "charged_back"}`,
+          party_ids: parties,
+          payload: {
+            order_id,
+            refund_id: refund.refund_id,
+            amount_minor: reversal.refund_minor,
+            before_release,
+          },
+        },
+      ],
+      now,
+    );
+    const view: RefundView = {
+      refund_id: refund.refund_id,
+      kind,
+      amount_minor: BigInt(reversal.refund_minor),
+      before_release,
+      transaction_id,
+      created_at: now,
+      reversal,
+    };
+    return { replayed: false, order: viewOf({ ...row, refunded_minor }, null), refund: view };
+  });
+}
+
+function reversalOf(
+  row: OrderRow,
+  previous: readonly StoredRefund[],
+  refund: Refund,
+  policy_body: unknown,
+): ReversalJson {
+  const { policy } = loadPolicy(policy_body);
+  const order = parseOrder(row.facts);
+  const prior = previous.map((r) => parseRefund(r.request));
+  return reversalToJson(reverse(policy, order, allocationFromJson(row.allocation), prior, refund));
+}
+
+async function bookReversal(
+  tx: Queryable,
+  tenant_id: string,
+  row: OrderRow,
+  reversal: ReversalJson,
+  kind: RefundKind,
+  before_release: boolean,
+  now: Date,
+): Promise<string> {
+  const take = shareByParty(reversal.legs);
+  const platform = await platformOf(tx, tenant_id, row.policy_hash);
+  const kinds = await partyKinds(tx, tenant_id, [platform, ...take.keys()]);
+  const held = before_release
+    ? (await heldByOrder(tx, tenant_id, [row.id])).get(row.id)!
+    : new Map<string, bigint>();
+  const specs = [
+    { party_id: platform, purpose: "clearing" as const, currency: row.currency },
+    ...[...take.keys()].flatMap((party_id) =>
+      (["held", "available", "debt"] as const).map((purpose) => ({
+        party_id,
+        purpose,
+        currency: row.currency,
+      })),
+    ),
+  ];
+  const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
+  const account = (party_id: string, purpose: "held" | "available" | "debt" | "clearing") =>
+    accountFor(accounts, { party_id, purpose, currency: row.currency }).id;
+  const available = await lockedAvailable(
+    tx,
+    tenant_id,
+    [...take.keys()].map((party_id) =>
+      accountFor(accounts, { party_id, purpose: "available", currency: row.currency }),
+    ),
+  );
+  const entries: TransactionRequest["entries"] = [];
+  const debit = (account_id: string, amount_minor: bigint) => {
+    if (amount_minor > 0n) entries.push({ account_id, side: "debit", amount_minor, currency: row.currency });
+  };
+  for (const [party_id, amount_minor] of [...take].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // Held first, up to what this order still holds for the party (a retained
+    // PSP fee can make a share of the refund larger); then available; the rest is debt.
+    const from_held = minBigint(amount_minor, maxBigint(held.get(party_id) ?? 0n, 0n));
+    const from_available = minBigint(
+      amount_minor - from_held,
+      maxBigint(available.get(account(party_id, "available")) ?? 0n, 0n),
+    );
+    debit(account(party_id, "held"), from_held);
+    debit(account(party_id, "available"), from_available);
+    debit(account(party_id, "debt"), amount_minor - from_held - from_available);
+  }
+  entries.push({
+    account_id: account(platform, "clearing"),
+    side: "credit",
+    amount_minor: BigInt(reversal.refund_minor),
+    currency: row.currency,
+  });
+  const [result] = await writeJournalBatch(
+    tx,
+    tenant_id,
+    [
+      {
+        idempotency_key: `order:${row.id}:${kind}:${reversal.refund_id}`,
+        kind: kind === "refund" ? "refund_reversal" : "chargeback_reversal",
+        order_id: row.id,
+        policy_hash: row.policy_hash,
+        entries,
+      },
+    ],
+    now,
+  );
+  assert(result !== undefined, "no result for the reversal");
+  if (result.status === "rejected") throw result.error;
+  return result.transaction.id;
+}
+
+async function lockedAvailable(
+  tx: Queryable,
+  tenant_id: string,
+  accounts: readonly { id: string; bucket_count: number }[],
+): Promise<Map<string, bigint>> {
+  const keys = accounts.flatMap((account) =>
+    Array.from({ length: account.bucket_count }, (_, bucket) => ({ account_id: account.id, bucket })),
+  );
+  const rows = await lockBalances(tx, tenant_id, keys);
+  const available = new Map<string, bigint>();
+  for (const row of rows)
+    available.set(
+      row.account_id,
+      (available.get(row.account_id) ?? 0n) + row.posted_minor - row.pending_out_minor,
+    );
+  return available;
+}
+
+function minBigint(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function maxBigint(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}

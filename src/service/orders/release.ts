@@ -1,0 +1,138 @@
+import { assert } from "../../core/assert.ts";
+import type { TransactionRequest } from "../../core/ledger/types.ts";
+import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
+import type { ServiceContext } from "../context.ts";
+import { enqueueEvents } from "../events/enqueue.ts";
+import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { heldByOrder } from "./held.ts";
+import { lockOrder, orderEvent } from "./order-store.ts";
+import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
+import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
+
+export const releases_per_batch_max = 500;
+
+/** Moves an order's held shares to available now, whatever its window (finance's override). */
+export function releaseOrder(ctx: ServiceContext, tenant_id: string, order_id: string): Promise<OrderView> {
+  return inTransaction(ctx.db, async (tx) => {
+    const row = await lockOrder(tx, tenant_id, order_id);
+    if (row.released_at !== null) return viewOf(row, null);
+    const [released] = await releaseRows(tx, tenant_id, [row], ctx.now());
+    return viewOf(released!, null);
+  });
+}
+
+// Advisory-lock namespace for the release leader (the second key is the tenant's hash).
+const release_lock_class = 7_002;
+
+/**
+ * Releases orders whose return window has ended. With `leader_only`, a round
+ * runs only in the process holding the tenant's release lock for that
+ * transaction; either way `SKIP LOCKED` and the journal's idempotency keys
+ * make concurrent runs release each order once.
+ */
+export function releaseDue(
+  ctx: ServiceContext,
+  tenant_id: string,
+  limit = releases_per_batch_max,
+  options: { leader_only?: boolean } = {},
+): Promise<number> {
+  assert(
+    limit >= 1 && limit <= releases_per_batch_max,
+    `release batches hold 1 to ${releases_per_batch_max} orders`,
+  );
+  return inTransaction(ctx.db, async (tx) => {
+    if (options.leader_only) {
+      const [lock] = await tx.query<{ leader: boolean }>(
+        "SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader",
+        [release_lock_class, tenant_id],
+      );
+      if (!lock?.leader) return 0;
+    }
+    const now = ctx.now();
+    const due = await tx.query<OrderRow & Record<string, unknown>>(
+      `SELECT ${order_columns} FROM orders
+        WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2
+        ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [tenant_id, now, limit],
+    );
+    if (due.length > 0) await releaseRows(tx, tenant_id, due, now);
+    return due.length;
+  });
+}
+
+async function releaseRows(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly OrderRow[],
+  now: Date,
+): Promise<OrderRow[]> {
+  const held = await heldByOrder(
+    tx,
+    tenant_id,
+    rows.map((row) => row.id),
+  );
+  const held_by_order = rows.map((row) => held.get(row.id)!);
+  const kinds = await partyKinds(
+    tx,
+    tenant_id,
+    held_by_order.flatMap((shares) => [...shares.keys()]),
+  );
+  const specs = rows.flatMap((row, i) =>
+    [...held_by_order[i]!.keys()].flatMap((party_id) => [
+      { party_id, purpose: "held" as const, currency: row.currency },
+      { party_id, purpose: "available" as const, currency: row.currency },
+    ]),
+  );
+  const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
+  const requests: TransactionRequest[] = [];
+  const request_of = new Map<string, number>();
+  rows.forEach((row, i) => {
+    const account = (party_id: string, purpose: "held" | "available") =>
+      accountFor(accounts, { party_id, purpose, currency: row.currency }).id;
+    const entries = [...held_by_order[i]!]
+      .filter(([, amount_minor]) => amount_minor > 0n)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .flatMap(([party_id, amount_minor]) => [
+        {
+          account_id: account(party_id, "held"),
+          side: "debit" as const,
+          amount_minor,
+          currency: row.currency,
+        },
+        {
+          account_id: account(party_id, "available"),
+          side: "credit" as const,
+          amount_minor,
+          currency: row.currency,
+        },
+      ]);
+    if (entries.length === 0) return; // Fully refunded before release: nothing left to move.
+    request_of.set(row.id, requests.length);
+    requests.push({ idempotency_key: `order:${row.id}:release`, kind: "release", order_id: row.id, entries });
+  });
+  const results = await writeJournalBatch(tx, tenant_id, requests, now);
+  for (const result of results) if (result.status === "rejected") throw result.error;
+  const transaction_ids = rows.map((row) => {
+    const position = request_of.get(row.id);
+    const result = position === undefined ? undefined : results[position];
+    return result === undefined || result.status === "rejected" ? null : result.transaction.id;
+  });
+  await tx.query(
+    `UPDATE orders o SET released_at = $2, release_transaction_id = r.transaction_id
+       FROM unnest($3::text[], $4::uuid[]) AS r(id, transaction_id)
+      WHERE o.tenant_id = $1 AND o.id = r.id`,
+    [tenant_id, now, rows.map((row) => row.id), transaction_ids],
+  );
+  await enqueueEvents(
+    tx,
+    tenant_id,
+    rows.map((row) => orderEvent("order.released", row, {})),
+    now,
+  );
+  return rows.map((row, i) => ({
+    ...row,
+    released_at: now,
+    release_transaction_id: transaction_ids[i] ?? null,
+  }));
+}
