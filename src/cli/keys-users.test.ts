@@ -34,12 +34,14 @@ afterAll(() => {
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const stdout = vi
-    .spyOn(process.stdout, "write")
-    .mockImplementation((chunk) => ((out += String(chunk)), true));
-  const stderr = vi
-    .spyOn(process.stderr, "write")
-    .mockImplementation((chunk) => ((err += String(chunk)), true));
+  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
   try {
     return { code: await fn(), out, err };
   } finally {
