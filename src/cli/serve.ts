@@ -2,6 +2,13 @@ import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { startScheduler } from "../service/scheduler.ts";
+import {
+  ensureLogKeys,
+  LogKeyStore,
+  logKeyOptionsFromEnv,
+  startSequencer,
+  witnessesFromEnv,
+} from "../service/tlog/index.ts";
 import { openDatabase } from "../store/open.ts";
 import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
 
@@ -32,6 +39,15 @@ export async function run(argv: string[]): Promise<number> {
   const scheduler = startScheduler(ctx, {
     on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
   });
+  // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).
+  const keys = new LogKeyStore(logKeyOptionsFromEnv());
+  const log_lines = await ensureLogKeys(db, keys);
+  const sequencer = startSequencer(ctx, {
+    keys,
+    witnesses: witnessesFromEnv(),
+    interval_ms: 500,
+    on_error: (error, tenant_id) => process.stderr.write(`log sequencer (${tenant_id}): ${String(error)}\n`),
+  });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   process.stdout.write(
@@ -40,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
       `  API docs:      ${address}/docs`,
       `  OpenAPI:       ${address}/openapi.json`,
       `  database:      ${db.backend === "pglite" ? "embedded PGlite (./.clearsplit)" : "PostgreSQL"}`,
+      ...log_lines.map((line) => `  ${line}`),
       ...(credentials.length > 0
         ? [
             "  demo API keys (send as `Authorization: Bearer <key>`):",
@@ -55,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => resolve());
   });
   await app.close();
+  await sequencer.stop();
   await scheduler.stop();
   await db.close();
   return 0;

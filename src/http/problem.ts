@@ -55,6 +55,12 @@ const status_by_code: Record<string, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   not_ready: 503,
+  // Transparency log.
+  record_not_sequenced: 409,
+  record_integrity_failed: 500,
+  tenant_not_found: 404,
+  checkpoint_not_found: 404,
+  tile_not_found: 404,
 };
 
 export function statusForCode(code: string): number {

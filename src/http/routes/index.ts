@@ -5,6 +5,7 @@ import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
 import { ledgerRoutes } from "./ledger.ts";
+import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
@@ -19,4 +20,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   policyRoutes,
   orderRoutes,
   ledgerRoutes,
+  logRoutes,
 ];

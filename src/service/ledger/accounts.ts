@@ -119,6 +119,19 @@ export async function ensureAccounts(
   specs: readonly AccountSpec[],
   now: Date,
 ): Promise<Map<string, Account>> {
+  return (await ensureAccountsDetailed(tx, tenant_id, specs, now)).accounts;
+}
+
+/**
+ * As ensureAccounts, and says which accounts this transaction created. Those
+ * exist only if the transaction commits, so callers must not cache them.
+ */
+export async function ensureAccountsDetailed(
+  tx: Queryable,
+  tenant_id: string,
+  specs: readonly AccountSpec[],
+  now: Date,
+): Promise<{ accounts: Map<string, Account>; created: Set<string> }> {
   const wanted = new Map<string, AccountSpec>();
   for (const spec of specs) {
     if (!account_purposes.includes(spec.purpose)) {
@@ -140,12 +153,16 @@ export async function ensureAccounts(
   const list = [...wanted.values()];
   const found = await selectAccountsBySpec(tx, tenant_id, list);
   const missing = list.filter((spec) => !found.has(accountKey(spec)));
+  const created = new Set<string>();
   if (missing.length > 0) {
     await insertAccounts(tx, tenant_id, missing, now);
-    for (const [key, account] of await selectAccountsBySpec(tx, tenant_id, missing)) found.set(key, account);
+    for (const [key, account] of await selectAccountsBySpec(tx, tenant_id, missing)) {
+      found.set(key, account);
+      created.add(key);
+    }
   }
   for (const key of wanted.keys()) assert(found.has(key), `account ${key} could not be opened`);
-  return found;
+  return { accounts: found, created };
 }
 
 async function insertAccounts(

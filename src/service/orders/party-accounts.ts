@@ -1,6 +1,6 @@
 import type { Account, AccountPurpose, PartyKind } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
-import { accountKey, ensureAccounts } from "../ledger/accounts.ts";
+import { accountKey, ensureAccountsDetailed } from "../ledger/accounts.ts";
 
 // Parties are never deleted and an account's id never changes, so a process
 // keeps what it has seen. Account status is still checked by the journal
@@ -62,7 +62,7 @@ export async function partyAccounts(
     else result.set(key, cached);
   }
   if (missing.length > 0) {
-    const opened = await ensureAccounts(
+    const { accounts: opened, created } = await ensureAccountsDetailed(
       tx,
       tenant_id,
       missing.map((spec) => ({
@@ -73,7 +73,9 @@ export async function partyAccounts(
     );
     if (account_cache.size > cache_entries_max) account_cache.clear();
     for (const [key, account] of opened) {
-      account_cache.set(`${tenant_id}\u0000${key}`, account);
+      // An account this transaction created exists only if it commits; a
+      // rolled-back retry must not leave its id in a cache other requests read.
+      if (!created.has(key)) account_cache.set(`${tenant_id}\u0000${key}`, account);
       result.set(key, account);
     }
   }

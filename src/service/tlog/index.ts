@@ -1,0 +1,18 @@
+// The database half of the transparency log: keys, the sequencer, witnesses,
+// record rebuilding, proofs and the tamper audit.
+export { ensureLogKeys, type LogKeyOptions, LogKeyStore, logKeyOptionsFromEnv, logVkey } from "./keys.ts";
+export {
+  assertTenant,
+  type ConsistencyProof,
+  consistencyProof,
+  listCheckpoints,
+  type ProofScope,
+  proofBundle,
+  readEntriesTile,
+  readTile,
+  servedCheckpoint,
+} from "./proofs.ts";
+export { rebuildRecord, rebuildRecords } from "./records.ts";
+export { type Sequencer, type SequencerOptions, startSequencer } from "./runner.ts";
+export { checkpointLagMs, type SequenceOptions, type SequenceResult, sequenceOnce } from "./sequencer.ts";
+export { requestCosignatures, type WitnessConfig, witnessesFromEnv } from "./witnesses.ts";

@@ -1,0 +1,210 @@
+import { assert } from "../../core/assert.ts";
+import { DomainError } from "../../core/errors.ts";
+import type { LogRecordKind } from "../../core/log/records.ts";
+import type { Queryable } from "../../store/database.ts";
+import {
+  buildProofBundle,
+  consistencyProofFromTiles,
+  inclusionProofFromTiles,
+  tile_width_max,
+  tileWidthAt,
+} from "../../tlog/index.ts";
+import { type ProofBundle, parseCheckpoint, parseNote } from "../../verify/index.ts";
+import type { ServiceContext } from "../context.ts";
+import { recordSha256 } from "../log/enqueue.ts";
+import { rebuildRecord } from "./records.ts";
+import { leafInputOf } from "./sequencer.ts";
+import {
+  type CheckpointRow,
+  checkpointAt,
+  databaseTileFetcher,
+  latestCheckpoint,
+  servedNote,
+} from "./tiles_sql.ts";
+
+// Reads of the log for the API: proof bundles, consistency proofs, tiles and
+// checkpoints. Everything comes from stored tiles; nothing is rehashed from leaves.
+
+export interface ProofScope {
+  /** The only party whose records the caller may see; null for platform roles and auditors. */
+  party_id: string | null;
+}
+
+export const checkpoints_page_max = 1_000;
+const leaf_input_bytes = 46;
+
+export async function assertTenant(db: Queryable, tenant_id: string): Promise<void> {
+  const rows = await db.query("SELECT 1 FROM tenants WHERE id = $1", [tenant_id]);
+  if (rows.length === 0) throw new DomainError("tenant_not_found", `no tenant ${tenant_id}`);
+}
+
+interface LogRecordRow {
+  kind: LogRecordKind;
+  salt: Uint8Array;
+  record_sha256: Uint8Array;
+  party_ids: string[];
+  leaf_index: bigint | null;
+  [key: string]: unknown;
+}
+
+export async function proofBundle(
+  ctx: ServiceContext,
+  tenant_id: string,
+  record_id: string,
+  scope: ProofScope,
+): Promise<ProofBundle> {
+  const not_found = new DomainError("record_not_found", `no record ${record_id}`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(record_id)) throw not_found;
+  const [row] = await ctx.db.query<LogRecordRow>(
+    `SELECT kind, salt, record_sha256, party_ids, leaf_index FROM log_records
+      WHERE tenant_id = $1 AND id = $2::uuid`,
+    [tenant_id, record_id],
+  );
+  // Another party's record is answered exactly like a missing one: no existence oracle.
+  if (!row || (scope.party_id !== null && !row.party_ids.includes(scope.party_id))) throw not_found;
+  if (row.leaf_index === null) {
+    throw new DomainError(
+      "record_not_sequenced",
+      `record ${record_id} is not in a checkpoint yet; retry in a second`,
+    );
+  }
+  const leaf_index = BigInt(row.leaf_index);
+  const record = await rebuildRecord(ctx.db, tenant_id, row.kind, record_id);
+  if (
+    record === undefined ||
+    !Buffer.from(recordSha256(row.salt, record)).equals(Buffer.from(row.record_sha256))
+  ) {
+    throw new DomainError(
+      "record_integrity_failed",
+      `record ${record_id} no longer matches the log; the operator must run \`clearsplit verify db\``,
+    );
+  }
+  const checkpoint = await bundleCheckpoint(ctx.db, tenant_id, leaf_index);
+  const fetch = databaseTileFetcher(ctx.db, tenant_id);
+  return buildProofBundle({
+    origin: parseCheckpoint(parseNote(checkpoint.note).text).origin,
+    record,
+    salt: row.salt,
+    leaf_index,
+    tree_size: checkpoint.size,
+    inclusion_proof: await inclusionProofFromTiles(leaf_index, checkpoint.size, fetch),
+    checkpoint: await servedNote(ctx.db, tenant_id, checkpoint),
+  });
+}
+
+/** The newest cosigned checkpoint covering the leaf, else the newest checkpoint. */
+async function bundleCheckpoint(
+  db: Queryable,
+  tenant_id: string,
+  leaf_index: bigint,
+): Promise<CheckpointRow> {
+  const [row] = await db.query<CheckpointRow>(
+    `SELECT c.size, c.root, c.note, c.created_at FROM log_checkpoints c
+      WHERE c.tenant_id = $1 AND c.size > $2
+      ORDER BY EXISTS (SELECT 1 FROM log_cosignatures s WHERE s.tenant_id = c.tenant_id AND s.size = c.size) DESC,
+               c.size DESC
+      LIMIT 1`,
+    [tenant_id, leaf_index],
+  );
+  assert(row !== undefined, `leaf ${leaf_index} of ${tenant_id} has no checkpoint`);
+  return row;
+}
+
+export interface ConsistencyProof {
+  from: bigint;
+  to: bigint;
+  proof: Uint8Array[];
+  checkpoint: string;
+}
+
+/** A consistency proof between two sizes; `to` must be a checkpointed size (its tiles are kept). */
+export async function consistencyProof(
+  ctx: ServiceContext,
+  tenant_id: string,
+  from: bigint,
+  to: bigint,
+): Promise<ConsistencyProof> {
+  if (from < 1n) throw new DomainError("size_invalid", "from must be at least 1", "from");
+  if (from > to) throw new DomainError("size_invalid", "from must not exceed to", "from");
+  const checkpoint = await checkpointAt(ctx.db, tenant_id, to);
+  if (!checkpoint) throw new DomainError("checkpoint_not_found", `no checkpoint of size ${to}`, "to");
+  const proof = await consistencyProofFromTiles(from, to, databaseTileFetcher(ctx.db, tenant_id));
+  return { from, to, proof, checkpoint: await servedNote(ctx.db, tenant_id, checkpoint) };
+}
+
+export async function servedCheckpoint(db: Queryable, tenant_id: string): Promise<string> {
+  await assertTenant(db, tenant_id);
+  const latest = await latestCheckpoint(db, tenant_id);
+  if (!latest) throw new DomainError("checkpoint_not_found", `the log of ${tenant_id} has no checkpoint yet`);
+  return servedNote(db, tenant_id, latest);
+}
+
+export interface CheckpointSummary {
+  size: bigint;
+  root: Uint8Array;
+  created_at: Date;
+  cosignatures: number;
+}
+
+export async function listCheckpoints(
+  db: Queryable,
+  tenant_id: string,
+  page: { before?: bigint | undefined; limit: number },
+): Promise<CheckpointSummary[]> {
+  assert(page.limit >= 1 && page.limit <= checkpoints_page_max, "limit out of range");
+  const rows = await db.query<{ size: bigint; root: Uint8Array; created_at: Date; cosignatures: bigint }>(
+    `SELECT c.size, c.root, c.created_at,
+            (SELECT count(*) FROM log_cosignatures s WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS cosignatures
+       FROM log_checkpoints c
+      WHERE c.tenant_id = $1 AND ($2::int8 IS NULL OR c.size < $2::int8)
+      ORDER BY c.size DESC LIMIT $3`,
+    [tenant_id, page.before ?? null, page.limit],
+  );
+  return rows.map((row) => ({ ...row, size: BigInt(row.size), cosignatures: Number(row.cosignatures) }));
+}
+
+/** A hash tile, if it exists as stored (full, or partial at a checkpointed size). */
+export async function readTile(
+  db: Queryable,
+  tenant_id: string,
+  level: number,
+  index: bigint,
+  width: number,
+): Promise<Uint8Array | undefined> {
+  const rows = await db.query<{ hashes: Uint8Array }>(
+    "SELECT hashes FROM log_tiles WHERE tenant_id = $1 AND level = $2 AND tile_index = $3 AND width = $4",
+    [tenant_id, level, index, width],
+  );
+  return rows[0]?.hashes;
+}
+
+/**
+ * An entries tile: the public leaf inputs ("clearsplit/v1\n" ‖ record hash) of
+ * leaves [256·index, 256·index + width), each with a uint16 length prefix. It
+ * exists once those leaves are in a checkpoint. Never record contents.
+ */
+export async function readEntriesTile(
+  db: Queryable,
+  tenant_id: string,
+  index: bigint,
+  width: number,
+): Promise<Uint8Array | undefined> {
+  const latest = await latestCheckpoint(db, tenant_id);
+  const first = index * BigInt(tile_width_max);
+  if (!latest || first + BigInt(width) > latest.size) return undefined;
+  assert(tileWidthAt(latest.size, 0, index) >= width, "entries tile wider than the tree");
+  const rows = await db.query<{ leaf_index: bigint; record_sha256: Uint8Array }>(
+    `SELECT leaf_index, record_sha256 FROM log_records
+      WHERE tenant_id = $1 AND leaf_index >= $2 AND leaf_index < $3 ORDER BY leaf_index`,
+    [tenant_id, first, first + BigInt(width)],
+  );
+  assert(rows.length === width, `entries tile ${index}: ${rows.length} of ${width} leaves found`);
+  const out = Buffer.alloc(width * (2 + leaf_input_bytes));
+  rows.forEach((row, i) => {
+    assert(BigInt(row.leaf_index) === first + BigInt(i), "leaf indexes must be contiguous");
+    const offset = i * (2 + leaf_input_bytes);
+    out.writeUInt16BE(leaf_input_bytes, offset);
+    out.set(leafInputOf(row.record_sha256), offset + 2);
+  });
+  return out;
+}

@@ -1,0 +1,124 @@
+import { assert } from "../../core/assert.ts";
+import type { Queryable } from "../../store/database.ts";
+import { type Tile, type TileFetcher, type TileId, tile_width_max } from "../../tlog/index.ts";
+
+// SQL for the log's tiles and checkpoints. Tiles are read in batches: a proof
+// asks for all its tiles in one synchronous pass, so a fetcher that waits one
+// microtask before querying gets every tile of the proof in one round trip.
+
+const tile_batch_max = 1000;
+
+export interface CheckpointRow {
+  size: bigint;
+  root: Uint8Array;
+  note: string;
+  created_at: Date;
+  [key: string]: unknown;
+}
+
+export async function latestCheckpoint(db: Queryable, tenant_id: string): Promise<CheckpointRow | undefined> {
+  const rows = await db.query<CheckpointRow>(
+    "SELECT size, root, note, created_at FROM log_checkpoints WHERE tenant_id = $1 ORDER BY size DESC LIMIT 1",
+    [tenant_id],
+  );
+  return rows[0];
+}
+
+export async function checkpointAt(
+  db: Queryable,
+  tenant_id: string,
+  size: bigint,
+): Promise<CheckpointRow | undefined> {
+  const rows = await db.query<CheckpointRow>(
+    "SELECT size, root, note, created_at FROM log_checkpoints WHERE tenant_id = $1 AND size = $2",
+    [tenant_id, size],
+  );
+  return rows[0];
+}
+
+/** The note as served: the log's signature, then every stored cosignature line. */
+export async function servedNote(
+  db: Queryable,
+  tenant_id: string,
+  checkpoint: CheckpointRow,
+): Promise<string> {
+  const lines = await db.query<{ line: string }>(
+    "SELECT line FROM log_cosignatures WHERE tenant_id = $1 AND size = $2 ORDER BY witness",
+    [tenant_id, checkpoint.size],
+  );
+  return checkpoint.note + lines.map((row) => row.line).join("");
+}
+
+export async function selectTiles(db: Queryable, tenant_id: string, ids: readonly TileId[]): Promise<Tile[]> {
+  if (ids.length === 0) return [];
+  assert(ids.length <= tile_batch_max, `at most ${tile_batch_max} tiles per query`);
+  const rows = await db.query<{ level: number; tile_index: bigint; width: number; hashes: Uint8Array }>(
+    `SELECT t.level, t.tile_index, t.width, t.hashes
+       FROM unnest($2::int2[], $3::int8[], $4::int2[]) AS k(level, tile_index, width)
+       JOIN log_tiles t ON t.tenant_id = $1 AND t.level = k.level AND t.tile_index = k.tile_index AND t.width = k.width`,
+    [tenant_id, ids.map((id) => id.level), ids.map((id) => id.index), ids.map((id) => id.width)],
+  );
+  return rows.map((row) => ({
+    level: Number(row.level),
+    index: BigInt(row.tile_index),
+    width: Number(row.width),
+    hashes: row.hashes,
+  }));
+}
+
+export async function insertTiles(tx: Queryable, tenant_id: string, tiles: readonly Tile[]): Promise<void> {
+  for (let start = 0; start < tiles.length; start += tile_batch_max) {
+    const batch = tiles.slice(start, start + tile_batch_max);
+    // bytea travels as hex text: bytea[] parameters are not portable across the two drivers.
+    await tx.query(
+      `INSERT INTO log_tiles (tenant_id, level, tile_index, width, hashes)
+       SELECT $1, k.level, k.tile_index, k.width, decode(k.hashes, 'hex')
+         FROM unnest($2::int2[], $3::int8[], $4::int2[], $5::text[]) AS k(level, tile_index, width, hashes)`,
+      [
+        tenant_id,
+        batch.map((tile) => tile.level),
+        batch.map((tile) => tile.index),
+        batch.map((tile) => tile.width),
+        batch.map((tile) =>
+          Buffer.from(tile.hashes.buffer, tile.hashes.byteOffset, tile.hashes.length).toString("hex"),
+        ),
+      ],
+    );
+  }
+}
+
+/**
+ * A TileFetcher over the database that collects every request made in one
+ * synchronous pass and answers them with one query. Missing tiles reject:
+ * tiles of every checkpointed size are stored, so a miss is a broken invariant.
+ */
+export function databaseTileFetcher(db: Queryable, tenant_id: string): TileFetcher {
+  let pending: { id: TileId; resolve: (hashes: Uint8Array) => void; reject: (error: unknown) => void }[] = [];
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    try {
+      const found = new Map<string, Uint8Array>();
+      for (let start = 0; start < batch.length; start += tile_batch_max) {
+        const ids = batch.slice(start, start + tile_batch_max).map((item) => item.id);
+        for (const tile of await selectTiles(db, tenant_id, ids))
+          found.set(`${tile.level}/${tile.index}/${tile.width}`, tile.hashes);
+      }
+      for (const item of batch) {
+        const hashes = found.get(`${item.id.level}/${item.id.index}/${item.id.width}`);
+        if (hashes) item.resolve(hashes);
+        else
+          item.reject(new Error(`tile ${item.id.level}/${item.id.index}.p/${item.id.width} is not stored`));
+      }
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  };
+  return (level, index, width) => {
+    assert(width >= 1 && width <= tile_width_max, `tile width ${width} out of range`);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      if (pending.length === 0) queueMicrotask(() => void flush());
+      pending.push({ id: { level, index, width }, resolve, reject });
+    });
+  };
+}
