@@ -11,6 +11,8 @@ import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
+import { LogKeyStore } from "../service/tlog/keys.ts";
+import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
 import { newTestTenant, openTestDatabase } from "../testing/db.ts";
@@ -35,6 +37,9 @@ interface World {
   /** Same tenant, other merchant: what a party-scoped caller must never see. */
   other: { merchant: string; supplier: string; order_id: string };
   policy: { published_hash: string; draft_id: string; foreign_id: string };
+  /** Log records: one concerning the own merchant and supplier, one only the other merchant's side. */
+  records: { own: string; other: string; foreign_tenant: string };
+  log_size: bigint;
   second: TenantFixture;
 }
 
@@ -271,6 +276,50 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: get("/v1/ledger/trial-balance"),
   },
+  "GET /log/{tenant}/checkpoint": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/log/${world.tenant}/checkpoint` }),
+  },
+  "GET /log/{tenant}/vkey": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/log/${world.tenant}/vkey` }),
+  },
+  "GET /log/{tenant}/tile/{*}": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/log/${world.tenant}/tile/0/000.p/${world.log_size}` }),
+  },
+  "GET /v1/records/{id}/proof": {
+    allowed: ["platform_admin", "finance", "auditor", "merchant", "supplier"],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/records/${
+        target === "own"
+          ? world.records.own
+          : party_scoped.has(caller)
+            ? world.records.other
+            : world.records.foreign_tenant
+      }/proof`,
+    }),
+  },
+  "GET /v1/log/consistency": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/v1/log/consistency?from=1&to=${world.log_size}` }),
+  },
+  "GET /v1/log/checkpoints": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/log/checkpoints"),
+  },
 };
 
 let db: Database;
@@ -305,6 +354,25 @@ beforeAll(async () => {
     keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
   }
   await sequenceEventsOnce(ctx);
+  const log_size = await sequenceAll(
+    ctx,
+    tenant,
+    new LogKeyStore({ host: "ledger.test", secret: "matrix-secret" }),
+  );
+  const record = async (tenant_id: string, has: string[], lacks: string[]) => {
+    const rows = await db.query<{ id: string }>(
+      `SELECT id::text FROM log_records WHERE tenant_id = $1 AND party_ids @> $2::text[]
+          AND NOT party_ids && $3::text[] ORDER BY id LIMIT 1`,
+      [tenant_id, has, lacks],
+    );
+    expect(rows[0]).toBeDefined();
+    return rows[0]!.id;
+  };
+  const records = {
+    own: await record(tenant, ["m-2002", "s-4"], ["m-1001", "s-9"]),
+    other: await record(tenant, ["m-1001"], ["m-2002", "s-4"]),
+    foreign_tenant: await record(second.tenant_id, [], []),
+  };
   world = {
     ctx,
     tenant,
@@ -312,6 +380,8 @@ beforeAll(async () => {
     own: { merchant: "m-2002", supplier: "s-4", order_id: self_referral_order.id },
     other: { merchant: "m-1001", supplier: "s-9", order_id: issue_order.id },
     policy: { published_hash, draft_id: draft.id, foreign_id: foreign_draft.id },
+    records,
+    log_size,
     second,
   };
 });

@@ -21,16 +21,8 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
-  // Versions are unique and increasing. A gap is allowed, so that branches
-  // which reserved a number can merge in either order; a late lower version is
-  // still applied, because `migrate` applies every version not yet recorded.
   migrations.forEach((migration, index) => {
-    const previous = migrations[index - 1];
-    assert(migration.version >= 1, `migration ${migration.name} has version ${migration.version}`);
-    assert(
-      previous === undefined || migration.version > previous.version,
-      `migration ${migration.name} reuses version ${migration.version}`,
-    );
+    assert(migration.version === index + 1, `migration ${migration.name} should be numbered ${index + 1}`);
   });
   return migrations;
 }
