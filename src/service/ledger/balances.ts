@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import type { Account, JournalTransaction, TransactionRequest } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -11,18 +12,23 @@ import {
 } from "../../store/ledger-sql.ts";
 
 export interface LockedAvailability {
-  /** Available balance of every account that a debit in this batch could take below zero. */
+  /** Available balance of every restricted account a debit in this batch could take below zero. */
   available: Map<string, bigint>;
   /** The bucket each account's delta goes to in this batch. */
   write_bucket: Map<string, number>;
+  /** Accounts whose rows were not locked up front: their deltas are applied, locking in order, last. */
+  late: Set<string>;
 }
 
 /**
- * Locks the balance rows a batch will change. A bucketed (hot) account that is
- * only credited in this batch, or that may go negative anyway, locks one bucket
- * picked at random, so concurrent batches rarely meet on it; a restricted
- * account that is debited locks every bucket, because only the whole balance
- * can say whether the debit fits.
+ * Decides which balance rows a batch locks before it decides, and where each
+ * account's delta goes. Only a restricted account that the batch debits needs
+ * its balance read under lock, and then every bucket of it, because only the
+ * whole balance says whether the debit fits. Every other account (credited
+ * only, or allowed below zero) is updated at the end of the batch, so its row
+ * lock is held only from there to commit; all of them use one bucket index
+ * chosen at random per batch, so two concurrent batches meet on a bucketed
+ * account with probability 1/bucket_count.
  */
 export async function lockAndReadAvailable(
   tx: Queryable,
@@ -39,31 +45,30 @@ export async function lockAndReadAvailable(
         debited.add(entry.account_id);
     }
   }
+  // One index per batch, taken modulo each account's bucket count (bias < 2^-24).
+  const batch_bucket = randomInt(2 ** 30);
   const keys: BalanceKey[] = [];
   const write_bucket = new Map<string, number>();
-  const whole = new Set<string>();
+  const late = new Set<string>();
   for (const account_id of touched) {
     const account = accounts.get(account_id);
     assert(account !== undefined, `account ${account_id} was not prefetched`);
-    if (account.bucket_count === 1 || debited.has(account_id)) {
-      whole.add(account_id);
+    if (debited.has(account_id)) {
       write_bucket.set(account_id, 0);
       for (let bucket = 0; bucket < account.bucket_count; bucket++) keys.push({ account_id, bucket });
     } else {
-      const bucket = Math.floor(Math.random() * account.bucket_count);
-      write_bucket.set(account_id, bucket);
-      keys.push({ account_id, bucket });
+      write_bucket.set(account_id, batch_bucket % account.bucket_count);
+      late.add(account_id);
     }
   }
   const rows = await lockBalances(tx, tenant_id, keys);
   assert(rows.length === keys.length, `expected ${keys.length} balance rows, locked ${rows.length}`);
   const available = new Map<string, bigint>();
   for (const row of rows) {
-    if (!whole.has(row.account_id)) continue;
     const before = available.get(row.account_id) ?? 0n;
     available.set(row.account_id, before + row.posted_minor - row.pending_out_minor);
   }
-  return { available, write_bucket };
+  return { available, write_bucket, late };
 }
 
 export async function writePostings(
@@ -87,13 +92,16 @@ export async function writePostings(
   await insertPostings(tx, tenant_id, rows);
 }
 
-/** Aggregates every posting of the batch into one delta per balance row. */
+/**
+ * Aggregates every posting of the batch into one delta per balance row and
+ * applies them. Rows not locked up front are locked now, in the same global
+ * order, so their locks are held only from here to commit.
+ */
 export async function writeBalanceDeltas(
   tx: Queryable,
   tenant_id: string,
   transactions: readonly JournalTransaction[],
-  accounts: ReadonlyMap<string, Account>,
-  write_bucket: ReadonlyMap<string, number>,
+  locked: LockedAvailability,
 ): Promise<void> {
   const delta_by_account = new Map<string, bigint>();
   const sum_by_currency = new Map<string, bigint>();
@@ -111,9 +119,12 @@ export async function writeBalanceDeltas(
   const deltas: BalanceDelta[] = [];
   for (const [account_id, posted_minor] of delta_by_account) {
     if (posted_minor === 0n) continue;
-    const bucket = write_bucket.get(account_id);
-    assert(bucket !== undefined && accounts.has(account_id), `no locked bucket for ${account_id}`);
+    const bucket = locked.write_bucket.get(account_id);
+    assert(bucket !== undefined, `no bucket chosen for ${account_id}`);
     deltas.push({ account_id, bucket, posted_minor, pending_out_minor: 0n, pending_in_minor: 0n });
   }
+  const late = deltas.filter((delta) => locked.late.has(delta.account_id));
+  const rows = await lockBalances(tx, tenant_id, late);
+  assert(rows.length === late.length, `expected ${late.length} balance rows, locked ${rows.length}`);
   await applyBalanceDeltas(tx, tenant_id, deltas);
 }

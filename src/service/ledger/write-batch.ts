@@ -21,7 +21,12 @@ import {
 } from "../../store/ledger-sql.ts";
 import { RetryTransaction } from "../../store/retry.ts";
 import { enqueueLogRecords, type LogRecordInput } from "../log/enqueue.ts";
-import { lockAndReadAvailable, writeBalanceDeltas, writePostings } from "./balances.ts";
+import {
+  type LockedAvailability,
+  lockAndReadAvailable,
+  writeBalanceDeltas,
+  writePostings,
+} from "./balances.ts";
 
 export type PostResult =
   | { status: "created"; transaction: JournalTransaction }
@@ -99,7 +104,7 @@ export async function writeJournalBatch(
     else results[item.index] = { status: "rejected", error: decision.error };
   });
 
-  const created = await writeAccepted(tx, tenant_id, accepted, accounts, locked.write_bucket, recorded_at);
+  const created = await writeAccepted(tx, tenant_id, accepted, accounts, locked, recorded_at);
   for (const [index, transaction] of created) results[index] = { status: "created", transaction };
 
   const replayed = await selectTransactions(tx, tenant_id, [...replay_ids.values()]);
@@ -153,7 +158,7 @@ async function writeAccepted(
   tenant_id: string,
   accepted: readonly Pending[],
   accounts: ReadonlyMap<string, Account>,
-  write_bucket: ReadonlyMap<string, number>,
+  locked: LockedAvailability,
   recorded_at: Date,
 ): Promise<Map<number, JournalTransaction>> {
   const created = new Map<number, JournalTransaction>();
@@ -169,13 +174,14 @@ async function writeAccepted(
   if (inserted.size !== accepted.length)
     throw new RetryTransaction("an idempotency key was taken concurrently");
   await writePostings(tx, tenant_id, transactions);
-  await writeBalanceDeltas(tx, tenant_id, transactions, accounts, write_bucket);
   await enqueueLogRecords(
     tx,
     tenant_id,
     transactions.map((transaction) => logRecordOf(transaction, accounts)),
     recorded_at,
   );
+  // Last: rows locked only now are held for the shortest time before commit.
+  await writeBalanceDeltas(tx, tenant_id, transactions, locked);
   for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
   return created;
 }

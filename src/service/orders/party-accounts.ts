@@ -67,7 +67,13 @@ export async function partyAccounts(
       tenant_id,
       missing.map((spec) => ({
         ...spec,
-        bucket_count: shared_kinds.has(kinds.get(spec.party_id) ?? "merchant") ? shared_bucket_count : 1,
+        // Held balances are credited by every booking and debited in release
+        // batches, so every party's held account is bucketed, and so is every
+        // account of a shared party.
+        bucket_count:
+          spec.purpose === "held" || shared_kinds.has(kinds.get(spec.party_id) ?? "merchant")
+            ? shared_bucket_count
+            : 1,
       })),
       now,
     );

@@ -1,0 +1,114 @@
+import { parseArgs } from "node:util";
+
+// `clearsplit bench` options. Bad input is a plain message and exit code 2.
+export const scenario_names = ["library", "batch", "single", "lifecycle"] as const;
+export type ScenarioName = (typeof scenario_names)[number];
+export type Backend = "pg" | "pglite";
+
+export const seconds_max = 3_600;
+export const clients_max = 64;
+export const batch_size_min = 100;
+export const batch_size_max = 1_000;
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  seconds: number;
+  backend: Backend;
+  json: boolean;
+  profile: boolean;
+  /** Concurrent HTTP clients of the `single` scenario. */
+  clients: number;
+  /** Concurrent writers of library, batch and lifecycle; null: the scenario's default. */
+  workers: number | null;
+  /** Orders per request of `batch` and per call of `library`. */
+  batch_size: number;
+  seed: number;
+  database_url: string | undefined;
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const usage = `usage: clearsplit bench [--scenario NAME]... [--seconds S] [--backend pg|pglite] [--json] [--profile]
+                       [--clients N] [--workers N] [--batch-size N] [--seed N]
+  scenarios: ${scenario_names.join(", ")} (default: all)
+  --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)`;
+
+function readNumber(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < min || number > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+export function parseBenchArgs(argv: string[], env: Record<string, string | undefined>): BenchOptions {
+  let parsed: ReturnType<typeof parseArgsStrict>;
+  try {
+    parsed = parseArgsStrict(argv);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const values = parsed.values;
+  const scenarios = (values.scenario ?? []).map((name) => {
+    if (!(scenario_names as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `--scenario must be one of ${scenario_names.join(", ")}, got ${JSON.stringify(name)}`,
+      );
+    }
+    return name as ScenarioName;
+  });
+  const backend = values.backend ?? (env.DATABASE_URL ? "pg" : "pglite");
+  if (backend !== "pg" && backend !== "pglite") {
+    throw new UsageError(`--backend must be pg or pglite, got ${JSON.stringify(backend)}`);
+  }
+  if (backend === "pg" && !env.DATABASE_URL) {
+    throw new UsageError(
+      "--backend pg needs DATABASE_URL (any database on the server; the bench creates its own)",
+    );
+  }
+  return {
+    scenarios: scenarios.length === 0 ? [...scenario_names] : [...new Set(scenarios)],
+    seconds: readNumber(values.seconds, "seconds", 0.5, seconds_max, 10),
+    backend,
+    json: values.json ?? false,
+    profile: values.profile ?? false,
+    clients: Math.floor(readNumber(values.clients, "clients", 1, clients_max, 32)),
+    workers:
+      values.workers === undefined
+        ? null
+        : Math.floor(readNumber(values.workers, "workers", 1, clients_max, 1)),
+    batch_size: Math.floor(
+      readNumber(values["batch-size"], "batch-size", batch_size_min, batch_size_max, 500),
+    ),
+    seed: Math.floor(readNumber(values.seed, "seed", 0, 2 ** 31 - 1, 1)),
+    database_url: backend === "pg" ? env.DATABASE_URL : undefined,
+  };
+}
+
+function parseArgsStrict(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      scenario: { type: "string", multiple: true },
+      seconds: { type: "string" },
+      backend: { type: "string" },
+      json: { type: "boolean" },
+      profile: { type: "boolean" },
+      clients: { type: "string" },
+      workers: { type: "string" },
+      "batch-size": { type: "string" },
+      seed: { type: "string" },
+    },
+  });
+}

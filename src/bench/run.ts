@@ -1,0 +1,173 @@
+import { type DemoMarketplace, generateMarketplace } from "../core/demo/index.ts";
+import { newId } from "../core/ids.ts";
+import { buildApp } from "../http/app.ts";
+import { createApiKey } from "../service/auth/api-keys.ts";
+import { ensureTenant } from "../service/ledger/accounts.ts";
+import type { BenchOptions, ScenarioName } from "./args.ts";
+import { runBaseline } from "./baseline.ts";
+import { countBooked, ledgerProblems } from "./checks.ts";
+import { BenchClient } from "./client.ts";
+import { type BenchDatabase, createBenchDatabase } from "./database.ts";
+import { OrderFeed } from "./feed.ts";
+import { LagSampler } from "./lag.ts";
+import { ProfilePass } from "./profile.ts";
+import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
+import { runTimed } from "./runner.ts";
+import { batchScenario } from "./scenarios/batch.ts";
+import { libraryScenario } from "./scenarios/library.ts";
+import { lifecycleScenario } from "./scenarios/lifecycle.ts";
+import { singleScenario } from "./scenarios/single.ts";
+import { BenchClock, type Scenario, type ScenarioEnv } from "./scenarios/types.ts";
+import { seedBenchTenant } from "./seed.ts";
+
+// `clearsplit bench`: a fresh database, the demo marketplace, the naive
+// baseline, then each scenario on its own seeded tenant, checked afterwards.
+
+export interface BenchIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  progress: boolean;
+}
+
+const builders: Record<ScenarioName, (env: ScenarioEnv) => Scenario> = {
+  library: libraryScenario,
+  batch: batchScenario,
+  single: singleScenario,
+  lifecycle: lifecycleScenario,
+};
+const http_scenarios: readonly ScenarioName[] = ["batch", "single"];
+
+export function warmupSeconds(seconds: number): number {
+  return Math.min(2, Math.max(0.5, seconds / 10));
+}
+
+export async function runBench(options: BenchOptions, io: BenchIo): Promise<number> {
+  const bench = await createBenchDatabase(options.backend, options.database_url);
+  io.stderr(`bench database: ${bench.backend} ${bench.location}\n`);
+  const clock = new BenchClock();
+  const ctx = { db: bench.db, now: clock.now };
+  const market = generateMarketplace({ seed: options.seed });
+  const end_ms = Date.now();
+  const needs_http = options.scenarios.some((name) => http_scenarios.includes(name));
+  const app = needs_http ? await buildApp({ ctx }) : null;
+  const base_url = app === null ? null : await app.listen({ host: "127.0.0.1", port: 0 });
+  const problems: string[] = [];
+  const results: ScenarioResult[] = [];
+  try {
+    const baseline = await runBaseline(bench.db, market, {
+      seed: options.seed,
+      seconds: options.seconds,
+      warmup_seconds: warmupSeconds(options.seconds),
+      progress: io.progress,
+      end_ms,
+    });
+    problems.push(...baseline.problems);
+    const baseline_orders_per_s = baseline.result.orders / baseline.result.seconds;
+    io.stderr(`baseline: ${baseline_orders_per_s.toFixed(1)} orders/s (naive, one transaction per order)\n`);
+    for (const name of options.scenarios) {
+      const result = await runScenario(name, {
+        options,
+        io,
+        bench,
+        ctx,
+        clock,
+        market,
+        end_ms,
+        base_url,
+        baseline_orders_per_s,
+        problems,
+      });
+      results.push(result);
+      if (options.json) io.stdout(`${toJsonLine(result)}\n`);
+    }
+  } finally {
+    await app?.close();
+    await bench.drop();
+  }
+  if (!options.json) io.stdout(`${formatTable(results)}\n`);
+  for (const problem of problems) io.stderr(`CHECK FAILED: ${problem}\n`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+interface RunContext {
+  options: BenchOptions;
+  io: BenchIo;
+  bench: BenchDatabase;
+  ctx: ScenarioEnv["ctx"];
+  clock: BenchClock;
+  market: DemoMarketplace;
+  end_ms: number;
+  base_url: string | null;
+  baseline_orders_per_s: number;
+  problems: string[];
+}
+
+async function prepareEnv(name: ScenarioName, run: RunContext): Promise<ScenarioEnv> {
+  const { options, ctx, market } = run;
+  const tenant_id = `bench-${name}-${newId().replaceAll("-", "").slice(-12)}`;
+  await ensureTenant(ctx, { id: tenant_id, name: `bench ${name}` });
+  await seedBenchTenant(ctx, tenant_id, market);
+  const api_key =
+    run.base_url === null
+      ? null
+      : (await createApiKey(ctx, tenant_id, { name: `bench ${name}`, role: "platform_admin" })).key;
+  return {
+    ctx,
+    clock: run.clock,
+    tenant_id,
+    market,
+    // Each scenario has its own order stream and id prefix: no scenario replays another's orders.
+    feed: new OrderFeed(
+      market,
+      options.seed + name.length * 7919,
+      `${name.slice(0, 3).toUpperCase()}-`,
+      run.end_ms,
+    ),
+    options,
+    client:
+      run.base_url === null || api_key === null
+        ? null
+        : new BenchClient(run.base_url, api_key, Math.max(8, options.clients)),
+    problems: [],
+  };
+}
+
+async function runScenario(name: ScenarioName, run: RunContext): Promise<ScenarioResult> {
+  const { options, ctx } = run;
+  const env = await prepareEnv(name, run);
+  const built = builders[name](env);
+  const lag = new LagSampler(ctx, env.tenant_id);
+  const profile = options.profile ? await ProfilePass.start(run.bench.db, run.io.stderr) : null;
+  const timed = await runTimed({
+    label: name,
+    seconds: options.seconds,
+    warmup_seconds: warmupSeconds(options.seconds),
+    workers: built.workers,
+    step: (worker) => built.step(worker),
+    sample: () => lag.sample(),
+    progress: run.io.progress,
+  });
+  await profile?.stop(name);
+  env.client?.close();
+  if (timed.error !== undefined) {
+    const error = timed.error;
+    env.problems.push(
+      `the scenario stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+  }
+  const booked = await countBooked(ctx.db, env.tenant_id);
+  const postings_per_order = booked.orders === 0n ? 0 : Number(booked.postings) / Number(booked.orders);
+  const problems = [...env.problems, ...(await ledgerProblems(ctx.db, env.tenant_id))];
+  for (const problem of problems) run.problems.push(`${name}: ${problem}`);
+  return toResult({
+    scenario: name,
+    backend: options.backend,
+    orders: timed.orders,
+    postings: timed.orders * postings_per_order,
+    seconds: timed.seconds,
+    latencies_ms: timed.latencies_ms,
+    max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    checkpoint_lag_ms_max: lag.max_ms,
+    baseline_orders_per_s: run.baseline_orders_per_s,
+  });
+}

@@ -1,0 +1,21 @@
+import { parseBenchArgs, UsageError, usage } from "../bench/args.ts";
+import { runBench } from "../bench/run.ts";
+
+// `clearsplit bench` (`npm run bench`): throughput and latency of the order
+// paths against a naive baseline in the same run. Results go to stdout (a
+// table, or one JSON object per scenario with --json); progress goes to stderr.
+export async function run(argv: string[]): Promise<number> {
+  let options: ReturnType<typeof parseBenchArgs>;
+  try {
+    options = parseBenchArgs(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`clearsplit bench: ${error.message}\n${usage}\n`);
+    return 2;
+  }
+  return runBench(options, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    progress: process.stderr.isTTY === true,
+  });
+}
