@@ -7,8 +7,10 @@ export interface Command {
 export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
+  keys: () => import("./keys.ts"),
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
+  users: () => import("./users.ts"),
   verify: () => import("./verify.ts"),
   witness: () => import("./witness.ts"),
 };

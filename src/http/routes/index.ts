@@ -1,6 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { authRoutes } from "./auth.ts";
+import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
+import { keyRoutes } from "./keys.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
@@ -10,6 +13,9 @@ import { policyRoutes } from "./policies.ts";
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
   healthRoutes,
+  authRoutes,
+  keyRoutes,
+  eventRoutes,
   partyRoutes,
   policyRoutes,
   orderRoutes,

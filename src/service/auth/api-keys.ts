@@ -3,6 +3,7 @@ import { isRole, type Principal, party_scoped_roles, type Role } from "../../cor
 import { DomainError } from "../../core/errors.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
+import { recordSecurityEvent } from "./audit.ts";
 
 // API keys look like `cs_live_<id>_<secret>`. The id finds the row; only the
 // SHA-256 of the secret is stored, and it is compared in constant time.
@@ -28,6 +29,7 @@ export interface ApiKeyView {
   last_used_at: Date | null;
   expires_at: Date | null;
   revoked_at: Date | null;
+  revoked_reason: string | null;
 }
 
 function randomText(length: number, chars: string): string {
@@ -41,10 +43,19 @@ function randomText(length: number, chars: string): string {
   return text.length === length ? text : randomText(length, chars);
 }
 
+export interface AuditContext {
+  /** `key:<id>`, `user:<id>` or `cli:<os user>`. */
+  actor: string;
+  ip: string | null;
+}
+
+const system_audit: AuditContext = { actor: "system", ip: null };
+
 export async function createApiKey(
   ctx: ServiceContext,
   tenant_id: string,
   input: ApiKeyInput,
+  audit: AuditContext = system_audit,
 ): Promise<{ key: string; api_key: ApiKeyView }> {
   if (!isRole(input.role))
     throw new DomainError("role_invalid", `role ${JSON.stringify(input.role)} is not a role`, "role");
@@ -65,20 +76,38 @@ export async function createApiKey(
     if (party.length === 0)
       throw new DomainError("party_not_found", `no party ${input.party_id}`, "party_id");
   }
-  await ctx.db.query(
-    `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      tenant_id,
-      id,
-      sha256Hex(secret),
-      input.name,
-      input.role,
-      input.party_id ?? null,
+  if (input.expires_at != null && input.expires_at <= now)
+    throw new DomainError("expires_at_invalid", "expires_at must be in the future", "expires_at");
+  await ctx.db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        tenant_id,
+        id,
+        sha256Hex(secret),
+        input.name,
+        input.role,
+        input.party_id ?? null,
+        now,
+        input.expires_at ?? null,
+        audit.actor,
+      ],
+    );
+    await recordSecurityEvent(
+      tx,
+      {
+        tenant_id,
+        actor: audit.actor,
+        ip: audit.ip,
+        action: "api_key_created",
+        outcome: "success",
+        subject: `key:${id}`,
+        detail: { name: input.name, role: input.role, party_id: input.party_id ?? null },
+      },
       now,
-      input.expires_at ?? null,
-    ],
-  );
+    );
+  });
   return {
     key: `cs_live_${id}_${secret}`,
     api_key: {
@@ -90,6 +119,7 @@ export async function createApiKey(
       last_used_at: null,
       expires_at: input.expires_at ?? null,
       revoked_at: null,
+      revoked_reason: null,
     },
   };
 }
@@ -133,4 +163,61 @@ export async function authenticateApiKey(db: Queryable, token: string, now: Date
 
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+const key_columns = `id, name, role, party_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
+
+/** The tenant's keys, newest first. Secrets are never returned: only their hashes exist. */
+export async function listApiKeys(
+  db: Queryable,
+  tenant_id: string,
+  options: { limit: number; include_revoked: boolean },
+): Promise<ApiKeyView[]> {
+  return db.query<ApiKeyView & Record<string, unknown>>(
+    `SELECT ${key_columns} FROM api_keys
+      WHERE tenant_id = $1 AND ($2::bool OR revoked_at IS NULL)
+      ORDER BY created_at DESC, id LIMIT $3`,
+    [tenant_id, options.include_revoked, options.limit],
+  );
+}
+
+/**
+ * Revokes a key of the tenant. Another tenant's key id is `api_key_not_found`,
+ * exactly like an id that does not exist. Revoking twice keeps the first reason.
+ */
+export async function revokeApiKey(
+  ctx: ServiceContext,
+  tenant_id: string,
+  id: string,
+  reason: string,
+  audit: AuditContext = system_audit,
+): Promise<ApiKeyView> {
+  if (reason.length > 500)
+    throw new DomainError("reason_invalid", "reason must be at most 500 characters", "reason");
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx.query<ApiKeyView & Record<string, unknown>>(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3),
+              revoked_reason = CASE WHEN revoked_at IS NULL THEN $4 ELSE revoked_reason END,
+              revoked_by = coalesce(revoked_by, $5)
+        WHERE tenant_id = $1 AND id = $2 RETURNING ${key_columns}`,
+      [tenant_id, id, now, reason, audit.actor],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new DomainError("api_key_not_found", `no API key ${id}`, "id");
+    await recordSecurityEvent(
+      tx,
+      {
+        tenant_id,
+        actor: audit.actor,
+        ip: audit.ip,
+        action: "api_key_revoked",
+        outcome: "success",
+        subject: `key:${id}`,
+        detail: { reason },
+      },
+      now,
+    );
+    return row;
+  });
 }

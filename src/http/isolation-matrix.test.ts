@@ -1,0 +1,494 @@
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance, InjectOptions } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
+import self_referral_order from "../../examples/orders/b2b2c-self-referral.json" with { type: "json" };
+import policy_json from "../../examples/policies/b2b2c.json" with { type: "json" };
+import { type Role, roles } from "../core/auth/roles.ts";
+import { newId } from "../core/ids.ts";
+import { createApiKey } from "../service/auth/api-keys.ts";
+import type { ServiceContext } from "../service/context.ts";
+import { sequenceEventsOnce } from "../service/events/sequencer.ts";
+import { bookOrders } from "../service/orders/book.ts";
+import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
+import { LogKeyStore } from "../service/tlog/keys.ts";
+import { sequenceAll } from "../service/tlog/testing.ts";
+import type { Database } from "../store/database.ts";
+import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
+import { newTestTenant, openTestDatabase } from "../testing/db.ts";
+import { seedExampleMarketplace } from "../testing/marketplace.ts";
+import { buildApp } from "./app.ts";
+
+// The isolation matrix: every route of the OpenAPI document × every role (and
+// no credential) × the caller's own object versus one it must not see. Each
+// route needs a rule below; a route without one fails the test, so a new
+// route cannot ship without deciding who may call it. Every response body is
+// searched for the other party's and the other tenant's data.
+
+type Caller = Role | "anonymous";
+type Target = "own" | "foreign";
+
+interface World {
+  ctx: ServiceContext;
+  tenant: string;
+  keys: Record<Role, string>;
+  /** The merchant and supplier the party-scoped keys belong to, and their order. */
+  own: { merchant: string; supplier: string; order_id: string };
+  /** Same tenant, other merchant: what a party-scoped caller must never see. */
+  other: { merchant: string; supplier: string; order_id: string };
+  policy: { published_hash: string; draft_id: string; foreign_id: string };
+  /** Log records: one concerning the own merchant and supplier, one only the other merchant's side. */
+  records: { own: string; other: string; foreign_tenant: string };
+  log_size: bigint;
+  second: TenantFixture;
+}
+
+interface Rule {
+  /** Roles that may call the route; `public` needs no credential. */
+  allowed: readonly Role[] | "public";
+  /** Expected statuses for an allowed caller on its own object. */
+  ok: readonly number[];
+  /** Whether the route names an object that can be foreign (expects 404 for it). */
+  has_object: boolean;
+  stream?: boolean;
+  build(world: World, caller: Caller, target: Target): Promise<Omit<InjectOptions, "method">>;
+}
+
+const everyone = roles;
+const platform = ["platform_admin", "finance", "reviewer", "auditor", "integration"] as const;
+const party_scoped = new Set<Caller>(["merchant", "supplier"]);
+
+/** The party a caller's "own" party-route call names, and the one it must not see. */
+function partyFor(world: World, caller: Caller, target: Target): string {
+  if (target === "own") return caller === "supplier" ? world.own.supplier : world.own.merchant;
+  return party_scoped.has(caller) ? world.other.merchant : world.second.merchant_a.party_id;
+}
+
+function orderFor(world: World, caller: Caller, target: Target): string {
+  if (target === "own") return world.own.order_id;
+  return party_scoped.has(caller) ? world.other.order_id : world.second.merchant_a.order_ids[0]!;
+}
+
+async function freshOrder(world: World): Promise<string> {
+  const id = `ISO-${newId()}`;
+  const [result] = await bookOrders(world.ctx, world.tenant, [{ ...issue_order, id }]);
+  expect(result?.status).toBe("created");
+  return id;
+}
+
+const get = (url: string) => async () => ({ url });
+
+const rules: Record<string, Rule> = {
+  "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
+  "GET /readyz": { allowed: "public", ok: [200], has_object: false, build: get("/readyz") },
+  "POST /v1/auth/login": {
+    allowed: "public",
+    ok: [401],
+    has_object: false,
+    build: async (world) => ({
+      url: "/v1/auth/login",
+      remoteAddress: `10.${Math.floor(Math.random() * 250)}.0.1`,
+      payload: {
+        tenant_id: world.tenant,
+        login: `nobody-${newId()}@example.com`,
+        password: "wrong password",
+      },
+    }),
+  },
+  "POST /v1/auth/logout": { allowed: everyone, ok: [204], has_object: false, build: get("/v1/auth/logout") },
+  "GET /v1/auth/me": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/auth/me") },
+  "GET /v1/security-events": {
+    allowed: ["platform_admin", "auditor"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/security-events"),
+  },
+  "POST /v1/api-keys": {
+    allowed: ["platform_admin"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/api-keys", payload: { name: "matrix", role: "auditor" } }),
+  },
+  "GET /v1/api-keys": {
+    allowed: ["platform_admin"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/api-keys"),
+  },
+  "DELETE /v1/api-keys/{id}": {
+    allowed: ["platform_admin"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => {
+      const tenant = target === "own" ? world.tenant : world.second.tenant_id;
+      const { api_key } = await createApiKey(world.ctx, tenant, { name: "victim", role: "auditor" });
+      return { url: `/v1/api-keys/${api_key.id}` };
+    },
+  },
+  "GET /v1/events/stream": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    stream: true,
+    build: get("/v1/events/stream?last_event_id=0"),
+  },
+  "POST /v1/parties": {
+    allowed: ["platform_admin", "integration"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/parties",
+      payload: { id: `p-${newId()}`, kind: "merchant", name: "new" },
+    }),
+  },
+  "GET /v1/parties": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/parties") },
+  "GET /v1/parties/{id}": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/parties/${partyFor(world, caller, target)}` }),
+  },
+  "GET /v1/parties/{id}/balances": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/parties/${partyFor(world, caller, target)}/balances`,
+    }),
+  },
+  "GET /v1/parties/{id}/entries": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/parties/${partyFor(world, caller, target)}/entries`,
+    }),
+  },
+  "POST /v1/policies": {
+    allowed: ["platform_admin"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/policies", payload: { name: "matrix", body: policy_json } }),
+  },
+  "POST /v1/policies/{id}/publish": {
+    allowed: ["platform_admin"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => {
+      if (target === "foreign") return { url: `/v1/policies/${world.policy.foreign_id}/publish` };
+      const draft = await createPolicyDraft(world.ctx, world.tenant, {
+        name: "draft",
+        body: { ...policy_json, version: 1000 + Math.floor(Math.random() * 1e9) },
+      });
+      return { url: `/v1/policies/${draft.id}/publish` };
+    },
+  },
+  "GET /v1/policies": { allowed: platform, ok: [200], has_object: false, build: get("/v1/policies") },
+  "GET /v1/policies/{ref}": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    // A party-scoped caller may read published policies only: a draft is its foreign object.
+    build: async (world, caller, target) => ({
+      url: `/v1/policies/${
+        target === "own"
+          ? world.policy.published_hash
+          : party_scoped.has(caller)
+            ? world.policy.draft_id
+            : world.policy.foreign_id
+      }`,
+    }),
+  },
+  "PUT /v1/policy-assignments": {
+    allowed: ["platform_admin"],
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({
+      url: "/v1/policy-assignments",
+      payload: {
+        scope: "category",
+        scope_value: `cat-${newId()}`,
+        policy_hash: world.policy.published_hash,
+        effective_from: "2020-01-01T00:00:00Z",
+      },
+    }),
+  },
+  "POST /v1/orders": {
+    allowed: ["platform_admin", "integration"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/orders", payload: { ...issue_order, id: `ISO-${newId()}` } }),
+  },
+  "POST /v1/orders/batch": {
+    allowed: ["platform_admin", "integration"],
+    ok: [200],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/orders/batch",
+      payload: { orders: [{ ...issue_order, id: `ISO-${newId()}` }] },
+    }),
+  },
+  "POST /v1/orders/{id}/complete": {
+    allowed: ["platform_admin", "integration"],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/orders/${target === "own" ? await freshOrder(world) : orderFor(world, caller, target)}/complete`,
+    }),
+  },
+  "POST /v1/orders/{id}/release": {
+    allowed: ["platform_admin", "finance"],
+    // A fresh order is still inside its return window: the role may call, the state refuses.
+    ok: [200, 409],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/orders/${target === "own" ? await freshOrder(world) : orderFor(world, caller, target)}/release`,
+    }),
+  },
+  "POST /v1/orders/{id}/refunds": {
+    allowed: ["platform_admin", "integration", "finance"],
+    ok: [201],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/orders/${target === "own" ? await freshOrder(world) : orderFor(world, caller, target)}/refunds`,
+      payload: { refund_id: `RF-${newId()}`, amount_minor: 100 },
+    }),
+  },
+  "POST /v1/orders/{id}/chargebacks": {
+    allowed: ["platform_admin", "integration", "finance"],
+    ok: [201],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/orders/${target === "own" ? await freshOrder(world) : orderFor(world, caller, target)}/chargebacks`,
+      payload: { refund_id: `CB-${newId()}`, amount_minor: 100 },
+    }),
+  },
+  "GET /v1/orders": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/orders") },
+  "GET /v1/orders/{id}": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/orders/${orderFor(world, caller, target)}` }),
+  },
+  "GET /v1/ledger/trial-balance": {
+    allowed: ["platform_admin", "finance", "auditor"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/ledger/trial-balance"),
+  },
+  "GET /log/{tenant}/checkpoint": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/log/${world.tenant}/checkpoint` }),
+  },
+  "GET /log/{tenant}/vkey": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/log/${world.tenant}/vkey` }),
+  },
+  "GET /log/{tenant}/tile/{*}": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/log/${world.tenant}/tile/0/000.p/${world.log_size}` }),
+  },
+  "GET /v1/records/{id}/proof": {
+    allowed: ["platform_admin", "finance", "auditor", "merchant", "supplier"],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/records/${
+        target === "own"
+          ? world.records.own
+          : party_scoped.has(caller)
+            ? world.records.other
+            : world.records.foreign_tenant
+      }/proof`,
+    }),
+  },
+  "GET /v1/log/consistency": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    build: async (world) => ({ url: `/v1/log/consistency?from=1&to=${world.log_size}` }),
+  },
+  "GET /v1/log/checkpoints": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/log/checkpoints"),
+  },
+};
+
+let db: Database;
+let app: FastifyInstance;
+let port: number;
+let world: World;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  const ctx: ServiceContext = { db, now: () => new Date() };
+  app = await buildApp({ ctx });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  port = (app.server.address() as AddressInfo).port;
+  const tenant = await newTestTenant(ctx, "matrix");
+  const published_hash = await seedExampleMarketplace(ctx, tenant);
+  // m-2002 and s-4 are "own"; m-1001 and s-9 are the other merchant and supplier.
+  const booked = await bookOrders(ctx, tenant, [self_referral_order, issue_order]);
+  expect(booked.map((result) => result.status)).toEqual(["created", "created"]);
+  const draft = await createPolicyDraft(ctx, tenant, {
+    name: "unpublished",
+    body: { ...policy_json, version: 999 },
+  });
+  const second = await tenantFixture(ctx);
+  const foreign_draft = await createPolicyDraft(ctx, second.tenant_id, {
+    name: "other tenant",
+    body: policy_json,
+  });
+  await publishPolicy(ctx, second.tenant_id, foreign_draft.id);
+  const keys = {} as Record<Role, string>;
+  for (const role of roles) {
+    const party_id = role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : null;
+    keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
+  }
+  await sequenceEventsOnce(ctx);
+  const log_size = await sequenceAll(
+    ctx,
+    tenant,
+    new LogKeyStore({ host: "ledger.test", secret: "matrix-secret" }),
+  );
+  const record = async (tenant_id: string, has: string[], lacks: string[]) => {
+    const rows = await db.query<{ id: string }>(
+      `SELECT id::text FROM log_records WHERE tenant_id = $1 AND party_ids @> $2::text[]
+          AND NOT party_ids && $3::text[] ORDER BY id LIMIT 1`,
+      [tenant_id, has, lacks],
+    );
+    expect(rows[0]).toBeDefined();
+    return rows[0]!.id;
+  };
+  const records = {
+    own: await record(tenant, ["m-2002", "s-4"], ["m-1001", "s-9"]),
+    other: await record(tenant, ["m-1001"], ["m-2002", "s-4"]),
+    foreign_tenant: await record(second.tenant_id, [], []),
+  };
+  world = {
+    ctx,
+    tenant,
+    keys,
+    own: { merchant: "m-2002", supplier: "s-4", order_id: self_referral_order.id },
+    other: { merchant: "m-1001", supplier: "s-9", order_id: issue_order.id },
+    policy: { published_hash, draft_id: draft.id, foreign_id: foreign_draft.id },
+    records,
+    log_size,
+    second,
+  };
+});
+
+afterAll(async () => {
+  await app.close();
+  await db.close();
+});
+
+/** What the caller must never find in a response. */
+function foreignMarkers(caller: Caller): string[] {
+  const other_tenant = [
+    world.second.tenant_id,
+    ...markersOf(world.second.merchant_a),
+    ...markersOf(world.second.merchant_b),
+    ...markersOf(world.second.supplier_a),
+  ];
+  if (!party_scoped.has(caller) && caller !== "anonymous") return other_tenant;
+  return [...other_tenant, world.other.merchant, world.other.supplier, world.other.order_id];
+}
+
+/** Reads an SSE response for a moment, then hangs up. */
+async function readStream(url: string, key: string | null): Promise<{ status: number; text: string }> {
+  const controller = new AbortController();
+  const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+    headers: key === null ? {} : { authorization: `Bearer ${key}` },
+    signal: controller.signal,
+  });
+  if (!response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    return { status: response.status, text: await response.text() };
+  }
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + 400;
+  const timer = setTimeout(() => controller.abort(), 400);
+  try {
+    while (Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+  } catch {
+    // Aborted: we have read enough.
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return { status: response.status, text };
+}
+
+async function call(method: string, rule: Rule, caller: Caller, target: Target) {
+  const options = await rule.build(world, caller, target);
+  const key = caller === "anonymous" ? null : world.keys[caller];
+  if (rule.stream) return { options, ...(await readStream(String(options.url), key)) };
+  const response = await app.inject({
+    ...options,
+    method: method as InjectOptions["method"],
+    headers: { ...(options.headers ?? {}), ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
+  });
+  return { options, status: response.statusCode, text: response.body };
+}
+
+describe("isolation matrix", () => {
+  it("has a rule for every route in the OpenAPI document, and every rule names a route", async () => {
+    const paths = (app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
+    const routes = Object.entries(paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.filter((route) => rules[route] === undefined)).toEqual([]);
+    expect(Object.keys(rules).filter((route) => !routes.includes(route))).toEqual([]);
+  });
+
+  it("answers every route × caller × own/foreign object with the matrix's status and no foreign data", async () => {
+    const failures: string[] = [];
+    let checked = 0;
+    for (const [route, rule] of Object.entries(rules)) {
+      const method = route.split(" ")[0]!;
+      for (const caller of ["anonymous", ...roles] as Caller[]) {
+        const allowed =
+          rule.allowed === "public" ||
+          (caller !== "anonymous" && (rule.allowed as readonly string[]).includes(caller));
+        const targets: Target[] = rule.has_object && allowed ? ["own", "foreign"] : ["own"];
+        for (const target of targets) {
+          const { options, status, text } = await call(method, rule, caller, target);
+          checked++;
+          const expected =
+            caller === "anonymous" && rule.allowed !== "public"
+              ? [401]
+              : !allowed
+                ? [403]
+                : target === "foreign"
+                  ? [404]
+                  : rule.ok;
+          const label = `${route} as ${caller} (${target})`;
+          if (!expected.includes(status))
+            failures.push(`${label}: ${status}, expected ${expected.join("|")}: ${text.slice(0, 200)}`);
+          // What the caller sent may be echoed back ("no order X"); anything else foreign is a leak.
+          const sent = `${options.url} ${JSON.stringify(options.payload ?? "")}`;
+          for (const marker of foreignMarkers(caller)) {
+            if (!sent.includes(marker) && text.includes(marker))
+              failures.push(`${label}: response leaks ${marker}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThan(Object.keys(rules).length * 8);
+  }, 120_000);
+});

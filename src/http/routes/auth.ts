@@ -1,0 +1,200 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { roles } from "../../core/auth/roles.ts";
+import { readScopeOf } from "../../core/auth/scope.ts";
+import { listSecurityEvents } from "../../service/auth/audit.ts";
+import { login, logout } from "../../service/auth/sessions.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import { withReadScope } from "../../store/scoped.ts";
+import { foreignOrigin, principalOf } from "../auth.ts";
+import { csrf_cookie, parseCookies, serializeCookie, session_cookie } from "../cookies.ts";
+import { problem, sendProblem } from "../problem.ts";
+
+const user_schema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    email: { type: ["string", "null"] },
+    role: { type: "string", enum: [...roles] },
+    party_id: { type: ["string", "null"] },
+  },
+} as const;
+
+const security_events_page_max = 200;
+
+function setSessionCookies(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  tokens: { token: string; csrf_token: string; max_age_s: number },
+): void {
+  const secure = request.protocol === "https";
+  reply.header("set-cookie", [
+    serializeCookie(session_cookie, tokens.token, { http_only: true, secure, max_age_s: tokens.max_age_s }),
+    // Readable by the console's script, which echoes it in the x-csrf-token header.
+    serializeCookie(csrf_cookie, tokens.csrf_token, {
+      http_only: false,
+      secure,
+      max_age_s: tokens.max_age_s,
+    }),
+  ]);
+}
+
+export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.post<{ Body: { tenant_id: string; login: string; password: string } }>(
+    "/v1/auth/login",
+    {
+      config: { access: "public" },
+      schema: {
+        tags: ["auth"],
+        summary: "Log in to the console: sets the cs_session and cs_csrf cookies",
+        security: [],
+        body: {
+          type: "object",
+          required: ["tenant_id", "login", "password"],
+          additionalProperties: false,
+          properties: {
+            tenant_id: { type: "string", minLength: 1, maxLength: 63 },
+            login: { type: "string", minLength: 1, maxLength: 254, description: "email or user id" },
+            password: { type: "string", minLength: 1, maxLength: 256 },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              user: user_schema,
+              csrf_token: { type: "string" },
+              expires_at: { type: "string", format: "date-time" },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const origin = foreignOrigin(request);
+      if (origin !== null)
+        return sendProblem(reply, problem(403, "csrf_rejected", `origin ${origin} may not log in here`));
+      const result = await login(ctx, {
+        ...request.body,
+        ip: request.ip,
+        previous_token: parseCookies(request.headers.cookie).get(session_cookie),
+      });
+      if (result.outcome === "locked") {
+        reply.header("retry-after", String(result.retry_after_s));
+        return sendProblem(
+          reply,
+          problem(
+            429,
+            "login_locked",
+            `too many failed logins for this account or address; try again in ${result.retry_after_s} s`,
+          ),
+        );
+      }
+      if (result.outcome === "failure") {
+        return sendProblem(reply, problem(401, "unauthorized", "the login or the password is wrong"));
+      }
+      const max_age_s = (result.expires_at.getTime() - ctx.now().getTime()) / 1000;
+      setSessionCookies(reply, request, { token: result.token, csrf_token: result.csrf_token, max_age_s });
+      return { user: result.user, csrf_token: result.csrf_token, expires_at: result.expires_at };
+    },
+  );
+
+  app.post(
+    "/v1/auth/logout",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "End the console session (cookie writes need x-csrf-token)",
+        response: { 204: { type: "null" } },
+      },
+    },
+    async (request, reply) => {
+      const session = request.session;
+      if (session !== null) await logout(ctx, principalOf(request), session.token, request.ip);
+      setSessionCookies(reply, request, { token: "", csrf_token: "", max_age_s: 0 });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    "/v1/auth/me",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Who the credential belongs to: role, party and tenant",
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              tenant_id: { type: "string" },
+              role: { type: "string" },
+              party_id: { type: ["string", "null"] },
+              actor: { type: "string" },
+              user: { anyOf: [user_schema, { type: "null" }] },
+              session_expires_at: { type: ["string", "null"], format: "date-time" },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return {
+        ...principal,
+        user: request.session?.user ?? null,
+        session_expires_at: request.session?.expires_at ?? null,
+      };
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number; before?: string } }>(
+    "/v1/security-events",
+    {
+      config: { roles: ["platform_admin", "auditor"] },
+      schema: {
+        tags: ["auth"],
+        summary: "The tenant's security audit trail, newest first",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: security_events_page_max, default: 50 },
+            before: { type: "string", format: "uuid" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              items: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    id: { type: "string" },
+                    occurred_at: { type: "string", format: "date-time" },
+                    actor: { type: "string" },
+                    ip: { type: ["string", "null"] },
+                    action: { type: "string" },
+                    outcome: { type: "string" },
+                    subject: { type: ["string", "null"] },
+                    detail: { type: "object", additionalProperties: true },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const items = await withReadScope(ctx.db, readScopeOf(principal), (tx) =>
+        listSecurityEvents(tx, principal.tenant_id, {
+          limit: Number(request.query.limit ?? 50),
+          before: request.query.before,
+        }),
+      );
+      return { items };
+    },
+  );
+}

@@ -1,0 +1,78 @@
+import { newId } from "../../core/ids.ts";
+import { toJsonText } from "../../core/json.ts";
+import type { Queryable } from "../../store/database.ts";
+
+// The security audit trail: append-only rows (the table refuses UPDATE and
+// DELETE). Written in the same transaction as the change it describes.
+
+export const security_actions = [
+  "login",
+  "logout",
+  "session_revoked",
+  "api_key_created",
+  "api_key_revoked",
+  "user_created",
+  "user_disabled",
+  "user_role_changed",
+  "user_password_changed",
+] as const;
+export type SecurityAction = (typeof security_actions)[number];
+export type SecurityOutcome = "success" | "failure" | "denied";
+
+export interface SecurityEventInput {
+  tenant_id: string;
+  actor: string;
+  ip: string | null;
+  action: SecurityAction;
+  outcome: SecurityOutcome;
+  subject: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface SecurityEvent extends Required<SecurityEventInput> {
+  id: string;
+  occurred_at: Date;
+}
+
+const tenant_length_max = 64;
+const actor_length_max = 200;
+
+export async function recordSecurityEvent(
+  tx: Queryable,
+  input: SecurityEventInput,
+  now: Date,
+): Promise<string> {
+  const id = newId();
+  await tx.query(
+    `INSERT INTO security_events (tenant_id, id, occurred_at, actor, ip, action, outcome, subject, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb)`,
+    [
+      // Failed logins carry whatever tenant the caller typed: clip it, never refuse the audit row.
+      input.tenant_id.slice(0, tenant_length_max) || "-",
+      id,
+      now,
+      input.actor.slice(0, actor_length_max),
+      input.ip === null ? null : input.ip.slice(0, 64),
+      input.action,
+      input.outcome,
+      input.subject === null ? null : input.subject.slice(0, 300),
+      toJsonText(input.detail ?? {}),
+    ],
+  );
+  return id;
+}
+
+/** The tenant's security events, newest first, a page at a time (`before` is an event id). */
+export async function listSecurityEvents(
+  db: Queryable,
+  tenant_id: string,
+  options: { limit: number; before?: string | undefined },
+): Promise<SecurityEvent[]> {
+  return db.query<SecurityEvent & Record<string, unknown>>(
+    `SELECT tenant_id, id::text, occurred_at, actor, ip, action, outcome, subject, detail
+       FROM security_events
+      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
+      ORDER BY id DESC LIMIT $3`,
+    [tenant_id, options.before ?? null, options.limit],
+  );
+}

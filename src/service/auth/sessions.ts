@@ -1,0 +1,213 @@
+import { createHash, randomBytes } from "node:crypto";
+import { assert } from "../../core/assert.ts";
+import type { Principal } from "../../core/auth/roles.ts";
+import { newId } from "../../core/ids.ts";
+import type { Queryable } from "../../store/database.ts";
+import type { ServiceContext } from "../context.ts";
+import { recordSecurityEvent } from "./audit.ts";
+import { decoy_password_hash, password_length_max, verifyPassword } from "./password.ts";
+import { clearAccountFailures, lockedUntil, recordLoginFailure, type ThrottleRules } from "./throttle.ts";
+import { findUserById, findUserByLogin, type UserView, userView } from "./users.ts";
+
+// Console sessions. The cookie carries a random 256-bit token; the database
+// keeps only its SHA-256, so a leaked table opens no session. A login always
+// starts a new session (rotation) and ends the one the browser came with.
+
+export interface SessionRules {
+  /** Absolute lifetime from login. */
+  lifetime_ms: number;
+  /** A session unused this long is refused. */
+  idle_ms: number;
+}
+
+export const session_default: SessionRules = { lifetime_ms: 12 * 3_600_000, idle_ms: 2 * 3_600_000 };
+const token_bytes = 32;
+const last_seen_resolution_ms = 60_000;
+const login_length_max = 254;
+
+export interface LoginRequest {
+  tenant_id: string;
+  login: string;
+  password: string;
+  ip: string;
+  /** The session token the browser already had, ended by this login. */
+  previous_token?: string | undefined;
+}
+
+export type LoginResult =
+  | { outcome: "success"; user: UserView; token: string; csrf_token: string; expires_at: Date }
+  | { outcome: "failure" }
+  | { outcome: "locked"; retry_after_s: number };
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Checks a password, counting failures per account and per IP. An unknown
+ * account runs scrypt on a decoy hash, so it costs the same as a wrong password.
+ */
+export async function login(
+  ctx: ServiceContext,
+  request: LoginRequest,
+  rules: { throttle?: ThrottleRules; session?: SessionRules } = {},
+): Promise<LoginResult> {
+  const now = ctx.now();
+  const login_name = request.login.slice(0, login_length_max).toLowerCase();
+  const subjects = { account: `${request.tenant_id}:${login_name}`, ip: request.ip };
+  const audit = { tenant_id: request.tenant_id, ip: request.ip, action: "login" as const };
+  const locked = await lockedUntil(ctx.db, subjects, now);
+  if (locked !== null) {
+    await recordSecurityEvent(
+      ctx.db,
+      {
+        ...audit,
+        actor: `login:${login_name}`,
+        outcome: "denied",
+        subject: null,
+        detail: { reason: "locked" },
+      },
+      now,
+    );
+    return {
+      outcome: "locked",
+      retry_after_s: Math.max(1, Math.ceil((locked.getTime() - now.getTime()) / 1000)),
+    };
+  }
+  const user = await findUserByLogin(ctx.db, request.tenant_id, login_name);
+  const password = request.password.slice(0, password_length_max);
+  const matches = await verifyPassword(password, user?.password ?? decoy_password_hash);
+  if (user === undefined || !matches || user.disabled_at !== null) {
+    const lock = await ctx.db.transaction(async (tx) => {
+      await recordSecurityEvent(
+        tx,
+        {
+          ...audit,
+          actor: `login:${login_name}`,
+          outcome: "failure",
+          subject: user === undefined ? null : `user:${user.id}`,
+          detail: { reason: user?.disabled_at ? "disabled" : "bad_credentials" },
+        },
+        now,
+      );
+      return recordLoginFailure(tx, subjects, now, rules.throttle);
+    });
+    if (lock !== null)
+      return { outcome: "locked", retry_after_s: Math.ceil((lock.getTime() - now.getTime()) / 1000) };
+    return { outcome: "failure" };
+  }
+  const session_rules = rules.session ?? session_default;
+  const token = randomBytes(token_bytes).toString("base64url");
+  const csrf_token = randomBytes(token_bytes).toString("base64url");
+  const expires_at = new Date(now.getTime() + session_rules.lifetime_ms);
+  await ctx.db.transaction(async (tx) => {
+    if (request.previous_token) await endSession(tx, request.previous_token, "rotated", now);
+    await tx.query(
+      `INSERT INTO sessions (tenant_id, id, user_id, token_sha256, csrf_sha256, created_at, last_seen_at, expires_at, ip)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)`,
+      [
+        user.tenant_id,
+        newId(),
+        user.id,
+        sha256Hex(token),
+        sha256Hex(csrf_token),
+        now,
+        expires_at,
+        request.ip.slice(0, 64),
+      ],
+    );
+    await clearAccountFailures(tx, subjects.account, now);
+    await recordSecurityEvent(
+      tx,
+      { ...audit, actor: `user:${user.id}`, outcome: "success", subject: `user:${user.id}` },
+      now,
+    );
+  });
+  return { outcome: "success", user: userView(user), token, csrf_token, expires_at };
+}
+
+async function endSession(tx: Queryable, token: string, reason: string, now: Date): Promise<string | null> {
+  const rows = await tx.query<{ tenant_id: string; user_id: string }>(
+    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+      WHERE token_sha256 = $1 AND revoked_at IS NULL RETURNING tenant_id, user_id::text`,
+    [sha256Hex(token), now, reason],
+  );
+  return rows[0]?.user_id ?? null;
+}
+
+export async function logout(
+  ctx: ServiceContext,
+  principal: Principal,
+  token: string,
+  ip: string,
+): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.transaction(async (tx) => {
+    const user_id = await endSession(tx, token, "logout", now);
+    if (user_id === null) return;
+    await recordSecurityEvent(
+      tx,
+      {
+        tenant_id: principal.tenant_id,
+        actor: principal.actor,
+        ip,
+        action: "logout",
+        outcome: "success",
+        subject: `user:${user_id}`,
+      },
+      now,
+    );
+  });
+}
+
+export interface SessionPrincipal {
+  principal: Principal;
+  csrf_sha256: string;
+  user: UserView;
+  expires_at: Date;
+}
+
+interface SessionRow {
+  tenant_id: string;
+  user_id: string;
+  csrf_sha256: string;
+  last_seen_at: Date;
+  expires_at: Date;
+  [column: string]: unknown;
+}
+
+/** The principal of a live session token, or null: unknown, revoked, expired, idle or disabled all look alike. */
+export async function authenticateSession(
+  db: Queryable,
+  token: string,
+  now: Date,
+  rules = session_default,
+): Promise<SessionPrincipal | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const token_sha256 = sha256Hex(token);
+  const rows = await db.query<SessionRow>(
+    `SELECT tenant_id, user_id::text, csrf_sha256, last_seen_at, expires_at FROM sessions
+      WHERE token_sha256 = $1 AND revoked_at IS NULL`,
+    [token_sha256],
+  );
+  const row = rows[0];
+  if (row === undefined || row.expires_at <= now) return null;
+  if (now.getTime() - row.last_seen_at.getTime() > rules.idle_ms) return null;
+  const user = await findUserById(db, row.tenant_id, row.user_id);
+  if (user === undefined || user.disabled_at !== null) return null;
+  assert(user.tenant_id === row.tenant_id, "session and user disagree on the tenant");
+  if (now.getTime() - row.last_seen_at.getTime() > last_seen_resolution_ms) {
+    await db.query("UPDATE sessions SET last_seen_at = $2 WHERE token_sha256 = $1", [token_sha256, now]);
+  }
+  return {
+    principal: {
+      tenant_id: user.tenant_id,
+      role: user.role,
+      party_id: user.party_id,
+      actor: `user:${user.id}`,
+    },
+    csrf_sha256: row.csrf_sha256,
+    user: userView(user),
+    expires_at: row.expires_at,
+  };
+}

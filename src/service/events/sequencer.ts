@@ -1,0 +1,141 @@
+import { assert } from "../../core/assert.ts";
+import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
+import type { ServiceContext } from "../context.ts";
+
+// Gives queued events their per-tenant `seq` in commit order. A row is taken
+// only once every transaction that could still commit an older row has ended:
+// `xid < horizon`, so a transaction that commits late never lands behind the
+// cursor, and a reader resuming after seq N misses nothing. One leader per
+// tenant per round, through a transaction-scoped advisory lock.
+//
+// The horizon is `pg_snapshot_xmin(pg_current_snapshot())` narrowed to this
+// database: the oldest running xid that belongs to a backend (or prepared
+// transaction) of *this* database, else the snapshot's xmax. Snapshot xmin is
+// cluster-wide, so a long transaction in another database on the same server
+// would otherwise stall every stream (docs/decisions.md §8).
+export const sequencer_batch_max = 1000;
+export const sequencer_tenants_per_round_max = 100;
+// The advisory lock's first key: "ClearSplit events" (the log sequencer uses its own).
+const events_lock_class = 0x0c5e_0e01;
+
+/** Sequences one batch for a tenant. Returns how many events got a seq (0 when another process leads). */
+export async function sequenceTenantEvents(
+  tx: Queryable,
+  tenant_id: string,
+  batch_max = sequencer_batch_max,
+): Promise<number> {
+  assert(batch_max >= 1 && batch_max <= sequencer_batch_max, "batch_max out of range");
+  const lock = await tx.query<{ leader: boolean }>(
+    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
+    [events_lock_class, tenant_id],
+  );
+  if (lock[0]?.leader !== true) return 0;
+  const horizon = await commitHorizon(tx);
+  const rows = await tx.query<{ sequenced: bigint }>(
+    `WITH ready AS (
+       SELECT id, row_number() OVER (ORDER BY xid, id) AS n FROM events
+        WHERE tenant_id = $1 AND seq IS NULL AND xid < $3::text::xid8
+        ORDER BY xid, id LIMIT $2),
+     top AS (SELECT coalesce(max(seq), 0) AS seq FROM events WHERE tenant_id = $1 AND seq IS NOT NULL)
+     UPDATE events e SET seq = top.seq + ready.n FROM ready, top
+      WHERE e.tenant_id = $1 AND e.id = ready.id
+     RETURNING e.seq AS sequenced`,
+    [tenant_id, batch_max, horizon],
+  );
+  return rows.length;
+}
+
+/**
+ * Every xid below the returned one (as text) has committed or aborted, as far
+ * as this database's rows are concerned. It is computed in one statement: a
+ * transaction in the snapshot's running set that is gone from
+ * pg_stat_activity by the time the view is read has ended, so the next
+ * statement's snapshot sees its rows. Needs the writers' backend_xid to be
+ * visible: ClearSplit's processes connect as one role (or one with pg_read_all_stats).
+ */
+export async function commitHorizon(tx: Queryable): Promise<string> {
+  const rows = await tx.query<{ horizon: string }>(
+    `WITH snap AS (SELECT pg_current_snapshot() AS s),
+          mine AS (SELECT backend_xid::text AS x FROM pg_stat_activity
+                    WHERE datname = current_database() AND backend_xid IS NOT NULL
+                   UNION ALL
+                   SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database())
+     SELECT coalesce(
+              (SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) AS x
+                WHERE (x::text::numeric % 4294967296)::text IN (SELECT x FROM mine)),
+              (SELECT pg_snapshot_xmax(s) FROM snap))::text AS horizon`,
+  );
+  const horizon = rows[0]?.horizon;
+  assert(horizon !== undefined && /^\d+$/.test(horizon), "commit horizon is not an xid");
+  return horizon;
+}
+
+/** Tenants with events waiting for a seq. */
+export async function tenantsWithPendingEvents(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ tenant_id: string }>(
+    "SELECT DISTINCT tenant_id FROM events WHERE seq IS NULL LIMIT $1",
+    [sequencer_tenants_per_round_max],
+  );
+  return rows.map((row) => row.tenant_id);
+}
+
+/** One round over every tenant with pending events; returns how many were sequenced. */
+export async function sequenceEventsOnce(ctx: ServiceContext): Promise<number> {
+  let total = 0;
+  for (const tenant_id of await tenantsWithPendingEvents(ctx.db)) {
+    // A full batch means more may be ready: keep going while the batch fills.
+    for (;;) {
+      const count = await inTransaction(ctx.db, (tx) => sequenceTenantEvents(tx, tenant_id));
+      total += count;
+      if (count < sequencer_batch_max) break;
+    }
+  }
+  return total;
+}
+
+export interface SequencerOptions {
+  /** Pause between rounds. */
+  interval_ms?: number;
+  /** Called after a round that sequenced something (the stream hub wakes its readers). */
+  on_sequenced?: (count: number) => void;
+  on_error?: (error: unknown) => void;
+}
+
+/**
+ * Runs the event sequencer in the background until `stop()`. Safe in every
+ * process: rounds in other processes lose the advisory lock and do nothing.
+ */
+export function startEventSequencer(
+  ctx: ServiceContext,
+  options: SequencerOptions = {},
+): { stop(): Promise<void> } {
+  const interval_ms = options.interval_ms ?? Number(process.env.CLEARSPLIT_EVENTS_INTERVAL_MS ?? 200);
+  assert(Number.isFinite(interval_ms) && interval_ms >= 1, "the sequencer interval must be at least 1 ms");
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> = Promise.resolve();
+
+  const round = async (): Promise<void> => {
+    try {
+      const count = await sequenceEventsOnce(ctx);
+      if (count > 0) options.on_sequenced?.(count);
+    } catch (error) {
+      options.on_error?.(error);
+    }
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = round().then(schedule);
+    }, interval_ms);
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      await running;
+    },
+  };
+}
