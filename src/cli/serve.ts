@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
+import { startEventSequencer } from "../service/events/sequencer.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
   ensureLogKeys,
@@ -48,6 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     interval_ms: 500,
     on_error: (error, tenant_id) => process.stderr.write(`log sequencer (${tenant_id}): ${String(error)}\n`),
   });
+  const events = startEventSequencer(ctx, {
+    on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
+  });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   process.stdout.write(
@@ -73,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   await app.close();
   await sequencer.stop();
+  await events.stop();
   await scheduler.stop();
   await db.close();
   return 0;

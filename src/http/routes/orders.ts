@@ -17,7 +17,7 @@ import {
   problem_schema,
   refund_schema,
 } from "../schemas.ts";
-import { instantOf, limitOf, scopeOf } from "../scope.ts";
+import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
 const writers = ["platform_admin", "integration"] as const;
 export const batch_body_limit_bytes = 16 * 1024 * 1024;
@@ -176,15 +176,17 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request) => {
       const q = request.query;
-      return listOrders(ctx.db, scopeOf(request), {
-        merchant_id: q.merchant_id,
-        party_id: q.party_id,
-        state: q.state,
-        paid_from: instantOf(q.paid_from),
-        paid_to: instantOf(q.paid_to),
-        cursor: q.cursor,
-        limit: limitOf(q.limit),
-      });
+      return scopedRead(ctx.db, request, (tx, scope) =>
+        listOrders(tx, scope, {
+          merchant_id: q.merchant_id,
+          party_id: q.party_id,
+          state: q.state,
+          paid_from: instantOf(q.paid_from),
+          paid_to: instantOf(q.paid_to),
+          cursor: q.cursor,
+          limit: limitOf(q.limit),
+        }),
+      );
     },
   );
 
@@ -198,7 +200,8 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         response: { 404: problem_schema },
       },
     },
-    async (request) => getOrderDetail(ctx.db, scopeOf(request), request.params.id),
+    async (request) =>
+      scopedRead(ctx.db, request, (tx, scope) => getOrderDetail(tx, scope, request.params.id)),
   );
 }
 

@@ -6,7 +6,7 @@ import { createParty, type PartyInput, selectParty } from "../../service/ledger/
 import { assertPartyVisible, partyBalances, partyEntries } from "../../service/parties/read.ts";
 import { principalOf } from "../auth.ts";
 import { id_params, instant_query, page_query, problem_schema } from "../schemas.ts";
-import { instantOf, limitOf, scopeOf } from "../scope.ts";
+import { instantOf, limitOf, scopedRead, scopeOf } from "../scope.ts";
 
 const party_schema = {
   type: "object",
@@ -113,7 +113,9 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request) => {
       const as_of = instantOf(request.query.as_of);
-      const balances = await partyBalances(ctx.db, scopeOf(request), request.params.id, as_of);
+      const balances = await scopedRead(ctx.db, request, (tx, scope) =>
+        partyBalances(tx, scope, request.params.id, as_of),
+      );
       return { party_id: request.params.id, as_of: as_of ?? ctx.now(), balances };
     },
   );
@@ -141,13 +143,15 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request) => {
       const { cursor, limit, purpose, currency, order_id } = request.query;
-      return partyEntries(ctx.db, scopeOf(request), request.params.id, {
-        cursor,
-        limit: limitOf(limit),
-        purpose,
-        currency,
-        order_id,
-      });
+      return scopedRead(ctx.db, request, (tx, scope) =>
+        partyEntries(tx, scope, request.params.id, {
+          cursor,
+          limit: limitOf(limit),
+          purpose,
+          currency,
+          order_id,
+        }),
+      );
     },
   );
 }

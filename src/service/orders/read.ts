@@ -14,11 +14,9 @@ import {
   viewOf,
 } from "./view.ts";
 
-/** Whose data a read may return: one tenant, and one party for party-scoped callers (null: every party). */
-export interface ReadScope {
-  tenant_id: string;
-  party_id: string | null;
-}
+export type { ReadScope } from "../../core/auth/scope.ts";
+
+import type { ReadScope } from "../../core/auth/scope.ts";
 
 export const orders_page_size_max = 200;
 
