@@ -133,7 +133,9 @@ export function handleError(
       .filter((part) => part !== undefined && part !== "")
       .join(".")
       .replace(/\.(\d+)(?=\.|$)/g, "[$1]");
-    const detail = `${field || fastify_error.validationContext || "request"} ${first?.message ?? "is invalid"}`;
+    const subject = field || fastify_error.validationContext || "request";
+    const detail =
+      missing !== undefined ? `${subject} is required` : `${subject} ${first?.message ?? "is invalid"}`;
     return sendProblem(reply, problem(400, "request_invalid", detail, field || undefined));
   }
   const status = fastify_error.statusCode ?? 500;
