@@ -216,6 +216,13 @@ describe("order lifecycle over HTTP", () => {
     ]);
     expect(response.body.results[1].problem).toMatchObject({ code: "order_paid_mismatch", status: 400 });
     expect(response.body.results[3].problem).toMatchObject({ code: "party_unknown", field: "merchant_id" });
+    // Batch results carry the amounts to reconcile, not the explanations.
+    const first = response.body.results[0].order;
+    expect(first.legs.reduce((sum: number, leg: { amount_minor: number }) => sum + leg.amount_minor, 0)).toBe(
+      issue_order.paid_minor,
+    );
+    expect(first.legs[0].note).toBeUndefined();
+    expect(response.body.results[4].order.transaction_id).toBe(first.transaction_id);
     const list = await f.server.call("GET", "/v1/orders?limit=1");
     expect(list.body.items.length).toBe(1);
     const next = await f.server.call("GET", `/v1/orders?limit=1&cursor=${list.body.next_cursor}`);
