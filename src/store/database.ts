@@ -19,22 +19,42 @@ export interface Database extends Queryable {
 
 /**
  * postgres.js infers an array's type from its first element and gets bigint
- * and boolean arrays wrong, so array elements travel as text and the server's
- * parameter description (`$1::int8[]`, `$2::uuid[]`) types them. Its bool
- * serializer maps every value but `true` to false, so boolean arrays must be
- * declared as text and cast in SQL: `$3::text[]::bool[]`. Likewise a JSON
- * parameter is sent as JSON text to `$n::text::jsonb`: given a jsonb-typed
- * parameter, postgres.js would encode the already-encoded string again.
+ * and boolean arrays wrong, and its generic array serializer is a hot spot on
+ * the booking path. So every array parameter is sent as one PostgreSQL array
+ * literal in text, which both drivers pass through untouched, and the server's
+ * parameter description (`$1::int8[]`, `$2::uuid[]`) types it. Booleans travel
+ * as `true`/`false` text and are cast in SQL: `$3::text[]::bool[]`. Likewise a
+ * JSON parameter is sent as JSON text to `$n::text::jsonb`: given a
+ * jsonb-typed parameter, postgres.js would encode the already-encoded string again.
  */
 export function normaliseParam(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(arrayElementText);
+  if (Array.isArray(value)) return arrayLiteral(value);
   return value;
+}
+
+// Elements that need no quoting in an array literal: ids, numbers, ISO instants.
+const bare_element = /^[0-9A-Za-z_.:+-]+$/;
+const needs_escape = /["\\]/;
+const escape_characters = /["\\]/g;
+
+/** The text form of a one-dimensional PostgreSQL array. */
+export function arrayLiteral(values: readonly unknown[]): string {
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ",";
+    const text = arrayElementText(values[i]);
+    if (text === null) out += "NULL";
+    else if (bare_element.test(text) && text.toLowerCase() !== "null") out += text;
+    else out += `"${needs_escape.test(text) ? text.replace(escape_characters, "\\$&") : text}"`;
+  }
+  return `${out}}`;
 }
 
 function arrayElementText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
+  if (typeof value === "string") return value;
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) throw new TypeError("nested array parameters are not supported");
   return String(value);

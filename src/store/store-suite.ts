@@ -28,6 +28,43 @@ export function runStoreSuite(name: string, options: { open: () => Promise<Datab
       }
     });
 
+    it("passes array parameters of every element type exactly, quotes, backslashes and NULLs included", async () => {
+      const db = await options.open();
+      try {
+        const texts = [
+          "plain",
+          "",
+          "NULL",
+          "null",
+          'say "hi"',
+          "back\\slash",
+          "a,b",
+          "{x}",
+          " spaced ",
+          "中文",
+          null,
+        ];
+        const rows = await db.query<{ t: string | null; n: number }>(
+          "SELECT t, n::int4 AS n FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+          [texts],
+        );
+        expect(rows.map((row) => row.t)).toEqual(texts);
+        const when = new Date("2026-01-02T03:04:05.678Z");
+        const [typed] = await db.query<{ times: boolean; flags: string; ids: string }>(
+          `SELECT array_to_string($1::timestamptz[], '|') IS NOT NULL AND ($1::timestamptz[])[1] = $4::timestamptz AS times,
+                  ($2::text[]::bool[])::text AS flags, ($3::uuid[])::text AS ids`,
+          [[when], [true, false, null], ["0190a5a0-0000-7000-8000-000000000001"], when],
+        );
+        expect(typed).toEqual({
+          times: true,
+          flags: "{t,f,NULL}",
+          ids: "{0190a5a0-0000-7000-8000-000000000001}",
+        });
+      } finally {
+        await db.close();
+      }
+    });
+
     it("returns numeric as a string, timestamptz as Date and bytea as bytes", async () => {
       const db = await options.open();
       try {

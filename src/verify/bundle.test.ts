@@ -115,5 +115,12 @@ describe("proof bundles", () => {
     for (const bad of [{ a: undefined }, { a: 1n }, { a: Number.NaN }, { a: new Date(0) }, { a: "\uD800" }]) {
       expect(() => canonicalJson(bad)).toThrow(VerifyError);
     }
+    // The error names where the refused value sits, however deep.
+    expect(() => canonicalJson({ ok: [1, { deep: [true, Number.POSITIVE_INFINITY] }] })).toThrow(
+      "record.ok[1].deep[1] is not a finite number",
+    );
+    let nested: unknown = 1;
+    for (let i = 0; i < 70; i++) nested = [nested];
+    expect(() => canonicalJson(nested)).toThrow("nests deeper than 64");
   });
 });

@@ -6,43 +6,92 @@ import { VerifyError } from "./errors.ts";
 // drops undefined, where a hash input should refuse anything that is not JSON.
 // ECMAScript's JSON.stringify already produces RFC 8785 strings and numbers,
 // and the default sort compares UTF-16 code units, as §3.2.3 requires.
+//
+// This sits on the booking hot path (three hashes per order), so the walk
+// builds no path strings: only when a value is refused does a second, slower
+// walk find where, to name it in the error.
 
 export const jcs_depth_max = 64;
 
 const lone_surrogate_pattern = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const isWellFormed: (value: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (value) => (value as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (value) => !lone_surrogate_pattern.test(value);
+
+/** Why a value cannot be canonicalised, or undefined if it can be (ignoring depth). */
+function refusal(value: unknown): string | undefined {
+  if (value === null || typeof value === "boolean") return undefined;
+  if (typeof value === "string") return isWellFormed(value) ? undefined : "contains a lone UTF-16 surrogate";
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : "is not a finite number";
+  if (Array.isArray(value)) return undefined;
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) return undefined;
+  return `is a ${typeof value}, not a JSON value`;
+}
+
+const not_canonical = Symbol("not canonical");
+
+function serialize(value: unknown, depth: number): string {
+  if (depth > jcs_depth_max) throw not_canonical;
+  if (typeof value === "string") {
+    if (!isWellFormed(value)) throw not_canonical;
+    return JSON.stringify(value);
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw not_canonical;
+    return JSON.stringify(value);
+  }
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + serialize(value[i], depth + 1);
+    return `${out}]`;
+  }
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const keys = Object.keys(value).sort();
+    let out = "{";
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!isWellFormed(key)) throw not_canonical;
+      out += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${serialize((value as Record<string, unknown>)[key], depth + 1)}`;
+    }
+    return `${out}}`;
+  }
+  throw not_canonical;
+}
+
+/** The slow walk: the first refused value, with its path. */
+function locate(value: unknown, path: string, depth: number): VerifyError | undefined {
+  if (depth > jcs_depth_max) return refuse(path, `nests deeper than ${jcs_depth_max}`);
+  const why = refusal(value);
+  if (why !== undefined) return refuse(path, why);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = locate(value[i], `${path}[${i}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+  } else if (typeof value === "object" && value !== null) {
+    for (const key of Object.keys(value).sort()) {
+      if (!isWellFormed(key)) return refuse(path, "contains a lone UTF-16 surrogate");
+      const found = locate((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
 function refuse(path: string, why: string): VerifyError {
   return new VerifyError("not_canonical_json", `record${path} ${why}`);
 }
 
-function serializeString(value: string, path: string): string {
-  if (lone_surrogate_pattern.test(value)) throw refuse(path, "contains a lone UTF-16 surrogate");
-  return JSON.stringify(value);
-}
-
-function serialize(value: unknown, path: string, depth: number): string {
-  if (depth > jcs_depth_max) throw refuse(path, `nests deeper than ${jcs_depth_max}`);
-  if (value === null || typeof value === "boolean") return JSON.stringify(value);
-  if (typeof value === "string") return serializeString(value, path);
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw refuse(path, "is not a finite number");
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) {
-    return `[${value.map((item, i) => serialize(item, `${path}[${i}]`, depth + 1)).join(",")}]`;
-  }
-  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => {
-        const item = (value as Record<string, unknown>)[key];
-        return `${serializeString(key, path)}:${serialize(item, `${path}.${key}`, depth + 1)}`;
-      });
-    return `{${entries.join(",")}}`;
-  }
-  throw refuse(path, `is a ${typeof value}, not a JSON value`);
-}
-
 export function canonicalJson(value: unknown): string {
-  return serialize(value, "", 0);
+  try {
+    return serialize(value, 0);
+  } catch (error) {
+    if (error !== not_canonical) throw error;
+    const found = locate(value, "", 0);
+    // Both walks apply the same rules, so the slow one always finds the culprit.
+    throw found ?? refuse("", "is not canonical JSON");
+  }
 }

@@ -1,6 +1,6 @@
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
-import type { Queryable } from "../../store/database.ts";
+import { arrayLiteral, type Queryable } from "../../store/database.ts";
 
 export interface EventInput {
   type: string;
@@ -19,13 +19,13 @@ export async function enqueueEvents(
   if (events.length === 0) return;
   await tx.query(
     `INSERT INTO events (tenant_id, id, type, party_ids, payload, created_at)
-     SELECT $1, e.id, e.type, ARRAY(SELECT jsonb_array_elements_text(e.parties::jsonb)), e.payload::jsonb, $6::timestamptz
+     SELECT $1, e.id, e.type, e.parties::text[], e.payload::jsonb, $6::timestamptz
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS e(id, type, parties, payload)`,
     [
       tenant_id,
       events.map(() => newId()),
       events.map((event) => event.type),
-      events.map((event) => JSON.stringify(event.party_ids)),
+      events.map((event) => arrayLiteral(event.party_ids)),
       events.map((event) => toJsonText(event.payload)),
       now,
     ],

@@ -33,6 +33,15 @@ export type PostResult =
   | { status: "replayed"; transaction: JournalTransaction }
   | { status: "rejected"; error: DomainError };
 
+export interface WriteOptions {
+  /**
+   * The caller has already established, in this transaction, that no request's
+   * idempotency key is taken, so the lookup is skipped. A key taken
+   * concurrently since is still caught by the insert (RetryTransaction).
+   */
+  keys_unused?: boolean;
+}
+
 interface Pending {
   index: number;
   request: TransactionRequest;
@@ -51,6 +60,7 @@ export async function writeJournalBatch(
   tenant_id: string,
   requests: readonly TransactionRequest[],
   recorded_at: Date,
+  options: WriteOptions = {},
 ): Promise<PostResult[]> {
   assert(
     requests.length <= transactions_per_batch_max,
@@ -59,11 +69,13 @@ export async function writeJournalBatch(
   const results: (PostResult | undefined)[] = new Array(requests.length);
   const { pending, duplicate_of } = validateAndDedupe(requests, results);
 
-  const existing = await selectTransactionsByKey(
-    tx,
-    tenant_id,
-    pending.map((item) => item.request.idempotency_key),
-  );
+  const existing = options.keys_unused
+    ? new Map<string, never>()
+    : await selectTransactionsByKey(
+        tx,
+        tenant_id,
+        pending.map((item) => item.request.idempotency_key),
+      );
   const replay_ids = new Map<number, string>();
   const fresh: Pending[] = [];
   for (const item of pending) {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
-import type { Queryable } from "../../store/database.ts";
+import { arrayLiteral, type Queryable } from "../../store/database.ts";
 
 export const record_salt_bytes = 16;
 
@@ -41,7 +41,7 @@ export async function enqueueLogRecords(
   });
   await tx.query(
     `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at)
-     SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), ARRAY(SELECT jsonb_array_elements_text(r.parties::jsonb)), $7::timestamptz
+     SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, kind, salt, sha, parties)`,
     [
       tenant_id,
@@ -49,7 +49,7 @@ export async function enqueueLogRecords(
       records.map((item) => item.kind),
       salt_hex,
       sha_hex,
-      records.map((item) => JSON.stringify(item.party_ids)),
+      records.map((item) => arrayLiteral(item.party_ids)),
       now,
     ],
   );

@@ -15,6 +15,7 @@ import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { allocationsFor } from "./allocation.ts";
 import { accountFor, type PartyAccountSpec, partyAccounts, partyKinds } from "./party-accounts.ts";
 import { loadPolicyResolver } from "./policy-resolver.ts";
 import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
@@ -92,6 +93,7 @@ async function plan(
   now: Date,
 ): Promise<Planned[]> {
   const existing = await selectOrders(tx, tenant_id, [...new Set(candidates.map((c) => c.order.id))]);
+  const allocationOf = await allocationsFor(tx, tenant_id, [...existing.values()]);
   const first_by_id = new Map<string, Candidate>();
   const fresh: Candidate[] = [];
   for (const candidate of candidates) {
@@ -101,7 +103,7 @@ async function plan(
     if (facts_sha256 !== undefined && facts_sha256 !== candidate.facts_sha256) {
       results[candidate.index] = { status: "rejected", error: orderConflict(candidate.order.id) };
     } else if (known !== undefined) {
-      results[candidate.index] = { status: "replayed", order: viewOf(known, null) };
+      results[candidate.index] = { status: "replayed", order: viewOf(known, allocationOf(known), null) };
     } else if (earlier !== undefined) {
       duplicate_of.set(candidate.index, earlier.index);
     } else {
@@ -203,11 +205,14 @@ async function write(
   results: (BookResult | undefined)[],
   now: Date,
 ): Promise<void> {
+  // plan() found none of these orders booked, and an order's journal key is
+  // written only with its order row, so the keys are known to be unused.
   const journal = await writeJournalBatch(
     tx,
     tenant_id,
     planned.map((p) => p.request),
     now,
+    { keys_unused: true },
   );
   const booked: { item: Planned; row: OrderRow }[] = [];
   planned.forEach((item, position) => {
@@ -252,7 +257,8 @@ async function write(
     })),
     now,
   );
-  for (const { item, row } of booked) results[item.index] = { status: "created", order: viewOf(row, null) };
+  for (const { item, row } of booked)
+    results[item.index] = { status: "created", order: viewOf(row, allocationToJson(item.allocation), null) };
 }
 
 function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
@@ -265,7 +271,6 @@ function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
     facts: item.body,
     facts_sha256: item.facts_sha256,
     policy_hash: item.allocation.policy_hash,
-    allocation: allocationToJson(item.allocation),
     transaction_id,
     refunded_minor: 0n,
     completed_at: null,
@@ -279,12 +284,12 @@ function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
 async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly OrderRow[]): Promise<void> {
   const inserted = await tx.query(
     `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
-                         allocation, transaction_id, created_at)
+                         transaction_id, created_at)
      SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts::jsonb, o.facts_sha256, o.policy_hash,
-            o.allocation::jsonb, o.transaction_id, $12::timestamptz
+            o.transaction_id, $11::timestamptz
        FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
-                   $10::text[], $11::uuid[]) AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256,
-                   policy_hash, allocation, transaction_id)
+                   $10::uuid[]) AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256,
+                   policy_hash, transaction_id)
      ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`,
     [
       tenant_id,
@@ -296,7 +301,6 @@ async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly Ord
       rows.map((r) => JSON.stringify(r.facts)),
       rows.map((r) => r.facts_sha256),
       rows.map((r) => r.policy_hash),
-      rows.map((r) => JSON.stringify(r.allocation)),
       rows.map((r) => r.transaction_id),
       rows[0]!.created_at,
     ],

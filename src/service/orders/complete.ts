@@ -3,6 +3,7 @@ import { DomainError } from "../../core/errors.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
+import { allocationsFor } from "./allocation.ts";
 import { orderEvent } from "./order-store.ts";
 import { type OrderRow, type OrderView, orderColumns, viewOf } from "./view.ts";
 
@@ -41,6 +42,8 @@ export function completeOrders(
     if (missing !== undefined)
       throw new DomainError("order_not_found", `no order ${JSON.stringify(missing)}`, "id");
     const now = ctx.now();
+    const allocationOf = await allocationsFor(tx, tenant_id, rows);
+    const allocations = new Map(rows.map((row) => [row.id, allocationOf(row)]));
     const due = rows.filter((row) => row.completed_at === null && row.released_at === null);
     const releasable = due.map((row) => new Date(now.getTime() + Number(row.return_window_ms)));
     if (due.length > 0) {
@@ -53,13 +56,15 @@ export function completeOrders(
       await enqueueEvents(
         tx,
         tenant_id,
-        due.map((row, i) => orderEvent("order.completed", row, { releasable_at: releasable[i] })),
+        due.map((row, i) =>
+          orderEvent("order.completed", row, allocations.get(row.id)!, { releasable_at: releasable[i] }),
+        ),
         now,
       );
     }
     const updated = new Map(
       due.map((row, i) => [row.id, { ...row, completed_at: now, releasable_at: releasable[i]! }]),
     );
-    return order_ids.map((id) => viewOf(updated.get(id) ?? by_id.get(id)!, null));
+    return order_ids.map((id) => viewOf(updated.get(id) ?? by_id.get(id)!, allocations.get(id)!, null));
   });
 }

@@ -1,8 +1,9 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
-import { loadPolicy } from "../../core/split/index.ts";
+import { type AllocationJson, loadPolicy } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { EventInput } from "../events/enqueue.ts";
+import { legPartyIds } from "./allocation.ts";
 import { type OrderRow, order_columns, type RefundView } from "./view.ts";
 
 // Reads shared by the order use cases, each inside the caller's transaction.
@@ -56,10 +57,15 @@ export async function selectRefunds(
   return result;
 }
 
-export function orderEvent(type: string, row: OrderRow, extra: Record<string, unknown>): EventInput {
+export function orderEvent(
+  type: string,
+  row: OrderRow,
+  allocation: AllocationJson,
+  extra: Record<string, unknown>,
+): EventInput {
   return {
     type,
-    party_ids: [...new Set(row.allocation.legs.map((leg) => leg.party_id))].sort(),
+    party_ids: legPartyIds(allocation),
     payload: { order_id: row.id, merchant_id: row.merchant_id, ...extra },
   };
 }

@@ -1,3 +1,4 @@
+import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { loadPolicy, type Order } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -21,6 +22,46 @@ export interface PolicyResolver {
   resolve(order: Order): ResolvedPolicy;
 }
 
+/** Fills the cache with these published policies; a hash not in the table is left out. */
+async function loadPublished(tx: Queryable, tenant_id: string, hashes: readonly string[]): Promise<void> {
+  const missing = [...new Set(hashes)].filter((hash) => !published_cache.has(`${tenant_id}:${hash}`));
+  if (missing.length === 0) return;
+  const rows = await tx.query<{ hash: string; body: unknown; return_window_ms: bigint }>(
+    "SELECT hash, body, return_window_ms FROM policies WHERE tenant_id = $1 AND hash = ANY($2::text[])",
+    [tenant_id, missing],
+  );
+  if (published_cache.size > published_cache_max) published_cache.clear();
+  for (const row of rows) {
+    const { policy, policy_hash } = loadPolicy(row.body);
+    assert(policy_hash === row.hash, `policy ${row.hash} hashes to ${policy_hash}`);
+    published_cache.set(`${tenant_id}:${row.hash}`, {
+      policy,
+      policy_hash,
+      return_window_ms: Number(row.return_window_ms),
+    });
+  }
+}
+
+/** Published policies by hash, from the cache or the table; every hash must exist. */
+export async function publishedPolicies(
+  tx: Queryable,
+  tenant_id: string,
+  hashes: readonly string[],
+): Promise<(hash: string) => ResolvedPolicy> {
+  await loadPublished(tx, tenant_id, hashes);
+  const found = new Map<string, ResolvedPolicy>();
+  for (const hash of hashes) {
+    const resolved = published_cache.get(`${tenant_id}:${hash}`);
+    assert(resolved !== undefined, `policy ${hash} is missing`);
+    found.set(hash, resolved);
+  }
+  return (hash) => {
+    const resolved = found.get(hash);
+    assert(resolved !== undefined, `policy ${hash} was not loaded`);
+    return resolved;
+  };
+}
+
 export async function loadPolicyResolver(
   tx: Queryable,
   tenant_id: string,
@@ -35,24 +76,11 @@ export async function loadPolicyResolver(
       ORDER BY effective_from DESC, created_at DESC`,
     [tenant_id, merchants, categories],
   );
-  const missing = [...new Set(assignments.map((a) => a.policy_hash))].filter(
-    (hash) => !published_cache.has(`${tenant_id}:${hash}`),
+  await loadPublished(
+    tx,
+    tenant_id,
+    assignments.map((a) => a.policy_hash),
   );
-  if (missing.length > 0) {
-    const rows = await tx.query<{ hash: string; body: unknown; return_window_ms: bigint }>(
-      "SELECT hash, body, return_window_ms FROM policies WHERE tenant_id = $1 AND hash = ANY($2::text[])",
-      [tenant_id, missing],
-    );
-    if (published_cache.size > published_cache_max) published_cache.clear();
-    for (const row of rows) {
-      const { policy, policy_hash } = loadPolicy(row.body);
-      published_cache.set(`${tenant_id}:${row.hash}`, {
-        policy,
-        policy_hash,
-        return_window_ms: Number(row.return_window_ms),
-      });
-    }
-  }
   return {
     resolve(order) {
       const paid_at_ms = Date.parse(order.paid_at);

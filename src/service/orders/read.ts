@@ -2,6 +2,7 @@ import { DomainError } from "../../core/errors.ts";
 import type { JournalTransaction } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectTransactions } from "../../store/ledger-sql.ts";
+import { allocationsFor } from "./allocation.ts";
 import { selectRefunds } from "./lifecycle.ts";
 import {
   type OrderRow,
@@ -51,7 +52,7 @@ export async function getOrderDetail(
   );
   const sees_all = scope.party_id === null || scope.party_id === row.merchant_id;
   return {
-    ...viewOf(row, scope.party_id),
+    ...viewOf(row, (await allocationsFor(db, scope.tenant_id, [row]))(row), scope.party_id),
     facts: sees_all ? row.facts : null,
     refunds: refunds.map(({ request: _request, request_sha256: _sha, ...view }) =>
       sees_all

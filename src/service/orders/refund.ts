@@ -4,6 +4,7 @@ import { DomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
 import {
+  type AllocationJson,
   allocationFromJson,
   loadPolicy,
   parseOrder,
@@ -19,6 +20,7 @@ import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { allocationsFor } from "./allocation.ts";
 import { heldByOrder, shareByParty } from "./held.ts";
 import { lockOrder, platformOf, policyBody, type StoredRefund, selectRefunds } from "./order-store.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
@@ -43,6 +45,7 @@ export function refundOrder(
   const request_sha256 = createHash("sha256").update(canonicalJson({ kind, body })).digest("hex");
   return inTransaction(ctx.db, async (tx) => {
     const row = await lockOrder(tx, tenant_id, order_id);
+    const allocation = (await allocationsFor(tx, tenant_id, [row]))(row);
     const previous = (await selectRefunds(tx, tenant_id, [order_id])).get(order_id) ?? [];
     const same = previous.find((r) => r.refund_id === refund.refund_id);
     if (same !== undefined) {
@@ -53,10 +56,16 @@ export function refundOrder(
           "refund_id",
         );
       }
-      return { replayed: true, order: viewOf(row, null), refund: same };
+      return { replayed: true, order: viewOf(row, allocation, null), refund: same };
     }
     const now = ctx.now();
-    const reversal = reversalOf(row, previous, refund, await policyBody(tx, tenant_id, row.policy_hash));
+    const reversal = reversalOf(
+      row,
+      allocation,
+      previous,
+      refund,
+      await policyBody(tx, tenant_id, row.policy_hash),
+    );
     const before_release = row.released_at === null;
     const transaction_id = await bookReversal(tx, tenant_id, row, reversal, kind, before_release, now);
     const refunded_minor = row.refunded_minor + BigInt(reversal.refund_minor);
@@ -110,12 +119,13 @@ export function refundOrder(
       created_at: now,
       reversal,
     };
-    return { replayed: false, order: viewOf({ ...row, refunded_minor }, null), refund: view };
+    return { replayed: false, order: viewOf({ ...row, refunded_minor }, allocation, null), refund: view };
   });
 }
 
 function reversalOf(
   row: OrderRow,
+  allocation: AllocationJson,
   previous: readonly StoredRefund[],
   refund: Refund,
   policy_body: unknown,
@@ -123,7 +133,7 @@ function reversalOf(
   const { policy } = loadPolicy(policy_body);
   const order = parseOrder(row.facts);
   const prior = previous.map((r) => parseRefund(r.request));
-  return reversalToJson(reverse(policy, order, allocationFromJson(row.allocation), prior, refund));
+  return reversalToJson(reverse(policy, order, allocationFromJson(allocation), prior, refund));
 }
 
 async function bookReversal(

@@ -5,6 +5,7 @@ import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { allocationsFor } from "./allocation.ts";
 import { heldByOrder } from "./held.ts";
 import { lockOrder, orderEvent } from "./order-store.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
@@ -16,9 +17,10 @@ export const releases_per_batch_max = 500;
 export function releaseOrder(ctx: ServiceContext, tenant_id: string, order_id: string): Promise<OrderView> {
   return inTransaction(ctx.db, async (tx) => {
     const row = await lockOrder(tx, tenant_id, order_id);
-    if (row.released_at !== null) return viewOf(row, null);
+    const allocation = (await allocationsFor(tx, tenant_id, [row]))(row);
+    if (row.released_at !== null) return viewOf(row, allocation, null);
     const [released] = await releaseRows(tx, tenant_id, [row], ctx.now());
-    return viewOf(released!, null);
+    return viewOf(released!, allocation, null);
   });
 }
 
@@ -124,10 +126,11 @@ async function releaseRows(
       WHERE o.tenant_id = $1 AND o.id = r.id`,
     [tenant_id, now, rows.map((row) => row.id), transaction_ids],
   );
+  const allocationOf = await allocationsFor(tx, tenant_id, rows);
   await enqueueEvents(
     tx,
     tenant_id,
-    rows.map((row) => orderEvent("order.released", row, {})),
+    rows.map((row) => orderEvent("order.released", row, allocationOf(row), {})),
     now,
   );
   return rows.map((row, i) => ({

@@ -12,7 +12,6 @@ export interface OrderRow {
   facts: unknown;
   facts_sha256: string;
   policy_hash: string;
-  allocation: AllocationJson;
   transaction_id: string;
   refunded_minor: bigint;
   completed_at: Date | null;
@@ -31,7 +30,6 @@ const order_column_list = [
   "facts",
   "facts_sha256",
   "policy_hash",
-  "allocation",
   "transaction_id::text AS transaction_id",
   "refunded_minor",
   "completed_at",
@@ -110,12 +108,12 @@ export function summaryOf(row: OrderRow): OrderSummary {
 }
 
 /** What one caller may see of an order: the merchant and platform roles see every leg; other parties their own. */
-export function viewOf(row: OrderRow, party_id: string | null): OrderView {
+export function viewOf(row: OrderRow, allocation: AllocationJson, party_id: string | null): OrderView {
   const sees_all = party_id === null || party_id === row.merchant_id;
   return {
     ...summaryOf(row),
-    legs: sees_all ? row.allocation.legs : row.allocation.legs.filter((leg) => leg.party_id === party_id),
-    explanation: sees_all ? row.allocation.explanation : [],
-    flags: sees_all ? row.allocation.flags : [],
+    legs: sees_all ? allocation.legs : allocation.legs.filter((leg) => leg.party_id === party_id),
+    explanation: sees_all ? allocation.explanation : [],
+    flags: sees_all ? allocation.flags : [],
   };
 }
