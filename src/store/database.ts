@@ -42,22 +42,28 @@ const escape_characters = /["\\]/g;
 /** The text form of a one-dimensional PostgreSQL array. */
 export function arrayLiteral(values: readonly unknown[]): string {
   let out = "{";
+  // Batches repeat the same instant (recorded_at, effective_at) on many rows.
+  let last_date: Date | undefined;
+  let last_date_text = "";
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ",";
-    const text = arrayElementText(values[i]);
-    if (text === null) out += "NULL";
-    else if (bare_element.test(text) && text.toLowerCase() !== "null") out += text;
-    else out += `"${needs_escape.test(text) ? text.replace(escape_characters, "\\$&") : text}"`;
+    const value = values[i];
+    if (typeof value === "number" || typeof value === "bigint") out += String(value);
+    else if (value instanceof Date) {
+      if (value !== last_date) {
+        last_date = value;
+        last_date_text = value.toISOString();
+      }
+      out += last_date_text;
+    } else if (value === null || value === undefined) out += "NULL";
+    else {
+      if (Array.isArray(value)) throw new TypeError("nested array parameters are not supported");
+      const text = String(value);
+      if (bare_element.test(text) && (text.length !== 4 || text.toLowerCase() !== "null")) out += text;
+      else out += `"${needs_escape.test(text) ? text.replace(escape_characters, "\\$&") : text}"`;
+    }
   }
   return `${out}}`;
-}
-
-function arrayElementText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "string") return value;
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) throw new TypeError("nested array parameters are not supported");
-  return String(value);
 }
 
 export function normaliseParams(params: readonly unknown[] | undefined): unknown[] {

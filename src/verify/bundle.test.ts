@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildProofBundle, newRecordSalt } from "../tlog/bundle_builder.ts";
 import { signCheckpoint } from "../tlog/checkpoint_format.ts";
@@ -118,6 +119,16 @@ describe("proof bundles", () => {
     // The error names where the refused value sits, however deep.
     expect(() => canonicalJson({ ok: [1, { deep: [true, Number.POSITIVE_INFINITY] }] })).toThrow(
       "record.ok[1].deep[1] is not a finite number",
+    );
+    // Both walks (the native one for values already in canonical key order, and
+    // the sorting one) agree with an independent implementation.
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+        const sorted = JSON.parse(canonicalize(value));
+        expect(canonicalJson(sorted)).toBe(canonicalize(value));
+      }),
+      { numRuns: 300 },
     );
     let nested: unknown = 1;
     for (let i = 0; i < 70; i++) nested = [nested];

@@ -85,7 +85,34 @@ function refuse(path: string, why: string): VerifyError {
   return new VerifyError("not_canonical_json", `record${path} ${why}`);
 }
 
+/**
+ * True when the value is plain JSON whose object keys are already in
+ * canonical order everywhere: then JSON.stringify, one native call, produces
+ * exactly the RFC 8785 text. Records we build ourselves list their keys in
+ * that order for this reason.
+ */
+function inCanonicalOrder(value: unknown, depth: number): boolean {
+  if (depth > jcs_depth_max) return false;
+  if (typeof value === "string") return isWellFormed(value);
+  if (typeof value === "number") return Number.isFinite(value);
+  if (value === null || typeof value === "boolean") return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return false;
+    if ((previous !== undefined && !(previous < key)) || !isWellFormed(key)) return false;
+    if (!inCanonicalOrder((value as Record<string, unknown>)[key], depth + 1)) return false;
+    previous = key;
+  }
+  return true;
+}
+
 export function canonicalJson(value: unknown): string {
+  if (inCanonicalOrder(value, 0)) return JSON.stringify(value);
   try {
     return serialize(value, 0);
   } catch (error) {

@@ -3,7 +3,7 @@ import type { Scenario, ScenarioEnv } from "./types.ts";
 import { report } from "./types.ts";
 
 // The service layer in-process, no HTTP: what the ledger itself can take.
-export const library_workers_pg = 1;
+export const library_workers_pg = 2;
 
 export function libraryScenario(env: ScenarioEnv): Scenario {
   return {

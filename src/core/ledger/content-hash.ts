@@ -8,20 +8,21 @@ import type { TransactionRequest } from "./types.ts";
  * out; recording time is left out; everything the caller chose is in.
  */
 export function transactionContentHash(request: TransactionRequest): string {
+  // Keys in canonical (RFC 8785) order, so that hashing takes the native path.
   return sha256Json({
-    kind: request.kind,
     effective_at: request.effective_at?.toISOString() ?? null,
     entries: request.entries.map((entry) => ({
       account_id: entry.account_id,
-      side: entry.side,
       amount_minor: entry.amount_minor.toString(),
       currency: entry.currency,
+      side: entry.side,
     })),
-    order_id: request.order_id ?? null,
     event_id: request.event_id ?? null,
-    policy_hash: request.policy_hash ?? null,
     hold_id: request.hold_id ?? null,
+    kind: request.kind,
     memo: request.memo ?? null,
+    order_id: request.order_id ?? null,
+    policy_hash: request.policy_hash ?? null,
   });
 }
 

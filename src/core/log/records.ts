@@ -38,26 +38,27 @@ export function journalRecord(
   transaction: JournalTransaction,
   account_of: (account_id: string) => Pick<Account, "party_id" | "purpose">,
 ): JournalRecord {
+  // Keys in canonical (RFC 8785) order, so that hashing takes the native path.
   return {
-    type: "journal_transaction",
-    id: transaction.id,
-    kind: transaction.kind,
     effective_at: transaction.effective_at.toISOString(),
-    recorded_at: transaction.recorded_at.toISOString(),
-    order_id: transaction.order_id,
-    event_id: transaction.event_id,
-    policy_hash: transaction.policy_hash,
-    memo: transaction.memo,
     entries: transaction.entries.map((entry) => {
       const account = account_of(entry.account_id);
       return {
         account_id: entry.account_id,
-        party_id: account.party_id,
-        purpose: account.purpose,
         amount_minor: Number(entry.amount_minor),
         currency: entry.currency,
+        party_id: account.party_id,
+        purpose: account.purpose,
       };
     }),
+    event_id: transaction.event_id,
+    id: transaction.id,
+    kind: transaction.kind,
+    memo: transaction.memo,
+    order_id: transaction.order_id,
+    policy_hash: transaction.policy_hash,
+    recorded_at: transaction.recorded_at.toISOString(),
+    type: "journal_transaction",
   };
 }
 
