@@ -19,6 +19,7 @@ import {
   selectTransactions,
   selectTransactionsByKey,
 } from "../../store/ledger-sql.ts";
+import { pipelined } from "../../store/pipeline.ts";
 import { RetryTransaction } from "../../store/retry.ts";
 import { enqueueLogRecords, type LogRecordInput } from "../log/enqueue.ts";
 import {
@@ -40,6 +41,11 @@ export interface WriteOptions {
    * concurrently since is still caught by the insert (RetryTransaction).
    */
   keys_unused?: boolean;
+  /**
+   * The caller's own statements for the transactions about to be created
+   * (keyed by request index), sent in the same flight as the journal's.
+   */
+  alongside?: (created: ReadonlyMap<number, JournalTransaction>) => Promise<unknown>[];
 }
 
 interface Pending {
@@ -116,7 +122,7 @@ export async function writeJournalBatch(
     else results[item.index] = { status: "rejected", error: decision.error };
   });
 
-  const created = await writeAccepted(tx, tenant_id, accepted, accounts, locked, recorded_at);
+  const created = await writeAccepted(tx, tenant_id, accepted, accounts, locked, recorded_at, options);
   for (const [index, transaction] of created) results[index] = { status: "created", transaction };
 
   const replayed = await selectTransactions(tx, tenant_id, [...replay_ids.values()]);
@@ -172,29 +178,36 @@ async function writeAccepted(
   accounts: ReadonlyMap<string, Account>,
   locked: LockedAvailability,
   recorded_at: Date,
+  options: WriteOptions,
 ): Promise<Map<number, JournalTransaction>> {
   const created = new Map<number, JournalTransaction>();
   if (accepted.length === 0) return created;
   const transactions = accepted.map((item) => toJournal(item.request, recorded_at));
-  const inserted = await insertJournalRows(
+  for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
+  const inserting = insertJournalRows(
     tx,
     tenant_id,
     accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
   );
+  // One flight: the journal, its postings, its log records, the caller's own
+  // rows, and last the balance deltas, so that rows locked only there are
+  // held for the shortest time before commit.
+  await pipelined([
+    inserting,
+    writePostings(tx, tenant_id, transactions),
+    enqueueLogRecords(
+      tx,
+      tenant_id,
+      transactions.map((transaction) => logRecordOf(transaction, accounts)),
+      recorded_at,
+    ),
+    ...(options.alongside?.(created) ?? []),
+    writeBalanceDeltas(tx, tenant_id, transactions, locked),
+  ]);
   // Our read saw these keys as free; if a concurrent writer took one since,
   // the balances we decided on are wrong. Start the whole batch again.
-  if (inserted.size !== accepted.length)
+  if ((await inserting).size !== accepted.length)
     throw new RetryTransaction("an idempotency key was taken concurrently");
-  await writePostings(tx, tenant_id, transactions);
-  await enqueueLogRecords(
-    tx,
-    tenant_id,
-    transactions.map((transaction) => logRecordOf(transaction, accounts)),
-    recorded_at,
-  );
-  // Last: rows locked only now are held for the shortest time before commit.
-  await writeBalanceDeltas(tx, tenant_id, transactions, locked);
-  for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
   return created;
 }
 

@@ -92,7 +92,15 @@ async function plan(
   duplicate_of: Map<number, number>,
   now: Date,
 ): Promise<Planned[]> {
-  const existing = await selectOrders(tx, tenant_id, [...new Set(candidates.map((c) => c.order.id))]);
+  // Both reads in one flight; the resolver covers every candidate, a superset of the fresh ones.
+  const [existing, resolver] = await Promise.all([
+    selectOrders(tx, tenant_id, [...new Set(candidates.map((c) => c.order.id))]),
+    loadPolicyResolver(
+      tx,
+      tenant_id,
+      candidates.map((c) => c.order),
+    ),
+  ]);
   const allocationOf = await allocationsFor(tx, tenant_id, [...existing.values()]);
   const first_by_id = new Map<string, Candidate>();
   const fresh: Candidate[] = [];
@@ -111,11 +119,6 @@ async function plan(
       fresh.push(candidate);
     }
   }
-  const resolver = await loadPolicyResolver(
-    tx,
-    tenant_id,
-    fresh.map((c) => c.order),
-  );
   const allocated: { candidate: Candidate; allocation: Allocation; platform: string }[] = [];
   for (const candidate of fresh) {
     try {
@@ -205,60 +208,79 @@ async function write(
   results: (BookResult | undefined)[],
   now: Date,
 ): Promise<void> {
+  let booked: { item: Planned; row: OrderRow }[] = [];
   // plan() found none of these orders booked, and an order's journal key is
-  // written only with its order row, so the keys are known to be unused.
+  // written only with its order row, so the keys are known to be unused. The
+  // order rows go in the same flight as the journal's.
   const journal = await writeJournalBatch(
     tx,
     tenant_id,
     planned.map((p) => p.request),
     now,
-    { keys_unused: true },
+    {
+      keys_unused: true,
+      alongside: (created) => {
+        booked = [...created].map(([position, transaction]) => {
+          const item = planned[position]!;
+          return { item, row: orderRow(item, transaction.id, now) };
+        });
+        return orderStatements(tx, tenant_id, booked, now);
+      },
+    },
   );
-  const booked: { item: Planned; row: OrderRow }[] = [];
   planned.forEach((item, position) => {
     const result = journal[position]!;
-    if (result.status === "rejected") {
-      results[item.index] = { status: "rejected", error: result.error };
-      return;
-    }
+    if (result.status === "rejected") results[item.index] = { status: "rejected", error: result.error };
     // A replayed journal key means another writer booked this order since we looked.
-    if (result.status === "replayed")
+    else if (result.status === "replayed")
       throw new RetryTransaction(`order ${item.order.id} was booked concurrently`);
-    booked.push({ item, row: orderRow(item, result.transaction.id, now) });
   });
-  if (booked.length === 0) return;
-  await insertOrders(
-    tx,
-    tenant_id,
-    booked.map((b) => b.row),
-  );
-  await tx.query(
-    `INSERT INTO order_parties (tenant_id, party_id, order_id)
-     SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)`,
-    [
-      tenant_id,
-      booked.flatMap((b) => b.item.party_ids),
-      booked.flatMap((b) => b.item.party_ids.map(() => b.item.order.id)),
-    ],
-  );
-  await enqueueEvents(
-    tx,
-    tenant_id,
-    booked.map(({ item, row }) => ({
-      type: "order.booked",
-      party_ids: item.party_ids,
-      payload: {
-        order_id: row.id,
-        merchant_id: row.merchant_id,
-        currency: row.currency,
-        paid_minor: row.paid_minor,
-        state: "held",
-      },
-    })),
-    now,
+  assert(
+    booked.length === journal.filter((result) => result.status === "created").length,
+    "every created journal transaction has its order row",
   );
   for (const { item, row } of booked)
     results[item.index] = { status: "created", order: viewOf(row, allocationToJson(item.allocation), null) };
+}
+
+function orderStatements(
+  tx: Queryable,
+  tenant_id: string,
+  booked: readonly { item: Planned; row: OrderRow }[],
+  now: Date,
+): Promise<unknown>[] {
+  return [
+    insertOrders(
+      tx,
+      tenant_id,
+      booked.map((b) => b.row),
+    ),
+    tx.query(
+      `INSERT INTO order_parties (tenant_id, party_id, order_id)
+       SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)`,
+      [
+        tenant_id,
+        booked.flatMap((b) => b.item.party_ids),
+        booked.flatMap((b) => b.item.party_ids.map(() => b.item.order.id)),
+      ],
+    ),
+    enqueueEvents(
+      tx,
+      tenant_id,
+      booked.map(({ item, row }) => ({
+        type: "order.booked",
+        party_ids: item.party_ids,
+        payload: {
+          order_id: row.id,
+          merchant_id: row.merchant_id,
+          currency: row.currency,
+          paid_minor: row.paid_minor,
+          state: "held",
+        },
+      })),
+      now,
+    ),
+  ];
 }
 
 function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
