@@ -231,6 +231,39 @@ describe("order lifecycle over HTTP", () => {
     expect(next.body.next_cursor).toBeNull();
   });
 
+  it("finds an order for every party with a leg in it, shared kinds through the journal, and for no other", async () => {
+    const f = await fixture();
+    const booked: { id: string; legs: { party_id: string; role: string; amount_minor: number }[] }[] = [];
+    for (const order of examples) {
+      const response = await f.server.call("POST", "/v1/orders", { body: order });
+      expect(response.status).toBe(201);
+      booked.push(response.body);
+    }
+    const parties = new Set(booked.flatMap((order) => order.legs.map((leg) => leg.party_id)));
+    const ordersOf = (party_id: string) =>
+      booked
+        .filter((order) => order.legs.some((leg) => leg.party_id === party_id && leg.amount_minor > 0))
+        .map((order) => order.id)
+        .sort();
+    for (const party_id of parties) {
+      const listed = await f.server.call("GET", `/v1/orders?party_id=${encodeURIComponent(party_id)}`);
+      expect(listed.status).toBe(200);
+      expect([party_id, listed.body.items.map((item: { id: string }) => item.id).sort()]).toEqual([
+        party_id,
+        ordersOf(party_id),
+      ]);
+    }
+    // A key bound to a shared party (the PSP) sees exactly the orders it took a fee on.
+    const psp = booked.flatMap((order) => order.legs).find((leg) => leg.role === "psp")!.party_id;
+    const { key } = await createApiKey(f.ctx, f.tenant, { name: "psp", role: "supplier", party_id: psp });
+    const own = await f.server.call("GET", "/v1/orders", { key });
+    expect(own.status).toBe(200);
+    expect(own.body.items.map((item: { id: string }) => item.id).sort()).toEqual(ordersOf(psp));
+    const detail = await f.server.call("GET", `/v1/orders/${encodeURIComponent(ordersOf(psp)[0]!)}`, { key });
+    expect(detail.status).toBe(200);
+    expect(detail.body.legs.every((leg: { party_id: string }) => leg.party_id === psp)).toBe(true);
+  });
+
   it("answers each bad body with a 4xx problem naming the field, and writes nothing", async () => {
     const f = await fixture();
     await f.server.call("POST", "/v1/orders", { body: issue_order });

@@ -41,6 +41,6 @@ export async function allocationsFor(
 }
 
 /** Every party with a leg in the split, sorted: who may see the order's events. */
-export function legPartyIds(allocation: Pick<AllocationJson, "legs">): string[] {
+export function legPartyIds(allocation: { legs: readonly { party_id: string }[] }): string[] {
   return [...new Set(allocation.legs.map((leg) => leg.party_id))].sort();
 }

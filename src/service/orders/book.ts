@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
-import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
+import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
 import {
   type Allocation,
   allocate,
@@ -15,8 +15,14 @@ import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
-import { allocationsFor } from "./allocation.ts";
-import { accountFor, type PartyAccountSpec, partyAccounts, partyKinds } from "./party-accounts.ts";
+import { allocationsFor, legPartyIds } from "./allocation.ts";
+import {
+  accountFor,
+  type PartyAccountSpec,
+  partyAccounts,
+  partyKinds,
+  shared_kinds,
+} from "./party-accounts.ts";
 import { loadPolicyResolver } from "./policy-resolver.ts";
 import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
 
@@ -36,7 +42,10 @@ interface Candidate {
 interface Planned extends Candidate {
   allocation: Allocation;
   request: TransactionRequest;
+  /** Every party with a leg: who sees the order's events. */
   party_ids: string[];
+  /** The ones order_parties lists: all but the shared kinds (migration 007). */
+  indexed_party_ids: string[];
 }
 
 /**
@@ -162,8 +171,16 @@ async function plan(
       accountFor(accounts, { party_id: platform, purpose: "clearing", currency: allocation.currency }),
       accounts,
     ),
-    party_ids: [...new Set(allocation.legs.map((leg) => leg.party_id))].sort(),
+    ...partyIdsOf(allocation, kinds),
   }));
+}
+
+function partyIdsOf(
+  allocation: Allocation,
+  kinds: ReadonlyMap<string, PartyKind>,
+): { party_ids: string[]; indexed_party_ids: string[] } {
+  const party_ids = legPartyIds(allocation);
+  return { party_ids, indexed_party_ids: party_ids.filter((id) => !shared_kinds.has(kinds.get(id)!)) };
 }
 
 /** Clearing (the buyer's money at the PSP) pays each party's held account its legs' total. */
@@ -260,8 +277,8 @@ function orderStatements(
        SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)`,
       [
         tenant_id,
-        booked.flatMap((b) => b.item.party_ids),
-        booked.flatMap((b) => b.item.party_ids.map(() => b.item.order.id)),
+        booked.flatMap((b) => b.item.indexed_party_ids),
+        booked.flatMap((b) => b.item.indexed_party_ids.map(() => b.item.order.id)),
       ],
     ),
     enqueueEvents(

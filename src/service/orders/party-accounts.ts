@@ -10,7 +10,8 @@ const account_cache = new Map<string, Account>();
 const cache_entries_max = 200_000;
 
 // Credit-heavy shared parties get spread balances (docs/decisions.md §3).
-const shared_kinds: ReadonlySet<PartyKind> = new Set(["platform", "psp", "tax", "logistics"]);
+/** Kinds with a leg in most orders: bucketed, and not listed in order_parties (migration 007). */
+export const shared_kinds: ReadonlySet<PartyKind> = new Set(["platform", "psp", "tax", "logistics"]);
 export const shared_bucket_count = 16;
 
 export async function partyKinds(

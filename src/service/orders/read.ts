@@ -4,6 +4,7 @@ import type { Queryable } from "../../store/database.ts";
 import { selectTransactions } from "../../store/ledger-sql.ts";
 import { allocationsFor } from "./allocation.ts";
 import { selectRefunds } from "./lifecycle.ts";
+import { partyKinds, shared_kinds } from "./party-accounts.ts";
 import {
   type OrderRow,
   type OrderState,
@@ -35,8 +36,7 @@ export async function getOrderDetail(
 ): Promise<OrderDetail> {
   const [row] = await db.query<OrderRow & Record<string, unknown>>(
     `SELECT ${order_columns} FROM orders o WHERE o.tenant_id = $1 AND o.id = $2
-        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM order_parties p WHERE p.tenant_id = o.tenant_id
-                                           AND p.order_id = o.id AND p.party_id = $3))`,
+        AND ($3::text IS NULL OR clearsplit_order_has_party(o.tenant_id, o.id, $3))`,
     [scope.tenant_id, order_id, scope.party_id],
   );
   if (row === undefined)
@@ -96,11 +96,21 @@ export async function listOrders(
   if (scope.party_id !== null && filters.party_id !== undefined && filters.party_id !== scope.party_id) {
     return { items: [], next_cursor: null };
   }
+  // order_parties finds a merchant's, supplier's or referrer's orders through
+  // its index; a shared party has a leg in most orders, so scanning them in
+  // page order and asking the journal finds its page as fast (migration 007).
+  const party_kind = party === null ? undefined : (await partyKinds(db, scope.tenant_id, [party])).get(party);
+  const party_filter =
+    party === null
+      ? "$2::text IS NULL"
+      : party_kind !== undefined && shared_kinds.has(party_kind)
+        ? "clearsplit_order_has_party(o.tenant_id, o.id, $2::text)"
+        : `EXISTS (SELECT 1 FROM order_parties p WHERE p.tenant_id = o.tenant_id AND p.order_id = o.id
+                      AND p.party_id = $2::text)`;
   const rows = await db.query<OrderRow & Record<string, unknown>>(
     `SELECT ${order_columns} FROM orders o
       WHERE o.tenant_id = $1
-        AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM order_parties p WHERE p.tenant_id = o.tenant_id
-                                           AND p.order_id = o.id AND p.party_id = $2))
+        AND ${party_filter}
         AND ($3::text IS NULL OR o.merchant_id = $3)
         AND ($4::timestamptz IS NULL OR o.paid_at >= $4)
         AND ($5::timestamptz IS NULL OR o.paid_at < $5)
