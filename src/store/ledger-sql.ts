@@ -1,3 +1,4 @@
+import { assert } from "../core/assert.ts";
 import type { Account, Entry, JournalTransaction } from "../core/ledger/types.ts";
 import type { Queryable } from "./database.ts";
 
@@ -187,6 +188,55 @@ export async function applyBalanceDeltas(
       deltas.map((delta) => delta.pending_out_minor),
       deltas.map((delta) => delta.pending_in_minor),
     ],
+  );
+}
+
+/**
+ * Locks every delta's balance row in the global order (account id, bucket),
+ * then applies the deltas: one statement, one round trip. The uncorrelated
+ * count is an InitPlan, so all the locks are taken, in order, before the
+ * first row is updated. Rows this transaction locked earlier lock again for free.
+ */
+export async function lockAndApplyBalanceDeltas(
+  tx: Queryable,
+  tenant_id: string,
+  deltas: readonly BalanceDelta[],
+): Promise<void> {
+  if (deltas.length === 0) return;
+  const [result] = await tx.query<{ updated: bigint; locked: bigint }>(
+    `WITH d AS MATERIALIZED (
+       SELECT * FROM unnest($2::uuid[], $3::int2[], $4::int8[], $5::int8[], $6::int8[])
+                  AS d(account_id, bucket, posted_minor, pending_out_minor, pending_in_minor)),
+     locked AS MATERIALIZED (
+       SELECT b.account_id FROM balances b JOIN d ON b.account_id = d.account_id AND b.bucket = d.bucket
+        WHERE b.tenant_id = $1
+        ORDER BY b.account_id, b.bucket
+          FOR UPDATE OF b),
+     applied AS (
+       UPDATE balances b
+          SET posted_minor = b.posted_minor + d.posted_minor,
+              pending_out_minor = b.pending_out_minor + d.pending_out_minor,
+              pending_in_minor = b.pending_in_minor + d.pending_in_minor
+         FROM d
+        WHERE b.tenant_id = $1 AND b.account_id = d.account_id AND b.bucket = d.bucket
+          AND (SELECT count(*) FROM locked) = $7::int8
+       RETURNING 1)
+     SELECT (SELECT count(*) FROM applied)::int8 AS updated, (SELECT count(*) FROM locked)::int8 AS locked`,
+    [
+      tenant_id,
+      deltas.map((delta) => delta.account_id),
+      deltas.map((delta) => delta.bucket),
+      deltas.map((delta) => delta.posted_minor),
+      deltas.map((delta) => delta.pending_out_minor),
+      deltas.map((delta) => delta.pending_in_minor),
+      deltas.length,
+    ],
+  );
+  assert(
+    result !== undefined &&
+      result.locked === BigInt(deltas.length) &&
+      result.updated === BigInt(deltas.length),
+    `expected ${deltas.length} balance rows, locked ${result?.locked} and updated ${result?.updated}`,
   );
 }
 

@@ -3,10 +3,10 @@ import { assert } from "../../core/assert.ts";
 import type { Account, JournalTransaction, TransactionRequest } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import {
-  applyBalanceDeltas,
   type BalanceDelta,
   type BalanceKey,
   insertPostings,
+  lockAndApplyBalanceDeltas,
   lockBalances,
   type PostingRow,
 } from "../../store/ledger-sql.ts";
@@ -16,8 +16,6 @@ export interface LockedAvailability {
   available: Map<string, bigint>;
   /** The bucket each account's delta goes to in this batch. */
   write_bucket: Map<string, number>;
-  /** Accounts whose rows were not locked up front: their deltas are applied, locking in order, last. */
-  late: Set<string>;
 }
 
 /**
@@ -49,7 +47,6 @@ export async function lockAndReadAvailable(
   const batch_bucket = randomInt(2 ** 30);
   const keys: BalanceKey[] = [];
   const write_bucket = new Map<string, number>();
-  const late = new Set<string>();
   for (const account_id of touched) {
     const account = accounts.get(account_id);
     assert(account !== undefined, `account ${account_id} was not prefetched`);
@@ -58,7 +55,6 @@ export async function lockAndReadAvailable(
       for (let bucket = 0; bucket < account.bucket_count; bucket++) keys.push({ account_id, bucket });
     } else {
       write_bucket.set(account_id, batch_bucket % account.bucket_count);
-      late.add(account_id);
     }
   }
   const rows = await lockBalances(tx, tenant_id, keys);
@@ -68,7 +64,7 @@ export async function lockAndReadAvailable(
     const before = available.get(row.account_id) ?? 0n;
     available.set(row.account_id, before + row.posted_minor - row.pending_out_minor);
   }
-  return { available, write_bucket, late };
+  return { available, write_bucket };
 }
 
 export async function writePostings(
@@ -123,8 +119,5 @@ export async function writeBalanceDeltas(
     assert(bucket !== undefined, `no bucket chosen for ${account_id}`);
     deltas.push({ account_id, bucket, posted_minor, pending_out_minor: 0n, pending_in_minor: 0n });
   }
-  const late = deltas.filter((delta) => locked.late.has(delta.account_id));
-  const rows = await lockBalances(tx, tenant_id, late);
-  assert(rows.length === late.length, `expected ${late.length} balance rows, locked ${rows.length}`);
-  await applyBalanceDeltas(tx, tenant_id, deltas);
+  await lockAndApplyBalanceDeltas(tx, tenant_id, deltas);
 }
