@@ -21,13 +21,19 @@ export function decideBatch(
 ): Decision[] {
   return requests.map((request) => {
     const delta_by_account = new Map<string, bigint>();
+    // Covered debits are backed by the order's own unspent credits: they are
+    // applied but not checked, so the check sees only the other entries.
+    const checked_by_account = new Map<string, bigint>();
     for (const entry of request.entries) {
-      delta_by_account.set(
-        entry.account_id,
-        (delta_by_account.get(entry.account_id) ?? 0n) + signedAmount(entry),
-      );
+      const delta_minor = signedAmount(entry);
+      delta_by_account.set(entry.account_id, (delta_by_account.get(entry.account_id) ?? 0n) + delta_minor);
+      if (entry.covered !== true)
+        checked_by_account.set(
+          entry.account_id,
+          (checked_by_account.get(entry.account_id) ?? 0n) + delta_minor,
+        );
     }
-    for (const [account_id, delta_minor] of delta_by_account) {
+    for (const [account_id, delta_minor] of checked_by_account) {
       const account = accounts.get(account_id);
       assert(account !== undefined, `decideBatch: account ${account_id} was not prefetched`);
       if (account.allow_negative || delta_minor >= 0n) continue;

@@ -50,6 +50,14 @@ export interface EntryInput {
   side: Side;
   amount_minor: bigint;
   currency: string;
+  /**
+   * A debit the caller has proven covered: it takes back no more than credits
+   * of the same order to the same account that the journal shows unspent,
+   * read under the order's row lock. It needs no balance check, so it locks
+   * no buckets (docs/decisions.md §10). Only the order service sets it; the
+   * HTTP ledger API cannot.
+   */
+  covered?: true;
 }
 
 export interface TransactionRequest {

@@ -47,6 +47,9 @@ export function validateTransactionRequest(request: TransactionRequest): void {
     if (entry.side !== "debit" && entry.side !== "credit") {
       throw new DomainError("side_invalid", `${field}.side must be "debit" or "credit"`, `${field}.side`);
     }
+    if (entry.covered !== undefined && (entry.covered !== true || entry.side !== "debit")) {
+      throw new DomainError("covered_invalid", `${field}.covered may only mark a debit`, `${field}.covered`);
+    }
     if (!isCurrency(entry.currency)) {
       throw new DomainError(
         "currency_invalid",

@@ -39,7 +39,7 @@ export async function lockAndReadAvailable(
   for (const request of requests) {
     for (const entry of request.entries) {
       touched.add(entry.account_id);
-      if (entry.side === "debit" && !accounts.get(entry.account_id)?.allow_negative)
+      if (entry.side === "debit" && entry.covered !== true && !accounts.get(entry.account_id)?.allow_negative)
         debited.add(entry.account_id);
     }
   }

@@ -21,11 +21,16 @@ export async function heldByOrder(
   order_ids: readonly string[],
 ): Promise<Map<string, Map<string, bigint>>> {
   const rows = await tx.query<{ order_id: string; party_id: string; held_minor: bigint }>(
-    `SELECT j.order_id, a.party_id, sum(p.amount_minor)::int8 AS held_minor
-       FROM journal_transactions j
-       JOIN postings p ON p.tenant_id = j.tenant_id AND p.transaction_id = j.id
-       JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
-      WHERE j.tenant_id = $1 AND j.order_id = ANY($2::text[]) AND a.purpose = 'held'
+    // The orders' transactions first, materialised: given the join alone, a
+    // generic plan started from the tenant's held accounts and walked all
+    // their postings (180 ms for 200 orders of the demo tenant, against 9 ms).
+    `WITH j AS MATERIALIZED (
+       SELECT id, order_id FROM journal_transactions WHERE tenant_id = $1 AND order_id = ANY($2::text[]))
+     SELECT j.order_id, a.party_id, sum(p.amount_minor)::int8 AS held_minor
+       FROM j
+       JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
+       JOIN accounts a ON a.tenant_id = $1 AND a.id = p.account_id
+      WHERE a.purpose = 'held'
       GROUP BY j.order_id, a.party_id`,
     [tenant_id, order_ids],
   );

@@ -172,8 +172,15 @@ async function bookReversal(
     ),
   );
   const entries: TransactionRequest["entries"] = [];
-  const debit = (account_id: string, amount_minor: bigint) => {
-    if (amount_minor > 0n) entries.push({ account_id, side: "debit", amount_minor, currency: row.currency });
+  const debit = (account_id: string, amount_minor: bigint, covered = false) => {
+    if (amount_minor > 0n)
+      entries.push({
+        account_id,
+        side: "debit",
+        amount_minor,
+        currency: row.currency,
+        ...(covered ? { covered: true as const } : {}),
+      });
   };
   for (const [party_id, amount_minor] of [...take].sort(([a], [b]) => (a < b ? -1 : 1))) {
     // Held first, up to what this order still holds for the party (a retained
@@ -183,7 +190,8 @@ async function bookReversal(
       amount_minor - from_held,
       maxBigint(available.get(account(party_id, "available")) ?? 0n, 0n),
     );
-    debit(account(party_id, "held"), from_held);
+    // At most what this order still holds for the party (journal, under the order's row lock).
+    debit(account(party_id, "held"), from_held, true);
     debit(account(party_id, "available"), from_available);
     debit(account(party_id, "debt"), amount_minor - from_held - from_available);
   }

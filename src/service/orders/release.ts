@@ -101,6 +101,8 @@ async function releaseRows(
           side: "debit" as const,
           amount_minor,
           currency: row.currency,
+          // Exactly what this order still holds for the party, read from the journal under its row lock.
+          covered: true as const,
         },
         {
           account_id: account(party_id, "available"),
