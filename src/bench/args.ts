@@ -23,6 +23,8 @@ export interface BenchOptions {
   /** Orders per request of `batch` and per call of `library`. */
   batch_size: number;
   seed: number;
+  /** Where the HTTP scenarios' server runs: its own process (PostgreSQL only) or the bench's. */
+  server: "process" | "inline";
   database_url: string | undefined;
 }
 
@@ -31,9 +33,10 @@ export class UsageError extends Error {
 }
 
 export const usage = `usage: clearsplit bench [--scenario NAME]... [--seconds S] [--backend pg|pglite] [--json] [--profile]
-                       [--clients N] [--workers N] [--batch-size N] [--seed N]
+                       [--clients N] [--workers N] [--batch-size N] [--seed N] [--server process|inline]
   scenarios: ${scenario_names.join(", ")} (default: all)
-  --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)`;
+  --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)
+  --server defaults to process on pg (clearsplit serve in its own process) and is inline on pglite`;
 
 function readNumber(
   value: string | undefined,
@@ -75,6 +78,13 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       "--backend pg needs DATABASE_URL (any database on the server; the bench creates its own)",
     );
   }
+  const server = values.server ?? (backend === "pg" ? "process" : "inline");
+  if (server !== "process" && server !== "inline") {
+    throw new UsageError(`--server must be process or inline, got ${JSON.stringify(server)}`);
+  }
+  if (server === "process" && backend === "pglite") {
+    throw new UsageError("--server process needs --backend pg: PGlite is opened by one process");
+  }
   return {
     scenarios: scenarios.length === 0 ? [...scenario_names] : [...new Set(scenarios)],
     seconds: readNumber(values.seconds, "seconds", 0.5, seconds_max, 10),
@@ -90,6 +100,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       readNumber(values["batch-size"], "batch-size", batch_size_min, batch_size_max, 500),
     ),
     seed: Math.floor(readNumber(values.seed, "seed", 0, 2 ** 31 - 1, 1)),
+    server,
     database_url: backend === "pg" ? env.DATABASE_URL : undefined,
   };
 }
@@ -109,6 +120,7 @@ function parseArgsStrict(argv: string[]) {
       workers: { type: "string" },
       "batch-size": { type: "string" },
       seed: { type: "string" },
+      server: { type: "string" },
     },
   });
 }

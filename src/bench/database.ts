@@ -17,6 +17,8 @@ export interface BenchDatabase {
   backend: Backend;
   /** The bench database's name (PostgreSQL) or directory (PGlite). */
   location: string;
+  /** The bench database's URL (PostgreSQL only): another process can open it. */
+  url?: string;
   drop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function createBenchDatabase(
     db,
     backend,
     location: name,
+    url: url.toString(),
     drop: async () => {
       await db.close();
       const dropper = postgres(database_url, { max: 1, onnotice: () => {} });

@@ -17,6 +17,9 @@ describe("bench arguments", () => {
     expect(local.backend).toBe("pglite");
     expect(local.json).toBe(false);
     expect(parseBenchArgs([], { DATABASE_URL: "postgres://x/y" }).backend).toBe("pg");
+    expect(local.server).toBe("inline");
+    expect(parseBenchArgs([], { DATABASE_URL: "postgres://x/y" }).server).toBe("process");
+    expect(parseBenchArgs(["--server", "inline"], { DATABASE_URL: "postgres://x/y" }).server).toBe("inline");
   });
 
   it("takes repeated scenarios, seconds, backend, json and profile", () => {
@@ -49,6 +52,10 @@ describe("bench arguments", () => {
     expect(() => parseBenchArgs(["--clients", "65"], {})).toThrow(/clients/);
     expect(() => parseBenchArgs(["--fast"], {})).toThrow(UsageError);
     expect(() => parseBenchArgs(["--backend", "pg"], {})).toThrow(/DATABASE_URL/);
+    expect(() => parseBenchArgs(["--server", "process"], {})).toThrow(/PGlite/);
+    expect(() => parseBenchArgs(["--server", "elsewhere"], { DATABASE_URL: "postgres://x/y" })).toThrow(
+      /--server/,
+    );
   });
 });
 

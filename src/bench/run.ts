@@ -11,7 +11,7 @@ import { BenchClient } from "./client.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
-import { ProfilePass } from "./profile.ts";
+import { ProfilePass, profile_directory } from "./profile.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
@@ -20,6 +20,7 @@ import { lifecycleScenario } from "./scenarios/lifecycle.ts";
 import { singleScenario } from "./scenarios/single.ts";
 import { BenchClock, type Scenario, type ScenarioEnv } from "./scenarios/types.ts";
 import { seedBenchTenant } from "./seed.ts";
+import { type ServerProcess, startServerProcess } from "./server-process.ts";
 
 // `clearsplit bench`: a fresh database, the demo marketplace, the naive
 // baseline, then each scenario on its own seeded tenant, checked afterwards.
@@ -50,8 +51,15 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
   const market = generateMarketplace({ seed: options.seed });
   const end_ms = Date.now();
   const needs_http = options.scenarios.some((name) => http_scenarios.includes(name));
-  const app = needs_http ? await buildApp({ ctx }) : null;
-  const base_url = app === null ? null : await app.listen({ host: "127.0.0.1", port: 0 });
+  const server =
+    needs_http && options.server === "process" && bench.url !== undefined
+      ? await startServerProcess(bench.url, {
+          cpu_profile_dir: options.profile ? profile_directory : undefined,
+        })
+      : null;
+  const app = needs_http && server === null ? await buildApp({ ctx }) : null;
+  const base_url =
+    server?.base_url ?? (app === null ? null : await app.listen({ host: "127.0.0.1", port: 0 }));
   const problems: string[] = [];
   const results: ScenarioResult[] = [];
   const log_keys = new LogKeyStore();
@@ -76,6 +84,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
         market,
         end_ms,
         base_url,
+        server,
         baseline_orders_per_s,
         problems,
         // Bench logs are signed with throwaway keys sealed by the development secret.
@@ -86,6 +95,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
     }
   } finally {
     await app?.close();
+    await server?.stop();
     await bench.drop();
   }
   if (!options.json) io.stdout(`${formatTable(results)}\n`);
@@ -102,6 +112,7 @@ interface RunContext {
   market: DemoMarketplace;
   end_ms: number;
   base_url: string | null;
+  server: ServerProcess | null;
   baseline_orders_per_s: number;
   problems: string[];
   log_keys: LogKeyStore;
@@ -173,7 +184,11 @@ async function runScenario(name: ScenarioName, run: RunContext): Promise<Scenari
     postings: timed.orders * postings_per_order,
     seconds: timed.seconds,
     latencies_ms: timed.latencies_ms,
-    max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    // The server's own peak when it runs in its own process; otherwise the bench process's.
+    max_rss_mb:
+      run.server !== null && http_scenarios.includes(name)
+        ? await run.server.peakRssMb()
+        : process.resourceUsage().maxRSS / 1024,
     checkpoint_lag_ms_max: lag.max_ms,
     baseline_orders_per_s: run.baseline_orders_per_s,
   });
