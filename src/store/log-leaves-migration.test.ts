@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { tenantsWithPendingEvents } from "../service/events/sequencer.ts";
 import { firstUnsequenced } from "../service/tlog/cursor.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
 
-// Migration 007 moves leaf indexes out of log_records. It runs on a private
+// Migration 007 moves leaf indexes out of log_records, and seqs out of events. It runs on a private
 // embedded database: the data below is written in the old schema, with xids
 // chosen by hand, which a shared PostgreSQL test database cannot hold.
 
@@ -22,7 +23,20 @@ async function insertOld(
   }
 }
 
-describe("migration 007 (log_leaves)", () => {
+async function insertOldEvents(
+  db: Awaited<ReturnType<typeof openPglite>>,
+  rows: { tenant: string; n: number; xid: number; seq: number | null }[],
+): Promise<void> {
+  for (const row of rows) {
+    await db.query(
+      `INSERT INTO events (tenant_id, id, type, party_ids, payload, xid, seq, created_at)
+       VALUES ($1, $2::uuid, 'test', '{}', '{}', $3::text::xid8, $4::int8, now())`,
+      [row.tenant, id(row.n), String(row.xid), row.seq],
+    );
+  }
+}
+
+describe("migration 007 (log_leaves, event_seqs)", () => {
   it("copies every leaf index, drops the column, and refuses a log the cursor could not continue", async () => {
     const db = await openPglite();
     try {
@@ -40,6 +54,13 @@ describe("migration 007 (log_leaves)", () => {
         { tenant: "bad", n: 6, xid: 200, leaf: 1 },
         { tenant: "bad", n: 7, xid: 201, leaf: 0 },
       ]);
+      await insertOldEvents(db, [
+        { tenant: "a", n: 11, xid: 100, seq: 1 },
+        { tenant: "a", n: 12, xid: 103, seq: 2 },
+        { tenant: "a", n: 13, xid: 104, seq: null },
+        { tenant: "bad", n: 15, xid: 150, seq: 2 },
+        { tenant: "bad", n: 16, xid: 151, seq: 1 },
+      ]);
       await expect(migrate(db, migrations.slice(0, before + 1))).rejects.toThrow(
         /2 leaves out of \(xid, id\) order and 1 queued records before the last leaf/,
       );
@@ -47,7 +68,22 @@ describe("migration 007 (log_leaves)", () => {
         await tx.query("SET LOCAL session_replication_role = replica");
         await tx.query("DELETE FROM log_records WHERE tenant_id = 'bad'");
       });
+      await expect(migrate(db, migrations.slice(0, before + 1))).rejects.toThrow(
+        /2 events numbered out of \(xid, id\) order and 0 queued events/,
+      );
+      await db.query("DELETE FROM events WHERE tenant_id = 'bad'");
       expect(await migrate(db, migrations.slice(0, before + 1))).toEqual([before + 1]);
+
+      const seqs = await db.query<{ tenant_id: string; seq: bigint; event_id: string }>(
+        "SELECT tenant_id, seq, event_id::text AS event_id FROM event_seqs ORDER BY tenant_id, seq",
+      );
+      expect(seqs).toEqual([
+        { tenant_id: "a", seq: 1n, event_id: id(11) },
+        { tenant_id: "a", seq: 2n, event_id: id(12) },
+      ]);
+      expect(await tenantsWithPendingEvents(db)).toEqual([]); // tenant "a" is not in tenants
+      await db.query("INSERT INTO tenants (id, name) VALUES ('a', 'a')");
+      expect(await tenantsWithPendingEvents(db)).toEqual(["a"]);
 
       const leaves = await db.query<{ tenant_id: string; leaf_index: bigint; record_id: string }>(
         "SELECT tenant_id, leaf_index, record_id::text AS record_id FROM log_leaves ORDER BY tenant_id, leaf_index",

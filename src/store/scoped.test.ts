@@ -34,6 +34,7 @@ const unfiltered = {
   log_leaves:
     "SELECT tenant_id, leaf_index::text AS leaf_index, record_id::text AS id FROM log_leaves ORDER BY log_leaves.leaf_index",
   events: "SELECT tenant_id, id::text AS id, party_ids, payload FROM events",
+  event_seqs: "SELECT tenant_id, seq::text AS seq, event_id::text AS id FROM event_seqs",
   orders: "SELECT tenant_id, id FROM orders",
   order_parties: "SELECT tenant_id, party_id FROM order_parties",
   security_events: "SELECT tenant_id, id::text AS id FROM security_events",
@@ -56,6 +57,8 @@ describe("row-level security under withReadScope", () => {
     }
     const own = await withReadScope(db, scope, (tx) => tx.query(unfiltered.events));
     expect(own).toHaveLength(1);
+    const own_seqs = await withReadScope(db, scope, (tx) => tx.query(unfiltered.event_seqs));
+    expect(own_seqs.map((row) => row.id)).toEqual(own.map((row) => row.id));
     const leaves = await withReadScope(db, scope, (tx) => tx.query(unfiltered.log_leaves));
     expect(leaves.map((row) => row.id)).toEqual(one.merchant_a.transaction_ids);
     const accounts = await withReadScope(db, scope, (tx) => tx.query(unfiltered.accounts));
@@ -73,6 +76,7 @@ describe("row-level security under withReadScope", () => {
     expect(parties).toContain(one.merchant_b.party_id);
     expect(JSON.stringify(accounts)).not.toContain(two.tenant_id);
     expect(await withReadScope(db, scope, (tx) => tx.query(unfiltered.events))).toHaveLength(2);
+    expect(await withReadScope(db, scope, (tx) => tx.query(unfiltered.event_seqs))).toHaveLength(2);
     const leaves = await withReadScope(db, scope, (tx) => tx.query(unfiltered.log_leaves));
     expect(leaves.map((row) => row.id).sort()).toEqual(
       [...one.merchant_a.transaction_ids, ...one.merchant_b.transaction_ids].sort(),
