@@ -4,7 +4,7 @@ import { firstUnsequenced } from "../service/tlog/cursor.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
 
-// Migration 007 moves leaf indexes out of log_records, and seqs out of events. It runs on a private
+// Migration 008 moves leaf indexes out of log_records, and seqs out of events. It runs on a private
 // embedded database: the data below is written in the old schema, with xids
 // chosen by hand, which a shared PostgreSQL test database cannot hold.
 
@@ -36,7 +36,7 @@ async function insertOldEvents(
   }
 }
 
-describe("migration 007 (log_leaves, event_seqs)", () => {
+describe("migration 008 (log_leaves, event_seqs)", () => {
   it("copies every leaf index, drops the column, and refuses a log the cursor could not continue", async () => {
     const db = await openPglite();
     try {
