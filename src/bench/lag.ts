@@ -1,6 +1,7 @@
 import {
   checkpointLagMs,
   ensureLogKeys,
+  firstUnsequenced,
   type LogKeyStore,
   type Sequencer,
   startSequencer,
@@ -57,12 +58,9 @@ export class LagSampler {
  */
 async function lagMs(db: Queryable, tenant_id: string, clock: BenchClock): Promise<number> {
   if (clock.offset_ms === 0) return checkpointLagMs(db, tenant_id, clock.now());
-  const [row] = await db.query<{ id: string | null }>(
-    "SELECT id::text AS id FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL ORDER BY id LIMIT 1",
-    [tenant_id],
-  );
-  if (!row?.id) return 0;
-  const created_ms = uuidv7Ms(row.id);
+  const oldest = await firstUnsequenced(db, tenant_id);
+  if (!oldest) return 0;
+  const created_ms = uuidv7Ms(oldest.id);
   return created_ms === null
     ? checkpointLagMs(db, tenant_id, clock.now())
     : Math.max(0, Date.now() - created_ms);

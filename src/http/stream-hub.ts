@@ -88,8 +88,8 @@ export class StreamHub {
       const ids = [...this.tenants.keys()];
       if (ids.length === 0) return;
       const rows = await this.db.query<{ tenant_id: string; seq: bigint }>(
-        `SELECT t.id AS tenant_id, coalesce((SELECT max(seq) FROM events e
-                  WHERE e.tenant_id = t.id AND e.seq IS NOT NULL), 0)::int8 AS seq
+        `SELECT t.id AS tenant_id, coalesce((SELECT max(seq) FROM event_seqs s
+                  WHERE s.tenant_id = t.id), 0)::int8 AS seq
            FROM unnest($1::text[]) AS t(id)`,
         [ids],
       );

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readScopeOf } from "../core/auth/scope.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/sequencer.ts";
+import { LogKeyStore } from "../service/tlog/keys.ts";
+import { sequenceAll } from "../service/tlog/testing.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
 import { openTestDatabase } from "../testing/db.ts";
 import type { Database } from "./database.ts";
@@ -17,6 +19,8 @@ beforeAll(async () => {
   one = await tenantFixture(ctx);
   two = await tenantFixture(ctx);
   await sequenceEventsOnce(ctx);
+  const keys = new LogKeyStore({ host: "scoped.test", secret: "scoped-test-secret" });
+  for (const tenant of [one, two]) await sequenceAll(ctx, tenant.tenant_id, keys);
 });
 afterAll(async () => db.close());
 
@@ -27,7 +31,10 @@ const unfiltered = {
   postings: "SELECT tenant_id, transaction_id::text AS id, account_id::text AS account FROM postings",
   journal_transactions: "SELECT tenant_id, id::text AS id, order_id FROM journal_transactions",
   log_records: "SELECT tenant_id, id::text AS id, party_ids FROM log_records",
+  log_leaves:
+    "SELECT tenant_id, leaf_index::text AS leaf_index, record_id::text AS id FROM log_leaves ORDER BY log_leaves.leaf_index",
   events: "SELECT tenant_id, id::text AS id, party_ids, payload FROM events",
+  event_seqs: "SELECT tenant_id, seq::text AS seq, event_id::text AS id FROM event_seqs",
   orders: "SELECT tenant_id, id FROM orders",
   order_parties: "SELECT tenant_id, party_id FROM order_parties",
   security_events: "SELECT tenant_id, id::text AS id FROM security_events",
@@ -50,6 +57,10 @@ describe("row-level security under withReadScope", () => {
     }
     const own = await withReadScope(db, scope, (tx) => tx.query(unfiltered.events));
     expect(own).toHaveLength(1);
+    const own_seqs = await withReadScope(db, scope, (tx) => tx.query(unfiltered.event_seqs));
+    expect(own_seqs.map((row) => row.id)).toEqual(own.map((row) => row.id));
+    const leaves = await withReadScope(db, scope, (tx) => tx.query(unfiltered.log_leaves));
+    expect(leaves.map((row) => row.id)).toEqual(one.merchant_a.transaction_ids);
     const accounts = await withReadScope(db, scope, (tx) => tx.query(unfiltered.accounts));
     expect(accounts.map((row) => row.party_id)).toEqual([one.merchant_a.party_id]);
     const journal = await withReadScope(db, scope, (tx) => tx.query(unfiltered.journal_transactions));
@@ -65,6 +76,11 @@ describe("row-level security under withReadScope", () => {
     expect(parties).toContain(one.merchant_b.party_id);
     expect(JSON.stringify(accounts)).not.toContain(two.tenant_id);
     expect(await withReadScope(db, scope, (tx) => tx.query(unfiltered.events))).toHaveLength(2);
+    expect(await withReadScope(db, scope, (tx) => tx.query(unfiltered.event_seqs))).toHaveLength(2);
+    const leaves = await withReadScope(db, scope, (tx) => tx.query(unfiltered.log_leaves));
+    expect(leaves.map((row) => row.id).sort()).toEqual(
+      [...one.merchant_a.transaction_ids, ...one.merchant_b.transaction_ids].sort(),
+    );
   });
 
   it("fails closed: without the settings the reader role sees no row, and it can neither write nor read credentials", async () => {

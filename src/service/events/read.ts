@@ -28,9 +28,10 @@ export async function readEventsAfter(
   assert(after_seq >= 0n, "after_seq is negative");
   return withReadScope(db, scope, (tx) =>
     tx.query<StreamEvent & Record<string, unknown>>(
-      `SELECT seq, id::text, type, payload, created_at FROM events
-        WHERE tenant_id = $1 AND seq > $2 AND ($3::text IS NULL OR party_ids @> ARRAY[$3::text])
-        ORDER BY seq LIMIT $4`,
+      `SELECT s.seq, e.id::text AS id, e.type, e.payload, e.created_at
+         FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
+        WHERE s.tenant_id = $1 AND s.seq > $2 AND ($3::text IS NULL OR e.party_ids @> ARRAY[$3::text])
+        ORDER BY s.seq LIMIT $4`,
       [scope.tenant_id, after_seq, scope.party_id, limit],
     ),
   );
@@ -39,7 +40,7 @@ export async function readEventsAfter(
 /** The highest seq the tenant has, 0 when none: where a new stream without Last-Event-ID starts. */
 export async function latestEventSeq(db: Database, tenant_id: string): Promise<bigint> {
   const rows = await db.query<{ seq: bigint }>(
-    "SELECT coalesce(max(seq), 0)::int8 AS seq FROM events WHERE tenant_id = $1 AND seq IS NOT NULL",
+    "SELECT coalesce(max(seq), 0)::int8 AS seq FROM event_seqs WHERE tenant_id = $1",
     [tenant_id],
   );
   return rows[0]?.seq ?? 0n;

@@ -2,12 +2,17 @@ import { assert } from "../../core/assert.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
+import { cursor_origin } from "../tlog/cursor.ts";
 
-// Gives queued events their per-tenant `seq` in commit order. A row is taken
-// only once every transaction that could still commit an older row has ended:
-// `xid < horizon`, so a transaction that commits late never lands behind the
-// cursor, and a reader resuming after seq N misses nothing. One leader per
-// tenant per round, through a transaction-scoped advisory lock.
+// Gives queued events their per-tenant `seq` in commit order, as rows of
+// event_seqs (an event is never updated). A row is taken only once every
+// transaction that could still commit an older row has ended: `xid < horizon`,
+// so a transaction that commits late never lands behind the cursor (the
+// (xid, id) of the last numbered event: every event at or before it is
+// numbered, the round takes the ones after it), and a reader resuming after
+// seq N misses nothing. The cursor is derived from the last seq rather than
+// stored, as the log's is (src/service/tlog/cursor.ts). One leader per tenant
+// per round, through a transaction-scoped advisory lock.
 //
 // The horizon is `pg_snapshot_xmin(pg_current_snapshot())` narrowed to this
 // database: the oldest running xid that belongs to a backend (or prepared
@@ -32,18 +37,51 @@ export async function sequenceTenantEvents(
   );
   if (lock[0]?.leader !== true) return 0;
   const horizon = await commitHorizon(tx);
-  const rows = await tx.query<{ sequenced: bigint }>(
+  const cursor = await eventCursor(tx, tenant_id);
+  const [inserted] = await tx.query<{ count: bigint }>(
     `WITH ready AS (
-       SELECT id, row_number() OVER (ORDER BY xid, id) AS n FROM events
-        WHERE tenant_id = $1 AND seq IS NULL AND xid < $3::text::xid8
-        ORDER BY xid, id LIMIT $2),
-     top AS (SELECT coalesce(max(seq), 0) AS seq FROM events WHERE tenant_id = $1 AND seq IS NOT NULL)
-     UPDATE events e SET seq = top.seq + ready.n FROM ready, top
-      WHERE e.tenant_id = $1 AND e.id = ready.id
-     RETURNING e.seq AS sequenced`,
-    [tenant_id, batch_max, horizon],
+       SELECT e.id, e.xid FROM events e
+        WHERE e.tenant_id = $1 AND (e.xid, e.id) > ($2::xid8, $3::uuid) AND e.xid < $4::text::xid8
+        ORDER BY e.xid, e.id LIMIT $5),
+     inserted AS (
+       INSERT INTO event_seqs (tenant_id, seq, event_id)
+       SELECT $1, $6::int8 + row_number() OVER (ORDER BY ready.xid, ready.id), ready.id FROM ready
+       RETURNING 1)
+     SELECT count(*) AS count FROM inserted`,
+    [tenant_id, cursor.xid, cursor.id, horizon, batch_max, cursor.seq],
   );
-  return rows.length;
+  const count = Number(inserted?.count ?? -1);
+  assert(
+    count >= 0 && count <= batch_max,
+    `numbered ${inserted?.count} events, at most ${batch_max} expected`,
+  );
+  return count;
+}
+
+interface EventCursor {
+  /** The last seq given, 0 when none. */
+  seq: bigint;
+  /** xid8 as decimal text, and the event id, of that event; before every event when none. */
+  xid: string;
+  id: string;
+}
+
+async function eventCursor(tx: Queryable, tenant_id: string): Promise<EventCursor> {
+  const [row] = await tx.query<{ seq: bigint; xid: string | null; id: string | null; issued: boolean }>(
+    `SELECT s.seq, e.xid::text AS xid, e.id::text AS id,
+            e.xid < pg_snapshot_xmax(pg_current_snapshot()) AS issued
+       FROM event_seqs s LEFT JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
+      WHERE s.tenant_id = $1 ORDER BY s.seq DESC LIMIT 1`,
+    [tenant_id],
+  );
+  if (row === undefined) return { seq: 0n, ...cursor_origin };
+  assert(row.xid !== null && row.id !== null, `event seq ${row.seq} of ${tenant_id} has no event`);
+  // As for the log: xids above the server's mean a dump restored into a younger cluster.
+  assert(
+    row.issued,
+    `event seq ${row.seq} of ${tenant_id} has xid ${row.xid}, not issued by this server yet`,
+  );
+  return { seq: BigInt(row.seq), xid: row.xid, id: row.id };
 }
 
 /**
@@ -71,11 +109,26 @@ export async function commitHorizon(tx: Queryable): Promise<string> {
   return horizon;
 }
 
-/** Tenants with events waiting for a seq. */
+/**
+ * Tenants with events ready to number: after their cursor and below the
+ * horizon, so that tenants held back by an open transaction do not take the
+ * round's places. A few index probes per tenant: events carry no "unnumbered"
+ * mark to scan for any more. Events are written in business transactions of
+ * existing tenants, so the tenants table lists every stream.
+ */
 export async function tenantsWithPendingEvents(db: Queryable): Promise<string[]> {
+  const horizon = await commitHorizon(db);
   const rows = await db.query<{ tenant_id: string }>(
-    "SELECT DISTINCT tenant_id FROM events WHERE seq IS NULL LIMIT $1",
-    [sequencer_tenants_per_round_max],
+    `SELECT t.id AS tenant_id FROM tenants t
+       LEFT JOIN LATERAL (
+         SELECT e.xid, e.id FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
+          WHERE s.tenant_id = t.id ORDER BY s.seq DESC LIMIT 1) AS last ON true
+      WHERE EXISTS (SELECT 1 FROM events e
+                     WHERE e.tenant_id = t.id
+                       AND (e.xid, e.id) > (coalesce(last.xid, $2::xid8), coalesce(last.id, $3::uuid))
+                       AND e.xid < $4::text::xid8)
+      ORDER BY t.id LIMIT $1`,
+    [sequencer_tenants_per_round_max, cursor_origin.xid, cursor_origin.id, horizon],
   );
   return rows.map((row) => row.tenant_id);
 }

@@ -173,8 +173,9 @@ async function checkLeaves(
     const end = start + BigInt(rebuild_batch_max) < size ? start + BigInt(rebuild_batch_max) : size;
     const logged = await authenticatedLeaves(start, end, size, fetch);
     const rows = await db.query<LeafRow>(
-      `SELECT id::text, kind, salt, record_sha256, leaf_index FROM log_records
-        WHERE tenant_id = $1 AND leaf_index >= $2 AND leaf_index < $3 ORDER BY leaf_index`,
+      `SELECT r.id::text, r.kind, r.salt, r.record_sha256, l.leaf_index
+         FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+        WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
       [tenant_id, start, end],
     );
     const by_index = new Map(rows.map((row) => [BigInt(row.leaf_index), row]));
@@ -192,11 +193,11 @@ async function checkLeaves(
     on_progress?.(Number(end), Number(size));
   }
   const extra = await db.query<{ count: bigint }>(
-    "SELECT count(*) AS count FROM log_records WHERE tenant_id = $1 AND leaf_index >= $2",
+    "SELECT count(*) AS count FROM log_leaves WHERE tenant_id = $1 AND leaf_index >= $2",
     [tenant_id, size],
   );
   if (BigInt(extra[0]?.count ?? 0n) > 0n)
-    report(log(`${extra[0]!.count} records hold leaf indexes beyond size ${size}`));
+    report(log(`${extra[0]!.count} leaves hold indexes beyond size ${size}`));
   assert(rebuilt_tree.size === size, "the rebuilt tree must cover the log");
   return { checked, unchecked };
 }
@@ -250,7 +251,7 @@ function judgeLeaf(
       record_kind: null,
       record_id: null,
       leaf_index: index,
-      detail: "the log record row of this leaf is gone",
+      detail: "the log record row of this leaf, or its log_leaves row, is gone",
     });
     return undefined;
   }
@@ -308,8 +309,13 @@ async function checkUnlogged(
   }
   const now = options.now ?? new Date();
   const grace_ms = options.grace_ms ?? 60_000;
+  // Every record without a leaf, not only those after the sequencer's cursor:
+  // a record the cursor has passed without taking is exactly what to report.
   const queued = await db.query<{ id: string; kind: string; created_at: Date }>(
-    "SELECT id::text, kind, created_at FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL ORDER BY created_at",
+    `SELECT r.id::text, r.kind, r.created_at FROM log_records r
+      WHERE r.tenant_id = $1
+        AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id)
+      ORDER BY r.created_at`,
     [tenant_id],
   );
   let pending = 0;

@@ -1,5 +1,6 @@
 // The database half of the transparency log: keys, the sequencer, witnesses,
 // record rebuilding, proofs and the tamper audit.
+export { firstUnsequenced } from "./cursor.ts";
 export { ensureLogKeys, type LogKeyOptions, LogKeyStore, logKeyOptionsFromEnv, logVkey } from "./keys.ts";
 export {
   assertTenant,

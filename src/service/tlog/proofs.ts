@@ -56,8 +56,10 @@ export async function proofBundle(
   const not_found = new DomainError("record_not_found", `no record ${record_id}`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(record_id)) throw not_found;
   const [row] = await ctx.db.query<LogRecordRow>(
-    `SELECT kind, salt, record_sha256, party_ids, leaf_index FROM log_records
-      WHERE tenant_id = $1 AND id = $2::uuid`,
+    `SELECT r.kind, r.salt, r.record_sha256, r.party_ids, l.leaf_index
+       FROM log_records r
+       LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
+      WHERE r.tenant_id = $1 AND r.id = $2::uuid`,
     [tenant_id, record_id],
   );
   // Another party's record is answered exactly like a missing one: no existence oracle.
@@ -194,8 +196,9 @@ export async function readEntriesTile(
   if (!latest || first + BigInt(width) > latest.size) return undefined;
   assert(tileWidthAt(latest.size, 0, index) >= width, "entries tile wider than the tree");
   const rows = await db.query<{ leaf_index: bigint; record_sha256: Uint8Array }>(
-    `SELECT leaf_index, record_sha256 FROM log_records
-      WHERE tenant_id = $1 AND leaf_index >= $2 AND leaf_index < $3 ORDER BY leaf_index`,
+    `SELECT l.leaf_index, r.record_sha256
+       FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+      WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
     [tenant_id, first, first + BigInt(width)],
   );
   assert(rows.length === width, `entries tile ${index}: ${rows.length} of ${width} leaves found`);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
-import { rootFromTiles } from "../../tlog/index.ts";
+import { hashLeaf, MemoryTiledLog, rootFromTiles } from "../../tlog/index.ts";
 import { verifyBundle, verifyCheckpoint, verifyConsistency } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
@@ -10,7 +10,7 @@ import { createPolicyDraft, publishPolicy } from "../policies.ts";
 import { auditLog } from "./audit.ts";
 import { LogKeyStore, logVkey } from "./keys.ts";
 import { consistencyProof, proofBundle } from "./proofs.ts";
-import { checkpointLagMs, sequenceOnce } from "./sequencer.ts";
+import { checkpointLagMs, leafInputOf, sequenceOnce } from "./sequencer.ts";
 import { bookSales, logFixture, saleRequest, sequenceAll, sequenceExpecting } from "./testing.ts";
 import { databaseTileFetcher, latestCheckpoint } from "./tiles_sql.ts";
 
@@ -27,7 +27,9 @@ afterAll(async () => db.close());
 
 async function leafOrder(tenant: string): Promise<Map<string, bigint | null>> {
   const rows = await db.query<{ id: string; leaf_index: bigint | null }>(
-    "SELECT id::text, leaf_index FROM log_records WHERE tenant_id = $1",
+    `SELECT r.id::text, l.leaf_index FROM log_records r
+       LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
+      WHERE r.tenant_id = $1`,
     [tenant],
   );
   return new Map(rows.map((row) => [row.id, row.leaf_index === null ? null : BigInt(row.leaf_index)]));
@@ -108,8 +110,8 @@ describe("sequencer", () => {
     expect(await auditLog(db, tenant)).toMatchObject({ clean: true, leaves_checked: 1 });
   });
 
-  // Proves the log's tables refuse rewrites in raw SQL, and a queued record can only get its index once.
-  it("keeps tiles, checkpoints and sequenced records append-only", async () => {
+  // Proves the log's tables refuse rewrites in raw SQL: records and leaves are insert-only.
+  it("keeps tiles, checkpoints, records and leaves append-only", async () => {
     const tenant = await newTestTenant(ctx);
     const f = await logFixture(ctx, tenant);
     await bookSales(ctx, f, [{ key: "a", merchant: "m1", amount_minor: 500n }]);
@@ -117,12 +119,78 @@ describe("sequencer", () => {
     for (const sql of [
       "UPDATE log_tiles SET width = width WHERE tenant_id = $1",
       "DELETE FROM log_checkpoints WHERE tenant_id = $1",
-      "UPDATE log_records SET leaf_index = leaf_index + 1 WHERE tenant_id = $1",
+      "UPDATE log_leaves SET leaf_index = leaf_index + 1 WHERE tenant_id = $1",
+      "DELETE FROM log_leaves WHERE tenant_id = $1",
       "UPDATE log_records SET party_ids = '{}' WHERE tenant_id = $1",
+      "UPDATE log_records SET xid = xid WHERE tenant_id = $1",
       "DELETE FROM log_records WHERE tenant_id = $1",
     ]) {
-      await expect(db.query(sql, [tenant])).rejects.toThrow(/not allowed|only assign/);
+      await expect(db.query(sql, [tenant])).rejects.toThrow(/not allowed/);
     }
+    for (const table of ["log_leaves", "log_records"]) {
+      // Rolled back even if the trigger were missing: the suites share one database.
+      const truncate = db.transaction(async (tx) => {
+        await tx.query(`TRUNCATE ${table}`);
+        throw new Error(`TRUNCATE ${table} went through`);
+      });
+      await expect(truncate).rejects.toThrow(/not allowed/);
+    }
+    expect((await leafOrder(tenant)).size).toBe(1);
+  });
+
+  // Proves the cursor neither skips nor repeats a record when rounds stop
+  // inside a transaction's records and new transactions commit between rounds,
+  // and that the leaves are the records in (xid, id) order, as the tree says.
+  it("takes every record exactly once, in (xid, id) order, across rounds cut anywhere", async () => {
+    const tenant = await newTestTenant(ctx);
+    const f = await logFixture(ctx, tenant);
+    const cache = new Map();
+    const booked: string[] = [];
+    const sale = (key: string, i: number) => ({
+      key,
+      merchant: "m1" as const,
+      amount_minor: 100n + BigInt(i),
+    });
+    for (let round = 0; round < 8; round++) {
+      // Two transactions per round (two xids), three and two records each (same xid, several ids).
+      booked.push(
+        ...(await bookSales(
+          ctx,
+          f,
+          [0, 1, 2].map((i) => sale(`a${round}.${i}`, i)),
+        )),
+      );
+      booked.push(
+        ...(await bookSales(
+          ctx,
+          f,
+          [0, 1].map((i) => sale(`b${round}.${i}`, i)),
+        )),
+      );
+      const batch_max = 2 + (round % 3);
+      const result = await sequenceOnce(ctx, tenant, { keys, cache, batch_max });
+      expect(result.status === "checkpointed" ? result.appended : 0).toBeLessThanOrEqual(batch_max);
+    }
+    expect(await sequenceAll(ctx, tenant, keys)).toBe(BigInt(booked.length));
+    expect(await sequenceOnce(ctx, tenant, { keys, cache })).toEqual({
+      status: "idle",
+      size: BigInt(booked.length),
+    });
+    const order = await leafOrder(tenant);
+    expect(booked.map((id) => order.get(id))).toEqual(booked.map((_, i) => BigInt(i)));
+    const by_xid = await db.query<{ id: string }>(
+      "SELECT r.id::text AS id FROM log_records r WHERE r.tenant_id = $1 ORDER BY r.xid, r.id",
+      [tenant],
+    );
+    expect(by_xid.map((row) => row.id)).toEqual(booked);
+    const hashes = await db.query<{ id: string; record_sha256: Uint8Array }>(
+      "SELECT id::text, record_sha256 FROM log_records WHERE tenant_id = $1",
+      [tenant],
+    );
+    const sha = new Map(hashes.map((row) => [row.id, row.record_sha256]));
+    const expected = new MemoryTiledLog().append(booked.map((id) => hashLeaf(leafInputOf(sha.get(id)!))));
+    const root = (await latestCheckpoint(db, tenant))?.root;
+    expect(Buffer.from(root!).toString("hex")).toBe(Buffer.from(expected.root).toString("hex"));
   });
 
   // Proves a transaction that commits late is never skipped: records committed
@@ -166,15 +234,28 @@ describe("sequencer", () => {
       await has_written;
       const [after] = await bookSales(ctx, f, [{ key: "after", merchant: "m1", amount_minor: 200n }]);
       expect(await sequenceExpecting(ctx, tenant, keys, 1)).toMatchObject({ size: 1n });
+      // More commits and rounds while the late transaction (the lower xid) stays open:
+      // none of them may move the cursor past it.
+      const more = await bookSales(
+        ctx,
+        f,
+        [1, 2, 3].map((i) => ({ key: `more${i}`, merchant: "m1" as const, amount_minor: 300n + BigInt(i) })),
+      );
+      for (let round = 0; round < 3; round++) {
+        expect(await sequenceOnce(ctx, tenant, { keys, batch_max: 1 })).toEqual({ status: "idle", size: 1n });
+      }
       const during = await leafOrder(tenant);
       expect(during.get(early!)).toBe(0n);
-      expect(during.get(after!)).toBeNull(); // held back, not placed ahead of the open transaction
+      for (const id of [after!, ...more]) expect(during.get(id)).toBeNull(); // held back, not placed ahead of it
       release();
       await late;
-      expect(await sequenceExpecting(ctx, tenant, keys, 2)).toMatchObject({ size: 3n });
+      expect(await sequenceExpecting(ctx, tenant, keys, 2, { batch_max: 2 })).toMatchObject({ size: 3n });
+      expect(await sequenceAll(ctx, tenant, keys)).toBe(6n);
       const order = await leafOrder(tenant);
-      expect(order.get(late_id)).toBe(1n);
-      expect(order.get(after!)).toBe(2n);
+      // Every record exactly once (log_leaves' keys refuse a second leaf), in (xid, id) order.
+      expect([early!, late_id, after!, ...more].map((id) => order.get(id))).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
+      expect(order.size).toBe(6);
+      expect(await sequenceOnce(ctx, tenant, { keys })).toEqual({ status: "idle", size: 6n });
     },
   );
 

@@ -4,13 +4,16 @@ import type { Queryable } from "../../store/database.ts";
 import { appendLeaves, hashLeaf, partialTilesAt, signCheckpoint, type TreeEdge } from "../../tlog/index.ts";
 import { record_leaf_prefix } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
+import { cursorAt, firstUnsequenced } from "./cursor.ts";
 import type { LogKeyStore } from "./keys.ts";
 import { insertTiles, latestCheckpoint, selectTiles } from "./tiles_sql.ts";
 
-// The sequencer: one round takes the records committed so far, in commit
-// order, gives them consecutive leaf indexes, stores the new tiles and signs a
-// checkpoint, all in one database transaction under a per-tenant advisory
-// lock. A round that cannot take the lock does nothing: another process leads.
+// The sequencer: one round takes the records committed so far after its
+// cursor, in (xid, id) order (./cursor.ts), gives them consecutive leaf indexes
+// as new log_leaves rows (a record is never updated), stores the new tiles and
+// signs a checkpoint, all in one database transaction under a per-tenant
+// advisory lock. A round that cannot take the lock does nothing: another
+// process leads.
 
 export const sequence_batch_max_default = 50_000;
 export const sequence_batch_max = 1_000_000;
@@ -61,11 +64,15 @@ export async function sequenceOnce(
     if (!lock?.locked) return { status: "busy" };
     const latest = await latestCheckpoint(tx, tenant_id);
     const tree = await loadTree(tx, tenant_id, latest?.size ?? 0n, cache.get(tenant_id));
+    const cursor = await cursorAt(tx, tenant_id, tree.size);
     const pending = await tx.query<{ id: string; record_sha256: Uint8Array }>(
-      `SELECT id::text, record_sha256 FROM log_records
-        WHERE tenant_id = $1 AND leaf_index IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY xid, id LIMIT $2`,
-      [tenant_id, batch_max],
+      // r.id, not id: a bare name in ORDER BY means the output column, the
+      // text, whose sort is not the index's (and could disagree with the cursor's uuid order).
+      `SELECT r.id::text AS id, r.record_sha256 FROM log_records r
+        WHERE r.tenant_id = $1 AND (r.xid, r.id) > ($2::xid8, $3::uuid)
+          AND r.xid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY r.xid, r.id LIMIT $4`,
+      [tenant_id, cursor.xid, cursor.id, batch_max],
     );
     if (pending.length === 0 && latest !== undefined)
       return { status: "idle", size: latest.size, edge: tree };
@@ -74,7 +81,7 @@ export async function sequenceOnce(
       pending.map((row) => hashLeaf(leafInputOf(row.record_sha256))),
     );
     if (pending.length > 0)
-      await assignLeafIndexes(
+      await insertLeaves(
         tx,
         tenant_id,
         tree.size,
@@ -115,38 +122,40 @@ async function loadTree(
   return { size, edge: tiles };
 }
 
-/** One statement for the whole batch: leaf index = first + position in commit order. */
-async function assignLeafIndexes(
+/** One insert for the whole batch: leaf index = first + position in (xid, id) order. */
+async function insertLeaves(
   tx: Queryable,
   tenant_id: string,
   first: bigint,
   ids: readonly string[],
 ): Promise<void> {
-  const [updated] = await tx.query<{ count: bigint }>(
-    `WITH assigned AS (
-       UPDATE log_records r SET leaf_index = $2::int8 + u.position - 1
+  // The primary key refuses an index given twice, the unique key a record sequenced twice.
+  const [inserted] = await tx.query<{ count: bigint }>(
+    `WITH inserted AS (
+       INSERT INTO log_leaves (tenant_id, leaf_index, record_id)
+       SELECT $1, $2::int8 + u.position - 1, u.id
          FROM unnest($3::uuid[]) WITH ORDINALITY AS u(id, position)
-        WHERE r.tenant_id = $1 AND r.id = u.id AND r.leaf_index IS NULL
        RETURNING 1)
-     SELECT count(*) AS count FROM assigned`,
+     SELECT count(*) AS count FROM inserted`,
     [tenant_id, first, ids],
   );
   assert(
-    BigInt(updated?.count ?? -1) === BigInt(ids.length),
-    `assigned ${updated?.count} of ${ids.length} leaves`,
+    BigInt(inserted?.count ?? -1) === BigInt(ids.length),
+    `inserted ${inserted?.count} of ${ids.length} leaves`,
   );
 }
 
-/** Age of the oldest record not yet in a checkpoint, in milliseconds; 0 when none waits. */
+/**
+ * Age of the oldest record not yet in a checkpoint, in milliseconds; 0 when
+ * none waits. "Oldest" is the first record after the last leaf (see
+ * firstUnsequenced): index probes, not a scan, so it is cheap under load.
+ */
 export async function checkpointLagMs(
   db: Queryable,
   tenant_id: string,
   now: Date = new Date(),
 ): Promise<number> {
-  const [row] = await db.query<{ oldest: Date | null }>(
-    "SELECT min(created_at) AS oldest FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL",
-    [tenant_id],
-  );
-  if (!row?.oldest) return 0;
-  return Math.max(0, now.getTime() - row.oldest.getTime());
+  const oldest = await firstUnsequenced(db, tenant_id);
+  if (!oldest) return 0;
+  return Math.max(0, now.getTime() - oldest.created_at.getTime());
 }

@@ -70,6 +70,14 @@ export async function bookSales(
 }
 
 /**
+ * Records of a tenant without a leaf. A full anti-join, not the sequencer's
+ * cursor: a record the cursor skipped must keep a test waiting, then failing.
+ */
+export const unsequenced_count_sql = `SELECT count(*) AS count FROM log_records r
+  WHERE r.tenant_id = $1
+    AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id)`;
+
+/**
  * Sequences until nothing committed is left. pg_snapshot_xmin is server-wide,
  * so an open transaction in another database (another test suite) can hold a
  * round back for a moment: retry rather than assume one round takes everything.
@@ -83,10 +91,7 @@ export async function sequenceAll(
   const deadline = Date.now() + wait_ms_max;
   for (;;) {
     const result = await sequenceOnce(ctx, tenant_id, { keys });
-    const waiting = await ctx.db.query<{ count: bigint }>(
-      "SELECT count(*) AS count FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL",
-      [tenant_id],
-    );
+    const waiting = await ctx.db.query<{ count: bigint }>(unsequenced_count_sql, [tenant_id]);
     if (BigInt(waiting[0]?.count ?? 0n) === 0n && result.status !== "busy") {
       const [latest] = await ctx.db.query<{ size: bigint }>(
         "SELECT max(size) AS size FROM log_checkpoints WHERE tenant_id = $1",

@@ -92,7 +92,8 @@ describe("witnessed log", () => {
       const [row] = await db.query<{ count: bigint }>(
         `SELECT count(*) AS count FROM log_cosignatures s
           WHERE s.tenant_id = $1 AND s.size = (SELECT max(size) FROM log_checkpoints WHERE tenant_id = $1)
-            AND NOT EXISTS (SELECT 1 FROM log_records WHERE tenant_id = $1 AND leaf_index IS NULL)`,
+            AND NOT EXISTS (SELECT 1 FROM log_records r WHERE r.tenant_id = $1
+                  AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id))`,
         [tenant],
       );
       return BigInt(row?.count ?? 0n) === 2n;

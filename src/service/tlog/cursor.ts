@@ -1,0 +1,70 @@
+import { assert } from "../../core/assert.ts";
+import type { Queryable } from "../../store/database.ts";
+
+// Where the sequencer stands in a tenant's queue of log records.
+//
+// Records become leaves in (xid, id) order, and a round takes only records
+// with xid < pg_snapshot_xmin: every transaction below that has ended, so
+// every record it wrote is visible to the round. Hence every record at or
+// before the last leaf's (xid, id) is already a leaf, and the next round takes
+// exactly the records after it. A transaction that commits late has an xid at
+// or above the xmin of every round that ran while it was open, so it is never
+// behind the cursor.
+//
+// The cursor is derived from the last leaf (two primary-key probes) rather
+// than kept in a per-tenant row: such a row would be updated every round,
+// bringing back the UPDATE this design removes, and it could disagree with
+// the leaves. Derived, it is exactly as durable and as consistent as they are.
+
+export interface LogCursor {
+  /** xid8 as decimal text: it exceeds 2^53 in principle, and no driver maps it. */
+  xid: string;
+  id: string;
+}
+
+/** Before every record: xid 0 is never assigned (InvalidTransactionId). */
+export const cursor_origin: LogCursor = { xid: "0", id: "00000000-0000-0000-0000-000000000000" };
+
+/** The (xid, id) of leaf `size - 1`, the last of a log of `size` leaves; the origin for an empty log. */
+export async function cursorAt(tx: Queryable, tenant_id: string, size: bigint): Promise<LogCursor> {
+  assert(size >= 0n, "log size must not be negative");
+  if (size === 0n) return cursor_origin;
+  const [row] = await tx.query<{ xid: string; id: string; issued: boolean }>(
+    `SELECT r.xid::text AS xid, r.id::text AS id,
+            r.xid < pg_snapshot_xmax(pg_current_snapshot()) AS issued
+       FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+      WHERE l.tenant_id = $1 AND l.leaf_index = $2`,
+    [tenant_id, size - 1n],
+  );
+  assert(row !== undefined, `log of ${tenant_id} at size ${size} has no record for leaf ${size - 1n}`);
+  // A cluster restored from a dump hands out xids below the stored ones: its
+  // new records would sort before the cursor and never be taken. Stop loudly.
+  assert(
+    row.issued,
+    `log of ${tenant_id}: leaf ${size - 1n} has xid ${row.xid}, which this server has not issued yet (restored into another cluster?)`,
+  );
+  return { xid: row.xid, id: row.id };
+}
+
+/**
+ * The first visible record after the last leaf in (xid, id) order, whether
+ * or not it is below the horizon yet: the record that has waited longest,
+ * give or take the order in which concurrent writers took their xids. A few
+ * index probes, so it stays cheap however long the queue or the log.
+ */
+export async function firstUnsequenced(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ id: string; created_at: Date } | undefined> {
+  const [row] = await db.query<{ id: string; created_at: Date }>(
+    `WITH last AS (
+       SELECT r.xid, r.id FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+        WHERE l.tenant_id = $1 ORDER BY l.leaf_index DESC LIMIT 1)
+     SELECT q.id::text AS id, q.created_at FROM log_records q
+      WHERE q.tenant_id = $1
+        AND (q.xid, q.id) > (coalesce((SELECT xid FROM last), $2::xid8), coalesce((SELECT id FROM last), $3::uuid))
+      ORDER BY q.xid, q.id LIMIT 1`,
+    [tenant_id, cursor_origin.xid, cursor_origin.id],
+  );
+  return row;
+}
