@@ -180,15 +180,19 @@ export async function applyBalanceDeltas(
        FROM unnest($2::uuid[], $3::int2[], $4::int8[], $5::int8[], $6::int8[])
             AS d(account_id, bucket, posted_minor, pending_out_minor, pending_in_minor)
       WHERE b.tenant_id = $1 AND b.account_id = d.account_id AND b.bucket = d.bucket`,
-    [
-      tenant_id,
-      deltas.map((delta) => delta.account_id),
-      deltas.map((delta) => delta.bucket),
-      deltas.map((delta) => delta.posted_minor),
-      deltas.map((delta) => delta.pending_out_minor),
-      deltas.map((delta) => delta.pending_in_minor),
-    ],
+    [tenant_id, ...deltaColumns(deltas)],
   );
+}
+
+/** The unnest columns of a delta list: account, bucket, posted, pending out, pending in. */
+function deltaColumns(deltas: readonly BalanceDelta[]): unknown[][] {
+  return [
+    deltas.map((delta) => delta.account_id),
+    deltas.map((delta) => delta.bucket),
+    deltas.map((delta) => delta.posted_minor),
+    deltas.map((delta) => delta.pending_out_minor),
+    deltas.map((delta) => delta.pending_in_minor),
+  ];
 }
 
 /**
@@ -222,15 +226,7 @@ export async function lockAndApplyBalanceDeltas(
           AND (SELECT count(*) FROM locked) = $7::int8
        RETURNING 1)
      SELECT (SELECT count(*) FROM applied)::int8 AS updated, (SELECT count(*) FROM locked)::int8 AS locked`,
-    [
-      tenant_id,
-      deltas.map((delta) => delta.account_id),
-      deltas.map((delta) => delta.bucket),
-      deltas.map((delta) => delta.posted_minor),
-      deltas.map((delta) => delta.pending_out_minor),
-      deltas.map((delta) => delta.pending_in_minor),
-      deltas.length,
-    ],
+    [tenant_id, ...deltaColumns(deltas), deltas.length],
   );
   assert(
     result !== undefined &&
