@@ -58,6 +58,14 @@ export async function sequenceTenantEvents(
   return count;
 }
 
+/**
+ * The (xid, id) of seq row `alias`'s event as a lateral subquery: one
+ * primary-key probe, whatever the statistics say (see the log's recordOfLeaf).
+ */
+function eventOfSeq(alias: string): string {
+  return `SELECT xid, id FROM events WHERE tenant_id = ${alias}.tenant_id AND id = ${alias}.event_id LIMIT 1`;
+}
+
 interface EventCursor {
   /** The last seq given, 0 when none. */
   seq: bigint;
@@ -70,8 +78,8 @@ async function eventCursor(tx: Queryable, tenant_id: string): Promise<EventCurso
   const [row] = await tx.query<{ seq: bigint; xid: string | null; id: string | null; issued: boolean }>(
     `SELECT s.seq, e.xid::text AS xid, e.id::text AS id,
             e.xid < pg_snapshot_xmax(pg_current_snapshot()) AS issued
-       FROM event_seqs s LEFT JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
-      WHERE s.tenant_id = $1 ORDER BY s.seq DESC LIMIT 1`,
+       FROM (SELECT tenant_id, seq, event_id FROM event_seqs WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) AS s
+       LEFT JOIN LATERAL (${eventOfSeq("s")}) AS e ON true`,
     [tenant_id],
   );
   if (row === undefined) return { seq: 0n, ...cursor_origin };
@@ -121,12 +129,14 @@ export async function tenantsWithPendingEvents(db: Queryable): Promise<string[]>
   const rows = await db.query<{ tenant_id: string }>(
     `SELECT t.id AS tenant_id FROM tenants t
        LEFT JOIN LATERAL (
-         SELECT e.xid, e.id FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
-          WHERE s.tenant_id = t.id ORDER BY s.seq DESC LIMIT 1) AS last ON true
-      WHERE EXISTS (SELECT 1 FROM events e
-                     WHERE e.tenant_id = t.id
-                       AND (e.xid, e.id) > (coalesce(last.xid, $2::xid8), coalesce(last.id, $3::uuid))
-                       AND e.xid < $4::text::xid8)
+         SELECT tenant_id, event_id FROM event_seqs WHERE tenant_id = t.id ORDER BY seq DESC LIMIT 1) AS s ON true
+       LEFT JOIN LATERAL (${eventOfSeq("s")}) AS last ON true
+      CROSS JOIN LATERAL (
+         SELECT 1 FROM events e
+          WHERE e.tenant_id = t.id
+            AND (e.xid, e.id) > (coalesce(last.xid, $2::xid8), coalesce(last.id, $3::uuid))
+            AND e.xid < $4::text::xid8
+          ORDER BY e.xid, e.id LIMIT 1) AS pending
       ORDER BY t.id LIMIT $1`,
     [sequencer_tenants_per_round_max, cursor_origin.xid, cursor_origin.id, horizon],
   );

@@ -22,6 +22,17 @@ export interface LogCursor {
   id: string;
 }
 
+/**
+ * The (xid, id) of the record of leaf row `alias`, as a lateral subquery: one
+ * primary-key probe. Written as a plain join, a plan made with stale
+ * statistics (autovacuum off, or behind a fast-growing log) can read all of
+ * the tenant's records for it, and that grows with the log. LIMIT 1 keeps the
+ * subquery from being flattened into such a join.
+ */
+function recordOfLeaf(alias: string): string {
+  return `SELECT xid, id FROM log_records WHERE tenant_id = ${alias}.tenant_id AND id = ${alias}.record_id LIMIT 1`;
+}
+
 /** Before every record: xid 0 is never assigned (InvalidTransactionId). */
 export const cursor_origin: LogCursor = { xid: "0", id: "00000000-0000-0000-0000-000000000000" };
 
@@ -32,7 +43,7 @@ export async function cursorAt(tx: Queryable, tenant_id: string, size: bigint): 
   const [row] = await tx.query<{ xid: string; id: string; issued: boolean }>(
     `SELECT r.xid::text AS xid, r.id::text AS id,
             r.xid < pg_snapshot_xmax(pg_current_snapshot()) AS issued
-       FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+       FROM log_leaves l CROSS JOIN LATERAL (${recordOfLeaf("l")}) AS r
       WHERE l.tenant_id = $1 AND l.leaf_index = $2`,
     [tenant_id, size - 1n],
   );
@@ -58,8 +69,9 @@ export async function firstUnsequenced(
 ): Promise<{ id: string; created_at: Date } | undefined> {
   const [row] = await db.query<{ id: string; created_at: Date }>(
     `WITH last AS (
-       SELECT r.xid, r.id FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
-        WHERE l.tenant_id = $1 ORDER BY l.leaf_index DESC LIMIT 1)
+       SELECT r.xid, r.id
+         FROM (SELECT tenant_id, record_id FROM log_leaves WHERE tenant_id = $1 ORDER BY leaf_index DESC LIMIT 1) AS l
+        CROSS JOIN LATERAL (${recordOfLeaf("l")}) AS r)
      SELECT q.id::text AS id, q.created_at FROM log_records q
       WHERE q.tenant_id = $1
         AND (q.xid, q.id) > (coalesce((SELECT xid FROM last), $2::xid8), coalesce((SELECT id FROM last), $3::uuid))
