@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrate.ts";
-import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 
 export interface OpenOptions {
@@ -23,6 +22,9 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
       options.data_dir === null
         ? undefined
         : resolve(options.data_dir ?? process.env.CLEARSPLIT_DATA_DIR ?? ".clearsplit");
+    // Loaded only when used: the PGlite module alone is about 40 MB of
+    // resident memory, which a server on PostgreSQL should not carry.
+    const { openPglite } = await import("./pglite.ts");
     db = await openPglite(data_dir);
   }
   await migrate(db);

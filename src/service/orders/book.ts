@@ -324,11 +324,12 @@ async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly Ord
   const inserted = await tx.query(
     `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
                          transaction_id, created_at)
-     SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts::jsonb, o.facts_sha256, o.policy_hash,
+     SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts, o.facts_sha256, o.policy_hash,
             o.transaction_id, $11::timestamptz
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
-                   $10::uuid[]) AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256,
-                   policy_hash, transaction_id)
+       FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::int8[]),
+                       unnest($6::timestamptz[]), jsonb_array_elements($7::text::jsonb), unnest($8::text[]),
+                       unnest($9::text[]), unnest($10::uuid[]))
+            AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash, transaction_id)
      ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`,
     [
       tenant_id,
@@ -337,7 +338,10 @@ async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly Ord
       rows.map((r) => r.currency),
       rows.map((r) => r.paid_minor),
       rows.map((r) => r.paid_at),
-      rows.map((r) => JSON.stringify(r.facts)),
+      // The facts go as one JSON array, not as a text[] of JSON documents:
+      // no quote in them needs escaping into an array literal, and PostgreSQL
+      // parses them once instead of unescaping and then parsing each.
+      `[${rows.map((r) => JSON.stringify(r.facts)).join(",")}]`,
       rows.map((r) => r.facts_sha256),
       rows.map((r) => r.policy_hash),
       rows.map((r) => r.transaction_id),
