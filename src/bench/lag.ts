@@ -13,7 +13,6 @@ import type { BenchClock, ScenarioEnv } from "./scenarios/types.ts";
 // for the scenario's tenant, configured as `clearsplit serve` runs it, and the
 // runner samples the lag every 250 ms: the age of the oldest record that is
 // not yet under a signed checkpoint.
-export const sequencer_interval_ms = 500;
 
 export class LagSampler {
   max_ms: number | null = null;
@@ -30,7 +29,6 @@ export class LagSampler {
     this.sequencer = startSequencer(this.env.ctx, {
       tenant_ids: [this.env.tenant_id],
       keys: this.keys,
-      interval_ms: sequencer_interval_ms,
       on_error: (error) => {
         if (this.errors.length < 5) this.errors.push(error instanceof Error ? error.message : String(error));
       },

@@ -46,7 +46,6 @@ export async function run(argv: string[]): Promise<number> {
   const sequencer = startSequencer(ctx, {
     keys,
     witnesses: witnessesFromEnv(),
-    interval_ms: 500,
     on_error: (error, tenant_id) => process.stderr.write(`log sequencer (${tenant_id}): ${String(error)}\n`),
   });
   const events = startEventSequencer(ctx, {

@@ -9,12 +9,20 @@ import { requestCosignatures, type WitnessConfig, type WitnessResult } from "./w
 // loop can stop and start anywhere; its only memory is the cached tree edge.
 
 export const sequencer_interval_ms_max = 1_000;
+/**
+ * What `clearsplit serve` runs. A record waits for its own transaction, for
+ * every older one still open (the commit horizon), then for the next round:
+ * with 500 ms batch transactions that is about 2 × 500 ms + this, so a 1 s
+ * checkpoint lag needs rounds well under 500 ms apart. Each round that finds
+ * records signs a checkpoint and keeps its partial tiles (docs/performance.md).
+ */
+export const sequencer_interval_ms_default = 250;
 const catch_up_rounds_max = 1_000;
 
 export interface SequencerOptions {
   /** Tenants to sequence; absent means every tenant, re-read each round. */
   tenant_ids?: readonly string[];
-  /** Pause between rounds, at most 1000 ms. Default 200 ms. */
+  /** Pause between rounds, at most 1000 ms. Default sequencer_interval_ms_default. */
   interval_ms?: number;
   witnesses?: readonly WitnessConfig[];
   keys?: LogKeyStore;
@@ -30,7 +38,7 @@ export interface Sequencer {
 }
 
 export function startSequencer(ctx: ServiceContext, options: SequencerOptions = {}): Sequencer {
-  const interval_ms = options.interval_ms ?? 200;
+  const interval_ms = options.interval_ms ?? sequencer_interval_ms_default;
   assert(
     interval_ms >= 0 && interval_ms <= sequencer_interval_ms_max,
     `interval_ms must be 0..${sequencer_interval_ms_max}`,
