@@ -1,6 +1,7 @@
 import { assert } from "../core/assert.ts";
 import type { Account, Entry, JournalTransaction } from "../core/ledger/types.ts";
 import type { Queryable } from "./database.ts";
+import type { WriteStep } from "./write-set.ts";
 
 // SQL for the journal hot path. Every statement is set-based: one round trip
 // per table per batch, whatever the batch size.
@@ -96,22 +97,26 @@ export interface JournalRow {
   memo: string | null;
 }
 
-/** Inserts journal rows; returns the keys actually inserted (a concurrent writer may have won some). */
-export async function insertJournalRows(
-  tx: Queryable,
-  tenant_id: string,
-  rows: readonly JournalRow[],
-): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const inserted = await tx.query<{ idempotency_key: string }>(
-    `INSERT INTO journal_transactions
-       (tenant_id, id, kind, idempotency_key, content_hash, effective_at, recorded_at,
-        order_id, event_id, policy_hash, hold_id, memo)
-     SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                              $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[])
-     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-     RETURNING idempotency_key`,
-    [
+/**
+ * Inserts journal rows. A key a concurrent writer took since we looked is
+ * skipped by the insert, and the expected count catches it (RetryTransaction).
+ */
+export function journalRowsStep(tenant_id: string, rows: readonly JournalRow[]): WriteStep | null {
+  if (rows.length === 0) return null;
+  return {
+    ctes: [
+      [
+        "journal_rows",
+        `INSERT INTO journal_transactions
+           (tenant_id, id, kind, idempotency_key, content_hash, effective_at, recorded_at,
+            order_id, event_id, policy_hash, hold_id, memo)
+         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+                                  $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[])
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+         RETURNING 1`,
+      ],
+    ],
+    params: [
       tenant_id,
       rows.map((row) => row.id),
       rows.map((row) => row.kind),
@@ -125,8 +130,8 @@ export async function insertJournalRows(
       rows.map((row) => row.hold_id),
       rows.map((row) => row.memo),
     ],
-  );
-  return new Set(inserted.map((row) => row.idempotency_key));
+    expect: { cte: "journal_rows", rows: rows.length, retry: "an idempotency key was taken concurrently" },
+  };
 }
 
 export interface PostingRow {
@@ -138,16 +143,17 @@ export interface PostingRow {
   effective_at: Date;
 }
 
-export async function insertPostings(
-  tx: Queryable,
-  tenant_id: string,
-  rows: readonly PostingRow[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `INSERT INTO postings (tenant_id, transaction_id, seq, account_id, amount_minor, currency, effective_at)
-     SELECT $1, * FROM unnest($2::uuid[], $3::int2[], $4::uuid[], $5::int8[], $6::text[], $7::timestamptz[])`,
-    [
+export function postingsStep(tenant_id: string, rows: readonly PostingRow[]): WriteStep | null {
+  if (rows.length === 0) return null;
+  return {
+    ctes: [
+      [
+        "posting_rows",
+        `INSERT INTO postings (tenant_id, transaction_id, seq, account_id, amount_minor, currency, effective_at)
+         SELECT $1, * FROM unnest($2::uuid[], $3::int2[], $4::uuid[], $5::int8[], $6::text[], $7::timestamptz[])`,
+      ],
+    ],
+    params: [
       tenant_id,
       rows.map((row) => row.transaction_id),
       rows.map((row) => row.seq),
@@ -156,7 +162,7 @@ export async function insertPostings(
       rows.map((row) => row.currency),
       rows.map((row) => row.effective_at),
     ],
-  );
+  };
 }
 
 export interface BalanceDelta extends BalanceKey {
@@ -197,43 +203,44 @@ function deltaColumns(deltas: readonly BalanceDelta[]): unknown[][] {
 
 /**
  * Locks every delta's balance row in the global order (account id, bucket),
- * then applies the deltas: one statement, one round trip. The uncorrelated
- * count is an InitPlan, so all the locks are taken, in order, before the
- * first row is updated. Rows this transaction locked earlier lock again for free.
+ * then applies the deltas. The uncorrelated count is an InitPlan, so all the
+ * locks are taken, in order, before the first row is updated. Rows this
+ * transaction locked earlier lock again for free. Every row must exist: the
+ * expected count of updated rows is asserted, not retried.
  */
-export async function lockAndApplyBalanceDeltas(
-  tx: Queryable,
-  tenant_id: string,
-  deltas: readonly BalanceDelta[],
-): Promise<void> {
-  if (deltas.length === 0) return;
-  const [result] = await tx.query<{ updated: bigint; locked: bigint }>(
-    `WITH d AS MATERIALIZED (
-       SELECT * FROM unnest($2::uuid[], $3::int2[], $4::int8[], $5::int8[], $6::int8[])
-                  AS d(account_id, bucket, posted_minor, pending_out_minor, pending_in_minor)),
-     locked AS MATERIALIZED (
-       SELECT b.account_id FROM balances b JOIN d ON b.account_id = d.account_id AND b.bucket = d.bucket
-        WHERE b.tenant_id = $1
-        ORDER BY b.account_id, b.bucket
-          FOR UPDATE OF b),
-     applied AS (
-       UPDATE balances b
-          SET posted_minor = b.posted_minor + d.posted_minor,
-              pending_out_minor = b.pending_out_minor + d.pending_out_minor,
-              pending_in_minor = b.pending_in_minor + d.pending_in_minor
-         FROM d
-        WHERE b.tenant_id = $1 AND b.account_id = d.account_id AND b.bucket = d.bucket
-          AND (SELECT count(*) FROM locked) = $7::int8
-       RETURNING 1)
-     SELECT (SELECT count(*) FROM applied)::int8 AS updated, (SELECT count(*) FROM locked)::int8 AS locked`,
-    [tenant_id, ...deltaColumns(deltas), deltas.length],
-  );
-  assert(
-    result !== undefined &&
-      result.locked === BigInt(deltas.length) &&
-      result.updated === BigInt(deltas.length),
-    `expected ${deltas.length} balance rows, locked ${result?.locked} and updated ${result?.updated}`,
-  );
+export function balanceDeltasStep(tenant_id: string, deltas: readonly BalanceDelta[]): WriteStep | null {
+  if (deltas.length === 0) return null;
+  return {
+    ctes: [
+      [
+        "delta_rows",
+        `SELECT * FROM unnest($2::uuid[], $3::int2[], $4::int8[], $5::int8[], $6::int8[])
+                  AS d(account_id, bucket, posted_minor, pending_out_minor, pending_in_minor)`,
+        "materialized",
+      ],
+      [
+        "delta_locks",
+        `SELECT b.account_id FROM balances b JOIN delta_rows d ON b.account_id = d.account_id AND b.bucket = d.bucket
+          WHERE b.tenant_id = $1
+          ORDER BY b.account_id, b.bucket
+            FOR UPDATE OF b`,
+        "materialized",
+      ],
+      [
+        "delta_applied",
+        `UPDATE balances b
+            SET posted_minor = b.posted_minor + d.posted_minor,
+                pending_out_minor = b.pending_out_minor + d.pending_out_minor,
+                pending_in_minor = b.pending_in_minor + d.pending_in_minor
+           FROM delta_rows d
+          WHERE b.tenant_id = $1 AND b.account_id = d.account_id AND b.bucket = d.bucket
+            AND (SELECT count(*) FROM delta_locks) = $7::int8
+         RETURNING 1`,
+      ],
+    ],
+    params: [tenant_id, ...deltaColumns(deltas), deltas.length],
+    expect: { cte: "delta_applied", rows: deltas.length },
+  };
 }
 
 type TransactionRow = JournalRow & Record<string, unknown>;

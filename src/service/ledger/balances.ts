@@ -5,11 +5,12 @@ import type { Queryable } from "../../store/database.ts";
 import {
   type BalanceDelta,
   type BalanceKey,
-  insertPostings,
-  lockAndApplyBalanceDeltas,
+  balanceDeltasStep,
   lockBalances,
   type PostingRow,
+  postingsStep,
 } from "../../store/ledger-sql.ts";
+import type { WriteStep } from "../../store/write-set.ts";
 
 export interface LockedAvailability {
   /** Available balance of every restricted account a debit in this batch could take below zero. */
@@ -67,11 +68,11 @@ export async function lockAndReadAvailable(
   return { available, write_bucket };
 }
 
-export async function writePostings(
-  tx: Queryable,
+/** The postings of these transactions, one row per entry. */
+export function postingsWrite(
   tenant_id: string,
   transactions: readonly JournalTransaction[],
-): Promise<void> {
+): WriteStep | null {
   const rows: PostingRow[] = [];
   for (const transaction of transactions) {
     transaction.entries.forEach((entry, seq) => {
@@ -85,20 +86,19 @@ export async function writePostings(
       });
     });
   }
-  await insertPostings(tx, tenant_id, rows);
+  return postingsStep(tenant_id, rows);
 }
 
 /**
- * Aggregates every posting of the batch into one delta per balance row and
- * applies them. Rows not locked up front are locked now, in the same global
- * order, so their locks are held only from here to commit.
+ * Aggregates every posting of the batch into one delta per balance row, to
+ * be applied by the batch's write. Rows not locked up front are locked then,
+ * in the same global order, so their locks are held only from there to commit.
  */
-export async function writeBalanceDeltas(
-  tx: Queryable,
+export function balanceDeltasWrite(
   tenant_id: string,
   transactions: readonly JournalTransaction[],
   locked: LockedAvailability,
-): Promise<void> {
+): WriteStep | null {
   const delta_by_account = new Map<string, bigint>();
   const sum_by_currency = new Map<string, bigint>();
   for (const transaction of transactions) {
@@ -119,5 +119,5 @@ export async function writeBalanceDeltas(
     assert(bucket !== undefined, `no bucket chosen for ${account_id}`);
     deltas.push({ account_id, bucket, posted_minor, pending_out_minor: 0n, pending_in_minor: 0n });
   }
-  await lockAndApplyBalanceDeltas(tx, tenant_id, deltas);
+  return balanceDeltasStep(tenant_id, deltas);
 }

@@ -14,19 +14,18 @@ import { validateEntriesAgainstAccounts, validateTransactionRequest } from "../.
 import { journalRecord, journalRecordParties } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
 import {
-  insertJournalRows,
+  journalRowsStep,
   selectAccounts,
   selectTransactions,
   selectTransactionsByKey,
 } from "../../store/ledger-sql.ts";
-import { pipelined } from "../../store/pipeline.ts";
-import { RetryTransaction } from "../../store/retry.ts";
-import { enqueueLogRecords, type LogRecordInput } from "../log/enqueue.ts";
+import { type WriteStep, writeSteps } from "../../store/write-set.ts";
+import { type LogRecordInput, logRecordsWrite } from "../log/enqueue.ts";
 import {
+  balanceDeltasWrite,
   type LockedAvailability,
   lockAndReadAvailable,
-  writeBalanceDeltas,
-  writePostings,
+  postingsWrite,
 } from "./balances.ts";
 
 export type PostResult =
@@ -42,10 +41,10 @@ export interface WriteOptions {
    */
   keys_unused?: boolean;
   /**
-   * The caller's own statements for the transactions about to be created
-   * (keyed by request index), sent in the same flight as the journal's.
+   * The caller's own writes for the transactions about to be created (keyed
+   * by request index), made in the same statement as the journal's.
    */
-  alongside?: (created: ReadonlyMap<number, JournalTransaction>) => Promise<unknown>[];
+  alongside?: (created: ReadonlyMap<number, JournalTransaction>) => (WriteStep | null)[];
 }
 
 interface Pending {
@@ -57,7 +56,7 @@ interface Pending {
 /**
  * Books many journal transactions inside the caller's database transaction:
  * validate → prefetch (keys, accounts, locked balances) → decide in memory →
- * write with one statement per table. Each request gets its own result; a bad
+ * write every table in one statement. Each request gets its own result; a bad
  * request never sinks the others. Throws RetryTransaction when a concurrent
  * writer took an idempotency key between our read and our insert.
  */
@@ -184,30 +183,25 @@ async function writeAccepted(
   if (accepted.length === 0) return created;
   const transactions = accepted.map((item) => toJournal(item.request, recorded_at));
   for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
-  const inserting = insertJournalRows(
-    tx,
-    tenant_id,
-    accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
-  );
-  // One flight: the journal, its postings, its log records, the caller's own
-  // rows, and last the balance deltas, so that rows locked only there are
-  // held for the shortest time before commit.
-  await pipelined([
-    inserting,
-    writePostings(tx, tenant_id, transactions),
-    enqueueLogRecords(
-      tx,
+  // One statement: the journal, its postings, its log records, the caller's
+  // own rows, and last the balance deltas (src/store/write-set.ts). If a
+  // concurrent writer took one of the keys our read saw as free, the journal
+  // step's count says so and the whole batch starts again: the balances we
+  // decided on would be wrong.
+  await writeSteps(tx, [
+    journalRowsStep(
+      tenant_id,
+      accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
+    ),
+    postingsWrite(tenant_id, transactions),
+    logRecordsWrite(
       tenant_id,
       transactions.map((transaction) => logRecordOf(transaction, accounts)),
       recorded_at,
     ),
     ...(options.alongside?.(created) ?? []),
-    writeBalanceDeltas(tx, tenant_id, transactions, locked),
+    balanceDeltasWrite(tenant_id, transactions, locked),
   ]);
-  // Our read saw these keys as free; if a concurrent writer took one since,
-  // the balances we decided on are wrong. Start the whole batch again.
-  if ((await inserting).size !== accepted.length)
-    throw new RetryTransaction("an idempotency key was taken concurrently");
   return created;
 }
 

@@ -3,6 +3,7 @@ import { assert } from "../../core/assert.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
+import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 
 export const record_salt_bytes = 16;
 
@@ -28,7 +29,16 @@ export async function enqueueLogRecords(
   records: readonly LogRecordInput[],
   now: Date,
 ): Promise<void> {
-  if (records.length === 0) return;
+  await writeSteps(tx, [logRecordsWrite(tenant_id, records, now)]);
+}
+
+/** The same, as one step of a combined write (src/store/write-set.ts). */
+export function logRecordsWrite(
+  tenant_id: string,
+  records: readonly LogRecordInput[],
+  now: Date,
+): WriteStep | null {
+  if (records.length === 0) return null;
   const salts = randomBytes(record_salt_bytes * records.length);
   // Hex text, not bytea[] parameters: PGlite's array serializer rejects text for bytea.
   const salt_hex: string[] = [];
@@ -39,11 +49,16 @@ export async function enqueueLogRecords(
     salt_hex.push(salt.toString("hex"));
     sha_hex.push(recordSha256(salt, item.record).toString("hex"));
   });
-  await tx.query(
-    `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at)
-     SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, kind, salt, sha, parties)`,
-    [
+  return {
+    ctes: [
+      [
+        "log_record_rows",
+        `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at)
+         SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, kind, salt, sha, parties)`,
+      ],
+    ],
+    params: [
       tenant_id,
       records.map((item) => item.id),
       records.map((item) => item.kind),
@@ -52,5 +67,5 @@ export async function enqueueLogRecords(
       records.map((item) => arrayLiteral(item.party_ids)),
       now,
     ],
-  );
+  };
 }

@@ -12,8 +12,9 @@ import {
 } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
+import type { WriteStep } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor, legPartyIds } from "./allocation.ts";
 import {
@@ -228,7 +229,7 @@ async function write(
   let booked: { item: Planned; row: OrderRow }[] = [];
   // plan() found none of these orders booked, and an order's journal key is
   // written only with its order row, so the keys are known to be unused. The
-  // order rows go in the same flight as the journal's.
+  // order rows go in the same statement as the journal's.
   const journal = await writeJournalBatch(
     tx,
     tenant_id,
@@ -241,7 +242,7 @@ async function write(
           const item = planned[position]!;
           return { item, row: orderRow(item, transaction.id, now) };
         });
-        return orderStatements(tx, tenant_id, booked, now);
+        return orderWrites(tenant_id, booked, now);
       },
     },
   );
@@ -260,29 +261,35 @@ async function write(
     results[item.index] = { status: "created", order: viewOf(row, allocationToJson(item.allocation), null) };
 }
 
-function orderStatements(
-  tx: Queryable,
+function orderWrites(
   tenant_id: string,
   booked: readonly { item: Planned; row: OrderRow }[],
   now: Date,
-): Promise<unknown>[] {
+): (WriteStep | null)[] {
+  const indexed = booked.flatMap((b) =>
+    b.item.indexed_party_ids.map((party_id) => [party_id, b.item.order.id]),
+  );
   return [
-    insertOrders(
-      tx,
+    ordersWrite(
       tenant_id,
       booked.map((b) => b.row),
     ),
-    tx.query(
-      `INSERT INTO order_parties (tenant_id, party_id, order_id)
-       SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)`,
-      [
-        tenant_id,
-        booked.flatMap((b) => b.item.indexed_party_ids),
-        booked.flatMap((b) => b.item.indexed_party_ids.map(() => b.item.order.id)),
-      ],
-    ),
-    enqueueEvents(
-      tx,
+    indexed.length === 0
+      ? null
+      : {
+          ctes: [
+            [
+              "order_party_rows",
+              // A concurrent writer of the same order makes order_rows count
+              // short (a retry that replays it); this row must not fail first.
+              `INSERT INTO order_parties (tenant_id, party_id, order_id)
+               SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)
+               ON CONFLICT DO NOTHING`,
+            ],
+          ],
+          params: [tenant_id, indexed.map(([party_id]) => party_id), indexed.map(([, order_id]) => order_id)],
+        },
+    eventsWrite(
       tenant_id,
       booked.map(({ item, row }) => ({
         type: "order.booked",
@@ -320,18 +327,24 @@ function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
   };
 }
 
-async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly OrderRow[]): Promise<void> {
-  const inserted = await tx.query(
-    `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
-                         transaction_id, created_at)
-     SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts, o.facts_sha256, o.policy_hash,
-            o.transaction_id, $11::timestamptz
-       FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::int8[]),
-                       unnest($6::timestamptz[]), jsonb_array_elements($7::text::jsonb), unnest($8::text[]),
-                       unnest($9::text[]), unnest($10::uuid[]))
-            AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash, transaction_id)
-     ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`,
-    [
+function ordersWrite(tenant_id: string, rows: readonly OrderRow[]): WriteStep | null {
+  if (rows.length === 0) return null;
+  return {
+    ctes: [
+      [
+        "order_rows",
+        `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
+                             transaction_id, created_at)
+         SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts, o.facts_sha256, o.policy_hash,
+                o.transaction_id, $11::timestamptz
+           FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::int8[]),
+                           unnest($6::timestamptz[]), jsonb_array_elements($7::text::jsonb), unnest($8::text[]),
+                           unnest($9::text[]), unnest($10::uuid[]))
+                AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash, transaction_id)
+         ON CONFLICT (tenant_id, id) DO NOTHING RETURNING 1`,
+      ],
+    ],
+    params: [
       tenant_id,
       rows.map((r) => r.id),
       rows.map((r) => r.merchant_id),
@@ -347,8 +360,8 @@ async function insertOrders(tx: Queryable, tenant_id: string, rows: readonly Ord
       rows.map((r) => r.transaction_id),
       rows[0]!.created_at,
     ],
-  );
-  if (inserted.length !== rows.length) throw new RetryTransaction("an order id was taken concurrently");
+    expect: { cte: "order_rows", rows: rows.length, retry: "an order id was taken concurrently" },
+  };
 }
 
 export async function selectOrders(
