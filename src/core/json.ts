@@ -15,5 +15,13 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
 }
 
 export function toJsonText(value: unknown): string {
-  return JSON.stringify(value, jsonReplacer);
+  // A replacer makes JSON.stringify call back into JS for every value; most
+  // of a batch response has no bigint at all. JSON.stringify refuses a bigint
+  // with a TypeError, and only then is the value walked again with the replacer.
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(value, jsonReplacer);
+  }
 }

@@ -1,4 +1,3 @@
-import { assert } from "../core/assert.ts";
 import type { Account, Entry, JournalTransaction } from "../core/ledger/types.ts";
 import type { Queryable } from "./database.ts";
 import type { WriteStep } from "./write-set.ts";

@@ -38,7 +38,7 @@ export interface ReversalJson {
   explanation: string[];
 }
 
-function minorToJson(value: bigint): number {
+export function minorToJson(value: bigint): number {
   assert(value >= 0n && value <= amount_minor_max, "a JSON amount is a safe integer");
   return Number(value);
 }

@@ -5,7 +5,6 @@ import { bookOrders, orders_per_batch_max } from "../../service/orders/book.ts";
 import { GroupCommitter } from "../../service/orders/group-commit.ts";
 import { completeOrder, type RefundKind, refundOrder, releaseOrder } from "../../service/orders/lifecycle.ts";
 import { getOrderDetail, listOrders, type OrderFilters } from "../../service/orders/read.ts";
-import type { OrderView } from "../../service/orders/view.ts";
 import { principalOf } from "../auth.ts";
 import { problemFromDomain } from "../problem.ts";
 import {
@@ -77,7 +76,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         results: results.map((result, index) =>
           result.status === "rejected"
             ? { index, status: "rejected", problem: problemFromDomain(result.error) }
-            : { index, status: result.status, order: batchView(result.order) },
+            : { index, status: result.status, order: result.brief },
         ),
       };
     },
@@ -204,29 +203,6 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     async (request) =>
       scopedRead(ctx.db, request, (tx, scope) => getOrderDetail(tx, scope, request.params.id)),
   );
-}
-
-/**
- * What a batch returns per order: enough to reconcile (ids, state, each leg's
- * amount) without the notes and explanations, which GET /v1/orders/{id} serves.
- * Serialising the full view for a thousand orders cost a large share of the
- * batch path's CPU (docs/performance.md).
- */
-function batchView(order: OrderView) {
-  return {
-    id: order.id,
-    transaction_id: order.transaction_id,
-    state: order.state,
-    paid_minor: order.paid_minor,
-    policy_hash: order.policy_hash,
-    legs: order.legs.map((leg) => ({
-      party_id: leg.party_id,
-      role: leg.role,
-      amount_minor: leg.amount_minor,
-      rule_id: leg.rule_id,
-      ...(leg.line_id === undefined ? {} : { line_id: leg.line_id }),
-    })),
-  };
 }
 
 function sendBooking(reply: FastifyReply, result: BookResult): FastifyReply {

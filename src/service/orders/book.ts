@@ -10,6 +10,7 @@ import {
   type Order,
   parseOrder,
 } from "../../core/split/index.ts";
+import { minorToJson } from "../../core/split/json.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { WriteStep } from "../../store/write-set.ts";
@@ -25,18 +26,24 @@ import {
   shared_kinds,
 } from "./party-accounts.ts";
 import { loadPolicyResolver } from "./policy-resolver.ts";
-import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
+import { briefOf, type OrderBrief, type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
 
 export const orders_per_batch_max = 1_000;
 
+/**
+ * `order` is the full explained view (built when first read: a batch never
+ * reads it); `brief` is what a batch returns.
+ */
 export type BookResult =
-  | { status: "created" | "replayed"; order: OrderView }
+  | { status: "created" | "replayed"; readonly order: OrderView; brief: OrderBrief }
   | { status: "rejected"; error: DomainError };
 
 interface Candidate {
   index: number;
   body: unknown;
   order: Order;
+  /** The facts in RFC 8785 form: hashed, and stored (jsonb keeps no key order anyway). */
+  facts_json: string;
   facts_sha256: string;
 }
 
@@ -71,7 +78,7 @@ export function bookOrders(
     for (const [index, first_index] of duplicate_of) {
       const first = attempt[first_index];
       assert(first !== undefined, "a duplicate's original has no result");
-      attempt[index] = first.status === "rejected" ? first : { status: "replayed", order: first.order };
+      attempt[index] = first.status === "rejected" ? first : { ...first, status: "replayed" };
     }
     for (const [index, result] of attempt.entries())
       assert(result !== undefined, `order ${index} got no result`);
@@ -84,8 +91,9 @@ function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[
   bodies.forEach((body, index) => {
     try {
       const order = parseOrder(body);
-      const facts_sha256 = createHash("sha256").update(canonicalJson(body)).digest("hex");
-      candidates.push({ index, body, order, facts_sha256 });
+      const facts_json = canonicalJson(body);
+      const facts_sha256 = createHash("sha256").update(facts_json).digest("hex");
+      candidates.push({ index, body, order, facts_json, facts_sha256 });
     } catch (error) {
       if (!isDomainError(error)) throw error;
       results[index] = { status: "rejected", error };
@@ -121,7 +129,12 @@ async function plan(
     if (facts_sha256 !== undefined && facts_sha256 !== candidate.facts_sha256) {
       results[candidate.index] = { status: "rejected", error: orderConflict(candidate.order.id) };
     } else if (known !== undefined) {
-      results[candidate.index] = { status: "replayed", order: viewOf(known, allocationOf(known), null) };
+      const allocation = allocationOf(known);
+      results[candidate.index] = {
+        status: "replayed",
+        order: viewOf(known, allocation, null),
+        brief: briefOf(known, allocation.legs),
+      };
     } else if (earlier !== undefined) {
       duplicate_of.set(candidate.index, earlier.index);
     } else {
@@ -257,8 +270,19 @@ async function write(
     booked.length === journal.filter((result) => result.status === "created").length,
     "every created journal transaction has its order row",
   );
-  for (const { item, row } of booked)
-    results[item.index] = { status: "created", order: viewOf(row, allocationToJson(item.allocation), null) };
+  for (const { item, row } of booked) results[item.index] = createdResult(row, item.allocation);
+}
+
+function createdResult(row: OrderRow, allocation: Allocation): BookResult {
+  let view: OrderView | undefined;
+  return {
+    status: "created",
+    get order() {
+      view ??= viewOf(row, allocationToJson(allocation), null);
+      return view;
+    },
+    brief: briefOf(row, allocation.legs),
+  };
 }
 
 function orderWrites(
@@ -270,10 +294,7 @@ function orderWrites(
     b.item.indexed_party_ids.map((party_id) => [party_id, b.item.order.id]),
   );
   return [
-    ordersWrite(
-      tenant_id,
-      booked.map((b) => b.row),
-    ),
+    ordersWrite(tenant_id, booked),
     indexed.length === 0
       ? null
       : {
@@ -298,7 +319,7 @@ function orderWrites(
           order_id: row.id,
           merchant_id: row.merchant_id,
           currency: row.currency,
-          paid_minor: row.paid_minor,
+          paid_minor: minorToJson(row.paid_minor),
           state: "held",
         },
       })),
@@ -327,8 +348,12 @@ function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
   };
 }
 
-function ordersWrite(tenant_id: string, rows: readonly OrderRow[]): WriteStep | null {
-  if (rows.length === 0) return null;
+function ordersWrite(
+  tenant_id: string,
+  booked: readonly { item: Planned; row: OrderRow }[],
+): WriteStep | null {
+  if (booked.length === 0) return null;
+  const rows = booked.map((b) => b.row);
   return {
     ctes: [
       [
@@ -354,7 +379,7 @@ function ordersWrite(tenant_id: string, rows: readonly OrderRow[]): WriteStep | 
       // The facts go as one JSON array, not as a text[] of JSON documents:
       // no quote in them needs escaping into an array literal, and PostgreSQL
       // parses them once instead of unescaping and then parsing each.
-      `[${rows.map((r) => JSON.stringify(r.facts)).join(",")}]`,
+      `[${booked.map((b) => b.item.facts_json).join(",")}]`,
       rows.map((r) => r.facts_sha256),
       rows.map((r) => r.policy_hash),
       rows.map((r) => r.transaction_id),

@@ -1,4 +1,5 @@
 import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
+import { minorToJson } from "../../core/split/json.ts";
 
 export type OrderState = "held" | "completed" | "released";
 export type RefundState = "none" | "partially_refunded" | "refunded";
@@ -66,6 +67,47 @@ export interface OrderView extends OrderSummary {
   legs: AllocationJson["legs"];
   explanation: string[];
   flags: string[];
+}
+
+/**
+ * What a batch returns per order: enough to reconcile (ids, state, each leg's
+ * amount) without the notes and explanations, which GET /v1/orders/{id}
+ * serves. Amounts are JSON numbers already (every one is at most paid_minor,
+ * capped at 2^53 - 1), so a batch response serialises without a replacer.
+ */
+export interface OrderBrief {
+  id: string;
+  transaction_id: string;
+  state: OrderState;
+  paid_minor: number;
+  policy_hash: string;
+  legs: { party_id: string; role: string; amount_minor: number; rule_id: string; line_id?: string }[];
+}
+
+export function briefOf(
+  row: OrderRow,
+  legs: readonly {
+    party_id: string;
+    role: string;
+    amount_minor: bigint | number;
+    rule_id: string;
+    line_id?: string;
+  }[],
+): OrderBrief {
+  return {
+    id: row.id,
+    transaction_id: row.transaction_id,
+    state: stateOf(row),
+    paid_minor: minorToJson(row.paid_minor),
+    policy_hash: row.policy_hash,
+    legs: legs.map((leg) => ({
+      party_id: leg.party_id,
+      role: leg.role,
+      amount_minor: typeof leg.amount_minor === "bigint" ? minorToJson(leg.amount_minor) : leg.amount_minor,
+      rule_id: leg.rule_id,
+      ...(leg.line_id === undefined ? {} : { line_id: leg.line_id }),
+    })),
+  };
 }
 
 export interface RefundView {
