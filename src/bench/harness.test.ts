@@ -6,6 +6,7 @@ import { openTestDatabase } from "../testing/db.ts";
 import { parseBenchArgs, scenario_names, UsageError } from "./args.ts";
 import { uuidv7Ms } from "./lag.ts";
 import { NaiveLedger, naiveProblems } from "./naive.ts";
+import { summarise } from "./profile.ts";
 import { formatTable, percentile, result_fields, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 
@@ -190,5 +191,25 @@ describe("naive baseline", () => {
     await db.query("UPDATE naive_accounts SET balance_minor = balance_minor + 1 WHERE party_id = 'platform'");
     expect((await naiveProblems(db)).length).toBeGreaterThan(0);
     await db.query("UPDATE naive_accounts SET balance_minor = balance_minor - 1 WHERE party_id = 'platform'");
+  });
+});
+
+describe("profile summary", () => {
+  it("states the idle share and ranks functions by their share of the busy samples", () => {
+    const frame = (functionName: string) => ({ functionName, url: "", lineNumber: 0 });
+    const summary = summarise({
+      nodes: [
+        { id: 1, callFrame: frame("(idle)") },
+        { id: 2, callFrame: frame("hot") },
+        { id: 3, callFrame: frame("warm") },
+      ],
+      // 6 idle, 3 hot, 1 warm: hot is 75% of the busy samples, not 30% of all.
+      samples: [1, 1, 1, 1, 1, 1, 2, 2, 2, 3],
+    });
+    const lines = summary.trim().split("\n");
+    expect(lines[0]).toBe("idle: 60.0% of 10 samples; shares below are of the 4 busy ones");
+    expect(lines[1]).toMatch(/^ 75\.0% {2}hot/);
+    expect(lines[2]).toMatch(/^ 25\.0% {2}warm/);
+    expect(summary).not.toContain("(idle)  ");
   });
 });

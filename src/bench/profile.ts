@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import type { Database } from "../store/database.ts";
@@ -17,7 +17,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples?: number[];
 }
@@ -45,7 +45,11 @@ export class Profiler {
   }
 }
 
-/** Self time by function, largest first, as a share of all samples. */
+/**
+ * Self time by function, largest first, as a share of the busy samples: a
+ * profile of a whole process life (the server's) is mostly idle, and shares of
+ * all samples would hide where the busy time goes. The idle share comes first.
+ */
 export function summarise(profile: CpuProfile): string {
   const by_node = new Map<number, ProfileNode>(profile.nodes.map((node) => [node.id, node]));
   const hits = new Map<number, number>();
@@ -55,21 +59,35 @@ export function summarise(profile: CpuProfile): string {
     for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
   }
   const by_function = new Map<string, number>();
-  let total = 0;
+  let busy = 0;
+  let idle = 0;
   for (const [id, count] of hits) {
     const frame = by_node.get(id)?.callFrame;
     if (frame === undefined) continue;
+    if (frame.functionName === "(idle)") {
+      idle += count;
+      continue;
+    }
     const file = frame.url.replace(/^file:\/\//, "").replace(process.cwd(), ".");
     const key = `${frame.functionName || "(anonymous)"}  ${file}${file ? `:${frame.lineNumber + 1}` : ""}`;
     by_function.set(key, (by_function.get(key) ?? 0) + count);
-    total += count;
+    busy += count;
   }
+  const share = (count: number, of: number) => ((100 * count) / Math.max(1, of)).toFixed(1).padStart(5);
   const top = [...by_function].sort((a, b) => b[1] - a[1]).slice(0, top_functions_max);
   return (
-    top
-      .map(([key, count]) => `${((100 * count) / Math.max(1, total)).toFixed(1).padStart(5)}%  ${key}`)
-      .join("\n") + "\n"
+    [
+      `idle: ${share(idle, idle + busy).trim()}% of ${idle + busy} samples; shares below are of the ${busy} busy ones`,
+      ...top.map(([key, count]) => `${share(count, busy)}%  ${key}`),
+    ].join("\n") + "\n"
   );
+}
+
+/** The server process's profile (written when it stops) summarised beside it, as `server.top.txt`. */
+export async function summariseServerProfile(): Promise<void> {
+  const path = join(profile_directory, "server.cpuprofile");
+  const profile = JSON.parse(await readFile(path, "utf8")) as CpuProfile;
+  await writeFile(join(profile_directory, "server.top.txt"), summarise(profile));
 }
 
 /** Resets pg_stat_statements; says why not when the extension is not loaded. */

@@ -11,7 +11,7 @@ import { BenchClient } from "./client.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
-import { ProfilePass, profile_directory } from "./profile.ts";
+import { ProfilePass, profile_directory, summariseServerProfile } from "./profile.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
@@ -97,6 +97,11 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
     await app?.close();
     await server?.stop();
     await bench.drop();
+  }
+  if (server !== null && options.profile) {
+    await summariseServerProfile().catch((error: unknown) =>
+      io.stderr(`profile: could not summarise the server's profile: ${String(error)}\n`),
+    );
   }
   if (!options.json) io.stdout(`${formatTable(results)}\n`);
   for (const problem of problems) io.stderr(`CHECK FAILED: ${problem}\n`);
