@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import type { Database } from "../store/database.ts";
@@ -83,9 +83,16 @@ export function summarise(profile: CpuProfile): string {
   );
 }
 
+export const server_profile_name = "server.cpuprofile";
+
+/** Removes an earlier run's server profile, so a server that writes none is not summarised from it. */
+export async function clearServerProfile(): Promise<void> {
+  await rm(join(profile_directory, server_profile_name), { force: true });
+}
+
 /** The server process's profile (written when it stops) summarised beside it, as `server.top.txt`. */
 export async function summariseServerProfile(): Promise<void> {
-  const path = join(profile_directory, "server.cpuprofile");
+  const path = join(profile_directory, server_profile_name);
   const profile = JSON.parse(await readFile(path, "utf8")) as CpuProfile;
   await writeFile(join(profile_directory, "server.top.txt"), summarise(profile));
 }

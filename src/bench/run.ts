@@ -11,7 +11,7 @@ import { BenchClient } from "./client.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
-import { ProfilePass, profile_directory, summariseServerProfile } from "./profile.ts";
+import { clearServerProfile, ProfilePass, profile_directory, summariseServerProfile } from "./profile.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
@@ -51,6 +51,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
   const market = generateMarketplace({ seed: options.seed });
   const end_ms = Date.now();
   const needs_http = options.scenarios.some((name) => http_scenarios.includes(name));
+  if (options.profile) await clearServerProfile();
   const server =
     needs_http && options.server === "process" && bench.url !== undefined
       ? await startServerProcess(bench.url, {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { assert } from "../core/assert.ts";
+import { server_profile_name } from "./profile.ts";
 
 // On PostgreSQL the HTTP scenarios drive `clearsplit serve` in its own
 // process, as production runs it, so that the server's memory can be read
@@ -26,7 +27,7 @@ export async function startServerProcess(
   const node_flags =
     options.cpu_profile_dir === undefined
       ? []
-      : ["--cpu-prof", `--cpu-prof-dir=${options.cpu_profile_dir}`, "--cpu-prof-name=server.cpuprofile"];
+      : ["--cpu-prof", `--cpu-prof-dir=${options.cpu_profile_dir}`, `--cpu-prof-name=${server_profile_name}`];
   const child = spawn(process.execPath, [...node_flags, cli_path, "serve", "--port", "0"], {
     env: { ...process.env, DATABASE_URL: database_url, PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],

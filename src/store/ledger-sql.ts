@@ -129,7 +129,7 @@ export function journalRowsStep(tenant_id: string, rows: readonly JournalRow[]):
       rows.map((row) => row.hold_id),
       rows.map((row) => row.memo),
     ],
-    expect: { cte: "journal_rows", rows: rows.length, retry: "an idempotency key was taken concurrently" },
+    expect: { rows: rows.length, retry: "an idempotency key was taken concurrently" },
   };
 }
 
@@ -149,7 +149,8 @@ export function postingsStep(tenant_id: string, rows: readonly PostingRow[]): Wr
       [
         "posting_rows",
         `INSERT INTO postings (tenant_id, transaction_id, seq, account_id, amount_minor, currency, effective_at)
-         SELECT $1, * FROM unnest($2::uuid[], $3::int2[], $4::uuid[], $5::int8[], $6::text[], $7::timestamptz[])`,
+         SELECT $1, * FROM unnest($2::uuid[], $3::int2[], $4::uuid[], $5::int8[], $6::text[], $7::timestamptz[])
+         RETURNING 1`,
       ],
     ],
     params: [
@@ -238,7 +239,7 @@ export function balanceDeltasStep(tenant_id: string, deltas: readonly BalanceDel
       ],
     ],
     params: [tenant_id, ...deltaColumns(deltas), deltas.length],
-    expect: { cte: "delta_applied", rows: deltas.length },
+    expect: { rows: deltas.length },
   };
 }
 

@@ -12,7 +12,7 @@ const insertInto = (name: string, table: string): WriteStep => ({
     ],
   ],
   params: ["a", [1n, 2n]],
-  expect: { cte: name, rows: 2, retry: `${table} was written concurrently` },
+  expect: { rows: 2, retry: `${table} was written concurrently` },
 });
 
 describe("combined writes", () => {
@@ -26,10 +26,23 @@ describe("combined writes", () => {
     );
   });
 
-  it("refuses a placeholder beyond its step's params, a repeated name and a dollar-quoted string", () => {
+  it("counts the last CTE of every step, in step order, so the steps run in that order", () => {
+    const { text, counted } = combineSteps([
+      { ctes: [["first_rows", "SELECT $1::int8 AS n"]], params: [1n] },
+      insertInto("second", "t2"),
+    ]);
+    expect(counted).toEqual(["first_rows", "second"]);
+    expect(text).toMatch(
+      /\(SELECT count\(\*\) FROM first_rows\)::int8 AS first_rows, \(SELECT count\(\*\) FROM second\)/,
+    );
+  });
+
+  it("refuses a placeholder beyond its step's params, an unused param, a repeated name, a comment and a dollar quote", () => {
     expect(() => combineSteps([{ ctes: [["x", "SELECT $2"]], params: [1] }])).toThrow(/refers to \$2 of 1/);
+    expect(() => combineSteps([{ ctes: [["x", "SELECT $1"]], params: [1, 2] }])).toThrow(/unused/);
     expect(() => combineSteps([insertInto("one", "t1"), insertInto("one", "t2")])).toThrow(/used twice/);
-    expect(() => combineSteps([{ ctes: [["x", "SELECT $$a$$"]], params: [] }])).toThrow(/dollar-quoted/);
+    expect(() => combineSteps([{ ctes: [["x", "SELECT $q$a$q$"]], params: [] }])).toThrow(/dollar-quoted/);
+    expect(() => combineSteps([{ ctes: [["x", "SELECT 1 -- $1"]], params: [] }])).toThrow(/comment/);
   });
 
   it("writes every step in one statement and retries when a step wrote fewer rows than expected", async () => {

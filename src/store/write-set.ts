@@ -17,61 +17,70 @@ export interface WriteStep {
   /**
    * Its CTEs in order, each `[name, sql]` or `[name, sql, "materialized"]`.
    * Names are unique across the combined statement; `$1`…`$n` in the SQL
-   * index this step's own params.
+   * index this step's own params, and every one of them is used. The last
+   * CTE returns rows (`RETURNING 1` for an insert): the final SELECT counts it.
    */
   ctes: readonly (readonly [name: string, sql: string, materialized?: "materialized"])[];
   params: readonly unknown[];
   /**
-   * A CTE whose RETURNING rows are counted, and how many there must be. With
-   * `retry`, fewer means a concurrent writer took a key since we looked, and
-   * the whole transaction starts again (RetryTransaction, `retry` its reason);
-   * without, any other count is a broken invariant.
+   * How many rows the last CTE must return. With `retry`, fewer means a
+   * concurrent writer took a key since we looked, and the whole transaction
+   * starts again (RetryTransaction, `retry` its reason); without, any other
+   * count is a broken invariant.
    */
-  expect?: { cte: string; rows: number; retry?: string };
+  expect?: { rows: number; retry?: string };
 }
 
 export const write_steps_max = 16;
 const cte_name = /^[a-z][a-z0-9_]{0,62}$/;
 const placeholder = /\$(\d+)/g;
+// Renumbering is textual, so the SQL of a step may hold no comment and no
+// dollar-quoted string, where a `$n` would be renumbered too (and no string
+// literal with a `$` in it, which this cannot see: none has one).
+const unsafe_sql = /--|\/\*|\$(?!\d)/;
 
 export interface CombinedStatement {
   text: string;
   params: unknown[];
+  /** The counted CTE of each step, in step order. */
+  counted: string[];
 }
 
-/** The one statement for these steps: `WITH <every CTE> SELECT <each expected count>`. */
+/**
+ * The one statement for these steps: `WITH <every CTE> SELECT <count of each
+ * step's last CTE>`. PostgreSQL runs a data-modifying CTE when the final
+ * SELECT first reads it, and the ones it never reads only after that; so every
+ * step's last CTE is counted, in step order, and the steps run in the order
+ * given: the balance update, last, takes its row locks last.
+ */
 export function combineSteps(steps: readonly WriteStep[]): CombinedStatement {
   assert(steps.length >= 1, "a combined write has at least one step");
   assert(steps.length <= write_steps_max, `a combined write has at most ${write_steps_max} steps`);
   const names = new Set<string>();
   const ctes: string[] = [];
   const params: unknown[] = [];
+  const counted: string[] = [];
   for (const step of steps) {
+    assert(step.ctes.length >= 1, "a step has at least one CTE");
     const offset = params.length;
+    const used = new Set<number>();
     for (const [name, sql, materialized] of step.ctes) {
       assert(cte_name.test(name), `CTE name ${JSON.stringify(name)} is not a plain identifier`);
       assert(!names.has(name), `CTE name ${name} is used twice`);
-      // Renumbering is textual: a dollar-quoted string would be renumbered too.
-      assert(!sql.includes("$$"), `CTE ${name} holds a dollar-quoted string`);
+      assert(!unsafe_sql.test(sql), `CTE ${name} holds a comment or a dollar-quoted string`);
       names.add(name);
-      const body = sql.replace(placeholder, (_, n: string) =>
-        renumber(name, Number(n), step.params.length, offset),
-      );
+      const body = sql.replace(placeholder, (_, n: string) => {
+        used.add(Number(n));
+        return renumber(name, Number(n), step.params.length, offset);
+      });
       ctes.push(`${name} AS ${materialized === "materialized" ? "MATERIALIZED " : ""}(${body})`);
     }
+    assert(used.size === step.params.length, `step ${step.ctes[0]![0]} leaves a parameter unused`);
     params.push(...step.params);
-    if (step.expect !== undefined)
-      assert(
-        step.ctes.some(([name]) => name === step.expect!.cte),
-        `expected CTE ${step.expect.cte} is not one of its step's`,
-      );
+    counted.push(step.ctes[step.ctes.length - 1]![0]);
   }
-  const counted = steps.flatMap((step) => (step.expect === undefined ? [] : [step.expect.cte]));
-  const select =
-    counted.length === 0
-      ? "SELECT 1 AS done"
-      : `SELECT ${counted.map((name) => `(SELECT count(*) FROM ${name})::int8 AS ${name}`).join(", ")}`;
-  return { text: `WITH ${ctes.join(",\n")}\n${select}`, params };
+  const select = `SELECT ${counted.map((name) => `(SELECT count(*) FROM ${name})::int8 AS ${name}`).join(", ")}`;
+  return { text: `WITH ${ctes.join(",\n")}\n${select}`, params, counted };
 }
 
 function renumber(cte: string, n: number, count: number, offset: number): string {
@@ -86,17 +95,18 @@ function renumber(cte: string, n: number, count: number, offset: number): string
 export async function writeSteps(tx: Queryable, steps: readonly (WriteStep | null)[]): Promise<void> {
   const present = steps.filter((step): step is WriteStep => step !== null);
   if (present.length === 0) return;
-  const { text, params } = combineSteps(present);
+  const { text, params, counted } = combineSteps(present);
   const [counts] = await tx.query<Record<string, bigint>>(text, params);
   assert(counts !== undefined, "a combined write returns one row");
-  for (const step of present) {
-    if (step.expect === undefined) continue;
-    const rows = counts[step.expect.cte];
-    assert(typeof rows === "bigint", `combined write did not count ${step.expect.cte}`);
-    const wrote = `${step.expect.cte} wrote ${rows} rows, not ${step.expect.rows}`;
+  present.forEach((step, position) => {
+    if (step.expect === undefined) return;
+    const cte = counted[position]!;
+    const rows = counts[cte];
+    assert(typeof rows === "bigint", `combined write did not count ${cte}`);
+    const wrote = `${cte} wrote ${rows} rows, not ${step.expect.rows}`;
     assert(rows <= BigInt(step.expect.rows), wrote);
-    if (rows === BigInt(step.expect.rows)) continue;
+    if (rows === BigInt(step.expect.rows)) return;
     assert(step.expect.retry !== undefined, wrote);
     throw new RetryTransaction(step.expect.retry);
-  }
+  });
 }

@@ -29,7 +29,8 @@ export function eventsWrite(tenant_id: string, events: readonly EventInput[], no
         "event_rows",
         `INSERT INTO events (tenant_id, id, type, party_ids, payload, created_at)
          SELECT $1, e.id, e.type, e.parties::text[], e.payload::jsonb, $6::timestamptz
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS e(id, type, parties, payload)`,
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS e(id, type, parties, payload)
+         RETURNING 1`,
       ],
     ],
     params: [

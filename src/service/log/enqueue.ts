@@ -55,7 +55,8 @@ export function logRecordsWrite(
         "log_record_rows",
         `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at)
          SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, kind, salt, sha, parties)`,
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, kind, salt, sha, parties)
+         RETURNING 1`,
       ],
     ],
     params: [

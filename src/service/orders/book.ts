@@ -78,7 +78,16 @@ export function bookOrders(
     for (const [index, first_index] of duplicate_of) {
       const first = attempt[first_index];
       assert(first !== undefined, "a duplicate's original has no result");
-      attempt[index] = first.status === "rejected" ? first : { ...first, status: "replayed" };
+      attempt[index] =
+        first.status === "rejected"
+          ? first
+          : {
+              status: "replayed",
+              brief: first.brief,
+              get order() {
+                return first.order;
+              },
+            };
     }
     for (const [index, result] of attempt.entries())
       assert(result !== undefined, `order ${index} got no result`);
@@ -305,7 +314,8 @@ function orderWrites(
               // short (a retry that replays it); this row must not fail first.
               `INSERT INTO order_parties (tenant_id, party_id, order_id)
                SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)
-               ON CONFLICT DO NOTHING`,
+               ON CONFLICT (tenant_id, party_id, order_id) DO NOTHING
+               RETURNING 1`,
             ],
           ],
           params: [tenant_id, indexed.map(([party_id]) => party_id), indexed.map(([, order_id]) => order_id)],
@@ -385,7 +395,7 @@ function ordersWrite(
       rows.map((r) => r.transaction_id),
       rows[0]!.created_at,
     ],
-    expect: { cte: "order_rows", rows: rows.length, retry: "an order id was taken concurrently" },
+    expect: { rows: rows.length, retry: "an order id was taken concurrently" },
   };
 }
 

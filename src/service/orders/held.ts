@@ -30,7 +30,7 @@ export async function heldByOrder(
     // with `order_id = ANY($2)` and stale statistics it probed the order index
     // by tenant alone and filtered all of the tenant's transactions.
     `WITH j AS MATERIALIZED (
-       SELECT t.id, t.order_id FROM unnest($2::text[]) AS k(order_id)
+       SELECT t.id, t.order_id FROM (SELECT DISTINCT unnest($2::text[])) AS k(order_id)
         CROSS JOIN LATERAL (SELECT id, order_id FROM journal_transactions
                              WHERE tenant_id = $1 AND order_id = k.order_id OFFSET 0) AS t)
      SELECT j.order_id, a.party_id, sum(p.amount_minor)::int8 AS held_minor
