@@ -5,12 +5,11 @@ import { RetryTransaction } from "./retry.ts";
 // The writes of one booking (journal, postings, log records, order rows,
 // order parties, events, balances) go to PostgreSQL as ONE statement, each
 // table's write a data-modifying CTE of it. Sent as separate statements, even
-// pipelined, each is its own socket write, parse/bind/execute and result: on
-// loopback the socket writes alone were a quarter of the server's CPU under
-// concurrent single-order traffic. PostgreSQL runs every data-modifying CTE
-// exactly once and to completion, all against one snapshot, whether or not
-// the final SELECT reads its rows; so a step never sees another's rows, and
-// none needs to.
+// pipelined, each is its own socket write, parse/bind/execute and result, all
+// paid in the server's one event-loop thread (docs/decisions.md §12).
+// PostgreSQL runs every data-modifying CTE exactly once and to completion, all
+// against one snapshot, whatever the final SELECT reads; so a step never sees
+// another's rows, and none needs to.
 
 /** One write of a combined statement. */
 export interface WriteStep {
