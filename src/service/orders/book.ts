@@ -399,24 +399,22 @@ function ordersWrite(
   };
 }
 
+// One primary-key probe per id, whatever the statistics say. With
+// `id = ANY($2)` the planner may instead scan all of the tenant's orders
+// through another index and test each against the whole array: when its
+// statistics are stale (autovacuum off or behind a fast-growing table) that
+// plan looks cheap, and it costs O(orders × ids). LIMIT 1 keeps the lateral
+// subquery from being flattened into a join the planner could reorder.
+export const select_orders_sql = `SELECT o.* FROM unnest($2::text[]) AS k(id)
+  CROSS JOIN LATERAL (SELECT ${order_columns} FROM orders WHERE tenant_id = $1 AND id = k.id LIMIT 1) AS o`;
+
 export async function selectOrders(
   tx: Queryable,
   tenant_id: string,
   ids: readonly string[],
 ): Promise<Map<string, OrderRow>> {
   if (ids.length === 0) return new Map();
-  // One primary-key probe per id, whatever the statistics say. With
-  // `id = ANY($2)` the planner may instead scan all of the tenant's orders
-  // through another index and test each against the whole array: when its
-  // statistics are stale (autovacuum off or behind a fast-growing table) that
-  // plan looks cheap, and it costs O(orders × ids). LIMIT 1 keeps the lateral
-  // subquery from being flattened into a join the planner could reorder.
-  const rows = await tx.query<OrderRow & Record<string, unknown>>(
-    `SELECT o.* FROM unnest($2::text[]) AS k(id)
-       CROSS JOIN LATERAL (SELECT ${order_columns} FROM orders
-                            WHERE tenant_id = $1 AND id = k.id LIMIT 1) AS o`,
-    [tenant_id, ids],
-  );
+  const rows = await tx.query<OrderRow & Record<string, unknown>>(select_orders_sql, [tenant_id, ids]);
   return new Map(rows.map((row) => [row.id, row]));
 }
 
