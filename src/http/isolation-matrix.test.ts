@@ -81,6 +81,13 @@ const get = (url: string) => async () => ({ url });
 const rules: Record<string, Rule> = {
   "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
   "GET /readyz": { allowed: "public", ok: [200], has_object: false, build: get("/readyz") },
+  "GET /problems": { allowed: "public", ok: [200], has_object: false, build: get("/problems") },
+  "GET /problems/{code}": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: get("/problems/order_not_found"),
+  },
   "POST /v1/auth/login": {
     allowed: "public",
     ok: [401],
