@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { roles } from "../../core/auth/roles.ts";
 import { readScopeOf } from "../../core/auth/scope.ts";
-import { listSecurityEvents } from "../../service/auth/audit.ts";
+import { listSecurityEvents } from "../../service/auth/security-events.ts";
 import { login, logout } from "../../service/auth/sessions.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { withReadScope } from "../../store/scoped.ts";

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { readScopeOf } from "../../core/auth/scope.ts";
 import { toJsonText } from "../../core/json.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { latestEventSeq, readEventsAfter } from "../../service/events/read.ts";
+import { latestEventSeq, readEventsAfter } from "../../service/events/event-feed.ts";
 import { principalOf } from "../auth.ts";
 import { problem, sendProblem } from "../problem.ts";
 import { type StreamClient, StreamHub, streamLimitsFromEnv } from "../stream-hub.ts";

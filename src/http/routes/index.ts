@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { keyRoutes } from "./api-keys.ts";
 import { authRoutes } from "./auth.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
-import { keyRoutes } from "./keys.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
