@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import { sha256Hex } from "../../core/sha256.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
 import {
   type Allocation,
@@ -102,7 +102,7 @@ function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[
     try {
       const order = parseOrder(body);
       const facts_json = canonicalJson(body);
-      const facts_sha256 = createHash("sha256").update(facts_json).digest("hex");
+      const facts_sha256 = sha256Hex(facts_json);
       candidates.push({ index, body, order, facts_json, facts_sha256 });
     } catch (error) {
       if (!isDomainError(error)) throw error;
