@@ -7,7 +7,11 @@ import type { Queryable } from "./database.ts";
 export const consumer_name_pattern = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;
 
 /** The last seq the consumer has handed on for the tenant, 0 when none. Locks the row when it exists. */
-export async function readConsumerCursor(tx: Queryable, tenant_id: string, consumer: string): Promise<bigint> {
+export async function readConsumerCursor(
+  tx: Queryable,
+  tenant_id: string,
+  consumer: string,
+): Promise<bigint> {
   assert(consumer_name_pattern.test(consumer), `bad consumer name ${JSON.stringify(consumer)}`);
   const rows = await tx.query<{ seq: bigint }>(
     "SELECT seq FROM event_consumer_cursors WHERE tenant_id = $1 AND consumer = $2 FOR UPDATE",

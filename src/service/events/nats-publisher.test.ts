@@ -70,7 +70,12 @@ interface Received {
 }
 
 /** Drains a durable pull consumer until `count` messages arrived or the deadline passed. */
-async function consume(nc: NatsConnection, stream: string, durable: string, count: number): Promise<Received[]> {
+async function consume(
+  nc: NatsConnection,
+  stream: string,
+  durable: string,
+  count: number,
+): Promise<Received[]> {
   const manager = await nc.jetstreamManager();
   const deadline = Date.now() + 15_000;
   // The publisher creates the stream when it first reaches NATS.
@@ -89,8 +94,10 @@ async function consume(nc: NatsConnection, stream: string, durable: string, coun
   }
   const consumer = await nc.jetstream().consumers.get(stream, durable);
   const received: Received[] = [];
-  while (received.length < count && Date.now() < deadline) {
-    const batch = await consumer.fetch({ max_messages: 200, expires: 500 });
+  // Past `count`, one more fetch must come back empty: nothing extra is in the stream.
+  while ((received.length < count && Date.now() < deadline) || received.length === count) {
+    const before = received.length;
+    const batch = await consumer.fetch({ max_messages: 200, expires: 1_000 });
     for await (const message of batch) {
       const body = message.json<{ id: string; seq: string | number }>();
       received.push({
@@ -101,6 +108,7 @@ async function consume(nc: NatsConnection, stream: string, durable: string, coun
       });
       message.ack();
     }
+    if (before === count) break;
   }
   return received;
 }
@@ -116,7 +124,9 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -158,7 +168,12 @@ describe("NATS JetStream publisher", () => {
     try {
       await writeEvents(tenant, 25, "before restart");
       const first = await sequenceAll(tenant, 25);
-      const publisher = startNatsPublisher(ctx, { url: shared_nats_url, stream, subject_prefix: prefix, interval_ms: 50 });
+      const publisher = startNatsPublisher(ctx, {
+        url: shared_nats_url,
+        stream,
+        subject_prefix: prefix,
+        interval_ms: 50,
+      });
       await publisher.flush();
       await publisher.stop();
 
@@ -167,11 +182,16 @@ describe("NATS JetStream publisher", () => {
       // A crash after the acks but before the cursor's commit: the cursor is
       // lost, so the next process re-sends everything; JetStream drops the copies.
       await db.query("DELETE FROM event_consumer_cursors WHERE tenant_id = $1", [tenant]);
-      const restarted = startNatsPublisher(ctx, { url: shared_nats_url, stream, subject_prefix: prefix, interval_ms: 50 });
+      const restarted = startNatsPublisher(ctx, {
+        url: shared_nats_url,
+        stream,
+        subject_prefix: prefix,
+        interval_ms: 50,
+      });
       await restarted.flush();
       await restarted.stop();
 
-      const received = await consume(nc, stream, "test", all.length + 5);
+      const received = await consume(nc, stream, "test", all.length);
       expect(all.slice(0, first.length)).toEqual(first);
       expectContiguous(received, all);
       expect(received[0]!.subject).toBe(`${prefix}.${tenant}.order.booked`);

@@ -124,7 +124,10 @@ async function publishTenantBatch(
     });
     await Promise.all(acks);
     const last = events[events.length - 1]!;
-    assert(last.seq === cursor + BigInt(events.length), `event seqs of ${tenant_id} have a gap after ${cursor}`);
+    assert(
+      last.seq === cursor + BigInt(events.length),
+      `event seqs of ${tenant_id} have a gap after ${cursor}`,
+    );
     await advanceConsumerCursor(tx, tenant_id, nats_consumer, last.seq, ctx.now());
     return { count: events.length, last_seq: last.seq };
   });
@@ -141,7 +144,10 @@ export function startNatsPublisher(ctx: ServiceContext, options: NatsPublisherOp
   assert(/^[A-Za-z0-9_-]{1,64}$/.test(prefix), `bad NATS subject prefix ${JSON.stringify(prefix)}`);
   const interval_ms = options.interval_ms ?? nats_interval_ms_default;
   assert(/^[A-Za-z0-9_-]{1,64}$/.test(stream), `bad JetStream stream name ${JSON.stringify(stream)}`);
-  assert(Number.isFinite(interval_ms) && interval_ms >= 1, "the NATS publisher interval must be at least 1 ms");
+  assert(
+    Number.isFinite(interval_ms) && interval_ms >= 1,
+    "the NATS publisher interval must be at least 1 ms",
+  );
   let nc: NatsConnection | null = null;
   let js: JetStreamClient | null = null;
   let stopped = false;
@@ -198,7 +204,8 @@ export function startNatsPublisher(ctx: ServiceContext, options: NatsPublisherOp
 
   const schedule = (): void => {
     if (stopped) return;
-    const delay_ms = failures === 0 ? interval_ms : Math.min(nats_backoff_ms_max, interval_ms * 2 ** failures);
+    const delay_ms =
+      failures === 0 ? interval_ms : Math.min(nats_backoff_ms_max, interval_ms * 2 ** failures);
     timer = setTimeout(() => {
       running = guarded();
       void running.then(schedule);
@@ -221,7 +228,9 @@ export function startNatsPublisher(ctx: ServiceContext, options: NatsPublisherOp
 }
 
 /** The publisher's options from the environment, or null when `CLEARSPLIT_NATS_URL` is unset. */
-export function natsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<NatsPublisherOptions, "on_error"> | null {
+export function natsOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Omit<NatsPublisherOptions, "on_error"> | null {
   const url = env.CLEARSPLIT_NATS_URL;
   if (url === undefined || url === "") return null;
   return {
