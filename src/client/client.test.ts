@@ -213,3 +213,26 @@ describe("typed client", () => {
     expect(retryAfterMs("Mon, 30 Nov 2026 00:00:05 GMT", now_ms)).toBe(5000);
   });
 });
+
+describe("examples/client/quickstart.ts", () => {
+  it("runs to the end against a real server and exits 0", async () => {
+    const { spawn } = await import("node:child_process");
+    const { resolve } = await import("node:path");
+    const root = resolve(import.meta.dirname, "../..");
+    const run = await new Promise<{ code: number; output: string }>((done) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "examples/client/quickstart.ts"], {
+        cwd: root,
+        env: { ...process.env, CLEARSPLIT_URL: server.url, CLEARSPLIT_KEY: key },
+      });
+      let output = "";
+      child.stdout.on("data", (chunk) => (output += chunk));
+      child.stderr.on("data", (chunk) => (output += chunk));
+      child.on("close", (code) => done({ code: code ?? -1, output }));
+    });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/^booked QS-\d+:/m);
+    expect(run.output).toMatch(/^listed \d+ orders$/m);
+    expect(run.output).toMatch(/^refunded 5000 of QS-\d+$/m);
+    expect(run.output).toMatch(/^refused: 4\d\d [a-z_]+ \(field paid_minor\)/m);
+  });
+});
