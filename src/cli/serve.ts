@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
+import { startEventSequencer } from "../service/events/event-sequencer.ts";
 import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
-import { startEventSequencer } from "../service/events/sequencer.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
   ensureLogKeys,

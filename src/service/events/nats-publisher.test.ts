@@ -9,9 +9,9 @@ import { newId } from "../../core/ids.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "./enqueue.ts";
+import { enqueueEvents } from "./event-enqueue.ts";
+import { sequenceEventsOnce } from "./event-sequencer.ts";
 import { natsSubject, startNatsPublisher } from "./nats-publisher.ts";
-import { sequenceEventsOnce } from "./sequencer.ts";
 
 // Runs against real NATS servers with JetStream: the one this machine runs on
 // 127.0.0.1:4222, and a private nats-server the test starts and stops to show
