@@ -6,8 +6,9 @@
 //
 //   CLEARSPLIT_URL=http://127.0.0.1:3000 CLEARSPLIT_KEY=cs_live_… php examples/php/mall.php
 //
-// Optional: CLEARSPLIT_ORDER_NO (the mall's order number), CLEARSPLIT_MERCHANT (default
-// m-1001), and CLEARSPLIT_WEBHOOK_SECRET with CLEARSPLIT_WEBHOOK_SAMPLE (a JSON file
+// Optional: CLEARSPLIT_ORDER_NO (the mall's order number), CLEARSPLIT_MERCHANT (default m-1001),
+// CLEARSPLIT_SUPPLIER (default s-01) and CLEARSPLIT_REFERRERS (comma-separated, nearest first;
+// default r-104): the defaults are parties of the demo marketplace. CLEARSPLIT_WEBHOOK_SECRET with CLEARSPLIT_WEBHOOK_SAMPLE (a JSON file
 // {"headers": {...}, "body": "..."} saved from a delivery) to check a signature.
 // Exits 0 when every step succeeded.
 
@@ -22,6 +23,8 @@ if ($key === '') {
 }
 $orderNo = getenv('CLEARSPLIT_ORDER_NO') ?: 'WST' . gmdate('YmdHis') . random_int(1000, 9999);
 $shop = getenv('CLEARSPLIT_MERCHANT') ?: 'm-1001';
+$supplier = getenv('CLEARSPLIT_SUPPLIER') ?: 's-01';
+$referrers = array_values(array_filter(explode(',', getenv('CLEARSPLIT_REFERRERS') ?: 'r-104')));
 $client = new ClearSplit($url, $key);
 
 // The order as the mall keeps it: decimal prices, discounts per line, coupons by who funds them.
@@ -29,11 +32,11 @@ $mallOrder = [
     'orderNo' => $orderNo,
     'payTime' => time() - 60,
     'userId' => 42,
-    'shareUserId' => 'r-7',          // the buyer came through referrer r-7 …
-    'shareUserParentId' => 'r-3',    // … whose own upline is r-3
+    'shareUserId' => $referrers[0] ?? null,        // the buyer came through this referrer …
+    'shareUserParentId' => $referrers[1] ?? null,  // … and this one is its upline, when the mall knows it
     'goods' => [
         ['id' => 1, 'goodsSn' => 'SKU-1', 'catCode' => 'electronics', 'goodsNum' => 2, 'goodsPrice' => '1299.00',
-         'shopDiscount' => '50.00', 'supplierId' => 's-9', 'supplierCost' => '990.00'],
+         'shopDiscount' => '50.00', 'supplierId' => $supplier, 'supplierCost' => '990.00'],
         ['id' => 2, 'goodsSn' => 'SKU-7', 'catCode' => 'apparel', 'goodsNum' => 1, 'goodsPrice' => '199.00',
          'shopDiscount' => '0.00', 'supplierId' => null, 'supplierCost' => null],
     ],

@@ -99,6 +99,8 @@ describe.skipIf(!php_ready)("PHP mall example", () => {
       CLEARSPLIT_URL: server.url,
       CLEARSPLIT_KEY: key,
       CLEARSPLIT_ORDER_NO: "WST-PHP-1",
+      CLEARSPLIT_SUPPLIER: "s-9",
+      CLEARSPLIT_REFERRERS: "r-7,r-3",
       CLEARSPLIT_WEBHOOK_SECRET: secret,
       CLEARSPLIT_WEBHOOK_SAMPLE: sample,
     });
