@@ -3,6 +3,7 @@ import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { startEventSequencer } from "../service/events/sequencer.ts";
 import { startScheduler } from "../service/scheduler.ts";
+import { startAuditRunner } from "../service/audit/runner.ts";
 import {
   ensureLogKeys,
   LogKeyStore,
@@ -51,6 +52,10 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
+  // The history audit rules follow the sequenced event stream (docs/audit.md).
+  const audit = startAuditRunner(ctx, {
+    on_error: (error) => process.stderr.write(`audit runner: ${String(error)}\n`),
+  });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   process.stdout.write(
@@ -77,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   await app.close();
   await sequencer.stop();
   await events.stop();
+  await audit.stop();
   await scheduler.stop();
   await db.close();
   return 0;

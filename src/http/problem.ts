@@ -61,6 +61,28 @@ const status_by_code: Record<string, number> = {
   tenant_not_found: 404,
   checkpoint_not_found: 404,
   tile_not_found: 404,
+  // Audit (docs/audit.md).
+  order_blocked_by_case: 409,
+  case_not_found: 404,
+  case_closed: 409,
+  case_claimed: 409,
+  case_self_review: 403,
+  case_nothing_to_reject: 409,
+  case_order_released: 409,
+  four_eyes_same_person: 409,
+  four_eyes_person_required: 403,
+  four_eyes_decision_mismatch: 409,
+  audit_config_not_found: 404,
+  audit_config_invalid: 422,
+  audit_rule_unknown: 422,
+  audit_comment_invalid: 400,
+  adjustment_invalid: 422,
+  decision_invalid: 422,
+  reason_invalid: 400,
+  bundle_invalid: 422,
+  period_invalid: 400,
+  api_key_role_mismatch: 422,
+  api_key_party_mismatch: 422,
 };
 
 export function statusForCode(code: string): number {

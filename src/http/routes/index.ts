@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
+import { disputeRoutes } from "./disputes.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
@@ -21,4 +23,6 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   orderRoutes,
   ledgerRoutes,
   logRoutes,
+  auditRoutes,
+  disputeRoutes,
 ];
