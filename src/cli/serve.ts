@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
+import { startAuditRunner } from "../service/audit/runner.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { startEventSequencer } from "../service/events/sequencer.ts";
 import { startScheduler } from "../service/scheduler.ts";
-import { startAuditRunner } from "../service/audit/runner.ts";
 import {
   ensureLogKeys,
   LogKeyStore,

@@ -16,7 +16,12 @@ export const case_states = [
 export type CaseState = (typeof case_states)[number];
 
 /** States in which the case still blocks its order's funds. A rejected proposal leaves the case undecided. */
-export const open_case_states: readonly CaseState[] = ["open", "claimed", "awaiting_second_approval", "rejected"];
+export const open_case_states: readonly CaseState[] = [
+  "open",
+  "claimed",
+  "awaiting_second_approval",
+  "rejected",
+];
 
 export type Decision = "approve" | "reverse" | "adjust";
 export const decisions: readonly Decision[] = ["approve", "reverse", "adjust"];

@@ -54,17 +54,19 @@ const commission_bounds: RuleDefinition<BookingFacts> = {
   level: "order",
   title: "A commission leg's effective rate is outside the rates the policy declares",
   params: {
-    tolerance_minor: { default: 1, min: 0, max: 1_000_000, meaning: "rounding slack per leg, minor units" },
+    // A leg's effective rate moves a little off the table's rate when the
+    // receivers bear the PSP fee or a line minimum applies: slack for that.
+    tolerance_bp: { default: 50, min: 0, max: 10_000, meaning: "slack around the declared rates, bp" },
   },
   check: (params, facts) => {
     if (facts.commission_bp_bounds === null) return null;
     const [min_bp, max_bp] = facts.commission_bp_bounds;
-    const slack = BigInt(params.tolerance_minor!);
+    const tolerance_bp = params.tolerance_bp!;
     for (const leg of facts.commission_legs) {
       if (leg.basis_minor <= 0n) continue;
-      // amount / basis against bp / 10 000, cross-multiplied: exact, no floats.
-      const low = (leg.amount_minor + slack) * 10_000n < BigInt(min_bp) * leg.basis_minor;
-      const high = (leg.amount_minor - slack) * 10_000n > BigInt(max_bp) * leg.basis_minor;
+      // amount / basis against bp / 10 000, cross-multiplied: exact, no floats; one unit of rounding slack.
+      const low = (leg.amount_minor + 1n) * 10_000n < BigInt(min_bp - tolerance_bp) * leg.basis_minor;
+      const high = (leg.amount_minor - 1n) * 10_000n > BigInt(max_bp + tolerance_bp) * leg.basis_minor;
       if (!low && !high) continue;
       return {
         reason: `commission of ${leg.amount_minor} on ${leg.basis_minor}${leg.line_id ? ` (line ${leg.line_id})` : ""} is ${low ? "below" : "above"} the policy's ${low ? min_bp : max_bp} bp`,
@@ -74,7 +76,7 @@ const commission_bounds: RuleDefinition<BookingFacts> = {
           line_id: leg.line_id ?? null,
           min_bp,
           max_bp,
-          tolerance_minor: params.tolerance_minor!,
+          tolerance_bp,
         },
       };
     }
@@ -124,7 +126,12 @@ const time_skew: RuleDefinition<BookingFacts> = {
   level: "order",
   title: "paid_at far from the time the event arrived",
   params: {
-    skew_ms_max: { default: day_ms, min: minute_ms, max: 366 * day_ms, meaning: "largest |arrival − paid_at|" },
+    skew_ms_max: {
+      default: day_ms,
+      min: minute_ms,
+      max: 366 * day_ms,
+      meaning: "largest |arrival − paid_at|",
+    },
   },
   check: (params, facts) => {
     const skew_ms = facts.arrived_at_ms - facts.paid_at_ms;

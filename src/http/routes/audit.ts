@@ -77,7 +77,13 @@ const config_schema = {
   },
 } as const;
 
-const errors = { 400: problem_schema, 403: problem_schema, 404: problem_schema, 409: problem_schema, 422: problem_schema };
+const errors = {
+  400: problem_schema,
+  403: problem_schema,
+  404: problem_schema,
+  409: problem_schema,
+  422: problem_schema,
+};
 
 export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.get<{
@@ -100,7 +106,8 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       config: { roles: readers },
       schema: {
         tags: ["audit"],
-        summary: "The review queue: cases newest first, filtered by state, rule, party, order, amount and age",
+        summary:
+          "The review queue: cases newest first, filtered by state, rule, party, order, amount and age",
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -121,7 +128,10 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         response: {
           200: {
             type: "object",
-            properties: { items: { type: "array", items: case_schema }, next_cursor: { type: ["string", "null"] } },
+            properties: {
+              items: { type: "array", items: case_schema },
+              next_cursor: { type: ["string", "null"] },
+            },
           },
           400: problem_schema,
         },
@@ -317,7 +327,13 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request) => {
       const principal = principalOf(request);
-      return decideCase(ctx, principal.tenant_id, request.params.id, request.body, actorOfPrincipal(principal));
+      return decideCase(
+        ctx,
+        principal.tenant_id,
+        request.params.id,
+        request.body,
+        actorOfPrincipal(principal),
+      );
     },
   );
 
@@ -387,7 +403,12 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const view = await createAuditConfigDraft(ctx, principal.tenant_id, request.body, actorOfPrincipal(principal));
+      const view = await createAuditConfigDraft(
+        ctx,
+        principal.tenant_id,
+        request.body,
+        actorOfPrincipal(principal),
+      );
       return reply.status(201).send(view);
     },
   );

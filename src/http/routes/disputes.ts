@@ -1,7 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
 import { caseNotFound, getCase, reason_length_max } from "../../service/audit/cases.ts";
-import { type DisputeInput, disputes_page_max, listDisputes, openDispute } from "../../service/audit/disputes.ts";
+import {
+  type DisputeInput,
+  disputes_page_max,
+  listDisputes,
+  openDispute,
+} from "../../service/audit/disputes.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../auth.ts";
@@ -75,7 +80,9 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { limit: { type: "string", pattern: "^[0-9]{1,4}$", description: `1 to ${disputes_page_max}` } },
+          properties: {
+            limit: { type: "string", pattern: "^[0-9]{1,4}$", description: `1 to ${disputes_page_max}` },
+          },
         },
         response: {
           200: { type: "object", properties: { items: { type: "array", items: dispute_schema } } },

@@ -37,7 +37,8 @@ export function parseAdjustment(value: unknown, row: CaseRow): AdjustmentEntry[]
       throw bad(`${field}.party_id must be a party id`, `${field}.party_id`);
     if (typeof purpose !== "string" || !(account_purposes as readonly string[]).includes(purpose))
       throw bad(`${field}.purpose must be one of ${account_purposes.join(", ")}`, `${field}.purpose`);
-    if (side !== "debit" && side !== "credit") throw bad(`${field}.side must be debit or credit`, `${field}.side`);
+    if (side !== "debit" && side !== "credit")
+      throw bad(`${field}.side must be debit or credit`, `${field}.side`);
     if (typeof amount_minor !== "number" || !Number.isSafeInteger(amount_minor) || amount_minor <= 0)
       throw bad(`${field}.amount_minor must be a positive integer`, `${field}.amount_minor`);
     sum += side === "credit" ? BigInt(amount_minor) : -BigInt(amount_minor);
@@ -55,7 +56,11 @@ export async function applyReversal(
   now: Date,
 ): Promise<string | null> {
   if (row.order_id === null)
-    throw new DomainError("decision_invalid", "reverse applies to a case on an order; this one is on a party", "decision");
+    throw new DomainError(
+      "decision_invalid",
+      "reverse applies to a case on an order; this one is on a party",
+      "decision",
+    );
   const order = await lockOrder(tx, tenant_id, row.order_id);
   if (order.released_at !== null) {
     throw new DomainError(
@@ -94,7 +99,11 @@ export async function applyReversal(
     entries: [
       ...debits,
       {
-        account_id: accountFor(accounts, { party_id: platform, purpose: "suspense", currency: order.currency }).id,
+        account_id: accountFor(accounts, {
+          party_id: platform,
+          purpose: "suspense",
+          currency: order.currency,
+        }).id,
         side: "credit",
         amount_minor: total_minor,
         currency: order.currency,
@@ -114,11 +123,23 @@ export async function applyAdjustment(
 ): Promise<string> {
   const entries = input as AdjustmentEntry[];
   assert(Array.isArray(entries) && entries.length >= 2, "an adjustment was checked when proposed");
-  const kinds = await partyKinds(tx, tenant_id, entries.map((entry) => entry.party_id));
+  const kinds = await partyKinds(
+    tx,
+    tenant_id,
+    entries.map((entry) => entry.party_id),
+  );
   const unknown = entries.findIndex((entry) => !kinds.has(entry.party_id));
   if (unknown >= 0)
-    throw new DomainError("party_not_found", `no party ${entries[unknown]!.party_id}`, `entries[${unknown}].party_id`);
-  const specs = entries.map((entry) => ({ party_id: entry.party_id, purpose: entry.purpose, currency: row.currency }));
+    throw new DomainError(
+      "party_not_found",
+      `no party ${entries[unknown]!.party_id}`,
+      `entries[${unknown}].party_id`,
+    );
+  const specs = entries.map((entry) => ({
+    party_id: entry.party_id,
+    purpose: entry.purpose,
+    currency: row.currency,
+  }));
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
   return postOne(
     tx,
@@ -139,7 +160,12 @@ export async function applyAdjustment(
   );
 }
 
-async function postOne(tx: Queryable, tenant_id: string, request: TransactionRequest, now: Date): Promise<string> {
+async function postOne(
+  tx: Queryable,
+  tenant_id: string,
+  request: TransactionRequest,
+  now: Date,
+): Promise<string> {
   const [result] = await writeJournalBatch(tx, tenant_id, [request], now);
   assert(result !== undefined, "a batch of one has one result");
   if (result.status === "rejected") throw result.error;

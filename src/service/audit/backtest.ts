@@ -3,9 +3,9 @@ import type { Hit } from "../../core/audit/types.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { allocate, parseOrder } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
+import { loadPolicyResolver } from "../orders/policy-resolver.ts";
 import { bookingFacts } from "./booking.ts";
 import { selectConfig } from "./configs.ts";
-import { loadPolicyResolver } from "../orders/policy-resolver.ts";
 import { orderFacts, refundFacts } from "./runner.ts";
 
 // Shadow mode: a configuration (a draft, usually) run over a past period
@@ -31,7 +31,11 @@ export interface BacktestReport {
   refunds_evaluated: number;
   /** True when the period held more orders than `orders_max`: the oldest were evaluated. */
   truncated: boolean;
-  rules: { rule_id: string; hits: number; sample: { order_id: string | null; party_id: string | null; reason: string }[] }[];
+  rules: {
+    rule_id: string;
+    hits: number;
+    sample: { order_id: string | null; party_id: string | null; reason: string }[];
+  }[];
 }
 
 export async function backtestConfig(
@@ -60,7 +64,11 @@ export async function backtestConfig(
     row,
     order: parseOrder(typeof row.facts === "string" ? JSON.parse(row.facts) : row.facts),
   }));
-  const resolver = await loadPolicyResolver(db, tenant_id, orders.map((o) => o.order));
+  const resolver = await loadPolicyResolver(
+    db,
+    tenant_id,
+    orders.map((o) => o.order),
+  );
   for (const { row, order } of orders) {
     try {
       const { policy, policy_hash } = resolver.resolve(order);
@@ -72,7 +80,12 @@ export async function backtestConfig(
     const history = await orderFacts(db, tenant_id, config, { order_id: row.id }, false);
     if (history !== null) hits.push(...evaluateHistory(config, history, `backtest:${row.id}`));
   }
-  const refunds = await db.query<{ order_id: string; refund_id: string; amount_minor: bigint; created_at: Date }>(
+  const refunds = await db.query<{
+    order_id: string;
+    refund_id: string;
+    amount_minor: bigint;
+    created_at: Date;
+  }>(
     `SELECT order_id, refund_id, amount_minor, created_at FROM order_refunds
       WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at LIMIT $4`,
     [tenant_id, input.from, input.to, orders_max],

@@ -3,7 +3,7 @@ import { type CaseState, case_states, open_case_states } from "../../core/audit/
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { minorToJson } from "../../core/split/json.ts";
-import { type CaseRow, caseOfRow, case_columns, selectCase } from "../../store/audit-sql.ts";
+import { type CaseRow, case_columns, caseOfRow, selectCase } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
@@ -89,10 +89,18 @@ export async function listCases(
   if (!Number.isInteger(limit) || limit < 1 || limit > cases_page_max)
     throw new DomainError("limit_invalid", `limit must be 1 to ${cases_page_max}`, "limit");
   if (filters.state !== undefined && filters.state !== "any_open" && !case_states.includes(filters.state))
-    throw new DomainError("state_invalid", `state must be any_open or one of ${case_states.join(", ")}`, "state");
+    throw new DomainError(
+      "state_invalid",
+      `state must be any_open or one of ${case_states.join(", ")}`,
+      "state",
+    );
   const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor);
   const states =
-    filters.state === undefined ? null : filters.state === "any_open" ? [...open_case_states] : [filters.state];
+    filters.state === undefined
+      ? null
+      : filters.state === "any_open"
+        ? [...open_case_states]
+        : [filters.state];
   const rows = await db.query(
     `SELECT ${case_columns} FROM audit_cases
       WHERE tenant_id = $1
@@ -162,7 +170,10 @@ export interface CaseDetail extends CaseView {
 /** A case with its hits. For a party-scoped scope, only its own disputes exist. */
 export async function getCase(db: Queryable, scope: ReadScope, case_id: string): Promise<CaseDetail> {
   const row = await selectCase(db, scope.tenant_id, case_id);
-  if (row === undefined || (scope.party_id !== null && (row.kind !== "dispute" || row.party_id !== scope.party_id)))
+  if (
+    row === undefined ||
+    (scope.party_id !== null && (row.kind !== "dispute" || row.party_id !== scope.party_id))
+  )
     throw caseNotFound(case_id);
   const hits = await db.query<HitView & Record<string, unknown>>(
     `SELECT id::text AS id, rule_id, reason, inputs, inputs_sha256, config_hash, created_at FROM audit_hits
@@ -177,7 +188,12 @@ export function caseNotFound(case_id: string): DomainError {
 }
 
 /** Claims an open case for the caller. Claiming one's own claim again changes nothing. */
-export function claimCase(ctx: ServiceContext, tenant_id: string, case_id: string, actor: Actor): Promise<CaseView> {
+export async function claimCase(
+  ctx: ServiceContext,
+  tenant_id: string,
+  case_id: string,
+  actor: Actor,
+): Promise<CaseView> {
   return inTransaction(ctx.db, async (tx) => {
     const row = await selectCase(tx, tenant_id, case_id, true);
     if (row === undefined) throw caseNotFound(case_id);
@@ -188,7 +204,11 @@ export function claimCase(ctx: ServiceContext, tenant_id: string, case_id: strin
     if (row.claimed_by !== null)
       throw new DomainError("case_claimed", `the case is claimed by ${row.claimed_by}`, "id");
     if (row.involved.includes(me))
-      throw new DomainError("case_self_review", "this case is about your own action: another reviewer must take it", "id");
+      throw new DomainError(
+        "case_self_review",
+        "this case is about your own action: another reviewer must take it",
+        "id",
+      );
     const now = ctx.now();
     const state: CaseState = row.state === "open" ? "claimed" : row.state;
     await tx.query(
@@ -215,7 +235,7 @@ export interface CommentView {
 }
 
 /** Adds a comment to a case's trail (a log record like every other action). */
-export function commentOnCase(
+export async function commentOnCase(
   ctx: ServiceContext,
   tenant_id: string,
   case_id: string,
@@ -244,7 +264,7 @@ export function commentOnCase(
 }
 
 /** Finance flags an order by hand: a `manual_flag` hit, which opens (or joins) the order's case. */
-export function flagOrder(
+export async function flagOrder(
   ctx: ServiceContext,
   tenant_id: string,
   input: { order_id: string; reason: string },

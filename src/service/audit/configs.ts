@@ -1,4 +1,9 @@
-import { type AuditConfig, auditConfigJson, type LoadedConfig, loadAuditConfig } from "../../core/audit/config.ts";
+import {
+  type AuditConfig,
+  auditConfigJson,
+  type LoadedConfig,
+  loadAuditConfig,
+} from "../../core/audit/config.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid, newId } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -83,7 +88,7 @@ export async function createAuditConfigDraft(
 }
 
 /** Publishes a draft: it is in force from now. Publishing a published configuration returns it unchanged. */
-export function publishAuditConfig(
+export async function publishAuditConfig(
   ctx: ServiceContext,
   tenant_id: string,
   config_id: string,

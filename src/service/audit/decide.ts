@@ -41,7 +41,7 @@ export interface DecisionResult {
   transaction_id: string | null;
 }
 
-export function decideCase(
+export async function decideCase(
   ctx: ServiceContext,
   tenant_id: string,
   case_id: string,
@@ -52,7 +52,11 @@ export function decideCase(
     throw new DomainError("forbidden", `the ${actor.role} role may not decide cases`);
   const verdict = input.decision;
   if (!["approve", "reverse", "adjust", "reject"].includes(verdict))
-    throw new DomainError("decision_invalid", "decision must be approve, reverse, adjust or reject", "decision");
+    throw new DomainError(
+      "decision_invalid",
+      "decision must be approve, reverse, adjust or reject",
+      "decision",
+    );
   checkReason(input.reason);
   return inTransaction(ctx.db, async (tx) => {
     const row = await selectCase(tx, tenant_id, case_id, true);
@@ -65,11 +69,12 @@ export function decideCase(
     if (judgement.outcome === "reject") return reject(tx, tenant_id, row, input, actor, now);
     const decision = verdict as Decision;
     // The proposal is checked when it is made, so that a second approval applies a valid one.
-    const proposal_input = judgement.outcome === "apply" && judgement.second_of !== null
-      ? judgement.second_of.input
-      : decision === "adjust"
-        ? parseAdjustment(input.entries, row)
-        : null;
+    const proposal_input =
+      judgement.outcome === "apply" && judgement.second_of !== null
+        ? judgement.second_of.input
+        : decision === "adjust"
+          ? parseAdjustment(input.entries, row)
+          : null;
     if (judgement.outcome === "await_second") {
       const pending: PendingDecision = {
         decision,
@@ -92,7 +97,14 @@ export function decideCase(
             ...trailBase(row, actor),
             action: "decide",
             reason: input.reason,
-            detail: { decision, step: 1, of: 2, amount_minor: Number(row.amount_minor), threshold_minor: Number(threshold), input: proposal_input },
+            detail: {
+              decision,
+              step: 1,
+              of: 2,
+              amount_minor: Number(row.amount_minor),
+              threshold_minor: Number(threshold),
+              input: proposal_input,
+            },
           },
         ],
         now,
@@ -179,7 +191,9 @@ async function apply(
 }
 
 async function decidedEvents(tx: Queryable, tenant_id: string, row: CaseRow, now: Date): Promise<void> {
-  const events: EventInput[] = [{ type: "audit.case_decided", party_ids: [], payload: caseEventPayload(row) }];
+  const events: EventInput[] = [
+    { type: "audit.case_decided", party_ids: [], payload: caseEventPayload(row) },
+  ];
   if (row.kind === "dispute" && row.party_id !== null) {
     events.push({
       type: "dispute.answered",

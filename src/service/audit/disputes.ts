@@ -54,7 +54,8 @@ export async function openDispute(
   checkReason(input.reason);
   const tenant_id = principal.tenant_id;
   const record_id = input.record_id ?? null;
-  const bundle_verified = input.bundle === undefined ? false : await checkBundle(ctx.db, tenant_id, input, party_id);
+  const bundle_verified =
+    input.bundle === undefined ? false : await checkBundle(ctx.db, tenant_id, input, party_id);
   return inTransaction(ctx.db, async (tx) => {
     const [order] = await tx.query<{ paid_minor: bigint; currency: string; merchant_id: string }>(
       `SELECT paid_minor, currency::text AS currency, merchant_id FROM orders o
@@ -72,15 +73,35 @@ export async function openDispute(
       `INSERT INTO audit_cases (tenant_id, id, kind, state, order_id, party_id, rule_ids, amount_minor, currency,
                                 opened_at, opened_by, involved, updated_at)
        VALUES ($1, $2, 'dispute', 'open', $3, $4, '{}', $5, $6, $7, $8, ARRAY[$9::text], $7)`,
-      [tenant_id, case_id, input.order_id, party_id, order.paid_minor, order.currency, now, actor.actor,
-       actor.person ?? actor.actor],
+      [
+        tenant_id,
+        case_id,
+        input.order_id,
+        party_id,
+        order.paid_minor,
+        order.currency,
+        now,
+        actor.actor,
+        actor.person ?? actor.actor,
+      ],
     );
     await tx.query(
       `INSERT INTO disputes (tenant_id, id, case_id, party_id, order_id, record_id, reason, bundle, bundle_verified,
                              created_at, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11)`,
-      [tenant_id, dispute_id, case_id, party_id, input.order_id, record_id, input.reason,
-       input.bundle === undefined ? null : JSON.stringify(input.bundle), bundle_verified, now, actor.actor],
+      [
+        tenant_id,
+        dispute_id,
+        case_id,
+        party_id,
+        input.order_id,
+        record_id,
+        input.reason,
+        input.bundle === undefined ? null : JSON.stringify(input.bundle),
+        bundle_verified,
+        now,
+        actor.actor,
+      ],
     );
     const row = (await selectCase(tx, tenant_id, case_id))!;
     await writeActions(
@@ -123,16 +144,27 @@ export async function openDispute(
 }
 
 /** The attached bundle must verify against this log's key and concern the disputing party. */
-async function checkBundle(db: Queryable, tenant_id: string, input: DisputeInput, party_id: string): Promise<boolean> {
+async function checkBundle(
+  db: Queryable,
+  tenant_id: string,
+  input: DisputeInput,
+  party_id: string,
+): Promise<boolean> {
   const vkey = await logVkey(db, tenant_id);
-  if (vkey === undefined) throw new DomainError("bundle_invalid", "this tenant's log has no key yet", "bundle");
+  if (vkey === undefined)
+    throw new DomainError("bundle_invalid", "this tenant's log has no key yet", "bundle");
   try {
     await verifyBundle(input.bundle, [vkey]);
   } catch (error) {
-    throw new DomainError("bundle_invalid", `the proof bundle does not verify: ${(error as Error).message}`, "bundle");
+    throw new DomainError(
+      "bundle_invalid",
+      `the proof bundle does not verify: ${(error as Error).message}`,
+      "bundle",
+    );
   }
-  const record = (input.bundle as { record?: { id?: unknown; order_id?: unknown; entries?: { party_id?: unknown }[] } })
-    .record;
+  const record = (
+    input.bundle as { record?: { id?: unknown; order_id?: unknown; entries?: { party_id?: unknown }[] } }
+  ).record;
   if (record?.order_id !== input.order_id)
     throw new DomainError("bundle_invalid", "the bundle's record is not about this order", "bundle");
   if (input.record_id !== undefined && record.id !== input.record_id)
@@ -142,16 +174,24 @@ async function checkBundle(db: Queryable, tenant_id: string, input: DisputeInput
   return true;
 }
 
-async function checkRecord(tx: Queryable, tenant_id: string, record_id: string, order_id: string): Promise<void> {
+async function checkRecord(
+  tx: Queryable,
+  tenant_id: string,
+  record_id: string,
+  order_id: string,
+): Promise<void> {
   const rows = /^[0-9a-f-]{36}$/.test(record_id)
-    ? await tx.query("SELECT 1 FROM journal_transactions WHERE tenant_id = $1 AND id = $2::uuid AND order_id = $3", [
-        tenant_id,
-        record_id,
-        order_id,
-      ])
+    ? await tx.query(
+        "SELECT 1 FROM journal_transactions WHERE tenant_id = $1 AND id = $2::uuid AND order_id = $3",
+        [tenant_id, record_id, order_id],
+      )
     : [];
   if (rows.length === 0)
-    throw new DomainError("record_not_found", `no journal transaction ${record_id} on order ${order_id}`, "record_id");
+    throw new DomainError(
+      "record_not_found",
+      `no journal transaction ${record_id} on order ${order_id}`,
+      "record_id",
+    );
 }
 
 /** Disputes newest first: a party sees its own (row-level security agrees), platform roles all. */

@@ -4,8 +4,8 @@ import { open_case_states } from "../../core/audit/four-eyes.ts";
 import type { Hit } from "../../core/audit/types.ts";
 import { newId } from "../../core/ids.ts";
 import { minorToJson } from "../../core/split/json.ts";
+import { type CaseKind, type CaseRow, case_columns, caseOfRow } from "../../store/audit-sql.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
-import { type CaseKind, type CaseRow, caseOfRow, case_columns } from "../../store/audit-sql.ts";
 import { enqueueEvents } from "../events/enqueue.ts";
 import { writeActions } from "./trail-write.ts";
 

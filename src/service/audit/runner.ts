@@ -41,7 +41,9 @@ export function runAuditRound(
       [audit_lock_class, tenant_id],
     );
     if (lock?.leader !== true) return 0;
-    const [cursor] = await tx.query<{ seq: bigint }>("SELECT seq FROM audit_cursors WHERE tenant_id = $1", [tenant_id]);
+    const [cursor] = await tx.query<{ seq: bigint }>("SELECT seq FROM audit_cursors WHERE tenant_id = $1", [
+      tenant_id,
+    ]);
     const after = BigInt(cursor?.seq ?? 0n);
     const events = await tx.query<StreamRow>(
       `SELECT s.seq, e.id::text AS id, e.type, e.payload, e.created_at
@@ -102,7 +104,11 @@ interface OrderFactsRow {
   [key: string]: unknown;
 }
 
-async function orderRow(tx: Queryable, tenant_id: string, order_id: unknown): Promise<OrderFactsRow | undefined> {
+async function orderRow(
+  tx: Queryable,
+  tenant_id: string,
+  order_id: unknown,
+): Promise<OrderFactsRow | undefined> {
   if (typeof order_id !== "string") return undefined;
   const [row] = await tx.query<OrderFactsRow>(
     `SELECT merchant_id, currency::text AS currency, paid_minor, paid_at, facts->>'buyer_ref' AS buyer_ref
@@ -139,7 +145,13 @@ export async function orderFacts(
       : await tx.query<{ paid_minor: bigint }>(
           `SELECT paid_minor FROM orders WHERE tenant_id = $1 AND merchant_id = $2 AND (paid_at, id) < ($3, $4)
             ORDER BY paid_at DESC, id DESC LIMIT $5`,
-          [tenant_id, order.merchant_id, order.paid_at, order_id, Math.min(median.history_orders!, history_orders_max)],
+          [
+            tenant_id,
+            order.merchant_id,
+            order.paid_at,
+            order_id,
+            Math.min(median.history_orders!, history_orders_max),
+          ],
         );
   const window_ms = velocity?.window_ms ?? 0;
   const since = new Date(order.paid_at.getTime() - window_ms);
@@ -148,16 +160,18 @@ export async function orderFacts(
       ? 0
       : await countCapped(
           tx,
-          `SELECT 1 FROM orders WHERE tenant_id = $1 AND merchant_id = $2 AND paid_at > $3 AND paid_at <= $4 LIMIT $5`,
-          [tenant_id, order.merchant_id, since, order.paid_at, velocity.merchant_orders_max! + 1],
+          `SELECT 1 FROM orders WHERE tenant_id = $1 AND merchant_id = $2 AND paid_at > $3
+              AND (paid_at, id) <= ($4::timestamptz, $6::text) LIMIT $5`,
+          [tenant_id, order.merchant_id, since, order.paid_at, velocity.merchant_orders_max! + 1, order_id],
         );
   const buyer_count =
     velocity === undefined || order.buyer_ref === null
       ? 0
       : await countCapped(
           tx,
-          `SELECT 1 FROM audit_buyer_orders WHERE tenant_id = $1 AND buyer_ref = $2 AND paid_at > $3 AND paid_at <= $4 LIMIT $5`,
-          [tenant_id, order.buyer_ref, since, order.paid_at, velocity.buyer_orders_max! + 1],
+          `SELECT 1 FROM audit_buyer_orders WHERE tenant_id = $1 AND buyer_ref = $2 AND paid_at > $3
+              AND (paid_at, order_id) <= ($4::timestamptz, $6::text) LIMIT $5`,
+          [tenant_id, order.buyer_ref, since, order.paid_at, velocity.buyer_orders_max! + 1, order_id],
         );
   const facts: OrderHistoryFacts = {
     order_id,
@@ -173,7 +187,10 @@ export async function orderFacts(
 }
 
 async function countCapped(tx: Queryable, sql: string, params: unknown[]): Promise<number> {
-  const [row] = await tx.query<{ count: bigint }>(`SELECT count(*)::int8 AS count FROM (${sql}) AS capped`, params);
+  const [row] = await tx.query<{ count: bigint }>(
+    `SELECT count(*)::int8 AS count FROM (${sql}) AS capped`,
+    params,
+  );
   return Number(row?.count ?? 0n);
 }
 
@@ -241,7 +258,10 @@ export interface AuditRunnerOptions {
 }
 
 /** The history rules in the background, every `interval_ms` (500 ms by default): hits within seconds. */
-export function startAuditRunner(ctx: ServiceContext, options: AuditRunnerOptions = {}): { stop(): Promise<void> } {
+export function startAuditRunner(
+  ctx: ServiceContext,
+  options: AuditRunnerOptions = {},
+): { stop(): Promise<void> } {
   const interval_ms = options.interval_ms ?? 500;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;

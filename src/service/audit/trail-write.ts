@@ -1,5 +1,5 @@
-import type { Queryable } from "../../store/database.ts";
 import { type ActionInput, insertActions, type WrittenAction } from "../../store/audit-sql.ts";
+import type { Queryable } from "../../store/database.ts";
 import { enqueueLogRecords } from "../log/enqueue.ts";
 
 /**
@@ -17,7 +17,12 @@ export async function writeActions(
   await enqueueLogRecords(
     tx,
     tenant_id,
-    written.map((w) => ({ id: w.id, kind: "audit_action" as const, record: w.record, party_ids: w.party_ids })),
+    written.map((w) => ({
+      id: w.id,
+      kind: "audit_action" as const,
+      record: w.record,
+      party_ids: w.party_ids,
+    })),
     now,
   );
   return written;

@@ -19,7 +19,11 @@ export interface TrailEntry {
   bundle: ProofBundle | null;
 }
 
-export async function caseTrail(ctx: ServiceContext, scope: ReadScope, case_id: string): Promise<TrailEntry[]> {
+export async function caseTrail(
+  ctx: ServiceContext,
+  scope: ReadScope,
+  case_id: string,
+): Promise<TrailEntry[]> {
   await getCase(ctx.db, scope, case_id); // Unknown, or another party's: case_not_found.
   const actions = await selectCaseActions(ctx.db, scope.tenant_id, case_id, trail_actions_max);
   const entries: TrailEntry[] = [];

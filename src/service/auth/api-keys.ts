@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { isRole, type Principal, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
-import type { Queryable } from "../../store/database.ts";
 import { isUuid } from "../../core/ids.ts";
+import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordSecurityEvent } from "./audit.ts";
 import { findUserById } from "./users.ts";
@@ -152,7 +152,11 @@ async function forUser(db: Queryable, tenant_id: string, input: ApiKeyInput): Pr
     );
   }
   if (input.party_id != null && input.party_id !== user.party_id)
-    throw new DomainError("api_key_party_mismatch", `user ${user_id} does not belong to party ${input.party_id}`, "party_id");
+    throw new DomainError(
+      "api_key_party_mismatch",
+      `user ${user_id} does not belong to party ${input.party_id}`,
+      "party_id",
+    );
   return { ...input, role: user.role, party_id: user.party_id };
 }
 
@@ -189,7 +193,12 @@ export async function authenticateApiKey(db: Queryable, token: string, now: Date
   if (!isRole(row.role)) return null;
   // A key issued for a user acts as that user, today: their current role and
   // party, and nothing once they are disabled.
-  let principal: Principal = { tenant_id: row.tenant_id, role: row.role, party_id: row.party_id, actor: `key:${row.id}` };
+  let principal: Principal = {
+    tenant_id: row.tenant_id,
+    role: row.role,
+    party_id: row.party_id,
+    actor: `key:${row.id}`,
+  };
   if (row.user_id !== null) {
     const user = await findUserById(db, row.tenant_id, row.user_id);
     if (user === undefined || user.disabled_at !== null) return null;

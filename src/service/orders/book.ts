@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
+import type { LoadedConfig } from "../../core/audit/config.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import type { Policy } from "../../core/split/index.ts";
 import {
   type Allocation,
   allocate,
@@ -14,8 +16,6 @@ import { minorToJson } from "../../core/split/json.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { WriteStep } from "../../store/write-set.ts";
-import type { LoadedConfig } from "../../core/audit/config.ts";
-import type { Policy } from "../../core/split/index.ts";
 import { auditBookedOrders } from "../audit/booking.ts";
 import { configInForce } from "../audit/configs.ts";
 import type { ServiceContext } from "../context.ts";

@@ -6,8 +6,8 @@ import {
   type LogRecordKind,
   type PolicyRecord,
 } from "../../core/log/records.ts";
-import type { Queryable } from "../../store/database.ts";
 import { selectActionRecords } from "../../store/audit-sql.ts";
+import type { Queryable } from "../../store/database.ts";
 import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
 
 // Records are not stored: they are rebuilt from their business rows, with the
