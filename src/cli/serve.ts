@@ -12,7 +12,14 @@ import {
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  seedWithProgress,
+  storedCredentials,
+  storedLogins,
+} from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
 
@@ -70,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
             "  demo API keys (send as `Authorization: Bearer <key>`):",
             describeCredentials(credentials),
             `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
+            "  console logins of two reviewers (decide a four-eyes case with both):",
+            describeLogins(storedLogins()),
           ]
         : []),
       "",
