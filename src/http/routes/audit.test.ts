@@ -8,7 +8,7 @@ import { run as verifyCli } from "../../cli/verify.ts";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import { createUser } from "../../service/auth/users.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { LogKeyStore, logVkey } from "../../service/tlog/keys.ts";
+import { LogKeyStore, logVkey } from "../../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../../service/tlog/testing.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";

@@ -2,7 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { type CaseState, case_states, open_case_states } from "../../core/audit/four-eyes.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
-import { minorToJson } from "../../core/split/json.ts";
+import { minorToJson } from "../../core/split/allocation-json.ts";
 import { type CaseRow, case_columns, caseOfRow, selectCase } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";

@@ -12,7 +12,7 @@ import { type CaseRow, selectCase } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { type EventInput, enqueueEvents } from "../events/enqueue.ts";
+import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
 import type { Actor } from "./actor.ts";
 import { applyAdjustment, applyReversal, parseAdjustment } from "./apply.ts";
 import { type CaseView, caseNotFound, caseView, checkReason, trailBase } from "./cases.ts";

@@ -1,6 +1,6 @@
 import { type ActionInput, insertActions, type WrittenAction } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
-import { enqueueLogRecords } from "../log/enqueue.ts";
+import { enqueueLogRecords } from "../tlog/record-enqueue.ts";
 
 /**
  * Writes trail actions and queues each as an `audit_action` record of the

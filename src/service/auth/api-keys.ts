@@ -4,7 +4,7 @@ import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSecurityEvent } from "./audit.ts";
+import { recordSecurityEvent } from "./security-events.ts";
 import { findUserById } from "./users.ts";
 
 // API keys look like `cs_live_<id>_<secret>`. The id finds the row; only the
