@@ -61,6 +61,21 @@ const status_by_code: Record<string, number> = {
   tenant_not_found: 404,
   checkpoint_not_found: 404,
   tile_not_found: 404,
+  // Reports (docs/reports.md).
+  report_unknown: 404,
+  report_not_found: 404,
+  report_format_invalid: 400,
+  report_lang_invalid: 400,
+  report_period_invalid: 400,
+  report_period_too_long: 422,
+  report_party_required: 400,
+  report_currency_unused: 422,
+  report_currency_required: 400,
+  report_too_large: 422,
+  report_font_missing: 503,
+  report_definition_invalid: 400,
+  saved_report_not_found: 404,
+  policy_not_draft: 409,
 };
 
 export function statusForCode(code: string): number {

@@ -1,6 +1,7 @@
 import type { ServiceContext } from "./context.ts";
 import { expireHolds } from "./ledger/holds.ts";
 import { releaseDue, releases_per_batch_max } from "./orders/lifecycle.ts";
+import { foldLedgerDays } from "./reports/fold.ts";
 
 export interface SchedulerOptions {
   /** How often to look for due work. */
@@ -39,6 +40,8 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
       }
       await expireHolds(ctx, id);
     }
+    // Reports' daily aggregates follow the log (src/service/reports/fold.ts).
+    if (!stopped) await foldLedgerDays(ctx);
     return released;
   }
 

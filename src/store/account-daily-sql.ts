@@ -111,7 +111,12 @@ export async function dailySums(
   to_day: string,
 ): Promise<DailySums[]> {
   if (account_ids.length === 0) return [];
-  const rows = await tx.query<{ account_id: string; kind: string; before_minor: string; within_minor: string }>(
+  const rows = await tx.query<{
+    account_id: string;
+    kind: string;
+    before_minor: string;
+    within_minor: string;
+  }>(
     `SELECT account_id::text, kind,
             coalesce(sum(amount_minor) FILTER (WHERE day < $3::date), 0)::text AS before_minor,
             coalesce(sum(amount_minor) FILTER (WHERE day >= $3::date), 0)::text AS within_minor

@@ -1,5 +1,11 @@
 import { assert } from "../assert.ts";
-import { bucketSign, compareLineKinds, lineKindOf, type StatementBucket, statement_buckets } from "./kinds.ts";
+import {
+  bucketSign,
+  compareLineKinds,
+  lineKindOf,
+  type StatementBucket,
+  statement_buckets,
+} from "./kinds.ts";
 import { dayOf, type Period } from "./period.ts";
 
 // The party statement, as pure arithmetic over what the store read: for each

@@ -132,7 +132,12 @@ describe("party statement", () => {
         b === undefined ? 0n : b.held_minor + b.available_minor + b.in_transit_minor - b.debt_minor;
       expect(statement.opening_minor, `opening of [${a}, ${b})`).toBe(net(opening));
       expect(statement.closing_minor, `closing of [${a}, ${b})`).toBe(net(closing));
-      const field = { held: "held_minor", available: "available_minor", in_transit: "in_transit_minor", debt: "debt_minor" } as const;
+      const field = {
+        held: "held_minor",
+        available: "available_minor",
+        in_transit: "in_transit_minor",
+        debt: "debt_minor",
+      } as const;
       for (const bucket of statement.buckets) {
         expect(bucket.opening_minor).toBe(opening?.[field[bucket.bucket]] ?? 0n);
         expect(bucket.closing_minor).toBe(closing?.[field[bucket.bucket]] ?? 0n);
@@ -157,7 +162,10 @@ describe("party statement", () => {
     );
     const [now_balance] = await partyBalances(db, scope, "m1");
     expect(whole.closing_minor).toBe(
-      now_balance!.held_minor + now_balance!.available_minor + now_balance!.in_transit_minor - now_balance!.debt_minor,
+      now_balance!.held_minor +
+        now_balance!.available_minor +
+        now_balance!.in_transit_minor -
+        now_balance!.debt_minor,
     );
     expect(whole.checkpoint?.origin).toBe(`reports.test/${tenant}`);
     expect(whole.checkpoint?.size).toBe(100);
@@ -172,7 +180,12 @@ describe("party statement", () => {
     await openAccount(ctx, tenant, { party_id: "m1", purpose: "held", currency: "CNY" });
     const period = parsePeriod("2026-11-01", "2026-12-01", statement_days_max);
     await expect(
-      partyStatement(db, { tenant_id: tenant, party_id: null }, { party_id: "m1", currency: "USD", period }, new Date()),
+      partyStatement(
+        db,
+        { tenant_id: tenant, party_id: null },
+        { party_id: "m1", currency: "USD", period },
+        new Date(),
+      ),
     ).rejects.toMatchObject({ code: "report_currency_unused" });
     await expect(
       partyStatement(db, { tenant_id: tenant, party_id: "m2" }, { party_id: "m1", period }, new Date()),

@@ -1,5 +1,5 @@
-import { DomainError } from "../../core/errors.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
+import { DomainError } from "../../core/errors.ts";
 import { dayOf, type Period } from "../../core/reports/period.ts";
 import { buildStatement, type Statement, type StatementInputRow } from "../../core/reports/statement.ts";
 import { dailySums, partyAccountsIn, partyCurrencies, tailPostings } from "../../store/account-daily-sql.ts";
@@ -37,10 +37,10 @@ export async function statementIn(
 ): Promise<Statement> {
   await assertPartyVisible(tx, scope, request.party_id);
   const tenant_id = scope.tenant_id;
-  const [party] = await tx.query<{ name: string }>("SELECT name FROM parties WHERE tenant_id = $1 AND id = $2", [
-    tenant_id,
-    request.party_id,
-  ]);
+  const [party] = await tx.query<{ name: string }>(
+    "SELECT name FROM parties WHERE tenant_id = $1 AND id = $2",
+    [tenant_id, request.party_id],
+  );
   const currency = await currencyOf(tx, tenant_id, request.party_id, request.currency);
   const accounts = await partyAccountsIn(tx, tenant_id, request.party_id, currency);
   const purpose_of = new Map(accounts.map((account) => [account.id, account.purpose]));
@@ -51,7 +51,12 @@ export async function statementIn(
     const key = `${account_id}\u0000${kind}`;
     let row = rows.get(key);
     if (row === undefined) {
-      row = { purpose: purpose_of.get(account_id) ?? "", journal_kind: kind, before_minor: 0n, within_minor: 0n };
+      row = {
+        purpose: purpose_of.get(account_id) ?? "",
+        journal_kind: kind,
+        before_minor: 0n,
+        within_minor: 0n,
+      };
       rows.set(key, row);
     }
     return row;
