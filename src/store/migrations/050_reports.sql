@@ -69,9 +69,10 @@ CREATE TABLE report_runs (
 );
 
 ALTER TABLE saved_reports ENABLE ROW LEVEL SECURITY;
+-- A party sees its own party's reports and the platform's shared ones; never another party's.
 CREATE POLICY saved_reports_scope ON saved_reports FOR SELECT TO clearsplit_reader
   USING (tenant_id = clearsplit_scope_tenant()
-    AND (clearsplit_scope_party() = '*' OR party_id = clearsplit_scope_party()));
+    AND (clearsplit_scope_party() = '*' OR party_id = clearsplit_scope_party() OR (shared AND party_id IS NULL)));
 ALTER TABLE report_runs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY report_runs_scope ON report_runs FOR SELECT TO clearsplit_reader
   USING (tenant_id = clearsplit_scope_tenant()
