@@ -53,7 +53,8 @@ export interface SavedReport {
 
 export interface Caller {
   scope: ReadScope;
-  actor: string;
+  /** Who runs it; null for the operator's CLI, which sees every saved report of its scope. */
+  actor: string | null;
 }
 
 function invalid(message: string, field: string): DomainError {
@@ -80,7 +81,7 @@ export async function createSavedReport(
   const report: SavedReport = {
     id: newId(),
     name: input.name,
-    owner: caller.actor,
+    owner: caller.actor ?? "cli",
     party_id: caller.scope.party_id,
     shared: input.shared === true,
     definition,
@@ -116,7 +117,7 @@ const saved_columns =
 export async function listSavedReports(ctx: ServiceContext, caller: Caller): Promise<SavedReport[]> {
   return withReadScope(ctx.db, caller.scope, (tx) =>
     tx.query<SavedReport & Record<string, unknown>>(
-      `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND (shared OR owner = $2)
+      `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND ($2::text IS NULL OR shared OR owner = $2)
         ORDER BY created_at DESC, id LIMIT $3`,
       [caller.scope.tenant_id, caller.actor, saved_reports_per_page_max],
     ),
@@ -127,7 +128,7 @@ export async function getSavedReport(ctx: ServiceContext, caller: Caller, id: st
   const rows = /^[0-9a-f-]{36}$/.test(id)
     ? await withReadScope(ctx.db, caller.scope, (tx) =>
         tx.query<SavedReport & Record<string, unknown>>(
-          `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND id = $2::uuid AND (shared OR owner = $3)`,
+          `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND id = $2::uuid AND ($3::text IS NULL OR shared OR owner = $3)`,
           [caller.scope.tenant_id, id, caller.actor],
         ),
       )
