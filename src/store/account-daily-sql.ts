@@ -172,3 +172,31 @@ export async function tailPostings(
     [tenant_id, account_ids, to],
   );
 }
+
+/**
+ * Rebuilds the daily aggregates of some accounts from their postings, in one
+ * statement: for postings that never went through the log (the report bench
+ * generates them in SQL) and as a repair tool. Replaces what was there.
+ */
+export async function rebuildAccountDaily(
+  tx: Queryable,
+  tenant_id: string,
+  account_ids: readonly string[],
+): Promise<number> {
+  await tx.query("DELETE FROM account_daily WHERE tenant_id = $1 AND account_id = ANY($2::uuid[])", [
+    tenant_id,
+    account_ids,
+  ]);
+  const [row] = await tx.query<{ count: bigint }>(
+    `WITH inserted AS (
+       INSERT INTO account_daily (tenant_id, account_id, day, kind, amount_minor, postings)
+       SELECT $1, p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date, j.kind, sum(p.amount_minor)::int8, count(*)
+         FROM postings p JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+        WHERE p.tenant_id = $1 AND p.account_id = ANY($2::uuid[])
+        GROUP BY 1, 2, 3, 4
+       RETURNING 1)
+     SELECT count(*) AS count FROM inserted`,
+    [tenant_id, account_ids],
+  );
+  return Number(row?.count ?? 0);
+}
