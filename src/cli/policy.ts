@@ -17,26 +17,34 @@ const usage = `usage:
 
 export async function run(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
-  let parsed;
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        tenant: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        merchant: { type: "string" },
-        currency: { type: "string" },
-        format: { type: "string" },
-        lang: { type: "string" },
-        out: { type: "string" },
-      },
-    });
+    parsed = parse(rest);
   } catch (error) {
     process.stderr.write(`clearsplit policy: ${(error as Error).message}\n${usage}`);
     return 2;
   }
+  return simulate(action, parsed);
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      tenant: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      merchant: { type: "string" },
+      currency: { type: "string" },
+      format: { type: "string" },
+      lang: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+}
+
+async function simulate(action: string | undefined, parsed: ReturnType<typeof parse>): Promise<number> {
   const { values, positionals } = parsed;
   if (action !== "simulate" || positionals.length !== 1 || values.tenant === undefined) {
     process.stderr.write(usage);

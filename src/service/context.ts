@@ -1,5 +1,5 @@
 import type { Database } from "../store/database.ts";
-import type { LogKeyStore } from "./tlog/keys.ts";
+import type { LogKeyStore } from "./tlog/signing-keys.ts";
 
 /** What every use case needs: the database and a clock that tests can move. */
 export interface ServiceContext {

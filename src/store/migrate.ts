@@ -21,13 +21,14 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
-  // Numbers are unique and increasing; gaps are allowed, because each
-  // capability takes its own range (reports 050-059, ...) so work in parallel never collides.
+  // Numbers only increase; gaps are allowed, so that work on several branches
+  // can take numbers from ranges of its own and merge without renumbering.
   migrations.forEach((migration, index) => {
     const previous = migrations[index - 1];
+    assert(migration.version >= 1, `migration ${migration.name} is numbered ${migration.version}`);
     assert(
       previous === undefined || migration.version > previous.version,
-      `migration ${migration.name} repeats number ${migration.version}`,
+      `migrations ${previous?.name} and ${migration.name} share the number ${migration.version}`,
     );
   });
   return migrations;

@@ -16,7 +16,7 @@ export { leafHash, nodeHash, sha256 } from "./hash.ts";
 export { canonicalJson } from "./jcs.ts";
 export { verifyConsistency, verifyInclusion } from "./merkle.ts";
 export { type NoteSignature, type ParsedNote, parseNote, verifyNote } from "./note.ts";
-export { record_leaf_prefix, record_salt_bytes, recordLeafInput } from "./record_leaf.ts";
+export { record_leaf_prefix, record_salt_bytes, recordLeafInput } from "./record-leaf.ts";
 export {
   type StatementManifest,
   type StatementVerification,
@@ -26,5 +26,5 @@ export {
   verifyStatement,
   verifyStatementText,
 } from "./statement.ts";
-export { tile_width_max, tilePath } from "./tile_path.ts";
+export { tile_width_max, tilePath } from "./tile-path.ts";
 export { computeKeyId, isValidKeyName, parseVkey, type VerifierKey } from "./vkey.ts";

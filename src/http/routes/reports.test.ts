@@ -11,7 +11,7 @@ import { createApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { bookOrders } from "../../service/orders/book.ts";
 import { parseCsv } from "../../service/reports/render/csv.ts";
-import { LogKeyStore } from "../../service/tlog/keys.ts";
+import { LogKeyStore } from "../../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../../service/tlog/testing.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";

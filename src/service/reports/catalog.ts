@@ -13,7 +13,7 @@ import {
 import type { Statement } from "../../core/reports/statement.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
-import { assertPartyVisible } from "../parties/read.ts";
+import { assertPartyVisible } from "../parties/party-reads.ts";
 import { signStatement } from "./manifest.ts";
 import { orderLegs } from "./order-legs.ts";
 import { settlementStatus } from "./settlement-status.ts";

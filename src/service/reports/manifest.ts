@@ -9,7 +9,7 @@ import {
   statementSignedText,
 } from "../../verify/statement.ts";
 import type { ServiceContext } from "../context.ts";
-import { LogKeyStore, logKeyOptionsFromEnv } from "../tlog/keys.ts";
+import { LogKeyStore, logKeyOptionsFromEnv } from "../tlog/signing-keys.ts";
 
 // Signs a statement with the tenant's log key: the manifest binds the hash of
 // its canonical content to the checkpoint it was read at, so anyone holding

@@ -6,8 +6,8 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "../ledger/accounts.ts";
 import { postTransactions } from "../ledger/post.ts";
-import { partyBalances } from "../parties/read.ts";
-import { LogKeyStore } from "../tlog/keys.ts";
+import { partyBalances } from "../parties/party-reads.ts";
+import { LogKeyStore } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
 import { foldLedgerDays } from "./fold.ts";
 import { partyStatement } from "./statement.ts";

@@ -5,7 +5,7 @@ import { buildStatement, type Statement, type StatementInputRow } from "../../co
 import { dailySums, partyAccountsIn, partyCurrencies, tailPostings } from "../../store/account-daily-sql.ts";
 import type { Database, Queryable } from "../../store/database.ts";
 import { withReadScope } from "../../store/scoped.ts";
-import { assertPartyVisible } from "../parties/read.ts";
+import { assertPartyVisible } from "../parties/party-reads.ts";
 import { latestCheckpoint, partyTransactionsAfter } from "./checkpoint.ts";
 
 // The party statement: opening, movements by kind and closing, per currency
