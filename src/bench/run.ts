@@ -14,6 +14,7 @@ import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
 import { clearServerProfile, ProfilePass, profile_directory, summariseServerProfile } from "./profile.ts";
+import { runReportBench } from "./report.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
 import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
@@ -33,7 +34,7 @@ export interface BenchIo {
   progress: boolean;
 }
 
-const builders: Record<ScenarioName, (env: ScenarioEnv) => Scenario> = {
+const builders: Record<Exclude<ScenarioName, "report">, (env: ScenarioEnv) => Scenario> = {
   library: libraryScenario,
   batch: batchScenario,
   // The same requests with the booking audit rules on: the two rows give their cost (docs/audit.md).
@@ -80,6 +81,20 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
     const baseline_orders_per_s = baseline.result.orders / baseline.result.seconds;
     io.stderr(`baseline: ${baseline_orders_per_s.toFixed(1)} orders/s (naive, one transaction per order)\n`);
     for (const name of options.scenarios) {
+      if (name === "report") {
+        // Not a throughput scenario: its own line (docs/reports.md).
+        const postings = options.report_postings ?? Math.round(options.seconds * 100_000);
+        const report = await runReportBench(ctx, options.backend, postings, (text) => {
+          if (io.progress) io.stderr(text);
+        });
+        problems.push(...report.problems);
+        io.stdout(
+          options.json
+            ? `${JSON.stringify(report)}\n`
+            : `report: ${report.postings.toLocaleString("en")} postings on one account; monthly statement ${report.statement_ms} ms, naive SUM ${report.naive_ms} ms (${report.speedup}x); aggregates built in ${report.aggregate_seconds} s (${report.aggregate_rows} rows); generated in ${report.generate_seconds} s\n`,
+        );
+        continue;
+      }
       const result = await runScenario(name, {
         options,
         io,
@@ -177,7 +192,7 @@ async function publishBenchAuditConfig(ctx: ScenarioEnv["ctx"], tenant_id: strin
   await publishAuditConfig(ctx, tenant_id, draft.id, actor);
 }
 
-async function runScenario(name: ScenarioName, run: RunContext): Promise<ScenarioResult> {
+async function runScenario(name: Exclude<ScenarioName, "report">, run: RunContext): Promise<ScenarioResult> {
   const { options, ctx } = run;
   const env = await prepareEnv(name, run);
   const built = builders[name](env);

@@ -9,6 +9,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./api-keys.ts"),
+  policy: () => import("./policy.ts"),
+  report: () => import("./report.ts"),
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
   users: () => import("./users.ts"),

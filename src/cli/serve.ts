@@ -51,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).
   const keys = new LogKeyStore(logKeyOptionsFromEnv());
+  ctx.log_keys = keys;
   const log_lines = await ensureLogKeys(db, keys);
   const sequencer = startSequencer(ctx, {
     keys,

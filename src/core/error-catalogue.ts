@@ -688,6 +688,74 @@ export const error_catalogue = {
     title: "Party differs from the user's",
     meaning: "A key issued for a user acts as that user; it cannot name another party.",
   },
+  // Reports (docs/reports.md)
+  report_unknown: {
+    status: 404,
+    title: "Report unknown",
+    meaning: "No standard report has this name; the message lists the reports there are.",
+  },
+  report_not_found: {
+    status: 404,
+    title: "Report not found",
+    meaning: "This report is not available to the caller's role (a platform-wide report asked by a party).",
+  },
+  report_format_invalid: {
+    status: 400,
+    title: "Report format invalid",
+    meaning: "format must be json, csv, xlsx or pdf.",
+  },
+  report_lang_invalid: {
+    status: 400,
+    title: "Report language invalid",
+    meaning: "lang must be en, zh-CN or zh-TW.",
+  },
+  report_period_invalid: {
+    status: 400,
+    title: "Report period invalid",
+    meaning: "from and to must be whole UTC days (2026-11-01), with to after from: the period is [from, to).",
+  },
+  report_period_too_long: {
+    status: 422,
+    title: "Report period too long",
+    meaning: "The period is longer than this report allows (the message names the limit in days).",
+  },
+  report_party_required: {
+    status: 400,
+    title: "Report party required",
+    meaning: "A statement needs party_id when the caller is not bound to a party.",
+  },
+  report_currency_unused: {
+    status: 422,
+    title: "Currency not used by the party",
+    meaning: "The party has no accounts in the currency asked; the message lists the ones it uses.",
+  },
+  report_currency_required: {
+    status: 400,
+    title: "Report currency required",
+    meaning: "The party uses several currencies: name one with currency=.",
+  },
+  report_too_large: {
+    status: 422,
+    title: "Report too large",
+    meaning:
+      "The period holds more orders or rows than one report may; ask for a shorter period or fewer dimensions.",
+  },
+  report_font_missing: {
+    status: 503,
+    title: "PDF font missing",
+    meaning: "The server has no CJK font for PDFs: install fonts-noto-cjk or set CLEARSPLIT_CJK_FONT.",
+  },
+  report_definition_invalid: {
+    status: 400,
+    title: "Report definition invalid",
+    meaning:
+      "A saved report names an unknown dataset, dimension, measure or filter, or a bad period; `field` says which.",
+  },
+  saved_report_not_found: {
+    status: 404,
+    title: "Saved report not found",
+    meaning: "No saved report (or run) with this id that the caller may see.",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof error_catalogue;

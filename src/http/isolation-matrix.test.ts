@@ -16,6 +16,7 @@ import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
+import { createSavedReport } from "../service/reports/saved.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
@@ -53,6 +54,8 @@ interface World {
     /** Dispute cases: the own merchant's, the own supplier's, and the other merchant's. */
     disputes: { merchant: string; supplier: string; other: string };
   };
+  /** Saved reports: shared by the platform (with one scheduled run), private to the other merchant, another tenant's. */
+  saved: { shared: string; run: string; other_private: string; foreign: string };
 }
 
 interface Rule {
@@ -111,6 +114,23 @@ function disputeFor(world: World, caller: Caller, target: Target): string {
 
 const audit_readers = ["platform_admin", "finance", "reviewer", "auditor"] as const;
 const audit_deciders = ["platform_admin", "finance", "reviewer"] as const;
+
+const report_roles = ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"] as const;
+const saved_definition = {
+  name: "matrix legs",
+  shared: true,
+  definition: {
+    dataset: "legs",
+    dimensions: ["party_id"],
+    measures: ["amount_minor"],
+    period: { from: "2026-11-01", to: "2026-12-01" },
+  },
+};
+
+function savedFor(world: World, caller: Caller, target: Target): string {
+  if (target === "own") return world.saved.shared;
+  return party_scoped.has(caller) ? world.saved.other_private : world.saved.foreign;
+}
 
 const rules: Record<string, Rule> = {
   "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
@@ -482,6 +502,65 @@ const rules: Record<string, Rule> = {
       url: `/v1/disputes/${disputeFor(world, caller, target)}/case`,
     }),
   },
+  "GET /v1/reports/{report}": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/statement?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
+    }),
+  },
+  "POST /v1/reports/saved": {
+    allowed: report_roles,
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/reports/saved", payload: saved_definition }),
+  },
+  "GET /v1/reports/saved": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/reports/saved"),
+  },
+  "GET /v1/reports/saved/{id}": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/reports/saved/${savedFor(world, caller, target)}` }),
+  },
+  "GET /v1/reports/saved/{id}/run": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/saved/${savedFor(world, caller, target)}/run`,
+    }),
+  },
+  "GET /v1/reports/saved/{id}/runs": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/saved/${savedFor(world, caller, target)}/runs`,
+    }),
+  },
+  "GET /v1/reports/saved/{id}/runs/{run_id}": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/saved/${savedFor(world, caller, target)}/runs/${world.saved.run}`,
+    }),
+  },
+  "POST /v1/policies/{id}/simulate": {
+    allowed: ["platform_admin", "finance", "auditor"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/policies/${target === "own" ? world.policy.draft_id : world.policy.foreign_id}/simulate`,
+      payload: { from: "2026-11-01", to: "2026-12-01" },
+    }),
+  },
 };
 
 let db: Database;
@@ -517,10 +596,26 @@ beforeAll(async () => {
   }
   const audit = await auditWorld(ctx, tenant, second.tenant_id, second.merchant_a.party_id);
   await sequenceEventsOnce(ctx);
-  const log_size = await sequenceAll(
+  // Statements are signed with the log's key: the same store that sequences.
+  ctx.log_keys = new LogKeyStore({ host: "ledger.test", secret: "matrix-secret" });
+  const log_size = await sequenceAll(ctx, tenant, ctx.log_keys);
+  const platform_caller = { scope: { tenant_id: tenant, party_id: null }, actor: "matrix" };
+  const shared = await createSavedReport(ctx, platform_caller, saved_definition);
+  const run = newId();
+  await db.query(
+    `INSERT INTO report_runs (tenant_id, id, report_id, period_from, period_to, format, content_type, body, sha256, created_at)
+     VALUES ($1, $2, $3, '2026-11-01', '2026-12-01', 'csv', 'text/csv; charset=utf-8', '\\x61', $4, now())`,
+    [tenant, run, shared.id, "ca978112ca1bbdcafac231b39a23dc4da786eff8814a8a1ae7f4c1ed6b53bf8b"],
+  );
+  const other_private = await createSavedReport(
     ctx,
-    tenant,
-    new LogKeyStore({ host: "ledger.test", secret: "matrix-secret" }),
+    { scope: { tenant_id: tenant, party_id: "m-1001" }, actor: "key:other" },
+    { ...saved_definition, shared: false },
+  );
+  const foreign_saved = await createSavedReport(
+    ctx,
+    { scope: { tenant_id: second.tenant_id, party_id: null }, actor: "foreign" },
+    saved_definition,
   );
   const record = async (tenant_id: string, has: string[], lacks: string[]) => {
     const rows = await db.query<{ id: string }>(
@@ -547,6 +642,7 @@ beforeAll(async () => {
     log_size,
     second,
     audit,
+    saved: { shared: shared.id, run, other_private: other_private.id, foreign: foreign_saved.id },
   };
 });
 

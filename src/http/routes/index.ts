@@ -12,6 +12,7 @@ import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
 import { problemRoutes } from "./problems.ts";
+import { reportRoutes } from "./reports.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -27,4 +28,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   problemRoutes,
   auditRoutes,
   disputeRoutes,
+  reportRoutes,
 ];
