@@ -6,6 +6,7 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
+  "build-console": () => import("./console-build.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./keys.ts"),
   serve: () => import("./serve.ts"),

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { ServiceContext } from "../service/context.ts";
+import { createDemoLogins, type DemoLogin } from "../service/demo/logins.ts";
 import { type DemoCredential, demo_tenant_id, seedDemo } from "../service/demo/seed.ts";
 
 // The demo's API keys are written next to the embedded database so a restart
@@ -27,7 +28,7 @@ export async function seedWithProgress(
     hideCursor: true,
   });
   let started = false;
-  const { credentials } = await seedDemo(ctx, {
+  const { credentials, logins } = await seedDemo(ctx, {
     tenant_id,
     orders,
     progress: (done, total) => {
@@ -39,10 +40,50 @@ export async function seedWithProgress(
     },
   });
   if (started) bar.stop();
+  writeCredentials({ tenant_id, credentials, logins });
+  return credentials;
+}
+
+interface CredentialsFile {
+  tenant_id: string;
+  credentials: DemoCredential[];
+  logins?: DemoLogin[];
+}
+
+function writeCredentials(file: CredentialsFile): void {
   const path = credentialsPath();
   mkdirSync(resolve(path, ".."), { recursive: true });
-  writeFileSync(path, `${JSON.stringify({ tenant_id, credentials }, null, 2)}\n`, { mode: 0o600 });
-  return credentials;
+  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function storedLogins(): DemoLogin[] {
+  const path = credentialsPath();
+  if (!existsSync(path)) return [];
+  return (JSON.parse(readFileSync(path, "utf8")) as CredentialsFile).logins ?? [];
+}
+
+/**
+ * A demo seeded before the console existed has API keys but no console users:
+ * create them once and keep their passwords beside the keys.
+ */
+export async function ensureDemoLogins(ctx: ServiceContext): Promise<DemoLogin[]> {
+  const path = credentialsPath();
+  if (!existsSync(path)) return [];
+  const file = JSON.parse(readFileSync(path, "utf8")) as CredentialsFile;
+  if (file.logins !== undefined && file.logins.length > 0) return file.logins;
+  const party = (role: string) => file.credentials.find((c) => c.role === role)?.party_id ?? null;
+  const logins = await createDemoLogins(ctx, file.tenant_id, {
+    merchant_id: party("merchant"),
+    supplier_id: party("supplier"),
+  });
+  writeCredentials({ ...file, logins });
+  return logins;
+}
+
+export function describeLogins(logins: readonly DemoLogin[]): string {
+  return logins
+    .map((l) => `  ${l.role.padEnd(15)}${(l.party_id ?? "").padEnd(12)} ${l.login.padEnd(34)} ${l.password}`)
+    .join("\n");
 }
 
 export function storedCredentials(): DemoCredential[] {

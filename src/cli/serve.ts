@@ -10,8 +10,17 @@ import {
   startSequencer,
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
+import { demo_tenant_id } from "../service/demo/seed.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
+import { console_dir, ensureConsoleBuilt } from "./console-build.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  ensureDemoLogins,
+  seedWithProgress,
+  storedCredentials,
+} from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
 
@@ -36,6 +45,10 @@ export async function run(argv: string[]): Promise<number> {
   const ctx: ServiceContext = { db, now: systemClock };
   let credentials = values.demo ? storedCredentials() : [];
   if (values.demo && !(await demoSeeded(ctx))) credentials = await seedWithProgress(ctx, demo_orders_default);
+  const logins = values.demo ? await ensureDemoLogins(ctx) : [];
+  // The web console is built here when web/dist is missing or older than its sources.
+  const serve_console = process.env.CLEARSPLIT_CONSOLE !== "off";
+  if (serve_console) await ensureConsoleBuilt({ log: (line) => process.stderr.write(`${line}\n`) });
 
   const scheduler = startScheduler(ctx, {
     on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
@@ -51,15 +64,26 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
-  const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
+  const app = await buildApp({
+    ctx,
+    logger: process.env.CLEARSPLIT_LOG === "1",
+    ...(serve_console ? { console_dir } : {}),
+  });
   const address = await app.listen({ port, host });
   process.stdout.write(
     [
       `ClearSplit is listening on ${address}`,
+      ...(serve_console ? [`  web console:   ${address}/`] : []),
       `  API docs:      ${address}/docs`,
       `  OpenAPI:       ${address}/openapi.json`,
       `  database:      ${db.backend === "pglite" ? "embedded PGlite (./.clearsplit)" : "PostgreSQL"}`,
       ...log_lines.map((line) => `  ${line}`),
+      ...(logins.length > 0
+        ? [
+            `  demo console logins (tenant ${demo_tenant_id}; sign in at ${address}/):`,
+            describeLogins(logins),
+          ]
+        : []),
       ...(credentials.length > 0
         ? [
             "  demo API keys (send as `Authorization: Bearer <key>`):",

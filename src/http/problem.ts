@@ -61,6 +61,8 @@ const status_by_code: Record<string, number> = {
   tenant_not_found: 404,
   checkpoint_not_found: 404,
   tile_not_found: 404,
+  // Console dashboard.
+  days_invalid: 400,
 };
 
 export function statusForCode(code: string): number {

@@ -17,6 +17,7 @@ import {
   releases_per_batch_max,
 } from "../orders/lifecycle.ts";
 import { assignPolicy, createPolicyDraft, publishPolicy } from "../policies.ts";
+import { createDemoLogins, type DemoLogin } from "./logins.ts";
 
 export const demo_tenant_id = "demo";
 export const demo_history_ms = 60 * 86_400_000;
@@ -65,7 +66,7 @@ export interface DemoCredential {
 export async function seedDemo(
   ctx: ServiceContext,
   options: DemoOptions,
-): Promise<{ tenant_id: string; credentials: DemoCredential[] }> {
+): Promise<{ tenant_id: string; credentials: DemoCredential[]; logins: DemoLogin[] }> {
   const tenant_id = options.tenant_id ?? demo_tenant_id;
   const seed = options.seed ?? 20261125;
   const market = generateMarketplace({ seed });
@@ -120,7 +121,12 @@ export async function seedDemo(
   }
   sim_ms = end_ms;
   while ((await releaseDue(sim, tenant_id)) === releases_per_batch_max) {}
-  return { tenant_id, credentials: await demoCredentials(ctx, tenant_id, market) };
+  const credentials = await demoCredentials(ctx, tenant_id, market);
+  const logins = await createDemoLogins(ctx, tenant_id, {
+    merchant_id: market.merchants[0]!.id,
+    supplier_id: market.parties.find((party) => party.kind === "supplier")!.id,
+  });
+  return { tenant_id, credentials, logins };
 }
 
 function historyOf(orders: Iterable<DemoOrder>, end_ms: number): Step[] {
