@@ -7,7 +7,7 @@ export default defineConfig({
     include: ["web/e2e/**/*.e2e.test.ts"],
     pool: "forks",
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
   },
 });

@@ -26,7 +26,8 @@ export function consoleInputsHash(root = repository_root): string {
     }
     // Tests beside the sources are not part of the bundle.
     if (!/\.test\.tsx?$/.test(path)) files.push(path);
-    if (files.length > input_files_max) throw new Error(`the console has over ${input_files_max} input files`);
+    if (files.length > input_files_max)
+      throw new Error(`the console has over ${input_files_max} input files`);
   };
   for (const path of input_paths) walk(join(root, path));
   const hash = createHash("sha256");

@@ -4,7 +4,13 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../service/context.ts";
 import { demo_tenant_id } from "../service/demo/seed.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, describeLogins, seedWithProgress, storedLogins } from "./demo-setup.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  seedWithProgress,
+  storedLogins,
+} from "./demo-setup.ts";
 
 export const demo_orders_max = 1_000_000;
 

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
+import { demo_tenant_id } from "../service/demo/seed.ts";
 import { startEventSequencer } from "../service/events/sequencer.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
@@ -10,7 +11,6 @@ import {
   startSequencer,
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
-import { demo_tenant_id } from "../service/demo/seed.ts";
 import { openDatabase } from "../store/open.ts";
 import { console_dir, ensureConsoleBuilt } from "./console-build.ts";
 import {

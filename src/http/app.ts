@@ -35,7 +35,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let web_console: ConsoleServer | null = null;
   app.setNotFoundHandler((request, reply) => {
     if (web_console?.fallback(request, reply)) return reply;
-    return sendProblem(reply, problem(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+    return sendProblem(
+      reply,
+      problem(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+    );
   });
 
   await app.register(swagger, {

@@ -64,7 +64,12 @@ export function selectRefundsByDay(
 }
 
 /** Gross line value (quantity × unit price) per category of the orders paid in the period. */
-export function selectCategories(db: Queryable, tenant_id: string, from: Date, to: Date): Promise<CategoryRow[]> {
+export function selectCategories(
+  db: Queryable,
+  tenant_id: string,
+  from: Date,
+  to: Date,
+): Promise<CategoryRow[]> {
   return db.query<CategoryRow & Row>(
     `SELECT o.currency::text AS currency, coalesce(l->>'category', '') AS category, count(*)::text AS lines,
             sum((l->>'qty')::numeric * (l->>'unit_price_minor')::numeric)::text AS gross_minor
@@ -76,7 +81,12 @@ export function selectCategories(db: Queryable, tenant_id: string, from: Date, t
 }
 
 /** Coupons the platform funded on the orders paid in the period. */
-export function selectSubsidies(db: Queryable, tenant_id: string, from: Date, to: Date): Promise<CurrencySumRow[]> {
+export function selectSubsidies(
+  db: Queryable,
+  tenant_id: string,
+  from: Date,
+  to: Date,
+): Promise<CurrencySumRow[]> {
   return db.query<CurrencySumRow & Row>(
     `SELECT o.currency::text AS currency, sum((c->>'amount_minor')::numeric)::text AS amount_minor
        FROM orders o CROSS JOIN LATERAL jsonb_array_elements(coalesce(o.facts->'coupons', '[]'::jsonb)) AS c
@@ -91,7 +101,12 @@ export function selectSubsidies(db: Queryable, tenant_id: string, from: Date, to
  * period: what its held and available accounts received (commission), less
  * what refunds and chargebacks took back.
  */
-export function selectCommission(db: Queryable, tenant_id: string, from: Date, to: Date): Promise<CurrencySumRow[]> {
+export function selectCommission(
+  db: Queryable,
+  tenant_id: string,
+  from: Date,
+  to: Date,
+): Promise<CurrencySumRow[]> {
   return db.query<CurrencySumRow & Row>(
     `SELECT p.currency::text AS currency, sum(p.amount_minor)::text AS amount_minor
        FROM parties pa

@@ -19,6 +19,7 @@ import { openTestDatabase } from "../../src/testing/db.ts";
 
 export const chromium_path = process.env.CLEARSPLIT_CHROMIUM ?? "/usr/bin/chromium";
 export const demo_orders = 150;
+const browser_action_timeout_ms = 120_000;
 
 export interface Harness {
   base_url: string;
@@ -27,6 +28,8 @@ export interface Harness {
   db: Database;
   ctx: ServiceContext;
   browser: BrowserContext;
+  /** Resolves once the log sequencer has checkpointed everything written so far. */
+  checkpointed: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -65,6 +68,8 @@ export async function startHarness(): Promise<Harness> {
     locale: "en-US",
     timezoneId: "Asia/Shanghai",
   });
+  // Generous: the suite shares a small machine with everything else; a timeout here is load, not a bug.
+  browser.setDefaultTimeout(browser_action_timeout_ms);
   return {
     base_url: address,
     tenant_id,
@@ -72,6 +77,10 @@ export async function startHarness(): Promise<Harness> {
     db,
     ctx,
     browser,
+    checkpointed: async () => {
+      await sequencer.settled();
+      await sequencer.settled();
+    },
     close: async () => {
       await browser.close();
       await app.close();

@@ -78,8 +78,7 @@ function Shell() {
     .filter((page) => page.nav !== undefined && page.roles.includes(me.role))
     .map((page) => ({ key: page.path, label: <Link href={page.path}>{t(page.nav!)}</Link> }));
   const selected = menu.find((item) => path === item.key || path.startsWith(`${item.key}/`))?.key;
-  const allowed = matched !== null && matched.page.roles.includes(me.role);
-  const Page = allowed ? pageComponent(matched.page) : null;
+  const Page = matched?.page.roles.includes(me.role) ? pageComponent(matched.page) : null;
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <a className="skip-link" href="#main">

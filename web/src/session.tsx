@@ -5,7 +5,14 @@ import { api, onUnauthorized } from "./api/client.ts";
 // proofs are checked against the key the browser saw when the user signed in,
 // so a server that later swaps its key cannot make a forged bundle verify.
 
-export type Role = "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+export type Role =
+  | "platform_admin"
+  | "finance"
+  | "reviewer"
+  | "auditor"
+  | "merchant"
+  | "supplier"
+  | "integration";
 
 export interface Me {
   tenant_id: string;

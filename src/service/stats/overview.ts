@@ -59,7 +59,13 @@ function emptyCurrency(currency: string, days: string[]): CurrencyOverview {
     subsidies_minor: 0n,
     refunds: { count: 0n, amount_minor: 0n },
     chargebacks: { count: 0n, amount_minor: 0n },
-    balances: { held_minor: 0n, available_minor: 0n, in_transit_minor: 0n, paid_out_minor: 0n, debt_minor: 0n },
+    balances: {
+      held_minor: 0n,
+      available_minor: 0n,
+      in_transit_minor: 0n,
+      paid_out_minor: 0n,
+      debt_minor: 0n,
+    },
     by_day: days.map((day) => ({ day, orders: 0n, gmv_minor: 0n, refunds_minor: 0n, chargebacks_minor: 0n })),
     by_category: [],
   };
@@ -68,7 +74,8 @@ function emptyCurrency(currency: string, days: string[]): CurrencyOverview {
 /** The UTC days from `from` (a midnight) up to and including the day of `to`. */
 export function daysBetween(from: Date, to: Date): string[] {
   const days: string[] = [];
-  for (let ms = from.getTime(); ms < to.getTime(); ms += day_ms) days.push(new Date(ms).toISOString().slice(0, 10));
+  for (let ms = from.getTime(); ms < to.getTime(); ms += day_ms)
+    days.push(new Date(ms).toISOString().slice(0, 10));
   return days;
 }
 

@@ -1,9 +1,17 @@
-import { useEffect, useRef } from "react";
 import type { EChartsCoreOption } from "echarts/core";
+import { useEffect, useRef } from "react";
 import { echarts } from "./echarts.ts";
 
 /** One chart; `label` is its accessible name, and a table beside it carries the same figures. */
-export default function Chart({ option, label, height }: { option: EChartsCoreOption; label: string; height?: number }) {
+export default function Chart({
+  option,
+  label,
+  height,
+}: {
+  option: EChartsCoreOption;
+  label: string;
+  height?: number;
+}) {
   const element = useRef<HTMLDivElement>(null);
   const chart = useRef<ReturnType<typeof echarts.init> | null>(null);
   useEffect(() => {
@@ -22,5 +30,13 @@ export default function Chart({ option, label, height }: { option: EChartsCoreOp
   useEffect(() => {
     chart.current?.setOption(option, { notMerge: true });
   }, [option]);
-  return <div ref={element} className="chart" role="img" aria-label={label} style={height ? { height } : undefined} />;
+  return (
+    <div
+      ref={element}
+      className="chart"
+      role="img"
+      aria-label={label}
+      style={height ? { height } : undefined}
+    />
+  );
 }

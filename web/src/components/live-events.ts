@@ -65,7 +65,8 @@ export function useLiveEvents(onEvent: (event: LiveEvent) => void): { connected:
           // dropped or refused: wait and resume
         }
         setConnected(false);
-        if (!controller.signal.aborted) await new Promise((resolve) => setTimeout(resolve, reconnect_delay_ms));
+        if (!controller.signal.aborted)
+          await new Promise((resolve) => setTimeout(resolve, reconnect_delay_ms));
       }
     };
     void loop();

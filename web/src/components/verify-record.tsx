@@ -43,7 +43,11 @@ export async function verifyRecord(tenant_id: string, record_id: string): Promis
   try {
     const bundle = JSON.parse(text) as { checkpoint?: unknown };
     const result = await verifyBundle(bundle, [keys.log_key], keys.witness_keys);
-    return { status: "ok", result, checkpoint_text: typeof bundle.checkpoint === "string" ? bundle.checkpoint : "" };
+    return {
+      status: "ok",
+      result,
+      checkpoint_text: typeof bundle.checkpoint === "string" ? bundle.checkpoint : "",
+    };
   } catch (error) {
     if (error instanceof VerifyError) return { status: "failed", reason: `${error.code}: ${error.message}` };
     return { status: "failed", reason: error instanceof Error ? error.message : String(error) };
@@ -105,7 +109,13 @@ export function VerifyRecord({ record_id, label }: { record_id: string; label?: 
   );
 }
 
-function Proven({ outcome, lang }: { outcome: Extract<Outcome, { status: "ok" }>; lang: "zh-CN" | "zh-TW" | "en" }) {
+function Proven({
+  outcome,
+  lang,
+}: {
+  outcome: Extract<Outcome, { status: "ok" }>;
+  lang: "zh-CN" | "zh-TW" | "en";
+}) {
   const { t } = useI18n();
   const { result } = outcome;
   const cosigners = result.cosignedBy.map((c) => c.name);
@@ -128,7 +138,9 @@ function Proven({ outcome, lang }: { outcome: Extract<Outcome, { status: "ok" }>
         <dt>{t("verify.signed_by")}</dt>
         <dd>{result.verifiedBy.join(", ")}</dd>
         <dt>{t("verify.cosigners")}</dt>
-        <dd data-testid="verify-cosigners">{cosigners.length === 0 ? t("verify.no_cosigners") : cosigners.join(", ")}</dd>
+        <dd data-testid="verify-cosigners">
+          {cosigners.length === 0 ? t("verify.no_cosigners") : cosigners.join(", ")}
+        </dd>
       </dl>
     </>
   );

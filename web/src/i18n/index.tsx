@@ -1,8 +1,8 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import type { Lang } from "./format.ts";
 import { en } from "./messages/en.ts";
 import { zh_CN } from "./messages/zh-CN.ts";
 import { zh_TW } from "./messages/zh-TW.ts";
-import type { Lang } from "./format.ts";
 
 export type { Lang } from "./format.ts";
 export type MessageKey = keyof typeof en;

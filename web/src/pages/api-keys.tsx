@@ -1,4 +1,18 @@
-import { Alert, App, Button, Card, Form, Input, Modal, Popconfirm, Select, Space, Table, Tag, Typography } from "antd";
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Form,
+  Input,
+  Modal,
+  Popconfirm,
+  Select,
+  Space,
+  Table,
+  Tag,
+  Typography,
+} from "antd";
 import { useState } from "react";
 import { api } from "../api/client.ts";
 import { ErrorResult } from "../app.tsx";
@@ -16,7 +30,15 @@ interface ApiKey {
   revoked_at: string | null;
 }
 
-const key_roles = ["integration", "platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"] as const;
+const key_roles = [
+  "integration",
+  "platform_admin",
+  "finance",
+  "reviewer",
+  "auditor",
+  "merchant",
+  "supplier",
+] as const;
 
 export default function ApiKeys() {
   const { t, lang } = useI18n();
@@ -34,7 +56,11 @@ export default function ApiKeys() {
     try {
       const result = await api<{ key: string }>("/v1/api-keys", {
         method: "POST",
-        body: { name: values.name, role: values.role, ...(values.party_id ? { party_id: values.party_id } : {}) },
+        body: {
+          name: values.name,
+          role: values.role,
+          ...(values.party_id ? { party_id: values.party_id } : {}),
+        },
       });
       setCreated(result.key);
       reload();
@@ -43,7 +69,10 @@ export default function ApiKeys() {
     }
   };
   const revoke = async (id: string) => {
-    await api(`/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE", body: { reason: "revoked in the console" } });
+    await api(`/v1/api-keys/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      body: { reason: "revoked in the console" },
+    });
     message.success(t("keys.revoked"));
     reload();
   };
@@ -64,10 +93,22 @@ export default function ApiKeys() {
         scroll={{ x: 900 }}
         columns={[
           { title: t("keys.name"), dataIndex: "name" },
-          { title: t("keys.role"), dataIndex: "role", render: (value: string) => t(`role.${value}` as MessageKey) },
+          {
+            title: t("keys.role"),
+            dataIndex: "role",
+            render: (value: string) => t(`role.${value}` as MessageKey),
+          },
           { title: t("keys.party"), dataIndex: "party_id", render: (value: string | null) => value ?? "—" },
-          { title: t("keys.created_at"), dataIndex: "created_at", render: (value: string) => formatDateTime(value, lang) },
-          { title: t("keys.last_used_at"), dataIndex: "last_used_at", render: (value: string | null) => formatDateTime(value, lang) },
+          {
+            title: t("keys.created_at"),
+            dataIndex: "created_at",
+            render: (value: string) => formatDateTime(value, lang),
+          },
+          {
+            title: t("keys.last_used_at"),
+            dataIndex: "last_used_at",
+            render: (value: string | null) => formatDateTime(value, lang),
+          },
           {
             title: t("keys.status"),
             key: "status",
@@ -75,7 +116,12 @@ export default function ApiKeys() {
               row.revoked_at ? (
                 <Tag color="red">{t("keys.revoked")}</Tag>
               ) : (
-                <Popconfirm title={t("keys.revoke_confirm")} onConfirm={() => void revoke(row.id)} okText={t("keys.revoke")} cancelText={t("common.cancel")}>
+                <Popconfirm
+                  title={t("keys.revoke_confirm")}
+                  onConfirm={() => void revoke(row.id)}
+                  okText={t("keys.revoke")}
+                  cancelText={t("common.cancel")}
+                >
                   <Button size="small" danger>
                     {t("keys.revoke")}
                   </Button>
@@ -85,25 +131,48 @@ export default function ApiKeys() {
         ]}
       />
       <Card size="small" title={t("keys.create")}>
-        <Form layout="vertical" onFinish={(values) => void create(values)} initialValues={{ role: "integration" }}>
-          <Form.Item label={t("keys.name")} name="name" rules={[{ required: true, message: t("sign_in.required") }]}>
+        <Form
+          layout="vertical"
+          onFinish={(values) => void create(values)}
+          initialValues={{ role: "integration" }}
+        >
+          <Form.Item
+            label={t("keys.name")}
+            name="name"
+            rules={[{ required: true, message: t("sign_in.required") }]}
+          >
             <Input name="name" />
           </Form.Item>
           <Form.Item label={t("keys.role")} name="role">
-            <Select onChange={setRole} options={key_roles.map((value) => ({ value, label: t(`role.${value}` as MessageKey) }))} />
+            <Select
+              onChange={setRole}
+              options={key_roles.map((value) => ({ value, label: t(`role.${value}` as MessageKey) }))}
+            />
           </Form.Item>
           {(role === "merchant" || role === "supplier") && (
-            <Form.Item label={t("keys.party")} name="party_id" rules={[{ required: true, message: t("sign_in.required") }]}>
+            <Form.Item
+              label={t("keys.party")}
+              name="party_id"
+              rules={[{ required: true, message: t("sign_in.required") }]}
+            >
               <Input name="party_id" />
             </Form.Item>
           )}
-          {create_error !== null && <Alert type="error" message={create_error} style={{ marginBottom: 12 }} />}
+          {create_error !== null && (
+            <Alert type="error" message={create_error} style={{ marginBottom: 12 }} />
+          )}
           <Button type="primary" htmlType="submit">
             {t("keys.create")}
           </Button>
         </Form>
       </Card>
-      <Modal open={created !== null} onOk={() => setCreated(null)} onCancel={() => setCreated(null)} title={t("keys.created_title")} cancelButtonProps={{ style: { display: "none" } }}>
+      <Modal
+        open={created !== null}
+        onOk={() => setCreated(null)}
+        onCancel={() => setCreated(null)}
+        title={t("keys.created_title")}
+        cancelButtonProps={{ style: { display: "none" } }}
+      >
         <Typography.Paragraph>{t("keys.shown_once")}</Typography.Paragraph>
         <Typography.Paragraph copyable={{ text: created ?? "" }}>
           <code style={{ wordBreak: "break-all" }}>{created}</code>

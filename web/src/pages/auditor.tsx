@@ -35,7 +35,9 @@ export default function Auditor() {
   const { t } = useI18n();
   const me = useMe();
   const [keys, setKeys] = useState(() => pinnedKeys(me.tenant_id));
-  const checkpoints = useApi<{ items: CheckpointItem[]; next_before: number | null }>("/v1/log/checkpoints", { limit: 200 });
+  const checkpoints = useApi<{ items: CheckpointItem[]; next_before: number | null }>("/v1/log/checkpoints", {
+    limit: 200,
+  });
   return (
     <Space direction="vertical" size={16} style={{ width: "100%" }}>
       <Typography.Title level={2} style={{ margin: 0 }}>
@@ -80,9 +82,21 @@ export default function Auditor() {
   );
 }
 
-function LatestCheckpoint({ tenant, log_key, witness_keys }: { tenant: string; log_key: string | null; witness_keys: string[] }) {
+function LatestCheckpoint({
+  tenant,
+  log_key,
+  witness_keys,
+}: {
+  tenant: string;
+  log_key: string | null;
+  witness_keys: string[];
+}) {
   const { t, lang } = useI18n();
-  const [state, setState] = useState<{ note: string; check: Check; cosigners: { name: string; ok: boolean }[] } | null>(null);
+  const [state, setState] = useState<{
+    note: string;
+    check: Check;
+    cosigners: { name: string; ok: boolean }[];
+  } | null>(null);
   useEffect(() => {
     let cancelled = false;
     void (async () => {
@@ -107,7 +121,12 @@ function LatestCheckpoint({ tenant, log_key, witness_keys }: { tenant: string; l
         });
         if (!cancelled) setState({ note, check: { status: "ok", detail }, cosigners });
       } catch (error) {
-        if (!cancelled) setState({ note, check: { status: "failed", detail: String(error instanceof Error ? error.message : error) }, cosigners: [] });
+        if (!cancelled)
+          setState({
+            note,
+            check: { status: "failed", detail: String(error instanceof Error ? error.message : error) },
+            cosigners: [],
+          });
       }
     })();
     return () => {
@@ -152,7 +171,9 @@ function LatestCheckpoint({ tenant, log_key, witness_keys }: { tenant: string; l
                   ))}
             </dd>
           </dl>
-          <pre style={{ background: "#fafafa", padding: 8, fontSize: 12, overflowX: "auto", margin: 0 }}>{state.note}</pre>
+          <pre style={{ background: "#fafafa", padding: 8, fontSize: 12, overflowX: "auto", margin: 0 }}>
+            {state.note}
+          </pre>
         </Space>
       )}
     </Card>
@@ -164,7 +185,10 @@ function WitnessKeys({ tenant, keys, onChange }: { tenant: string; keys: string[
   const [text, setText] = useState(keys.join("\n"));
   const [error, setError] = useState<string | null>(null);
   const save = async () => {
-    const lines = text.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+    const lines = text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "");
     try {
       for (const line of lines) await parseVkey(line);
       setWitnessKeys(tenant, lines);
@@ -180,7 +204,13 @@ function WitnessKeys({ tenant, keys, onChange }: { tenant: string; keys: string[
       <label htmlFor="witness-keys" className="visually-hidden">
         {t("auditor.witness_keys")}
       </label>
-      <Input.TextArea id="witness-keys" rows={3} value={text} onChange={(event) => setText(event.target.value)} spellCheck={false} />
+      <Input.TextArea
+        id="witness-keys"
+        rows={3}
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        spellCheck={false}
+      />
       {error !== null && <Alert type="error" message={error} style={{ marginTop: 8 }} />}
       <Button style={{ marginTop: 8 }} onClick={() => void save()}>
         {t("auditor.save_keys")}
@@ -192,7 +222,7 @@ function WitnessKeys({ tenant, keys, onChange }: { tenant: string; keys: string[
 function Consistency({ items, log_key }: { items: CheckpointItem[]; log_key: string | null }) {
   const { t, lang } = useI18n();
   const sizes = useMemo(() => [...new Set(items.map((item) => item.size))].sort((a, b) => a - b), [items]);
-  const [from, setFrom] = useState<number | undefined>(sizes.length > 1 ? sizes[0] : undefined);
+  const [from, setFrom] = useState<number | undefined>(sizes[0]);
   const [to, setTo] = useState<number | undefined>(sizes[sizes.length - 1]);
   const [result, setResult] = useState<Check | null>(null);
   const [busy, setBusy] = useState(false);
@@ -203,11 +233,15 @@ function Consistency({ items, log_key }: { items: CheckpointItem[]; log_key: str
       if (log_key === null) throw new Error(t("verify.no_pinned_key"));
       const old_root = items.find((item) => item.size === from)?.root;
       if (old_root === undefined) throw new Error(`no checkpoint of size ${from}`);
-      const proof = await api<{ from: number; to: number; proof: string[]; checkpoint: string }>("/v1/log/consistency", {
-        query: { from, to },
-      });
+      const proof = await api<{ from: number; to: number; proof: string[]; checkpoint: string }>(
+        "/v1/log/consistency",
+        {
+          query: { from, to },
+        },
+      );
       const newer = await verifyCheckpoint(proof.checkpoint, [log_key]);
-      if (newer.size !== BigInt(to)) throw new Error(`the signed checkpoint is of size ${newer.size}, not ${to}`);
+      if (newer.size !== BigInt(to))
+        throw new Error(`the signed checkpoint is of size ${newer.size}, not ${to}`);
       const nodes = proof.proof.map((node) => {
         const bytes = fromBase64Strict(node);
         if (bytes === undefined) throw new Error("the proof is not base64");
@@ -238,15 +272,44 @@ function Consistency({ items, log_key }: { items: CheckpointItem[]; log_key: str
   return (
     <Card size="small" title={t("auditor.consistency")}>
       <Space wrap>
-        <Select aria-label={t("auditor.older")} placeholder={t("auditor.older")} style={{ width: 160 }} value={from} onChange={setFrom} options={options} data-testid="consistency-from" />
-        <Select aria-label={t("auditor.newer")} placeholder={t("auditor.newer")} style={{ width: 160 }} value={to} onChange={setTo} options={options} data-testid="consistency-to" />
-        <Button type="primary" loading={busy} onClick={() => void check()} disabled={from === undefined || to === undefined || from > to} data-testid="consistency-check">
+        <Select
+          aria-label={t("auditor.older")}
+          placeholder={t("auditor.older")}
+          style={{ width: 160 }}
+          value={from}
+          onChange={setFrom}
+          options={options}
+          data-testid="consistency-from"
+        />
+        <Select
+          aria-label={t("auditor.newer")}
+          placeholder={t("auditor.newer")}
+          style={{ width: 160 }}
+          value={to}
+          onChange={setTo}
+          options={options}
+          data-testid="consistency-to"
+        />
+        <Button
+          type="primary"
+          loading={busy}
+          onClick={() => void check()}
+          disabled={from === undefined || to === undefined || from > to}
+          data-testid="consistency-check"
+        >
           {t("auditor.check")}
         </Button>
       </Space>
       {result !== null && (
-        <div data-testid="consistency-result" data-status={result.status} role="status" style={{ marginTop: 8 }}>
-          <Tag color={result.status === "ok" ? "green" : "red"}>{t(result.status === "ok" ? "verify.ok" : "verify.failed")}</Tag>
+        <div
+          data-testid="consistency-result"
+          data-status={result.status}
+          role="status"
+          style={{ marginTop: 8 }}
+        >
+          <Tag color={result.status === "ok" ? "green" : "red"}>
+            {t(result.status === "ok" ? "verify.ok" : "verify.failed")}
+          </Tag>
           {result.detail}
         </div>
       )}
@@ -263,7 +326,14 @@ function CheckpointHistory({ items }: { items: CheckpointItem[] }) {
       grid: { left: 56, right: 16, top: 16, bottom: 32 },
       xAxis: { type: "time" },
       yAxis: { type: "value", name: t("auditor.size") },
-      series: [{ type: "line", step: "end", showSymbol: false, data: ordered.map((item) => [item.created_at, item.size]) }],
+      series: [
+        {
+          type: "line",
+          step: "end",
+          showSymbol: false,
+          data: ordered.map((item) => [item.created_at, item.size]),
+        },
+      ],
     };
   }, [items, t]);
   return (
@@ -278,10 +348,24 @@ function CheckpointHistory({ items }: { items: CheckpointItem[] }) {
         pagination={{ pageSize: 20, showSizeChanger: false }}
         scroll={{ x: 700 }}
         columns={[
-          { title: t("auditor.size"), dataIndex: "size", align: "right", render: (size: number) => formatNumber(size, lang) },
+          {
+            title: t("auditor.size"),
+            dataIndex: "size",
+            align: "right",
+            render: (size: number) => formatNumber(size, lang),
+          },
           { title: t("auditor.root"), dataIndex: "root", render: (root: string) => <code>{root}</code> },
-          { title: t("auditor.created_at"), dataIndex: "created_at", render: (value: string) => formatDateTime(value, lang) },
-          { title: t("auditor.cosignatures"), dataIndex: "cosignatures", align: "right", render: (n: number) => formatNumber(n, lang) },
+          {
+            title: t("auditor.created_at"),
+            dataIndex: "created_at",
+            render: (value: string) => formatDateTime(value, lang),
+          },
+          {
+            title: t("auditor.cosignatures"),
+            dataIndex: "cosignatures",
+            align: "right",
+            render: (n: number) => formatNumber(n, lang),
+          },
         ]}
       />
     </Card>

@@ -17,8 +17,17 @@ interface CurrencyOverview {
   subsidies_minor: Amount;
   refunds: { count: number; amount_minor: Amount };
   chargebacks: { count: number; amount_minor: Amount };
-  balances: Record<"held_minor" | "available_minor" | "in_transit_minor" | "paid_out_minor" | "debt_minor", Amount>;
-  by_day: { day: string; orders: number; gmv_minor: Amount; refunds_minor: Amount; chargebacks_minor: Amount }[];
+  balances: Record<
+    "held_minor" | "available_minor" | "in_transit_minor" | "paid_out_minor" | "debt_minor",
+    Amount
+  >;
+  by_day: {
+    day: string;
+    orders: number;
+    gmv_minor: Amount;
+    refunds_minor: Amount;
+    chargebacks_minor: Amount;
+  }[];
   by_category: { category: string; lines: number; gross_minor: Amount }[];
 }
 interface Overview {
@@ -60,7 +69,11 @@ export default function Dashboard() {
         </Typography.Title>
         <Badge
           status={live.connected ? "processing" : "default"}
-          text={live.connected ? t("dashboard.live", { count: formatNumber(live.received, lang) }) : t("dashboard.offline")}
+          text={
+            live.connected
+              ? t("dashboard.live", { count: formatNumber(live.received, lang) })
+              : t("dashboard.offline")
+          }
           data-testid="live-status"
         />
         <Segmented
@@ -75,7 +88,9 @@ export default function Dashboard() {
       ) : data.currencies.length === 0 ? (
         <Empty description={t("dashboard.empty")} />
       ) : (
-        data.currencies.map((overview) => <CurrencyBlock key={overview.currency} overview={overview} loading={loading} />)
+        data.currencies.map((overview) => (
+          <CurrencyBlock key={overview.currency} overview={overview} loading={loading} />
+        ))
       )}
     </Space>
   );
@@ -90,11 +105,23 @@ function CurrencyBlock({ overview, loading }: { overview: CurrencyOverview; load
     { key: "dashboard.orders", value: formatNumber(overview.orders, lang), testid: "stat-orders" },
     { key: "dashboard.commission", value: money(overview.commission_minor), testid: "stat-commission" },
     { key: "dashboard.subsidies", value: money(overview.subsidies_minor), testid: "stat-subsidies" },
-    { key: "dashboard.refunds", value: `${money(overview.refunds.amount_minor)} · ${formatNumber(overview.refunds.count, lang)}`, testid: "stat-refunds" },
-    { key: "dashboard.chargebacks", value: `${money(overview.chargebacks.amount_minor)} · ${formatNumber(overview.chargebacks.count, lang)}`, testid: "stat-chargebacks" },
+    {
+      key: "dashboard.refunds",
+      value: `${money(overview.refunds.amount_minor)} · ${formatNumber(overview.refunds.count, lang)}`,
+      testid: "stat-refunds",
+    },
+    {
+      key: "dashboard.chargebacks",
+      value: `${money(overview.chargebacks.amount_minor)} · ${formatNumber(overview.chargebacks.count, lang)}`,
+      testid: "stat-chargebacks",
+    },
     { key: "balance.held", value: money(overview.balances.held_minor), testid: "stat-held" },
     { key: "balance.available", value: money(overview.balances.available_minor), testid: "stat-available" },
-    { key: "balance.in_transit", value: money(overview.balances.in_transit_minor), testid: "stat-in-transit" },
+    {
+      key: "balance.in_transit",
+      value: money(overview.balances.in_transit_minor),
+      testid: "stat-in-transit",
+    },
     { key: "balance.paid_out", value: money(overview.balances.paid_out_minor), testid: "stat-paid-out" },
     { key: "balance.debt", value: money(overview.balances.debt_minor), testid: "stat-debt" },
   ];
@@ -106,9 +133,21 @@ function CurrencyBlock({ overview, loading }: { overview: CurrencyOverview; load
       xAxis: { type: "category", data: overview.by_day.map((point) => formatDay(point.day, lang)) },
       yAxis: { type: "value" },
       series: [
-        { name: t("dashboard.gmv"), type: "bar", data: overview.by_day.map((p) => chartValue(p.gmv_minor, exponent)) },
-        { name: t("dashboard.refunds"), type: "line", data: overview.by_day.map((p) => chartValue(p.refunds_minor, exponent)) },
-        { name: t("dashboard.chargebacks"), type: "line", data: overview.by_day.map((p) => chartValue(p.chargebacks_minor, exponent)) },
+        {
+          name: t("dashboard.gmv"),
+          type: "bar",
+          data: overview.by_day.map((p) => chartValue(p.gmv_minor, exponent)),
+        },
+        {
+          name: t("dashboard.refunds"),
+          type: "line",
+          data: overview.by_day.map((p) => chartValue(p.refunds_minor, exponent)),
+        },
+        {
+          name: t("dashboard.chargebacks"),
+          type: "line",
+          data: overview.by_day.map((p) => chartValue(p.chargebacks_minor, exponent)),
+        },
       ],
     }),
     [overview, t, lang, exponent],
@@ -141,7 +180,14 @@ function CurrencyBlock({ overview, loading }: { overview: CurrencyOverview; load
           </Card>
         ))}
       </div>
-      <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", gap: 12, marginTop: 12 }}>
+      <div
+        style={{
+          display: "grid",
+          gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))",
+          gap: 12,
+          marginTop: 12,
+        }}
+      >
         <Card size="small" title={t("dashboard.by_day")}>
           <Suspense fallback={<Spin />}>
             <Chart option={by_day_option} label={t("dashboard.by_day")} />
@@ -157,9 +203,23 @@ function CurrencyBlock({ overview, loading }: { overview: CurrencyOverview; load
             rowKey="category"
             dataSource={overview.by_category}
             columns={[
-              { title: t("dashboard.category"), dataIndex: "category", render: (value: string) => categoryName(t, value) },
-              { title: t("dashboard.lines"), dataIndex: "lines", align: "right", render: (value: number) => formatNumber(value, lang) },
-              { title: t("dashboard.gross"), dataIndex: "gross_minor", align: "right", render: (value: Amount) => money(value) },
+              {
+                title: t("dashboard.category"),
+                dataIndex: "category",
+                render: (value: string) => categoryName(t, value),
+              },
+              {
+                title: t("dashboard.lines"),
+                dataIndex: "lines",
+                align: "right",
+                render: (value: number) => formatNumber(value, lang),
+              },
+              {
+                title: t("dashboard.gross"),
+                dataIndex: "gross_minor",
+                align: "right",
+                render: (value: Amount) => money(value),
+              },
             ]}
           />
         </Card>
@@ -168,7 +228,16 @@ function CurrencyBlock({ overview, loading }: { overview: CurrencyOverview; load
   );
 }
 
-const known_categories = new Set(["electronics", "apparel", "grocery", "beauty", "home", "books", "toys", "sports"]);
+const known_categories = new Set([
+  "electronics",
+  "apparel",
+  "grocery",
+  "beauty",
+  "home",
+  "books",
+  "toys",
+  "sports",
+]);
 function categoryName(t: (key: MessageKey) => string, category: string): string {
   return known_categories.has(category) ? t(`category.${category}` as MessageKey) : category;
 }

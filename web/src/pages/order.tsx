@@ -9,8 +9,8 @@ import { VerifyRecord } from "../components/verify-record.tsx";
 import { exponentOf, formatDateTime, formatMoney, formatPercent, minorToDecimal } from "../i18n/format.ts";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
-import type { PageProps } from "./registry.ts";
 import { type OrderSummary, stateTag } from "./orders.tsx";
+import type { PageProps } from "./registry.ts";
 
 const Chart = lazy(() => import("../charts/chart.tsx"));
 
@@ -69,15 +69,23 @@ export default function OrderPage({ params }: PageProps) {
             <Link href={`/parties/${encodeURIComponent(order.merchant_id)}`}>{order.merchant_id}</Link>
           </Descriptions.Item>
           <Descriptions.Item label={t("order.paid")}>{money(order.paid_minor)}</Descriptions.Item>
-          <Descriptions.Item label={t("order.paid_at")}>{formatDateTime(order.paid_at, lang)}</Descriptions.Item>
+          <Descriptions.Item label={t("order.paid_at")}>
+            {formatDateTime(order.paid_at, lang)}
+          </Descriptions.Item>
           <Descriptions.Item label={t("order.state")}>
             {stateTag(t, order.state)}
             {order.refund_state !== "none" && stateTag(t, order.refund_state)}
           </Descriptions.Item>
           <Descriptions.Item label={t("order.refunded")}>{money(order.refunded_minor)}</Descriptions.Item>
-          <Descriptions.Item label={t("order.completed_at")}>{formatDateTime(order.completed_at, lang)}</Descriptions.Item>
-          <Descriptions.Item label={t("order.releasable_at")}>{formatDateTime(order.releasable_at, lang)}</Descriptions.Item>
-          <Descriptions.Item label={t("order.released_at")}>{formatDateTime(order.released_at, lang)}</Descriptions.Item>
+          <Descriptions.Item label={t("order.completed_at")}>
+            {formatDateTime(order.completed_at, lang)}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("order.releasable_at")}>
+            {formatDateTime(order.releasable_at, lang)}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("order.released_at")}>
+            {formatDateTime(order.released_at, lang)}
+          </Descriptions.Item>
           <Descriptions.Item label={t("order.policy")}>
             <Link href={`/policies/${order.policy_hash}`}>
               <code>{order.policy_hash.slice(0, 12)}…</code>
@@ -93,7 +101,11 @@ export default function OrderPage({ params }: PageProps) {
       <Tabs
         items={[
           { key: "split", label: t("order.split"), children: <SplitTab order={order} /> },
-          { key: "refunds", label: `${t("order.refunds")} (${order.refunds.length})`, children: <RefundsTab order={order} /> },
+          {
+            key: "refunds",
+            label: `${t("order.refunds")} (${order.refunds.length})`,
+            children: <RefundsTab order={order} />,
+          },
           { key: "journal", label: t("order.journal"), children: <JournalTab order={order} /> },
         ]}
       />
@@ -109,7 +121,11 @@ function settlementKey(order: OrderDetail): MessageKey {
 
 function legColumns(t: (key: MessageKey) => string, lang: "zh-CN" | "zh-TW" | "en", currency: string) {
   return [
-    { title: t("leg.party"), dataIndex: "party_id", render: (id: string) => <Link href={`/parties/${encodeURIComponent(id)}`}>{id}</Link> },
+    {
+      title: t("leg.party"),
+      dataIndex: "party_id",
+      render: (id: string) => <Link href={`/parties/${encodeURIComponent(id)}`}>{id}</Link>,
+    },
     { title: t("leg.role"), dataIndex: "role", render: (role: string) => roleName(t, role) },
     { title: t("leg.rule"), dataIndex: "rule_id" },
     { title: t("leg.line"), dataIndex: "line_id", render: (value?: string) => value ?? "—" },
@@ -145,7 +161,8 @@ function SplitTab({ order }: { order: OrderDetail }) {
   const exponent = exponentOf(order.currency);
   const flow = useMemo(() => {
     const by_party = new Map<string, bigint>();
-    for (const leg of order.legs) by_party.set(leg.party_id, (by_party.get(leg.party_id) ?? 0n) + BigInt(leg.amount_minor));
+    for (const leg of order.legs)
+      by_party.set(leg.party_id, (by_party.get(leg.party_id) ?? 0n) + BigInt(leg.amount_minor));
     const source = t("order.flow_paid");
     return {
       tooltip: { trigger: "item" },
@@ -174,25 +191,28 @@ function SplitTab({ order }: { order: OrderDetail }) {
         </Suspense>
       </Card>
       <div data-testid="split-table">
-      <Table<Leg>
-        size="small"
-        rowKey={(leg) => `${leg.party_id}|${leg.rule_id}|${leg.line_id ?? ""}`}
-        dataSource={order.legs}
-        pagination={false}
-        scroll={{ x: 900 }}
-        columns={legColumns(t, lang, order.currency)}
-        summary={() => (
-          <Table.Summary.Row>
-            <Table.Summary.Cell index={0} colSpan={6}>
-              {t("leg.total")}
-            </Table.Summary.Cell>
-            <Table.Summary.Cell index={6} align="right">
-              <Money minor={order.legs.reduce((sum, leg) => sum + BigInt(leg.amount_minor), 0n)} currency={order.currency} />
-            </Table.Summary.Cell>
-            <Table.Summary.Cell index={7} />
-          </Table.Summary.Row>
-        )}
-      />
+        <Table<Leg>
+          size="small"
+          rowKey={(leg) => `${leg.party_id}|${leg.rule_id}|${leg.line_id ?? ""}`}
+          dataSource={order.legs}
+          pagination={false}
+          scroll={{ x: 900 }}
+          columns={legColumns(t, lang, order.currency)}
+          summary={() => (
+            <Table.Summary.Row>
+              <Table.Summary.Cell index={0} colSpan={6}>
+                {t("leg.total")}
+              </Table.Summary.Cell>
+              <Table.Summary.Cell index={6} align="right">
+                <Money
+                  minor={order.legs.reduce((sum, leg) => sum + BigInt(leg.amount_minor), 0n)}
+                  currency={order.currency}
+                />
+              </Table.Summary.Cell>
+              <Table.Summary.Cell index={7} />
+            </Table.Summary.Row>
+          )}
+        />
       </div>
       {order.explanation.length > 0 && (
         <Card size="small" title={t("order.explanation")}>
@@ -209,7 +229,8 @@ function SplitTab({ order }: { order: OrderDetail }) {
 
 function RefundsTab({ order }: { order: OrderDetail }) {
   const { t, lang } = useI18n();
-  if (order.refunds.length === 0) return <Typography.Text type="secondary">{t("order.no_refunds")}</Typography.Text>;
+  if (order.refunds.length === 0)
+    return <Typography.Text type="secondary">{t("order.no_refunds")}</Typography.Text>;
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       {order.refunds.map((refund) => (
@@ -220,7 +241,8 @@ function RefundsTab({ order }: { order: OrderDetail }) {
           extra={<VerifyRecord record_id={refund.transaction_id} label={refund.refund_id} />}
         >
           <Typography.Paragraph type="secondary">
-            {formatDateTime(refund.created_at, lang)} · {t(refund.before_release ? "refund.from_held" : "refund.from_available")}
+            {formatDateTime(refund.created_at, lang)} ·{" "}
+            {t(refund.before_release ? "refund.from_held" : "refund.from_available")}
           </Typography.Paragraph>
           <Table<Leg>
             size="small"
@@ -238,7 +260,8 @@ function RefundsTab({ order }: { order: OrderDetail }) {
 
 function JournalTab({ order }: { order: OrderDetail }) {
   const { t, lang } = useI18n();
-  if (order.transactions.length === 0) return <Typography.Text type="secondary">{t("order.journal_hidden")}</Typography.Text>;
+  if (order.transactions.length === 0)
+    return <Typography.Text type="secondary">{t("order.journal_hidden")}</Typography.Text>;
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       {order.transactions.map((transaction) => (
@@ -257,7 +280,11 @@ function JournalTab({ order }: { order: OrderDetail }) {
             dataSource={transaction.entries}
             pagination={false}
             columns={[
-              { title: t("entry.account"), dataIndex: "account_id", render: (id: string) => <code>{id}</code> },
+              {
+                title: t("entry.account"),
+                dataIndex: "account_id",
+                render: (id: string) => <code>{id}</code>,
+              },
               {
                 title: t("entry.debit_credit"),
                 dataIndex: "amount_minor",

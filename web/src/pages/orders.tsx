@@ -59,11 +59,14 @@ export default function Orders() {
   // The trail of cursors that led to this page, so Previous works without a server "previous".
   const trail = (search.get("trail") ?? "").split(",").filter((item) => item !== "");
   const cursor = trail[trail.length - 1];
-  const { data, error, loading } = useApi<{ items: OrderSummary[]; next_cursor: string | null }>("/v1/orders", {
-    ...filters,
-    cursor,
-    limit: page_size,
-  });
+  const { data, error, loading } = useApi<{ items: OrderSummary[]; next_cursor: string | null }>(
+    "/v1/orders",
+    {
+      ...filters,
+      cursor,
+      limit: page_size,
+    },
+  );
   const go = (next: Record<string, string | undefined>) => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries({ ...filters, ...next })) if (value) params.set(key, value);
@@ -114,10 +117,12 @@ export default function Orders() {
         )}
         <DatePicker.RangePicker
           aria-label={t("orders.paid_between")}
-          value={[
-            filters.paid_from ? dayjs(filters.paid_from) : null,
-            filters.paid_to ? dayjs(filters.paid_to) : null,
-          ] as [Dayjs | null, Dayjs | null]}
+          value={
+            [
+              filters.paid_from ? dayjs(filters.paid_from) : null,
+              filters.paid_to ? dayjs(filters.paid_to) : null,
+            ] as [Dayjs | null, Dayjs | null]
+          }
           onChange={(range) =>
             go({
               paid_from: range?.[0]?.startOf("day").toISOString(),
@@ -128,47 +133,54 @@ export default function Orders() {
         />
       </Space>
       <div data-testid="orders-table">
-      <Table<OrderSummary>
-        rowKey="id"
-        size="small"
-        loading={loading}
-        dataSource={data?.items ?? []}
-        pagination={false}
-        scroll={{ x: 900 }}
-        columns={[
-          {
-            title: t("order.id"),
-            dataIndex: "id",
-            render: (id: string) => <Link href={`/orders/${encodeURIComponent(id)}`}>{id}</Link>,
-          },
-          { title: t("order.merchant"), dataIndex: "merchant_id" },
-          {
-            title: t("order.paid"),
-            dataIndex: "paid_minor",
-            align: "right",
-            render: (value: number, row) => <Money minor={value} currency={row.currency} />,
-          },
-          { title: t("order.paid_at"), dataIndex: "paid_at", render: (value: string) => formatDateTime(value, lang) },
-          {
-            title: t("order.state"),
-            key: "state",
-            render: (_: unknown, row) => (
-              <>
-                {stateTag(t, row.state)}
-                {row.refund_state !== "none" && stateTag(t, row.refund_state)}
-              </>
-            ),
-          },
-          {
-            title: t("verify.column"),
-            key: "verify",
-            render: (_: unknown, row) => <VerifyRecord record_id={row.transaction_id} label={row.id} />,
-          },
-        ]}
-      />
+        <Table<OrderSummary>
+          rowKey="id"
+          size="small"
+          loading={loading}
+          dataSource={data?.items ?? []}
+          pagination={false}
+          scroll={{ x: 900 }}
+          columns={[
+            {
+              title: t("order.id"),
+              dataIndex: "id",
+              render: (id: string) => <Link href={`/orders/${encodeURIComponent(id)}`}>{id}</Link>,
+            },
+            { title: t("order.merchant"), dataIndex: "merchant_id" },
+            {
+              title: t("order.paid"),
+              dataIndex: "paid_minor",
+              align: "right",
+              render: (value: number, row) => <Money minor={value} currency={row.currency} />,
+            },
+            {
+              title: t("order.paid_at"),
+              dataIndex: "paid_at",
+              render: (value: string) => formatDateTime(value, lang),
+            },
+            {
+              title: t("order.state"),
+              key: "state",
+              render: (_: unknown, row) => (
+                <>
+                  {stateTag(t, row.state)}
+                  {row.refund_state !== "none" && stateTag(t, row.refund_state)}
+                </>
+              ),
+            },
+            {
+              title: t("verify.column"),
+              key: "verify",
+              render: (_: unknown, row) => <VerifyRecord record_id={row.transaction_id} label={row.id} />,
+            },
+          ]}
+        />
       </div>
       <Space>
-        <Button disabled={trail.length === 0} onClick={() => go({ trail: trail.slice(0, -1).join(",") || undefined })}>
+        <Button
+          disabled={trail.length === 0}
+          onClick={() => go({ trail: trail.slice(0, -1).join(",") || undefined })}
+        >
           {t("page.previous")}
         </Button>
         <Button

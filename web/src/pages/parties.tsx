@@ -49,10 +49,22 @@ export default function Parties() {
         dataSource={data?.items ?? []}
         pagination={false}
         columns={[
-          { title: t("parties.id"), dataIndex: "id", render: (id: string) => <Link href={`/parties/${encodeURIComponent(id)}`}>{id}</Link> },
+          {
+            title: t("parties.id"),
+            dataIndex: "id",
+            render: (id: string) => <Link href={`/parties/${encodeURIComponent(id)}`}>{id}</Link>,
+          },
           { title: t("parties.name"), dataIndex: "name" },
-          { title: t("parties.kind"), dataIndex: "kind", render: (value: string) => t(`party_kind.${value}` as MessageKey) },
-          { title: t("parties.parent"), dataIndex: "parent_id", render: (value: string | null) => value ?? "—" },
+          {
+            title: t("parties.kind"),
+            dataIndex: "kind",
+            render: (value: string) => t(`party_kind.${value}` as MessageKey),
+          },
+          {
+            title: t("parties.parent"),
+            dataIndex: "parent_id",
+            render: (value: string | null) => value ?? "—",
+          },
         ]}
       />
       <Pager trail={trail} setTrail={setTrail} next={data?.next_cursor ?? null} />

@@ -39,14 +39,30 @@ export default function Policies() {
         pagination={false}
         scroll={{ x: 800 }}
         columns={[
-          { title: t("policies.name"), dataIndex: "name", render: (name: string, row) => <Link href={`/policies/${row.id}`}>{name}</Link> },
+          {
+            title: t("policies.name"),
+            dataIndex: "name",
+            render: (name: string, row) => <Link href={`/policies/${row.id}`}>{name}</Link>,
+          },
           {
             title: t("policies.status"),
             dataIndex: "status",
-            render: (status: string) => <Tag color={status === "published" ? "green" : "default"}>{t(status === "published" ? "policies.published" : "policies.draft")}</Tag>,
+            render: (status: string) => (
+              <Tag color={status === "published" ? "green" : "default"}>
+                {t(status === "published" ? "policies.published" : "policies.draft")}
+              </Tag>
+            ),
           },
-          { title: t("policies.hash"), dataIndex: "hash", render: (hash: string | null) => (hash ? <code>{hash.slice(0, 16)}…</code> : "—") },
-          { title: t("policies.published_at"), dataIndex: "published_at", render: (value: string | null) => formatDateTime(value, lang) },
+          {
+            title: t("policies.hash"),
+            dataIndex: "hash",
+            render: (hash: string | null) => (hash ? <code>{hash.slice(0, 16)}…</code> : "—"),
+          },
+          {
+            title: t("policies.published_at"),
+            dataIndex: "published_at",
+            render: (value: string | null) => formatDateTime(value, lang),
+          },
         ]}
       />
       {me.role === "platform_admin" && <NewDraft onCreated={reload} />}
@@ -81,14 +97,26 @@ function NewDraft({ onCreated }: { onCreated: () => void }) {
   };
   return (
     <Card size="small" title={t("policies.new_draft")}>
-      <Form layout="vertical" onFinish={(values) => void submit(values)} initialValues={{ return_window_days: 7 }}>
-        <Form.Item label={t("policies.name")} name="name" rules={[{ required: true, message: t("sign_in.required") }]}>
+      <Form
+        layout="vertical"
+        onFinish={(values) => void submit(values)}
+        initialValues={{ return_window_days: 7 }}
+      >
+        <Form.Item
+          label={t("policies.name")}
+          name="name"
+          rules={[{ required: true, message: t("sign_in.required") }]}
+        >
           <Input name="name" />
         </Form.Item>
         <Form.Item label={t("policies.return_window_days")} name="return_window_days">
           <InputNumber min={0} max={366} />
         </Form.Item>
-        <Form.Item label={t("policies.body")} name="body" rules={[{ required: true, message: t("sign_in.required") }]}>
+        <Form.Item
+          label={t("policies.body")}
+          name="body"
+          rules={[{ required: true, message: t("sign_in.required") }]}
+        >
           <Input.TextArea rows={8} spellCheck={false} style={{ fontFamily: "monospace" }} />
         </Form.Item>
         {error !== null && <Alert type="error" message={error} style={{ marginBottom: 12 }} />}

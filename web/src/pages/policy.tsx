@@ -44,9 +44,13 @@ export default function PolicyPage({ params }: PageProps) {
           <Descriptions.Item label={t("policies.return_window_days")}>
             {formatNumber(policy.return_window_ms / 86_400_000, lang)}
           </Descriptions.Item>
-          <Descriptions.Item label={t("policies.published_at")}>{formatDateTime(policy.published_at, lang)}</Descriptions.Item>
+          <Descriptions.Item label={t("policies.published_at")}>
+            {formatDateTime(policy.published_at, lang)}
+          </Descriptions.Item>
         </Descriptions>
-        {policy.status === "published" && !isPartyRole(me.role) && <VerifyRecord record_id={policy.id} label={policy.name} />}
+        {policy.status === "published" && !isPartyRole(me.role) && (
+          <VerifyRecord record_id={policy.id} label={policy.name} />
+        )}
         {policy.status === "draft" && me.role === "platform_admin" && (
           <Space direction="vertical" style={{ marginTop: 8 }}>
             <Typography.Text type="secondary">{t("policies.publish_help")}</Typography.Text>
@@ -58,7 +62,9 @@ export default function PolicyPage({ params }: PageProps) {
         )}
       </Card>
       <Card size="small" title={t("policies.body")}>
-        <pre style={{ margin: 0, fontSize: 12, overflowX: "auto" }}>{JSON.stringify(policy.body, null, 2)}</pre>
+        <pre style={{ margin: 0, fontSize: 12, overflowX: "auto" }}>
+          {JSON.stringify(policy.body, null, 2)}
+        </pre>
       </Card>
     </Space>
   );

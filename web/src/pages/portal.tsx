@@ -57,7 +57,8 @@ function PartyView({ party_id }: { party_id: string }) {
   const path = `/v1/parties/${encodeURIComponent(party_id)}`;
   const party = useApi<Party>(path);
   const balances = useApi<{ balances: Balance[] }>(`${path}/balances`);
-  if (party.error !== undefined) return isNotFound(party.error) ? <NotFound /> : <ErrorResult error={party.error} />;
+  if (party.error !== undefined)
+    return isNotFound(party.error) ? <NotFound /> : <ErrorResult error={party.error} />;
   if (party.data === undefined) return <Spin />;
   const p = party.data;
   return (
@@ -68,7 +69,8 @@ function PartyView({ party_id }: { party_id: string }) {
         </Typography.Title>
         <Typography.Text type="secondary">
           {t(`party_kind.${p.kind}` as MessageKey)} · <code>{p.id}</code>
-          {p.settlement.cycle_days !== undefined && ` · ${t("party.cycle", { days: p.settlement.cycle_days })}`}
+          {p.settlement.cycle_days !== undefined &&
+            ` · ${t("party.cycle", { days: p.settlement.cycle_days })}`}
         </Typography.Text>
       </div>
       {(balances.data?.balances ?? []).map((balance) => (
@@ -82,7 +84,10 @@ function PartyView({ party_id }: { party_id: string }) {
             ] as [MessageKey, Amount][]
           ).map(([key, value]) => (
             <Card size="small" key={key}>
-              <Statistic title={`${t(key)} (${balance.currency})`} value={formatMoney(value, balance.currency, lang)} />
+              <Statistic
+                title={`${t(key)} (${balance.currency})`}
+                value={formatMoney(value, balance.currency, lang)}
+              />
             </Card>
           ))}
         </div>
@@ -108,35 +113,50 @@ function Entries({ party_id }: { party_id: string }) {
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <div data-testid="entries-table">
-      <Table<Entry>
-        size="small"
-        loading={loading}
-        rowKey={(entry) => `${entry.transaction_id}:${entry.seq}`}
-        dataSource={data?.items ?? []}
-        pagination={false}
-        scroll={{ x: 900 }}
-        columns={[
-          { title: t("entry.effective_at"), dataIndex: "effective_at", render: (value: string) => formatDateTime(value, lang) },
-          { title: t("entry.kind"), dataIndex: "kind", render: (kind: string) => t(`kind.${kind}` as MessageKey) },
-          { title: t("entry.purpose"), dataIndex: "purpose", render: (purpose: string) => t(`purpose.${purpose}` as MessageKey) },
-          {
-            title: t("entry.amount"),
-            dataIndex: "amount_minor",
-            align: "right",
-            render: (value: Amount, entry) => <Money minor={value} currency={entry.currency} />,
-          },
-          {
-            title: t("entry.order"),
-            dataIndex: "order_id",
-            render: (id: string | null) => (id === null ? "—" : <Link href={`/orders/${encodeURIComponent(id)}`}>{id}</Link>),
-          },
-          {
-            title: t("verify.column"),
-            key: "verify",
-            render: (_: unknown, entry) => <VerifyRecord record_id={entry.transaction_id} label={entry.transaction_id} />,
-          },
-        ]}
-      />
+        <Table<Entry>
+          size="small"
+          loading={loading}
+          rowKey={(entry) => `${entry.transaction_id}:${entry.seq}`}
+          dataSource={data?.items ?? []}
+          pagination={false}
+          scroll={{ x: 900 }}
+          columns={[
+            {
+              title: t("entry.effective_at"),
+              dataIndex: "effective_at",
+              render: (value: string) => formatDateTime(value, lang),
+            },
+            {
+              title: t("entry.kind"),
+              dataIndex: "kind",
+              render: (kind: string) => t(`kind.${kind}` as MessageKey),
+            },
+            {
+              title: t("entry.purpose"),
+              dataIndex: "purpose",
+              render: (purpose: string) => t(`purpose.${purpose}` as MessageKey),
+            },
+            {
+              title: t("entry.amount"),
+              dataIndex: "amount_minor",
+              align: "right",
+              render: (value: Amount, entry) => <Money minor={value} currency={entry.currency} />,
+            },
+            {
+              title: t("entry.order"),
+              dataIndex: "order_id",
+              render: (id: string | null) =>
+                id === null ? "—" : <Link href={`/orders/${encodeURIComponent(id)}`}>{id}</Link>,
+            },
+            {
+              title: t("verify.column"),
+              key: "verify",
+              render: (_: unknown, entry) => (
+                <VerifyRecord record_id={entry.transaction_id} label={entry.transaction_id} />
+              ),
+            },
+          ]}
+        />
       </div>
       <Pager trail={trail} setTrail={setTrail} next={data?.next_cursor ?? null} />
     </Space>
@@ -146,46 +166,65 @@ function Entries({ party_id }: { party_id: string }) {
 function PartyOrders({ party_id }: { party_id: string }) {
   const { t, lang } = useI18n();
   const [trail, setTrail] = useState<string[]>([]);
-  const { data, error, loading } = useApi<{ items: OrderSummary[]; next_cursor: string | null }>("/v1/orders", {
-    party_id,
-    cursor: trail[trail.length - 1],
-    limit: page_size,
-  });
+  const { data, error, loading } = useApi<{ items: OrderSummary[]; next_cursor: string | null }>(
+    "/v1/orders",
+    {
+      party_id,
+      cursor: trail[trail.length - 1],
+      limit: page_size,
+    },
+  );
   if (error !== undefined) return <ErrorResult error={error} />;
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <div data-testid="party-orders-table">
-      <Table<OrderSummary>
-        size="small"
-        loading={loading}
-        rowKey="id"
-        dataSource={data?.items ?? []}
-        pagination={false}
-        scroll={{ x: 800 }}
-        columns={[
-          { title: t("order.id"), dataIndex: "id", render: (id: string) => <Link href={`/orders/${encodeURIComponent(id)}`}>{id}</Link> },
-          {
-            title: t("order.paid"),
-            dataIndex: "paid_minor",
-            align: "right",
-            render: (value: Amount, row) => <Money minor={value} currency={row.currency} />,
-          },
-          { title: t("order.paid_at"), dataIndex: "paid_at", render: (value: string) => formatDateTime(value, lang) },
-          { title: t("order.state"), dataIndex: "state", render: (state: string) => stateTag(t, state) },
-          {
-            title: t("verify.column"),
-            key: "verify",
-            render: (_: unknown, row) => <VerifyRecord record_id={row.transaction_id} label={row.id} />,
-          },
-        ]}
-      />
+        <Table<OrderSummary>
+          size="small"
+          loading={loading}
+          rowKey="id"
+          dataSource={data?.items ?? []}
+          pagination={false}
+          scroll={{ x: 800 }}
+          columns={[
+            {
+              title: t("order.id"),
+              dataIndex: "id",
+              render: (id: string) => <Link href={`/orders/${encodeURIComponent(id)}`}>{id}</Link>,
+            },
+            {
+              title: t("order.paid"),
+              dataIndex: "paid_minor",
+              align: "right",
+              render: (value: Amount, row) => <Money minor={value} currency={row.currency} />,
+            },
+            {
+              title: t("order.paid_at"),
+              dataIndex: "paid_at",
+              render: (value: string) => formatDateTime(value, lang),
+            },
+            { title: t("order.state"), dataIndex: "state", render: (state: string) => stateTag(t, state) },
+            {
+              title: t("verify.column"),
+              key: "verify",
+              render: (_: unknown, row) => <VerifyRecord record_id={row.transaction_id} label={row.id} />,
+            },
+          ]}
+        />
       </div>
       <Pager trail={trail} setTrail={setTrail} next={data?.next_cursor ?? null} />
     </Space>
   );
 }
 
-export function Pager({ trail, setTrail, next }: { trail: string[]; setTrail: (trail: string[]) => void; next: string | null }) {
+export function Pager({
+  trail,
+  setTrail,
+  next,
+}: {
+  trail: string[];
+  setTrail: (trail: string[]) => void;
+  next: string | null;
+}) {
   const { t } = useI18n();
   return (
     <Space>

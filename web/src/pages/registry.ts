@@ -25,16 +25,46 @@ const everyone: readonly Role[] = [...platform, "merchant", "supplier"];
 const parties: readonly Role[] = ["merchant", "supplier"];
 
 export const pages: readonly PageModule[] = [
-  { id: "dashboard", path: "/dashboard", roles: platform, nav: "nav.dashboard", load: () => import("./dashboard.tsx") },
+  {
+    id: "dashboard",
+    path: "/dashboard",
+    roles: platform,
+    nav: "nav.dashboard",
+    load: () => import("./dashboard.tsx"),
+  },
   { id: "portal", path: "/portal", roles: parties, nav: "nav.portal", load: () => import("./portal.tsx") },
   { id: "orders", path: "/orders", roles: everyone, nav: "nav.orders", load: () => import("./orders.tsx") },
   { id: "order", path: "/orders/:id", roles: everyone, load: () => import("./order.tsx") },
-  { id: "parties", path: "/parties", roles: platform, nav: "nav.parties", load: () => import("./parties.tsx") },
+  {
+    id: "parties",
+    path: "/parties",
+    roles: platform,
+    nav: "nav.parties",
+    load: () => import("./parties.tsx"),
+  },
   { id: "party", path: "/parties/:id", roles: everyone, load: () => import("./portal.tsx") },
-  { id: "auditor", path: "/auditor", roles: everyone, nav: "nav.auditor", load: () => import("./auditor.tsx") },
-  { id: "policies", path: "/policies", roles: platform, nav: "nav.policies", load: () => import("./policies.tsx") },
+  {
+    id: "auditor",
+    path: "/auditor",
+    roles: everyone,
+    nav: "nav.auditor",
+    load: () => import("./auditor.tsx"),
+  },
+  {
+    id: "policies",
+    path: "/policies",
+    roles: platform,
+    nav: "nav.policies",
+    load: () => import("./policies.tsx"),
+  },
   { id: "policy", path: "/policies/:id", roles: everyone, load: () => import("./policy.tsx") },
-  { id: "api-keys", path: "/api-keys", roles: ["platform_admin"], nav: "nav.api_keys", load: () => import("./api-keys.tsx") },
+  {
+    id: "api-keys",
+    path: "/api-keys",
+    roles: ["platform_admin"],
+    nav: "nav.api_keys",
+    load: () => import("./api-keys.tsx"),
+  },
 ];
 
 /** Where a role lands after sign-in. */

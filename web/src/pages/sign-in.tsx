@@ -30,7 +30,15 @@ export function SignIn() {
     }
   };
   return (
-    <main style={{ minHeight: "100vh", display: "grid", placeItems: "center", padding: 16, background: "#f5f5f5" }}>
+    <main
+      style={{
+        minHeight: "100vh",
+        display: "grid",
+        placeItems: "center",
+        padding: 16,
+        background: "#f5f5f5",
+      }}
+    >
       <Card style={{ width: "100%", maxWidth: 400 }}>
         <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center", gap: 8 }}>
           <Typography.Title level={1} style={{ fontSize: 24, margin: 0 }}>
@@ -45,10 +53,18 @@ export function SignIn() {
           onFinish={(fields) => void submit(fields)}
           requiredMark={false}
         >
-          <Form.Item label={t("sign_in.tenant")} name="tenant" rules={[{ required: true, message: t("sign_in.required") }]}>
+          <Form.Item
+            label={t("sign_in.tenant")}
+            name="tenant"
+            rules={[{ required: true, message: t("sign_in.required") }]}
+          >
             <Input name="tenant" autoComplete="organization" autoCapitalize="none" />
           </Form.Item>
-          <Form.Item label={t("sign_in.login")} name="login" rules={[{ required: true, message: t("sign_in.required") }]}>
+          <Form.Item
+            label={t("sign_in.login")}
+            name="login"
+            rules={[{ required: true, message: t("sign_in.required") }]}
+          >
             <Input name="login" autoComplete="username" autoCapitalize="none" inputMode="email" />
           </Form.Item>
           <Form.Item
@@ -58,7 +74,9 @@ export function SignIn() {
           >
             <Input.Password name="password" autoComplete="current-password" />
           </Form.Item>
-          {error !== null && <Alert type="error" message={error} showIcon style={{ marginBottom: 16 }} role="alert" />}
+          {error !== null && (
+            <Alert type="error" message={error} showIcon style={{ marginBottom: 16 }} role="alert" />
+          )}
           <Button type="primary" htmlType="submit" block loading={busy} data-testid="sign-in">
             {t("sign_in.submit")}
           </Button>

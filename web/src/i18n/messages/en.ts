@@ -172,7 +172,8 @@ export const en = {
   "auditor.pinned_key": "Pinned log key",
   "auditor.signature_lines": "Signature lines",
   "auditor.no_witnesses": "No witness keys pinned",
-  "auditor.key_changed": "The server now offers a different log key than the one pinned at your first sign-in.",
+  "auditor.key_changed":
+    "The server now offers a different log key than the one pinned at your first sign-in.",
   "auditor.trust_new_key": "Trust the new key",
   "auditor.witness_keys": "Witness keys",
   "auditor.witness_keys_help": "One witness vkey per line. Proofs then show which witnesses cosigned.",
@@ -181,7 +182,8 @@ export const en = {
   "auditor.older": "Older size",
   "auditor.newer": "Newer size",
   "auditor.check": "Check in browser",
-  "auditor.consistent": "The tree of size {to} (root {root}) extends the tree of size {from}: nothing was changed or removed.",
+  "auditor.consistent":
+    "The tree of size {to} (root {root}) extends the tree of size {from}: nothing was changed or removed.",
   "auditor.inconsistent": "The proof does not show that the newer tree extends the older one.",
   "auditor.history": "Checkpoints over time",
   "auditor.size": "Size",
@@ -202,7 +204,8 @@ export const en = {
   "policies.create": "Create draft",
   "policies.created": "Draft created",
   "policies.publish": "Publish",
-  "policies.publish_help": "Publishing freezes the policy and names it by its SHA-256. It cannot be changed afterwards.",
+  "policies.publish_help":
+    "Publishing freezes the policy and names it by its SHA-256. It cannot be changed afterwards.",
   "keys.title": "API keys",
   "keys.name": "Name",
   "keys.role": "Role",
