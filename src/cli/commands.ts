@@ -8,7 +8,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
   "build-console": () => import("./console-build.ts"),
   demo: () => import("./demo.ts"),
-  keys: () => import("./keys.ts"),
+  keys: () => import("./api-keys.ts"),
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
   users: () => import("./users.ts"),

@@ -37,7 +37,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (web_console?.fallback(request, reply)) return reply;
     return sendProblem(
       reply,
-      problem(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+      problem("not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
     );
   });
 

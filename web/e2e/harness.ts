@@ -8,7 +8,7 @@ import { buildApp } from "../../src/http/app.ts";
 import { type ServiceContext, systemClock } from "../../src/service/context.ts";
 import type { DemoLogin } from "../../src/service/demo/logins.ts";
 import { seedDemo } from "../../src/service/demo/seed.ts";
-import { startEventSequencer } from "../../src/service/events/sequencer.ts";
+import { startEventSequencer } from "../../src/service/events/event-sequencer.ts";
 import { ensureLogKeys, LogKeyStore, startSequencer } from "../../src/service/tlog/index.ts";
 import type { Database } from "../../src/store/database.ts";
 import { openTestDatabase } from "../../src/testing/db.ts";

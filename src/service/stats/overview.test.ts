@@ -5,7 +5,7 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import { bookOrders } from "../orders/book.ts";
 import { refundOrder } from "../orders/lifecycle.ts";
-import { getOrderDetail } from "../orders/read.ts";
+import { getOrderDetail } from "../orders/order-reads.ts";
 import { daysBetween, platformOverview } from "./overview.ts";
 
 // The dashboard's figures agree with the orders they summarise: GMV and
