@@ -1,6 +1,6 @@
 // ECharts with only the charts and components the console draws, loaded in
 // its own chunk the first time a chart is shown.
-import { BarChart, LineChart, PieChart, SankeyChart } from "echarts/charts";
+import { BarChart, LineChart, PieChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
@@ -9,7 +9,6 @@ echarts.use([
   BarChart,
   LineChart,
   PieChart,
-  SankeyChart,
   GridComponent,
   LegendComponent,
   TooltipComponent,

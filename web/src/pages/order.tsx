@@ -1,18 +1,16 @@
 import { Card, Descriptions, Space, Spin, Table, Tabs, Typography } from "antd";
-import { lazy, Suspense, useMemo } from "react";
+import { useMemo } from "react";
 import { isNotFound } from "../api/client.ts";
 import { ErrorResult } from "../app.tsx";
 import { Money } from "../components/money.tsx";
 import { NotFound } from "../components/not-found.tsx";
 import { useApi } from "../components/use-api.ts";
 import { VerifyRecord } from "../components/verify-record.tsx";
-import { exponentOf, formatDateTime, formatMoney, formatPercent, minorToDecimal } from "../i18n/format.ts";
+import { formatDateTime, formatMoney, formatPercent } from "../i18n/format.ts";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { type OrderSummary, stateTag } from "./orders.tsx";
 import type { PageProps } from "./registry.ts";
-
-const Chart = lazy(() => import("../charts/chart.tsx"));
 
 type Amount = number | string;
 interface Leg {
@@ -158,37 +156,10 @@ function roleName(t: (key: MessageKey) => string, role: string): string {
 
 function SplitTab({ order }: { order: OrderDetail }) {
   const { t, lang } = useI18n();
-  const exponent = exponentOf(order.currency);
-  const flow = useMemo(() => {
-    const by_party = new Map<string, bigint>();
-    for (const leg of order.legs)
-      by_party.set(leg.party_id, (by_party.get(leg.party_id) ?? 0n) + BigInt(leg.amount_minor));
-    const source = t("order.flow_paid");
-    return {
-      tooltip: { trigger: "item" },
-      series: [
-        {
-          type: "sankey",
-          left: 8,
-          right: 140,
-          nodeAlign: "left",
-          data: [{ name: source }, ...[...by_party.keys()].map((name) => ({ name }))],
-          links: [...by_party].map(([party, minor]) => ({
-            source,
-            target: party,
-            value: Number(minorToDecimal(minor.toString(), exponent)),
-          })),
-          label: { formatter: "{b}" },
-        },
-      ],
-    };
-  }, [order, t, exponent]);
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Card size="small" title={t("order.flow")}>
-        <Suspense fallback={<Spin />}>
-          <Chart option={flow} label={t("order.flow")} height={Math.max(220, order.legs.length * 36)} />
-        </Suspense>
+        <SplitFlow order={order} />
       </Card>
       <div data-testid="split-table">
         <Table<Leg>
@@ -296,5 +267,52 @@ function JournalTab({ order }: { order: OrderDetail }) {
         </Card>
       ))}
     </Space>
+  );
+}
+
+/**
+ * The flow picture: the amount paid on the left, an arrow to each party with a
+ * bar as wide as its share. Plain HTML, so the figures are text a screen reader
+ * and a phone read like the table.
+ */
+function SplitFlow({ order }: { order: OrderDetail }) {
+  const { t, lang } = useI18n();
+  const parties = useMemo(() => {
+    const by_party = new Map<string, { amount: bigint; role: string }>();
+    for (const leg of order.legs) {
+      const entry = by_party.get(leg.party_id) ?? { amount: 0n, role: leg.role };
+      entry.amount += BigInt(leg.amount_minor);
+      by_party.set(leg.party_id, entry);
+    }
+    return [...by_party].sort((a, b) => (a[1].amount > b[1].amount ? -1 : 1));
+  }, [order]);
+  const paid = BigInt(order.paid_minor);
+  return (
+    <div className="flow" data-testid="split-flow">
+      <div className="flow-source">
+        <div>{t("order.flow_paid")}</div>
+        <strong>{formatMoney(order.paid_minor, order.currency, lang)}</strong>
+      </div>
+      <ul className="flow-targets">
+        {parties.map(([party, { amount, role }]) => {
+          // Per mille of the paid amount, by integer arithmetic; only the bar's width uses it.
+          const share = paid > 0n ? Number((amount * 1000n) / paid) / 10 : 0;
+          return (
+            <li key={party}>
+              <span className="flow-arrow" aria-hidden="true">
+                →
+              </span>
+              <span className="flow-party">
+                <Link href={`/parties/${encodeURIComponent(party)}`}>{party}</Link> · {roleName(t, role)}
+              </span>
+              <span className="flow-bar" style={{ width: `${Math.max(share, 0.5)}%` }} />
+              <span className="flow-amount">
+                {formatMoney(amount.toString(), order.currency, lang)} ({share.toFixed(1)}%)
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
   );
 }
