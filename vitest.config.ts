@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // tenant, so files can run in parallel against one PostgreSQL database.
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "web/src/**/*.test.ts"],
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -7,6 +7,7 @@ export interface Command {
 export const commands: Record<string, () => Promise<Command>> = {
   audit: () => import("./audit.ts"),
   bench: () => import("./bench.ts"),
+  "build-console": () => import("./console-build.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./api-keys.ts"),
   policy: () => import("./policy.ts"),

@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     const credentials = await seedWithProgress(ctx, orders, values.tenant);
     process.stdout.write(
       `seeded ${orders} orders into tenant ${values.tenant}\n${describeCredentials(credentials)}\n` +
-        `  console logins of two reviewers (decide a four-eyes case with both):\n${describeLogins(storedLogins(), values.tenant)}\n`,
+        `console logins (tenant ${values.tenant}; two reviewers decide a four-eyes case together):\n${describeLogins(storedLogins())}\n`,
     );
     return 0;
   } finally {

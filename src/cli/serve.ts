@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { startAuditRunner } from "../service/audit/runner.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
+import { demo_tenant_id } from "../service/demo/seed.ts";
 import { startEventSequencer } from "../service/events/event-sequencer.ts";
 import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
 import { startScheduler } from "../service/scheduler.ts";
@@ -13,13 +14,14 @@ import {
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
 import { openDatabase } from "../store/open.ts";
+import { console_dir, ensureConsoleBuilt } from "./console-build.ts";
 import {
   demoSeeded,
   describeCredentials,
   describeLogins,
+  ensureDemoLogins,
   seedWithProgress,
   storedCredentials,
-  storedLogins,
 } from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
@@ -45,6 +47,10 @@ export async function run(argv: string[]): Promise<number> {
   const ctx: ServiceContext = { db, now: systemClock };
   let credentials = values.demo ? storedCredentials() : [];
   if (values.demo && !(await demoSeeded(ctx))) credentials = await seedWithProgress(ctx, demo_orders_default);
+  const logins = values.demo ? await ensureDemoLogins(ctx) : [];
+  // The web console is built here when web/dist is missing or older than its sources.
+  const serve_console = process.env.CLEARSPLIT_CONSOLE !== "off";
+  if (serve_console) await ensureConsoleBuilt({ log: (line) => process.stderr.write(`${line}\n`) });
 
   const scheduler = startScheduler(ctx, {
     on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
@@ -72,22 +78,31 @@ export async function run(argv: string[]): Promise<number> {
         on_error: (error) => process.stderr.write(`NATS publisher: ${String(error)}\n`),
       })
     : null;
-  const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
+  const app = await buildApp({
+    ctx,
+    logger: process.env.CLEARSPLIT_LOG === "1",
+    ...(serve_console ? { console_dir } : {}),
+  });
   const address = await app.listen({ port, host });
   process.stdout.write(
     [
       `ClearSplit is listening on ${address}`,
+      ...(serve_console ? [`  web console:   ${address}/`] : []),
       `  API docs:      ${address}/docs`,
       `  OpenAPI:       ${address}/openapi.json`,
       `  database:      ${db.backend === "pglite" ? "embedded PGlite (./.clearsplit)" : "PostgreSQL"}`,
       ...log_lines.map((line) => `  ${line}`),
+      ...(logins.length > 0
+        ? [
+            `  demo console logins (tenant ${demo_tenant_id}; sign in at ${address}/):`,
+            describeLogins(logins),
+          ]
+        : []),
       ...(credentials.length > 0
         ? [
             "  demo API keys (send as `Authorization: Bearer <key>`):",
             describeCredentials(credentials),
             `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
-            "  console logins of two reviewers (decide a four-eyes case with both):",
-            describeLogins(storedLogins()),
           ]
         : []),
       "",

@@ -81,6 +81,11 @@ export const error_catalogue = {
     title: "Limit invalid",
     meaning: "`limit` is not a whole number from 1 to the route's page maximum.",
   },
+  days_invalid: {
+    status: 400,
+    title: "Days invalid",
+    meaning: "`days` (the dashboard's period) is not a whole number from 1 to 366.",
+  },
   cursor_invalid: {
     status: 400,
     title: "Cursor invalid",

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { jsonReplacer, toJsonText } from "../core/json.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { installAuth } from "./auth.ts";
+import { type ConsoleServer, installConsole } from "./console.ts";
 import { installIdempotency } from "./idempotency.ts";
 import { handleError, problem, sendProblem } from "./problem.ts";
 import { routeModules } from "./routes/index.ts";
@@ -13,6 +14,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Largest request body any route accepts; routes may lower it. */
   body_limit_bytes?: number;
+  /** The built web console (web/dist) to serve at `/`; absent serves the API only. */
+  console_dir?: string;
 }
 
 export const default_body_limit_bytes = 1024 * 1024;
@@ -29,9 +32,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => toJsonText(data));
   app.setReplySerializer((payload) => toJsonText(payload));
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
-  );
+  let web_console: ConsoleServer | null = null;
+  app.setNotFoundHandler((request, reply) => {
+    if (web_console?.fallback(request, reply)) return reply;
+    return sendProblem(
+      reply,
+      problem("not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+    );
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -54,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installAuth(app, options.ctx);
   installIdempotency(app, options.ctx);
   for (const register of routeModules) await register(app, options.ctx);
+  if (options.console_dir !== undefined) web_console = await installConsole(app, options.console_dir);
 
   app.get(
     "/openapi.json",

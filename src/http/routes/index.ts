@@ -13,6 +13,7 @@ import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
 import { problemRoutes } from "./problems.ts";
 import { reportRoutes } from "./reports.ts";
+import { statsRoutes } from "./stats.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -29,4 +30,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   auditRoutes,
   disputeRoutes,
   reportRoutes,
+  statsRoutes,
 ];

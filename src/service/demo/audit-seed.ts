@@ -7,16 +7,11 @@ import { decideCase } from "../audit/decide.ts";
 import { openDispute } from "../audit/disputes.ts";
 import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
+import type { DemoLogin } from "./logins.ts";
 
 // The demo's audit: a published rule configuration, open cases (the largest
 // needing two approvals), a decided case, a merchant's dispute, and two
 // reviewer logins so the four-eyes path can be tried at once (docs/audit.md).
-
-export interface DemoLogin {
-  role: "reviewer";
-  login: string;
-  password: string;
-}
 
 const finance: Actor = { actor: "system:demo", person: null, role: "finance" };
 
@@ -48,7 +43,7 @@ export async function seedDemoAudit(ctx: ServiceContext, tenant_id: string): Pro
       { role: "reviewer", email: login, password },
       { actor: "system:demo", ip: null },
     );
-    logins.push({ role: "reviewer", login, password });
+    logins.push({ role: "reviewer", party_id: null, login, password });
     people.push({ actor: `user:${user.id}`, person: `user:${user.id}`, role: "reviewer" });
   }
   await flagOrder(ctx, tenant_id, { order_id: orders[0]!.id, reason: "largest basket this month" }, finance);

@@ -17,7 +17,8 @@ import {
   releases_per_batch_max,
 } from "../orders/lifecycle.ts";
 import { assignPolicy, createPolicyDraft, publishPolicy } from "../policies.ts";
-import { type DemoLogin, seedDemoAudit } from "./audit-seed.ts";
+import { seedDemoAudit } from "./audit-seed.ts";
+import { createDemoLogins, type DemoLogin } from "./logins.ts";
 
 export const demo_tenant_id = "demo";
 export const demo_history_ms = 60 * 86_400_000;
@@ -58,7 +59,7 @@ export interface DemoCredential {
   key: string;
 }
 
-export type { DemoLogin } from "./audit-seed.ts";
+export type { DemoLogin } from "./logins.ts";
 
 /**
  * Seeds a demo marketplace with `orders` orders paid over the last 60 days,
@@ -123,8 +124,14 @@ export async function seedDemo(
   }
   sim_ms = end_ms;
   while ((await releaseDue(sim, tenant_id)) === releases_per_batch_max) {}
-  const logins = await seedDemoAudit(ctx, tenant_id);
-  return { tenant_id, credentials: await demoCredentials(ctx, tenant_id, market), logins };
+  const credentials = await demoCredentials(ctx, tenant_id, market);
+  const logins = await createDemoLogins(ctx, tenant_id, {
+    merchant_id: market.merchants[0]!.id,
+    supplier_id: market.parties.find((party) => party.kind === "supplier")!.id,
+  });
+  // Two more reviewers, so a four-eyes case can be decided by two people at once.
+  logins.push(...(await seedDemoAudit(ctx, tenant_id)));
+  return { tenant_id, credentials, logins };
 }
 
 function historyOf(orders: Iterable<DemoOrder>, end_ms: number): Step[] {

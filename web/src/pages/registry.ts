@@ -1,0 +1,75 @@
+import type { ComponentType } from "react";
+import type { MessageKey } from "../i18n/index.tsx";
+import type { Role } from "../session.tsx";
+
+// Every page of the console is one module, loaded when first opened. A page
+// names its path, the roles that see it in the menu and may open it, and its
+// menu label. An area whose API lands later (audit, settlement, reports,
+// inbox, webhooks) is one more entry here and one more file.
+
+export interface PageProps {
+  params: Record<string, string>;
+}
+
+export interface PageModule {
+  id: string;
+  path: string;
+  roles: readonly Role[];
+  /** Shown in the navigation menu when set. */
+  nav?: MessageKey;
+  load: () => Promise<{ default: ComponentType<PageProps> }>;
+}
+
+const platform: readonly Role[] = ["platform_admin", "finance", "reviewer", "auditor"];
+const everyone: readonly Role[] = [...platform, "merchant", "supplier"];
+const parties: readonly Role[] = ["merchant", "supplier"];
+
+export const pages: readonly PageModule[] = [
+  {
+    id: "dashboard",
+    path: "/dashboard",
+    roles: platform,
+    nav: "nav.dashboard",
+    load: () => import("./dashboard.tsx"),
+  },
+  { id: "portal", path: "/portal", roles: parties, nav: "nav.portal", load: () => import("./portal.tsx") },
+  { id: "orders", path: "/orders", roles: everyone, nav: "nav.orders", load: () => import("./orders.tsx") },
+  { id: "order", path: "/orders/:id", roles: everyone, load: () => import("./order.tsx") },
+  {
+    id: "parties",
+    path: "/parties",
+    roles: platform,
+    nav: "nav.parties",
+    load: () => import("./parties.tsx"),
+  },
+  { id: "party", path: "/parties/:id", roles: everyone, load: () => import("./portal.tsx") },
+  {
+    id: "auditor",
+    path: "/auditor",
+    roles: everyone,
+    nav: "nav.auditor",
+    load: () => import("./auditor.tsx"),
+  },
+  {
+    id: "policies",
+    path: "/policies",
+    roles: platform,
+    nav: "nav.policies",
+    load: () => import("./policies.tsx"),
+  },
+  { id: "policy", path: "/policies/:id", roles: everyone, load: () => import("./policy.tsx") },
+  {
+    id: "api-keys",
+    path: "/api-keys",
+    roles: ["platform_admin"],
+    nav: "nav.api_keys",
+    load: () => import("./api-keys.tsx"),
+  },
+];
+
+/** Where a role lands after sign-in. */
+export function homeOf(role: Role): string {
+  if (role === "merchant" || role === "supplier") return "/portal";
+  if (role === "auditor") return "/auditor";
+  return "/dashboard";
+}
