@@ -1,6 +1,6 @@
 import { DomainError } from "./errors.ts";
 
-// One pagination for every list (decisions §15): a caller passes `limit`
+// One pagination for every list (decisions §20): a caller passes `limit`
 // (1 to the list's named maximum) and the opaque `cursor` of the previous page,
 // and gets `{ items, next_cursor }`, where `next_cursor` is null on the last
 // page. A cursor is the sort key of the last item returned, as a JSON array in
