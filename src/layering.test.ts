@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-// One test over all of src keeps every layer's imports honest (decisions §14):
+// One test over all of src keeps every layer's imports honest (decisions §20):
 // core is pure and imports Node only through its one hashing module; store sits
 // below service; service never reaches the edges (http, cli); tlog, the log's
 // pure core, does no network or file I/O; verify imports nothing outside itself;

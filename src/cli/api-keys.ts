@@ -57,10 +57,13 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     if (action === "list") {
-      const keys = await listApiKeys(db, values.tenant, {
-        limit: 10_000,
-        include_revoked: values.all === true,
-      });
+      const keys = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listApiKeys(db, values.tenant, { cursor, include_revoked: values.all === true });
+        keys.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
       if (values.json) {
         process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
         return 0;

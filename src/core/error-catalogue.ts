@@ -2,7 +2,7 @@
 // answer with, its one HTTP status, a short title and a one-line meaning.
 // `DomainError` and the HTTP layer's `problem()` are typed by `ErrorCode`, so
 // a code that is not listed here does not compile, and the status of a code is
-// read from here and nowhere else (decisions §14).
+// read from here and nowhere else (decisions §20).
 //
 // The status rule: 400 the request is malformed (syntax, schema, a field's
 // form); 401 no valid credentials; 403 credentials that may not do this; 404

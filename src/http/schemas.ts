@@ -1,3 +1,4 @@
+import { cursor_length_max_chars } from "../core/page.ts";
 // JSON Schemas shared by routes: they validate shape at the edge and document
 // the API in /openapi.json. Semantic checks (sums, policies) stay in the domain,
 // which names the field in its own errors.
@@ -123,10 +124,26 @@ export const order_view_schema = {
 
 export const id_params = { type: "object", required: ["id"], properties: { id } } as const;
 
+// One pagination (docs/integration.md#pagination): `limit` and the opaque
+// `cursor` of the previous page in; `{ items, next_cursor }` out.
 export const page_query = {
-  cursor: { type: "string", maxLength: 500 },
+  cursor: { type: "string", minLength: 1, maxLength: cursor_length_max_chars },
   limit: { type: "string", pattern: "^[0-9]{1,4}$" },
 } as const;
+
+export const next_cursor_schema = {
+  type: ["string", "null"],
+  description: "Pass as `cursor` to get the next page; null on the last page.",
+} as const;
+
+/** The response of a list route: a page of `item` schemas and the next cursor. */
+export function pageSchema(item: object) {
+  return {
+    type: "object",
+    required: ["items", "next_cursor"],
+    properties: { items: { type: "array", items: item }, next_cursor: next_cursor_schema },
+  } as const;
+}
 
 export const instant_query = { type: "string", format: "date-time", maxLength: 40 } as const;
 

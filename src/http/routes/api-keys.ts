@@ -3,6 +3,8 @@ import { type Role, roles } from "../../core/auth/roles.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../auth.ts";
+import { page_query, pageSchema } from "../schemas.ts";
+import { limitOf } from "../scope.ts";
 
 const api_key_schema = {
   type: "object",
@@ -19,8 +21,6 @@ const api_key_schema = {
     revoked_reason: { type: ["string", "null"] },
   },
 } as const;
-
-const keys_page_max = 500;
 
 /** API keys: platform_admin only. The key itself is in the create response and nowhere else. */
 export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
@@ -66,7 +66,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
     },
   );
 
-  app.get<{ Querystring: { include_revoked?: boolean | string } }>(
+  app.get<{ Querystring: { include_revoked?: boolean | string; limit?: string; cursor?: string } }>(
     "/v1/api-keys",
     {
       config: admin,
@@ -76,20 +76,20 @@ export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { include_revoked: { type: "string", enum: ["true", "false"] } },
+          properties: { include_revoked: { type: "string", enum: ["true", "false"] }, ...page_query },
         },
         response: {
-          200: { type: "object", properties: { items: { type: "array", items: api_key_schema } } },
+          200: pageSchema(api_key_schema),
         },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const items = await listApiKeys(ctx.db, principal.tenant_id, {
-        limit: keys_page_max,
+      return listApiKeys(ctx.db, principal.tenant_id, {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
         include_revoked: String(request.query.include_revoked) === "true",
       });
-      return { items };
     },
   );
 

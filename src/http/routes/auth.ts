@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { roles } from "../../core/auth/roles.ts";
 import { readScopeOf } from "../../core/auth/scope.ts";
-import { listSecurityEvents } from "../../service/auth/security-events.ts";
+import { listSecurityEvents, security_events_page_max } from "../../service/auth/security-events.ts";
 import { login, logout } from "../../service/auth/sessions.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { foreignOrigin, principalOf } from "../auth.ts";
 import { csrf_cookie, parseCookies, serializeCookie, session_cookie } from "../cookies.ts";
 import { problem, sendProblem } from "../problem.ts";
+import { next_cursor_schema, page_query } from "../schemas.ts";
 
 const user_schema = {
   type: "object",
@@ -18,8 +19,6 @@ const user_schema = {
     party_id: { type: ["string", "null"] },
   },
 } as const;
-
-const security_events_page_max = 200;
 
 function setSessionCookies(
   reply: FastifyReply,
@@ -145,7 +144,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
     },
   );
 
-  app.get<{ Querystring: { limit?: number; before?: string } }>(
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     "/v1/security-events",
     {
       config: { roles: ["platform_admin", "auditor"] },
@@ -157,7 +156,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
           additionalProperties: false,
           properties: {
             limit: { type: "integer", minimum: 1, maximum: security_events_page_max, default: 50 },
-            before: { type: "string", format: "uuid" },
+            cursor: page_query.cursor,
           },
         },
         response: {
@@ -180,6 +179,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
                   },
                 },
               },
+              next_cursor: next_cursor_schema,
             },
           },
         },
@@ -187,13 +187,12 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
     },
     async (request) => {
       const principal = principalOf(request);
-      const items = await withReadScope(ctx.db, readScopeOf(principal), (tx) =>
+      return withReadScope(ctx.db, readScopeOf(principal), (tx) =>
         listSecurityEvents(tx, principal.tenant_id, {
-          limit: Number(request.query.limit ?? 50),
-          before: request.query.before,
+          limit: request.query.limit,
+          cursor: request.query.cursor,
         }),
       );
-      return { items };
     },
   );
 }

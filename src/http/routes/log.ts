@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
+import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
   assertTenant,
@@ -15,6 +16,8 @@ import {
 import { logVkey } from "../../service/tlog/signing-keys.ts";
 import { tilePath, toBase64 } from "../../verify/index.ts";
 import { principalOf } from "../auth.ts";
+import { next_cursor_schema, page_query } from "../schemas.ts";
+import { limitOf } from "../scope.ts";
 
 // The log's public face (C2SP tlog-tiles: checkpoint, hash tiles, entry
 // tiles, vkey) and the authenticated proof endpoints.
@@ -65,7 +68,7 @@ const checkpoints_schema = {
         },
       },
     },
-    next_before: { type: ["integer", "null"] },
+    next_cursor: next_cursor_schema,
   },
 } as const;
 const proof_roles: readonly Role[] = ["platform_admin", "finance", "auditor", "merchant", "supplier"];
@@ -212,7 +215,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
     },
   );
 
-  app.get<{ Querystring: { before?: string; limit?: string } }>(
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     "/v1/log/checkpoints",
     {
       schema: {
@@ -221,8 +224,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
         querystring: {
           type: "object",
           properties: {
-            before: { type: "string", pattern: "^[0-9]{1,15}$" },
-            limit: { type: "string", pattern: "^[0-9]{1,4}$" },
+            ...page_query,
           },
         },
         response: { 200: checkpoints_schema },
@@ -230,16 +232,22 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
     },
     async (request) => {
       const principal = principalOf(request);
-      const limit = Number(request.query.limit ?? 100);
-      if (limit < 1 || limit > checkpoints_page_max)
-        throw new DomainError("limit_invalid", `limit must be 1..${checkpoints_page_max}`, "limit");
-      const before = request.query.before === undefined ? undefined : BigInt(request.query.before);
-      const items = await listCheckpoints(ctx.db, principal.tenant_id, { before, limit });
-      const last = items[items.length - 1];
-      return {
-        items: items.map((item) => ({ ...item, root: toBase64(item.root) })),
-        next_before: items.length === limit && last ? last.size : null,
-      };
+      const limit = pageLimit(limitOf(request.query.limit), 100, checkpoints_page_max);
+      const before = request.query.cursor === undefined ? undefined : checkpointCursor(request.query.cursor);
+      const rows = await listCheckpoints(ctx.db, principal.tenant_id, { before, limit: limit + 1 });
+      return pageOf(
+        rows,
+        limit,
+        (row) => [row.size.toString()],
+        (row) => ({ ...row, root: toBase64(row.root) }),
+      );
     },
   );
+}
+
+function checkpointCursor(cursor: string): bigint {
+  const [size] = decodeCursor(cursor, ["string"]);
+  if (!/^[1-9][0-9]{0,18}$/.test(size))
+    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  return BigInt(size);
 }

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { DomainError } from "../../core/errors.ts";
 import { party_kinds } from "../../core/ledger/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { createParty, type PartyInput, selectParty } from "../../service/ledger/accounts.ts";
-import { assertPartyVisible, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
+import { createParty, type PartyInput } from "../../service/ledger/accounts.ts";
+import { getParty, listParties, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
 import { principalOf } from "../auth.ts";
 import { id_params, instant_query, page_query, problem_schema } from "../schemas.ts";
-import { instantOf, limitOf, scopedRead, scopeOf } from "../scope.ts";
+import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
 const party_schema = {
   type: "object",
@@ -29,8 +28,6 @@ const party_schema = {
   },
   additionalProperties: false,
 } as const;
-
-const parties_page_max = 200;
 
 export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.post<{ Body: PartyInput }>(
@@ -60,14 +57,7 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         response: { 404: problem_schema },
       },
     },
-    async (request) => {
-      const scope = scopeOf(request);
-      await assertPartyVisible(ctx.db, scope, request.params.id);
-      const party = await selectParty(ctx.db, scope.tenant_id, request.params.id);
-      if (party === undefined)
-        throw new DomainError("party_not_found", `no party ${request.params.id}`, "id");
-      return party;
-    },
+    async (request) => scopedRead(ctx.db, request, (tx, scope) => getParty(tx, scope, request.params.id)),
   );
 
   app.get<{ Querystring: { kind?: string; cursor?: string; limit?: string } }>(
@@ -79,26 +69,14 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         querystring: { type: "object", properties: { kind: { enum: [...party_kinds] }, ...page_query } },
       },
     },
-    async (request) => {
-      const scope = scopeOf(request);
-      const limit = limitOf(request.query.limit) ?? 100;
-      if (limit < 1 || limit > parties_page_max)
-        throw new DomainError("limit_invalid", `limit must be 1 to ${parties_page_max}`, "limit");
-      const rows = await ctx.db.query<{ id: string }>(
-        `SELECT id, kind, name, parent_id, settlement, created_at FROM parties
-          WHERE tenant_id = $1 AND ($2::text IS NULL OR id = $2) AND ($3::text IS NULL OR kind = $3)
-            AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
-        [
-          scope.tenant_id,
-          scope.party_id,
-          request.query.kind ?? null,
-          request.query.cursor ?? null,
-          limit + 1,
-        ],
-      );
-      const items = rows.slice(0, limit);
-      return { items, next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
-    },
+    async (request) =>
+      scopedRead(ctx.db, request, (tx, scope) =>
+        listParties(tx, scope, {
+          kind: request.query.kind,
+          cursor: request.query.cursor,
+          limit: limitOf(request.query.limit),
+        }),
+      ),
   );
 
   app.get<{ Params: { id: string }; Querystring: { as_of?: string } }>(

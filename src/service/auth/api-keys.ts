@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { isRole, type Principal, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordSecurityEvent } from "./security-events.ts";
@@ -217,18 +218,27 @@ function sha256Hex(text: string): string {
 
 const key_columns = `id, name, role, party_id, user_id::text AS user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
 
-/** The tenant's keys, newest first. Secrets are never returned: only their hashes exist. */
+/** The largest page of GET /v1/api-keys. */
+export const api_keys_page_max = 500;
+
+/** The tenant's keys, newest first, a page at a time. Secrets are never returned: only their hashes exist. */
 export async function listApiKeys(
   db: Queryable,
   tenant_id: string,
-  options: { limit: number; include_revoked: boolean },
-): Promise<ApiKeyView[]> {
-  return db.query<ApiKeyView & Record<string, unknown>>(
+  options: { limit?: number | undefined; cursor?: string | undefined; include_revoked: boolean },
+): Promise<Page<ApiKeyView>> {
+  const limit = pageLimit(options.limit, 100, api_keys_page_max);
+  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
+  if (after !== null && Number.isNaN(new Date(after[0]).getTime()))
+    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const rows = await db.query<ApiKeyView & Record<string, unknown>>(
     `SELECT ${key_columns} FROM api_keys
       WHERE tenant_id = $1 AND ($2::bool OR revoked_at IS NULL)
-      ORDER BY created_at DESC, id LIMIT $3`,
-    [tenant_id, options.include_revoked, options.limit],
+        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::text))
+      ORDER BY created_at DESC, id DESC LIMIT $5`,
+    [tenant_id, options.include_revoked, after?.[0] ?? null, after?.[1] ?? "", limit + 1],
   );
+  return pageOf(rows, limit, (row) => [row.created_at.toISOString(), row.id]);
 }
 
 /**

@@ -1,5 +1,7 @@
+import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 
 // The security audit trail: append-only rows (the table refuses UPDATE and
@@ -62,17 +64,25 @@ export async function recordSecurityEvent(
   return id;
 }
 
-/** The tenant's security events, newest first, a page at a time (`before` is an event id). */
+/** The largest page of GET /v1/security-events. */
+export const security_events_page_max = 200;
+
+/** The tenant's security events, newest first, a page at a time. */
 export async function listSecurityEvents(
   db: Queryable,
   tenant_id: string,
-  options: { limit: number; before?: string | undefined },
-): Promise<SecurityEvent[]> {
-  return db.query<SecurityEvent & Record<string, unknown>>(
+  options: { limit?: number | undefined; cursor?: string | undefined },
+): Promise<Page<SecurityEvent>> {
+  const limit = pageLimit(options.limit, 50, security_events_page_max);
+  const before = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string"])[0];
+  if (before !== null && !/^[0-9a-f-]{36}$/.test(before))
+    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const rows = await db.query<SecurityEvent & Record<string, unknown>>(
     `SELECT tenant_id, id::text, occurred_at, actor, ip, action, outcome, subject, detail
        FROM security_events
       WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
       ORDER BY id DESC LIMIT $3`,
-    [tenant_id, options.before ?? null, options.limit],
+    [tenant_id, before, limit + 1],
   );
+  return pageOf(rows, limit, (row) => [row.id]);
 }

@@ -1,5 +1,6 @@
 import { DomainError } from "../../core/errors.ts";
 import { entries_page_size_max } from "../../core/ledger/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 
 export interface AccountBalance {
@@ -63,10 +64,7 @@ export interface EntryLine {
   memo: string | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type { Page } from "../../core/page.ts";
 
 /** An account's entries in booking order, a page at a time. The cursor is opaque to callers. */
 export async function listEntries(
@@ -75,11 +73,8 @@ export async function listEntries(
   account_id: string,
   options: { cursor?: string | undefined; limit?: number | undefined } = {},
 ): Promise<Page<EntryLine>> {
-  const limit = options.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > entries_page_size_max) {
-    throw new DomainError("limit_invalid", `limit must be 1 to ${entries_page_size_max}`, "limit");
-  }
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor);
+  const limit = pageLimit(options.limit, 100, entries_page_size_max);
+  const after = options.cursor === undefined ? null : entryCursor(options.cursor);
   const rows = await db.query<EntryLine & Record<string, unknown>>(
     `SELECT p.transaction_id::text, p.seq, j.kind, p.amount_minor, p.currency::text, p.effective_at,
             j.recorded_at, j.order_id, j.memo
@@ -91,21 +86,19 @@ export async function listEntries(
       LIMIT $5`,
     [tenant_id, account_id, after?.transaction_id ?? null, after?.seq ?? 0, limit + 1],
   );
-  const items = rows.slice(0, limit).map((row) => ({ ...row, seq: Number(row.seq) }));
-  const last = items[items.length - 1];
-  const next_cursor = rows.length > limit && last ? encodeCursor(last.transaction_id, last.seq) : null;
-  return { items, next_cursor };
+  return pageOf(rows, limit, entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
 }
 
-function encodeCursor(transaction_id: string, seq: number): string {
-  return Buffer.from(`${transaction_id}:${seq}`).toString("base64url");
+/** Entries page by (transaction_id, seq), the postings primary key order. */
+export function entryCursorKey(row: { transaction_id: string; seq: number | string }): [string, number] {
+  return [row.transaction_id, Number(row.seq)];
 }
 
-function decodeCursor(cursor: string): { transaction_id: string; seq: number } {
-  const text = Buffer.from(cursor, "base64url").toString();
-  const match = /^([0-9a-f-]{36}):(\d{1,5})$/.exec(text);
-  if (!match) throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  return { transaction_id: match[1]!, seq: Number(match[2]) };
+export function entryCursor(cursor: string): { transaction_id: string; seq: number } {
+  const [transaction_id, seq] = decodeCursor(cursor, ["string", "number"]);
+  if (!/^[0-9a-f-]{36}$/.test(transaction_id) || seq < 0 || seq > 32_767)
+    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  return { transaction_id, seq };
 }
 
 export interface CurrencyTotal {

@@ -1,5 +1,6 @@
 import { DomainError } from "../../core/errors.ts";
 import type { JournalTransaction } from "../../core/ledger/types.ts";
+import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectTransactions } from "../../store/ledger-sql.ts";
 import { allocationsFor } from "./allocation.ts";
@@ -95,11 +96,8 @@ export async function listOrders(
   scope: ReadScope,
   filters: OrderFilters,
 ): Promise<{ items: OrderSummary[]; next_cursor: string | null }> {
-  const limit = filters.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > orders_page_size_max) {
-    throw new DomainError("limit_invalid", `limit must be 1 to ${orders_page_size_max}`, "limit");
-  }
-  const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor);
+  const limit = pageLimit(filters.limit, 50, orders_page_size_max);
+  const after = filters.cursor === undefined ? null : orderCursor(filters.cursor);
   const party = scope.party_id ?? filters.party_id ?? null;
   if (scope.party_id !== null && filters.party_id !== undefined && filters.party_id !== scope.party_id) {
     return { items: [], next_cursor: null };
@@ -143,22 +141,13 @@ export async function listOrders(
       limit + 1,
     ],
   );
-  const items = rows.slice(0, limit).map(summaryOf);
-  const last = items[items.length - 1];
-  return { items, next_cursor: rows.length > limit && last ? encodeCursor(last.paid_at, last.id) : null };
+  return pageOf(rows, limit, (row) => [row.paid_at.toISOString(), row.id], summaryOf);
 }
 
-function encodeCursor(paid_at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([paid_at.toISOString(), id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { paid_at: Date; id: string } {
-  try {
-    const [paid_at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, string];
-    const date = new Date(paid_at);
-    if (typeof id !== "string" || Number.isNaN(date.getTime())) throw new Error("bad cursor");
-    return { paid_at: date, id };
-  } catch {
+function orderCursor(cursor: string): { paid_at: Date; id: string } {
+  const [paid_at, id] = decodeCursor(cursor, ["string", "string"]);
+  const date = new Date(paid_at);
+  if (Number.isNaN(date.getTime()))
     throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  }
+  return { paid_at: date, id };
 }

@@ -1,6 +1,9 @@
 import { DomainError } from "../../core/errors.ts";
 import { entries_page_size_max } from "../../core/ledger/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { type PartyRow, selectPartyRow, selectPartyRows } from "../../store/parties-sql.ts";
+import { entryCursor, entryCursorKey } from "../ledger/ledger-reads.ts";
 import type { ReadScope } from "../orders/order-reads.ts";
 
 /** A party-scoped caller may only name its own party; any other is "not found". */
@@ -11,6 +14,37 @@ export async function assertPartyVisible(db: Queryable, scope: ReadScope, party_
     : [];
   if (rows.length === 0)
     throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
+}
+
+/** The largest page of GET /v1/parties. */
+export const parties_page_max = 200;
+
+/** One party, if the scope sees it; another party's is "not found". */
+export async function getParty(db: Queryable, scope: ReadScope, party_id: string): Promise<PartyRow> {
+  const party =
+    scope.party_id === null || scope.party_id === party_id
+      ? await selectPartyRow(db, scope.tenant_id, party_id)
+      : undefined;
+  if (party === undefined)
+    throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
+  return party;
+}
+
+/** Parties by id, a page at a time; a party-scoped caller sees only its own. */
+export async function listParties(
+  db: Queryable,
+  scope: ReadScope,
+  options: { kind?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
+): Promise<Page<PartyRow>> {
+  const limit = pageLimit(options.limit, 100, parties_page_max);
+  const after_id = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string"])[0];
+  const rows = await selectPartyRows(db, scope.tenant_id, {
+    party_id: scope.party_id,
+    kind: options.kind ?? null,
+    after_id,
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, (row) => [row.id]);
 }
 
 export interface PartyBalance {
@@ -103,16 +137,8 @@ export async function partyEntries(
   },
 ): Promise<{ items: PartyEntry[]; next_cursor: string | null }> {
   await assertPartyVisible(db, scope, party_id);
-  const limit = options.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > entries_page_size_max) {
-    throw new DomainError("limit_invalid", `limit must be 1 to ${entries_page_size_max}`, "limit");
-  }
-  let after: { transaction_id: string; seq: number } | null = null;
-  if (options.cursor !== undefined) {
-    const match = /^([0-9a-f-]{36}):(\d{1,5})$/.exec(Buffer.from(options.cursor, "base64url").toString());
-    if (!match) throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-    after = { transaction_id: match[1]!, seq: Number(match[2]) };
-  }
+  const limit = pageLimit(options.limit, 100, entries_page_size_max);
+  const after = options.cursor === undefined ? null : entryCursor(options.cursor);
   const rows = await db.query<PartyEntry & Record<string, unknown>>(
     `SELECT p.transaction_id::text, p.seq, j.kind, a.purpose, p.amount_minor, p.currency::text AS currency, p.effective_at,
             j.recorded_at, j.order_id
@@ -135,11 +161,5 @@ export async function partyEntries(
       limit + 1,
     ],
   );
-  const items = rows.slice(0, limit).map((row) => ({ ...row, seq: Number(row.seq) }));
-  const last = items[items.length - 1];
-  const next_cursor =
-    rows.length > limit && last
-      ? Buffer.from(`${last.transaction_id}:${last.seq}`).toString("base64url")
-      : null;
-  return { items, next_cursor };
+  return pageOf(rows, limit, entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
 }
