@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
-import { canonicalJson } from "../jcs.ts";
+import { canonicalJsonSha256Hex } from "../sha256.ts";
 import { booking_rules, history_rules, type RuleDefinition, rule_registry } from "./rules.ts";
 import type { BookingFacts, HistoryFacts, Hit, RuleParams } from "./types.ts";
 
@@ -101,9 +100,7 @@ export function auditConfigJson(config: AuditConfig): unknown {
 }
 
 export function auditConfigHash(config: AuditConfig): string {
-  return createHash("sha256")
-    .update(canonicalJson(auditConfigJson(config)))
-    .digest("hex");
+  return canonicalJsonSha256Hex(auditConfigJson(config));
 }
 
 export function loadAuditConfig(body: unknown): LoadedConfig {
@@ -113,7 +110,7 @@ export function loadAuditConfig(body: unknown): LoadedConfig {
 
 /** SHA-256 of a hit's inputs in RFC 8785 form: what a replay must reproduce. */
 export function inputsSha256(inputs: unknown): string {
-  return createHash("sha256").update(canonicalJson(inputs)).digest("hex");
+  return canonicalJsonSha256Hex(inputs);
 }
 
 function enabled<F>(
