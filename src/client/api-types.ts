@@ -298,6 +298,7 @@ export interface paths {
                                 revoked_reason?: string | null;
                                 /** @enum {string} */
                                 role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                                user_id?: string | null;
                             }[];
                         };
                     };
@@ -305,7 +306,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an API key; the key is shown once, in this response */
+        /** Create an API key; the key is shown once, in this response. With user_id the key acts as that user (role, party, and person for four-eyes decisions); otherwise role is required */
         post: {
             parameters: {
                 query?: never;
@@ -321,7 +322,9 @@ export interface paths {
                         name: string;
                         party_id?: string;
                         /** @enum {string} */
-                        role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                        /** Format: uuid */
+                        user_id?: string;
                     };
                 };
             };
@@ -348,6 +351,7 @@ export interface paths {
                                 revoked_reason?: string | null;
                                 /** @enum {string} */
                                 role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                                user_id?: string | null;
                             };
                             key?: string;
                         };
@@ -404,11 +408,1314 @@ export interface paths {
                             revoked_reason?: string | null;
                             /** @enum {string} */
                             role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                            user_id?: string | null;
                         };
                     };
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review queue: cases newest first, filtered by state, rule, party, order, amount and age */
+        get: {
+            parameters: {
+                query?: {
+                    amount_max_minor?: string;
+                    amount_min_minor?: string;
+                    cursor?: string;
+                    kind?: "rule" | "manual" | "dispute";
+                    /** @description 1 to 200 */
+                    limit?: string;
+                    opened_after?: string;
+                    opened_before?: string;
+                    order_id?: string;
+                    party_id?: string;
+                    rule_id?: string;
+                    state?: "any_open" | "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: {
+                                amount_minor?: number;
+                                /** Format: date-time */
+                                claimed_at?: string | null;
+                                claimed_by?: string | null;
+                                config_hash?: string | null;
+                                currency?: string;
+                                /** Format: date-time */
+                                decided_at?: string | null;
+                                /** Format: uuid */
+                                id?: string;
+                                /** @enum {unknown} */
+                                kind?: "rule" | "manual" | "dispute";
+                                /** Format: date-time */
+                                opened_at?: string;
+                                opened_by?: string;
+                                order_id?: string | null;
+                                party_id?: string | null;
+                                pending?: {
+                                    at?: string;
+                                    decision?: string;
+                                    person?: string;
+                                    reason?: string;
+                                } | null;
+                                rule_ids?: string[];
+                                /** @enum {unknown} */
+                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                            }[];
+                            next_cursor?: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Flag an order by hand (the manual_flag rule): opens a case on it, or adds to its open one */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        order_id: string;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            amount_minor?: number;
+                            /** Format: date-time */
+                            claimed_at?: string | null;
+                            claimed_by?: string | null;
+                            config_hash?: string | null;
+                            currency?: string;
+                            /** Format: date-time */
+                            decided_at?: string | null;
+                            /** Format: uuid */
+                            id?: string;
+                            /** @enum {unknown} */
+                            kind?: "rule" | "manual" | "dispute";
+                            /** Format: date-time */
+                            opened_at?: string;
+                            opened_by?: string;
+                            order_id?: string | null;
+                            party_id?: string | null;
+                            pending?: {
+                                at?: string;
+                                decision?: string;
+                                person?: string;
+                                reason?: string;
+                            } | null;
+                            rule_ids?: string[];
+                            /** @enum {unknown} */
+                            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case with its hits: each rule's reason, inputs, and the configuration hash it ran under */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            amount_minor?: number;
+                            /** Format: date-time */
+                            claimed_at?: string | null;
+                            claimed_by?: string | null;
+                            config_hash?: string | null;
+                            currency?: string;
+                            /** Format: date-time */
+                            decided_at?: string | null;
+                            hits?: {
+                                config_hash?: string | null;
+                                /** Format: date-time */
+                                created_at?: string;
+                                id?: string;
+                                inputs?: {
+                                    [key: string]: unknown;
+                                };
+                                inputs_sha256?: string;
+                                reason?: string;
+                                rule_id?: string;
+                            }[];
+                            /** Format: uuid */
+                            id?: string;
+                            /** @enum {unknown} */
+                            kind?: "rule" | "manual" | "dispute";
+                            /** Format: date-time */
+                            opened_at?: string;
+                            opened_by?: string;
+                            order_id?: string | null;
+                            party_id?: string | null;
+                            pending?: {
+                                at?: string;
+                                decision?: string;
+                                person?: string;
+                                reason?: string;
+                            } | null;
+                            rule_ids?: string[];
+                            /** @enum {unknown} */
+                            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/cases/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a case: its first decision is then the claimant's */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            amount_minor?: number;
+                            /** Format: date-time */
+                            claimed_at?: string | null;
+                            claimed_by?: string | null;
+                            config_hash?: string | null;
+                            currency?: string;
+                            /** Format: date-time */
+                            decided_at?: string | null;
+                            /** Format: uuid */
+                            id?: string;
+                            /** @enum {unknown} */
+                            kind?: "rule" | "manual" | "dispute";
+                            /** Format: date-time */
+                            opened_at?: string;
+                            opened_by?: string;
+                            order_id?: string | null;
+                            party_id?: string | null;
+                            pending?: {
+                                at?: string;
+                                decision?: string;
+                                person?: string;
+                                reason?: string;
+                            } | null;
+                            rule_ids?: string[];
+                            /** @enum {unknown} */
+                            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/cases/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment on a case; the comment is a record of the transparency log */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description 1 to 2000 characters */
+                        body: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            actor?: string;
+                            body?: string;
+                            case_id?: string;
+                            /** Format: date-time */
+                            created_at?: string;
+                            id?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/cases/{id}/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide a case: approve (funds flow again), reverse (the order's split into the platform's suspense account) or adjust (a correcting journal transaction); reject refuses a first decision awaiting its second. At or above the configuration's four_eyes_minor a decision needs two different people */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        decision: "approve" | "reverse" | "adjust" | "reject";
+                        /** @description adjust only: balanced entries in the case's currency */
+                        entries?: {
+                            amount_minor: number;
+                            party_id: string;
+                            purpose: string;
+                            /** @enum {unknown} */
+                            side: "debit" | "credit";
+                        }[];
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            case?: {
+                                amount_minor?: number;
+                                /** Format: date-time */
+                                claimed_at?: string | null;
+                                claimed_by?: string | null;
+                                config_hash?: string | null;
+                                currency?: string;
+                                /** Format: date-time */
+                                decided_at?: string | null;
+                                /** Format: uuid */
+                                id?: string;
+                                /** @enum {unknown} */
+                                kind?: "rule" | "manual" | "dispute";
+                                /** Format: date-time */
+                                opened_at?: string;
+                                opened_by?: string;
+                                order_id?: string | null;
+                                party_id?: string | null;
+                                pending?: {
+                                    at?: string;
+                                    decision?: string;
+                                    person?: string;
+                                    reason?: string;
+                                } | null;
+                                rule_ids?: string[];
+                                /** @enum {unknown} */
+                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                            };
+                            transaction_id?: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/cases/{id}/trail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every action on the case, oldest first, each with its proof bundle (null until the next checkpoint); `clearsplit verify bundle` checks each offline */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: {
+                                action?: {
+                                    [key: string]: unknown;
+                                };
+                                bundle?: {
+                                    [key: string]: unknown;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rule configurations, newest first; the newest published one is in force */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: {
+                                body?: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                created_at?: string;
+                                created_by?: string;
+                                hash?: string;
+                                /** Format: uuid */
+                                id?: string;
+                                name?: string;
+                                /** Format: date-time */
+                                published_at?: string | null;
+                                published_by?: string | null;
+                                /** @enum {unknown} */
+                                status?: "draft" | "published";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Draft a rule configuration: {four_eyes_minor, rules: [{id, params}]}. It is normalised and named by the SHA-256 of its canonical JSON */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: {
+                            four_eyes_minor: number;
+                            rules: {
+                                id: string;
+                                params?: Record<string, never>;
+                            }[];
+                        };
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            body?: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            created_at?: string;
+                            created_by?: string;
+                            hash?: string;
+                            /** Format: uuid */
+                            id?: string;
+                            name?: string;
+                            /** Format: date-time */
+                            published_at?: string | null;
+                            published_by?: string | null;
+                            /** @enum {unknown} */
+                            status?: "draft" | "published";
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/configs/{id}/backtest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Shadow mode: run a configuration over orders paid in [from, to) without opening cases; report the hits it would have made per rule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        from: string;
+                        orders_max?: number;
+                        /** Format: date-time */
+                        to: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config_hash?: string;
+                            config_id?: string;
+                            /** Format: date-time */
+                            from?: string;
+                            orders_evaluated?: number;
+                            refunds_evaluated?: number;
+                            rules?: {
+                                hits?: number;
+                                rule_id?: string;
+                                sample?: {
+                                    order_id?: string | null;
+                                    party_id?: string | null;
+                                    reason?: string;
+                                }[];
+                            }[];
+                            /** Format: date-time */
+                            to?: string;
+                            truncated?: boolean;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/configs/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish a draft configuration: it is in force from now, and its publication is logged */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            body?: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            created_at?: string;
+                            created_by?: string;
+                            hash?: string;
+                            /** Format: uuid */
+                            id?: string;
+                            name?: string;
+                            /** Format: date-time */
+                            published_at?: string | null;
+                            published_by?: string | null;
+                            /** @enum {unknown} */
+                            status?: "draft" | "published";
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -541,6 +1848,330 @@ export interface paths {
                                 /** @enum {string} */
                                 role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
                             } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Disputes, newest first: a merchant or supplier sees only its own */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1 to 200 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: {
+                                bundle_verified?: boolean;
+                                case?: {
+                                    amount_minor?: number;
+                                    /** Format: date-time */
+                                    claimed_at?: string | null;
+                                    claimed_by?: string | null;
+                                    config_hash?: string | null;
+                                    currency?: string;
+                                    /** Format: date-time */
+                                    decided_at?: string | null;
+                                    /** Format: uuid */
+                                    id?: string;
+                                    /** @enum {unknown} */
+                                    kind?: "rule" | "manual" | "dispute";
+                                    /** Format: date-time */
+                                    opened_at?: string;
+                                    opened_by?: string;
+                                    order_id?: string | null;
+                                    party_id?: string | null;
+                                    pending?: {
+                                        at?: string;
+                                        decision?: string;
+                                        person?: string;
+                                        reason?: string;
+                                    } | null;
+                                    rule_ids?: string[];
+                                    /** @enum {unknown} */
+                                    state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                                };
+                                case_id?: string;
+                                /** Format: date-time */
+                                created_at?: string;
+                                id?: string;
+                                order_id?: string;
+                                party_id?: string;
+                                reason?: string;
+                                record_id?: string | null;
+                                state?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Dispute one of your legs or entries on an order, attaching the proof bundle you were given; opens a case that holds the order's funds until it is decided */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        bundle?: {
+                            [key: string]: unknown;
+                        };
+                        order_id: string;
+                        reason: string;
+                        /** Format: uuid */
+                        record_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bundle_verified?: boolean;
+                            case?: {
+                                amount_minor?: number;
+                                /** Format: date-time */
+                                claimed_at?: string | null;
+                                claimed_by?: string | null;
+                                config_hash?: string | null;
+                                currency?: string;
+                                /** Format: date-time */
+                                decided_at?: string | null;
+                                /** Format: uuid */
+                                id?: string;
+                                /** @enum {unknown} */
+                                kind?: "rule" | "manual" | "dispute";
+                                /** Format: date-time */
+                                opened_at?: string;
+                                opened_by?: string;
+                                order_id?: string | null;
+                                party_id?: string | null;
+                                pending?: {
+                                    at?: string;
+                                    decision?: string;
+                                    person?: string;
+                                    reason?: string;
+                                } | null;
+                                rule_ids?: string[];
+                                /** @enum {unknown} */
+                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                            };
+                            case_id?: string;
+                            /** Format: date-time */
+                            created_at?: string;
+                            id?: string;
+                            order_id?: string;
+                            party_id?: string;
+                            reason?: string;
+                            record_id?: string | null;
+                            state?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disputes/{id}/case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dispute's case and its trail with proof bundles, as both sides see it (id: the case id) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            case?: {
+                                amount_minor?: number;
+                                /** Format: date-time */
+                                claimed_at?: string | null;
+                                claimed_by?: string | null;
+                                config_hash?: string | null;
+                                currency?: string;
+                                /** Format: date-time */
+                                decided_at?: string | null;
+                                /** Format: uuid */
+                                id?: string;
+                                /** @enum {unknown} */
+                                kind?: "rule" | "manual" | "dispute";
+                                /** Format: date-time */
+                                opened_at?: string;
+                                opened_by?: string;
+                                order_id?: string | null;
+                                party_id?: string | null;
+                                pending?: {
+                                    at?: string;
+                                    decision?: string;
+                                    person?: string;
+                                    reason?: string;
+                                } | null;
+                                rule_ids?: string[];
+                                /** @enum {unknown} */
+                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+                            };
+                            trail?: {
+                                action?: {
+                                    [key: string]: unknown;
+                                };
+                                bundle?: {
+                                    [key: string]: unknown;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
                         };
                     };
                 };

@@ -65,6 +65,12 @@ export async function createApiKey(
   audit: AuditContext = system_audit,
 ): Promise<{ key: string; api_key: ApiKeyView }> {
   if (input.user_id != null) input = await forUser(ctx.db, tenant_id, input);
+  else if (input.role === undefined)
+    throw new DomainError(
+      "role_invalid",
+      "role is required unless user_id names the user the key acts as",
+      "role",
+    );
   if (!isRole(input.role))
     throw new DomainError("role_invalid", `role ${JSON.stringify(input.role)} is not a role`, "role");
   if (party_scoped_roles.has(input.role) && !input.party_id) {
