@@ -337,6 +337,12 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: get("/v1/ledger/trial-balance"),
   },
+  "GET /v1/stats/overview": {
+    allowed: ["platform_admin", "finance", "reviewer", "auditor"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/stats/overview?days=7"),
+  },
   "GET /log/{tenant}/checkpoint": {
     allowed: "public",
     ok: [200],
