@@ -26,7 +26,7 @@ export interface BenchOptions {
   /** Where the HTTP scenarios' server runs: its own process (PostgreSQL only) or the bench's. */
   server: "process" | "inline";
   database_url: string | undefined;
-  /** Postings of the report scenario's account; null: 100,000 per second of --seconds. */
+  /** Postings of the report scenario's account; null: 20,000 per second of --seconds. */
   report_postings: number | null;
 }
 

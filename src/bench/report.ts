@@ -10,7 +10,7 @@ import { rebuildAccountDaily } from "../store/account-daily-sql.ts";
 // with many postings (10,000,000 at full size, generated in SQL), read from
 // the daily aggregates, against a naive statement that sums the postings, in
 // the same run. The naive answer must equal the statement's to the unit.
-// Size: --report-postings N, else 100,000 per --seconds (a short CI smoke).
+// Size: --report-postings N, else 20,000 per --seconds (a short CI smoke).
 
 export const report_postings_full = 10_000_000;
 export const postings_per_transaction = 100;

@@ -83,7 +83,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
     for (const name of options.scenarios) {
       if (name === "report") {
         // Not a throughput scenario: its own line (docs/reports.md).
-        const postings = options.report_postings ?? Math.round(options.seconds * 100_000);
+        const postings = options.report_postings ?? Math.round(options.seconds * 20_000);
         const report = await runReportBench(ctx, options.backend, postings, (text) => {
           if (io.progress) io.stderr(text);
         });

@@ -813,5 +813,5 @@ describe("isolation matrix", () => {
     }
     expect(failures).toEqual([]);
     expect(checked).toBeGreaterThan(Object.keys(rules).length * 8);
-  }, 120_000);
+  }, 300_000);
 });
