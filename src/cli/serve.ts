@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { startEventSequencer } from "../service/events/sequencer.ts";
+import { startDispatcher } from "../service/notifications/dispatcher.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
   ensureLogKeys,
@@ -51,6 +52,15 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
+  // The demo's webhooks may point at a receiver on this machine (docs/notifications.md).
+  if (values.demo && process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE === undefined)
+    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
+  const dispatcher =
+    process.env.CLEARSPLIT_NOTIFICATIONS === "off"
+      ? null
+      : startDispatcher(ctx, {
+          on_error: (error, tenant_id) => process.stderr.write(`dispatcher (${tenant_id}): ${String(error)}\n`),
+        });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   process.stdout.write(
@@ -77,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   await app.close();
   await sequencer.stop();
   await events.stop();
+  await dispatcher?.stop();
   await scheduler.stop();
   await db.close();
   return 0;

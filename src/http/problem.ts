@@ -61,6 +61,22 @@ const status_by_code: Record<string, number> = {
   tenant_not_found: 404,
   checkpoint_not_found: 404,
   tile_not_found: 404,
+  // Notifications (docs/notifications.md).
+  inbox_item_not_found: 404,
+  webhook_endpoint_not_found: 404,
+  webhook_delivery_not_found: 404,
+  webhook_endpoint_disabled: 409,
+  webhook_endpoints_too_many: 409,
+  webhook_url_invalid: 400,
+  webhook_url_private: 400,
+  event_type_unknown: 400,
+  event_types_empty: 400,
+  event_types_too_many: 400,
+  overlap_invalid: 400,
+  preferences_too_many: 400,
+  language_invalid: 400,
+  delivery_invalid: 400,
+  user_required: 400,
 };
 
 export function statusForCode(code: string): number {

@@ -6,9 +6,11 @@ import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
+import { notificationRoutes } from "./notifications.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
+import { webhookRoutes } from "./webhooks.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -21,4 +23,6 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   orderRoutes,
   ledgerRoutes,
   logRoutes,
+  notificationRoutes,
+  webhookRoutes,
 ];
