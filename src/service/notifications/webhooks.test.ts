@@ -151,13 +151,13 @@ describe("webhooks", () => {
   });
 
   it("gives a merchant's endpoint only that merchant's events", async () => {
-    const { tenant } = await world([]).catch(() => world());
+    const { tenant } = await world();
     const merchant = principal(tenant, "merchant", "m-a");
     const path = `/merchant/${tenant}`;
     const endpoint = await createEndpoint(ctx, merchant, { url: `${receiver.url}${path}`, event_types: ["*"] });
     expect(endpoint.party_id).toBe("m-a");
     await emit(ctx, tenant, [booked("o-a1", "m-a"), booked("o-b1", "m-b"), booked("o-a2", "m-a")]);
-    const mine = () => receiver.received.filter((request) => request.path === path);
+    const mine = () => receiver.received.filter((request) => request.path.endsWith(path));
     await dispatchUntil(ctx, tenant, testDeps(), () => mine().length >= 2);
     await dispatchUntil(ctx, tenant, testDeps(), () => true);
     const orders = mine().map((request) => (verified(endpoint.secret, request) as { data: { order_id: string } }).data.order_id);
