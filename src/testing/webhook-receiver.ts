@@ -22,11 +22,13 @@ export interface Receiver {
   /** Answers for the next requests, in order; after them, `fallback`. */
   script: Answer[];
   fallback: Answer;
+  /** Holds each answer this long (a slow receiver keeps a batch in flight). */
+  delay_ms: number;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const receiver = { received: [] as Received[], script: [] as Answer[], fallback: { status: 204 } as Answer };
+  const receiver = { received: [] as Received[], script: [] as Answer[], fallback: { status: 204 } as Answer, delay_ms: 0 };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -38,8 +40,10 @@ export async function startReceiver(): Promise<Receiver> {
         at_ms: Date.now(),
       });
       const answer = receiver.script.shift() ?? receiver.fallback;
-      response.writeHead(answer.status, answer.headers ?? {});
-      response.end();
+      setTimeout(() => {
+        response.writeHead(answer.status, answer.headers ?? {});
+        response.end();
+      }, receiver.delay_ms);
     });
   });
   server.keepAliveTimeout = 1_000;
