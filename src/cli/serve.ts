@@ -59,7 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     process.env.CLEARSPLIT_NOTIFICATIONS === "off"
       ? null
       : startDispatcher(ctx, {
-          on_error: (error, tenant_id) => process.stderr.write(`dispatcher (${tenant_id}): ${String(error)}\n`),
+          on_error: (error, tenant_id) =>
+            process.stderr.write(`dispatcher (${tenant_id}): ${String(error)}\n`),
         });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });

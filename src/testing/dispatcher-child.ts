@@ -10,7 +10,8 @@ import { latestSeq } from "../service/notifications/stream-batch.ts";
 import { openDatabase } from "../store/open.ts";
 
 const [tenant_id, lease_text] = process.argv.slice(2);
-if (tenant_id === undefined || lease_text === undefined) throw new Error("usage: dispatcher-child TENANT LEASE_MS");
+if (tenant_id === undefined || lease_text === undefined)
+  throw new Error("usage: dispatcher-child TENANT LEASE_MS");
 const db = await openDatabase();
 const ctx = { db, now: () => new Date() };
 const deps = {

@@ -28,7 +28,12 @@ export interface Receiver {
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const receiver = { received: [] as Received[], script: [] as Answer[], fallback: { status: 204 } as Answer, delay_ms: 0 };
+  const receiver = {
+    received: [] as Received[],
+    script: [] as Answer[],
+    fallback: { status: 204 } as Answer,
+    delay_ms: 0,
+  };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startEventSequencer } from "../../service/events/sequencer.ts";
 import { type Dispatcher, startDispatcher } from "../../service/notifications/dispatcher.ts";
-import { Mailer, mailConfigFromEnv } from "../../service/notifications/mailer.ts";
 import { createEndpoint } from "../../service/notifications/endpoints.ts";
+import { Mailer, mailConfigFromEnv } from "../../service/notifications/mailer.ts";
 import { batchScenario } from "./batch.ts";
 import type { Scenario, ScenarioEnv } from "./types.ts";
 import { report } from "./types.ts";
@@ -51,7 +51,9 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
         { tenant_id: env.tenant_id, role: "platform_admin", party_id: null, actor: "key:bench" },
         { url: `http://127.0.0.1:${port}/bench`, event_types: ["order.booked"] },
       );
-      sequencer = startEventSequencer(env.ctx, { on_error: (error) => report(env, `event sequencer: ${String(error)}`) });
+      sequencer = startEventSequencer(env.ctx, {
+        on_error: (error) => report(env, `event sequencer: ${String(error)}`),
+      });
       dispatcher = startDispatcher(env.ctx, {
         allow_private: true,
         mailer: new Mailer({ ...mailConfigFromEnv(), smtp_url: null }),
@@ -70,7 +72,8 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
         left = await backlog();
       }
       const drain_ms = Math.round(performance.now() - stopped_ms);
-      if (left > 0) report(env, `notify: ${left} orders still undelivered ${drain_timeout_ms} ms after the run`);
+      if (left > 0)
+        report(env, `notify: ${left} orders still undelivered ${drain_timeout_ms} ms after the run`);
       await dispatcher?.stop();
       await sequencer?.stop();
       await new Promise<void>((resolve) => (receiver === null ? resolve() : receiver.close(() => resolve())));

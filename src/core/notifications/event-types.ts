@@ -56,9 +56,18 @@ const specs: readonly EventTypeSpec[] = [
     "none",
     "inbox",
     t(
-      { title: "Order {order_id} split", body: "Order {order_id} was paid ({paid_minor|money}) and split; your share is held until the return window closes." },
-      { title: "订单 {order_id} 已分账", body: "订单 {order_id} 已支付（{paid_minor|money}）并完成分账，您的份额在退货期结束前处于冻结状态。" },
-      { title: "訂單 {order_id} 已分帳", body: "訂單 {order_id} 已支付（{paid_minor|money}）並完成分帳，您的份額在退貨期結束前處於凍結狀態。" },
+      {
+        title: "Order {order_id} split",
+        body: "Order {order_id} was paid ({paid_minor|money}) and split; your share is held until the return window closes.",
+      },
+      {
+        title: "订单 {order_id} 已分账",
+        body: "订单 {order_id} 已支付（{paid_minor|money}）并完成分账，您的份额在退货期结束前处于冻结状态。",
+      },
+      {
+        title: "訂單 {order_id} 已分帳",
+        body: "訂單 {order_id} 已支付（{paid_minor|money}）並完成分帳，您的份額在退貨期結束前處於凍結狀態。",
+      },
     ),
   ),
   spec(
@@ -67,9 +76,18 @@ const specs: readonly EventTypeSpec[] = [
     "digest",
     "both",
     t(
-      { title: "Refund on order {order_id}", body: "A refund of {amount_minor|money} was booked on order {order_id}; the split shares were reversed in proportion." },
-      { title: "订单 {order_id} 发生退款", body: "订单 {order_id} 退款 {amount_minor|money}，各方分账份额已按比例冲回。" },
-      { title: "訂單 {order_id} 發生退款", body: "訂單 {order_id} 退款 {amount_minor|money}，各方分帳份額已按比例沖回。" },
+      {
+        title: "Refund on order {order_id}",
+        body: "A refund of {amount_minor|money} was booked on order {order_id}; the split shares were reversed in proportion.",
+      },
+      {
+        title: "订单 {order_id} 发生退款",
+        body: "订单 {order_id} 退款 {amount_minor|money}，各方分账份额已按比例冲回。",
+      },
+      {
+        title: "訂單 {order_id} 發生退款",
+        body: "訂單 {order_id} 退款 {amount_minor|money}，各方分帳份額已按比例沖回。",
+      },
     ),
   ),
   spec(
@@ -78,7 +96,10 @@ const specs: readonly EventTypeSpec[] = [
     "both",
     "both",
     t(
-      { title: "Chargeback on order {order_id}", body: "A chargeback of {amount_minor|money} was booked on order {order_id}." },
+      {
+        title: "Chargeback on order {order_id}",
+        body: "A chargeback of {amount_minor|money} was booked on order {order_id}.",
+      },
       { title: "订单 {order_id} 发生拒付", body: "订单 {order_id} 发生拒付 {amount_minor|money}。" },
       { title: "訂單 {order_id} 發生拒付", body: "訂單 {order_id} 發生拒付 {amount_minor|money}。" },
     ),
@@ -89,7 +110,10 @@ const specs: readonly EventTypeSpec[] = [
     "none",
     "none",
     t(
-      { title: "Order {order_id} completed", body: "Order {order_id} was completed; its funds are released after the return window." },
+      {
+        title: "Order {order_id} completed",
+        body: "Order {order_id} was completed; its funds are released after the return window.",
+      },
       { title: "订单 {order_id} 已完成", body: "订单 {order_id} 已完成，退货期结束后资金解冻。" },
       { title: "訂單 {order_id} 已完成", body: "訂單 {order_id} 已完成，退貨期結束後資金解凍。" },
     ),
@@ -100,7 +124,10 @@ const specs: readonly EventTypeSpec[] = [
     "none",
     "digest",
     t(
-      { title: "Funds of order {order_id} released", body: "The held shares of order {order_id} are now available for settlement." },
+      {
+        title: "Funds of order {order_id} released",
+        body: "The held shares of order {order_id} are now available for settlement.",
+      },
       { title: "订单 {order_id} 资金已解冻", body: "订单 {order_id} 的冻结份额已转为可结算。" },
       { title: "訂單 {order_id} 資金已解凍", body: "訂單 {order_id} 的凍結份額已轉為可結算。" },
     ),
@@ -111,7 +138,10 @@ const specs: readonly EventTypeSpec[] = [
     "inbox",
     "inbox",
     t(
-      { title: "Payout {payout_id} created", body: "A payout of {amount_minor|money} was created and is on its way." },
+      {
+        title: "Payout {payout_id} created",
+        body: "A payout of {amount_minor|money} was created and is on its way.",
+      },
       { title: "付款 {payout_id} 已创建", body: "一笔 {amount_minor|money} 的付款已创建，正在处理中。" },
       { title: "付款 {payout_id} 已建立", body: "一筆 {amount_minor|money} 的付款已建立，正在處理中。" },
     ),
@@ -122,7 +152,10 @@ const specs: readonly EventTypeSpec[] = [
     "inbox",
     "both",
     t(
-      { title: "Payout {payout_id} confirmed", body: "The payout of {amount_minor|money} was confirmed by the bank." },
+      {
+        title: "Payout {payout_id} confirmed",
+        body: "The payout of {amount_minor|money} was confirmed by the bank.",
+      },
       { title: "付款 {payout_id} 已到账", body: "{amount_minor|money} 的付款已由银行确认。" },
       { title: "付款 {payout_id} 已入帳", body: "{amount_minor|money} 的付款已由銀行確認。" },
     ),
@@ -133,7 +166,10 @@ const specs: readonly EventTypeSpec[] = [
     "both",
     "both",
     t(
-      { title: "Payout {payout_id} failed", body: "The payout of {amount_minor|money} failed; the funds are available again." },
+      {
+        title: "Payout {payout_id} failed",
+        body: "The payout of {amount_minor|money} failed; the funds are available again.",
+      },
       { title: "付款 {payout_id} 失败", body: "{amount_minor|money} 的付款失败，资金已退回可用余额。" },
       { title: "付款 {payout_id} 失敗", body: "{amount_minor|money} 的付款失敗，資金已退回可用餘額。" },
     ),
@@ -166,7 +202,10 @@ const specs: readonly EventTypeSpec[] = [
     "both",
     "inbox",
     t(
-      { title: "Audit case {case_id} opened", body: "An audit case was opened on order {order_id}; its funds are held until it is decided." },
+      {
+        title: "Audit case {case_id} opened",
+        body: "An audit case was opened on order {order_id}; its funds are held until it is decided.",
+      },
       { title: "审核案件 {case_id} 已立案", body: "订单 {order_id} 已立审核案件，结案前资金暂停解冻。" },
       { title: "審核案件 {case_id} 已立案", body: "訂單 {order_id} 已立審核案件，結案前資金暫停解凍。" },
     ),
@@ -177,9 +216,18 @@ const specs: readonly EventTypeSpec[] = [
     "inbox",
     "both",
     t(
-      { title: "Audit case {case_id} decided", body: "Audit case {case_id} on order {order_id} was decided: {decision}." },
-      { title: "审核案件 {case_id} 已结案", body: "订单 {order_id} 的审核案件 {case_id} 已结案：{decision}。" },
-      { title: "審核案件 {case_id} 已結案", body: "訂單 {order_id} 的審核案件 {case_id} 已結案：{decision}。" },
+      {
+        title: "Audit case {case_id} decided",
+        body: "Audit case {case_id} on order {order_id} was decided: {decision}.",
+      },
+      {
+        title: "审核案件 {case_id} 已结案",
+        body: "订单 {order_id} 的审核案件 {case_id} 已结案：{decision}。",
+      },
+      {
+        title: "審核案件 {case_id} 已結案",
+        body: "訂單 {order_id} 的審核案件 {case_id} 已結案：{decision}。",
+      },
     ),
   ),
   spec(
@@ -210,7 +258,10 @@ const specs: readonly EventTypeSpec[] = [
     "both",
     "both",
     t(
-      { title: "Report {report_name} is ready", body: "The scheduled report {report_name} is ready to download." },
+      {
+        title: "Report {report_name} is ready",
+        body: "The scheduled report {report_name} is ready to download.",
+      },
       { title: "报表 {report_name} 已生成", body: "定时报表 {report_name} 已生成，可以下载。" },
       { title: "報表 {report_name} 已產生", body: "定時報表 {report_name} 已產生，可以下載。" },
     ),
@@ -232,9 +283,18 @@ const specs: readonly EventTypeSpec[] = [
     "both",
     "both",
     t(
-      { title: "Webhook delivery given up", body: "Event {event_type} ({message_id}) could not be delivered to {url} after {attempts} attempts; it can be retried by hand." },
-      { title: "Webhook 投递已放弃", body: "事件 {event_type}（{message_id}）在 {attempts} 次尝试后仍无法投递到 {url}，可手动重试。" },
-      { title: "Webhook 投遞已放棄", body: "事件 {event_type}（{message_id}）在 {attempts} 次嘗試後仍無法投遞到 {url}，可手動重試。" },
+      {
+        title: "Webhook delivery given up",
+        body: "Event {event_type} ({message_id}) could not be delivered to {url} after {attempts} attempts; it can be retried by hand.",
+      },
+      {
+        title: "Webhook 投递已放弃",
+        body: "事件 {event_type}（{message_id}）在 {attempts} 次尝试后仍无法投递到 {url}，可手动重试。",
+      },
+      {
+        title: "Webhook 投遞已放棄",
+        body: "事件 {event_type}（{message_id}）在 {attempts} 次嘗試後仍無法投遞到 {url}，可手動重試。",
+      },
     ),
   ),
 ];
@@ -248,7 +308,10 @@ const generic: Record<Language, Template> = t(
 
 /** The test notification (`POST /v1/notifications/test`). */
 export const test_templates: Record<Language, Template> = t(
-  { title: "Test notification", body: "This is a test notification from ClearSplit. If you can read it, this channel works." },
+  {
+    title: "Test notification",
+    body: "This is a test notification from ClearSplit. If you can read it, this channel works.",
+  },
   { title: "测试通知", body: "这是一条来自 ClearSplit 的测试通知。能看到它，说明此渠道工作正常。" },
   { title: "測試通知", body: "這是一則來自 ClearSplit 的測試通知。能看到它，表示此管道運作正常。" },
 );

@@ -41,7 +41,11 @@ export function defaultDelivery(event: TellEvent, user: Recipient): Delivery | n
   return spec.platform_roles.includes(user.role) ? spec.platform_default : "none";
 }
 
-export function tellingsOf(event: TellEvent, users: readonly Recipient[], preferences: PreferenceMap): Telling[] {
+export function tellingsOf(
+  event: TellEvent,
+  users: readonly Recipient[],
+  preferences: PreferenceMap,
+): Telling[] {
   const tellings: Telling[] = [];
   for (const user of users) {
     const fallback = defaultDelivery(event, user);
@@ -52,7 +56,8 @@ export function tellingsOf(event: TellEvent, users: readonly Recipient[], prefer
     const email = wants_mail && user.email !== null ? (delivery === "digest" ? "digest" : "now") : null;
     // With no address, a mail-only preference falls back to the inbox: nothing is silently dropped.
     const inbox_fallback = wants_mail && user.email === null;
-    if (inbox || email !== null || inbox_fallback) tellings.push({ user, inbox: inbox || inbox_fallback, email });
+    if (inbox || email !== null || inbox_fallback)
+      tellings.push({ user, inbox: inbox || inbox_fallback, email });
   }
   return tellings;
 }

@@ -1,6 +1,6 @@
 import { isCurrency } from "../currency.ts";
 import { formatMoney } from "../money.ts";
-import { type Language, type Template } from "./event-types.ts";
+import type { Language, Template } from "./event-types.ts";
 
 // Fills a template from an event's payload: the inbox item's title and body,
 // and a mail's subject, text part and HTML part. Pure: same input, same text.

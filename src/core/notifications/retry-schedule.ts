@@ -37,7 +37,8 @@ export function nextAttempt(
   const scheduled = schedule_ms[attempt - 1];
   if (scheduled === undefined) return { kind: "dead" };
   // Retry-After can ask for longer, never for sooner than the schedule.
-  const delay_ms = retry_after_ms === null ? scheduled : Math.min(Math.max(scheduled, retry_after_ms), retry_after_ms_max);
+  const delay_ms =
+    retry_after_ms === null ? scheduled : Math.min(Math.max(scheduled, retry_after_ms), retry_after_ms_max);
   return { kind: "retry", delay_ms };
 }
 

@@ -21,9 +21,15 @@ describe("Standard Webhooks signature", () => {
   });
 
   it("fails the vector when any input changes by one character", () => {
-    expect(signWebhook(vector.secret, vector.id, vector.timestamp_s + 1, vector.body)).not.toBe(vector.signature);
-    expect(signWebhook(vector.secret, `${vector.id}x`, vector.timestamp_s, vector.body)).not.toBe(vector.signature);
-    expect(signWebhook(vector.secret, vector.id, vector.timestamp_s, `${vector.body} `)).not.toBe(vector.signature);
+    expect(signWebhook(vector.secret, vector.id, vector.timestamp_s + 1, vector.body)).not.toBe(
+      vector.signature,
+    );
+    expect(signWebhook(vector.secret, `${vector.id}x`, vector.timestamp_s, vector.body)).not.toBe(
+      vector.signature,
+    );
+    expect(signWebhook(vector.secret, vector.id, vector.timestamp_s, `${vector.body} `)).not.toBe(
+      vector.signature,
+    );
   });
 
   it("is accepted by the standardwebhooks library with one secret and with both during a rotation", () => {
@@ -38,7 +44,13 @@ describe("Standard Webhooks signature", () => {
     expect(both["webhook-signature"].split(" ")).toHaveLength(2);
     expect(new Webhook(new_secret).verify(body, both)).toBeTruthy();
     expect(new Webhook(old_secret).verify(body, both)).toBeTruthy();
-    expect(verifyWebhook(old_secret, { id: "evt-1", timestamp: String(now_s), signature: both["webhook-signature"] }, body)).toBe(true);
+    expect(
+      verifyWebhook(
+        old_secret,
+        { id: "evt-1", timestamp: String(now_s), signature: both["webhook-signature"] },
+        body,
+      ),
+    ).toBe(true);
   });
 
   it("makes whsec_ secrets of 24 random bytes", () => {
@@ -51,7 +63,9 @@ describe("Standard Webhooks signature", () => {
 
 describe("retry schedule", () => {
   it("follows the Standard Webhooks schedule, then dead-letters", () => {
-    const delays = standard_retry_schedule_ms.map((_, i) => nextAttempt(standard_retry_schedule_ms, i + 1, null));
+    const delays = standard_retry_schedule_ms.map((_, i) =>
+      nextAttempt(standard_retry_schedule_ms, i + 1, null),
+    );
     expect(delays.map((next) => (next.kind === "retry" ? next.delay_ms : -1))).toEqual([
       5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
     ]);
@@ -63,7 +77,10 @@ describe("retry schedule", () => {
     expect(outcomeOf(204, null, now)).toEqual({ kind: "succeeded" });
     expect(outcomeOf(410, null, now)).toEqual({ kind: "gone" });
     expect(outcomeOf(429, "120", now)).toEqual({ kind: "failed", retry_after_ms: 120_000 });
-    expect(outcomeOf(503, "Mon, 30 Nov 2026 00:10:00 GMT", now)).toEqual({ kind: "failed", retry_after_ms: 600_000 });
+    expect(outcomeOf(503, "Mon, 30 Nov 2026 00:10:00 GMT", now)).toEqual({
+      kind: "failed",
+      retry_after_ms: 600_000,
+    });
     expect(outcomeOf(500, "120", now)).toEqual({ kind: "failed", retry_after_ms: null });
     expect(retryAfterMs("soon", now)).toBeNull();
     expect(nextAttempt(standard_retry_schedule_ms, 1, 120_000)).toEqual({ kind: "retry", delay_ms: 120_000 });

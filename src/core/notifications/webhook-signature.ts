@@ -30,7 +30,9 @@ function keyOf(secret: string): Buffer {
 export function signWebhook(secret: string, message_id: string, timestamp_s: number, body: string): string {
   assert(Number.isSafeInteger(timestamp_s) && timestamp_s > 0, "timestamp is unix seconds");
   assert(message_id.length > 0 && !message_id.includes("."), "a message id has no dot");
-  const mac = createHmac("sha256", keyOf(secret)).update(`${message_id}.${timestamp_s}.${body}`).digest("base64");
+  const mac = createHmac("sha256", keyOf(secret))
+    .update(`${message_id}.${timestamp_s}.${body}`)
+    .digest("base64");
   return `v1,${mac}`;
 }
 
@@ -45,7 +47,9 @@ export function webhookHeaders(
   return {
     "webhook-id": message_id,
     "webhook-timestamp": String(timestamp_s),
-    "webhook-signature": secrets.map((secret) => signWebhook(secret, message_id, timestamp_s, body)).join(" "),
+    "webhook-signature": secrets
+      .map((secret) => signWebhook(secret, message_id, timestamp_s, body))
+      .join(" "),
   };
 }
 

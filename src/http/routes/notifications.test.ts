@@ -14,6 +14,9 @@ import { startTestServer, type TestServer } from "../../testing/http.ts";
 // items are pushed on the live stream to their user only; and webhook
 // endpoints refuse bad input with a clear problem.
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies by field.
+type Body = any;
+
 let db: Database;
 let ctx: ServiceContext;
 let server: TestServer;
@@ -45,7 +48,11 @@ async function as(who: keyof typeof sessions, method: string, path: string, body
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as any, type: response.headers.get("content-type") };
+  return {
+    status: response.status,
+    body: (await response.json()) as Body,
+    type: response.headers.get("content-type"),
+  };
 }
 
 /** Reads a user's live stream from the start for a moment. */
@@ -79,8 +86,18 @@ beforeAll(async () => {
   tenant = await newTestTenant(ctx, "inbox");
   for (const id of ["m-a", "m-b"]) await createParty(ctx, tenant, { id, kind: "merchant", name: id });
   const audit = { actor: "test", ip: null };
-  await createUser(ctx, tenant, { role: "merchant", party_id: "m-a", email: "a@example.com", password }, audit);
-  await createUser(ctx, tenant, { role: "merchant", party_id: "m-b", email: "b@example.com", password }, audit);
+  await createUser(
+    ctx,
+    tenant,
+    { role: "merchant", party_id: "m-a", email: "a@example.com", password },
+    audit,
+  );
+  await createUser(
+    ctx,
+    tenant,
+    { role: "merchant", party_id: "m-b", email: "b@example.com", password },
+    audit,
+  );
   await createUser(ctx, tenant, { role: "finance", email: "fin@example.com", password }, audit);
   admin_key = (await createApiKey(ctx, tenant, { name: "admin", role: "platform_admin" })).key;
   server = await startTestServer(ctx, admin_key);
@@ -88,10 +105,26 @@ beforeAll(async () => {
   sessions.b = await loginAs("b@example.com");
   sessions.finance = await loginAs("fin@example.com");
   await emit(ctx, tenant, [
-    { type: "order.booked", party_ids: ["m-a"], payload: { order_id: "A-1", currency: "CNY", paid_minor: 100 } },
-    { type: "order.booked", party_ids: ["m-a"], payload: { order_id: "A-2", currency: "CNY", paid_minor: 200 } },
-    { type: "order.booked", party_ids: ["m-b"], payload: { order_id: "B-1", currency: "CNY", paid_minor: 300 } },
-    { type: "payout.failed", party_ids: ["m-b"], payload: { payout_id: "P-B", currency: "CNY", amount_minor: 300 } },
+    {
+      type: "order.booked",
+      party_ids: ["m-a"],
+      payload: { order_id: "A-1", currency: "CNY", paid_minor: 100 },
+    },
+    {
+      type: "order.booked",
+      party_ids: ["m-a"],
+      payload: { order_id: "A-2", currency: "CNY", paid_minor: 200 },
+    },
+    {
+      type: "order.booked",
+      party_ids: ["m-b"],
+      payload: { order_id: "B-1", currency: "CNY", paid_minor: 300 },
+    },
+    {
+      type: "payout.failed",
+      party_ids: ["m-b"],
+      payload: { payout_id: "P-B", currency: "CNY", amount_minor: 300 },
+    },
     { type: "someone.elses_future_type", party_ids: ["m-a"], payload: { note: "generic" } },
   ]);
   await dispatchUntil(ctx, tenant, testDeps(), async () => {
@@ -109,15 +142,15 @@ describe("inbox", () => {
   it("shows each user only what its role and party may see, newest first, with an unread count", async () => {
     const a = await as("a", "GET", "/v1/inbox");
     expect(a.status).toBe(200);
-    expect(a.body.items.map((item: any) => item.data.order_id)).toEqual(["A-2", "A-1"]);
+    expect(a.body.items.map((item: Body) => item.data.order_id)).toEqual(["A-2", "A-1"]);
     expect(a.body.unread_count).toBe(2);
     expect(JSON.stringify(a.body)).not.toContain("B-1");
     const b = await as("b", "GET", "/v1/inbox");
-    expect(b.body.items.map((item: any) => item.type)).toEqual(["payout.failed", "order.booked"]);
+    expect(b.body.items.map((item: Body) => item.type)).toEqual(["payout.failed", "order.booked"]);
     expect(JSON.stringify(b.body)).not.toContain("A-1");
     // Finance is told of the payout failure (by default), not of every booking.
     const finance = await as("finance", "GET", "/v1/inbox");
-    expect(finance.body.items.map((item: any) => item.type)).toEqual(["payout.failed"]);
+    expect(finance.body.items.map((item: Body) => item.type)).toEqual(["payout.failed"]);
     // A type nobody described yet reaches no one but platform administrators (none here).
     expect(JSON.stringify([a.body, b.body, finance.body])).not.toContain("elses_future_type");
   });
@@ -150,7 +183,7 @@ describe("inbox", () => {
   it("pushes new items on the live stream to their own user only", async () => {
     // The items' stream events were written by the dispatcher's last round; number them as serve's sequencer would.
     await sequenceEventsOnce(ctx);
-    const a_items = (await as("a", "GET", "/v1/inbox")).body.items.map((item: any) => item.id);
+    const a_items = (await as("a", "GET", "/v1/inbox")).body.items.map((item: Body) => item.id);
     const a_stream = await streamText("a");
     const b_stream = await streamText("b");
     expect(a_stream).toContain("event: inbox.item_created");
@@ -176,7 +209,7 @@ describe("inbox", () => {
     });
     expect(set.status).toBe(200);
     expect(set.body.language).toBe("en");
-    expect(set.body.preferences.find((p: any) => p.event_type === "order.booked")).toMatchObject({
+    expect(set.body.preferences.find((p: Body) => p.event_type === "order.booked")).toMatchObject({
       delivery: "digest",
       default: "inbox",
       overridden: true,
@@ -221,11 +254,14 @@ describe("webhook endpoint input", () => {
   });
 
   it("creates an endpoint with a whsec_ secret shown once, and lists it without the secret", async () => {
-    const created = await create({ url: "https://93.184.215.14/hook", event_types: ["order.booked", "payout.failed"] });
+    const created = await create({
+      url: "https://93.184.215.14/hook",
+      event_types: ["order.booked", "payout.failed"],
+    });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
     const list = await server.call("GET", "/v1/webhook-endpoints");
-    expect(list.body.items.map((item: any) => item.id)).toContain(created.body.id);
+    expect(list.body.items.map((item: Body) => item.id)).toContain(created.body.id);
     expect(JSON.stringify(list.body)).not.toContain("whsec_");
   });
 });

@@ -3,7 +3,11 @@ import { deliveries, event_types, languages } from "../../core/notifications/eve
 import type { ServiceContext } from "../../service/context.ts";
 import { listInbox, markAllRead, markRead } from "../../service/notifications/inbox.ts";
 import { mailConfigFromEnv } from "../../service/notifications/mailer.ts";
-import { getPreferences, preferences_per_request_max, setPreferences } from "../../service/notifications/preferences.ts";
+import {
+  getPreferences,
+  preferences_per_request_max,
+  setPreferences,
+} from "../../service/notifications/preferences.ts";
 import { notificationStatus } from "../../service/notifications/status.ts";
 import { sendTestNotification } from "../../service/notifications/test-notification.ts";
 import { principalOf } from "../auth.ts";
@@ -97,7 +101,8 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
     {
       schema: {
         tags: ["notifications"],
-        summary: "Sends a test notification to the caller's channels, and a webhook.test message to an endpoint",
+        summary:
+          "Sends a test notification to the caller's channels, and a webhook.test message to an endpoint",
         body: {
           type: ["object", "null"],
           additionalProperties: false,
@@ -129,7 +134,12 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
 
   app.get(
     "/v1/event-types",
-    { schema: { tags: ["notifications"], summary: "Event types, who is told by default, and whether webhooks may subscribe" } },
+    {
+      schema: {
+        tags: ["notifications"],
+        summary: "Event types, who is told by default, and whether webhooks may subscribe",
+      },
+    },
     async () => ({
       items: [...event_types.values()].map((spec) => ({
         type: spec.type,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { webhook_url_length_max } from "../../service/notifications/address-guard.ts";
 import { listDeliveries, retryDelivery } from "../../service/notifications/deliveries.ts";
 import {
   createEndpoint,
@@ -11,7 +12,6 @@ import {
   rotation_overlap_s_max,
   updateEndpoint,
 } from "../../service/notifications/endpoints.ts";
-import { webhook_url_length_max } from "../../service/notifications/address-guard.ts";
 import { principalOf } from "../auth.ts";
 import { id_params, page_query, problem_schema } from "../schemas.ts";
 import { limitOf } from "../scope.ts";
@@ -21,11 +21,17 @@ import { limitOf } from "../scope.ts";
 
 const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier"] as const;
 // Generous at the edge so the service can name the limit in its own error.
-const types_schema = { type: "array", maxItems: 1_000, items: { type: "string", minLength: 1, maxLength: 200 } } as const;
+const types_schema = {
+  type: "array",
+  maxItems: 1_000,
+  items: { type: "string", minLength: 1, maxLength: 200 },
+} as const;
 const url_schema = { type: "string", minLength: 1, maxLength: webhook_url_length_max * 2 } as const;
 
 export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  app.post<{ Body: { url: string; event_types: string[]; party_id?: string | null; description?: string | null } }>(
+  app.post<{
+    Body: { url: string; event_types: string[]; party_id?: string | null; description?: string | null };
+  }>(
     "/v1/webhook-endpoints",
     {
       config: { roles: endpoint_roles },
@@ -46,12 +52,16 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
         response: { 400: problem_schema },
       },
     },
-    async (request, reply) => reply.status(201).send(await createEndpoint(ctx, principalOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createEndpoint(ctx, principalOf(request), request.body)),
   );
 
   app.get(
     "/v1/webhook-endpoints",
-    { config: { roles: endpoint_roles }, schema: { tags: ["webhooks"], summary: "The endpoints the caller may see" } },
+    {
+      config: { roles: endpoint_roles },
+      schema: { tags: ["webhooks"], summary: "The endpoints the caller may see" },
+    },
     async (request) => ({ items: await listEndpoints(ctx, principalOf(request)), next_cursor: null }),
   );
 
@@ -59,7 +69,12 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
     "/v1/webhook-endpoints/:id",
     {
       config: { roles: endpoint_roles },
-      schema: { tags: ["webhooks"], summary: "One endpoint", params: id_params, response: { 404: problem_schema } },
+      schema: {
+        tags: ["webhooks"],
+        summary: "One endpoint",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
     },
     async (request) => getEndpoint(ctx, principalOf(request), request.params.id),
   );
@@ -92,7 +107,12 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
     "/v1/webhook-endpoints/:id/disable",
     {
       config: { roles: endpoint_roles },
-      schema: { tags: ["webhooks"], summary: "Disables an endpoint", params: id_params, response: { 404: problem_schema } },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Disables an endpoint",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
     },
     async (request) => updateEndpoint(ctx, principalOf(request), request.params.id, { status: "disabled" }),
   );
@@ -152,6 +172,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
         response: { 404: problem_schema },
       },
     },
-    async (request, reply) => reply.status(202).send(await retryDelivery(ctx, principalOf(request), request.params.id)),
+    async (request, reply) =>
+      reply.status(202).send(await retryDelivery(ctx, principalOf(request), request.params.id)),
   );
 }

@@ -70,7 +70,11 @@ function hostOf(url: URL): string {
 /** Checks a webhook URL's form, and its host when it is an IP literal or `localhost`. */
 export function checkWebhookUrl(text: string, allow_private = privateAllowed()): URL {
   if (text.length > webhook_url_length_max)
-    throw new DomainError("webhook_url_invalid", `url must be at most ${webhook_url_length_max} characters`, "url");
+    throw new DomainError(
+      "webhook_url_invalid",
+      `url must be at most ${webhook_url_length_max} characters`,
+      "url",
+    );
   let url: URL;
   try {
     url = new URL(text);
@@ -78,13 +82,22 @@ export function checkWebhookUrl(text: string, allow_private = privateAllowed()):
     throw new DomainError("webhook_url_invalid", "url is not an absolute URL", "url");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new DomainError("webhook_url_invalid", `url must be http or https, not ${url.protocol.slice(0, -1)}`, "url");
+    throw new DomainError(
+      "webhook_url_invalid",
+      `url must be http or https, not ${url.protocol.slice(0, -1)}`,
+      "url",
+    );
   if (url.username !== "" || url.password !== "")
-    throw new DomainError("webhook_url_invalid", "url must not carry credentials; the signature authenticates", "url");
+    throw new DomainError(
+      "webhook_url_invalid",
+      "url must not carry credentials; the signature authenticates",
+      "url",
+    );
   if (url.hash !== "") throw new DomainError("webhook_url_invalid", "url must not have a #fragment", "url");
   const host = hostOf(url);
   if (allow_private) return url;
-  const local_name = host === "localhost" || host.endsWith(".localhost") || !host.includes(".") && isIP(host) === 0;
+  const local_name =
+    host === "localhost" || host.endsWith(".localhost") || (!host.includes(".") && isIP(host) === 0);
   if (local_name || (isIP(host) !== 0 && isPrivateAddress(host)))
     throw new DomainError(
       "webhook_url_private",
@@ -99,22 +112,36 @@ export function guardedLookup(allow_private: boolean) {
   return (
     hostname: string,
     options: { all?: boolean; family?: number | string },
-    callback: (error: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void,
+    callback: (
+      error: NodeJS.ErrnoException | null,
+      address: string | { address: string; family: number }[],
+      family?: number,
+    ) => void,
   ): void => {
-    lookup(hostname, { all: true, family: typeof options.family === "number" ? options.family : 0 }, (error, addresses) => {
-      if (error) return callback(error, "");
-      const refused = allow_private ? undefined : addresses.find((entry) => isPrivateAddress(entry.address));
-      if (refused !== undefined) {
-        const denial = Object.assign(new Error(`${hostname} resolves to ${refused.address}, a private address`), {
-          code: "EPRIVATE",
-        });
-        return callback(denial, "");
-      }
-      if (options.all) return callback(null, addresses);
-      const first = addresses[0];
-      if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), "");
-      callback(null, first.address, first.family);
-    });
+    lookup(
+      hostname,
+      { all: true, family: typeof options.family === "number" ? options.family : 0 },
+      (error, addresses) => {
+        if (error) return callback(error, "");
+        const refused = allow_private
+          ? undefined
+          : addresses.find((entry) => isPrivateAddress(entry.address));
+        if (refused !== undefined) {
+          const denial = Object.assign(
+            new Error(`${hostname} resolves to ${refused.address}, a private address`),
+            {
+              code: "EPRIVATE",
+            },
+          );
+          return callback(denial, "");
+        }
+        if (options.all) return callback(null, addresses);
+        const first = addresses[0];
+        if (first === undefined)
+          return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), "");
+        callback(null, first.address, first.family);
+      },
+    );
   };
 }
 

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../auth/users.ts";
 import type { Database } from "../../store/database.ts";
 import { openDatabase } from "../../store/open.ts";
 import { newTestTenant } from "../../testing/db.ts";
 import { type Receiver, startReceiver } from "../../testing/webhook-receiver.ts";
+import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty } from "../ledger/accounts.ts";
 import { createEndpoint } from "./endpoints.ts";
@@ -49,67 +49,86 @@ function startChild(tenant_id: string): { child: ChildProcess; exited: Promise<n
 const runs_here = process.env.DATABASE_URL !== undefined || process.env.CLEARSPLIT_SLOW_TESTS === "1";
 
 describe("dispatcher crash", () => {
-  it.runIf(runs_here)("loses nothing when killed mid-batch, and repeats only with the same webhook-id", async () => {
-    let db: Database = await open();
-    let ctx: ServiceContext = { db, now: () => new Date() };
-    const tenant = await newTestTenant(ctx, "crash");
-    await createParty(ctx, tenant, { id: "m-a", kind: "merchant", name: "A" });
-    const user = await createUser(ctx, tenant, { role: "merchant", party_id: "m-a", password: "a long enough password" }, { actor: "test", ip: null });
-    const endpoint = await createEndpoint(ctx, principal(tenant, "platform_admin"), {
-      url: `${receiver.url}/crash/${tenant}`,
-      event_types: ["order.booked"],
-    });
-    expect(endpoint.status).toBe("enabled");
-    const orders = Array.from({ length: events_total }, (_, i) => `CR-${i}`);
-    await emit(
-      ctx,
-      tenant,
-      orders.map((order_id) => ({ type: "order.booked", party_ids: ["m-a"], payload: { order_id, currency: "CNY", paid_minor: 1 } })),
-    );
-    const event_ids = new Set(
-      (await db.query<{ id: string }>("SELECT id::text AS id FROM events WHERE tenant_id = $1 AND type = 'order.booked'", [tenant])).map(
-        (row) => row.id,
-      ),
-    );
-    expect(event_ids.size).toBe(events_total);
-    await db.close();
-
-    // First run: killed once a fair part of a batch has been received.
-    receiver.delay_ms = 15;
-    const first = startChild(tenant);
-    const deadline = Date.now() + 120_000;
-    while (receiver.received.length < 60 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    first.child.kill("SIGKILL");
-    await first.exited;
-    const before_restart = receiver.received.length;
-    expect(before_restart).toBeGreaterThanOrEqual(60);
-    expect(before_restart).toBeLessThan(events_total);
-
-    // Second run: resumes after the lease lapses and finishes.
-    receiver.delay_ms = 0;
-    const second = startChild(tenant);
-    expect(await second.exited).toBe(0);
-
-    db = await open();
-    ctx = { db, now: () => new Date() };
-    try {
-      const by_id = new Map<string, Set<string>>();
-      for (const request of receiver.received) {
-        const id = String(request.headers["webhook-id"]);
-        by_id.set(id, (by_id.get(id) ?? new Set()).add(request.body));
-      }
-      expect(new Set(by_id.keys())).toEqual(event_ids);
-      // A repeat is the same message: one body per webhook-id.
-      expect([...by_id.values()].every((bodies) => bodies.size === 1)).toBe(true);
-      const sequences = [...by_id.values()].map((bodies) => JSON.parse([...bodies][0]!).sequence as number).sort((a, b) => a - b);
-      expect(sequences).toEqual(Array.from({ length: events_total }, (_, i) => i + 1));
-      const inbox = await db.query<{ n: bigint }>("SELECT count(*)::int8 AS n FROM inbox_items WHERE tenant_id = $1 AND user_id = $2", [
+  it.runIf(runs_here)(
+    "loses nothing when killed mid-batch, and repeats only with the same webhook-id",
+    async () => {
+      let db: Database = await open();
+      let ctx: ServiceContext = { db, now: () => new Date() };
+      const tenant = await newTestTenant(ctx, "crash");
+      await createParty(ctx, tenant, { id: "m-a", kind: "merchant", name: "A" });
+      const user = await createUser(
+        ctx,
         tenant,
-        user.id,
-      ]);
-      expect(Number(inbox[0]!.n)).toBe(events_total);
-    } finally {
+        { role: "merchant", party_id: "m-a", password: "a long enough password" },
+        { actor: "test", ip: null },
+      );
+      const endpoint = await createEndpoint(ctx, principal(tenant, "platform_admin"), {
+        url: `${receiver.url}/crash/${tenant}`,
+        event_types: ["order.booked"],
+      });
+      expect(endpoint.status).toBe("enabled");
+      const orders = Array.from({ length: events_total }, (_, i) => `CR-${i}`);
+      await emit(
+        ctx,
+        tenant,
+        orders.map((order_id) => ({
+          type: "order.booked",
+          party_ids: ["m-a"],
+          payload: { order_id, currency: "CNY", paid_minor: 1 },
+        })),
+      );
+      const event_ids = new Set(
+        (
+          await db.query<{ id: string }>(
+            "SELECT id::text AS id FROM events WHERE tenant_id = $1 AND type = 'order.booked'",
+            [tenant],
+          )
+        ).map((row) => row.id),
+      );
+      expect(event_ids.size).toBe(events_total);
       await db.close();
-    }
-  }, 300_000);
+
+      // First run: killed once a fair part of a batch has been received.
+      receiver.delay_ms = 15;
+      const first = startChild(tenant);
+      const deadline = Date.now() + 120_000;
+      while (receiver.received.length < 60 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      first.child.kill("SIGKILL");
+      await first.exited;
+      const before_restart = receiver.received.length;
+      expect(before_restart).toBeGreaterThanOrEqual(60);
+      expect(before_restart).toBeLessThan(events_total);
+
+      // Second run: resumes after the lease lapses and finishes.
+      receiver.delay_ms = 0;
+      const second = startChild(tenant);
+      expect(await second.exited).toBe(0);
+
+      db = await open();
+      ctx = { db, now: () => new Date() };
+      try {
+        const by_id = new Map<string, Set<string>>();
+        for (const request of receiver.received) {
+          const id = String(request.headers["webhook-id"]);
+          by_id.set(id, (by_id.get(id) ?? new Set()).add(request.body));
+        }
+        expect(new Set(by_id.keys())).toEqual(event_ids);
+        // A repeat is the same message: one body per webhook-id.
+        expect([...by_id.values()].every((bodies) => bodies.size === 1)).toBe(true);
+        const sequences = [...by_id.values()]
+          .map((bodies) => JSON.parse([...bodies][0]!).sequence as number)
+          .sort((a, b) => a - b);
+        expect(sequences).toEqual(Array.from({ length: events_total }, (_, i) => i + 1));
+        const inbox = await db.query<{ n: bigint }>(
+          "SELECT count(*)::int8 AS n FROM inbox_items WHERE tenant_id = $1 AND user_id = $2",
+          [tenant, user.id],
+        );
+        expect(Number(inbox[0]!.n)).toBe(events_total);
+      } finally {
+        await db.close();
+      }
+    },
+    300_000,
+  );
 });

@@ -25,7 +25,13 @@ export type DeliveryView = {
   last_error: string | null;
   created_at: Date;
   finished_at: Date | null;
-  attempt_log: { attempt: number; started_at: Date; latency_ms: number; status_code: number | null; error: string | null }[];
+  attempt_log: {
+    attempt: number;
+    started_at: Date;
+    latency_ms: number;
+    status_code: number | null;
+    error: string | null;
+  }[];
 };
 
 export async function listDeliveries(
@@ -39,7 +45,8 @@ export async function listDeliveries(
   if (!Number.isInteger(limit) || limit < 1 || limit > deliveries_page_max)
     throw new DomainError("limit_invalid", `limit must be 1 to ${deliveries_page_max}`, "limit");
   const before = options.cursor === undefined ? null : Buffer.from(options.cursor, "base64url").toString();
-  if (before !== null && !isUuid(before)) throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  if (before !== null && !isUuid(before))
+    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
   const scope = readScopeOf(principal);
   return withReadScope(ctx.db, scope, async (tx) => {
     const rows = await tx.query<Omit<DeliveryView, "attempt_log">>(
@@ -66,14 +73,20 @@ export async function listDeliveries(
     const last = page.at(-1);
     return {
       items: page.map((row) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] })),
-      next_cursor: rows.length > limit && last !== undefined ? Buffer.from(last.id).toString("base64url") : null,
+      next_cursor:
+        rows.length > limit && last !== undefined ? Buffer.from(last.id).toString("base64url") : null,
     };
   });
 }
 
 /** Schedules a delivery again now, whatever its status; the same body and webhook-id go out. */
-export async function retryDelivery(ctx: ServiceContext, principal: Principal, id: string): Promise<{ id: string; status: string; next_attempt_at: Date }> {
-  const missing = () => new DomainError("webhook_delivery_not_found", `no webhook delivery ${id.slice(0, 80)}`, "id");
+export async function retryDelivery(
+  ctx: ServiceContext,
+  principal: Principal,
+  id: string,
+): Promise<{ id: string; status: string; next_attempt_at: Date }> {
+  const missing = () =>
+    new DomainError("webhook_delivery_not_found", `no webhook delivery ${id.slice(0, 80)}`, "id");
   if (!isUuid(id)) throw missing();
   const scope = readScopeOf(principal);
   const visible = await withReadScope(ctx.db, scope, (tx) =>
@@ -85,7 +98,11 @@ export async function retryDelivery(ctx: ServiceContext, principal: Principal, i
   if (visible[0] === undefined) throw missing();
   const endpoint = await getEndpoint(ctx, principal, visible[0].endpoint_id);
   if (endpoint.status !== "enabled")
-    throw new DomainError("webhook_endpoint_disabled", "the endpoint is disabled; enable it before redelivering", "id");
+    throw new DomainError(
+      "webhook_endpoint_disabled",
+      "the endpoint is disabled; enable it before redelivering",
+      "id",
+    );
   const now = ctx.now();
   const rows = await ctx.db.query<{ id: string; status: string; next_attempt_at: Date }>(
     `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, finished_at = NULL

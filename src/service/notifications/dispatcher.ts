@@ -42,7 +42,8 @@ export function dispatcherDepsFromEnv(options: DispatcherOptions = {}): Dispatch
   const schedule_text = process.env.CLEARSPLIT_WEBHOOK_RETRY_SCHEDULE_MS;
   return {
     retry_schedule_ms:
-      options.retry_schedule_ms ?? (schedule_text ? parseRetrySchedule(schedule_text) : standard_retry_schedule_ms),
+      options.retry_schedule_ms ??
+      (schedule_text ? parseRetrySchedule(schedule_text) : standard_retry_schedule_ms),
     allow_private: options.allow_private ?? privateAllowed(),
     mailer: options.mailer ?? new Mailer(mailConfigFromEnv()),
     ...(options.lease_ms === undefined ? {} : { lease_ms: options.lease_ms }),
@@ -58,7 +59,11 @@ export interface RoundCounts {
 }
 
 /** One round for one tenant. */
-export async function dispatchTenant(ctx: ServiceContext, tenant_id: string, deps: DispatcherDeps): Promise<RoundCounts> {
+export async function dispatchTenant(
+  ctx: ServiceContext,
+  tenant_id: string,
+  deps: DispatcherDeps,
+): Promise<RoundCounts> {
   const batch_max = deps.batch_max ?? dispatch_batch_max;
   const counts: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
   for (let round = 0; round < catch_up_rounds_max; round++) {
@@ -116,7 +121,9 @@ export function startDispatcher(ctx: ServiceContext, options: DispatcherOptions 
   const on_error =
     options.on_error ??
     ((error: unknown, tenant_id: string) =>
-      process.stderr.write(`dispatcher ${tenant_id}: ${error instanceof Error ? error.message : String(error)}\n`));
+      process.stderr.write(
+        `dispatcher ${tenant_id}: ${error instanceof Error ? error.message : String(error)}\n`,
+      ));
   let running = true;
   let wake: (() => void) | undefined;
   let waiters: (() => void)[] = [];

@@ -50,7 +50,11 @@ const view_columns = `id::text AS id, url, event_types, party_id, description, s
 
 export function checkEventTypes(types: readonly string[]): string[] {
   if (types.length === 0)
-    throw new DomainError("event_types_empty", "event_types must name at least one event type, or \"*\"", "event_types");
+    throw new DomainError(
+      "event_types_empty",
+      'event_types must name at least one event type, or "*"',
+      "event_types",
+    );
   if (types.length > event_types_per_endpoint_max)
     throw new DomainError(
       "event_types_too_many",
@@ -95,22 +99,43 @@ export async function createEndpoint(
   const now = ctx.now();
   const view = await inTransaction(ctx.db, async (tx) => {
     if (party_id !== null) {
-      const party = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [tenant_id, party_id]);
+      const party = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
+        tenant_id,
+        party_id,
+      ]);
       if (party.length === 0) throw new DomainError("party_not_found", `no party ${party_id}`, "party_id");
     }
-    const [count] = await tx.query<{ n: bigint }>("SELECT count(*)::int8 AS n FROM webhook_endpoints WHERE tenant_id = $1", [
+    const [count] = await tx.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM webhook_endpoints WHERE tenant_id = $1",
+      [tenant_id],
+    );
+    if (BigInt(count?.n ?? 0n) >= BigInt(endpoints_per_tenant_max))
+      throw new DomainError(
+        "webhook_endpoints_too_many",
+        `a tenant may have at most ${endpoints_per_tenant_max} endpoints`,
+      );
+    // Wait out a fan-out round in flight, so the endpoint starts exactly after the events it has already passed.
+    await tx.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [
+      dispatcher_lock_class,
       tenant_id,
     ]);
-    if (BigInt(count?.n ?? 0n) >= BigInt(endpoints_per_tenant_max))
-      throw new DomainError("webhook_endpoints_too_many", `a tenant may have at most ${endpoints_per_tenant_max} endpoints`);
-    // Wait out a fan-out round in flight, so the endpoint starts exactly after the events it has already passed.
-    await tx.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [dispatcher_lock_class, tenant_id]);
     const from_seq = await latestSeq(tx, tenant_id);
     const rows = await tx.query<EndpointView>(
       `INSERT INTO webhook_endpoints (tenant_id, id, url, event_types, party_id, description, secret, status, from_seq,
                                       created_by, created_at, updated_at)
        VALUES ($1, $2, $3, $4::text[], $5, $6, $7, 'enabled', $8, $9, $10, $10) RETURNING ${view_columns}`,
-      [tenant_id, newId(), url.href, types, party_id, input.description ?? null, secret, from_seq, principal.actor, now],
+      [
+        tenant_id,
+        newId(),
+        url.href,
+        types,
+        party_id,
+        input.description ?? null,
+        secret,
+        from_seq,
+        principal.actor,
+        now,
+      ],
     );
     return rows[0]!;
   });
@@ -118,16 +143,22 @@ export async function createEndpoint(
 }
 
 /** An endpoint the caller may see, read under row-level security; 404 otherwise. */
-export async function getEndpoint(ctx: ServiceContext, principal: Principal, id: string): Promise<EndpointView> {
-  if (!isUuid(id)) throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id.slice(0, 80)}`, "id");
+export async function getEndpoint(
+  ctx: ServiceContext,
+  principal: Principal,
+  id: string,
+): Promise<EndpointView> {
+  if (!isUuid(id))
+    throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id.slice(0, 80)}`, "id");
   const rows = await withReadScope(ctx.db, readScopeOf(principal), (tx) =>
-    tx.query<EndpointView>(`SELECT ${view_columns} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2::uuid`, [
-      principal.tenant_id,
-      id,
-    ]),
+    tx.query<EndpointView>(
+      `SELECT ${view_columns} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2::uuid`,
+      [principal.tenant_id, id],
+    ),
   );
   const row = rows[0];
-  if (row === undefined) throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id}`, "id");
+  if (row === undefined)
+    throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id}`, "id");
   return row;
 }
 
@@ -161,7 +192,8 @@ export async function updateEndpoint(
   const types = patch.event_types === undefined ? undefined : checkEventTypes(patch.event_types);
   const now = ctx.now();
   return inTransaction(ctx.db, async (tx) => {
-    if (patch.status === "disabled") await disableEndpoint(tx, principal.tenant_id, id, `disabled by ${principal.actor}`, now);
+    if (patch.status === "disabled")
+      await disableEndpoint(tx, principal.tenant_id, id, `disabled by ${principal.actor}`, now);
     const rows = await tx.query<EndpointView>(
       `UPDATE webhook_endpoints SET url = coalesce($3, url), event_types = coalesce($4::text[], event_types),
               description = CASE WHEN $5::boolean THEN $6 ELSE description END,
@@ -192,7 +224,11 @@ export async function rotateSecret(
   overlap_s = rotation_overlap_s_default,
 ): Promise<EndpointView & { secret: string }> {
   if (!Number.isInteger(overlap_s) || overlap_s < 0 || overlap_s > rotation_overlap_s_max)
-    throw new DomainError("overlap_invalid", `overlap_seconds must be 0 to ${rotation_overlap_s_max}`, "overlap_seconds");
+    throw new DomainError(
+      "overlap_invalid",
+      `overlap_seconds must be 0 to ${rotation_overlap_s_max}`,
+      "overlap_seconds",
+    );
   await getEndpoint(ctx, principal, id);
   const secret = newWebhookSecret();
   const now = ctx.now();
@@ -205,7 +241,11 @@ export async function rotateSecret(
 }
 
 /** Reads an endpoint's secrets as the owner (signing, tests). */
-export async function endpointSecrets(db: Queryable, tenant_id: string, id: string): Promise<{ secret: string; previous_secret: string | null }> {
+export async function endpointSecrets(
+  db: Queryable,
+  tenant_id: string,
+  id: string,
+): Promise<{ secret: string; previous_secret: string | null }> {
   const [row] = await db.query<{ secret: string; previous_secret: string | null }>(
     "SELECT secret, previous_secret FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2",
     [tenant_id, id],

@@ -68,7 +68,12 @@ export async function listInbox(
   const mails =
     event_ids.length === 0
       ? []
-      : await ctx.db.query<{ event_id: string; status: string; eml_file: string | null; last_error: string | null }>(
+      : await ctx.db.query<{
+          event_id: string;
+          status: string;
+          eml_file: string | null;
+          last_error: string | null;
+        }>(
           `SELECT event_id::text AS event_id, status, eml_file, last_error FROM email_messages
             WHERE tenant_id = $1 AND user_id = $2 AND event_id = ANY($3::uuid[])`,
           [scope.tenant_id, user_id, event_ids],
@@ -78,17 +83,26 @@ export async function listInbox(
     const mail = row.event_id === null ? undefined : by_event.get(row.event_id);
     return {
       ...row,
-      email: mail === undefined ? null : { status: mail.status, eml_file: mail.eml_file, last_error: mail.last_error },
+      email:
+        mail === undefined
+          ? null
+          : { status: mail.status, eml_file: mail.eml_file, last_error: mail.last_error },
     };
   });
   const last = page.at(-1);
-  const next_cursor = rows.length > limit && last !== undefined ? Buffer.from(last.id).toString("base64url") : null;
+  const next_cursor =
+    rows.length > limit && last !== undefined ? Buffer.from(last.id).toString("base64url") : null;
   return { items, next_cursor, unread_count: unread };
 }
 
-export async function markRead(ctx: ServiceContext, principal: Principal, id: string): Promise<{ id: string; read_at: Date }> {
+export async function markRead(
+  ctx: ServiceContext,
+  principal: Principal,
+  id: string,
+): Promise<{ id: string; read_at: Date }> {
   const user_id = userOf(principal);
-  if (user_id === null || !isUuid(id)) throw new DomainError("inbox_item_not_found", `no inbox item ${id.slice(0, 80)}`, "id");
+  if (user_id === null || !isUuid(id))
+    throw new DomainError("inbox_item_not_found", `no inbox item ${id.slice(0, 80)}`, "id");
   const rows = await ctx.db.query<{ id: string; read_at: Date }>(
     `UPDATE inbox_items SET read_at = coalesce(read_at, $4) WHERE tenant_id = $1 AND user_id = $2 AND id = $3
      RETURNING id::text AS id, read_at`,

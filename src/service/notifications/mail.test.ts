@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +37,10 @@ beforeAll(async () => {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
-        received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString("utf8") });
+        received.push({
+          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+          raw: Buffer.concat(chunks).toString("utf8"),
+        });
         callback();
       });
     },
@@ -55,8 +58,18 @@ async function tenantWithUsers() {
   const tenant = await newTestTenant(ctx, "mail");
   await createParty(ctx, tenant, { id: "m-a", kind: "merchant", name: "Merchant A" });
   await createParty(ctx, tenant, { id: "m-b", kind: "merchant", name: "Merchant B" });
-  const make = async (role: "merchant" | "finance", email: string, party_id: string | null, language: string) => {
-    const user = await createUser(ctx, tenant, { role, party_id, email, password: "a long enough password" }, { actor: "test", ip: null });
+  const make = async (
+    role: "merchant" | "finance",
+    email: string,
+    party_id: string | null,
+    language: string,
+  ) => {
+    const user = await createUser(
+      ctx,
+      tenant,
+      { role, party_id, email, password: "a long enough password" },
+      { actor: "test", ip: null },
+    );
     const who = principal(tenant, role, party_id, `user:${user.id}`);
     await setPreferences(ctx, who, { language });
     return { user, who, email };
@@ -82,7 +95,9 @@ describe("e-mail", () => {
     const deps = testDeps({ mailer: new Mailer(testMailConfig({ smtp_url })) });
     await emit(ctx, world.tenant, [chargeback("CB-1", "m-a")]);
     const to = (address: string) => received.find((mail) => mail.to.includes(address));
-    await dispatchUntil(ctx, world.tenant, deps, () => [world.en, world.tw, world.finance].every((u) => to(u.email)));
+    await dispatchUntil(ctx, world.tenant, deps, () =>
+      [world.en, world.tw, world.finance].every((u) => to(u.email)),
+    );
     const en = await simpleParser(to(world.en.email)!.raw);
     expect(en.subject).toBe("Chargeback on order CB-1");
     expect(en.text).toContain("2,500.75 CNY");
@@ -127,7 +142,9 @@ describe("e-mail", () => {
     expect(status.email.last_error).toMatch(/ECONNREFUSED|connect/i);
     expect(status.email.failed).toBe(0);
     const up = testDeps({ mailer: new Mailer(testMailConfig({ smtp_url })) });
-    await dispatchUntil(ctx, world.tenant, up, () => received.some((mail) => mail.to.includes(world.en.email)));
+    await dispatchUntil(ctx, world.tenant, up, () =>
+      received.some((mail) => mail.to.includes(world.en.email)),
+    );
     const after = await notificationStatus(ctx, world.tenant, "smtp");
     expect(after.email.pending).toBe(0);
     expect(after.email.last_error).toBeNull();
@@ -135,12 +152,23 @@ describe("e-mail", () => {
 
   it("honours preferences: inbox only, e-mail only, none, and a daily digest", async () => {
     const world = await tenantWithUsers();
-    await setPreferences(ctx, world.en.who, { preferences: [{ event_type: "order.charged_back", delivery: "inbox" }] });
-    await setPreferences(ctx, world.tw.who, { preferences: [{ event_type: "order.charged_back", delivery: "none" }] });
-    await setPreferences(ctx, world.finance.who, { preferences: [{ event_type: "order.charged_back", delivery: "digest" }] });
+    await setPreferences(ctx, world.en.who, {
+      preferences: [{ event_type: "order.charged_back", delivery: "inbox" }],
+    });
+    await setPreferences(ctx, world.tw.who, {
+      preferences: [{ event_type: "order.charged_back", delivery: "none" }],
+    });
+    await setPreferences(ctx, world.finance.who, {
+      preferences: [{ event_type: "order.charged_back", delivery: "digest" }],
+    });
     const deps = testDeps({ mailer: new Mailer(testMailConfig({ smtp_url })) });
     await emit(ctx, world.tenant, [chargeback("CB-P1", "m-a"), chargeback("CB-P2", "m-a")]);
-    await dispatchUntil(ctx, world.tenant, deps, async () => (await listInbox(ctx, world.en.who, {})).items.length === 2);
+    await dispatchUntil(
+      ctx,
+      world.tenant,
+      deps,
+      async () => (await listInbox(ctx, world.en.who, {})).items.length === 2,
+    );
     expect(received.some((mail) => mail.to.includes(world.en.email))).toBe(false);
     expect((await listInbox(ctx, world.tw.who, {})).items).toHaveLength(0);
     expect((await listInbox(ctx, world.finance.who, {})).items).toHaveLength(0);
@@ -149,11 +177,15 @@ describe("e-mail", () => {
       [world.tenant],
     );
     expect(digest).toHaveLength(2);
-    expect(digest.every((row) => row.status === "pending" && row.next_attempt_at.getTime() > Date.now())).toBe(true);
+    expect(
+      digest.every((row) => row.status === "pending" && row.next_attempt_at.getTime() > Date.now()),
+    ).toBe(true);
     // At the next UTC midnight both go out as one mail.
     const tomorrow = digest[0]!.next_attempt_at.getTime() + 1_000;
     const later: ServiceContext = { db, now: () => new Date(tomorrow) };
-    await dispatchUntil(later, world.tenant, deps, () => received.some((mail) => mail.to.includes(world.finance.email)));
+    await dispatchUntil(later, world.tenant, deps, () =>
+      received.some((mail) => mail.to.includes(world.finance.email)),
+    );
     const mails = received.filter((mail) => mail.to.includes(world.finance.email));
     expect(mails).toHaveLength(1);
     const parsed = await simpleParser(mails[0]!.raw);

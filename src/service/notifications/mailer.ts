@@ -131,11 +131,10 @@ async function claimMails(tx: Queryable, tenant_id: string, now: Date, lease_ms:
     [tenant_id, now, digest_items_max],
   );
   if (rows.length > 0)
-    await tx.query("UPDATE email_messages SET lease_until = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[])", [
-      tenant_id,
-      rows.map((row) => row.id),
-      new Date(now.getTime() + lease_ms),
-    ]);
+    await tx.query(
+      "UPDATE email_messages SET lease_until = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+      [tenant_id, rows.map((row) => row.id), new Date(now.getTime() + lease_ms)],
+    );
   return rows;
 }
 
@@ -147,7 +146,15 @@ export function mailsOf(rows: readonly DueMail[]): { out: MailOut; rows: DueMail
     if (row.kind === "digest") digests.set(row.user_id, [...(digests.get(row.user_id) ?? []), row]);
     else
       mails.push({
-        out: { id: row.id, to: row.to_address, language: row.language, type: row.type, subject: row.subject, text: row.text_body, html: row.html_body },
+        out: {
+          id: row.id,
+          to: row.to_address,
+          language: row.language,
+          type: row.type,
+          subject: row.subject,
+          text: row.text_body,
+          html: row.html_body,
+        },
         rows: [row],
       });
   }
@@ -159,7 +166,15 @@ export function mailsOf(rows: readonly DueMail[]): { out: MailOut; rows: DueMail
       language,
     );
     mails.push({
-      out: { id: first.id, to: first.to_address, language, type: "digest", subject: digest.subject, text: digest.text, html: digest.html },
+      out: {
+        id: first.id,
+        to: first.to_address,
+        language,
+        type: "digest",
+        subject: digest.subject,
+        text: digest.text,
+        html: digest.html,
+      },
       rows: group,
     });
   }
@@ -198,14 +213,23 @@ async function recordMails(
       `UPDATE email_messages SET attempts = attempts + 1, last_attempt_at = $3, last_error = $4, lease_until = NULL,
               status = CASE WHEN attempts + 1 >= $6 THEN 'failed' ELSE 'pending' END, next_attempt_at = $5
         WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-      [tenant_id, ids, now, result.error.slice(0, 1000), new Date(now.getTime() + delay_ms), email_attempts_max],
+      [
+        tenant_id,
+        ids,
+        now,
+        result.error.slice(0, 1000),
+        new Date(now.getTime() + delay_ms),
+        email_attempts_max,
+      ],
     );
   }
 }
 
 /** One mail round for a tenant; returns how many mails it tried. */
 export async function sendDueMails(ctx: ServiceContext, tenant_id: string, mailer: Mailer): Promise<number> {
-  const rows = await inTransaction(ctx.db, (tx) => claimMails(tx, tenant_id, ctx.now(), mailer.config.lease_ms));
+  const rows = await inTransaction(ctx.db, (tx) =>
+    claimMails(tx, tenant_id, ctx.now(), mailer.config.lease_ms),
+  );
   if (rows.length === 0) return 0;
   const planned = mailsOf(rows);
   const results: MailResult[] = [];
@@ -225,6 +249,9 @@ export async function sendDueMails(ctx: ServiceContext, tenant_id: string, maile
   const sent = new Set(mails.flatMap((mail) => mail.rows.map((row) => row.id)));
   const left = rows.filter((row) => !sent.has(row.id)).map((row) => row.id);
   if (left.length > 0)
-    await ctx.db.query("UPDATE email_messages SET lease_until = NULL WHERE tenant_id = $1 AND id = ANY($2::uuid[])", [tenant_id, left]);
+    await ctx.db.query(
+      "UPDATE email_messages SET lease_until = NULL WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+      [tenant_id, left],
+    );
   return mails.length;
 }

@@ -10,11 +10,16 @@ import {
   isLanguage,
   type Language,
 } from "../../core/notifications/event-types.ts";
-import { type Recipient, tellingsOf, nextDigestAt, type PreferenceMap } from "../../core/notifications/recipients.ts";
+import {
+  nextDigestAt,
+  type PreferenceMap,
+  type Recipient,
+  tellingsOf,
+} from "../../core/notifications/recipients.ts";
 import { mailOf, renderTemplate } from "../../core/notifications/render.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
-import { eventsWrite } from "../events/enqueue.ts";
 import { writeSteps } from "../../store/write-set.ts";
+import { eventsWrite } from "../events/enqueue.ts";
 import {
   channelCursor,
   dispatch_batch_max,
@@ -58,7 +63,13 @@ export interface EmailRow {
 }
 
 export async function loadRecipients(tx: Queryable, tenant_id: string): Promise<Recipient[]> {
-  const rows = await tx.query<{ id: string; role: string; party_id: string | null; email: string | null; language: string }>(
+  const rows = await tx.query<{
+    id: string;
+    role: string;
+    party_id: string | null;
+    email: string | null;
+    language: string;
+  }>(
     `SELECT id::text AS id, role, party_id, email, language FROM users
       WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id LIMIT $2`,
     [tenant_id, recipients_per_tenant_max],
@@ -138,9 +149,20 @@ export function planPeople(
 }
 
 /** Writes inbox items (idempotent by user and event) and their stream events. */
-export async function insertInboxItems(tx: Queryable, tenant_id: string, rows: readonly InboxRow[], now: Date): Promise<number> {
+export async function insertInboxItems(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly InboxRow[],
+  now: Date,
+): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await tx.query<{ id: string; user_id: string; type: string; title: string; party_ids: string[] }>(
+  const inserted = await tx.query<{
+    id: string;
+    user_id: string;
+    type: string;
+    title: string;
+    party_ids: string[];
+  }>(
     `INSERT INTO inbox_items (tenant_id, id, user_id, event_id, event_seq, type, party_ids, title, body, data, created_at)
      SELECT $1, r.id, r.user_id, r.event_id, r.event_seq, r.type, r.parties::text[], r.title, r.body, r.data::jsonb, $11
        FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
@@ -175,7 +197,12 @@ export async function insertInboxItems(tx: Queryable, tenant_id: string, rows: r
   return inserted.length;
 }
 
-export async function insertEmails(tx: Queryable, tenant_id: string, rows: readonly EmailRow[], now: Date): Promise<number> {
+export async function insertEmails(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly EmailRow[],
+  now: Date,
+): Promise<number> {
   if (rows.length === 0) return 0;
   const inserted = await tx.query(
     `INSERT INTO email_messages (tenant_id, id, user_id, event_id, kind, to_address, language, type, subject,
@@ -210,7 +237,12 @@ export async function insertEmails(tx: Queryable, tenant_id: string, rows: reado
  * One round of the people channel for a tenant, in the caller's transaction:
  * returns how many events it took (0 when idle or not the leader).
  */
-export async function fanOutPeople(tx: Queryable, tenant_id: string, now: Date, batch_max = dispatch_batch_max): Promise<number> {
+export async function fanOutPeople(
+  tx: Queryable,
+  tenant_id: string,
+  now: Date,
+  batch_max = dispatch_batch_max,
+): Promise<number> {
   if (!(await leadTenant(tx, tenant_id))) return 0;
   const cursor = await channelCursor(tx, tenant_id, "people");
   const events = await eventsAfter(tx, tenant_id, cursor, batch_max);

@@ -27,7 +27,10 @@ export interface PreferenceView {
 function requireUser(principal: Principal): string {
   const user_id = userOf(principal);
   if (user_id === null)
-    throw new DomainError("user_required", "notification preferences belong to console users; log in as a user");
+    throw new DomainError(
+      "user_required",
+      "notification preferences belong to console users; log in as a user",
+    );
   return user_id;
 }
 
@@ -59,7 +62,11 @@ export async function getPreferences(ctx: ServiceContext, principal: Principal):
   } as const;
   const preferences = [...event_types.keys()].map((event_type) => {
     // "Of its own party's events": for a party user the default assumes the event names its party.
-    const fallback = defaultDelivery({ type: event_type, party_ids: principal.party_id ? [principal.party_id] : [] }, recipient) ?? "none";
+    const fallback =
+      defaultDelivery(
+        { type: event_type, party_ids: principal.party_id ? [principal.party_id] : [] },
+        recipient,
+      ) ?? "none";
     const picked = chosen.get(event_type);
     const delivery = picked !== undefined && isDelivery(picked) ? picked : fallback;
     return { event_type, delivery, default: fallback, overridden: picked !== undefined };
@@ -72,18 +79,34 @@ export interface PreferencesInput {
   preferences?: { event_type: string; delivery: string }[];
 }
 
-export async function setPreferences(ctx: ServiceContext, principal: Principal, input: PreferencesInput): Promise<PreferenceView> {
+export async function setPreferences(
+  ctx: ServiceContext,
+  principal: Principal,
+  input: PreferencesInput,
+): Promise<PreferenceView> {
   const user_id = requireUser(principal);
   const items = input.preferences ?? [];
   if (items.length > preferences_per_request_max)
-    throw new DomainError("preferences_too_many", `at most ${preferences_per_request_max} preferences per request`, "preferences");
+    throw new DomainError(
+      "preferences_too_many",
+      `at most ${preferences_per_request_max} preferences per request`,
+      "preferences",
+    );
   if (input.language !== undefined && !isLanguage(input.language))
     throw new DomainError("language_invalid", "language must be zh-CN, zh-TW or en", "language");
   for (const item of items) {
     if (!event_types.has(item.event_type))
-      throw new DomainError("event_type_unknown", `event type ${JSON.stringify(item.event_type).slice(0, 80)} is not known`, "preferences");
+      throw new DomainError(
+        "event_type_unknown",
+        `event type ${JSON.stringify(item.event_type).slice(0, 80)} is not known`,
+        "preferences",
+      );
     if (!isDelivery(item.delivery))
-      throw new DomainError("delivery_invalid", "delivery must be inbox, email, both, digest or none", "preferences");
+      throw new DomainError(
+        "delivery_invalid",
+        "delivery must be inbox, email, both, digest or none",
+        "preferences",
+      );
     eventTypeSpec(item.event_type);
   }
   const now = ctx.now();
@@ -100,7 +123,13 @@ export async function setPreferences(ctx: ServiceContext, principal: Principal, 
         `INSERT INTO notification_preferences (tenant_id, user_id, event_type, delivery, updated_at)
          SELECT $1, $2, p.event_type, p.delivery, $5 FROM unnest($3::text[], $4::text[]) AS p(event_type, delivery)
          ON CONFLICT (tenant_id, user_id, event_type) DO UPDATE SET delivery = excluded.delivery, updated_at = excluded.updated_at`,
-        [principal.tenant_id, user_id, items.map((item) => item.event_type), items.map((item) => item.delivery), now],
+        [
+          principal.tenant_id,
+          user_id,
+          items.map((item) => item.event_type),
+          items.map((item) => item.delivery),
+          now,
+        ],
       );
   });
   return getPreferences(ctx, principal);

@@ -24,7 +24,8 @@ export async function sendTestNotification(
   principal: Principal,
   input: { endpoint_id?: string | undefined },
 ): Promise<TestResult> {
-  const endpoint = input.endpoint_id === undefined ? null : await getEndpoint(ctx, principal, input.endpoint_id);
+  const endpoint =
+    input.endpoint_id === undefined ? null : await getEndpoint(ctx, principal, input.endpoint_id);
   const user_id = userOf(principal);
   const now = ctx.now();
   return inTransaction(ctx.db, async (tx) => {
@@ -92,7 +93,12 @@ export async function sendTestNotification(
       );
       const sequence = BigInt(row!.sequence);
       const body = webhookBody(
-        { id: message_id, type: "webhook.test", created_at: now, payload: { test: true, endpoint_id: endpoint.id } },
+        {
+          id: message_id,
+          type: "webhook.test",
+          created_at: now,
+          payload: { test: true, endpoint_id: endpoint.id },
+        },
         sequence,
       );
       const delivery_id = newId();
@@ -100,7 +106,16 @@ export async function sendTestNotification(
         `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
                                          party_ids, body, status, next_attempt_at, created_at)
          VALUES ($1, $2, $3, $4, NULL, NULL, $5, 'webhook.test', $6::text[], $7, 'pending', $8, $8)`,
-        [principal.tenant_id, delivery_id, endpoint.id, message_id, sequence, endpoint.party_id === null ? [] : [endpoint.party_id], body, now],
+        [
+          principal.tenant_id,
+          delivery_id,
+          endpoint.id,
+          message_id,
+          sequence,
+          endpoint.party_id === null ? [] : [endpoint.party_id],
+          body,
+          now,
+        ],
       );
       result.delivery_id = delivery_id;
     }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Principal, Role } from "../../core/auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents, type EventInput } from "../events/enqueue.ts";
+import { type EventInput, enqueueEvents } from "../events/enqueue.ts";
 import { sequenceEventsOnce } from "../events/sequencer.ts";
 import { type DispatcherDeps, dispatchTenant } from "./dispatcher.ts";
 import { type MailConfig, Mailer } from "./mailer.ts";
@@ -11,7 +11,12 @@ import { type MailConfig, Mailer } from "./mailer.ts";
 // Test support for the notification suites: principals, events written and
 // sequenced as business transactions would, and a dispatcher driven by hand.
 
-export function principal(tenant_id: string, role: Role, party_id: string | null = null, actor = `key:${role}`): Principal {
+export function principal(
+  tenant_id: string,
+  role: Role,
+  party_id: string | null = null,
+  actor = `key:${role}`,
+): Principal {
   return { tenant_id, role, party_id, actor };
 }
 

@@ -37,14 +37,20 @@ export interface DeliveryRow {
   body: string;
 }
 
-export function endpointWants(endpoint: EndpointTarget, event: { seq: bigint; type: string; party_ids: readonly string[] }): boolean {
+export function endpointWants(
+  endpoint: EndpointTarget,
+  event: { seq: bigint; type: string; party_ids: readonly string[] },
+): boolean {
   if (event.seq <= endpoint.from_seq) return false;
   if (!endpoint.event_types.includes(event.type) && !endpoint.event_types.includes("*")) return false;
   return endpoint.party_id === null || event.party_ids.includes(endpoint.party_id);
 }
 
 /** The payload a receiver gets: Standard Webhooks' `{type, timestamp, data}` plus our id and sequence. */
-export function webhookBody(event: { id: string; type: string; created_at: Date; payload: unknown }, sequence: bigint): string {
+export function webhookBody(
+  event: { id: string; type: string; created_at: Date; payload: unknown },
+  sequence: bigint,
+): string {
   return toJsonText({
     id: event.id,
     type: event.type,
@@ -55,7 +61,10 @@ export function webhookBody(event: { id: string; type: string; created_at: Date;
 }
 
 /** Pure: the deliveries of a batch; advances each endpoint's last_sequence in place. */
-export function planDeliveries(events: readonly SequencedEvent[], endpoints: EndpointTarget[]): DeliveryRow[] {
+export function planDeliveries(
+  events: readonly SequencedEvent[],
+  endpoints: EndpointTarget[],
+): DeliveryRow[] {
   const rows: DeliveryRow[] = [];
   for (const event of events) {
     if (event.type.startsWith(internal_type_prefix)) continue;
@@ -78,7 +87,12 @@ export function planDeliveries(events: readonly SequencedEvent[], endpoints: End
   return rows;
 }
 
-export async function insertDeliveries(tx: Queryable, tenant_id: string, rows: readonly DeliveryRow[], now: Date): Promise<number> {
+export async function insertDeliveries(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly DeliveryRow[],
+  now: Date,
+): Promise<number> {
   if (rows.length === 0) return 0;
   const inserted = await tx.query(
     `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
@@ -107,23 +121,38 @@ export async function insertDeliveries(tx: Queryable, tenant_id: string, rows: r
 }
 
 async function enabledEndpoints(tx: Queryable, tenant_id: string): Promise<EndpointTarget[]> {
-  const rows = await tx.query<{ id: string; event_types: string[]; party_id: string | null; from_seq: bigint; last_sequence: bigint }>(
+  const rows = await tx.query<{
+    id: string;
+    event_types: string[];
+    party_id: string | null;
+    from_seq: bigint;
+    last_sequence: bigint;
+  }>(
     `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence FROM webhook_endpoints
       WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
     [tenant_id],
   );
-  return rows.map((row) => ({ ...row, from_seq: BigInt(row.from_seq), last_sequence: BigInt(row.last_sequence) }));
+  return rows.map((row) => ({
+    ...row,
+    from_seq: BigInt(row.from_seq),
+    last_sequence: BigInt(row.last_sequence),
+  }));
 }
 
 /** One round of the webhooks channel in the caller's transaction; returns how many events it took. */
-export async function fanOutWebhooks(tx: Queryable, tenant_id: string, now: Date, batch_max = dispatch_batch_max): Promise<number> {
+export async function fanOutWebhooks(
+  tx: Queryable,
+  tenant_id: string,
+  now: Date,
+  batch_max = dispatch_batch_max,
+): Promise<number> {
   if (!(await leadTenant(tx, tenant_id))) return 0;
   const cursor = await channelCursor(tx, tenant_id, "webhooks");
   const endpoints = await enabledEndpoints(tx, tenant_id);
   if (endpoints.length === 0) {
     // Nobody listens: skip ahead without reading the events.
     const latest = await latestSeq(tx, tenant_id);
-    await moveCursor(tx, tenant_id, "webhooks", cursor, latest > cursor ? latest : cursor, now);
+    if (latest > cursor) await moveCursor(tx, tenant_id, "webhooks", cursor, latest, now);
     return 0;
   }
   const events = await eventsAfter(tx, tenant_id, cursor, batch_max);

@@ -38,9 +38,15 @@ export function postWebhook(
   try {
     url = checkWebhookUrl(url_text, allow_private);
     const host = url.hostname.replace(/^\[|\]$/g, "");
-    if (!allow_private && isIP(host) !== 0 && isPrivateAddress(host)) throw new Error(`${host} is a private address`);
+    if (!allow_private && isIP(host) !== 0 && isPrivateAddress(host))
+      throw new Error(`${host} is a private address`);
   } catch (error) {
-    return Promise.resolve({ status_code: null, retry_after: null, error: messageOf(error), latency_ms: elapsed() });
+    return Promise.resolve({
+      status_code: null,
+      retry_after: null,
+      error: messageOf(error),
+      latency_ms: elapsed(),
+    });
   }
   const https = url.protocol === "https:";
   return new Promise((resolve) => {

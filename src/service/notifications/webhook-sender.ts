@@ -53,11 +53,10 @@ async function claimDue(tx: Queryable, tenant_id: string, now: Date, lease_ms: n
     [tenant_id, now, claim_max],
   );
   if (rows.length > 0)
-    await tx.query("UPDATE webhook_deliveries SET lease_until = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[])", [
-      tenant_id,
-      rows.map((row) => row.id),
-      new Date(now.getTime() + lease_ms),
-    ]);
+    await tx.query(
+      "UPDATE webhook_deliveries SET lease_until = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+      [tenant_id, rows.map((row) => row.id), new Date(now.getTime() + lease_ms)],
+    );
   return rows;
 }
 
@@ -96,11 +95,7 @@ async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) =>
   return results;
 }
 
-type Decision =
-  | { kind: "succeeded" }
-  | { kind: "gone" }
-  | { kind: "retry"; at: Date }
-  | { kind: "dead" };
+type Decision = { kind: "succeeded" } | { kind: "gone" } | { kind: "retry"; at: Date } | { kind: "dead" };
 
 /** Pure: what an attempt's answer means for its delivery. */
 function decide(delivery: Claimed, attempt: HttpAttempt, now: Date, options: SenderOptions): Decision {
@@ -156,7 +151,9 @@ async function recordAttempts(
     ids.push(delivery.id);
     codes.push(attempt.status_code);
     errors.push(decision.kind === "gone" ? "410 Gone: endpoint disabled" : error);
-    statuses.push(decision.kind === "retry" ? "pending" : decision.kind === "succeeded" ? "succeeded" : "dead");
+    statuses.push(
+      decision.kind === "retry" ? "pending" : decision.kind === "succeeded" ? "succeeded" : "dead",
+    );
     next_at.push(decision.kind === "retry" ? decision.at : null);
     if (decision.kind === "dead") dead.push({ delivery, error, attempts: delivery.attempts + 1 });
     if (decision.kind === "gone") gone.push(delivery);
@@ -223,14 +220,22 @@ export async function disableEndpoint(
 }
 
 /** One sending round for a tenant: returns how many deliveries it attempted. */
-export async function sendDueWebhooks(ctx: ServiceContext, tenant_id: string, options: SenderOptions): Promise<number> {
+export async function sendDueWebhooks(
+  ctx: ServiceContext,
+  tenant_id: string,
+  options: SenderOptions,
+): Promise<number> {
   const lease_ms = options.lease_ms ?? lease_ms_default;
   assert(lease_ms >= 1, "lease must be positive");
   const claimed = await inTransaction(ctx.db, (tx) => claimDue(tx, tenant_id, ctx.now(), lease_ms));
   if (claimed.length === 0) return 0;
   const started_at = ctx.now();
-  const attempts = await inPool(claimed, sends_concurrent_max, (delivery) => sendOne(delivery, started_at, options));
+  const attempts = await inPool(claimed, sends_concurrent_max, (delivery) =>
+    sendOne(delivery, started_at, options),
+  );
   const now = ctx.now();
-  await inTransaction(ctx.db, (tx) => recordAttempts(tx, tenant_id, claimed, attempts, started_at, now, options));
+  await inTransaction(ctx.db, (tx) =>
+    recordAttempts(tx, tenant_id, claimed, attempts, started_at, now, options),
+  );
   return claimed.length;
 }

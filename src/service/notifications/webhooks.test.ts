@@ -4,13 +4,13 @@ import { signWebhook } from "../../core/notifications/webhook-signature.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import { type Receiver, startReceiver } from "../../testing/webhook-receiver.ts";
+import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty } from "../ledger/accounts.ts";
 import { listDeliveries } from "./deliveries.ts";
 import { createEndpoint, getEndpoint, rotateSecret } from "./endpoints.ts";
 import { listInbox } from "./inbox.ts";
 import { dispatchUntil, emit, principal, testDeps } from "./testing.ts";
-import { createUser } from "../auth/users.ts";
 
 // Webhooks end to end: events written in business transactions reach a real
 // receiver on loopback, signed so that the Standard Webhooks library accepts
@@ -76,7 +76,8 @@ describe("webhooks", () => {
     await dispatchUntil(ctx, tenant, testDeps(), () => mine().length >= 3);
     const ids = new Set(mine().map((request) => request.headers["webhook-id"]));
     expect(ids.size).toBe(1);
-    for (const request of mine()) expect(verified(endpoint.secret, request)).toMatchObject({ type: "order.booked" });
+    for (const request of mine())
+      expect(verified(endpoint.secret, request)).toMatchObject({ type: "order.booked" });
     const page = await listDeliveries(ctx, admin, endpoint.id, {});
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ status: "succeeded", attempts: 3 });
@@ -94,10 +95,20 @@ describe("webhooks", () => {
     const old_s = Math.floor(Date.now() / 1_000) - 600;
     const replayed = {
       body: original.body,
-      headers: { "webhook-id": id, "webhook-timestamp": String(old_s), "webhook-signature": signWebhook(endpoint.secret, id, old_s, original.body) },
+      headers: {
+        "webhook-id": id,
+        "webhook-timestamp": String(old_s),
+        "webhook-signature": signWebhook(endpoint.secret, id, old_s, original.body),
+      },
     };
     expect(() => verified(endpoint.secret, replayed)).toThrow(/too old/i);
-    const altered = { body: original.body, headers: { ...original.headers, "webhook-timestamp": String(Number(original.headers["webhook-timestamp"]) + 1) } };
+    const altered = {
+      body: original.body,
+      headers: {
+        ...original.headers,
+        "webhook-timestamp": String(Number(original.headers["webhook-timestamp"]) + 1),
+      },
+    };
     expect(() => verified(endpoint.secret, altered)).toThrow();
   });
 
@@ -105,10 +116,18 @@ describe("webhooks", () => {
     const { tenant, endpoint, admin, mine } = await world();
     await emit(ctx, tenant, [booked("o-gone-1"), booked("o-gone-2")]);
     receiver.script.push({ status: 410 }, { status: 410 });
-    await dispatchUntil(ctx, tenant, testDeps(), async () => (await getEndpoint(ctx, admin, endpoint.id)).status === "disabled");
+    await dispatchUntil(
+      ctx,
+      tenant,
+      testDeps(),
+      async () => (await getEndpoint(ctx, admin, endpoint.id)).status === "disabled",
+    );
     const view = await getEndpoint(ctx, admin, endpoint.id);
     expect(view.disabled_reason).toMatch(/410/);
-    const told = await db.query("SELECT 1 FROM events WHERE tenant_id = $1 AND type = 'webhook_endpoint.disabled'", [tenant]);
+    const told = await db.query(
+      "SELECT 1 FROM events WHERE tenant_id = $1 AND type = 'webhook_endpoint.disabled'",
+      [tenant],
+    );
     expect(told).toHaveLength(1);
     const before = mine().length;
     await emit(ctx, tenant, [booked("o-after-gone")]);
@@ -129,7 +148,12 @@ describe("webhooks", () => {
 
   it("dead-letters after the last scheduled attempt and tells the owners in their inbox; a manual retry redelivers", async () => {
     const { tenant, endpoint, admin, mine } = await world();
-    const user = await createUser(ctx, tenant, { role: "platform_admin", password: "a long enough password" }, { actor: "test", ip: null });
+    const user = await createUser(
+      ctx,
+      tenant,
+      { role: "platform_admin", password: "a long enough password" },
+      { actor: "test", ip: null },
+    );
     await emit(ctx, tenant, [booked("o-dead")]);
     receiver.fallback = { status: 500 };
     try {
@@ -147,20 +171,27 @@ describe("webhooks", () => {
     await retryDelivery(ctx, admin, delivery!.id);
     await dispatchUntil(ctx, tenant, testDeps(), () => mine().length >= 4);
     expect(new Set(mine().map((request) => request.headers["webhook-id"])).size).toBe(1);
-    expect((await listDeliveries(ctx, admin, endpoint.id, {})).items[0]).toMatchObject({ status: "succeeded" });
+    expect((await listDeliveries(ctx, admin, endpoint.id, {})).items[0]).toMatchObject({
+      status: "succeeded",
+    });
   });
 
   it("gives a merchant's endpoint only that merchant's events", async () => {
     const { tenant } = await world();
     const merchant = principal(tenant, "merchant", "m-a");
     const path = `/merchant/${tenant}`;
-    const endpoint = await createEndpoint(ctx, merchant, { url: `${receiver.url}${path}`, event_types: ["*"] });
+    const endpoint = await createEndpoint(ctx, merchant, {
+      url: `${receiver.url}${path}`,
+      event_types: ["*"],
+    });
     expect(endpoint.party_id).toBe("m-a");
     await emit(ctx, tenant, [booked("o-a1", "m-a"), booked("o-b1", "m-b"), booked("o-a2", "m-a")]);
     const mine = () => receiver.received.filter((request) => request.path.endsWith(path));
     await dispatchUntil(ctx, tenant, testDeps(), () => mine().length >= 2);
     await dispatchUntil(ctx, tenant, testDeps(), () => true);
-    const orders = mine().map((request) => (verified(endpoint.secret, request) as { data: { order_id: string } }).data.order_id);
+    const orders = mine().map(
+      (request) => (verified(endpoint.secret, request) as { data: { order_id: string } }).data.order_id,
+    );
     expect(orders).toEqual(["o-a1", "o-a2"]);
     await expect(getEndpoint(ctx, principal(tenant, "merchant", "m-b"), endpoint.id)).rejects.toMatchObject({
       code: "webhook_endpoint_not_found",
