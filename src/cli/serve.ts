@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
-import { startEventSequencer } from "../service/events/sequencer.ts";
+import { startEventSequencer } from "../service/events/event-sequencer.ts";
 import { startDispatcher } from "../service/notifications/dispatcher.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {

@@ -9,12 +9,12 @@ import { newId } from "../core/ids.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import { createUser } from "../service/auth/users.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { sequenceEventsOnce } from "../service/events/sequencer.ts";
+import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
 import { createEndpoint } from "../service/notifications/endpoints.ts";
 import { sendTestNotification } from "../service/notifications/test-notification.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
-import { LogKeyStore } from "../service/tlog/keys.ts";
+import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
@@ -113,6 +113,13 @@ async function freshEndpoint(world: World, caller: Caller): Promise<string> {
 const rules: Record<string, Rule> = {
   "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
   "GET /readyz": { allowed: "public", ok: [200], has_object: false, build: get("/readyz") },
+  "GET /problems": { allowed: "public", ok: [200], has_object: false, build: get("/problems") },
+  "GET /problems/{code}": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: get("/problems/order_not_found"),
+  },
   "POST /v1/auth/login": {
     allowed: "public",
     ok: [401],
@@ -376,7 +383,8 @@ const rules: Record<string, Rule> = {
   },
   "PUT /v1/notifications/preferences": {
     allowed: everyone,
-    ok: [400],
+    // API keys are no users: user_required.
+    ok: [403],
     has_object: false,
     build: async () => ({ url: "/v1/notifications/preferences", payload: { language: "en" } }),
   },

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startEventSequencer } from "../../service/events/sequencer.ts";
+import { startEventSequencer } from "../../service/events/event-sequencer.ts";
 import { type Dispatcher, startDispatcher } from "../../service/notifications/dispatcher.ts";
 import { createEndpoint } from "../../service/notifications/endpoints.ts";
 import { Mailer, mailConfigFromEnv } from "../../service/notifications/mailer.ts";

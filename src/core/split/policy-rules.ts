@@ -1,4 +1,14 @@
 import { DomainError } from "../errors.ts";
+import {
+  type JsonObject,
+  readArray,
+  readBoolean,
+  readEnum,
+  readInteger,
+  readMinor,
+  readObject,
+  readString,
+} from "./field-readers.ts";
 import { bp_max, merchant_overrides_max, providers_max } from "./limits.ts";
 import { readId } from "./order.ts";
 import {
@@ -10,16 +20,6 @@ import {
   type RuleKind,
 } from "./policy.ts";
 import { parseRateTable, parseTiers, type RateTable } from "./rates.ts";
-import {
-  type JsonObject,
-  readArray,
-  readBoolean,
-  readEnum,
-  readInteger,
-  readMinor,
-  readObject,
-  readString,
-} from "./read.ts";
 import { type Role, roles } from "./types.ts";
 
 // How each kind of rule in a policy document is read and checked.

@@ -1,10 +1,10 @@
 import { DomainError } from "../errors.ts";
 import { assertCurrency } from "../money.ts";
+import { readArray, readEnum, readInteger, readObject, readString } from "./field-readers.ts";
 import { id_length_max, rules_per_policy_max } from "./limits.ts";
 import { readId } from "./order.ts";
 import { allRuleFields, parseRule } from "./policy-rules.ts";
 import type { RateTable, Tier } from "./rates.ts";
-import { readArray, readEnum, readInteger, readObject, readString } from "./read.ts";
 import type { Role } from "./types.ts";
 
 export type Base = "line_net" | "line_net_after_coupons";

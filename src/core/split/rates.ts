@@ -1,8 +1,15 @@
 import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
+import {
+  type JsonObject,
+  readArray,
+  readInteger,
+  readMinor,
+  readObject,
+  readString,
+} from "./field-readers.ts";
 import { bp_max, categories_per_table_max, category_length_max, tiers_max } from "./limits.ts";
 import type { CommissionRule } from "./policy.ts";
-import { type JsonObject, readArray, readInteger, readMinor, readObject, readString } from "./read.ts";
 
 export interface RateTable {
   readonly default_bp?: number;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import { createUser } from "../../service/auth/users.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { sequenceEventsOnce } from "../../service/events/sequencer.ts";
+import { sequenceEventsOnce } from "../../service/events/event-sequencer.ts";
 import { createParty } from "../../service/ledger/accounts.ts";
 import { dispatchUntil, emit, testDeps } from "../../service/notifications/testing.ts";
 import type { Database } from "../../store/database.ts";
@@ -217,7 +217,7 @@ describe("inbox", () => {
     const bad = await as("a", "PUT", "/v1/notifications/preferences", {
       preferences: [{ event_type: "no.such_type", delivery: "inbox" }],
     });
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(422);
     expect(bad.body.code).toBe("event_type_unknown");
   });
 });
@@ -237,7 +237,7 @@ describe("webhook endpoint input", () => {
     ["http://localhost/hook", "webhook_url_private"],
   ])("refuses %s with %s", async (url, code) => {
     const response = await create({ url, event_types: ["order.booked"] });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(code === "webhook_url_private" ? 422 : 400);
     expect(response.body.code).toBe(code);
     expect(response.headers.get("content-type")).toContain("application/problem+json");
   });

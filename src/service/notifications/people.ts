@@ -19,7 +19,7 @@ import {
 import { mailOf, renderTemplate } from "../../core/notifications/render.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import { writeSteps } from "../../store/write-set.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import {
   channelCursor,
   dispatch_batch_max,

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Principal, Role } from "../../core/auth/roles.ts";
 import type { ServiceContext } from "../context.ts";
-import { type EventInput, enqueueEvents } from "../events/enqueue.ts";
-import { sequenceEventsOnce } from "../events/sequencer.ts";
+import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
+import { sequenceEventsOnce } from "../events/event-sequencer.ts";
 import { type DispatcherDeps, dispatchTenant } from "./dispatcher.ts";
 import { type MailConfig, Mailer } from "./mailer.ts";
 

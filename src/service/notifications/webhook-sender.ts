@@ -5,7 +5,7 @@ import { webhookHeaders } from "../../core/notifications/webhook-signature.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "../events/enqueue.ts";
+import { enqueueEvents } from "../events/event-enqueue.ts";
 import { leadTenant } from "./stream-batch.ts";
 import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
 
