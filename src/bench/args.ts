@@ -1,7 +1,15 @@
 import { parseArgs } from "node:util";
 
 // `clearsplit bench` options. Bad input is a plain message and exit code 2.
-export const scenario_names = ["library", "batch", "single", "lifecycle", "notify"] as const;
+export const scenario_names = [
+  "library",
+  "batch",
+  "batch-audit",
+  "single",
+  "lifecycle",
+  "report",
+  "notify",
+] as const;
 export type ScenarioName = (typeof scenario_names)[number];
 export type Backend = "pg" | "pglite";
 
@@ -26,6 +34,8 @@ export interface BenchOptions {
   /** Where the HTTP scenarios' server runs: its own process (PostgreSQL only) or the bench's. */
   server: "process" | "inline";
   database_url: string | undefined;
+  /** Postings of the report scenario's account; null: 100,000 per second of --seconds. */
+  report_postings: number | null;
 }
 
 export class UsageError extends Error {
@@ -34,6 +44,7 @@ export class UsageError extends Error {
 
 export const usage = `usage: clearsplit bench [--scenario NAME]... [--seconds S] [--backend pg|pglite] [--json] [--profile]
                        [--clients N] [--workers N] [--batch-size N] [--seed N] [--server process|inline]
+                       [--report-postings N]
   scenarios: ${scenario_names.join(", ")} (default: all)
   --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)
   --server defaults to process on pg (clearsplit serve in its own process) and is inline on pglite`;
@@ -102,6 +113,10 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     seed: Math.floor(readNumber(values.seed, "seed", 0, 2 ** 31 - 1, 1)),
     server,
     database_url: backend === "pg" ? env.DATABASE_URL : undefined,
+    report_postings:
+      values["report-postings"] === undefined
+        ? null
+        : Math.floor(readNumber(values["report-postings"], "report-postings", 100, 100_000_000, 0)),
   };
 }
 
@@ -121,6 +136,7 @@ function parseArgsStrict(argv: string[]) {
       "batch-size": { type: "string" },
       seed: { type: "string" },
       server: { type: "string" },
+      "report-postings": { type: "string" },
     },
   });
 }

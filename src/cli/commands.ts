@@ -5,9 +5,12 @@ export interface Command {
 }
 
 export const commands: Record<string, () => Promise<Command>> = {
+  audit: () => import("./audit.ts"),
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./api-keys.ts"),
+  policy: () => import("./policy.ts"),
+  report: () => import("./report.ts"),
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
   users: () => import("./users.ts"),

@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
+import { startAuditRunner } from "../service/audit/runner.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { startEventSequencer } from "../service/events/event-sequencer.ts";
+import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
 import { startDispatcher } from "../service/notifications/dispatcher.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
@@ -12,7 +14,14 @@ import {
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  seedWithProgress,
+  storedCredentials,
+  storedLogins,
+} from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
 
@@ -43,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).
   const keys = new LogKeyStore(logKeyOptionsFromEnv());
+  ctx.log_keys = keys;
   const log_lines = await ensureLogKeys(db, keys);
   const sequencer = startSequencer(ctx, {
     keys,
@@ -62,6 +72,17 @@ export async function run(argv: string[]): Promise<number> {
           on_error: (error, tenant_id) =>
             process.stderr.write(`dispatcher (${tenant_id}): ${String(error)}\n`),
         });
+  // The history audit rules follow the sequenced event stream (docs/audit.md).
+  const audit = startAuditRunner(ctx, {
+    on_error: (error) => process.stderr.write(`audit runner: ${String(error)}\n`),
+  });
+  const nats_options = natsOptionsFromEnv();
+  const nats = nats_options
+    ? startNatsPublisher(ctx, {
+        ...nats_options,
+        on_error: (error) => process.stderr.write(`NATS publisher: ${String(error)}\n`),
+      })
+    : null;
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   process.stdout.write(
@@ -76,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
             "  demo API keys (send as `Authorization: Bearer <key>`):",
             describeCredentials(credentials),
             `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
+            "  console logins of two reviewers (decide a four-eyes case with both):",
+            describeLogins(storedLogins()),
           ]
         : []),
       "",
@@ -89,6 +112,8 @@ export async function run(argv: string[]): Promise<number> {
   await sequencer.stop();
   await events.stop();
   await dispatcher?.stop();
+  await audit.stop();
+  await nats?.stop();
   await scheduler.stop();
   await db.close();
   return 0;

@@ -12,6 +12,7 @@ import {
   verifyCheckpoint,
   verifyConsistency,
 } from "../verify/index.ts";
+import { statement_usage, verifyStatementFile } from "./verify-statement.ts";
 
 // `clearsplit verify bundle FILE --log-key VKEY [--witness-key VKEY …] [--quorum K]`
 // `clearsplit verify log --url URL --log-key VKEY [--state DIR]`
@@ -20,7 +21,8 @@ import {
 const usage =
   "usage: clearsplit verify bundle FILE --log-key VKEY [--log-key VKEY …] [--witness-key VKEY …] [--quorum K]\n" +
   "       clearsplit verify log --url URL --log-key VKEY [--state DIR]\n" +
-  "       clearsplit verify db [--tenant T] [--log-key VKEY] [--grace-seconds N] [--json]\n";
+  "       clearsplit verify db [--tenant T] [--log-key VKEY] [--grace-seconds N] [--json]\n" +
+  statement_usage;
 
 function fail(message: string, code: number): number {
   process.stderr.write(`clearsplit verify: ${message}\n`);
@@ -75,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     if (sub === "bundle") return await verifyBundleFile(rest);
     if (sub === "log") return await verifyLog(rest);
     if (sub === "db") return await verifyDb(rest);
+    if (sub === "statement") return await verifyStatementFile(rest, fail);
   } catch (error) {
     // parseArgs throws on unknown options; that is bad usage, not a crash.
     if (error instanceof TypeError) return fail(`${error.message}\n${usage}`, 2);

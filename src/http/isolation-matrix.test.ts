@@ -6,6 +6,11 @@ import self_referral_order from "../../examples/orders/b2b2c-self-referral.json"
 import policy_json from "../../examples/policies/b2b2c.json" with { type: "json" };
 import { type Role, roles } from "../core/auth/roles.ts";
 import { newId } from "../core/ids.ts";
+import { type Actor, actorOfPrincipal } from "../service/audit/actor.ts";
+import { flagOrder } from "../service/audit/cases.ts";
+import { createAuditConfigDraft, publishAuditConfig } from "../service/audit/configs.ts";
+import { openDispute } from "../service/audit/disputes.ts";
+import { raiseAuditHit } from "../service/audit/hits.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import { createUser } from "../service/auth/users.ts";
 import type { ServiceContext } from "../service/context.ts";
@@ -14,6 +19,7 @@ import { createEndpoint } from "../service/notifications/endpoints.ts";
 import { sendTestNotification } from "../service/notifications/test-notification.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
+import { createSavedReport } from "../service/reports/saved.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
@@ -51,6 +57,15 @@ interface World {
     "tenant" | "merchant" | "supplier" | "other" | "foreign",
     { id: string; delivery_id: string }
   >;
+  audit: {
+    config_draft_id: string;
+    foreign_config_id: string;
+    foreign_case_id: string;
+    /** Dispute cases: the own merchant's, the own supplier's, and the other merchant's. */
+    disputes: { merchant: string; supplier: string; other: string };
+  };
+  /** Saved reports: shared by the platform (with one scheduled run), private to the other merchant, another tenant's. */
+  saved: { shared: string; run: string; other_private: string; foreign: string };
 }
 
 interface Rule {
@@ -108,6 +123,45 @@ async function freshEndpoint(world: World, caller: Caller): Promise<string> {
     { url: "https://93.184.215.14/fresh", event_types: ["*"] },
   );
   return endpoint.id;
+}
+
+const flagger: Actor = { actor: "user:matrix-flagger", person: "user:matrix-flagger", role: "finance" };
+
+/** A fresh open case on a fresh order of the tenant, for routes that change a case. */
+async function freshCase(world: World): Promise<string> {
+  const order_id = await freshOrder(world);
+  return (await flagOrder(world.ctx, world.tenant, { order_id, reason: "matrix" }, flagger)).id;
+}
+
+/** The case a caller names: a fresh own one, or one of the other tenant. */
+async function caseFor(world: World, target: Target): Promise<string> {
+  return target === "own" ? freshCase(world) : world.audit.foreign_case_id;
+}
+
+function disputeFor(world: World, caller: Caller, target: Target): string {
+  if (target === "foreign")
+    return party_scoped.has(caller) ? world.audit.disputes.other : world.audit.foreign_case_id;
+  return caller === "supplier" ? world.audit.disputes.supplier : world.audit.disputes.merchant;
+}
+
+const audit_readers = ["platform_admin", "finance", "reviewer", "auditor"] as const;
+const audit_deciders = ["platform_admin", "finance", "reviewer"] as const;
+
+const report_roles = ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"] as const;
+const saved_definition = {
+  name: "matrix legs",
+  shared: true,
+  definition: {
+    dataset: "legs",
+    dimensions: ["party_id"],
+    measures: ["amount_minor"],
+    period: { from: "2026-11-01", to: "2026-12-01" },
+  },
+};
+
+function savedFor(world: World, caller: Caller, target: Target): string {
+  if (target === "own") return world.saved.shared;
+  return party_scoped.has(caller) ? world.saved.other_private : world.saved.foreign;
 }
 
 const rules: Record<string, Rule> = {
@@ -466,6 +520,186 @@ const rules: Record<string, Rule> = {
       url: `/v1/webhook-deliveries/${endpointFor(world, caller, target).delivery_id}/retry`,
     }),
   },
+  "GET /v1/audit/cases": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/audit/cases"),
+  },
+  "POST /v1/audit/cases": {
+    allowed: ["platform_admin", "finance"],
+    ok: [201],
+    has_object: false,
+    build: async (world) => ({
+      url: "/v1/audit/cases",
+      payload: { order_id: await freshOrder(world), reason: "matrix flag" },
+    }),
+  },
+  "GET /v1/audit/cases/{id}": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({ url: `/v1/audit/cases/${await caseFor(world, target)}` }),
+  },
+  "POST /v1/audit/cases/{id}/claim": {
+    allowed: audit_deciders,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/claim`,
+    }),
+  },
+  "POST /v1/audit/cases/{id}/comments": {
+    allowed: audit_deciders,
+    ok: [201],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/comments`,
+      payload: { body: "a comment" },
+    }),
+  },
+  "POST /v1/audit/cases/{id}/decisions": {
+    allowed: audit_deciders,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/decisions`,
+      payload: { decision: "approve", reason: "matrix" },
+    }),
+  },
+  "GET /v1/audit/cases/{id}/trail": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/trail`,
+    }),
+  },
+  "GET /v1/audit/configs": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/audit/configs"),
+  },
+  "POST /v1/audit/configs": {
+    allowed: ["platform_admin", "finance"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/audit/configs",
+      payload: { name: "matrix", body: { four_eyes_minor: 1_000_000_000_000, rules: [] } },
+    }),
+  },
+  "POST /v1/audit/configs/{id}/publish": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => {
+      if (target === "foreign") return { url: `/v1/audit/configs/${world.audit.foreign_config_id}/publish` };
+      // Each publication of the same document keeps the tenant's threshold where the matrix needs it.
+      const draft = await createAuditConfigDraft(
+        world.ctx,
+        world.tenant,
+        { name: "matrix", body: { four_eyes_minor: 1_000_000_000_000, rules: [] } },
+        flagger,
+      );
+      return { url: `/v1/audit/configs/${draft.id}/publish` };
+    },
+  },
+  "POST /v1/audit/configs/{id}/backtest": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/configs/${target === "own" ? world.audit.config_draft_id : world.audit.foreign_config_id}/backtest`,
+      payload: { from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z" },
+    }),
+  },
+  "POST /v1/disputes": {
+    allowed: ["merchant", "supplier"],
+    ok: [201],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: "/v1/disputes",
+      payload: {
+        order_id: target === "own" ? world.own.order_id : world.other.order_id,
+        reason: "my share looks short",
+      },
+    }),
+  },
+  "GET /v1/disputes": {
+    allowed: ["merchant", "supplier", ...audit_readers],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/disputes"),
+  },
+  "GET /v1/disputes/{id}/case": {
+    allowed: ["merchant", "supplier", ...audit_readers],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/disputes/${disputeFor(world, caller, target)}/case`,
+    }),
+  },
+  "GET /v1/reports/{report}": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/statement?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
+    }),
+  },
+  "POST /v1/reports/saved": {
+    allowed: report_roles,
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/reports/saved", payload: saved_definition }),
+  },
+  "GET /v1/reports/saved": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/reports/saved"),
+  },
+  "GET /v1/reports/saved/{id}": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/reports/saved/${savedFor(world, caller, target)}` }),
+  },
+  "GET /v1/reports/saved/{id}/run": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/saved/${savedFor(world, caller, target)}/run`,
+    }),
+  },
+  "GET /v1/reports/saved/{id}/runs": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/saved/${savedFor(world, caller, target)}/runs`,
+    }),
+  },
+  "GET /v1/reports/saved/{id}/runs/{run_id}": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/saved/${savedFor(world, caller, target)}/runs/${world.saved.run}`,
+    }),
+  },
+  "POST /v1/policies/{id}/simulate": {
+    allowed: ["platform_admin", "finance", "auditor"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/policies/${target === "own" ? world.policy.draft_id : world.policy.foreign_id}/simulate`,
+      payload: { from: "2026-11-01", to: "2026-12-01" },
+    }),
+  },
 };
 
 let db: Database;
@@ -499,11 +733,28 @@ beforeAll(async () => {
     const party_id = role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : null;
     keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
   }
+  const audit = await auditWorld(ctx, tenant, second.tenant_id, second.merchant_a.party_id);
   await sequenceEventsOnce(ctx);
-  const log_size = await sequenceAll(
+  // Statements are signed with the log's key: the same store that sequences.
+  ctx.log_keys = new LogKeyStore({ host: "ledger.test", secret: "matrix-secret" });
+  const log_size = await sequenceAll(ctx, tenant, ctx.log_keys);
+  const platform_caller = { scope: { tenant_id: tenant, party_id: null }, actor: "matrix" };
+  const shared = await createSavedReport(ctx, platform_caller, saved_definition);
+  const run = newId();
+  await db.query(
+    `INSERT INTO report_runs (tenant_id, id, report_id, period_from, period_to, format, content_type, body, sha256, created_at)
+     VALUES ($1, $2, $3, '2026-11-01', '2026-12-01', 'csv', 'text/csv; charset=utf-8', '\\x61', $4, now())`,
+    [tenant, run, shared.id, "ca978112ca1bbdcafac231b39a23dc4da786eff8814a8a1ae7f4c1ed6b53bf8b"],
+  );
+  const other_private = await createSavedReport(
     ctx,
-    tenant,
-    new LogKeyStore({ host: "ledger.test", secret: "matrix-secret" }),
+    { scope: { tenant_id: tenant, party_id: "m-1001" }, actor: "key:other" },
+    { ...saved_definition, shared: false },
+  );
+  const foreign_saved = await createSavedReport(
+    ctx,
+    { scope: { tenant_id: second.tenant_id, party_id: null }, actor: "foreign" },
+    saved_definition,
   );
   const record = async (tenant_id: string, has: string[], lacks: string[]) => {
     const rows = await db.query<{ id: string }>(
@@ -558,8 +809,67 @@ beforeAll(async () => {
     records,
     log_size,
     second,
+    audit,
+    saved: { shared: shared.id, run, other_private: other_private.id, foreign: foreign_saved.id },
   };
 });
+
+/** Audit objects of both tenants: configurations, a foreign case, and disputes of three parties. */
+async function auditWorld(
+  ctx: ServiceContext,
+  tenant: string,
+  foreign_tenant: string,
+  foreign_party: string,
+) {
+  const config = { four_eyes_minor: 1_000_000_000_000, rules: [] };
+  const published = await createAuditConfigDraft(ctx, tenant, { name: "in force", body: config }, flagger);
+  await publishAuditConfig(ctx, tenant, published.id, flagger);
+  const draft = await createAuditConfigDraft(ctx, tenant, { name: "draft", body: config }, flagger);
+  const foreign = await createAuditConfigDraft(
+    ctx,
+    foreign_tenant,
+    { name: "foreign", body: config },
+    flagger,
+  );
+  const raised = await ctx.db.transaction((tx) =>
+    raiseAuditHit(
+      tx,
+      foreign_tenant,
+      {
+        rule_id: "manual_flag",
+        order_id: null,
+        party_id: foreign_party,
+        amount_minor: 1n,
+        currency: "CNY",
+        reason: "foreign",
+        inputs: {},
+        dedupe_key: `matrix:${newId()}`,
+      },
+      { config_hash: null, actor: "user:matrix-flagger" },
+      new Date(),
+    ),
+  );
+  const dispute = async (party_id: string, order_id: string) => {
+    const principal = { tenant_id: tenant, role: "merchant" as const, party_id, actor: `user:${party_id}` };
+    const opened = await openDispute(
+      ctx,
+      principal,
+      { order_id, reason: "matrix" },
+      actorOfPrincipal(principal),
+    );
+    return opened.case_id;
+  };
+  return {
+    config_draft_id: draft.id,
+    foreign_config_id: foreign.id,
+    foreign_case_id: raised!.case_id,
+    disputes: {
+      merchant: await dispute("m-2002", self_referral_order.id),
+      supplier: await dispute("s-4", self_referral_order.id),
+      other: await dispute("m-1001", issue_order.id),
+    },
+  };
+}
 
 afterAll(async () => {
   await app.close();

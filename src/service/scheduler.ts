@@ -1,6 +1,8 @@
 import type { ServiceContext } from "./context.ts";
 import { expireHolds } from "./ledger/holds.ts";
 import { releaseDue, releases_per_batch_max } from "./orders/lifecycle.ts";
+import { foldLedgerDays } from "./reports/fold.ts";
+import { runDueReports } from "./reports/saved.ts";
 
 export interface SchedulerOptions {
   /** How often to look for due work. */
@@ -39,6 +41,10 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
       }
       await expireHolds(ctx, id);
     }
+    // Reports' daily aggregates follow the log (src/service/reports/fold.ts).
+    if (!stopped) await foldLedgerDays(ctx);
+    // Scheduled reports: the file for the period just ended, recorded (docs/reports.md).
+    if (!stopped) await runDueReports(ctx);
     return released;
   }
 

@@ -17,5 +17,14 @@ export { canonicalJson } from "./jcs.ts";
 export { verifyConsistency, verifyInclusion } from "./merkle.ts";
 export { type NoteSignature, type ParsedNote, parseNote, verifyNote } from "./note.ts";
 export { record_leaf_prefix, record_salt_bytes, recordLeafInput } from "./record-leaf.ts";
+export {
+  type StatementManifest,
+  type StatementVerification,
+  statement_manifest_version,
+  statementContentHash,
+  statementSignedText,
+  verifyStatement,
+  verifyStatementText,
+} from "./statement.ts";
 export { tile_width_max, tilePath } from "./tile-path.ts";
 export { computeKeyId, isValidKeyName, parseVkey, type VerifierKey } from "./vkey.ts";

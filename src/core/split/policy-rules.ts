@@ -16,10 +16,11 @@ import {
   type CommissionRule,
   type ProviderTerms,
   type PspFeeRule,
+  type RateTable,
   type ReferralRule,
   type RuleKind,
-} from "./policy.ts";
-import { parseRateTable, parseTiers, type RateTable } from "./rates.ts";
+} from "./policy-types.ts";
+import { parseRateTable, parseTiers } from "./rates.ts";
 import { type Role, roles } from "./types.ts";
 
 // How each kind of rule in a policy document is read and checked.

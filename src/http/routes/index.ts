@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { keyRoutes } from "./api-keys.ts";
+import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
+import { disputeRoutes } from "./disputes.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { ledgerRoutes } from "./ledger.ts";
@@ -11,6 +13,7 @@ import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
 import { problemRoutes } from "./problems.ts";
+import { reportRoutes } from "./reports.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
 // Every route module, registered in this order. A module is one resource.
@@ -27,4 +30,7 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   problemRoutes,
   notificationRoutes,
   webhookRoutes,
+  auditRoutes,
+  disputeRoutes,
+  reportRoutes,
 ];

@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
-import { canonicalJson } from "../../core/jcs.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
+import { canonicalJsonSha256Hex } from "../../core/sha256.ts";
 import {
   type AllocationJson,
   allocationFromJson,
@@ -42,7 +41,7 @@ export function refundOrder(
   kind: RefundKind,
 ): Promise<{ replayed: boolean; order: OrderView; refund: RefundView }> {
   const refund = parseRefund(body);
-  const request_sha256 = createHash("sha256").update(canonicalJson({ kind, body })).digest("hex");
+  const request_sha256 = canonicalJsonSha256Hex({ kind, body });
   return inTransaction(ctx.db, async (tx) => {
     const row = await lockOrder(tx, tenant_id, order_id);
     const allocation = (await allocationsFor(tx, tenant_id, [row]))(row);

@@ -6,6 +6,7 @@ import {
   type LogRecordKind,
   type PolicyRecord,
 } from "../../core/log/records.ts";
+import { selectActionRecords } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
 
@@ -14,7 +15,7 @@ import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
 // rebuilds to a different record, and its leaf no longer matches the log.
 
 export const rebuild_batch_max = 5_000;
-export const rebuildable_kinds: readonly LogRecordKind[] = ["journal_transaction", "policy"];
+export const rebuildable_kinds: readonly LogRecordKind[] = ["journal_transaction", "policy", "audit_action"];
 
 /** Rebuilds many records of one kind; ids whose business rows are gone are absent from the map. */
 export async function rebuildRecords(
@@ -26,6 +27,7 @@ export async function rebuildRecords(
   assert(ids.length <= rebuild_batch_max, `rebuild at most ${rebuild_batch_max} records at once`);
   if (kind === "journal_transaction") return rebuildJournalRecords(tx, tenant_id, ids);
   if (kind === "policy") return rebuildPolicyRecords(tx, tenant_id, ids);
+  if (kind === "audit_action") return selectActionRecords(tx, tenant_id, ids);
   throw new DomainError("record_kind_unsupported", `records of kind ${kind} cannot be rebuilt yet`, "kind");
 }
 

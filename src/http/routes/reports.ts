@@ -1,0 +1,254 @@
+import { PassThrough } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DomainError } from "../../core/errors.ts";
+import type { ReportDocument } from "../../core/reports/document.ts";
+import { parseDay } from "../../core/reports/period.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import { langOf, type ReportParams, reportNameOf, runReport } from "../../service/reports/catalog.ts";
+import {
+  assertRenderable,
+  content_types,
+  fileNameOf,
+  formatOf,
+  renderReport,
+} from "../../service/reports/render/index.ts";
+import {
+  type Caller,
+  createSavedReport,
+  getSavedReport,
+  listReportRuns,
+  listSavedReports,
+  reportRunFile,
+  runSavedReport,
+  type SavedReportInput,
+} from "../../service/reports/saved.ts";
+import { simulatePolicy } from "../../service/reports/simulate.ts";
+import { principalOf } from "../auth.ts";
+import { problem_schema } from "../schemas.ts";
+import { scopeOf } from "../scope.ts";
+
+// GET /v1/reports/{report}: every standard report in JSON, CSV, XLSX or PDF.
+// The caller's role scopes it: merchants and suppliers see their own party
+// only, and another party's report is "not found" (docs/reports.md).
+
+const report_roles = ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"] as const;
+
+type Query = ReportParams & { format?: string; bom?: string };
+
+const format_query = {
+  format: { type: "string", maxLength: 8, description: "json (default), csv, xlsx or pdf" },
+  lang: { type: "string", maxLength: 8, description: "en (default), zh-CN or zh-TW" },
+  bom: {
+    type: "string",
+    enum: ["0", "1", "true", "false"],
+    description: "CSV: start with a UTF-8 BOM for Excel",
+  },
+} as const;
+
+function callerOf(request: FastifyRequest): Caller {
+  return { scope: scopeOf(request), actor: principalOf(request).actor };
+}
+
+/** Sends a report in the asked format: JSON as is, files streamed as they are rendered. */
+function sendReport(
+  request: FastifyRequest<{ Querystring: { format?: string; bom?: string } }>,
+  reply: FastifyReply,
+  document: ReportDocument,
+): FastifyReply {
+  const format = formatOf(request.query.format);
+  if (format === "json") return reply.type(content_types.json).send(document.json);
+  assertRenderable(document, format);
+  const stream = new PassThrough();
+  const bom = request.query.bom === "1" || request.query.bom === "true";
+  renderReport(document, format, stream, { bom }).catch((error: unknown) => {
+    request.log.error({ err: error }, "report rendering failed");
+    stream.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
+  return reply
+    .type(content_types[format])
+    .header("content-disposition", `attachment; filename="${fileNameOf(document, format)}"`)
+    .send(stream);
+}
+
+export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.get<{ Params: { report: string }; Querystring: Query }>(
+    "/v1/reports/:report",
+    {
+      config: { roles: [...report_roles] },
+      schema: {
+        tags: ["reports"],
+        summary:
+          "A report (statement, platform_revenue, split_detail, settlement_status) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW",
+        params: { type: "object", properties: { report: { type: "string", maxLength: 64 } } },
+        querystring: {
+          type: "object",
+          properties: {
+            party_id: { type: "string", minLength: 1, maxLength: 128 },
+            from: { type: "string", maxLength: 40, description: "first day, inclusive (2026-11-01)" },
+            to: { type: "string", maxLength: 40, description: "day after the last, exclusive (2026-12-01)" },
+            currency: { type: "string", maxLength: 3 },
+            order_id: { type: "string", minLength: 1, maxLength: 128 },
+            format: { type: "string", maxLength: 8 },
+            lang: { type: "string", maxLength: 8 },
+            bom: { type: "string", enum: ["0", "1", "true", "false"] },
+          },
+          additionalProperties: false,
+        },
+        response: { 400: problem_schema, 404: problem_schema, 422: problem_schema },
+      },
+    },
+    async (request, reply) => {
+      const name = reportNameOf(request.params.report);
+      formatOf(request.query.format);
+      return sendReport(request, reply, await runReport(ctx, scopeOf(request), name, request.query));
+    },
+  );
+
+  app.post<{ Body: SavedReportInput }>(
+    "/v1/reports/saved",
+    {
+      config: { roles: [...report_roles] },
+      schema: {
+        tags: ["reports"],
+        summary:
+          "Save a custom report: dataset, dimensions, measures, filters, period; optionally shared and scheduled",
+        body: { type: "object" },
+        response: { 400: problem_schema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await createSavedReport(ctx, callerOf(request), request.body)),
+  );
+
+  app.get(
+    "/v1/reports/saved",
+    {
+      config: { roles: [...report_roles] },
+      schema: { tags: ["reports"], summary: "Saved reports the caller may run" },
+    },
+    async (request) => ({ items: await listSavedReports(ctx, callerOf(request)), next_cursor: null }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/reports/saved/:id",
+    {
+      config: { roles: [...report_roles] },
+      schema: { tags: ["reports"], summary: "One saved report", response: { 404: problem_schema } },
+    },
+    async (request) => getSavedReport(ctx, callerOf(request), request.params.id),
+  );
+
+  app.get<{
+    Params: { id: string };
+    Querystring: { from?: string; to?: string; format?: string; lang?: string; bom?: string };
+  }>(
+    "/v1/reports/saved/:id/run",
+    {
+      config: { roles: [...report_roles] },
+      schema: {
+        tags: ["reports"],
+        summary: "Run a saved report now, in any format; from/to override its period",
+        querystring: {
+          type: "object",
+          properties: {
+            from: { type: "string", maxLength: 40 },
+            to: { type: "string", maxLength: 40 },
+            ...format_query,
+          },
+          additionalProperties: false,
+        },
+        response: { 400: problem_schema, 404: problem_schema },
+      },
+    },
+    async (request, reply) => {
+      formatOf(request.query.format);
+      const { from, to } = request.query;
+      const period =
+        from === undefined && to === undefined
+          ? undefined
+          : { from: parseDay(from, "from"), to: parseDay(to, "to") };
+      if (period !== undefined && period.to.getTime() <= period.from.getTime())
+        throw new DomainError(
+          "report_period_invalid",
+          "to must be after from; the period is [from, to)",
+          "to",
+        );
+      const document = await runSavedReport(ctx, callerOf(request), request.params.id, {
+        lang: langOf(request.query.lang),
+        period,
+      });
+      return sendReport(request, reply, document);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/reports/saved/:id/runs",
+    {
+      config: { roles: [...report_roles] },
+      schema: { tags: ["reports"], summary: "Files a schedule produced", response: { 404: problem_schema } },
+    },
+    async (request) => ({
+      items: await listReportRuns(ctx, callerOf(request), request.params.id),
+      next_cursor: null,
+    }),
+  );
+
+  app.get<{ Params: { id: string; run_id: string } }>(
+    "/v1/reports/saved/:id/runs/:run_id",
+    {
+      config: { roles: [...report_roles] },
+      schema: {
+        tags: ["reports"],
+        summary: "Download a scheduled run's file",
+        response: { 404: problem_schema },
+      },
+    },
+    async (request, reply) => {
+      const file = await reportRunFile(ctx, callerOf(request), request.params.id, request.params.run_id);
+      return reply
+        .type(file.content_type)
+        .header("content-disposition", `attachment; filename="${request.params.run_id}.${file.format}"`)
+        .send(file.body);
+    },
+  );
+
+  app.post<{
+    Params: { id: string };
+    Body: { from?: string; to?: string; merchant_id?: string; currency?: string };
+    Querystring: { format?: string; lang?: string; bom?: string };
+  }>(
+    "/v1/policies/:id/simulate",
+    {
+      config: { roles: ["platform_admin", "finance", "auditor"] },
+      schema: {
+        tags: ["policies", "reports"],
+        summary:
+          "Re-run a (draft) policy over a past period's orders, read-only: old shares, new shares and the difference per merchant and party",
+        body: {
+          type: "object",
+          required: ["from", "to"],
+          properties: {
+            from: { type: "string", maxLength: 40 },
+            to: { type: "string", maxLength: 40 },
+            merchant_id: { type: "string", minLength: 1, maxLength: 128 },
+            currency: { type: "string", pattern: "^[A-Z]{3}$" },
+          },
+          additionalProperties: false,
+        },
+        querystring: { type: "object", properties: format_query, additionalProperties: false },
+        response: { 400: problem_schema, 404: problem_schema, 422: problem_schema },
+      },
+    },
+    async (request, reply) => {
+      formatOf(request.query.format);
+      const document = await simulatePolicy(
+        ctx,
+        scopeOf(request),
+        request.params.id,
+        request.body,
+        langOf(request.query.lang),
+      );
+      return sendReport(request, reply, document);
+    },
+  );
+}

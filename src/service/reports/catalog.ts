@@ -1,0 +1,273 @@
+import type { ReadScope } from "../../core/auth/scope.ts";
+import { isCurrency } from "../../core/currency.ts";
+import { DomainError } from "../../core/errors.ts";
+import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
+import { isReportLang, type ReportLang } from "../../core/reports/format.ts";
+import {
+  dayOf,
+  order_report_days_max,
+  type Period,
+  parsePeriod,
+  statement_days_max,
+} from "../../core/reports/period.ts";
+import type { Statement } from "../../core/reports/statement.ts";
+import { withReadScope } from "../../store/scoped.ts";
+import type { ServiceContext } from "../context.ts";
+import { assertPartyVisible } from "../parties/party-reads.ts";
+import { signStatement } from "./manifest.ts";
+import { orderLegs } from "./order-legs.ts";
+import { settlementStatus } from "./settlement-status.ts";
+import { statementIn } from "./statement.ts";
+
+// The standard reports by name: what each reads, who may run it, and the
+// tables it renders. Party-scoped callers (merchants, suppliers) get their own
+// party's view; platform-wide reports are invisible to them (404, as for any
+// data of another party).
+
+export const report_names = ["statement", "platform_revenue", "split_detail", "settlement_status"] as const;
+export type ReportName = (typeof report_names)[number];
+const platform_only: ReadonlySet<ReportName> = new Set(["platform_revenue"]);
+
+export interface ReportParams {
+  party_id?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  currency?: string | undefined;
+  order_id?: string | undefined;
+  lang?: string | undefined;
+}
+
+export function reportNameOf(value: string): ReportName {
+  const name = value.replaceAll("-", "_");
+  if (!(report_names as readonly string[]).includes(name))
+    throw new DomainError(
+      "report_unknown",
+      `no report ${JSON.stringify(value)}; reports: ${report_names.join(", ")}`,
+      "report",
+    );
+  return name as ReportName;
+}
+
+export function langOf(value: string | undefined): ReportLang {
+  if (value === undefined) return "en";
+  if (!isReportLang(value))
+    throw new DomainError(
+      "report_lang_invalid",
+      `lang must be en, zh-CN or zh-TW, got ${JSON.stringify(value)}`,
+      "lang",
+    );
+  return value;
+}
+
+function currencyParam(value: string | undefined): string | undefined {
+  if (value !== undefined && !isCurrency(value))
+    throw new DomainError(
+      "currency_invalid",
+      `currency must be an ISO 4217 code, got ${JSON.stringify(value)}`,
+      "currency",
+    );
+  return value;
+}
+
+export async function runReport(
+  ctx: ServiceContext,
+  scope: ReadScope,
+  name: ReportName,
+  params: ReportParams,
+  options: { sign?: boolean } = {},
+): Promise<ReportDocument> {
+  const lang = langOf(params.lang);
+  const currency = currencyParam(params.currency);
+  if (platform_only.has(name) && scope.party_id !== null)
+    throw new DomainError("report_not_found", `no report ${name} for this caller`, "report");
+  const [tenant] = await ctx.db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [
+    scope.tenant_id,
+  ]);
+  const base = {
+    lang,
+    platform_name: tenant?.name ?? scope.tenant_id,
+    generated_at: ctx.now().toISOString(),
+  };
+  if (name === "statement") {
+    const party_id = params.party_id ?? scope.party_id ?? undefined;
+    if (party_id === undefined)
+      throw new DomainError("report_party_required", "the statement needs party_id", "party_id");
+    const period = parsePeriod(params.from, params.to, statement_days_max);
+    const statement = await withReadScope(ctx.db, scope, (tx) =>
+      statementIn(tx, scope, { party_id, currency, period }, ctx.now()),
+    );
+    const signed = options.sign === false ? null : await signStatement(ctx, scope.tenant_id, statement);
+    return {
+      ...base,
+      report: name,
+      party: { id: statement.party_id, name: statement.party_name },
+      period: { from: statement.from, to: statement.to },
+      tables: statementTables(statement),
+      json: signed ?? statement,
+      verification:
+        signed === null
+          ? undefined
+          : {
+              content_sha256: signed.manifest.content_sha256,
+              checkpoint:
+                signed.manifest.checkpoint === null
+                  ? "none"
+                  : `${signed.manifest.checkpoint.origin} ${signed.manifest.checkpoint.size} ${signed.manifest.checkpoint.root}`,
+              vkey: signed.manifest.vkey,
+            },
+    };
+  }
+  if (name === "settlement_status") {
+    const rows = await withReadScope(ctx.db, scope, async (tx) => {
+      if (params.party_id !== undefined) await assertPartyVisible(tx, scope, params.party_id);
+      return settlementStatus(tx, scope, { party_id: params.party_id, currency }, ctx.now());
+    });
+    return { ...base, report: name, tables: rows.tables, json: rows.json };
+  }
+  const period =
+    params.order_id === undefined ? parsePeriod(params.from, params.to, order_report_days_max) : undefined;
+  const legs = await withReadScope(ctx.db, scope, (tx) =>
+    orderLegs(tx, scope, { period, order_id: params.order_id, currency }),
+  );
+  const period_json = period === undefined ? undefined : { from: dayOf(period.from), to: dayOf(period.to) };
+  if (name === "split_detail") return { ...base, report: name, period: period_json, ...splitDetail(legs) };
+  return { ...base, report: name, period: period_json, ...platformRevenue(legs, period) };
+}
+
+function statementTables(statement: Statement): ReportTable[] {
+  const columns = [
+    { key: "line", label: "kind", type: "text" as const, translate: true },
+    { key: "amount_minor", label: "amount", type: "money" as const },
+  ];
+  const section = (
+    title: string,
+    opening: bigint,
+    lines: { kind: string; amount_minor: bigint }[],
+    closing: bigint,
+  ) => ({
+    title,
+    currency: statement.currency,
+    columns,
+    rows: [
+      ["opening", opening],
+      ...lines.map((line) => [line.kind, line.amount_minor]),
+      ["closing", closing],
+    ] as Cell[][],
+  });
+  return [
+    section("total", statement.opening_minor, statement.lines, statement.closing_minor),
+    ...statement.buckets.map((bucket) =>
+      section(bucket.bucket, bucket.opening_minor, bucket.lines, bucket.closing_minor),
+    ),
+  ];
+}
+
+type Legs = Awaited<ReturnType<typeof orderLegs>>;
+
+function splitDetail(legs: Legs): Pick<ReportDocument, "tables" | "json"> {
+  const by_currency = new Map<string, Legs>();
+  for (const item of legs)
+    by_currency.set(item.order.currency, [...(by_currency.get(item.order.currency) ?? []), item]);
+  const tables: ReportTable[] = [...by_currency].map(([currency, items]) => ({
+    title: "split_detail",
+    currency,
+    columns: [
+      { key: "order_id", label: "order", type: "text" },
+      { key: "paid_at", label: "day", type: "date" },
+      { key: "party_id", label: "party", type: "text" },
+      { key: "role", label: "role", type: "text" },
+      { key: "rule_id", label: "rule", type: "text" },
+      { key: "category", label: "category", type: "text" },
+      { key: "basis_minor", label: "basis_minor", type: "money" },
+      { key: "rate_bp", label: "rate_bp", type: "count" },
+      { key: "amount_minor", label: "amount", type: "money" },
+      { key: "note", label: "note", type: "text" },
+    ],
+    rows: items.map(({ order, leg, category }) => [
+      order.id,
+      order.paid_at.toISOString(),
+      leg.party_id,
+      leg.role,
+      leg.rule_id,
+      category,
+      BigInt(leg.basis_minor),
+      leg.rate_bp === undefined ? null : BigInt(leg.rate_bp),
+      BigInt(leg.amount_minor),
+      leg.note,
+    ]),
+    totals: ["amount_minor"],
+  }));
+  const json = {
+    items: legs.map(({ order, leg, category }) => ({
+      order_id: order.id,
+      paid_at: order.paid_at.toISOString(),
+      currency: order.currency,
+      category,
+      ...leg,
+    })),
+  };
+  return { tables, json };
+}
+
+function platformRevenue(legs: Legs, period: Period | undefined): Pick<ReportDocument, "tables" | "json"> {
+  const groups = new Map<
+    string,
+    {
+      day: string;
+      merchant_id: string;
+      category: string;
+      rule_id: string;
+      currency: string;
+      amount_minor: bigint;
+      orders: Set<string>;
+    }
+  >();
+  for (const { order, leg, category } of legs) {
+    if (leg.role !== "platform") continue;
+    const day = dayOf(order.paid_at);
+    const key = [order.currency, day, order.merchant_id, category, leg.rule_id].join("\u0000");
+    const group = groups.get(key) ?? {
+      day,
+      merchant_id: order.merchant_id,
+      category,
+      rule_id: leg.rule_id,
+      currency: order.currency,
+      amount_minor: 0n,
+      orders: new Set<string>(),
+    };
+    group.amount_minor += BigInt(leg.amount_minor);
+    group.orders.add(order.id);
+    groups.set(key, group);
+  }
+  const sorted = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => group);
+  const currencies = [...new Set(sorted.map((group) => group.currency))];
+  const tables: ReportTable[] = currencies.map((currency) => ({
+    title: "platform_revenue",
+    currency,
+    columns: [
+      { key: "day", label: "day", type: "date" },
+      { key: "merchant_id", label: "merchant", type: "text" },
+      { key: "category", label: "category", type: "text" },
+      { key: "rule_id", label: "rule", type: "text" },
+      { key: "orders", label: "orders", type: "count" },
+      { key: "amount_minor", label: "amount", type: "money" },
+    ],
+    rows: sorted
+      .filter((group) => group.currency === currency)
+      .map((group) => [
+        group.day,
+        group.merchant_id,
+        group.category,
+        group.rule_id,
+        BigInt(group.orders.size),
+        group.amount_minor,
+      ]),
+    totals: ["amount_minor"],
+  }));
+  const json = {
+    from: period === undefined ? null : dayOf(period.from),
+    to: period === undefined ? null : dayOf(period.to),
+    items: sorted.map((group) => ({ ...group, orders: group.orders.size })),
+  };
+  return { tables, json };
+}

@@ -1,0 +1,204 @@
+import type { ReadScope } from "../../core/auth/scope.ts";
+import { DomainError } from "../../core/errors.ts";
+import { type CustomDefinition, resolvePeriod } from "../../core/reports/custom.ts";
+import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
+import type { ReportLang } from "../../core/reports/format.ts";
+import { dayOf, type Period } from "../../core/reports/period.ts";
+import type { Queryable } from "../../store/database.ts";
+import { withReadScope } from "../../store/scoped.ts";
+import type { ServiceContext } from "../context.ts";
+import { orderLegs } from "./order-legs.ts";
+
+// Runs a custom definition (checked by core/reports/custom.ts) under the
+// caller's scope. Dimensions and measures map to fixed SQL expressions, never
+// to caller text; filter values travel as parameters. Money measures are
+// grouped per currency, always, so no sum ever mixes currencies.
+
+export const custom_groups_max = 100_000;
+
+const entry_dimensions: Readonly<Record<string, string>> = {
+  day: "to_char(p.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+  month: "to_char(p.effective_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+  party_id: "a.party_id",
+  purpose: "a.purpose",
+  kind: "j.kind",
+  currency: "p.currency::text",
+  account_id: "a.id::text",
+  order_id: "coalesce(j.order_id, '')",
+};
+const entry_measures: Readonly<Record<string, string>> = {
+  amount_minor: "sum(p.amount_minor)",
+  credits_minor: "coalesce(sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0), 0)",
+  debits_minor: "coalesce(-sum(p.amount_minor) FILTER (WHERE p.amount_minor < 0), 0)",
+  count: "count(*)",
+};
+const order_dimensions: Readonly<Record<string, string>> = {
+  day: "to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+  month: "to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+  merchant_id: "o.merchant_id",
+  currency: "o.currency::text",
+};
+const order_measures: Readonly<Record<string, string>> = {
+  paid_minor: "sum(o.paid_minor)",
+  refunded_minor: "sum(o.refunded_minor)",
+  count: "count(*)",
+};
+
+type Group = { currency: string; keys: string[]; values: bigint[] };
+
+export async function runCustom(
+  ctx: ServiceContext,
+  scope: ReadScope,
+  definition: CustomDefinition,
+  options: { lang: ReportLang; period?: Period | undefined; title?: string | undefined },
+): Promise<ReportDocument> {
+  const period = options.period ?? resolvePeriod(definition, ctx.now());
+  const groups = await withReadScope(ctx.db, scope, (tx) =>
+    definition.dataset === "legs"
+      ? legGroups(tx, scope, definition, period)
+      : sqlGroups(tx, scope, definition, period),
+  );
+  if (groups.length > custom_groups_max)
+    throw new DomainError(
+      "report_too_large",
+      `more than ${custom_groups_max} rows; group by fewer dimensions`,
+      "definition",
+    );
+  const columns: ReportTable["columns"] = [
+    ...definition.dimensions.map((key) => ({
+      key,
+      label: key,
+      type: key === "day" ? ("date" as const) : ("text" as const),
+    })),
+    ...definition.measures.map((key) => ({
+      key,
+      label: key,
+      type: key.endsWith("_minor") ? ("money" as const) : ("count" as const),
+    })),
+  ];
+  const currencies = [...new Set(groups.map((group) => group.currency))].sort();
+  const tables: ReportTable[] = currencies.map((currency) => ({
+    title: options.title ?? `custom_${definition.dataset}`,
+    currency,
+    columns,
+    rows: groups
+      .filter((group) => group.currency === currency)
+      .map((group) => [...group.keys, ...group.values] as Cell[]),
+    totals: definition.measures.filter((measure) => measure.endsWith("_minor")),
+  }));
+  const [tenant] = await ctx.db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [
+    scope.tenant_id,
+  ]);
+  const items = groups.map((group) => {
+    const item: Record<string, unknown> = { currency: group.currency };
+    definition.dimensions.forEach((key, index) => {
+      item[key] = group.keys[index];
+    });
+    definition.measures.forEach((key, index) => {
+      item[key] = group.values[index];
+    });
+    return item;
+  });
+  return {
+    report: options.title ?? `custom_${definition.dataset}`,
+    lang: options.lang,
+    platform_name: tenant?.name ?? scope.tenant_id,
+    period: { from: dayOf(period.from), to: dayOf(period.to) },
+    tables,
+    json: { definition, from: dayOf(period.from), to: dayOf(period.to), items },
+    generated_at: ctx.now().toISOString(),
+  };
+}
+
+async function sqlGroups(
+  tx: Queryable,
+  scope: ReadScope,
+  definition: CustomDefinition,
+  period: Period,
+): Promise<Group[]> {
+  const entries = definition.dataset === "entries";
+  const dimensions = entries ? entry_dimensions : order_dimensions;
+  const measures = entries ? entry_measures : order_measures;
+  const params: unknown[] = [scope.tenant_id, period.from, period.to, custom_groups_max + 1];
+  const where: string[] = [];
+  for (const [key, value] of Object.entries(definition.filters)) {
+    params.push(value);
+    where.push(`${dimensions[key]} = $${params.length}`);
+  }
+  // A party sees its own entries only: its accounts (row security hides the others' accounts anyway).
+  if (scope.party_id !== null && entries) {
+    params.push(scope.party_id);
+    where.push(`a.party_id = $${params.length}`);
+  }
+  const keys = definition.dimensions.map((key) => `${dimensions[key]}`);
+  const values = definition.measures.map((key) => `(${measures[key]})::text`);
+  const currency = entries ? "p.currency::text" : "o.currency::text";
+  const from = entries
+    ? `FROM postings p
+         JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
+         JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+        WHERE p.tenant_id = $1 AND p.effective_at >= $2 AND p.effective_at < $3`
+    : "FROM orders o WHERE o.tenant_id = $1 AND o.paid_at >= $2 AND o.paid_at < $3";
+  const select = [currency, ...keys].map((expression, index) => `${expression} AS k${index}`);
+  const rows = await tx.query<Record<string, string>>(
+    `SELECT ${select.join(", ")}, ${values.map((expression, index) => `${expression} AS v${index}`).join(", ")}
+       ${from} ${where.map((clause) => `AND ${clause}`).join(" ")}
+      GROUP BY ${select.map((_, index) => index + 1).join(", ")}
+      ORDER BY ${select.map((_, index) => index + 1).join(", ")} LIMIT $4`,
+    params,
+  );
+  return rows.map((row) => ({
+    currency: row.k0!,
+    keys: definition.dimensions.map((_, index) => String(row[`k${index + 1}`])),
+    values: definition.measures.map((_, index) => BigInt(row[`v${index}`] ?? "0")),
+  }));
+}
+
+async function legGroups(
+  tx: Queryable,
+  scope: ReadScope,
+  definition: CustomDefinition,
+  period: Period,
+): Promise<Group[]> {
+  const legs = await orderLegs(tx, scope, { period });
+  const groups = new Map<string, Group & { orders: Set<string> }>();
+  for (const { order, leg, category } of legs) {
+    const value: Record<string, string> = {
+      day: dayOf(order.paid_at),
+      month: dayOf(order.paid_at).slice(0, 7),
+      merchant_id: order.merchant_id,
+      party_id: leg.party_id,
+      role: leg.role,
+      rule_id: leg.rule_id,
+      category,
+      currency: order.currency,
+      order_id: order.id,
+    };
+    if (Object.entries(definition.filters).some(([key, filter]) => value[key] !== filter)) continue;
+    const keys = definition.dimensions.map((key) => value[key] ?? "");
+    const id = [order.currency, ...keys].join("\u0000");
+    const group = groups.get(id) ?? { currency: order.currency, keys, values: [], orders: new Set<string>() };
+    group.orders.add(order.id);
+    const measures: Record<string, bigint> = {
+      amount_minor: BigInt(leg.amount_minor),
+      count: 1n,
+      orders: 0n,
+    };
+    group.values = definition.measures.map(
+      (key, index) => (group.values[index] ?? 0n) + (measures[key] ?? 0n),
+    );
+    groups.set(id, group);
+  }
+  const result = [...groups.values()].map((group) => ({
+    currency: group.currency,
+    keys: group.keys,
+    values: definition.measures.map((key, index) =>
+      key === "orders" ? BigInt(group.orders.size) : group.values[index]!,
+    ),
+  }));
+  return result.sort((a, b) => {
+    const x = [a.currency, ...a.keys].join("\u0000");
+    const y = [b.currency, ...b.keys].join("\u0000");
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}

@@ -1,0 +1,268 @@
+import { createHash } from "node:crypto";
+import { PassThrough } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import type { ReadScope } from "../../core/auth/scope.ts";
+import { DomainError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import { toJsonText } from "../../core/json.ts";
+import {
+  type CustomDefinition,
+  nextRunAfter,
+  parseDefinition,
+  resolvePeriod,
+} from "../../core/reports/custom.ts";
+import type { ReportDocument } from "../../core/reports/document.ts";
+import type { ReportLang } from "../../core/reports/format.ts";
+import type { Period } from "../../core/reports/period.ts";
+import { withReadScope } from "../../store/scoped.ts";
+import type { ServiceContext } from "../context.ts";
+import { runCustom } from "./custom.ts";
+import { content_types, type ReportFormat, renderReport } from "./render/index.ts";
+
+// Saved custom reports: stored definitions, private to their owner or shared
+// within the tenant (a party's shared report stays within its party and the
+// platform). Whoever runs one runs it under their own scope, so sharing never
+// widens what anyone sees. A schedule (daily, weekly, monthly) makes the
+// scheduler produce the file for the period just ended and record it.
+
+export const schedules = ["daily", "weekly", "monthly"] as const;
+export type Schedule = (typeof schedules)[number];
+export const saved_reports_per_page_max = 200;
+export const due_reports_per_tick_max = 20;
+
+export interface SavedReportInput {
+  name?: unknown;
+  definition?: unknown;
+  shared?: unknown;
+  schedule?: unknown;
+  schedule_format?: unknown;
+}
+
+export interface SavedReport {
+  id: string;
+  name: string;
+  owner: string;
+  party_id: string | null;
+  shared: boolean;
+  definition: CustomDefinition;
+  schedule: Schedule | null;
+  schedule_format: ReportFormat | null;
+  next_run_at: Date | null;
+  created_at: Date;
+}
+
+export interface Caller {
+  scope: ReadScope;
+  /** Who runs it; null for the operator's CLI, which sees every saved report of its scope. */
+  actor: string | null;
+}
+
+function invalid(message: string, field: string): DomainError {
+  return new DomainError("report_definition_invalid", message, field);
+}
+
+export async function createSavedReport(
+  ctx: ServiceContext,
+  caller: Caller,
+  input: SavedReportInput,
+): Promise<SavedReport> {
+  if (typeof input.name !== "string" || input.name.length < 1 || input.name.length > 200)
+    throw invalid("name must be 1 to 200 characters", "name");
+  const definition = parseDefinition(input.definition);
+  if (input.shared !== undefined && typeof input.shared !== "boolean")
+    throw invalid("shared must be true or false", "shared");
+  const schedule = input.schedule ?? null;
+  if (schedule !== null && !(schedules as readonly unknown[]).includes(schedule))
+    throw invalid(`schedule must be one of ${schedules.join(", ")}`, "schedule");
+  const schedule_format = input.schedule_format ?? (schedule === null ? null : "csv");
+  if (schedule_format !== null && !(Object.keys(content_types) as unknown[]).includes(schedule_format))
+    throw invalid("schedule_format must be json, csv, xlsx or pdf", "schedule_format");
+  const now = ctx.now();
+  const report: SavedReport = {
+    id: newId(),
+    name: input.name,
+    owner: caller.actor ?? "cli",
+    party_id: caller.scope.party_id,
+    shared: input.shared === true,
+    definition,
+    schedule: schedule as Schedule | null,
+    schedule_format: schedule_format as ReportFormat | null,
+    next_run_at: schedule === null ? null : nextRunAfter(schedule as Schedule, now),
+    created_at: now,
+  };
+  await ctx.db.query(
+    `INSERT INTO saved_reports (tenant_id, id, name, owner, party_id, shared, definition, schedule, schedule_format, next_run_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10, $11)`,
+    [
+      caller.scope.tenant_id,
+      report.id,
+      report.name,
+      report.owner,
+      report.party_id,
+      report.shared,
+      JSON.stringify(definition),
+      report.schedule,
+      report.schedule_format,
+      report.next_run_at,
+      now,
+    ],
+  );
+  return report;
+}
+
+const saved_columns =
+  "id::text, name, owner, party_id, shared, definition, schedule, schedule_format, next_run_at, created_at";
+
+/** The saved reports the caller may see: shared ones in its scope, and its own. */
+export async function listSavedReports(ctx: ServiceContext, caller: Caller): Promise<SavedReport[]> {
+  return withReadScope(ctx.db, caller.scope, (tx) =>
+    tx.query<SavedReport & Record<string, unknown>>(
+      `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND ($2::text IS NULL OR shared OR owner = $2)
+        ORDER BY created_at DESC, id LIMIT $3`,
+      [caller.scope.tenant_id, caller.actor, saved_reports_per_page_max],
+    ),
+  );
+}
+
+export async function getSavedReport(ctx: ServiceContext, caller: Caller, id: string): Promise<SavedReport> {
+  const rows = /^[0-9a-f-]{36}$/.test(id)
+    ? await withReadScope(ctx.db, caller.scope, (tx) =>
+        tx.query<SavedReport & Record<string, unknown>>(
+          `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND id = $2::uuid AND ($3::text IS NULL OR shared OR owner = $3)`,
+          [caller.scope.tenant_id, id, caller.actor],
+        ),
+      )
+    : [];
+  const row = rows[0];
+  if (row === undefined)
+    throw new DomainError("saved_report_not_found", `no saved report ${JSON.stringify(id)}`, "id");
+  return row;
+}
+
+export async function runSavedReport(
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+  options: { lang: ReportLang; period?: Period | undefined },
+): Promise<ReportDocument> {
+  const saved = await getSavedReport(ctx, caller, id);
+  return runCustom(ctx, caller.scope, parseDefinition(saved.definition), { ...options, title: saved.name });
+}
+
+/** The file of a report in a format, in memory (scheduled runs are stored whole). */
+export async function renderToBuffer(document: ReportDocument, format: ReportFormat): Promise<Buffer> {
+  if (format === "json") return Buffer.from(toJsonText(document.json));
+  const stream = new PassThrough();
+  const collected = buffer(stream);
+  await renderReport(document, format, stream);
+  return collected;
+}
+
+/**
+ * Runs every scheduled report that is due, each under its owner's scope, for
+ * the period just ended, and records the file. A run is claimed with SKIP
+ * LOCKED and its next time advanced in one short transaction, so two
+ * processes never produce the same period twice (the unique key would refuse
+ * it anyway); the file is then made outside that transaction.
+ */
+export async function runDueReports(ctx: ServiceContext): Promise<number> {
+  const now = ctx.now();
+  let produced = 0;
+  for (let round = 0; round < due_reports_per_tick_max; round++) {
+    const due = await ctx.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ tenant_id: string } & SavedReport & Record<string, unknown>>(
+        `SELECT tenant_id, ${saved_columns} FROM saved_reports
+          WHERE schedule IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [now],
+      );
+      if (row === undefined) return undefined;
+      await tx.query("UPDATE saved_reports SET next_run_at = $3 WHERE tenant_id = $1 AND id = $2::uuid", [
+        row.tenant_id,
+        row.id,
+        nextRunAfter(row.schedule!, row.next_run_at!),
+      ]);
+      return row;
+    });
+    if (due === undefined) break;
+    await produceRun(ctx, due, now);
+    produced += 1;
+  }
+  return produced;
+}
+
+async function produceRun(
+  ctx: ServiceContext,
+  due: SavedReport & { tenant_id: string },
+  now: Date,
+): Promise<void> {
+  const at = due.next_run_at!;
+  const scope: ReadScope = { tenant_id: due.tenant_id, party_id: due.party_id };
+  const definition = parseDefinition(due.definition);
+  const period = resolvePeriod(definition, at);
+  const document = await runCustom({ ...ctx, now: () => at }, scope, definition, {
+    lang: "en",
+    period,
+    title: due.name,
+  });
+  const format = due.schedule_format ?? "csv";
+  const body = await renderToBuffer(document, format);
+  await ctx.db.query(
+    `INSERT INTO report_runs (tenant_id, id, report_id, period_from, period_to, format, content_type, body, sha256, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex'), $9, $10)
+     ON CONFLICT (tenant_id, report_id, period_from, period_to, format) DO NOTHING`,
+    [
+      due.tenant_id,
+      newId(),
+      due.id,
+      period.from,
+      period.to,
+      format,
+      content_types[format],
+      body.toString("hex"),
+      createHash("sha256").update(body).digest("hex"),
+      now,
+    ],
+  );
+}
+
+export interface ReportRun {
+  id: string;
+  period_from: Date;
+  period_to: Date;
+  format: string;
+  content_type: string;
+  sha256: string;
+  created_at: Date;
+}
+
+export async function listReportRuns(
+  ctx: ServiceContext,
+  caller: Caller,
+  report_id: string,
+): Promise<ReportRun[]> {
+  await getSavedReport(ctx, caller, report_id);
+  return ctx.db.query<ReportRun & Record<string, unknown>>(
+    `SELECT id::text, period_from, period_to, format, content_type, sha256, created_at FROM report_runs
+      WHERE tenant_id = $1 AND report_id = $2::uuid ORDER BY period_from DESC LIMIT $3`,
+    [caller.scope.tenant_id, report_id, saved_reports_per_page_max],
+  );
+}
+
+export async function reportRunFile(
+  ctx: ServiceContext,
+  caller: Caller,
+  report_id: string,
+  run_id: string,
+): Promise<{ content_type: string; body: Buffer; format: string }> {
+  await getSavedReport(ctx, caller, report_id);
+  const rows = /^[0-9a-f-]{36}$/.test(run_id)
+    ? await ctx.db.query<{ content_type: string; body: Uint8Array; format: string }>(
+        "SELECT content_type, body, format FROM report_runs WHERE tenant_id = $1 AND report_id = $2::uuid AND id = $3::uuid",
+        [caller.scope.tenant_id, report_id, run_id],
+      )
+    : [];
+  const row = rows[0];
+  if (row === undefined)
+    throw new DomainError("saved_report_not_found", `no run ${JSON.stringify(run_id)}`, "run_id");
+  return { content_type: row.content_type, body: Buffer.from(row.body), format: row.format };
+}

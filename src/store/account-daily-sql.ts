@@ -1,0 +1,202 @@
+import { assert } from "../core/assert.ts";
+import type { Queryable } from "./database.ts";
+
+// SQL of the daily aggregates (migration 050). The fold reads the log's
+// leaves after the cursor: a leaf's record id is its journal transaction's id
+// (non-journal records simply find no transaction), so the leaves are the
+// journal in commit order, and every transaction is folded exactly once.
+
+export const fold_leaves_max = 20_000;
+
+export interface FoldResult {
+  leaves: number;
+  rows: number;
+  cursor: bigint;
+}
+
+/** Folds up to `leaves_max` leaves after the cursor into account_daily and moves the cursor, in the caller's transaction. */
+export async function foldLeaves(
+  tx: Queryable,
+  tenant_id: string,
+  leaves_max: number,
+  now: Date,
+): Promise<FoldResult> {
+  assert(leaves_max >= 1 && leaves_max <= fold_leaves_max, "leaves_max out of range");
+  const [row] = await tx.query<{ leaves: bigint; rows: bigint; cursor: string }>(
+    `WITH cur AS (
+       SELECT coalesce((SELECT leaf_index FROM report_fold_cursors WHERE tenant_id = $1), -1) AS leaf_index),
+     leaves AS (
+       SELECT l.leaf_index, l.record_id FROM log_leaves l, cur
+        WHERE l.tenant_id = $1 AND l.leaf_index > cur.leaf_index
+        ORDER BY l.leaf_index LIMIT $2),
+     folded AS (
+       SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, j.kind,
+              sum(p.amount_minor)::int8 AS amount_minor, count(*)::int8 AS postings
+         FROM leaves l
+         JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id
+         JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
+        GROUP BY 1, 2, 3),
+     upserted AS (
+       INSERT INTO account_daily (tenant_id, account_id, day, kind, amount_minor, postings)
+       SELECT $1, account_id, day, kind, amount_minor, postings FROM folded
+       ON CONFLICT (tenant_id, account_id, day, kind) DO UPDATE
+         SET amount_minor = account_daily.amount_minor + EXCLUDED.amount_minor,
+             postings = account_daily.postings + EXCLUDED.postings
+       RETURNING 1),
+     moved AS (
+       INSERT INTO report_fold_cursors (tenant_id, leaf_index, updated_at)
+       SELECT $1, max(leaf_index), $3::timestamptz FROM leaves HAVING count(*) > 0
+       ON CONFLICT (tenant_id) DO UPDATE SET leaf_index = EXCLUDED.leaf_index, updated_at = EXCLUDED.updated_at
+       RETURNING leaf_index)
+     SELECT (SELECT count(*) FROM leaves) AS leaves, (SELECT count(*) FROM upserted) AS rows,
+            coalesce((SELECT leaf_index FROM moved), (SELECT leaf_index FROM cur))::text AS cursor`,
+    [tenant_id, leaves_max, now],
+  );
+  assert(row !== undefined, "the fold returned no row");
+  return { leaves: Number(row.leaves), rows: Number(row.rows), cursor: BigInt(row.cursor) };
+}
+
+/** Tenants whose log has leaves the fold has not taken yet. */
+export async function tenantsBehind(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ tenant_id: string }>(
+    `SELECT t.id AS tenant_id FROM tenants t
+      WHERE EXISTS (SELECT 1 FROM log_leaves l
+                     WHERE l.tenant_id = t.id
+                       AND l.leaf_index > coalesce((SELECT leaf_index FROM report_fold_cursors c WHERE c.tenant_id = t.id), -1))
+      ORDER BY t.id`,
+  );
+  return rows.map((row) => row.tenant_id);
+}
+
+export interface AccountRef {
+  id: string;
+  purpose: string;
+}
+
+/** A party's accounts in one currency. */
+export async function partyAccountsIn(
+  tx: Queryable,
+  tenant_id: string,
+  party_id: string,
+  currency: string,
+): Promise<AccountRef[]> {
+  return tx.query<AccountRef & Record<string, unknown>>(
+    `SELECT id::text, purpose FROM accounts WHERE tenant_id = $1 AND party_id = $2 AND currency = $3 ORDER BY id`,
+    [tenant_id, party_id, currency],
+  );
+}
+
+/** The currencies a party has accounts in. */
+export async function partyCurrencies(tx: Queryable, tenant_id: string, party_id: string): Promise<string[]> {
+  const rows = await tx.query<{ currency: string }>(
+    "SELECT DISTINCT currency::text AS currency FROM accounts WHERE tenant_id = $1 AND party_id = $2 ORDER BY 1",
+    [tenant_id, party_id],
+  );
+  return rows.map((row) => row.currency);
+}
+
+export interface DailySums {
+  account_id: string;
+  kind: string;
+  before_minor: bigint;
+  within_minor: bigint;
+}
+
+/** Σ of the folded aggregates per account and kind: days before `from_day`, and days in [from_day, to_day). */
+export async function dailySums(
+  tx: Queryable,
+  tenant_id: string,
+  account_ids: readonly string[],
+  from_day: string,
+  to_day: string,
+): Promise<DailySums[]> {
+  if (account_ids.length === 0) return [];
+  const rows = await tx.query<{
+    account_id: string;
+    kind: string;
+    before_minor: string;
+    within_minor: string;
+  }>(
+    `SELECT account_id::text, kind,
+            coalesce(sum(amount_minor) FILTER (WHERE day < $3::date), 0)::text AS before_minor,
+            coalesce(sum(amount_minor) FILTER (WHERE day >= $3::date), 0)::text AS within_minor
+       FROM account_daily
+      WHERE tenant_id = $1 AND account_id = ANY($2::uuid[]) AND day < $4::date
+      GROUP BY account_id, kind`,
+    [tenant_id, account_ids, from_day, to_day],
+  );
+  return rows.map((row) => ({
+    account_id: row.account_id,
+    kind: row.kind,
+    before_minor: BigInt(row.before_minor),
+    within_minor: BigInt(row.within_minor),
+  }));
+}
+
+export interface TailPosting {
+  account_id: string;
+  kind: string;
+  effective_at: Date;
+  amount_minor: bigint;
+  transaction_id: string;
+}
+
+/**
+ * Postings on these accounts before `to` of journal transactions the fold has
+ * not taken: their log records come after the cursor's record in (xid, id)
+ * order, the order leaves are given in. Read in the same snapshot as the
+ * aggregates, so each transaction is counted once, in one place or the other.
+ */
+export async function tailPostings(
+  tx: Queryable,
+  tenant_id: string,
+  account_ids: readonly string[],
+  to: Date,
+): Promise<TailPosting[]> {
+  if (account_ids.length === 0) return [];
+  return tx.query<TailPosting & Record<string, unknown>>(
+    `WITH cur AS (
+       SELECT r.xid, r.id FROM report_fold_cursors c
+         JOIN log_leaves l ON l.tenant_id = c.tenant_id AND l.leaf_index = c.leaf_index
+         JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+        WHERE c.tenant_id = $1),
+     pending AS (
+       SELECT r.id FROM log_records r
+        WHERE r.tenant_id = $1 AND r.kind = 'journal_transaction'
+          AND (NOT EXISTS (SELECT 1 FROM cur) OR (r.xid, r.id) > (SELECT xid, id FROM cur)))
+     SELECT p.account_id::text AS account_id, j.kind, p.effective_at, p.amount_minor, j.id::text AS transaction_id
+       FROM pending
+       JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = pending.id
+       JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
+      WHERE p.account_id = ANY($2::uuid[]) AND p.effective_at < $3::timestamptz`,
+    [tenant_id, account_ids, to],
+  );
+}
+
+/**
+ * Rebuilds the daily aggregates of some accounts from their postings, in one
+ * statement: for postings that never went through the log (the report bench
+ * generates them in SQL) and as a repair tool. Replaces what was there.
+ */
+export async function rebuildAccountDaily(
+  tx: Queryable,
+  tenant_id: string,
+  account_ids: readonly string[],
+): Promise<number> {
+  await tx.query("DELETE FROM account_daily WHERE tenant_id = $1 AND account_id = ANY($2::uuid[])", [
+    tenant_id,
+    account_ids,
+  ]);
+  const [row] = await tx.query<{ count: bigint }>(
+    `WITH inserted AS (
+       INSERT INTO account_daily (tenant_id, account_id, day, kind, amount_minor, postings)
+       SELECT $1, p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date, j.kind, sum(p.amount_minor)::int8, count(*)
+         FROM postings p JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+        WHERE p.tenant_id = $1 AND p.account_id = ANY($2::uuid[])
+        GROUP BY 1, 2, 3, 4
+       RETURNING 1)
+     SELECT count(*) AS count FROM inserted`,
+    [tenant_id, account_ids],
+  );
+  return Number(row?.count ?? 0);
+}
