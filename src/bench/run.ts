@@ -20,6 +20,7 @@ import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
 import { libraryScenario } from "./scenarios/library.ts";
 import { lifecycleScenario } from "./scenarios/lifecycle.ts";
+import { notifyScenario } from "./scenarios/notify.ts";
 import { singleScenario } from "./scenarios/single.ts";
 import { BenchClock, type Scenario, type ScenarioEnv } from "./scenarios/types.ts";
 import { seedBenchTenant } from "./seed.ts";
@@ -41,8 +42,9 @@ const builders: Record<Exclude<ScenarioName, "report">, (env: ScenarioEnv) => Sc
   "batch-audit": batchScenario,
   single: singleScenario,
   lifecycle: lifecycleScenario,
+  notify: notifyScenario,
 };
-const http_scenarios: readonly ScenarioName[] = ["batch", "batch-audit", "single"];
+const http_scenarios: readonly ScenarioName[] = ["batch", "batch-audit", "single", "notify"];
 
 export function warmupSeconds(seconds: number): number {
   return Math.min(2, Math.max(0.5, seconds / 10));
@@ -198,6 +200,7 @@ async function runScenario(name: Exclude<ScenarioName, "report">, run: RunContex
   const built = builders[name](env);
   const lag = new LagSampler(env, run.log_keys);
   await lag.start();
+  await built.start?.();
   const profile = options.profile ? await ProfilePass.start(run.bench.db, run.io.stderr) : null;
   const timed = await runTimed({
     label: name,
@@ -205,10 +208,14 @@ async function runScenario(name: Exclude<ScenarioName, "report">, run: RunContex
     warmup_seconds: warmupSeconds(options.seconds),
     workers: built.workers,
     step: (worker) => built.step(worker),
-    sample: () => lag.sample(),
+    sample: async () => {
+      await lag.sample();
+      await built.sample?.();
+    },
     progress: run.io.progress,
   });
   await profile?.stop(name);
+  for (const line of (await built.finish?.()) ?? []) run.io.stderr(`${line}\n`);
   env.problems.push(...(await lag.stop()));
   env.client?.close();
   if (timed.error !== undefined) {

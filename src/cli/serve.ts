@@ -5,6 +5,7 @@ import { type ServiceContext, systemClock } from "../service/context.ts";
 import { demo_tenant_id } from "../service/demo/seed.ts";
 import { startEventSequencer } from "../service/events/event-sequencer.ts";
 import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
+import { startDispatcher } from "../service/notifications/dispatcher.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
   ensureLogKeys,
@@ -67,6 +68,16 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
+  // The demo's webhooks may point at a receiver on this machine (docs/notifications.md).
+  if (values.demo && process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE === undefined)
+    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
+  const dispatcher =
+    process.env.CLEARSPLIT_NOTIFICATIONS === "off"
+      ? null
+      : startDispatcher(ctx, {
+          on_error: (error, tenant_id) =>
+            process.stderr.write(`dispatcher (${tenant_id}): ${String(error)}\n`),
+        });
   // The history audit rules follow the sequenced event stream (docs/audit.md).
   const audit = startAuditRunner(ctx, {
     on_error: (error) => process.stderr.write(`audit runner: ${String(error)}\n`),
@@ -115,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
   await app.close();
   await sequencer.stop();
   await events.stop();
+  await dispatcher?.stop();
   await audit.stop();
   await nats?.stop();
   await scheduler.stop();

@@ -585,6 +585,84 @@ export const error_catalogue = {
     title: "Stream capacity reached",
     meaning: "Too many live event streams on this server; retry shortly.",
   },
+  // Notifications (docs/notifications.md)
+  inbox_item_not_found: {
+    status: 404,
+    title: "Inbox item not found",
+    meaning: "No inbox item with this id belongs to the caller.",
+  },
+  webhook_endpoint_not_found: {
+    status: 404,
+    title: "Webhook endpoint not found",
+    meaning: "No webhook endpoint with this id is visible to the caller.",
+  },
+  webhook_delivery_not_found: {
+    status: 404,
+    title: "Webhook delivery not found",
+    meaning: "No webhook delivery with this id is visible to the caller.",
+  },
+  webhook_endpoint_disabled: {
+    status: 409,
+    title: "Webhook endpoint disabled",
+    meaning: "The endpoint is disabled; enable it before redelivering to it.",
+  },
+  webhook_endpoints_too_many: {
+    status: 409,
+    title: "Too many webhook endpoints",
+    meaning: "The tenant already has the most webhook endpoints allowed.",
+  },
+  webhook_url_invalid: {
+    status: 400,
+    title: "Webhook URL invalid",
+    meaning: "The URL is not an absolute http(s) URL without credentials or fragment.",
+  },
+  webhook_url_private: {
+    status: 422,
+    title: "Webhook URL private",
+    meaning:
+      "The URL's host is or resolves to a loopback, private or reserved address; webhooks go to public addresses only.",
+  },
+  event_type_unknown: {
+    status: 422,
+    title: "Event type unknown",
+    meaning:
+      "The event type is not one that can be subscribed to or given a preference (GET /v1/event-types).",
+  },
+  event_types_empty: {
+    status: 400,
+    title: "No event types",
+    meaning: 'A webhook endpoint must subscribe to at least one event type, or "*".',
+  },
+  event_types_too_many: {
+    status: 400,
+    title: "Too many event types",
+    meaning: "A webhook endpoint lists more event types than allowed.",
+  },
+  overlap_invalid: {
+    status: 400,
+    title: "Rotation overlap invalid",
+    meaning: "overlap_seconds is out of range for a secret rotation.",
+  },
+  preferences_too_many: {
+    status: 400,
+    title: "Too many preferences",
+    meaning: "One request sets more notification preferences than allowed.",
+  },
+  language_invalid: {
+    status: 400,
+    title: "Language invalid",
+    meaning: "The language is not zh-CN, zh-TW or en.",
+  },
+  delivery_invalid: {
+    status: 400,
+    title: "Delivery invalid",
+    meaning: "A preference's delivery is not inbox, email, both, digest or none.",
+  },
+  user_required: {
+    status: 403,
+    title: "User required",
+    meaning: "Notification preferences belong to console users; an API key has none.",
+  },
   // Audit (docs/audit.md)
   order_blocked_by_case: {
     status: 409,

@@ -12,8 +12,11 @@ import { createAuditConfigDraft, publishAuditConfig } from "../service/audit/con
 import { openDispute } from "../service/audit/disputes.ts";
 import { raiseAuditHit } from "../service/audit/hits.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
+import { createUser } from "../service/auth/users.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
+import { createEndpoint } from "../service/notifications/endpoints.ts";
+import { sendTestNotification } from "../service/notifications/test-notification.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
 import { createSavedReport } from "../service/reports/saved.ts";
@@ -45,8 +48,15 @@ interface World {
   policy: { published_hash: string; draft_id: string; foreign_id: string };
   /** Log records: one concerning the own merchant and supplier, one only the other merchant's side. */
   records: { own: string; other: string; foreign_tenant: string };
+  /** An inbox item of a user of the other merchant. */
+  inbox_foreign: string;
   log_size: bigint;
   second: TenantFixture;
+  /** Webhook endpoints: the tenant's, each own party's, the other merchant's, the second tenant's; and a delivery of each. */
+  endpoints: Record<
+    "tenant" | "merchant" | "supplier" | "other" | "foreign",
+    { id: string; delivery_id: string }
+  >;
   audit: {
     config_draft_id: string;
     foreign_config_id: string;
@@ -92,6 +102,28 @@ async function freshOrder(world: World): Promise<string> {
 }
 
 const get = (url: string) => async () => ({ url });
+
+const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier"] as const;
+
+/** The endpoint a caller's call names: its own (party's or tenant's), or one it must not see. */
+function endpointFor(world: World, caller: Caller, target: Target): { id: string; delivery_id: string } {
+  if (target === "foreign") return party_scoped.has(caller) ? world.endpoints.other : world.endpoints.foreign;
+  if (caller === "merchant") return world.endpoints.merchant;
+  if (caller === "supplier") return world.endpoints.supplier;
+  return world.endpoints.tenant;
+}
+
+async function freshEndpoint(world: World, caller: Caller): Promise<string> {
+  const party_id =
+    caller === "merchant" ? world.own.merchant : caller === "supplier" ? world.own.supplier : null;
+  const role = caller === "anonymous" ? "platform_admin" : caller;
+  const endpoint = await createEndpoint(
+    world.ctx,
+    { tenant_id: world.tenant, role, party_id, actor: "key:matrix" },
+    { url: "https://93.184.215.14/fresh", event_types: ["*"] },
+  );
+  return endpoint.id;
+}
 
 const flagger: Actor = { actor: "user:matrix-flagger", person: "user:matrix-flagger", role: "finance" };
 
@@ -387,6 +419,113 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: get("/v1/log/checkpoints"),
   },
+  "GET /v1/inbox": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/inbox") },
+  "POST /v1/inbox/{id}/read": {
+    allowed: everyone,
+    // API keys are no users and have no inbox items: their "own" item does not exist either.
+    ok: [404],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/inbox/${target === "own" ? newId() : world.inbox_foreign}/read`,
+    }),
+  },
+  "POST /v1/inbox/read-all": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/inbox/read-all"),
+  },
+  "GET /v1/notifications/preferences": {
+    allowed: everyone,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/notifications/preferences"),
+  },
+  "PUT /v1/notifications/preferences": {
+    allowed: everyone,
+    // API keys are no users: user_required.
+    ok: [403],
+    has_object: false,
+    build: async () => ({ url: "/v1/notifications/preferences", payload: { language: "en" } }),
+  },
+  "POST /v1/notifications/test": {
+    allowed: everyone,
+    ok: [202],
+    has_object: false,
+    build: async () => ({ url: "/v1/notifications/test", payload: {} }),
+  },
+  "GET /v1/notifications/status": {
+    allowed: ["platform_admin", "finance", "auditor"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/notifications/status"),
+  },
+  "GET /v1/event-types": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/event-types") },
+  "POST /v1/webhook-endpoints": {
+    allowed: endpoint_roles,
+    ok: [201],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/webhook-endpoints",
+      payload: { url: "https://93.184.215.14/hook", event_types: ["order.booked"] },
+    }),
+  },
+  "GET /v1/webhook-endpoints": {
+    allowed: endpoint_roles,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/webhook-endpoints"),
+  },
+  "GET /v1/webhook-endpoints/{id}": {
+    allowed: endpoint_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/webhook-endpoints/${endpointFor(world, caller, target).id}`,
+    }),
+  },
+  "PATCH /v1/webhook-endpoints/{id}": {
+    allowed: endpoint_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/webhook-endpoints/${endpointFor(world, caller, target).id}`,
+      payload: { description: "matrix" },
+    }),
+  },
+  "POST /v1/webhook-endpoints/{id}/disable": {
+    allowed: endpoint_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/webhook-endpoints/${target === "own" ? await freshEndpoint(world, caller) : endpointFor(world, caller, target).id}/disable`,
+    }),
+  },
+  "POST /v1/webhook-endpoints/{id}/rotate-secret": {
+    allowed: endpoint_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/webhook-endpoints/${endpointFor(world, caller, target).id}/rotate-secret`,
+      payload: { overlap_seconds: 60 },
+    }),
+  },
+  "GET /v1/webhook-endpoints/{id}/deliveries": {
+    allowed: endpoint_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/webhook-endpoints/${endpointFor(world, caller, target).id}/deliveries`,
+    }),
+  },
+  "POST /v1/webhook-deliveries/{id}/retry": {
+    allowed: endpoint_roles,
+    ok: [202],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/webhook-deliveries/${endpointFor(world, caller, target).delivery_id}/retry`,
+    }),
+  },
   "GET /v1/audit/cases": {
     allowed: audit_readers,
     ok: [200],
@@ -637,7 +776,36 @@ beforeAll(async () => {
     other: await record(tenant, ["m-1001"], ["m-2002", "s-4"]),
     foreign_tenant: await record(second.tenant_id, [], []),
   };
+  const endpointOf = async (tenant_id: string, role: Role, party_id: string | null) => {
+    const who = { tenant_id, role, party_id, actor: "key:matrix" };
+    const endpoint = await createEndpoint(ctx, who, {
+      url: "https://93.184.215.14/hook",
+      event_types: ["*"],
+    });
+    const test = await sendTestNotification(ctx, who, { endpoint_id: endpoint.id });
+    return { id: endpoint.id, delivery_id: test.delivery_id! };
+  };
+  const endpoints = {
+    tenant: await endpointOf(tenant, "platform_admin", null),
+    merchant: await endpointOf(tenant, "merchant", "m-2002"),
+    supplier: await endpointOf(tenant, "supplier", "s-4"),
+    other: await endpointOf(tenant, "merchant", "m-1001"),
+    foreign: await endpointOf(second.tenant_id, "platform_admin", null),
+  };
+  const other_user = await createUser(
+    ctx,
+    tenant,
+    { role: "merchant", party_id: "m-1001", password: "a long enough password" },
+    { actor: "matrix", ip: null },
+  );
+  const other_test = await sendTestNotification(
+    ctx,
+    { tenant_id: tenant, role: "merchant", party_id: "m-1001", actor: `user:${other_user.id}` },
+    {},
+  );
   world = {
+    endpoints,
+    inbox_foreign: other_test.inbox_item_id!,
     ctx,
     tenant,
     keys,

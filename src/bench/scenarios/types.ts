@@ -22,6 +22,12 @@ export interface ScenarioEnv {
 export interface Scenario {
   workers: number;
   step(worker: number): Promise<StepOutcome>;
+  /** Before the timed run (background roles the scenario measures). */
+  start?(): Promise<void>;
+  /** With the runner's ~250 ms samples. */
+  sample?(): Promise<void>;
+  /** After the timed run; returns lines for the report. */
+  finish?(): Promise<string[]>;
 }
 
 export const problems_max = 20;

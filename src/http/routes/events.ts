@@ -4,6 +4,7 @@ import { readScopeOf } from "../../core/auth/scope.ts";
 import { toJsonText } from "../../core/json.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { latestEventSeq, readEventsAfter } from "../../service/events/event-feed.ts";
+import { userOf } from "../../service/notifications/inbox.ts";
 import { principalOf } from "../auth.ts";
 import { problem, sendProblem } from "../problem.ts";
 import { type StreamClient, StreamHub, streamLimitsFromEnv } from "../stream-hub.ts";
@@ -71,6 +72,7 @@ async function streamTo(
   start: bigint,
 ): Promise<void> {
   const scope = readScopeOf(principalOf(request));
+  const user_id = userOf(principalOf(request));
   const raw = reply.raw;
   let closed = false;
   // A wake that arrives while a page is being read is kept, not lost.
@@ -110,7 +112,7 @@ async function streamTo(
   const limits = hub.limits;
   try {
     while (!closed) {
-      const events = await readEventsAfter(ctx.db, scope, cursor, limits.page_max);
+      const events = await readEventsAfter(ctx.db, scope, cursor, limits.page_max, user_id);
       for (const event of events) {
         const data = toJsonText({
           id: event.id,

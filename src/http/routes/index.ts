@@ -8,12 +8,14 @@ import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
+import { notificationRoutes } from "./notifications.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
 import { problemRoutes } from "./problems.ts";
 import { reportRoutes } from "./reports.ts";
 import { statsRoutes } from "./stats.ts";
+import { webhookRoutes } from "./webhooks.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -27,6 +29,8 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   ledgerRoutes,
   logRoutes,
   problemRoutes,
+  notificationRoutes,
+  webhookRoutes,
   auditRoutes,
   disputeRoutes,
   reportRoutes,

@@ -23,6 +23,8 @@ export async function readEventsAfter(
   scope: ReadScope,
   after_seq: bigint,
   limit: number,
+  /** Inbox pushes (`inbox.*`) go to their own user only; null (an API key) sees none. */
+  user_id: string | null = null,
 ): Promise<StreamEvent[]> {
   assert(limit >= 1 && limit <= events_page_max, "events page size out of range");
   assert(after_seq >= 0n, "after_seq is negative");
@@ -31,8 +33,9 @@ export async function readEventsAfter(
       `SELECT s.seq, e.id::text AS id, e.type, e.payload, e.created_at
          FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
         WHERE s.tenant_id = $1 AND s.seq > $2 AND ($3::text IS NULL OR e.party_ids @> ARRAY[$3::text])
+          AND (e.type NOT LIKE 'inbox.%' OR e.payload->>'user_id' = $5::text)
         ORDER BY s.seq LIMIT $4`,
-      [scope.tenant_id, after_seq, scope.party_id, limit],
+      [scope.tenant_id, after_seq, scope.party_id, limit, user_id],
     ),
   );
 }

@@ -79,7 +79,7 @@ CREATE POLICY log_leaves_scope ON log_leaves FOR SELECT TO clearsplit_reader
                     AND r.party_ids @> ARRAY[clearsplit_scope_party()])));
 
 -- The live stream, the same way: `seq` of a tenant's stream is the event
--- `event_id`, numbered from 1 (src/service/events/sequencer.ts). No foreign
+-- `event_id`, numbered from 1 (src/service/events/event-sequencer.ts). No foreign
 -- key, for the reason given above.
 CREATE TABLE event_seqs (
   tenant_id text NOT NULL,

@@ -1,0 +1,68 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { assert } from "../assert.ts";
+
+// Standard Webhooks signatures (https://www.standardwebhooks.com): the signed
+// content is `${webhook-id}.${webhook-timestamp}.${body}`, the key is the
+// base64-decoded part of the `whsec_` secret, and the header carries
+// `v1,<base64 HMAC-SHA256>`, several space-separated while a secret rotates.
+
+export const secret_prefix = "whsec_";
+/** 24 random bytes, within the specification's 24 to 64. */
+export const secret_bytes = 24;
+const secret_pattern = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
+
+export function newWebhookSecret(): string {
+  return `${secret_prefix}${randomBytes(secret_bytes).toString("base64")}`;
+}
+
+export function isWebhookSecret(secret: string): boolean {
+  return secret_pattern.test(secret);
+}
+
+function keyOf(secret: string): Buffer {
+  assert(secret.startsWith(secret_prefix), "a webhook secret starts with whsec_");
+  const key = Buffer.from(secret.slice(secret_prefix.length), "base64");
+  assert(key.length >= 16 && key.length <= 64, `a webhook secret has ${key.length} bytes`);
+  return key;
+}
+
+/** One `v1,<base64>` signature of a message. */
+export function signWebhook(secret: string, message_id: string, timestamp_s: number, body: string): string {
+  assert(Number.isSafeInteger(timestamp_s) && timestamp_s > 0, "timestamp is unix seconds");
+  assert(message_id.length > 0 && !message_id.includes("."), "a message id has no dot");
+  const mac = createHmac("sha256", keyOf(secret))
+    .update(`${message_id}.${timestamp_s}.${body}`)
+    .digest("base64");
+  return `v1,${mac}`;
+}
+
+/** The three headers of one attempt, signed with every secret in force (current first). */
+export function webhookHeaders(
+  secrets: readonly string[],
+  message_id: string,
+  timestamp_s: number,
+  body: string,
+): Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string> {
+  assert(secrets.length >= 1 && secrets.length <= 2, "one or two secrets sign");
+  return {
+    "webhook-id": message_id,
+    "webhook-timestamp": String(timestamp_s),
+    "webhook-signature": secrets
+      .map((secret) => signWebhook(secret, message_id, timestamp_s, body))
+      .join(" "),
+  };
+}
+
+/** Whether any `v1` signature in the header matches (what a receiver does; used by tests and docs). */
+export function verifyWebhook(
+  secret: string,
+  headers: { id: string; timestamp: string; signature: string },
+  body: string,
+): boolean {
+  if (!/^\d{1,12}$/.test(headers.timestamp)) return false;
+  const expected = Buffer.from(signWebhook(secret, headers.id, Number(headers.timestamp), body));
+  return headers.signature.split(" ").some((candidate) => {
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}

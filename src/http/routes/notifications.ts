@@ -1,0 +1,153 @@
+import type { FastifyInstance } from "fastify";
+import { deliveries, event_types, languages } from "../../core/notifications/event-types.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import { listInbox, markAllRead, markRead } from "../../service/notifications/inbox.ts";
+import { mailConfigFromEnv } from "../../service/notifications/mailer.ts";
+import {
+  getPreferences,
+  preferences_per_request_max,
+  setPreferences,
+} from "../../service/notifications/preferences.ts";
+import { notificationStatus } from "../../service/notifications/status.ts";
+import { sendTestNotification } from "../../service/notifications/test-notification.ts";
+import { principalOf } from "../auth.ts";
+import { id_params, page_query, problem_schema } from "../schemas.ts";
+import { limitOf } from "../scope.ts";
+
+// The in-app inbox, preferences, the test notification and the dispatcher's
+// status. Who may see an item is decided when it is made (role, party,
+// preference) and again when it is read (row-level security).
+
+const event_type_name = { type: "string", minLength: 1, maxLength: 64 } as const;
+
+export async function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.get<{ Querystring: { cursor?: string; limit?: string; unread?: "true" | "false" } }>(
+    "/v1/inbox",
+    {
+      schema: {
+        tags: ["notifications"],
+        summary: "The caller's inbox, newest first, with its unread count (cursor pages)",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { ...page_query, unread: { enum: ["true", "false"] } },
+        },
+      },
+    },
+    async (request) =>
+      listInbox(ctx, principalOf(request), {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+        unread_only: request.query.unread === "true",
+      }),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/inbox/:id/read",
+    {
+      schema: {
+        tags: ["notifications"],
+        summary: "Marks one inbox item read",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) => markRead(ctx, principalOf(request), request.params.id),
+  );
+
+  app.post(
+    "/v1/inbox/read-all",
+    { schema: { tags: ["notifications"], summary: "Marks every inbox item of the caller read" } },
+    async (request) => markAllRead(ctx, principalOf(request)),
+  );
+
+  app.get(
+    "/v1/notifications/preferences",
+    { schema: { tags: ["notifications"], summary: "The caller's language and delivery per event type" } },
+    async (request) => getPreferences(ctx, principalOf(request)),
+  );
+
+  app.put<{ Body: { language?: string; preferences?: { event_type: string; delivery: string }[] } }>(
+    "/v1/notifications/preferences",
+    {
+      schema: {
+        tags: ["notifications"],
+        summary: "Sets the caller's language and, per event type, inbox, email, both, digest (daily) or none",
+        body: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            language: { enum: [...languages] },
+            preferences: {
+              type: "array",
+              maxItems: preferences_per_request_max,
+              items: {
+                type: "object",
+                additionalProperties: false,
+                required: ["event_type", "delivery"],
+                properties: { event_type: event_type_name, delivery: { enum: [...deliveries] } },
+              },
+            },
+          },
+        },
+        response: { 400: problem_schema },
+      },
+    },
+    async (request) => setPreferences(ctx, principalOf(request), request.body),
+  );
+
+  app.post<{ Body: { endpoint_id?: string } | null }>(
+    "/v1/notifications/test",
+    {
+      schema: {
+        tags: ["notifications"],
+        summary:
+          "Sends a test notification to the caller's channels, and a webhook.test message to an endpoint",
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { endpoint_id: { type: "string", minLength: 1, maxLength: 64 } },
+        },
+        response: { 404: problem_schema },
+      },
+    },
+    async (request, reply) => {
+      const result = await sendTestNotification(ctx, principalOf(request), {
+        endpoint_id: request.body?.endpoint_id,
+      });
+      return reply.status(202).send(result);
+    },
+  );
+
+  const transport = mailConfigFromEnv().smtp_url === null ? "eml" : "smtp";
+  app.get(
+    "/v1/notifications/status",
+    {
+      config: { roles: ["platform_admin", "finance", "auditor"] },
+      schema: {
+        tags: ["notifications"],
+        summary: "Dispatcher backlog per channel, webhook queue, and mail queue with the last SMTP error",
+      },
+    },
+    async (request) => notificationStatus(ctx, principalOf(request).tenant_id, transport),
+  );
+
+  app.get(
+    "/v1/event-types",
+    {
+      schema: {
+        tags: ["notifications"],
+        summary: "Event types, who is told by default, and whether webhooks may subscribe",
+      },
+    },
+    async () => ({
+      items: [...event_types.values()].map((spec) => ({
+        type: spec.type,
+        webhook: spec.webhook,
+        platform_roles: spec.platform_roles,
+        platform_default: spec.platform_default,
+        party_default: spec.party_default,
+      })),
+    }),
+  );
+}

@@ -1,0 +1,178 @@
+import type { FastifyInstance } from "fastify";
+import type { ServiceContext } from "../../service/context.ts";
+import { webhook_url_length_max } from "../../service/notifications/address-guard.ts";
+import { listDeliveries, retryDelivery } from "../../service/notifications/deliveries.ts";
+import {
+  createEndpoint,
+  description_length_max,
+  type EndpointPatch,
+  getEndpoint,
+  listEndpoints,
+  rotateSecret,
+  rotation_overlap_s_max,
+  updateEndpoint,
+} from "../../service/notifications/endpoints.ts";
+import { principalOf } from "../auth.ts";
+import { id_params, page_query, problem_schema } from "../schemas.ts";
+import { limitOf } from "../scope.ts";
+
+// Webhook endpoints (Standard Webhooks), their deliveries, and redelivery.
+// The schema bounds sizes; the service checks meaning (URL, types, party).
+
+const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier"] as const;
+// Generous at the edge so the service can name the limit in its own error.
+const types_schema = {
+  type: "array",
+  maxItems: 1_000,
+  items: { type: "string", minLength: 1, maxLength: 200 },
+} as const;
+const url_schema = { type: "string", minLength: 1, maxLength: webhook_url_length_max * 2 } as const;
+
+export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.post<{
+    Body: { url: string; event_types: string[]; party_id?: string | null; description?: string | null };
+  }>(
+    "/v1/webhook-endpoints",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Creates an endpoint; the answer carries its whsec_ signing secret, shown this once",
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["url", "event_types"],
+          properties: {
+            url: url_schema,
+            event_types: types_schema,
+            party_id: { type: ["string", "null"], minLength: 1, maxLength: 128 },
+            description: { type: ["string", "null"], maxLength: description_length_max },
+          },
+        },
+        response: { 400: problem_schema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await createEndpoint(ctx, principalOf(request), request.body)),
+  );
+
+  app.get(
+    "/v1/webhook-endpoints",
+    {
+      config: { roles: endpoint_roles },
+      schema: { tags: ["webhooks"], summary: "The endpoints the caller may see" },
+    },
+    async (request) => ({ items: await listEndpoints(ctx, principalOf(request)), next_cursor: null }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/webhook-endpoints/:id",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "One endpoint",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) => getEndpoint(ctx, principalOf(request), request.params.id),
+  );
+
+  app.patch<{ Params: { id: string }; Body: EndpointPatch }>(
+    "/v1/webhook-endpoints/:id",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Updates url, event_types or description; status disabled/enabled turns it off and on",
+        params: id_params,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            url: url_schema,
+            event_types: types_schema,
+            description: { type: ["string", "null"], maxLength: description_length_max },
+            status: { enum: ["enabled", "disabled"] },
+          },
+        },
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) => updateEndpoint(ctx, principalOf(request), request.params.id, request.body),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/webhook-endpoints/:id/disable",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Disables an endpoint",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) => updateEndpoint(ctx, principalOf(request), request.params.id, { status: "disabled" }),
+  );
+
+  app.post<{ Params: { id: string }; Body: { overlap_seconds?: number } | null }>(
+    "/v1/webhook-endpoints/:id/rotate-secret",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "A new secret; the old one also signs until overlap_seconds (default 24 h) have passed",
+        params: id_params,
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { overlap_seconds: { type: "integer", minimum: 0, maximum: rotation_overlap_s_max } },
+        },
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) =>
+      rotateSecret(ctx, principalOf(request), request.params.id, request.body?.overlap_seconds ?? undefined),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { cursor?: string; limit?: string; status?: string } }>(
+    "/v1/webhook-endpoints/:id/deliveries",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "The endpoint's deliveries, newest first, each with its attempts' status codes and latency",
+        params: id_params,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { ...page_query, status: { enum: ["pending", "succeeded", "dead", "cancelled"] } },
+        },
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) =>
+      listDeliveries(ctx, principalOf(request), request.params.id, {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+        status: request.query.status,
+      }),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/webhook-deliveries/:id/retry",
+    {
+      config: { roles: endpoint_roles },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Redelivers now, with the same webhook-id and body",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(await retryDelivery(ctx, principalOf(request), request.params.id)),
+  );
+}

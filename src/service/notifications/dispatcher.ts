@@ -1,0 +1,171 @@
+import { assert } from "../../core/assert.ts";
+import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
+import { inTransaction } from "../../store/retry.ts";
+import type { ServiceContext } from "../context.ts";
+import { privateAllowed } from "./address-guard.ts";
+import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
+import { fanOutPeople } from "./people.ts";
+import { dispatch_batch_max } from "./stream-batch.ts";
+import { fanOutWebhooks } from "./webhook-fanout.ts";
+import { sendDueWebhooks } from "./webhook-sender.ts";
+
+// The notification dispatcher: for each tenant, one round fans the newly
+// sequenced events out to people (inbox, mail) and to webhook endpoints, each
+// channel with its own durable cursor, then sends what is due. Every step is
+// its own short transaction under the tenant's advisory lock, so several
+// processes elect one leader per tenant per step, a crash loses nothing, and
+// booking never waits for it: it only reads the event stream that booking
+// already writes, and takes no lock that booking takes.
+
+export const dispatcher_interval_ms_default = 200;
+export const catch_up_rounds_max = 50;
+
+export interface DispatcherOptions {
+  interval_ms?: number;
+  retry_schedule_ms?: readonly number[];
+  allow_private?: boolean;
+  mailer?: Mailer;
+  lease_ms?: number;
+  batch_max?: number;
+  on_error?: (error: unknown, tenant_id: string) => void;
+}
+
+export interface DispatcherDeps {
+  retry_schedule_ms: readonly number[];
+  allow_private: boolean;
+  mailer: Mailer;
+  lease_ms?: number;
+  batch_max?: number;
+}
+
+export function dispatcherDepsFromEnv(options: DispatcherOptions = {}): DispatcherDeps {
+  const schedule_text = process.env.CLEARSPLIT_WEBHOOK_RETRY_SCHEDULE_MS;
+  return {
+    retry_schedule_ms:
+      options.retry_schedule_ms ??
+      (schedule_text ? parseRetrySchedule(schedule_text) : standard_retry_schedule_ms),
+    allow_private: options.allow_private ?? privateAllowed(),
+    mailer: options.mailer ?? new Mailer(mailConfigFromEnv()),
+    ...(options.lease_ms === undefined ? {} : { lease_ms: options.lease_ms }),
+    ...(options.batch_max === undefined ? {} : { batch_max: options.batch_max }),
+  };
+}
+
+export interface RoundCounts {
+  people_events: number;
+  webhook_events: number;
+  webhook_attempts: number;
+  mails: number;
+}
+
+/** One round for one tenant. */
+export async function dispatchTenant(
+  ctx: ServiceContext,
+  tenant_id: string,
+  deps: DispatcherDeps,
+): Promise<RoundCounts> {
+  const batch_max = deps.batch_max ?? dispatch_batch_max;
+  const counts: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
+  for (let round = 0; round < catch_up_rounds_max; round++) {
+    const taken = await inTransaction(ctx.db, (tx) => fanOutPeople(tx, tenant_id, ctx.now(), batch_max));
+    counts.people_events += taken;
+    if (taken < batch_max) break;
+  }
+  for (let round = 0; round < catch_up_rounds_max; round++) {
+    const taken = await inTransaction(ctx.db, (tx) => fanOutWebhooks(tx, tenant_id, ctx.now(), batch_max));
+    counts.webhook_events += taken;
+    if (taken < batch_max) break;
+  }
+  counts.webhook_attempts = await sendDueWebhooks(ctx, tenant_id, {
+    retry_schedule_ms: deps.retry_schedule_ms,
+    allow_private: deps.allow_private,
+    ...(deps.lease_ms === undefined ? {} : { lease_ms: deps.lease_ms }),
+  });
+  counts.mails = await sendDueMails(ctx, tenant_id, deps.mailer);
+  return counts;
+}
+
+/** One round over every tenant; errors of one tenant do not stop the others. */
+export async function dispatchOnce(
+  ctx: ServiceContext,
+  deps: DispatcherDeps,
+  on_error: (error: unknown, tenant_id: string) => void = () => undefined,
+): Promise<RoundCounts> {
+  const total: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
+  const tenants = await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  for (const { id } of tenants) {
+    try {
+      const counts = await dispatchTenant(ctx, id, deps);
+      total.people_events += counts.people_events;
+      total.webhook_events += counts.webhook_events;
+      total.webhook_attempts += counts.webhook_attempts;
+      total.mails += counts.mails;
+    } catch (error) {
+      on_error(error, id);
+    }
+  }
+  return total;
+}
+
+export interface Dispatcher {
+  stop(): Promise<void>;
+  /** Resolves after a complete round that started after this call. */
+  settled(): Promise<void>;
+}
+
+/** Runs rounds until stopped: at once again while there is work, else after `interval_ms`. */
+export function startDispatcher(ctx: ServiceContext, options: DispatcherOptions = {}): Dispatcher {
+  const interval_ms = options.interval_ms ?? dispatcher_interval_ms_default;
+  assert(interval_ms >= 1 && interval_ms <= 60_000, "dispatcher interval must be 1 ms to 60 s");
+  const deps = dispatcherDepsFromEnv(options);
+  const on_error =
+    options.on_error ??
+    ((error: unknown, tenant_id: string) =>
+      process.stderr.write(
+        `dispatcher ${tenant_id}: ${error instanceof Error ? error.message : String(error)}\n`,
+      ));
+  let running = true;
+  let wake: (() => void) | undefined;
+  let waiters: (() => void)[] = [];
+
+  async function loop(): Promise<void> {
+    while (running) {
+      const pending = waiters;
+      waiters = [];
+      let busy = false;
+      try {
+        const counts = await dispatchOnce(ctx, deps, on_error);
+        busy = counts.people_events + counts.webhook_events + counts.webhook_attempts + counts.mails > 0;
+      } catch (error) {
+        on_error(error, "*");
+      }
+      for (const resolve of pending) resolve();
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, busy ? 1 : interval_ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  }
+
+  const done = loop();
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await done;
+      for (const resolve of waiters) resolve();
+      deps.mailer.close();
+    },
+    settled() {
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        wake?.();
+      });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
+import { assert } from "../../core/assert.ts";
+import { checkWebhookUrl, guardedLookup, isPrivateAddress } from "./address-guard.ts";
+
+// One webhook POST. The URL is checked again here, and the connection's DNS
+// answer is checked inside the socket's lookup, so what was public when the
+// endpoint was saved cannot have become private since.
+
+export const webhook_timeout_ms = 15_000;
+export const response_bytes_max = 4_096;
+export const sockets_per_origin_max = 32;
+
+export interface HttpAttempt {
+  status_code: number | null;
+  retry_after: string | null;
+  error: string | null;
+  latency_ms: number;
+}
+
+const agents = {
+  http: new HttpAgent({ keepAlive: true, maxSockets: sockets_per_origin_max }),
+  https: new HttpsAgent({ keepAlive: true, maxSockets: sockets_per_origin_max }),
+};
+
+export function postWebhook(
+  url_text: string,
+  headers: Record<string, string>,
+  body: string,
+  allow_private: boolean,
+  timeout_ms = webhook_timeout_ms,
+): Promise<HttpAttempt> {
+  assert(timeout_ms >= 1 && timeout_ms <= 60_000, "webhook timeout out of range");
+  const started = performance.now();
+  const elapsed = () => Math.max(0, Math.round(performance.now() - started));
+  let url: URL;
+  try {
+    url = checkWebhookUrl(url_text, allow_private);
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    if (!allow_private && isIP(host) !== 0 && isPrivateAddress(host))
+      throw new Error(`${host} is a private address`);
+  } catch (error) {
+    return Promise.resolve({
+      status_code: null,
+      retry_after: null,
+      error: messageOf(error),
+      latency_ms: elapsed(),
+    });
+  }
+  const https = url.protocol === "https:";
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (attempt: Omit<HttpAttempt, "latency_ms">) => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...attempt, latency_ms: elapsed() });
+    };
+    const request = (https ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: "POST",
+        agent: https ? agents.https : agents.http,
+        lookup: guardedLookup(allow_private) as never,
+        timeout: timeout_ms,
+        headers: {
+          ...headers,
+          "content-type": "application/json",
+          "content-length": String(Buffer.byteLength(body)),
+          "user-agent": "ClearSplit-Webhooks/1",
+        },
+      },
+      (response: IncomingMessage) => {
+        // Read (and drop) a bounded response so the socket can be reused.
+        let bytes = 0;
+        response.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > response_bytes_max) response.destroy();
+        });
+        const done = () =>
+          finish({
+            status_code: response.statusCode ?? null,
+            retry_after: headerText(response.headers["retry-after"]),
+            error: null,
+          });
+        response.on("end", done);
+        response.on("close", done);
+        response.on("error", done);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${timeout_ms} ms`)));
+    request.on("error", (error) => finish({ status_code: null, retry_after: null, error: messageOf(error) }));
+    request.end(body);
+  });
+}
+
+function headerText(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, 500);
+}
