@@ -21,8 +21,13 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
+  // Numbers rise strictly but may skip: each parallel line of work owns a range (001–009 core, 010–019, …).
   migrations.forEach((migration, index) => {
-    assert(migration.version === index + 1, `migration ${migration.name} should be numbered ${index + 1}`);
+    const previous = migrations[index - 1];
+    assert(
+      previous === undefined || migration.version > previous.version,
+      `migration ${migration.name} must be numbered after ${previous?.version}`,
+    );
   });
   return migrations;
 }
