@@ -10,6 +10,9 @@ import { createApiKey } from "../service/auth/api-keys.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
+import { releaseOrder } from "../service/orders/lifecycle.ts";
+import { updateParty } from "../service/settlement/party-profile.ts";
+import { runSettlement } from "../service/settlement/run.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
 import { LogKeyStore } from "../service/tlog/keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
@@ -41,6 +44,8 @@ interface World {
   records: { own: string; other: string; foreign_tenant: string };
   log_size: bigint;
   second: TenantFixture;
+  /** Payouts of the own merchant and supplier and of the other merchant, and the run that made them. */
+  payouts: { run_id: string; merchant: string; supplier: string; other: string };
 }
 
 interface Rule {
@@ -67,6 +72,11 @@ function partyFor(world: World, caller: Caller, target: Target): string {
 function orderFor(world: World, caller: Caller, target: Target): string {
   if (target === "own") return world.own.order_id;
   return party_scoped.has(caller) ? world.other.order_id : world.second.merchant_a.order_ids[0]!;
+}
+
+function payoutFor(world: World, caller: Caller, target: Target): string {
+  if (target === "own") return caller === "supplier" ? world.payouts.supplier : world.payouts.merchant;
+  return party_scoped.has(caller) ? world.payouts.other : newId();
 }
 
 async function freshOrder(world: World): Promise<string> {
@@ -320,6 +330,66 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: get("/v1/log/checkpoints"),
   },
+  "PATCH /v1/parties/{id}": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/parties/${partyFor(world, caller, target)}`,
+      payload: { name: `renamed ${newId()}` },
+    }),
+  },
+  "GET /v1/parties/{id}/settlement": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/parties/${partyFor(world, caller, target)}/settlement` }),
+  },
+  "GET /v1/orders/{id}/settlement": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/orders/${orderFor(world, caller, target)}/settlement` }),
+  },
+  "POST /v1/settlements/runs": {
+    allowed: ["platform_admin", "finance"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/settlements/runs", payload: {} }),
+  },
+  "GET /v1/settlements/runs/{id}/payout-file": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/settlements/runs/${target === "own" ? world.payouts.run_id : newId()}/payout-file?format=csv`,
+    }),
+  },
+  "GET /v1/payouts": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/payouts") },
+  "GET /v1/payouts/{id}": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/payouts/${payoutFor(world, caller, target)}` }),
+  },
+  "POST /v1/payouts/{id}/confirm": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/payouts/${target === "own" ? world.payouts.merchant : newId()}/confirm`,
+      payload: {},
+    }),
+  },
+  "POST /v1/payouts/{id}/fail": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/payouts/${target === "own" ? world.payouts.supplier : newId()}/fail`,
+      payload: { reason: "account closed" },
+    }),
+  },
 };
 
 let db: Database;
@@ -353,6 +423,22 @@ beforeAll(async () => {
     const party_id = role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : null;
     keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
   }
+  // Released and settled at once (T+0), so each party-scoped caller has a payout of its own.
+  for (const order_id of [self_referral_order.id, issue_order.id]) await releaseOrder(ctx, tenant, order_id);
+  for (const party_id of ["m-2002", "s-4", "m-1001"])
+    await updateParty(ctx, tenant, party_id, { settlement: { cycle: { type: "daily", lag_days: 0 } } }, "matrix");
+  const run = await runSettlement(ctx, tenant, { trigger: "api", party_ids: ["m-2002", "s-4", "m-1001"] });
+  const payout_of = (party_id: string) => {
+    const found = run.paid.find((item) => item.party_id === party_id);
+    expect(found, `a payout for ${party_id}`).toBeDefined();
+    return found!.payout_id;
+  };
+  const payouts = {
+    run_id: run.run_id,
+    merchant: payout_of("m-2002"),
+    supplier: payout_of("s-4"),
+    other: payout_of("m-1001"),
+  };
   await sequenceEventsOnce(ctx);
   const log_size = await sequenceAll(
     ctx,
@@ -383,6 +469,7 @@ beforeAll(async () => {
     records,
     log_size,
     second,
+    payouts,
   };
 });
 

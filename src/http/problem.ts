@@ -61,6 +61,19 @@ const status_by_code: Record<string, number> = {
   tenant_not_found: 404,
   checkpoint_not_found: 404,
   tile_not_found: 404,
+  // Settlement and reconciliation (docs/settlement.md).
+  settlement_profile_invalid: 400,
+  party_status_invalid: 400,
+  party_version_conflict: 409,
+  as_of_in_future: 422,
+  settlement_parties_too_many: 400,
+  settlement_run_not_found: 404,
+  payout_not_found: 404,
+  payout_state_invalid: 409,
+  failure_reason_invalid: 400,
+  bill_provider_unknown: 400,
+  bill_unusable: 422,
+  bill_too_large: 413,
 };
 
 export function statusForCode(code: string): number {

@@ -9,6 +9,7 @@ import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
+import { settlementRoutes } from "./settlement.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -21,4 +22,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   orderRoutes,
   ledgerRoutes,
   logRoutes,
+  settlementRoutes,
 ];
