@@ -9,6 +9,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   demo: () => import("./demo.ts"),
   keys: () => import("./keys.ts"),
   serve: () => import("./serve.ts"),
+  settle: () => import("./settle.ts"),
   split: () => import("./split.ts"),
   users: () => import("./users.ts"),
   verify: () => import("./verify.ts"),

@@ -38,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.demo && !(await demoSeeded(ctx))) credentials = await seedWithProgress(ctx, demo_orders_default);
 
   const scheduler = startScheduler(ctx, {
+    settle: true,
     on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
   });
   // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).

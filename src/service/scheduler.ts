@@ -1,6 +1,7 @@
 import type { ServiceContext } from "./context.ts";
 import { expireHolds } from "./ledger/holds.ts";
 import { releaseDue, releases_per_batch_max } from "./orders/lifecycle.ts";
+import { settleIfDue } from "./settlement/scheduled.ts";
 
 export interface SchedulerOptions {
   /** How often to look for due work. */
@@ -8,6 +9,8 @@ export interface SchedulerOptions {
   /** Rounds per tick per tenant while work remains, so a backlog drains without waiting a full interval. */
   rounds_per_tick_max?: number;
   on_error?: (error: unknown) => void;
+  /** Run each tenant's settlement once a day at the cut-off (`serve` turns it on; tests choose). */
+  settle?: boolean;
 }
 
 export interface Scheduler {
@@ -38,6 +41,7 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
         if (count < releases_per_batch_max) break;
       }
       await expireHolds(ctx, id);
+      if (options.settle === true) await settleIfDue(ctx, id);
     }
     return released;
   }
