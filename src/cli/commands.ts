@@ -8,6 +8,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./keys.ts"),
+  reconcile: () => import("./reconcile.ts"),
   serve: () => import("./serve.ts"),
   settle: () => import("./settle.ts"),
   split: () => import("./split.ts"),
