@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
@@ -12,6 +14,7 @@ import { sequenceEventsOnce } from "../service/events/sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { releaseOrder } from "../service/orders/lifecycle.ts";
 import { updateParty } from "../service/settlement/party-profile.ts";
+import { importBill } from "../service/reconcile/import.ts";
 import { runSettlement } from "../service/settlement/run.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
 import { LogKeyStore } from "../service/tlog/keys.ts";
@@ -46,6 +49,7 @@ interface World {
   second: TenantFixture;
   /** Payouts of the own merchant and supplier and of the other merchant, and the run that made them. */
   payouts: { run_id: string; merchant: string; supplier: string; other: string };
+  reconciliation_id: string;
 }
 
 interface Rule {
@@ -381,6 +385,24 @@ const rules: Record<string, Rule> = {
       payload: {},
     }),
   },
+  "POST /v1/reconciliation/imports": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/reconciliation/imports?provider=wechat&dry_run=true",
+      headers: { "content-type": "text/csv" },
+      payload: readFileSync(join(import.meta.dirname, "../../test/bills/wechat-v3.csv")),
+    }),
+  },
+  "GET /v1/reconciliation/imports/{id}": {
+    allowed: ["platform_admin", "finance", "auditor", "reviewer"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/reconciliation/imports/${target === "own" ? world.reconciliation_id : newId()}`,
+    }),
+  },
   "POST /v1/payouts/{id}/fail": {
     allowed: ["platform_admin", "finance"],
     ok: [200],
@@ -439,6 +461,10 @@ beforeAll(async () => {
     supplier: payout_of("s-4"),
     other: payout_of("m-1001"),
   };
+  const reconciliation = await importBill(ctx, tenant, {
+    provider: "wechat",
+    path: join(import.meta.dirname, "../../test/bills/wechat-v3.csv"),
+  });
   await sequenceEventsOnce(ctx);
   const log_size = await sequenceAll(
     ctx,
@@ -470,8 +496,9 @@ beforeAll(async () => {
     log_size,
     second,
     payouts,
+    reconciliation_id: reconciliation.import_id,
   };
-});
+}, 180_000);
 
 afterAll(async () => {
   await app.close();

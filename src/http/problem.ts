@@ -74,6 +74,7 @@ const status_by_code: Record<string, number> = {
   bill_provider_unknown: 400,
   bill_unusable: 422,
   bill_too_large: 413,
+  reconciliation_not_found: 404,
 };
 
 export function statusForCode(code: string): number {

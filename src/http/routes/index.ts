@@ -9,6 +9,7 @@ import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
+import { reconciliationRoutes } from "./reconciliation.ts";
 import { settlementRoutes } from "./settlement.ts";
 
 // Every route module, registered in this order. A module is one resource.
@@ -23,4 +24,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   ledgerRoutes,
   logRoutes,
   settlementRoutes,
+  reconciliationRoutes,
 ];
