@@ -9,6 +9,8 @@ import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
 import { refundOrder } from "../orders/lifecycle.ts";
+import { recordSha256 } from "../log/enqueue.ts";
+import { rebuildRecords } from "../tlog/records.ts";
 import { importBill } from "./import.ts";
 
 let db: Database;
@@ -71,6 +73,13 @@ describe("reconciliation import", () => {
     expect(events.map((event) => event.type)).toEqual(["reconciliation.exception"]);
     const records = await db.query<{ kind: string }>("SELECT kind FROM log_records WHERE tenant_id = $1 AND id = $2", [tenant, strict.import_id]);
     expect(records).toEqual([{ kind: "reconciliation" }]);
+    // The logged record rebuilds from the stored import to the same hash.
+    const [logged] = await db.query<{ salt: Uint8Array; record_sha256: Uint8Array }>(
+      "SELECT salt, record_sha256 FROM log_records WHERE tenant_id = $1 AND id = $2",
+      [tenant, strict.import_id],
+    );
+    const rebuilt = await rebuildRecords(db, tenant, "reconciliation", [strict.import_id]);
+    expect(recordSha256(logged!.salt, rebuilt.get(strict.import_id)).equals(Buffer.from(logged!.record_sha256))).toBe(true);
   });
 
   it("matches within a tolerance, and marks a repeated bill row as a duplicate", async () => {
