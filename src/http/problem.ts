@@ -75,6 +75,7 @@ const status_by_code: Record<string, number> = {
   bill_unusable: 422,
   bill_too_large: 413,
   reconciliation_not_found: 404,
+  bill_provider_conflict: 409,
 };
 
 export function statusForCode(code: string): number {

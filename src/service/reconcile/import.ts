@@ -55,10 +55,17 @@ export async function importBill(ctx: ServiceContext, tenant_id: string, options
   const tolerance_minor = options.tolerance_minor ?? 0n;
   return ctx.db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [import_lock_class, `${tenant_id}/${sha}`]);
-    const [existing] = await tx.query<{ id: string; report: { report: BillReport; counts: ImportResult["counts"] } } & Record<string, unknown>>(
-      "SELECT id::text, report FROM bill_imports WHERE tenant_id = $1 AND file_sha256 = $2",
+    const [existing] = await tx.query<{ id: string; provider: string; report: { report: BillReport; counts: ImportResult["counts"] } } & Record<string, unknown>>(
+      "SELECT id::text, provider, report FROM bill_imports WHERE tenant_id = $1 AND file_sha256 = $2",
       [tenant_id, sha],
     );
+    if (existing !== undefined && existing.provider !== options.provider)
+      throw new DomainError(
+        "bill_provider_conflict",
+        `this file (SHA-256 ${sha}) was already imported as a ${existing.provider} bill`,
+        "provider",
+        { import_id: existing.id },
+      );
     if (existing !== undefined) {
       const stored = typeof existing.report === "string" ? JSON.parse(existing.report) : existing.report;
       return { import_id: existing.id, replayed: true, report: stored.report, counts: stored.counts };
