@@ -28,11 +28,33 @@ for (let i = 0; i < count; i++) {
   const fee_text = `${fee_signed < 0n ? "-" : ""}${(fee_signed < 0n ? -fee_signed : fee_signed) / 100000n}.${String((fee_signed < 0n ? -fee_signed : fee_signed) % 100000n).padStart(5, "0")}`;
   const order = `BENCH${String(i).padStart(10, "0")}`;
   const cells = [
-    "2026-11-25 10:00:00", "wx2421b1c4370ec43b", "1900000109", "", "", `42000009252021${String(i).padStart(14, "0")}`, order,
-    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "JSAPI", refund ? "REFUND" : "SUCCESS", "OTHERS", "CNY",
-    refund ? "0.00" : yuan(amount_fen), "0.00", refund ? `5000000${i}` : "0", refund ? `R${order}` : "0",
-    refund ? yuan(amount_fen) : "0.00", "0.00", refund ? "ORIGINAL" : "", refund ? "SUCCESS" : "", "goods", "", fee_text, "0.60%",
-    yuan(amount_fen), refund ? yuan(amount_fen) : "0.00", "",
+    "2026-11-25 10:00:00",
+    "wx2421b1c4370ec43b",
+    "1900000109",
+    "",
+    "",
+    `42000009252021${String(i).padStart(14, "0")}`,
+    order,
+    "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+    "JSAPI",
+    refund ? "REFUND" : "SUCCESS",
+    "OTHERS",
+    "CNY",
+    refund ? "0.00" : yuan(amount_fen),
+    "0.00",
+    refund ? `5000000${i}` : "0",
+    refund ? `R${order}` : "0",
+    refund ? yuan(amount_fen) : "0.00",
+    "0.00",
+    refund ? "ORIGINAL" : "",
+    refund ? "SUCCESS" : "",
+    "goods",
+    "",
+    fee_text,
+    "0.60%",
+    yuan(amount_fen),
+    refund ? yuan(amount_fen) : "0.00",
+    "",
   ];
   if (refund) refund_fen += amount_fen;
   else settle_fen += amount_fen;
@@ -41,6 +63,10 @@ for (let i = 0; i < count; i++) {
 }
 const fee_total = `${fee_units / 100000n}.${String(fee_units % 100000n).padStart(5, "0")}`;
 const yuan = (fen: bigint) => `${fen / 100n}.${String(fen % 100n).padStart(2, "0")}`;
-await write("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n");
-await write(`${[String(count), yuan(settle_fen), yuan(refund_fen), "0.00", fee_total, yuan(settle_fen + refund_fen), yuan(refund_fen)].map((cell) => `\`${cell}`).join(",")}\r\n`);
+await write(
+  "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n",
+);
+await write(
+  `${[String(count), yuan(settle_fen), yuan(refund_fen), "0.00", fee_total, yuan(settle_fen + refund_fen), yuan(refund_fen)].map((cell) => `\`${cell}`).join(",")}\r\n`,
+);
 await new Promise<void>((resolve) => out.end(() => resolve()));

@@ -19,6 +19,24 @@ Imports a payment provider's bill and reconciles it against the ledger.
 Exit status: 0 every row parsed, 1 some rows rejected, 2 the file cannot be used.
 `;
 
+function parseCli(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      tenant: { type: "string" },
+      provider: { type: "string" },
+      file: { type: "string" },
+      mapping: { type: "string" },
+      "tolerance-minor": { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "--help" || sub === "-h") {
@@ -29,33 +47,23 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`clearsplit reconcile: unknown subcommand ${JSON.stringify(sub ?? "")}\n${usage}`);
     return 2;
   }
-  let values;
+  let values: ReturnType<typeof parseCli>;
   try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        tenant: { type: "string" },
-        provider: { type: "string" },
-        file: { type: "string" },
-        mapping: { type: "string" },
-        "tolerance-minor": { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseCli(rest);
     if (values.help) {
       process.stdout.write(usage);
       return 0;
     }
-    if (values.provider === undefined || values.file === undefined) throw new Error("--provider and --file are required");
-    if (!values["dry-run"] && values.tenant === undefined) throw new Error("--tenant is required (or --dry-run)");
+    if (values.provider === undefined || values.file === undefined)
+      throw new Error("--provider and --file are required");
+    if (!values["dry-run"] && values.tenant === undefined)
+      throw new Error("--tenant is required (or --dry-run)");
     if (values["tolerance-minor"] !== undefined && !/^\d{1,12}$/.test(values["tolerance-minor"]))
       throw new Error("--tolerance-minor must be a whole number of minor units");
   } catch (error) {
-    process.stderr.write(`clearsplit reconcile: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.stderr.write(
+      `clearsplit reconcile: ${error instanceof Error ? error.message : String(error)}\n${usage}`,
+    );
     return 2;
   }
   const bar = new SingleBar({

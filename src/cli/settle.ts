@@ -37,29 +37,35 @@ function parseAsOf(text: string | undefined, now: Date): Date | undefined {
   return instant;
 }
 
+function parseCli(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      tenant: { type: "string" },
+      "as-of": { type: "string" },
+      party: { type: "string", multiple: true },
+      out: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseCli>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        tenant: { type: "string" },
-        "as-of": { type: "string" },
-        party: { type: "string", multiple: true },
-        out: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseCli(argv);
     if (values.help) {
       process.stdout.write(usage);
       return 0;
     }
     if (values.tenant === undefined) throw new UsageError("--tenant is required");
   } catch (error) {
-    process.stderr.write(`clearsplit settle: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.stderr.write(
+      `clearsplit settle: ${error instanceof Error ? error.message : String(error)}\n${usage}`,
+    );
     return 2;
   }
   const db = await openDatabase();
@@ -93,7 +99,10 @@ export async function run(argv: string[]): Promise<number> {
       mkdirSync(dir, { recursive: true });
       const base = join(dir, `payouts-${values.tenant}-${file.run_date}`);
       writeFileSync(`${base}.csv`, file.csv);
-      writeFileSync(`${base}.csv.sha256`, `${file.csv_sha256}  payouts-${values.tenant}-${file.run_date}.csv\n`);
+      writeFileSync(
+        `${base}.csv.sha256`,
+        `${file.csv_sha256}  payouts-${values.tenant}-${file.run_date}.csv\n`,
+      );
       writeFileSync(`${base}.json`, `${JSON.stringify(file.json, null, 2)}\n`);
       if (!values.json) process.stderr.write(`payout file: ${base}.csv, ${base}.json\n`);
     }
@@ -104,7 +113,9 @@ export async function run(argv: string[]): Promise<number> {
           `${result.carried_over.length} carried over or netted, ${result.replayed.length} already paid this cycle\n`,
       );
       for (const [currency, total] of Object.entries(result.totals))
-        process.stdout.write(`  ${currency} ${formatDecimal(total.amount_minor, currency)} in ${total.payouts} payouts (netted ${formatDecimal(total.netted_minor, currency)})\n`);
+        process.stdout.write(
+          `  ${currency} ${formatDecimal(total.amount_minor, currency)} in ${total.payouts} payouts (netted ${formatDecimal(total.netted_minor, currency)})\n`,
+        );
     }
     return 0;
   } catch (error) {

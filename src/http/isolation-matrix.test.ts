@@ -13,10 +13,10 @@ import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { releaseOrder } from "../service/orders/lifecycle.ts";
-import { updateParty } from "../service/settlement/party-profile.ts";
-import { importBill } from "../service/reconcile/import.ts";
-import { runSettlement } from "../service/settlement/run.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
+import { importBill } from "../service/reconcile/import.ts";
+import { updateParty } from "../service/settlement/party-profile.ts";
+import { runSettlement } from "../service/settlement/run.ts";
 import { LogKeyStore } from "../service/tlog/keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
@@ -347,13 +347,17 @@ const rules: Record<string, Rule> = {
     allowed: everyone,
     ok: [200],
     has_object: true,
-    build: async (world, caller, target) => ({ url: `/v1/parties/${partyFor(world, caller, target)}/settlement` }),
+    build: async (world, caller, target) => ({
+      url: `/v1/parties/${partyFor(world, caller, target)}/settlement`,
+    }),
   },
   "GET /v1/orders/{id}/settlement": {
     allowed: everyone,
     ok: [200],
     has_object: true,
-    build: async (world, caller, target) => ({ url: `/v1/orders/${orderFor(world, caller, target)}/settlement` }),
+    build: async (world, caller, target) => ({
+      url: `/v1/orders/${orderFor(world, caller, target)}/settlement`,
+    }),
   },
   "POST /v1/settlements/runs": {
     allowed: ["platform_admin", "finance"],
@@ -448,7 +452,13 @@ beforeAll(async () => {
   // Released and settled at once (T+0), so each party-scoped caller has a payout of its own.
   for (const order_id of [self_referral_order.id, issue_order.id]) await releaseOrder(ctx, tenant, order_id);
   for (const party_id of ["m-2002", "s-4", "m-1001"])
-    await updateParty(ctx, tenant, party_id, { settlement: { cycle: { type: "daily", lag_days: 0 } } }, "matrix");
+    await updateParty(
+      ctx,
+      tenant,
+      party_id,
+      { settlement: { cycle: { type: "daily", lag_days: 0 } } },
+      "matrix",
+    );
   const run = await runSettlement(ctx, tenant, { trigger: "api", party_ids: ["m-2002", "s-4", "m-1001"] });
   const payout_of = (party_id: string) => {
     const found = run.paid.find((item) => item.party_id === party_id);

@@ -6,15 +6,11 @@ import { openDatabase } from "../store/open.ts";
 const tenant_id = process.env.SETTLE_TENANT!;
 const as_of = new Date(process.env.SETTLE_AS_OF!);
 const db = await openDatabase({ data_dir: process.env.SETTLE_DATA_DIR ?? null });
-await runSettlement(
-  { db, now: () => as_of },
-  tenant_id,
-  {
-    trigger: "cli",
-    as_of,
-    after_party: async (outcome, index) => {
-      process.stdout.write(`${JSON.stringify({ index, status: outcome.status })}\n`);
-      if (index === 0) await new Promise(() => undefined);
-    },
+await runSettlement({ db, now: () => as_of }, tenant_id, {
+  trigger: "cli",
+  as_of,
+  after_party: async (outcome, index) => {
+    process.stdout.write(`${JSON.stringify({ index, status: outcome.status })}\n`);
+    if (index === 0) await new Promise(() => undefined);
   },
-);
+});

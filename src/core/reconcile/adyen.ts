@@ -11,8 +11,21 @@ import type { BillParser, BillRowKind, FeedResult, SummaryCheck } from "./types.
 // summary row: totals are the batch's, reported by Adyen separately.
 
 type Field =
-  | "psp" | "merchant_ref" | "type" | "created" | "modification" | "gross_currency" | "gross_debit" | "gross_credit"
-  | "net_currency" | "net_debit" | "net_credit" | "commission" | "markup" | "scheme" | "interchange";
+  | "psp"
+  | "merchant_ref"
+  | "type"
+  | "created"
+  | "modification"
+  | "gross_currency"
+  | "gross_debit"
+  | "gross_credit"
+  | "net_currency"
+  | "net_debit"
+  | "net_credit"
+  | "commission"
+  | "markup"
+  | "scheme"
+  | "interchange";
 const names: Record<Field, string> = {
   psp: "psp reference",
   merchant_ref: "merchant reference",
@@ -30,13 +43,21 @@ const names: Record<Field, string> = {
   scheme: "scheme fees (nc)",
   interchange: "interchange (nc)",
 };
-const required: readonly Field[] = ["psp", "type", "gross_currency", "gross_debit", "gross_credit", "net_currency"];
+const required: readonly Field[] = [
+  "psp",
+  "type",
+  "gross_currency",
+  "gross_debit",
+  "gross_credit",
+  "net_currency",
+];
 
 function kindOf(type: string): BillRowKind | null {
   if (type === "Settled" || type === "SettledBulk" || type === "SettledInstallment") return "payment";
   if (type === "Refunded" || type === "RefundedBulk" || type === "RefundedInstallment") return "refund";
   if (type === "Chargeback" || type === "SecondChargeback") return "chargeback";
-  if (type === "ChargebackReversed" || type.endsWith("Correction") || type === "ManualCorrected") return "adjustment";
+  if (type === "ChargebackReversed" || type.endsWith("Correction") || type === "ManualCorrected")
+    return "adjustment";
   if (type === "Fee" || type === "MiscCosts" || type === "PaidOut") return "fee";
   if (type === "MerchantPayout") return "payout";
   if (type === "Balancetransfer" || type === "DepositCorrection") return "transfer";
@@ -67,20 +88,32 @@ export class AdyenSettlementParser implements BillParser {
       return { type: "skip" };
     }
     if (cells.every((cell) => cell === "")) return { type: "skip" };
-    if (cells.length !== this.width) return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
+    if (cells.length !== this.width)
+      return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
     const cell = (field: Field) => (this.index![field] === undefined ? "" : cells[this.index![field]!]!);
     const amount = (field: Field): Exact | null => (cell(field) === "" ? zero : parseExact(cell(field)));
     const type = cell("type");
     const kind = kindOf(type);
     if (kind === null) return { type: "reject", reason: `unknown record type ${JSON.stringify(type)}` };
     const values: Partial<Record<Field, Exact>> = {};
-    for (const field of ["gross_debit", "gross_credit", "net_debit", "net_credit", "commission", "markup", "scheme", "interchange"] as const) {
+    for (const field of [
+      "gross_debit",
+      "gross_credit",
+      "net_debit",
+      "net_credit",
+      "commission",
+      "markup",
+      "scheme",
+      "interchange",
+    ] as const) {
       const value = amount(field);
-      if (value === null) return { type: "reject", reason: `${names[field]} is not a decimal: ${JSON.stringify(cell(field))}` };
+      if (value === null)
+        return { type: "reject", reason: `${names[field]} is not a decimal: ${JSON.stringify(cell(field))}` };
       values[field] = value;
     }
     const gross_currency = cell("gross_currency") || cell("net_currency");
-    if (!isCurrency(gross_currency)) return { type: "reject", reason: `unknown currency ${JSON.stringify(gross_currency)}` };
+    if (!isCurrency(gross_currency))
+      return { type: "reject", reason: `unknown currency ${JSON.stringify(gross_currency)}` };
     const fees = [values.commission!, values.markup!, values.scheme!, values.interchange!].reduce(add, zero);
     // Fee rows carry their amount as a net debit; other rows their gross.
     const gross =
@@ -88,7 +121,10 @@ export class AdyenSettlementParser implements BillParser {
         ? add(values.net_debit!, { units: -values.net_credit!.units, scale: values.net_credit!.scale })
         : kind === "payment" || kind === "adjustment"
           ? add(values.gross_credit!, { units: -values.gross_debit!.units, scale: values.gross_debit!.scale })
-          : add(values.gross_debit!, { units: -values.gross_credit!.units, scale: values.gross_credit!.scale });
+          : add(values.gross_debit!, {
+              units: -values.gross_credit!.units,
+              scale: values.gross_credit!.scale,
+            });
     return {
       type: "row",
       row: {

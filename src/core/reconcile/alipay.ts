@@ -1,5 +1,5 @@
 import { type Exact, parseExact, zero } from "./decimal.ts";
-import { checkSummary, ColumnSums, no_summary } from "./summary.ts";
+import { ColumnSums, checkSummary, no_summary } from "./summary.ts";
 import type { BillParser, FeedResult, SummaryCheck } from "./types.ts";
 
 // Alipay 业务明细 (the trade detail CSV inside the downloaded bill zip). As
@@ -25,7 +25,10 @@ export class AlipayParser implements BillParser {
   private width = 0;
   private readonly sums = new ColumnSums();
   private refunds = 0;
-  private footer: { payments?: { count: number; amount: Exact }; refunds?: { count: number; amount: Exact } } = {};
+  private footer: {
+    payments?: { count: number; amount: Exact };
+    refunds?: { count: number; amount: Exact };
+  } = {};
 
   recognised(): boolean {
     return this.index !== null;
@@ -33,7 +36,10 @@ export class AlipayParser implements BillParser {
 
   comment(text: string): void {
     // #交易合计：3笔，商家实收：￥300.00元，… and #退款合计：1笔，商家实收：￥-50.00元，…
-    const match = /^#\s*(交易|退款)合计[：:]\s*(\d+)\s*笔[，,]\s*商家实收[：:]\s*[￥¥]?\s*(-?[\d,]+(?:\.\d+)?)\s*元/.exec(text);
+    const match =
+      /^#\s*(交易|退款)合计[：:]\s*(\d+)\s*笔[，,]\s*商家实收[：:]\s*[￥¥]?\s*(-?[\d,]+(?:\.\d+)?)\s*元/.exec(
+        text,
+      );
     if (match === null) return;
     const amount = parseExact(match[3]!);
     if (amount === null) return;
@@ -62,13 +68,19 @@ export class AlipayParser implements BillParser {
     if (cells.length < this.width || cells.slice(this.width).some((cell) => cell !== ""))
       return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
     const received = parseExact(cells[index.received]! || "0");
-    if (received === null) return { type: "reject", reason: `商家实收 is not a decimal amount: ${JSON.stringify(cells[index.received])}` };
+    if (received === null)
+      return {
+        type: "reject",
+        reason: `商家实收 is not a decimal amount: ${JSON.stringify(cells[index.received])}`,
+      };
     const fee_text = cells[index.fee]!;
     const fee = fee_text === "" ? zero : parseExact(fee_text);
-    if (fee === null) return { type: "reject", reason: `服务费 is not a decimal amount: ${JSON.stringify(fee_text)}` };
+    if (fee === null)
+      return { type: "reject", reason: `服务费 is not a decimal amount: ${JSON.stringify(fee_text)}` };
     const type = cells[index.type]!;
     const is_refund = type === "退款" || received.units < 0n;
-    if (type !== "交易" && type !== "退款") return { type: "reject", reason: `unknown 业务类型 ${JSON.stringify(type)}` };
+    if (type !== "交易" && type !== "退款")
+      return { type: "reject", reason: `unknown 业务类型 ${JSON.stringify(type)}` };
     this.sums.count += 1;
     if (is_refund) {
       this.refunds += 1;

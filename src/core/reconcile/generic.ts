@@ -12,7 +12,15 @@ import type { BillParser, BillRowKind, FeedResult, SummaryCheck } from "./types.
 //   "currency": "CNY",          // when there is no currency column
 //   "negative_refunds": true }  // refunds written as negative amounts
 
-const kinds: readonly BillRowKind[] = ["payment", "refund", "chargeback", "fee", "payout", "transfer", "adjustment"];
+const kinds: readonly BillRowKind[] = [
+  "payment",
+  "refund",
+  "chargeback",
+  "fee",
+  "payout",
+  "transfer",
+  "adjustment",
+];
 type Column = "reference" | "order_id" | "kind" | "amount" | "fee" | "currency" | "occurred_at" | "refund_id";
 export const mapping_bytes_max = 16_384;
 
@@ -36,7 +44,8 @@ export function parseMapping(text: string): Mapping {
   if (typeof columns !== "object" || columns === null) throw bad("columns must be an object");
   for (const [key, value] of Object.entries(columns))
     if (typeof value !== "string" || value.length === 0) throw bad(`columns.${key} must be a header name`);
-  if (typeof (columns as Record<string, unknown>).amount !== "string") throw bad("columns.amount is required");
+  if (typeof (columns as Record<string, unknown>).amount !== "string")
+    throw bad("columns.amount is required");
   if (currency !== undefined && !isCurrency(currency)) throw bad("currency must be an ISO 4217 code");
   if ((columns as Record<string, unknown>).currency === undefined && currency === undefined)
     throw bad("give a currency column or a currency");
@@ -45,11 +54,16 @@ export function parseMapping(text: string): Mapping {
     if (typeof kind_values !== "object" || kind_values === null) throw bad("kinds must be an object");
     for (const [kind, values] of Object.entries(kind_values)) {
       if (!kinds.includes(kind as BillRowKind)) throw bad(`unknown kind ${JSON.stringify(kind)}`);
-      if (!Array.isArray(values) || values.some((value) => typeof value !== "string")) throw bad(`kinds.${kind} must be a list of strings`);
+      if (!Array.isArray(values) || values.some((value) => typeof value !== "string"))
+        throw bad(`kinds.${kind} must be a list of strings`);
       kind_map[kind as BillRowKind] = values as string[];
     }
   }
-  return { columns: columns as Mapping["columns"], kinds: kind_map, currency: (currency as string | undefined) ?? null };
+  return {
+    columns: columns as Mapping["columns"],
+    kinds: kind_map,
+    currency: (currency as string | undefined) ?? null,
+  };
 }
 
 export class GenericParser implements BillParser {
@@ -77,19 +91,26 @@ export class GenericParser implements BillParser {
       return { type: "skip" };
     }
     if (cells.every((cell) => cell === "")) return { type: "skip" };
-    if (cells.length !== this.width) return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
+    if (cells.length !== this.width)
+      return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
     const cell = (column: Column) => (this.index![column] === undefined ? "" : cells[this.index![column]!]!);
     const amount = parseExact(cell("amount"));
-    if (amount === null) return { type: "reject", reason: `amount is not a decimal: ${JSON.stringify(cell("amount"))}` };
+    if (amount === null)
+      return { type: "reject", reason: `amount is not a decimal: ${JSON.stringify(cell("amount"))}` };
     const fee: Exact | null = cell("fee") === "" ? zero : parseExact(cell("fee"));
-    if (fee === null) return { type: "reject", reason: `fee is not a decimal: ${JSON.stringify(cell("fee"))}` };
+    if (fee === null)
+      return { type: "reject", reason: `fee is not a decimal: ${JSON.stringify(cell("fee"))}` };
     const currency = (cell("currency") || this.mapping.currency || "").toUpperCase();
-    if (!isCurrency(currency)) return { type: "reject", reason: `unknown currency ${JSON.stringify(currency)}` };
+    if (!isCurrency(currency))
+      return { type: "reject", reason: `unknown currency ${JSON.stringify(currency)}` };
     let kind: BillRowKind = amount.units < 0n ? "refund" : "payment";
     if (this.index.kind !== undefined) {
       const value = cell("kind");
-      const found = (Object.entries(this.mapping.kinds) as [BillRowKind, string[]][]).find(([, values]) => values.includes(value));
-      if (found === undefined) return { type: "reject", reason: `kind ${JSON.stringify(value)} is not in the mapping` };
+      const found = (Object.entries(this.mapping.kinds) as [BillRowKind, string[]][]).find(([, values]) =>
+        values.includes(value),
+      );
+      if (found === undefined)
+        return { type: "reject", reason: `kind ${JSON.stringify(value)} is not in the mapping` };
       kind = found[0];
     }
     return {

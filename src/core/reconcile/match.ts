@@ -31,13 +31,22 @@ function within(difference: Exact, tolerance: Exact): boolean {
   return compare(magnitude, tolerance) <= 0;
 }
 
-export function decideRow(row: BillRow, item: LedgerItem | undefined, tolerance_minor: bigint): ReconciliationStatus {
+export function decideRow(
+  row: BillRow,
+  item: LedgerItem | undefined,
+  tolerance_minor: bigint,
+): ReconciliationStatus {
   if (item === undefined) return "missing_in_ledger";
   if (item.currency !== row.currency) return "amount_mismatch";
   const exponent = currencyExponent(row.currency);
   const tolerance = fromMinor(tolerance_minor, exponent);
-  if (!within(subtract(row.amount, fromMinor(item.amount_minor, exponent)), tolerance)) return "amount_mismatch";
-  if (row.kind === "payment" && item.fee_minor !== null && !within(subtract(row.fee, fromMinor(item.fee_minor, exponent)), tolerance))
+  if (!within(subtract(row.amount, fromMinor(item.amount_minor, exponent)), tolerance))
+    return "amount_mismatch";
+  if (
+    row.kind === "payment" &&
+    item.fee_minor !== null &&
+    !within(subtract(row.fee, fromMinor(item.fee_minor, exponent)), tolerance)
+  )
     return "fee_mismatch";
   return "matched";
 }

@@ -67,18 +67,22 @@ export class StripeBalanceParser implements BillParser {
       return { type: "skip" };
     }
     if (cells.every((cell) => cell === "")) return { type: "skip" };
-    if (cells.length !== this.width) return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
+    if (cells.length !== this.width)
+      return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
     const cell = (field: Field) => (this.index![field] === undefined ? "" : cells[this.index![field]!]!);
     const type = cell("type").toLowerCase();
     const kind = kind_of[type];
-    if (kind === undefined) return { type: "reject", reason: `unknown balance transaction type ${JSON.stringify(type)}` };
+    if (kind === undefined)
+      return { type: "reject", reason: `unknown balance transaction type ${JSON.stringify(type)}` };
     const amount = parseExact(cell("amount"));
-    if (amount === null) return { type: "reject", reason: `amount is not a decimal: ${JSON.stringify(cell("amount"))}` };
+    if (amount === null)
+      return { type: "reject", reason: `amount is not a decimal: ${JSON.stringify(cell("amount"))}` };
     const fee_text = cell("fee");
     const fee: Exact | null = fee_text === "" ? zero : parseExact(fee_text);
     if (fee === null) return { type: "reject", reason: `fee is not a decimal: ${JSON.stringify(fee_text)}` };
     const currency = cell("currency").toUpperCase();
-    if (!isCurrency(currency)) return { type: "reject", reason: `unknown currency ${JSON.stringify(cell("currency"))}` };
+    if (!isCurrency(currency))
+      return { type: "reject", reason: `unknown currency ${JSON.stringify(cell("currency"))}` };
     const magnitude = { units: amount.units < 0n ? -amount.units : amount.units, scale: amount.scale };
     return {
       type: "row",

@@ -17,7 +17,9 @@ export class ColumnSums {
   }
 }
 
-export function checkSummary(expected: readonly { field: string; bill: Exact | number; rows: Exact | number }[]): SummaryCheck {
+export function checkSummary(
+  expected: readonly { field: string; bill: Exact | number; rows: Exact | number }[],
+): SummaryCheck {
   const differences: SummaryCheck["differences"] = [];
   for (const item of expected) {
     const same =

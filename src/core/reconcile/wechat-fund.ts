@@ -1,5 +1,5 @@
 import { type Exact, parseExact } from "./decimal.ts";
-import { checkSummary, ColumnSums, no_summary } from "./summary.ts";
+import { ColumnSums, checkSummary, no_summary } from "./summary.ts";
 import type { BillParser, BillRowKind, FeedResult, SummaryCheck } from "./types.ts";
 import { unTick } from "./wechat.ts";
 
@@ -30,7 +30,8 @@ function kindOf(business_type: string, income: boolean): BillRowKind {
   if (business_type.includes("退款")) return "refund";
   if (business_type.includes("手续费")) return "fee";
   if (business_type.includes("提现") || business_type.includes("结算")) return "payout";
-  if (business_type.includes("分账") || business_type.includes("企业付款") || business_type.includes("转账")) return "transfer";
+  if (business_type.includes("分账") || business_type.includes("企业付款") || business_type.includes("转账"))
+    return "transfer";
   if (business_type.includes("交易") && income) return "payment";
   return "adjustment";
 }
@@ -72,13 +73,18 @@ export class WechatFundParser implements BillParser {
       return { type: "skip" };
     }
     if (cells.every((cell) => cell === "")) return { type: "skip" };
-    if (cells.length !== this.width) return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
+    if (cells.length !== this.width)
+      return { type: "reject", reason: `expected ${this.width} columns, found ${cells.length}` };
     const index = this.index as Record<Field, number>;
     const amount = parseExact(cells[index.amount]!);
     if (amount === null || amount.units < 0n)
-      return { type: "reject", reason: `收支金额 is not a positive decimal amount: ${JSON.stringify(cells[index.amount])}` };
+      return {
+        type: "reject",
+        reason: `收支金额 is not a positive decimal amount: ${JSON.stringify(cells[index.amount])}`,
+      };
     const direction = cells[index.direction]!;
-    if (direction !== "收入" && direction !== "支出") return { type: "reject", reason: `unknown 收支类型 ${JSON.stringify(direction)}` };
+    if (direction !== "收入" && direction !== "支出")
+      return { type: "reject", reason: `unknown 收支类型 ${JSON.stringify(direction)}` };
     const income = direction === "收入";
     this.sums.count += 1;
     if (income) this.income_count += 1;
@@ -124,7 +130,11 @@ export class WechatFundParser implements BillParser {
     ] as const) {
       const text = value(name);
       if (text === null) continue;
-      checks.push({ field: name, bill: parseExact(text) ?? { units: -1n, scale: 0 }, rows: this.sums.get(field) });
+      checks.push({
+        field: name,
+        bill: parseExact(text) ?? { units: -1n, scale: 0 },
+        rows: this.sums.get(field),
+      });
     }
     return checkSummary(checks);
   }

@@ -1,6 +1,6 @@
 import { isCurrency } from "../currency.ts";
 import { type Exact, negate, parseExact, zero } from "./decimal.ts";
-import { checkSummary, ColumnSums, no_summary } from "./summary.ts";
+import { ColumnSums, checkSummary, no_summary } from "./summary.ts";
 import type { BillParser, BillRow, FeedResult, SummaryCheck } from "./types.ts";
 
 // WeChat Pay trade bills (交易账单, bill type ALL). Two generations:
@@ -15,7 +15,17 @@ import type { BillParser, BillRow, FeedResult, SummaryCheck } from "./types.ts";
 const v3_columns = 27;
 const v2_columns = 24;
 
-type Field = "time" | "transaction_id" | "order_id" | "status" | "currency" | "settle" | "refund_id" | "out_refund_id" | "refund" | "fee";
+type Field =
+  | "time"
+  | "transaction_id"
+  | "order_id"
+  | "status"
+  | "currency"
+  | "settle"
+  | "refund_id"
+  | "out_refund_id"
+  | "refund"
+  | "fee";
 
 const names: Record<Field, readonly string[]> = {
   time: ["交易时间"],
@@ -82,7 +92,10 @@ export class WechatTradeParser implements BillParser {
   private detail(cells: string[], line: number): FeedResult {
     const index = this.index!;
     if (cells.length !== this.width)
-      return { type: "reject", reason: `expected ${this.width} columns (${this.version}), found ${cells.length}` };
+      return {
+        type: "reject",
+        reason: `expected ${this.width} columns (${this.version}), found ${cells.length}`,
+      };
     const amount = (field: Field): Exact | string => {
       const text = cells[index[field]]!;
       if (text === "") return zero;
@@ -91,9 +104,11 @@ export class WechatTradeParser implements BillParser {
     const settle = amount("settle");
     const refund = amount("refund");
     const fee = amount("fee");
-    for (const value of [settle, refund, fee]) if (typeof value === "string") return { type: "reject", reason: value };
+    for (const value of [settle, refund, fee])
+      if (typeof value === "string") return { type: "reject", reason: value };
     const currency = cells[index.currency]!;
-    if (!isCurrency(currency)) return { type: "reject", reason: `unknown currency ${JSON.stringify(currency)}` };
+    if (!isCurrency(currency))
+      return { type: "reject", reason: `unknown currency ${JSON.stringify(currency)}` };
     const status = cells[index.status]!;
     const is_refund = status === "REFUND";
     if (!is_refund && !["SUCCESS", "REVOKED", "PAYERROR", "CLOSED"].includes(status) && status !== "")

@@ -71,7 +71,10 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-export function payoutFileJson(header: PayoutFileHeader, rows: readonly PayoutFileRow[]): Record<string, unknown> {
+export function payoutFileJson(
+  header: PayoutFileHeader,
+  rows: readonly PayoutFileRow[],
+): Record<string, unknown> {
   const totals: Record<string, { count: number; amount_minor: bigint }> = {};
   for (const row of rows) {
     const total = totals[row.currency] ?? { count: 0, amount_minor: 0n };
@@ -110,7 +113,10 @@ export function payoutFileJson(header: PayoutFileHeader, rows: readonly PayoutFi
       period_end: row.period_end.toISOString(),
     })),
   };
-  return { ...body, checksum: { algorithm: "SHA-256", canonicalization: "RFC8785", value: sha256Hex(canonicalJson(body)) } };
+  return {
+    ...body,
+    checksum: { algorithm: "SHA-256", canonicalization: "RFC8785", value: sha256Hex(canonicalJson(body)) },
+  };
 }
 
 /** Recomputes a bank-transfer JSON's checksum; true when the document is intact. */

@@ -35,7 +35,11 @@ export const default_profile: SettlementProfile = {
 };
 
 function invalid(field: string, message: string): DomainError {
-  return new DomainError("settlement_profile_invalid", `settlement.${field}: ${message}`, `settlement.${field}`);
+  return new DomainError(
+    "settlement_profile_invalid",
+    `settlement.${field}: ${message}`,
+    `settlement.${field}`,
+  );
 }
 
 function integerIn(value: unknown, min: number, max: number, field: string): number {
@@ -87,7 +91,10 @@ export function parseProfile(value: unknown): SettlementProfile {
   const currency = raw.currency ?? null;
   if (currency !== null && !isCurrency(currency)) throw invalid("currency", "must be an ISO 4217 code");
   const ref = raw.payout_account_ref ?? null;
-  if (ref !== null && (typeof ref !== "string" || ref.length === 0 || ref.length > payout_account_ref_length_max))
+  if (
+    ref !== null &&
+    (typeof ref !== "string" || ref.length === 0 || ref.length > payout_account_ref_length_max)
+  )
     throw invalid("payout_account_ref", `must be 1 to ${payout_account_ref_length_max} characters`);
   const net = raw.net_debt_first ?? true;
   if (typeof net !== "boolean") throw invalid("net_debt_first", "must be true or false");
@@ -151,7 +158,11 @@ export function cycleOn(cycle: Cycle, as_of: Date, named: boolean): CycleDecisio
     }
     case "weekly": {
       const weekday = ((run_day.getUTCDay() + 6) % 7) + 1; // ISO: Monday is 1.
-      return { due: weekday === cycle.weekday || named, cycle_key: `weekly:${date}`, eligible_before: run_day };
+      return {
+        due: weekday === cycle.weekday || named,
+        cycle_key: `weekly:${date}`,
+        eligible_before: run_day,
+      };
     }
     case "monthly": {
       const last = daysInMonth(run_day.getUTCFullYear(), run_day.getUTCMonth());
@@ -184,7 +195,11 @@ export function decidePayout(
 ): PayoutDecision {
   assert(payable_minor >= 0n, "payable must not be negative");
   assert(debt_minor >= 0n, "debt is owed as a positive amount");
-  const netted_minor = profile.net_debt_first ? (debt_minor < payable_minor ? debt_minor : payable_minor) : 0n;
+  const netted_minor = profile.net_debt_first
+    ? debt_minor < payable_minor
+      ? debt_minor
+      : payable_minor
+    : 0n;
   const amount_minor = payable_minor - netted_minor;
   assert(amount_minor >= 0n, "a payout is never negative");
   assert(netted_minor + amount_minor === payable_minor, "netting and payout add up to what is payable");

@@ -26,7 +26,12 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
   await app.register(async (scope) => {
     scope.addContentTypeParser(bill_types, (_request, payload, done) => done(null, payload));
     scope.post<{
-      Querystring: { provider: string; dry_run?: "true" | "false"; tolerance_minor?: string; mapping?: string };
+      Querystring: {
+        provider: string;
+        dry_run?: "true" | "false";
+        tolerance_minor?: string;
+        mapping?: string;
+      };
       Body: Readable;
     }>(
       "/v1/reconciliation/imports",
@@ -43,8 +48,16 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
             properties: {
               provider: { enum: [...bill_providers] },
               dry_run: { enum: ["true", "false"] },
-              tolerance_minor: { type: "string", pattern: "^[0-9]{1,7}$", description: "Amounts within this many minor units match" },
-              mapping: { type: "string", maxLength: 16_384, description: "For generic: the JSON column mapping" },
+              tolerance_minor: {
+                type: "string",
+                pattern: "^[0-9]{1,7}$",
+                description: "Amounts within this many minor units match",
+              },
+              mapping: {
+                type: "string",
+                maxLength: 16_384,
+                description: "For generic: the JSON column mapping",
+              },
             },
             additionalProperties: false,
           },
@@ -53,7 +66,11 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
       },
       async (request, reply) => {
         if (typeof (request.body as Readable | undefined)?.pipe !== "function")
-          throw new DomainError("bill_unusable", `send the bill as the body with content-type ${bill_types.join(" or ")}`, "body");
+          throw new DomainError(
+            "bill_unusable",
+            `send the bill as the body with content-type ${bill_types.join(" or ")}`,
+            "body",
+          );
         const dir = mkdtempSync(join(tmpdir(), "clearsplit-bill-"));
         const path = join(dir, "bill");
         try {
@@ -85,7 +102,16 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
         querystring: {
           type: "object",
           properties: {
-            status: { enum: ["matched", "missing_in_ledger", "missing_in_bill", "amount_mismatch", "fee_mismatch", "duplicate"] },
+            status: {
+              enum: [
+                "matched",
+                "missing_in_ledger",
+                "missing_in_bill",
+                "amount_mismatch",
+                "fee_mismatch",
+                "duplicate",
+              ],
+            },
           },
         },
         response: { 404: problem_schema },
@@ -94,12 +120,21 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
     async (request) =>
       scopedRead(ctx.db, request, async (tx, scope) => {
         const [row] = isUuid(request.params.id)
-          ? await tx.query<{ id: string; provider: string; file_sha256: string; report: unknown; created_at: Date } & Record<string, unknown>>(
+          ? await tx.query<
+              {
+                id: string;
+                provider: string;
+                file_sha256: string;
+                report: unknown;
+                created_at: Date;
+              } & Record<string, unknown>
+            >(
               "SELECT id::text, provider, file_sha256, report, created_at FROM bill_imports WHERE tenant_id = $1 AND id = $2",
               [scope.tenant_id, request.params.id],
             )
           : [];
-        if (row === undefined) throw new DomainError("reconciliation_not_found", `no reconciliation ${request.params.id}`, "id");
+        if (row === undefined)
+          throw new DomainError("reconciliation_not_found", `no reconciliation ${request.params.id}`, "id");
         const items = await tx.query(
           `SELECT seq, status, bill_line, kind, provider_reference, order_id, refund_id, payout_id::text, currency::text AS currency,
                   bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor
@@ -109,7 +144,14 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
           [scope.tenant_id, row.id, request.query.status ?? null],
         );
         const stored = typeof row.report === "string" ? JSON.parse(row.report) : row.report;
-        return { id: row.id, provider: row.provider, file_sha256: row.file_sha256, created_at: row.created_at, ...stored, items };
+        return {
+          id: row.id,
+          provider: row.provider,
+          file_sha256: row.file_sha256,
+          created_at: row.created_at,
+          ...stored,
+          items,
+        };
       }),
   );
 }

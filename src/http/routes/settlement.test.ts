@@ -44,17 +44,27 @@ afterAll(async () => {
 
 describe("settlement over HTTP", () => {
   it("patches a profile with versions, runs settlement, serves a checked payout file, confirms and fails", async () => {
-    const bad = await server.call("PATCH", "/v1/parties/m-1001", { body: { settlement: { cycle: { type: "weekly", weekday: 9 } } } });
+    const bad = await server.call("PATCH", "/v1/parties/m-1001", {
+      body: { settlement: { cycle: { type: "weekly", weekday: 9 } } },
+    });
     expect(bad.status).toBe(400);
     const patched = await server.call("PATCH", "/v1/parties/m-1001", {
-      body: { settlement: { cycle: { type: "daily", lag_days: 1 }, minimum_payout_minor: 100, payout_account_ref: "6222020200001234567" } },
+      body: {
+        settlement: {
+          cycle: { type: "daily", lag_days: 1 },
+          minimum_payout_minor: 100,
+          payout_account_ref: "6222020200001234567",
+        },
+      },
     });
     expect(patched.status).toBe(200);
     expect(patched.body.version).toBe(2);
     const stale = await server.call("PATCH", "/v1/parties/m-1001", { body: { name: "Renamed", version: 1 } });
     expect(stale.status).toBe(409);
     expect(stale.body.code).toBe("party_version_conflict");
-    const future = await server.call("POST", "/v1/settlements/runs", { body: { as_of: "2030-01-01T00:00:00Z" } });
+    const future = await server.call("POST", "/v1/settlements/runs", {
+      body: { as_of: "2030-01-01T00:00:00Z" },
+    });
     expect(future.status).toBe(422);
 
     const run = await server.call("POST", "/v1/settlements/runs", { body: {} });
@@ -68,17 +78,25 @@ describe("settlement over HTTP", () => {
     const json = await server.call("GET", `/v1/settlements/runs/${run.body.run_id}/payout-file?format=json`);
     expect(json.status).toBe(200);
     expect(verifyPayoutFileJson(json.body)).toBe(true);
-    expect(verifyPayoutFileJson({ ...json.body, control: { ...json.body.control, transfers: 99 } })).toBe(false);
-    const transfer = json.body.transfers.find((item: { payout_id: string }) => item.payout_id === merchant.payout_id);
+    expect(verifyPayoutFileJson({ ...json.body, control: { ...json.body.control, transfers: 99 } })).toBe(
+      false,
+    );
+    const transfer = json.body.transfers.find(
+      (item: { payout_id: string }) => item.payout_id === merchant.payout_id,
+    );
     expect(transfer.beneficiary.account_ref).toBe("6222020200001234567");
     expect(transfer.amount_minor).toBe(merchant.amount_minor);
     const csv = await fetch(`${server.url}/v1/settlements/runs/${run.body.run_id}/payout-file?format=csv`, {
       headers: { authorization: `Bearer ${server_key()}` },
     });
     const csv_text = await csv.text();
-    expect(csv_text.split("\r\n")[0]).toBe("reference,payout_id,party_id,party_name,payout_account_ref,currency,amount,amount_minor,period_start,period_end");
+    expect(csv_text.split("\r\n")[0]).toBe(
+      "reference,payout_id,party_id,party_name,payout_account_ref,currency,amount,amount_minor,period_start,period_end",
+    );
     const { createHash } = await import("node:crypto");
-    expect(csv.headers.get("repr-digest")).toBe(`sha-256=:${createHash("sha256").update(csv_text).digest("base64")}:`);
+    expect(csv.headers.get("repr-digest")).toBe(
+      `sha-256=:${createHash("sha256").update(csv_text).digest("base64")}:`,
+    );
 
     // The merchant sees its own payout only, with the account masked.
     const mine = await server.call("GET", "/v1/payouts", { key: merchant_key });
@@ -98,15 +116,23 @@ describe("settlement over HTTP", () => {
     expect(m1001.state).toBe("in_transit");
     expect(m1001.payout.id).toBe(merchant.payout_id);
 
-    const confirmed = await server.call("POST", `/v1/payouts/${merchant.payout_id}/confirm`, { body: { provider_reference: "BANK-1" } });
+    const confirmed = await server.call("POST", `/v1/payouts/${merchant.payout_id}/confirm`, {
+      body: { provider_reference: "BANK-1" },
+    });
     expect(confirmed.body.state).toBe("paid_out");
-    const refused = await server.call("POST", `/v1/payouts/${merchant.payout_id}/fail`, { body: { reason: "late" } });
+    const refused = await server.call("POST", `/v1/payouts/${merchant.payout_id}/fail`, {
+      body: { reason: "late" },
+    });
     expect(refused.status).toBe(409);
     const other = run.body.paid.find((item: { party_id: string }) => item.party_id !== "m-1001");
-    const failed = await server.call("POST", `/v1/payouts/${other.payout_id}/fail`, { body: { reason: "account closed" } });
+    const failed = await server.call("POST", `/v1/payouts/${other.payout_id}/fail`, {
+      body: { reason: "account closed" },
+    });
     expect(failed.body).toMatchObject({ state: "failed", failure_reason: "account closed" });
     const after = await server.call("GET", `/v1/orders/${issue_order.id}/settlement`);
-    expect(after.body.parties.find((party: { party_id: string }) => party.party_id === "m-1001").state).toBe("paid_out");
+    expect(after.body.parties.find((party: { party_id: string }) => party.party_id === "m-1001").state).toBe(
+      "paid_out",
+    );
     const party = await server.call("GET", "/v1/parties/m-1001/settlement", { key: merchant_key });
     expect(party.status).toBe(404);
     await expectLedgerInvariants(db, tenant);
@@ -132,7 +158,10 @@ describe("settlement over HTTP", () => {
     expect(replay.status).toBe(200);
     expect((await replay.json()).import_id).toBe(result.import_id);
     const read = await server.call("GET", `/v1/reconciliation/imports/${result.import_id}`);
-    expect(read.body.items.map((item: { status: string }) => item.status)).toEqual(["missing_in_ledger", "missing_in_ledger"]);
+    expect(read.body.items.map((item: { status: string }) => item.status)).toEqual([
+      "missing_in_ledger",
+      "missing_in_ledger",
+    ]);
     const wrong = await upload("provider=alipay&dry_run=true", body);
     expect(wrong.status).toBe(422);
     expect((await wrong.json()).code).toBe("bill_unusable");

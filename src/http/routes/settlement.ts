@@ -2,8 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { party_statuses, updateParty } from "../../service/settlement/party-profile.ts";
-import { getPayout, listPayouts, payoutView, resolvePayoutResult } from "../../service/settlement/payouts.ts";
 import { payoutFileOfRun } from "../../service/settlement/payout-file.ts";
+import { getPayout, listPayouts, payoutView, resolvePayoutResult } from "../../service/settlement/payouts.ts";
 import { named_parties_max, runSettlement, runSummaryJson } from "../../service/settlement/run.ts";
 import { orderSettlement, partySettlement } from "../../service/settlement/status.ts";
 import { principalOf } from "../auth.ts";
@@ -35,7 +35,12 @@ const cycle_schema = {
       properties: { type: { const: "monthly" }, day: { type: "integer", minimum: 1, maximum: 31 } },
       additionalProperties: false,
     },
-    { type: "object", required: ["type"], properties: { type: { const: "manual" } }, additionalProperties: false },
+    {
+      type: "object",
+      required: ["type"],
+      properties: { type: { const: "manual" } },
+      additionalProperties: false,
+    },
   ],
 } as const;
 
@@ -54,7 +59,10 @@ const profile_schema = {
 } as const;
 
 export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  app.patch<{ Params: { id: string }; Body: { name?: string; status?: "active" | "suspended"; settlement?: unknown; version?: number } }>(
+  app.patch<{
+    Params: { id: string };
+    Body: { name?: string; status?: "active" | "suspended"; settlement?: unknown; version?: number };
+  }>(
     "/v1/parties/:id",
     {
       config: { roles: finance },
@@ -69,7 +77,11 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
             name: { type: "string", minLength: 1, maxLength: 200 },
             status: { enum: [...party_statuses] },
             settlement: profile_schema,
-            version: { type: "integer", minimum: 1, description: "The version read; a different current version is a 409" },
+            version: {
+              type: "integer",
+              minimum: 1,
+              description: "The version read; a different current version is a 409",
+            },
           },
           additionalProperties: false,
         },
@@ -103,12 +115,14 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
     {
       schema: {
         tags: ["settlement"],
-        summary: "An order's settlement status per party: held → releasable → available → in_transit → paid_out",
+        summary:
+          "An order's settlement status per party: held → releasable → available → in_transit → paid_out",
         params: id_params,
         response: { 404: problem_schema },
       },
     },
-    async (request) => scopedRead(ctx.db, request, (tx, scope) => orderSettlement(tx, scope, request.params.id, ctx.now())),
+    async (request) =>
+      scopedRead(ctx.db, request, (tx, scope) => orderSettlement(tx, scope, request.params.id, ctx.now())),
   );
 
   app.post<{ Body: { as_of?: string; party_ids?: string[] } }>(
@@ -117,13 +131,18 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
       config: { roles: finance },
       schema: {
         tags: ["settlement"],
-        summary: "Run settlement for every party due on the day of as_of (default now); idempotent per party and cycle",
+        summary:
+          "Run settlement for every party due on the day of as_of (default now); idempotent per party and cycle",
         headers: idempotency_header,
         body: {
           type: "object",
           properties: {
             as_of: { type: "string", format: "date-time", maxLength: 40 },
-            party_ids: { type: "array", maxItems: named_parties_max, items: { type: "string", minLength: 1, maxLength: 128 } },
+            party_ids: {
+              type: "array",
+              maxItems: named_parties_max,
+              items: { type: "string", minLength: 1, maxLength: 128 },
+            },
           },
           additionalProperties: false,
         },
@@ -147,14 +166,20 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
       config: { roles: finance },
       schema: {
         tags: ["settlement"],
-        summary: "The run's payout file: CSV (Repr-Digest header) or the generic bank-transfer JSON with its checksum",
+        summary:
+          "The run's payout file: CSV (Repr-Digest header) or the generic bank-transfer JSON with its checksum",
         params: id_params,
         querystring: { type: "object", properties: { format: { enum: ["csv", "json"] } } },
         response: { 404: problem_schema },
       },
     },
     async (request, reply) => {
-      const file = await payoutFileOfRun(ctx.db, principalOf(request).tenant_id, request.params.id, ctx.now());
+      const file = await payoutFileOfRun(
+        ctx.db,
+        principalOf(request).tenant_id,
+        request.params.id,
+        ctx.now(),
+      );
       if (request.query.format === "csv") {
         return reply
           .header("content-type", "text/csv; charset=utf-8")
@@ -166,7 +191,16 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
     },
   );
 
-  app.get<{ Querystring: { party_id?: string; state?: string; from?: string; to?: string; cursor?: string; limit?: string } }>(
+  app.get<{
+    Querystring: {
+      party_id?: string;
+      state?: string;
+      from?: string;
+      to?: string;
+      cursor?: string;
+      limit?: string;
+    };
+  }>(
     "/v1/payouts",
     {
       schema: {
@@ -197,11 +231,19 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
   app.get<{ Params: { id: string } }>(
     "/v1/payouts/:id",
     {
-      schema: { tags: ["settlement"], summary: "One payout", params: id_params, response: { 404: problem_schema } },
+      schema: {
+        tags: ["settlement"],
+        summary: "One payout",
+        params: id_params,
+        response: { 404: problem_schema },
+      },
     },
     async (request) => {
       const full = full_account_roles.has(principalOf(request).role);
-      return payoutView(await scopedRead(ctx.db, request, (tx, scope) => getPayout(tx, scope, request.params.id)), full);
+      return payoutView(
+        await scopedRead(ctx.db, request, (tx, scope) => getPayout(tx, scope, request.params.id)),
+        full,
+      );
     },
   );
 

@@ -7,9 +7,9 @@ import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
+import { recordSha256 } from "../log/enqueue.ts";
 import { bookOrders } from "../orders/book.ts";
 import { refundOrder } from "../orders/lifecycle.ts";
-import { recordSha256 } from "../log/enqueue.ts";
 import { rebuildRecords } from "../tlog/records.ts";
 import { importBill } from "./import.ts";
 
@@ -34,7 +34,12 @@ async function ledger() {
   const results = await bookOrders(ctx, tenant, [
     order_json,
     // Paid through WeChat the same day, and absent from the bill.
-    { ...order_json, id: "WST-NOT-BILLED", paid_at: "2026-11-25T12:00:00Z", psp: { ...order_json.psp, reference: "4200000000000000000000000009" } },
+    {
+      ...order_json,
+      id: "WST-NOT-BILLED",
+      paid_at: "2026-11-25T12:00:00Z",
+      psp: { ...order_json.psp, reference: "4200000000000000000000000009" },
+    },
   ]);
   expect(results.map((result) => result.status)).toEqual(["created", "created"]);
   await refundOrder(ctx, tenant, order_json.id, { refund_id: "r1", amount_minor: 100_000 }, "refund");
@@ -55,7 +60,12 @@ describe("reconciliation import", () => {
       fee_mismatch: 1,
       duplicate: 0,
     });
-    const items = await db.query<{ status: string; order_id: string | null; bill_line: number | null; kind: string }>(
+    const items = await db.query<{
+      status: string;
+      order_id: string | null;
+      bill_line: number | null;
+      kind: string;
+    }>(
       "SELECT status, order_id, bill_line, kind FROM reconciliation_items WHERE tenant_id = $1 ORDER BY seq",
       [tenant],
     );
@@ -67,11 +77,20 @@ describe("reconciliation import", () => {
     ]);
     const again = await importBill(ctx, tenant, { provider: "wechat", path: join(bills, "wechat-v3.csv") });
     expect(again).toMatchObject({ replayed: true, import_id: strict.import_id, counts: strict.counts });
-    const [imports] = await db.query<{ n: bigint }>("SELECT count(*)::int8 AS n FROM bill_imports WHERE tenant_id = $1", [tenant]);
+    const [imports] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM bill_imports WHERE tenant_id = $1",
+      [tenant],
+    );
     expect(imports!.n).toBe(1n);
-    const events = await db.query<{ type: string }>("SELECT type FROM events WHERE tenant_id = $1 AND type LIKE 'reconciliation.%'", [tenant]);
+    const events = await db.query<{ type: string }>(
+      "SELECT type FROM events WHERE tenant_id = $1 AND type LIKE 'reconciliation.%'",
+      [tenant],
+    );
     expect(events.map((event) => event.type)).toEqual(["reconciliation.exception"]);
-    const records = await db.query<{ kind: string }>("SELECT kind FROM log_records WHERE tenant_id = $1 AND id = $2", [tenant, strict.import_id]);
+    const records = await db.query<{ kind: string }>(
+      "SELECT kind FROM log_records WHERE tenant_id = $1 AND id = $2",
+      [tenant, strict.import_id],
+    );
     expect(records).toEqual([{ kind: "reconciliation" }]);
     // The logged record rebuilds from the stored import to the same hash.
     const [logged] = await db.query<{ salt: Uint8Array; record_sha256: Uint8Array }>(
@@ -79,7 +98,9 @@ describe("reconciliation import", () => {
       [tenant, strict.import_id],
     );
     const rebuilt = await rebuildRecords(db, tenant, "reconciliation", [strict.import_id]);
-    expect(recordSha256(logged!.salt, rebuilt.get(strict.import_id)).equals(Buffer.from(logged!.record_sha256))).toBe(true);
+    expect(
+      recordSha256(logged!.salt, rebuilt.get(strict.import_id)).equals(Buffer.from(logged!.record_sha256)),
+    ).toBe(true);
   });
 
   it("matches within a tolerance, and marks a repeated bill row as a duplicate", async () => {

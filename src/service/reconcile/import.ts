@@ -2,7 +2,12 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
-import { decideRow, exactText, type LedgerItem, type ReconciliationStatus } from "../../core/reconcile/match.ts";
+import {
+  decideRow,
+  exactText,
+  type LedgerItem,
+  type ReconciliationStatus,
+} from "../../core/reconcile/match.ts";
 import type { BillReport } from "../../core/reconcile/report.ts";
 import type { BillRow } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -13,7 +18,14 @@ import { logRecordsWrite } from "../log/enqueue.ts";
 import { raiseReconciliationException } from "../settlement/audit-hooks.ts";
 import { readBill } from "./read-bill.ts";
 import { reconciliationRecord } from "./record.ts";
-import { type ItemRow, insertItems, lookupLedger, markDuplicates, markMissingInBill, statusCounts } from "./store.ts";
+import {
+  type ItemRow,
+  insertItems,
+  lookupLedger,
+  markDuplicates,
+  markMissingInBill,
+  statusCounts,
+} from "./store.ts";
 
 export const match_batch_rows = 1_000;
 export const exceptions_raised_max = 1_000;
@@ -50,15 +62,28 @@ async function fileSha256(path: string): Promise<string> {
  * should have and has not are found, and the result is stored, logged and
  * announced. The same file again (same SHA-256) is a replay that changes nothing.
  */
-export async function importBill(ctx: ServiceContext, tenant_id: string, options: ImportOptions): Promise<ImportResult> {
+export async function importBill(
+  ctx: ServiceContext,
+  tenant_id: string,
+  options: ImportOptions,
+): Promise<ImportResult> {
   const sha = await fileSha256(options.path);
   const tolerance_minor = options.tolerance_minor ?? 0n;
   return ctx.db.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [import_lock_class, `${tenant_id}/${sha}`]);
-    const [existing] = await tx.query<{ id: string; provider: string; report: { report: BillReport; counts: ImportResult["counts"] } } & Record<string, unknown>>(
-      "SELECT id::text, provider, report FROM bill_imports WHERE tenant_id = $1 AND file_sha256 = $2",
-      [tenant_id, sha],
-    );
+    await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+      import_lock_class,
+      `${tenant_id}/${sha}`,
+    ]);
+    const [existing] = await tx.query<
+      {
+        id: string;
+        provider: string;
+        report: { report: BillReport; counts: ImportResult["counts"] };
+      } & Record<string, unknown>
+    >("SELECT id::text, provider, report FROM bill_imports WHERE tenant_id = $1 AND file_sha256 = $2", [
+      tenant_id,
+      sha,
+    ]);
     if (existing !== undefined && existing.provider !== options.provider)
       throw new DomainError(
         "bill_provider_conflict",
@@ -78,7 +103,12 @@ export async function importBill(ctx: ServiceContext, tenant_id: string, options
     const flush = async () => {
       if (batch.length === 0) return;
       const items = await matchBatch(tx, tenant_id, batch, tolerance_minor);
-      await insertItems(tx, tenant_id, import_id, items.map((item) => ({ ...item, seq: seq++ })));
+      await insertItems(
+        tx,
+        tenant_id,
+        import_id,
+        items.map((item) => ({ ...item, seq: seq++ })),
+      );
       batch = [];
     };
     const report = await readBill(options.path, {
@@ -96,17 +126,36 @@ export async function importBill(ctx: ServiceContext, tenant_id: string, options
         if (batch.length >= match_batch_rows) await flush();
       },
     });
-    if (report.file_sha256 !== sha) throw new DomainError("bill_unusable", "the file changed while it was read", "file");
+    if (report.file_sha256 !== sha)
+      throw new DomainError("bill_unusable", "the file changed while it was read", "file");
     await flush();
     await markDuplicates(tx, tenant_id, import_id);
     const psp = { wechat: "wechat", alipay: "alipay", stripe: "stripe", adyen: "adyen" }[options.provider];
     if (psp !== undefined && period.min !== "")
-      await markMissingInBill(tx, tenant_id, import_id, psp, period, options.provider === "stripe" || options.provider === "adyen" ? "+00:00" : "+08:00", seq);
+      await markMissingInBill(
+        tx,
+        tenant_id,
+        import_id,
+        psp,
+        period,
+        options.provider === "stripe" || options.provider === "adyen" ? "+00:00" : "+08:00",
+        seq,
+      );
     const counts = await statusCounts(tx, tenant_id, import_id);
     await tx.query(
       `INSERT INTO bill_imports (tenant_id, id, provider, file_sha256, encoding, rows_total, rows_parsed, report, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)`,
-      [tenant_id, import_id, report.provider, sha, report.encoding, report.rows_total, report.rows_parsed, JSON.stringify({ report, counts }), now],
+      [
+        tenant_id,
+        import_id,
+        report.provider,
+        sha,
+        report.encoding,
+        report.rows_total,
+        report.rows_parsed,
+        JSON.stringify({ report, counts }),
+        now,
+      ],
     );
     const record = reconciliationRecord({ id: import_id, created_at: now, report, counts });
     const exceptions = Object.entries(counts).filter(([status, count]) => status !== "matched" && count > 0);
@@ -116,7 +165,13 @@ export async function importBill(ctx: ServiceContext, tenant_id: string, options
         tenant_id,
         exceptions.length === 0
           ? []
-          : [{ type: "reconciliation.exception", party_ids: [], payload: { import_id, provider: report.provider, file_sha256: sha, counts } }],
+          : [
+              {
+                type: "reconciliation.exception",
+                party_ids: [],
+                payload: { import_id, provider: report.provider, file_sha256: sha, counts },
+              },
+            ],
         now,
       ),
     ]);
@@ -125,8 +180,20 @@ export async function importBill(ctx: ServiceContext, tenant_id: string, options
   });
 }
 
-async function raiseExceptions(tx: Queryable, tenant_id: string, import_id: string, now: Date): Promise<void> {
-  const rows = await tx.query<{ status: string; order_id: string | null; provider_reference: string | null; bill_line: number | null } & Record<string, unknown>>(
+async function raiseExceptions(
+  tx: Queryable,
+  tenant_id: string,
+  import_id: string,
+  now: Date,
+): Promise<void> {
+  const rows = await tx.query<
+    {
+      status: string;
+      order_id: string | null;
+      provider_reference: string | null;
+      bill_line: number | null;
+    } & Record<string, unknown>
+  >(
     `SELECT status, order_id, provider_reference, bill_line FROM reconciliation_items
       WHERE tenant_id = $1 AND import_id = $2 AND status <> 'matched' ORDER BY seq LIMIT $3`,
     [tenant_id, import_id, exceptions_raised_max],
@@ -146,7 +213,12 @@ async function raiseExceptions(tx: Queryable, tenant_id: string, import_id: stri
     );
 }
 
-async function matchBatch(tx: Queryable, tenant_id: string, rows: readonly BillRow[], tolerance_minor: bigint): Promise<Omit<ItemRow, "seq">[]> {
+async function matchBatch(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly BillRow[],
+  tolerance_minor: bigint,
+): Promise<Omit<ItemRow, "seq">[]> {
   const ledger = await lookupLedger(tx, tenant_id, rows);
   return rows.map((row) => {
     const item: LedgerItem | undefined = ledger(row);

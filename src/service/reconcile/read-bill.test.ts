@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { readBill } from "./read-bill.ts";
 
@@ -30,7 +29,9 @@ describe("bill readers", () => {
 
   it("reads the older 24-column v2 bill the same way", async () => {
     const report = await readBill(bill("wechat-v2.csv"), { provider: "wechat" });
-    expect(report.totals).toEqual({ CNY: { gross: "2842.00", refunds: "1000.00", fees: "11.052", net: "1830.948" } });
+    expect(report.totals).toEqual({
+      CNY: { gross: "2842.00", refunds: "1000.00", fees: "11.052", net: "1830.948" },
+    });
     expect(report.summary.agrees).toBe(true);
   });
 
@@ -38,7 +39,9 @@ describe("bill readers", () => {
     const report = await readBill(bill("wechat-v3-broken.csv"), { provider: "wechat" });
     expect(report.rows_total).toBe(4);
     expect(report.rows_parsed).toBe(3);
-    expect(report.rows_rejected).toEqual([{ line: 5, reason: '应结订单金额 is not a decimal amount: "12.3.4"' }]);
+    expect(report.rows_rejected).toEqual([
+      { line: 5, reason: '应结订单金额 is not a decimal amount: "12.3.4"' },
+    ]);
     expect(report.summary).toEqual({
       present: true,
       agrees: false,
@@ -52,7 +55,9 @@ describe("bill readers", () => {
   it("reads WeChat fund-flow bills with full-width and half-width (元) headers alike", async () => {
     const full = await readBill(bill("wechat-fund.csv"), { provider: "wechat-fund" });
     const half = await readBill(bill("wechat-fund-halfwidth.csv"), { provider: "wechat-fund" });
-    expect(full.totals).toEqual({ CNY: { gross: "2742.00", refunds: "1000.00", fees: "16.45", net: "1725.55" } });
+    expect(full.totals).toEqual({
+      CNY: { gross: "2742.00", refunds: "1000.00", fees: "16.45", net: "1725.55" },
+    });
     expect(half.totals).toEqual(full.totals);
     expect(full.summary.agrees && half.summary.agrees).toBe(true);
   });
@@ -63,7 +68,9 @@ describe("bill readers", () => {
     expect(gbk.encoding).toBe("gbk");
     expect(utf8.encoding).toBe("utf-8");
     for (const report of [gbk, utf8]) {
-      expect(report.totals).toEqual({ CNY: { gross: "500.00", refunds: "50.00", fees: "2.70", net: "447.30" } });
+      expect(report.totals).toEqual({
+        CNY: { gross: "500.00", refunds: "50.00", fees: "2.70", net: "447.30" },
+      });
       expect(report.summary).toEqual({ present: true, agrees: true, differences: [] });
     }
   });
@@ -73,7 +80,9 @@ describe("bill readers", () => {
     expect(classic.totals).toEqual({ USD: { gross: "27.42", refunds: "10.00", fees: "1.10", net: "16.32" } });
     expect(classic.summary.present).toBe(false);
     const itemized = await readBill(bill("stripe-itemized.csv"), { provider: "stripe" });
-    expect(itemized.totals).toEqual({ EUR: { gross: "100.00", refunds: "20.00", fees: "1.65", net: "78.35" } });
+    expect(itemized.totals).toEqual({
+      EUR: { gross: "100.00", refunds: "20.00", fees: "1.65", net: "78.35" },
+    });
   });
 
   it("reads an Adyen settlement details report: settled, refunded, chargeback, fee and payout rows", async () => {
@@ -89,13 +98,21 @@ describe("bill readers", () => {
   });
 
   it("refuses an unknown provider, an empty file and another provider's format", async () => {
-    await expect(readBill(bill("wechat-v3.csv"), { provider: "paypal" })).rejects.toMatchObject({ code: "bill_provider_unknown" });
+    await expect(readBill(bill("wechat-v3.csv"), { provider: "paypal" })).rejects.toMatchObject({
+      code: "bill_provider_unknown",
+    });
     const dir = mkdtempSync(join(tmpdir(), "bills-"));
     try {
       writeFileSync(join(dir, "empty.csv"), "");
-      await expect(readBill(join(dir, "empty.csv"), { provider: "wechat" })).rejects.toMatchObject({ code: "bill_unusable" });
-      await expect(readBill(bill("wechat-v3.csv"), { provider: "stripe" })).rejects.toMatchObject({ code: "bill_unusable" });
-      await expect(readBill(bill("stripe-balance.csv"), { provider: "alipay" })).rejects.toMatchObject({ code: "bill_unusable" });
+      await expect(readBill(join(dir, "empty.csv"), { provider: "wechat" })).rejects.toMatchObject({
+        code: "bill_unusable",
+      });
+      await expect(readBill(bill("wechat-v3.csv"), { provider: "stripe" })).rejects.toMatchObject({
+        code: "bill_unusable",
+      });
+      await expect(readBill(bill("stripe-balance.csv"), { provider: "alipay" })).rejects.toMatchObject({
+        code: "bill_unusable",
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -109,12 +126,21 @@ describe("bill readers", () => {
       out.write(`${readFileSync(bill("wechat-v3.csv"), "utf8").split("\r\n")[0]}\r\n`);
       const row = readFileSync(bill("wechat-v3.csv"), "utf8").split("\r\n")[2]!;
       const rows = Math.ceil((50 * 1024 * 1024) / (row.length + 2));
-      for (let i = 0; i < rows; i++) if (!out.write(`${row}\r\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      for (let i = 0; i < rows; i++)
+        if (!out.write(`${row}\r\n`))
+          await new Promise<void>((resolve) => out.once("drain", () => resolve()));
       await new Promise<void>((resolve) => out.end(() => resolve()));
       // A heap of 48 MB cannot hold the file (100 MB as a string): only a streaming reader finishes.
       const child = spawnSync(
         process.execPath,
-        ["--max-old-space-size=48", "--import", "tsx", join(import.meta.dirname, "../../testing/read-bill-child.ts"), path, "wechat"],
+        [
+          "--max-old-space-size=48",
+          "--import",
+          "tsx",
+          join(import.meta.dirname, "../../testing/read-bill-child.ts"),
+          path,
+          "wechat",
+        ],
         { encoding: "utf8", maxBuffer: 1 << 20 },
       );
       expect(child.status, child.stderr).toBe(0);

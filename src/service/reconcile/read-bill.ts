@@ -3,15 +3,20 @@ import { createReadStream, statSync } from "node:fs";
 import iconv from "iconv-lite";
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
-import { record_length_max, splitRecord } from "../../core/reconcile/csv.ts";
-import { AlipayParser } from "../../core/reconcile/alipay.ts";
 import { AdyenSettlementParser } from "../../core/reconcile/adyen.ts";
+import { AlipayParser } from "../../core/reconcile/alipay.ts";
+import { record_length_max, splitRecord } from "../../core/reconcile/csv.ts";
 import { GenericParser, parseMapping } from "../../core/reconcile/generic.ts";
 import { type BillReport, BillTotals, rejected_rows_kept_max } from "../../core/reconcile/report.ts";
 import { StripeBalanceParser } from "../../core/reconcile/stripe.ts";
-import { type BillParser, type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
-import { WechatFundParser } from "../../core/reconcile/wechat-fund.ts";
+import {
+  type BillParser,
+  type BillProvider,
+  type BillRow,
+  bill_providers,
+} from "../../core/reconcile/types.ts";
 import { WechatTradeParser } from "../../core/reconcile/wechat.ts";
+import { WechatFundParser } from "../../core/reconcile/wechat-fund.ts";
 
 // Reads a provider bill as a stream: bytes → SHA-256 and characters (UTF-8, or
 // GBK when the start is not UTF-8) → lines → CSV records → the provider's
@@ -31,7 +36,11 @@ export interface ReadOptions {
 
 export function parserFor(provider: string, mapping?: string): BillParser {
   if (!(bill_providers as readonly string[]).includes(provider))
-    throw new DomainError("bill_provider_unknown", `unknown provider ${JSON.stringify(provider)}; one of ${bill_providers.join(", ")}`, "provider");
+    throw new DomainError(
+      "bill_provider_unknown",
+      `unknown provider ${JSON.stringify(provider)}; one of ${bill_providers.join(", ")}`,
+      "provider",
+    );
   switch (provider as BillProvider) {
     case "wechat":
       return new WechatTradeParser();
@@ -45,7 +54,11 @@ export function parserFor(provider: string, mapping?: string): BillParser {
       return new AdyenSettlementParser();
     case "generic":
       if (mapping === undefined)
-        throw new DomainError("bill_unusable", "the generic provider needs a column mapping (--mapping FILE)", "mapping");
+        throw new DomainError(
+          "bill_unusable",
+          "the generic provider needs a column mapping (--mapping FILE)",
+          "mapping",
+        );
       return new GenericParser(parseMapping(mapping));
   }
 }
@@ -83,7 +96,8 @@ export async function readBill(path: string, options: ReadOptions): Promise<Bill
   if (size === 0) throw new DomainError("bill_unusable", "the file is empty", "file");
   const encoding = detectEncoding(await readHead(path));
   const hash = createHash("sha256");
-  const decoder = encoding === "gbk" ? iconv.getDecoder("gbk") : iconv.getDecoder("utf-8", { stripBOM: true });
+  const decoder =
+    encoding === "gbk" ? iconv.getDecoder("gbk") : iconv.getDecoder("utf-8", { stripBOM: true });
   const totals = new BillTotals();
   const rejected: { line: number; reason: string }[] = [];
   let rows_total = 0;
@@ -102,7 +116,10 @@ export async function readBill(path: string, options: ReadOptions): Promise<Bill
       parser.comment?.(text, line_number);
       return;
     }
-    const record = pending === null ? { text, line: line_number } : { text: `${pending.text}\n${text}`, line: pending.line };
+    const record =
+      pending === null
+        ? { text, line: line_number }
+        : { text: `${pending.text}\n${text}`, line: pending.line };
     const cells = splitRecord(record.text);
     if (cells === null) {
       if (record.text.length > record_length_max) {
@@ -144,7 +161,12 @@ export async function readBill(path: string, options: ReadOptions): Promise<Bill
       start = end + 1;
     }
     carry = carry.slice(start);
-    if (carry.length > record_length_max) throw new DomainError("bill_unusable", `line ${line_number + 1} is longer than ${record_length_max} characters`, "file");
+    if (carry.length > record_length_max)
+      throw new DomainError(
+        "bill_unusable",
+        `line ${line_number + 1} is longer than ${record_length_max} characters`,
+        "file",
+      );
     options.on_progress?.(bytes_read, size);
   }
   carry += decoder.end() ?? "";

@@ -1,4 +1,8 @@
-import { reconciliation_statuses, type LedgerItem, type ReconciliationStatus } from "../../core/reconcile/match.ts";
+import {
+  type LedgerItem,
+  type ReconciliationStatus,
+  reconciliation_statuses,
+} from "../../core/reconcile/match.ts";
 import type { BillRow } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
 
@@ -41,7 +45,10 @@ export async function lookupLedger(
   const order_select = `SELECT id, currency::text AS currency, paid_minor, facts->'psp'->>'reference' AS psp_reference,
                                facts->'psp'->>'fee_minor' AS fee_minor FROM orders`;
   if (order_ids.length > 0)
-    for (const order of await tx.query<OrderLookup>(`${order_select} WHERE tenant_id = $1 AND id = ANY($2::text[])`, [tenant_id, order_ids]))
+    for (const order of await tx.query<OrderLookup>(
+      `${order_select} WHERE tenant_id = $1 AND id = ANY($2::text[])`,
+      [tenant_id, order_ids],
+    ))
       orders.set(order.id, order);
   // Rows without a known order id are looked up by the provider's payment reference.
   const references = [
@@ -61,24 +68,49 @@ export async function lookupLedger(
       orders.set(order.id, order);
       if (order.psp_reference !== null) by_reference.set(order.psp_reference, order);
     }
-  for (const order of orders.values()) if (order.psp_reference !== null) by_reference.set(order.psp_reference, order);
-  const refunds = await tx.query<{ order_id: string; refund_id: string; kind: string; amount_minor: bigint } & Record<string, unknown>>(
+  for (const order of orders.values())
+    if (order.psp_reference !== null) by_reference.set(order.psp_reference, order);
+  const refunds = await tx.query<
+    { order_id: string; refund_id: string; kind: string; amount_minor: bigint } & Record<string, unknown>
+  >(
     "SELECT order_id, refund_id, kind, amount_minor FROM order_refunds WHERE tenant_id = $1 AND order_id = ANY($2::text[])",
     [tenant_id, [...orders.keys()]],
   );
-  const payout_refs = [...new Set(rows.flatMap((row) => (row.kind === "payout" ? [row.provider_reference, row.payment_reference].filter((ref): ref is string => ref !== null) : [])))];
-  const payouts = payout_refs.length === 0
-    ? []
-    : await tx.query<{ id: string; reference: string; currency: string; amount_minor: bigint } & Record<string, unknown>>(
-        "SELECT id::text, reference, currency::text AS currency, amount_minor FROM payouts WHERE tenant_id = $1 AND reference = ANY($2::text[])",
-        [tenant_id, payout_refs],
-      );
+  const payout_refs = [
+    ...new Set(
+      rows.flatMap((row) =>
+        row.kind === "payout"
+          ? [row.provider_reference, row.payment_reference].filter((ref): ref is string => ref !== null)
+          : [],
+      ),
+    ),
+  ];
+  const payouts =
+    payout_refs.length === 0
+      ? []
+      : await tx.query<
+          { id: string; reference: string; currency: string; amount_minor: bigint } & Record<string, unknown>
+        >(
+          "SELECT id::text, reference, currency::text AS currency, amount_minor FROM payouts WHERE tenant_id = $1 AND reference = ANY($2::text[])",
+          [tenant_id, payout_refs],
+        );
   return (row) => {
     if (row.kind === "payout") {
-      const payout = payouts.find((candidate) => candidate.reference === row.provider_reference || candidate.reference === row.payment_reference);
+      const payout = payouts.find(
+        (candidate) =>
+          candidate.reference === row.provider_reference || candidate.reference === row.payment_reference,
+      );
       return payout === undefined
         ? undefined
-        : { kind: "payout", order_id: null, refund_id: null, payout_id: payout.id, currency: payout.currency, amount_minor: BigInt(payout.amount_minor), fee_minor: null };
+        : {
+            kind: "payout",
+            order_id: null,
+            refund_id: null,
+            payout_id: payout.id,
+            currency: payout.currency,
+            amount_minor: BigInt(payout.amount_minor),
+            fee_minor: null,
+          };
     }
     // Provider reference first, then our order id.
     const order =
@@ -93,18 +125,34 @@ export async function lookupLedger(
         payout_id: null,
         currency: order.currency,
         amount_minor: BigInt(order.paid_minor),
-        fee_minor: order.fee_minor === null || !/^-?\d+$/.test(order.fee_minor) ? null : BigInt(order.fee_minor),
+        fee_minor:
+          order.fee_minor === null || !/^-?\d+$/.test(order.fee_minor) ? null : BigInt(order.fee_minor),
       };
     const kind = row.kind === "chargeback" ? "chargeback" : "refund";
     const candidates = refunds.filter((refund) => refund.order_id === order.id && refund.kind === kind);
-    const refund = candidates.find((candidate) => candidate.refund_id === row.refund_id) ?? (candidates.length === 1 ? candidates[0] : undefined);
+    const refund =
+      candidates.find((candidate) => candidate.refund_id === row.refund_id) ??
+      (candidates.length === 1 ? candidates[0] : undefined);
     return refund === undefined
       ? undefined
-      : { kind, order_id: order.id, refund_id: refund.refund_id, payout_id: null, currency: order.currency, amount_minor: BigInt(refund.amount_minor), fee_minor: null };
+      : {
+          kind,
+          order_id: order.id,
+          refund_id: refund.refund_id,
+          payout_id: null,
+          currency: order.currency,
+          amount_minor: BigInt(refund.amount_minor),
+          fee_minor: null,
+        };
   };
 }
 
-export async function insertItems(tx: Queryable, tenant_id: string, import_id: string, items: readonly ItemRow[]): Promise<void> {
+export async function insertItems(
+  tx: Queryable,
+  tenant_id: string,
+  import_id: string,
+  items: readonly ItemRow[],
+): Promise<void> {
   if (items.length === 0) return;
   await tx.query(
     `INSERT INTO reconciliation_items (tenant_id, import_id, seq, status, bill_line, kind, provider_reference, order_id,
@@ -175,12 +223,19 @@ export async function markMissingInBill(
   );
 }
 
-export async function statusCounts(tx: Queryable, tenant_id: string, import_id: string): Promise<Record<ReconciliationStatus, number>> {
+export async function statusCounts(
+  tx: Queryable,
+  tenant_id: string,
+  import_id: string,
+): Promise<Record<ReconciliationStatus, number>> {
   const rows = await tx.query<{ status: ReconciliationStatus; n: bigint } & Record<string, unknown>>(
     "SELECT status, count(*)::int8 AS n FROM reconciliation_items WHERE tenant_id = $1 AND import_id = $2 GROUP BY status",
     [tenant_id, import_id],
   );
-  const counts = Object.fromEntries(reconciliation_statuses.map((status) => [status, 0])) as Record<ReconciliationStatus, number>;
+  const counts = Object.fromEntries(reconciliation_statuses.map((status) => [status, 0])) as Record<
+    ReconciliationStatus,
+    number
+  >;
   for (const row of rows) counts[row.status] = Number(row.n);
   return counts;
 }

@@ -64,7 +64,10 @@ describe("settlement crash", () => {
       expect(JSON.parse(killed.lines[0]!)).toMatchObject({ index: 0, status: "paid" });
 
       db = await openDatabase({ data_dir, connections_max: 4 });
-      const after_crash = await db.query<{ party_id: string }>("SELECT party_id FROM payouts WHERE tenant_id = $1", [tenant]);
+      const after_crash = await db.query<{ party_id: string }>(
+        "SELECT party_id FROM payouts WHERE tenant_id = $1",
+        [tenant],
+      );
       expect(after_crash).toHaveLength(1);
       const rerun = await runSettlement({ db, now: clock.now }, tenant, { trigger: "cli" });
       expect(rerun.replayed.map((item) => item.party_id)).toEqual([after_crash[0]!.party_id]);

@@ -19,9 +19,18 @@ beforeAll(async () => {
 afterAll(async () => db.close());
 
 async function allBalances(tenant_id: string): Promise<Map<string, PartyBalance>> {
-  const parties = await db.query<{ id: string }>("SELECT id FROM parties WHERE tenant_id = $1 ORDER BY id", [tenant_id]);
+  const parties = await db.query<{ id: string }>("SELECT id FROM parties WHERE tenant_id = $1 ORDER BY id", [
+    tenant_id,
+  ]);
   const out = new Map<string, PartyBalance>();
-  const zero = { currency: "CNY", held_minor: 0n, available_minor: 0n, in_transit_minor: 0n, debt_minor: 0n, pending_out_minor: 0n };
+  const zero = {
+    currency: "CNY",
+    held_minor: 0n,
+    available_minor: 0n,
+    in_transit_minor: 0n,
+    debt_minor: 0n,
+    pending_out_minor: 0n,
+  };
   for (const { id } of parties) {
     const rows = await partyBalances(db, { tenant_id, party_id: null }, id);
     out.set(id, rows.find((row) => row.currency === "CNY") ?? zero);
@@ -51,18 +60,27 @@ describe("settlement over the demo marketplace", () => {
       const paid_minor = item !== undefined && item.state === "in_transit" ? item.amount_minor : 0n;
       const netted_minor = item?.netted_minor ?? 0n;
       expect(was.held_minor - now.held_minor, `${party_id} held`).toBe(0n);
-      expect(was.available_minor - now.available_minor, `${party_id} available`).toBe(paid_minor + netted_minor);
+      expect(was.available_minor - now.available_minor, `${party_id} available`).toBe(
+        paid_minor + netted_minor,
+      );
       expect(now.in_transit_minor - was.in_transit_minor, `${party_id} in transit`).toBe(paid_minor);
       expect(was.debt_minor - now.debt_minor, `${party_id} debt`).toBe(netted_minor);
     }
 
     // Confirm every payout but the first, which the bank returns.
     const [returned, ...confirmed] = run.paid;
-    await resolvePayoutResult(ctx, tenant, returned!.payout_id, { outcome: "fail", reason: "beneficiary account closed" });
-    for (const item of confirmed) await resolvePayoutResult(ctx, tenant, item.payout_id, { outcome: "confirm" });
+    await resolvePayoutResult(ctx, tenant, returned!.payout_id, {
+      outcome: "fail",
+      reason: "beneficiary account closed",
+    });
+    for (const item of confirmed)
+      await resolvePayoutResult(ctx, tenant, item.payout_id, { outcome: "confirm" });
     const settled = await allBalances(tenant);
-    for (const [party_id, balance] of settled) expect(balance.in_transit_minor, `${party_id} in transit`).toBe(0n);
-    expect(settled.get(returned!.party_id)!.available_minor).toBe(after.get(returned!.party_id)!.available_minor + returned!.amount_minor);
+    for (const [party_id, balance] of settled)
+      expect(balance.in_transit_minor, `${party_id} in transit`).toBe(0n);
+    expect(settled.get(returned!.party_id)!.available_minor).toBe(
+      after.get(returned!.party_id)!.available_minor + returned!.amount_minor,
+    );
     const [paid_out] = await db.query<{ total: bigint }>(
       `SELECT coalesce(sum(b.posted_minor), 0)::int8 AS total FROM accounts a
          JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
@@ -78,8 +96,15 @@ describe("settlement over the demo marketplace", () => {
       [tenant],
     );
     expect(logged.length).toBe(run.paid.length + run.carried_over.length);
-    const rebuilt = await rebuildRecords(db, tenant, "settlement_batch", logged.map((row) => row.id));
+    const rebuilt = await rebuildRecords(
+      db,
+      tenant,
+      "settlement_batch",
+      logged.map((row) => row.id),
+    );
     for (const row of logged)
-      expect(recordSha256(row.salt, rebuilt.get(row.id)).equals(Buffer.from(row.record_sha256)), row.id).toBe(true);
+      expect(recordSha256(row.salt, rebuilt.get(row.id)).equals(Buffer.from(row.record_sha256)), row.id).toBe(
+        true,
+      );
   }, 240_000);
 });

@@ -52,10 +52,17 @@ export function updateParty(
   patch: PartyPatch,
   changed_by: string,
 ): Promise<PartyVersionView> {
-  if (patch.name !== undefined && (typeof patch.name !== "string" || patch.name.length === 0 || patch.name.length > 200))
+  if (
+    patch.name !== undefined &&
+    (typeof patch.name !== "string" || patch.name.length === 0 || patch.name.length > 200)
+  )
     throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
   if (patch.status !== undefined && !party_statuses.includes(patch.status))
-    throw new DomainError("party_status_invalid", `status must be one of ${party_statuses.join(", ")}`, "status");
+    throw new DomainError(
+      "party_status_invalid",
+      `status must be one of ${party_statuses.join(", ")}`,
+      "status",
+    );
   const settlement = patch.settlement === undefined ? undefined : profileJson(parseProfile(patch.settlement));
   return inTransaction(ctx.db, async (tx) => {
     const [row] = await tx.query<PartyRow>(
@@ -63,12 +70,18 @@ export function updateParty(
         WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
       [tenant_id, party_id],
     );
-    if (row === undefined) throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
+    if (row === undefined)
+      throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
     const version = Number(row.version);
     if (patch.version !== undefined && patch.version !== version)
-      throw new DomainError("party_version_conflict", `party ${party_id} is at version ${version}, not ${patch.version}`, "version", {
-        current_version: version,
-      });
+      throw new DomainError(
+        "party_version_conflict",
+        `party ${party_id} is at version ${version}, not ${patch.version}`,
+        "version",
+        {
+          current_version: version,
+        },
+      );
     const next = {
       name: patch.name ?? row.name,
       status: patch.status ?? row.status,
@@ -76,7 +89,9 @@ export function updateParty(
     };
     const now = ctx.now();
     const unchanged =
-      next.name === row.name && next.status === row.status && JSON.stringify(next.settlement) === JSON.stringify(row.settlement);
+      next.name === row.name &&
+      next.status === row.status &&
+      JSON.stringify(next.settlement) === JSON.stringify(row.settlement);
     if (unchanged) return view(row, version, next);
     if (version === 1)
       await tx.query(
@@ -94,17 +109,34 @@ export function updateParty(
     await tx.query(
       `INSERT INTO party_versions (tenant_id, party_id, version, name, status, settlement, changed_by, created_at)
        VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8)`,
-      [tenant_id, party_id, new_version, next.name, next.status, JSON.stringify(next.settlement), changed_by, now],
+      [
+        tenant_id,
+        party_id,
+        new_version,
+        next.name,
+        next.status,
+        JSON.stringify(next.settlement),
+        changed_by,
+        now,
+      ],
     );
     const changed = [
       ...(next.name !== row.name ? ["name"] : []),
       ...(next.status !== row.status ? ["status"] : []),
-      ...(settlement !== undefined && JSON.stringify(settlement) !== JSON.stringify(row.settlement) ? ["settlement"] : []),
+      ...(settlement !== undefined && JSON.stringify(settlement) !== JSON.stringify(row.settlement)
+        ? ["settlement"]
+        : []),
     ];
     await writeSteps(tx, [
       eventsWrite(
         tenant_id,
-        [{ type: "party.updated", party_ids: [party_id], payload: { party_id, version: new_version, changed, changed_by } }],
+        [
+          {
+            type: "party.updated",
+            party_ids: [party_id],
+            payload: { party_id, version: new_version, changed, changed_by },
+          },
+        ],
         now,
       ),
     ]);

@@ -10,7 +10,7 @@ import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
-import { partyKinds, accountFor, partyAccounts } from "../orders/party-accounts.ts";
+import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.ts";
 import { payoutEventPayload } from "./settle-party.ts";
 
 export const failure_reason_length_max = 500;
@@ -35,7 +35,11 @@ export function resolvePayoutResult(
   if (result.outcome === "fail") {
     const reason = result.reason.trim();
     if (reason.length === 0 || reason.length > failure_reason_length_max)
-      throw new DomainError("failure_reason_invalid", `reason must be 1 to ${failure_reason_length_max} characters`, "reason");
+      throw new DomainError(
+        "failure_reason_invalid",
+        `reason must be 1 to ${failure_reason_length_max} characters`,
+        "reason",
+      );
   }
   return inTransaction(ctx.db, (tx) => resolveIn(tx, tenant_id, payout_id, result, ctx.now()));
 }
@@ -74,10 +78,23 @@ export async function resolveIn(
       {
         idempotency_key: `payout:${payout.id}:${result.outcome}`,
         kind: result.outcome === "confirm" ? "payout" : "payout_return",
-        memo: result.outcome === "fail" ? `payout ${payout.id} failed: ${result.reason.trim().slice(0, 400)}` : `payout ${payout.id} confirmed`,
+        memo:
+          result.outcome === "fail"
+            ? `payout ${payout.id} failed: ${result.reason.trim().slice(0, 400)}`
+            : `payout ${payout.id} confirmed`,
         entries: [
-          { account_id: accountFor(accounts, specs[0]!).id, side: "debit", amount_minor: payout.amount_minor, currency: payout.currency },
-          { account_id: accountFor(accounts, specs[1]!).id, side: "credit", amount_minor: payout.amount_minor, currency: payout.currency },
+          {
+            account_id: accountFor(accounts, specs[0]!).id,
+            side: "debit",
+            amount_minor: payout.amount_minor,
+            currency: payout.currency,
+          },
+          {
+            account_id: accountFor(accounts, specs[1]!).id,
+            side: "credit",
+            amount_minor: payout.amount_minor,
+            currency: payout.currency,
+          },
         ],
       },
     ],
@@ -93,7 +110,11 @@ export async function resolveIn(
     resolved_at: now,
   } as const;
   await resolvePayout(tx, tenant_id, payout.id, change);
-  const updated: PayoutRow = { ...payout, ...change, provider_reference: change.provider_reference ?? payout.provider_reference };
+  const updated: PayoutRow = {
+    ...payout,
+    ...change,
+    provider_reference: change.provider_reference ?? payout.provider_reference,
+  };
   await writeSteps(tx, [
     eventsWrite(
       tenant_id,
@@ -172,7 +193,15 @@ export async function listPayouts(
         AND ($4::date IS NULL OR run_date >= $4::date) AND ($5::date IS NULL OR run_date <= $5::date)
         AND ($6::uuid IS NULL OR id > $6::uuid)
       ORDER BY id LIMIT $7`,
-    [scope.tenant_id, party, filter.state ?? null, filter.from ?? null, filter.to ?? null, filter.cursor ?? null, limit + 1],
+    [
+      scope.tenant_id,
+      party,
+      filter.state ?? null,
+      filter.from ?? null,
+      filter.to ?? null,
+      filter.cursor ?? null,
+      limit + 1,
+    ],
   );
   const items = rows.slice(0, limit);
   return { items, next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };

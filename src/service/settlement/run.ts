@@ -59,14 +59,26 @@ interface Candidate {
  * leaves the first paid and the second untouched; the payout's (party,
  * currency, cycle) key makes the re-run pay the first as a replay.
  */
-export async function runSettlement(ctx: ServiceContext, tenant_id: string, options: RunOptions): Promise<RunResult> {
+export async function runSettlement(
+  ctx: ServiceContext,
+  tenant_id: string,
+  options: RunOptions,
+): Promise<RunResult> {
   const as_of = options.as_of ?? ctx.now();
   assert(!Number.isNaN(as_of.getTime()), "as_of must be a valid instant");
   if (as_of.getTime() > ctx.now().getTime())
-    throw new DomainError("as_of_in_future", "as_of must not be later than now: future funds cannot be paid", "as_of");
+    throw new DomainError(
+      "as_of_in_future",
+      "as_of must not be later than now: future funds cannot be paid",
+      "as_of",
+    );
   const named = new Set(options.party_ids ?? []);
   if (named.size > named_parties_max)
-    throw new DomainError("settlement_parties_too_many", `name at most ${named_parties_max} parties`, "party_ids");
+    throw new DomainError(
+      "settlement_parties_too_many",
+      `name at most ${named_parties_max} parties`,
+      "party_ids",
+    );
   const run_id = newId();
   const run_date = isoDate(as_of);
   const now = ctx.now();
@@ -80,7 +92,11 @@ export async function runSettlement(ctx: ServiceContext, tenant_id: string, opti
   );
   for (const id of named)
     if (!candidates.some((candidate) => candidate.party_id === id))
-      throw new DomainError("party_not_found", `no settleable party ${JSON.stringify(id)} with funds`, "party_ids");
+      throw new DomainError(
+        "party_not_found",
+        `no settleable party ${JSON.stringify(id)} with funds`,
+        "party_ids",
+      );
   await ctx.db.query(
     `INSERT INTO settlement_runs (tenant_id, id, run_date, as_of, trigger, status, created_at)
      VALUES ($1, $2, $3::date, $4, $5, 'running', $6)`,
@@ -150,7 +166,8 @@ function collect(result: RunResult, outcome: PartyOutcome): void {
     total.netted_minor += payout.netted_minor;
     total.payouts += 1;
     result.totals[payout.currency] = total;
-  } else if (outcome.status === "carried_over" || outcome.status === "netted") result.carried_over.push(summary);
+  } else if (outcome.status === "carried_over" || outcome.status === "netted")
+    result.carried_over.push(summary);
   else result.replayed.push(summary);
 }
 
@@ -188,7 +205,11 @@ export function runSummaryJson(result: RunResult): Record<string, unknown> {
     totals: Object.fromEntries(
       Object.entries(result.totals).map(([currency, total]) => [
         currency,
-        { amount_minor: Number(total.amount_minor), netted_minor: Number(total.netted_minor), payouts: total.payouts },
+        {
+          amount_minor: Number(total.amount_minor),
+          netted_minor: Number(total.netted_minor),
+          payouts: total.payouts,
+        },
       ]),
     ),
   };

@@ -15,8 +15,8 @@ import {
 } from "../../store/settlement-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { eventsWrite } from "../events/enqueue.ts";
-import { logRecordsWrite } from "../log/enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { logRecordsWrite } from "../log/enqueue.ts";
 import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
 import { ordersBlockedByAudit } from "./audit-hooks.ts";
 
@@ -50,7 +50,12 @@ export type PartyOutcome =
  * with the entries it covers, its log record and its event. The payout's
  * (party, currency, cycle) key makes a second run a replay.
  */
-export async function settlePartyCycle(tx: Queryable, tenant_id: string, cycle: PartyCycle, now: Date): Promise<PartyOutcome> {
+export async function settlePartyCycle(
+  tx: Queryable,
+  tenant_id: string,
+  cycle: PartyCycle,
+  now: Date,
+): Promise<PartyOutcome> {
   await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
     settle_party_lock_class,
     `${tenant_id}/${cycle.party_id}`,
@@ -142,7 +147,11 @@ export async function settlePartyCycle(tx: Queryable, tenant_id: string, cycle: 
   await insertPayoutEntries(tx, tenant_id, payout_id, entries);
   const record = payoutRecord({ ...payout, carried_over: decision.carried_over, entries });
   await writeSteps(tx, [
-    logRecordsWrite(tenant_id, [{ id: payout_id, kind: "settlement_batch", record, party_ids: [cycle.party_id] }], now),
+    logRecordsWrite(
+      tenant_id,
+      [{ id: payout_id, kind: "settlement_batch", record, party_ids: [cycle.party_id] }],
+      now,
+    ),
     eventsWrite(
       tenant_id,
       [
@@ -155,7 +164,10 @@ export async function settlePartyCycle(tx: Queryable, tenant_id: string, cycle: 
       now,
     ),
   ]);
-  return { status: payout.state === "in_transit" ? "paid" : payout.state === "netted" ? "netted" : "carried_over", payout };
+  return {
+    status: payout.state === "in_transit" ? "paid" : payout.state === "netted" ? "netted" : "carried_over",
+    payout,
+  };
 }
 
 function settlementRequest(
@@ -171,7 +183,12 @@ function settlementRequest(
     { account_id: account.available, side: "debit", amount_minor: out_minor, currency: cycle.currency },
   ];
   if (netted_minor > 0n)
-    entries.push({ account_id: account.debt, side: "credit", amount_minor: netted_minor, currency: cycle.currency });
+    entries.push({
+      account_id: account.debt,
+      side: "credit",
+      amount_minor: netted_minor,
+      currency: cycle.currency,
+    });
   if (paying_minor > 0n)
     entries.push({
       account_id: account.in_transit,

@@ -5,8 +5,8 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
-import { completeOrder, refundOrder, releaseDue } from "../orders/lifecycle.ts";
 import { bookOrders } from "../orders/book.ts";
+import { completeOrder, refundOrder, releaseDue } from "../orders/lifecycle.ts";
 import { partyBalances } from "../parties/read.ts";
 import { updateParty } from "./party-profile.ts";
 import { listPayouts, resolvePayoutResult } from "./payouts.ts";
@@ -57,15 +57,21 @@ describe("settlement runs", () => {
     // Again the same day: every payout is a replay, nothing moves.
     const again = await runSettlement(ctx, tenant, { trigger: "api" });
     expect(again.paid).toEqual([]);
-    expect(again.replayed.map((item) => item.payout_id).sort()).toEqual(run.paid.map((item) => item.payout_id).sort());
+    expect(again.replayed.map((item) => item.payout_id).sort()).toEqual(
+      run.paid.map((item) => item.payout_id).sort(),
+    );
     expect((await balance(ctx, tenant, "m-1001")).in_transit_minor).toBe(before.available_minor);
     const confirmed = await resolvePayoutResult(ctx, tenant, merchant!.payout_id, { outcome: "confirm" });
     expect(confirmed.state).toBe("paid_out");
     const paid = await balance(ctx, tenant, "m-1001");
     expect(paid.in_transit_minor).toBe(0n);
     // A second confirmation is a replay; failing a paid payout is refused.
-    expect((await resolvePayoutResult(ctx, tenant, merchant!.payout_id, { outcome: "confirm" })).state).toBe("paid_out");
-    await expect(resolvePayoutResult(ctx, tenant, merchant!.payout_id, { outcome: "fail", reason: "x" })).rejects.toMatchObject({
+    expect((await resolvePayoutResult(ctx, tenant, merchant!.payout_id, { outcome: "confirm" })).state).toBe(
+      "paid_out",
+    );
+    await expect(
+      resolvePayoutResult(ctx, tenant, merchant!.payout_id, { outcome: "fail", reason: "x" }),
+    ).rejects.toMatchObject({
       code: "payout_state_invalid",
     });
     const page = await listPayouts(db, { tenant_id: tenant, party_id: "m-1001" }, { limit: 1 });
@@ -78,7 +84,10 @@ describe("settlement runs", () => {
     clock.advance(day_ms);
     const run = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
     const payout = run.paid[0]!;
-    const failed = await resolvePayoutResult(ctx, tenant, payout.payout_id, { outcome: "fail", reason: "account closed" });
+    const failed = await resolvePayoutResult(ctx, tenant, payout.payout_id, {
+      outcome: "fail",
+      reason: "account closed",
+    });
     expect(failed.state).toBe("failed");
     expect(failed.failure_reason).toBe("account closed");
     const back = await balance(ctx, tenant, "m-1001");
@@ -114,7 +123,11 @@ describe("settlement runs", () => {
     clock.advance(day_ms);
     const netted = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
     expect(netted.paid).toEqual([]);
-    expect(netted.carried_over[0]).toMatchObject({ state: "netted", netted_minor: share_minor, amount_minor: 0n });
+    expect(netted.carried_over[0]).toMatchObject({
+      state: "netted",
+      netted_minor: share_minor,
+      amount_minor: 0n,
+    });
     const cleared = await balance(ctx, tenant, "m-1001");
     expect(cleared.debt_minor).toBe(owed.debt_minor - share_minor);
     expect(cleared.available_minor).toBe(0n);
@@ -124,15 +137,31 @@ describe("settlement runs", () => {
     await completeOrder(ctx, tenant, "A-3");
     clock.advance(61_000);
     expect(await releaseDue(ctx, tenant)).toBe(1);
-    await updateParty(ctx, tenant, "m-1001", { settlement: { cycle: { type: "daily", lag_days: 1 }, minimum_payout_minor: Number(share_minor) } }, "test");
+    await updateParty(
+      ctx,
+      tenant,
+      "m-1001",
+      { settlement: { cycle: { type: "daily", lag_days: 1 }, minimum_payout_minor: Number(share_minor) } },
+      "test",
+    );
     clock.advance(day_ms);
     const carried = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
     // The rest of the debt is netted first; what is left is under the minimum.
     const rest_minor = share_minor - cleared.debt_minor;
-    expect(carried.carried_over[0]).toMatchObject({ state: "carried_over", amount_minor: rest_minor, netted_minor: cleared.debt_minor });
+    expect(carried.carried_over[0]).toMatchObject({
+      state: "carried_over",
+      amount_minor: rest_minor,
+      netted_minor: cleared.debt_minor,
+    });
     expect((await balance(ctx, tenant, "m-1001")).available_minor).toBe(rest_minor);
     expect((await balance(ctx, tenant, "m-1001")).debt_minor).toBe(0n);
-    await updateParty(ctx, tenant, "m-1001", { settlement: { cycle: { type: "daily", lag_days: 1 }, minimum_payout_minor: 100 } }, "test");
+    await updateParty(
+      ctx,
+      tenant,
+      "m-1001",
+      { settlement: { cycle: { type: "daily", lag_days: 1 }, minimum_payout_minor: 100 } },
+      "test",
+    );
     clock.advance(day_ms);
     const paid = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
     expect(paid.paid[0]?.amount_minor).toBe(rest_minor);

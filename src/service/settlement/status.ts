@@ -1,10 +1,9 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
+import { parseProfile } from "../../core/settlement/profile.ts";
 import type { Queryable } from "../../store/database.ts";
 import { getOrderDetail } from "../orders/read.ts";
-import { partyBalances } from "../parties/read.ts";
-import { assertPartyVisible } from "../parties/read.ts";
-import { parseProfile } from "../../core/settlement/profile.ts";
+import { assertPartyVisible, partyBalances } from "../parties/read.ts";
 import { settlementView } from "./party-profile.ts";
 
 // Where money stands between the order and the bank: held → releasable →
@@ -73,14 +72,20 @@ export async function orderSettlement(
       party_id,
       state,
       steps,
-      payout: link === undefined ? null : { id: link.payout_id, reference: link.reference, state: link.state },
+      payout:
+        link === undefined ? null : { id: link.payout_id, reference: link.reference, state: link.state },
     };
   });
   return { order_id, parties };
 }
 
 /** A party's settlement position: balances by step, its profile, and its latest payouts. */
-export async function partySettlement(db: Queryable, scope: ReadScope, party_id: string, full_account: boolean) {
+export async function partySettlement(
+  db: Queryable,
+  scope: ReadScope,
+  party_id: string,
+  full_account: boolean,
+) {
   await assertPartyVisible(db, scope, party_id);
   const [party] = await db.query<{ settlement: unknown; status: string } & Record<string, unknown>>(
     "SELECT settlement, status FROM parties WHERE tenant_id = $1 AND id = $2",
@@ -88,12 +93,23 @@ export async function partySettlement(db: Queryable, scope: ReadScope, party_id:
   );
   if (party === undefined) throw new DomainError("party_not_found", `no party ${party_id}`, "id");
   const balances = await partyBalances(db, scope, party_id);
-  const totals = await db.query<{ currency: string; state: string; amount_minor: bigint; payouts: bigint } & Record<string, unknown>>(
+  const totals = await db.query<
+    { currency: string; state: string; amount_minor: bigint; payouts: bigint } & Record<string, unknown>
+  >(
     `SELECT currency::text AS currency, state, coalesce(sum(amount_minor), 0)::int8 AS amount_minor, count(*)::int8 AS payouts
        FROM payouts WHERE tenant_id = $1 AND party_id = $2 GROUP BY currency, state ORDER BY currency, state`,
     [scope.tenant_id, party_id],
   );
-  const last = await db.query<{ id: string; reference: string; state: string; amount_minor: bigint; currency: string; created_at: Date } & Record<string, unknown>>(
+  const last = await db.query<
+    {
+      id: string;
+      reference: string;
+      state: string;
+      amount_minor: bigint;
+      currency: string;
+      created_at: Date;
+    } & Record<string, unknown>
+  >(
     `SELECT id::text, reference, state, amount_minor, currency::text AS currency, created_at FROM payouts
       WHERE tenant_id = $1 AND party_id = $2 ORDER BY id DESC LIMIT 5`,
     [scope.tenant_id, party_id],

@@ -6,7 +6,11 @@ import { reconciliationRecord } from "../reconcile/record.ts";
 // Rebuilding the settlement and reconciliation records from their rows, with
 // the builders their writers hashed (src/service/tlog/records.ts dispatches here).
 
-export async function rebuildPayoutRecords(tx: Queryable, tenant_id: string, ids: readonly string[]): Promise<Map<string, unknown>> {
+export async function rebuildPayoutRecords(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<Map<string, unknown>> {
   const payouts: PayoutRow[] = await selectPayouts(tx, tenant_id, ids);
   const entries = await selectPayoutEntries(
     tx,
@@ -30,7 +34,11 @@ export async function rebuildPayoutRecords(tx: Queryable, tenant_id: string, ids
   return records;
 }
 
-export async function rebuildReconciliationRecords(tx: Queryable, tenant_id: string, ids: readonly string[]): Promise<Map<string, unknown>> {
+export async function rebuildReconciliationRecords(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<Map<string, unknown>> {
   const rows = await tx.query<{ id: string; report: unknown; created_at: Date } & Record<string, unknown>>(
     "SELECT id::text, report, created_at FROM bill_imports WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
     [tenant_id, ids],
@@ -41,7 +49,15 @@ export async function rebuildReconciliationRecords(tx: Queryable, tenant_id: str
       report: Parameters<typeof reconciliationRecord>[0]["report"];
       counts: Record<string, number>;
     };
-    records.set(row.id, reconciliationRecord({ id: row.id, created_at: row.created_at, report: stored.report, counts: stored.counts }));
+    records.set(
+      row.id,
+      reconciliationRecord({
+        id: row.id,
+        created_at: row.created_at,
+        report: stored.report,
+        counts: stored.counts,
+      }),
+    );
   }
   return records;
 }
