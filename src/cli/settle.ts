@@ -6,6 +6,7 @@ import { isDomainError } from "../core/errors.ts";
 import { formatDecimal } from "../core/money.ts";
 import { systemClock } from "../service/context.ts";
 import { payoutFileOfRun } from "../service/settlement/payout-file.ts";
+import { importPayoutResults } from "../service/settlement/payout-results.ts";
 import { runSettlement, runSummaryJson } from "../service/settlement/run.ts";
 import { openDatabase } from "../store/open.ts";
 
@@ -18,6 +19,7 @@ per party and cycle. Running it again pays nobody twice.
   --as-of DATE   the run's instant or day (2026-11-30 or 2026-11-30T06:00:00Z); not in the future
   --party ID     settle only these parties (repeatable); due even on a manual cycle
   --out DIR      write the payout file (CSV, bank-transfer JSON, .sha256) into DIR
+  --results FILE instead of running: apply the bank's result file (reference,status,reason[,provider_reference])
   --json         print the run as JSON
 `;
 
@@ -45,6 +47,7 @@ function parseCli(args: string[]) {
       "as-of": { type: "string" },
       party: { type: "string", multiple: true },
       out: { type: "string" },
+      results: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -79,6 +82,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const tenant = await db.query("SELECT 1 FROM tenants WHERE id = $1", [values.tenant]);
     if (tenant.length === 0) throw new UsageError(`no tenant ${JSON.stringify(values.tenant)}`);
+    if (values.results !== undefined) {
+      const applied = await importPayoutResults(ctx, values.tenant, values.results);
+      process.stdout.write(`${JSON.stringify(applied)}\n`);
+      return applied.rejected.length > 0 ? 1 : 0;
+    }
     const result = await runSettlement(ctx, values.tenant, {
       as_of: parseAsOf(values["as-of"], ctx.now()),
       trigger: "cli",

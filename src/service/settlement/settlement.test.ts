@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import order_json from "../../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import type { Database } from "../../store/database.ts";
@@ -9,6 +12,7 @@ import { bookOrders } from "../orders/book.ts";
 import { completeOrder, refundOrder, releaseDue } from "../orders/lifecycle.ts";
 import { partyBalances } from "../parties/read.ts";
 import { updateParty } from "./party-profile.ts";
+import { importPayoutResults } from "./payout-results.ts";
 import { listPayouts, resolvePayoutResult } from "./payouts.ts";
 import { runSettlement } from "./run.ts";
 
@@ -166,5 +170,38 @@ describe("settlement runs", () => {
     const paid = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
     expect(paid.paid[0]?.amount_minor).toBe(rest_minor);
     await expectLedgerInvariants(db, tenant);
+  });
+
+  it("applies a bank's result file: paid, failed with a reason, unknown references reported, the same file again unchanged", async () => {
+    const { ctx, clock, tenant } = await releasedOrder();
+    clock.advance(day_ms);
+    const run = await runSettlement(ctx, tenant, { trigger: "cli" });
+    expect(run.paid.length).toBeGreaterThan(1);
+    const [paid, failed] = run.paid;
+    const dir = mkdtempSync(join(tmpdir(), "results-"));
+    try {
+      const path = join(dir, "results.csv");
+      writeFileSync(
+        path,
+        `reference,status,reason,provider_reference\r\n${paid!.reference},paid,,BANK-1\r\n${failed!.reference},failed,"account closed, per bank",\r\nCSPNOPE,paid,,\r\n`,
+      );
+      const first = await importPayoutResults(ctx, tenant, path);
+      expect(first).toEqual({
+        confirmed: 1,
+        failed: 1,
+        unchanged: 0,
+        rejected: [{ line: 4, reason: 'no payout with reference "CSPNOPE"' }],
+      });
+      const page = await listPayouts(db, { tenant_id: tenant, party_id: failed!.party_id }, {});
+      expect(page.items.map((item) => [item.state, item.failure_reason])).toEqual([
+        ["failed", "account closed, per bank"],
+      ]);
+      const again = await importPayoutResults(ctx, tenant, path);
+      expect(again).toMatchObject({ confirmed: 0, failed: 0, unchanged: 2 });
+      expect((await balance(ctx, tenant, failed!.party_id)).available_minor).toBe(failed!.amount_minor);
+      await expectLedgerInvariants(db, tenant);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
