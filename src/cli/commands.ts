@@ -7,7 +7,7 @@ export interface Command {
 export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
-  keys: () => import("./keys.ts"),
+  keys: () => import("./api-keys.ts"),
   reconcile: () => import("./reconcile.ts"),
   serve: () => import("./serve.ts"),
   settle: () => import("./settle.ts"),

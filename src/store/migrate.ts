@@ -21,12 +21,14 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
-  // Numbers rise strictly but may skip: each parallel line of work owns a range (001–009 core, 010–019, …).
+  // Numbers only increase; gaps are allowed, so that work on several branches
+  // can take numbers from ranges of its own and merge without renumbering.
   migrations.forEach((migration, index) => {
     const previous = migrations[index - 1];
+    assert(migration.version >= 1, `migration ${migration.name} is numbered ${migration.version}`);
     assert(
       previous === undefined || migration.version > previous.version,
-      `migration ${migration.name} must be numbered after ${previous?.version}`,
+      `migrations ${previous?.name} and ${migration.name} share the number ${migration.version}`,
     );
   });
   return migrations;

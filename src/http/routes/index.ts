@@ -1,14 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { keyRoutes } from "./api-keys.ts";
 import { authRoutes } from "./auth.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
-import { keyRoutes } from "./keys.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
+import { problemRoutes } from "./problems.ts";
 import { reconciliationRoutes } from "./reconciliation.ts";
 import { settlementRoutes } from "./settlement.ts";
 
@@ -25,4 +26,5 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   logRoutes,
   settlementRoutes,
   reconciliationRoutes,
+  problemRoutes,
 ];

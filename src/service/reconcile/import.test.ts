@@ -7,10 +7,10 @@ import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSha256 } from "../log/enqueue.ts";
 import { bookOrders } from "../orders/book.ts";
 import { refundOrder } from "../orders/lifecycle.ts";
-import { rebuildRecords } from "../tlog/records.ts";
+import { recordSha256 } from "../tlog/record-enqueue.ts";
+import { rebuildRecords } from "../tlog/record-rebuild.ts";
 import { importBill } from "./import.ts";
 
 let db: Database;

@@ -13,9 +13,9 @@ import type { BillRow } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
-import { eventsWrite } from "../events/enqueue.ts";
-import { logRecordsWrite } from "../log/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import { raiseReconciliationException } from "../settlement/audit-hooks.ts";
+import { logRecordsWrite } from "../tlog/record-enqueue.ts";
 import { readBill } from "./read-bill.ts";
 import { reconciliationRecord } from "./record.ts";
 import {

@@ -4,7 +4,7 @@ import { maskAccountRef, parseProfile, profileJson } from "../../core/settlement
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 
 export const party_statuses = ["active", "suspended"] as const;
 export type PartyStatus = (typeof party_statuses)[number];

@@ -8,7 +8,7 @@ import { inTransaction } from "../../store/retry.ts";
 import { type PayoutRow, payout_columns, resolvePayout, selectPayouts } from "../../store/settlement-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.ts";
 import { payoutEventPayload } from "./settle-party.ts";
@@ -183,7 +183,7 @@ export async function listPayouts(
     throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
   for (const field of ["from", "to"] as const)
     if (filter[field] !== undefined && !date_pattern.test(filter[field]!))
-      throw new DomainError("date_invalid", `${field} must be a date YYYY-MM-DD`, field);
+      throw new DomainError("field_invalid", `${field} must be a date YYYY-MM-DD`, field);
   const party = scope.party_id ?? filter.party_id ?? null;
   if (scope.party_id !== null && filter.party_id !== undefined && filter.party_id !== scope.party_id)
     return { items: [], next_cursor: null };

@@ -6,7 +6,7 @@ import { cycleOn, isoDate, parseProfile } from "../../core/settlement/profile.ts
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */

@@ -14,10 +14,10 @@ import {
   selectUncoveredEntries,
 } from "../../store/settlement-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
-import { logRecordsWrite } from "../log/enqueue.ts";
 import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
+import { logRecordsWrite } from "../tlog/record-enqueue.ts";
 import { ordersBlockedByAudit } from "./audit-hooks.ts";
 
 /** Entries one payout covers at most; older ones first, the rest wait for the next cycle. */

@@ -10,7 +10,7 @@ import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
 import { completeOrder, refundOrder, releaseDue } from "../orders/lifecycle.ts";
-import { partyBalances } from "../parties/read.ts";
+import { partyBalances } from "../parties/party-reads.ts";
 import { updateParty } from "./party-profile.ts";
 import { importPayoutResults } from "./payout-results.ts";
 import { listPayouts, resolvePayoutResult } from "./payouts.ts";

@@ -2,8 +2,8 @@ import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { parseProfile } from "../../core/settlement/profile.ts";
 import type { Queryable } from "../../store/database.ts";
-import { getOrderDetail } from "../orders/read.ts";
-import { assertPartyVisible, partyBalances } from "../parties/read.ts";
+import { getOrderDetail } from "../orders/order-reads.ts";
+import { assertPartyVisible, partyBalances } from "../parties/party-reads.ts";
 import { settlementView } from "./party-profile.ts";
 
 // Where money stands between the order and the bank: held → releasable →

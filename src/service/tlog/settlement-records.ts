@@ -4,7 +4,7 @@ import { type PayoutRow, selectPayoutEntries, selectPayouts } from "../../store/
 import { reconciliationRecord } from "../reconcile/record.ts";
 
 // Rebuilding the settlement and reconciliation records from their rows, with
-// the builders their writers hashed (src/service/tlog/records.ts dispatches here).
+// the builders their writers hashed (src/service/tlog/record-rebuild.ts dispatches here).
 
 export async function rebuildPayoutRecords(
   tx: Queryable,
