@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
-import { canonicalJson } from "../jcs.ts";
 import { formatDecimal } from "../money.ts";
+import { canonicalJsonSha256Hex, sha256Hex as sha256OfText } from "../sha256.ts";
 
 // The payout file of a run: what finance sends to the bank. Two forms with the
 // same rows: CSV for people and spreadsheets, and a generic bank-transfer JSON
@@ -68,7 +67,7 @@ export function payoutFileCsv(rows: readonly PayoutFileRow[]): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return sha256OfText(text);
 }
 
 export function payoutFileJson(
@@ -115,7 +114,7 @@ export function payoutFileJson(
   };
   return {
     ...body,
-    checksum: { algorithm: "SHA-256", canonicalization: "RFC8785", value: sha256Hex(canonicalJson(body)) },
+    checksum: { algorithm: "SHA-256", canonicalization: "RFC8785", value: canonicalJsonSha256Hex(body) },
   };
 }
 
@@ -123,5 +122,5 @@ export function payoutFileJson(
 export function verifyPayoutFileJson(document: Record<string, unknown>): boolean {
   const { checksum, ...body } = document;
   const value = (checksum as { value?: unknown } | undefined)?.value;
-  return typeof value === "string" && value === sha256Hex(canonicalJson(body));
+  return typeof value === "string" && value === canonicalJsonSha256Hex(body);
 }
