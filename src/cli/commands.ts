@@ -5,6 +5,7 @@ export interface Command {
 }
 
 export const commands: Record<string, () => Promise<Command>> = {
+  audit: () => import("./audit.ts"),
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./api-keys.ts"),

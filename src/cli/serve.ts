@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
+import { startAuditRunner } from "../service/audit/runner.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { startEventSequencer } from "../service/events/event-sequencer.ts";
 import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
@@ -12,7 +13,14 @@ import {
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  seedWithProgress,
+  storedCredentials,
+  storedLogins,
+} from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
 
@@ -53,6 +61,10 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
+  // The history audit rules follow the sequenced event stream (docs/audit.md).
+  const audit = startAuditRunner(ctx, {
+    on_error: (error) => process.stderr.write(`audit runner: ${String(error)}\n`),
+  });
   const nats_options = natsOptionsFromEnv();
   const nats = nats_options
     ? startNatsPublisher(ctx, {
@@ -74,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
             "  demo API keys (send as `Authorization: Bearer <key>`):",
             describeCredentials(credentials),
             `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
+            "  console logins of two reviewers (decide a four-eyes case with both):",
+            describeLogins(storedLogins()),
           ]
         : []),
       "",
@@ -86,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   await app.close();
   await sequencer.stop();
   await events.stop();
+  await audit.stop();
   await nats?.stop();
   await scheduler.stop();
   await db.close();

@@ -654,6 +654,114 @@ export const error_catalogue = {
     title: "Reconciliation not found",
     meaning: "No bill import with this id.",
   },
+  // Audit (docs/audit.md)
+  order_blocked_by_case: {
+    status: 409,
+    title: "Order held by an audit case",
+    meaning: "An open audit case holds this order's funds; decide the case (listed in `case_ids`) first.",
+  },
+  case_not_found: {
+    status: 404,
+    title: "Case not found",
+    meaning: "No audit case with this id is visible to the caller.",
+  },
+  case_closed: {
+    status: 409,
+    title: "Case closed",
+    meaning: "The case is already approved, reversed or adjusted; it takes no more claims or decisions.",
+  },
+  case_claimed: {
+    status: 409,
+    title: "Case claimed",
+    meaning: "Another reviewer has claimed the case; its first decision is theirs.",
+  },
+  case_self_review: {
+    status: 403,
+    title: "Own case",
+    meaning:
+      "The case is about the caller's own action (a flag they raised, their dispute); another reviewer must decide it.",
+  },
+  case_nothing_to_reject: {
+    status: 409,
+    title: "Nothing to reject",
+    meaning: "Reject refuses a first decision awaiting its second approval, and this case has none.",
+  },
+  case_order_released: {
+    status: 409,
+    title: "Order already released",
+    meaning:
+      "The order was released before the case opened, so its split cannot be reversed from held; use adjust.",
+  },
+  four_eyes_same_person: {
+    status: 409,
+    title: "Same person",
+    meaning:
+      "The same person made the first decision; a different person must make the second, whatever credential is used.",
+  },
+  four_eyes_person_required: {
+    status: 403,
+    title: "Person required",
+    meaning: "A decision above the four-eyes threshold needs a person: this API key was issued to no user.",
+  },
+  four_eyes_decision_mismatch: {
+    status: 409,
+    title: "Decision differs",
+    meaning: "The second decision must confirm the first one (the same decision) or reject it.",
+  },
+  decision_invalid: {
+    status: 422,
+    title: "Decision invalid",
+    meaning: "The decision does not apply to this case (reverse needs a case on an order).",
+  },
+  adjustment_invalid: {
+    status: 422,
+    title: "Adjustment invalid",
+    meaning:
+      "An adjustment needs 2 to 20 balanced entries in the case's currency; `field` names the first bad one.",
+  },
+  audit_comment_invalid: {
+    status: 400,
+    title: "Comment invalid",
+    meaning: "A comment is 1 to 2000 characters of text.",
+  },
+  audit_config_invalid: {
+    status: 422,
+    title: "Audit configuration invalid",
+    meaning:
+      "The rule configuration has a bad field or parameter; `field` names it and the message its bounds.",
+  },
+  audit_rule_unknown: {
+    status: 422,
+    title: "Unknown rule",
+    meaning: "The configuration names a rule id that is not a built-in rule.",
+  },
+  audit_config_not_found: {
+    status: 404,
+    title: "Audit configuration not found",
+    meaning: "No rule configuration with this id in the caller's tenant.",
+  },
+  bundle_invalid: {
+    status: 422,
+    title: "Proof bundle invalid",
+    meaning:
+      "The attached proof bundle does not verify against this log, or does not concern the disputed order and party.",
+  },
+  period_invalid: {
+    status: 400,
+    title: "Period invalid",
+    meaning: "A back-test period runs from `from` to a later `to`, at most 366 days.",
+  },
+  state_invalid: { status: 400, title: "State invalid", meaning: "The state filter is not a case state." },
+  api_key_role_mismatch: {
+    status: 422,
+    title: "Role differs from the user's",
+    meaning: "A key issued for a user acts as that user; leave `role` out or send the user's role.",
+  },
+  api_key_party_mismatch: {
+    status: 422,
+    title: "Party differs from the user's",
+    meaning: "A key issued for a user acts as that user; it cannot name another party.",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof error_catalogue;

@@ -11,6 +11,7 @@ const api_key_schema = {
     name: { type: "string" },
     role: { type: "string", enum: [...roles] },
     party_id: { type: ["string", "null"] },
+    user_id: { type: ["string", "null"] },
     created_at: { type: "string", format: "date-time" },
     last_used_at: { type: ["string", "null"], format: "date-time" },
     expires_at: { type: ["string", "null"], format: "date-time" },
@@ -24,21 +25,23 @@ const keys_page_max = 500;
 /** API keys: platform_admin only. The key itself is in the create response and nowhere else. */
 export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   const admin = { roles: ["platform_admin"] as const };
-  app.post<{ Body: { name: string; role: Role; party_id?: string; expires_at?: string } }>(
+  app.post<{ Body: { name: string; role?: Role; party_id?: string; user_id?: string; expires_at?: string } }>(
     "/v1/api-keys",
     {
       config: admin,
       schema: {
         tags: ["auth"],
-        summary: "Create an API key; the key is shown once, in this response",
+        summary:
+          "Create an API key; the key is shown once, in this response. With user_id the key acts as that user (role, party, and person for four-eyes decisions); otherwise role is required",
         body: {
           type: "object",
-          required: ["name", "role"],
+          required: ["name"],
           additionalProperties: false,
           properties: {
             name: { type: "string", minLength: 1, maxLength: 200 },
             role: { type: "string", enum: [...roles] },
             party_id: { type: "string", minLength: 1, maxLength: 128 },
+            user_id: { type: "string", format: "uuid" },
             expires_at: { type: "string", format: "date-time" },
           },
         },

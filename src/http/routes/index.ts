@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { keyRoutes } from "./api-keys.ts";
+import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
+import { disputeRoutes } from "./disputes.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { ledgerRoutes } from "./ledger.ts";
@@ -27,4 +29,6 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   settlementRoutes,
   reconciliationRoutes,
   problemRoutes,
+  auditRoutes,
+  disputeRoutes,
 ];

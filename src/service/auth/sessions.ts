@@ -205,6 +205,7 @@ export async function authenticateSession(
       role: user.role,
       party_id: user.party_id,
       actor: `user:${user.id}`,
+      user_id: user.id,
     },
     csrf_sha256: row.csrf_sha256,
     user: userView(user),

@@ -23,6 +23,8 @@ import type { ReadScope } from "../../core/auth/scope.ts";
 export const orders_page_size_max = 200;
 
 export interface OrderDetail extends OrderView {
+  /** The open audit cases holding this order's funds, or null when none (docs/audit.md). */
+  blocked_by_case: { case_ids: string[] } | null;
   facts: unknown;
   refunds: RefundView[];
   transactions: JournalTransaction[];
@@ -51,8 +53,14 @@ export async function getOrderDetail(
     a.id < b.id ? -1 : 1,
   );
   const sees_all = scope.party_id === null || scope.party_id === row.merchant_id;
+  const [blocking] = await db.query<{ case_ids: string[] }>(
+    "SELECT clearsplit_order_open_cases($1, $2) AS case_ids",
+    [scope.tenant_id, order_id],
+  );
+  const case_ids = blocking?.case_ids ?? [];
   return {
     ...viewOf(row, (await allocationsFor(db, scope.tenant_id, [row]))(row), scope.party_id),
+    blocked_by_case: case_ids.length > 0 ? { case_ids } : null,
     facts: sees_all ? row.facts : null,
     refunds: refunds.map(({ request: _request, request_sha256: _sha, ...view }) =>
       sees_all

@@ -180,6 +180,7 @@ export async function importBill(
   });
 }
 
+/** Each exception on an order the ledger has opens (or joins) an audit case; the first 1,000 per import. */
 async function raiseExceptions(
   tx: Queryable,
   tenant_id: string,
@@ -188,14 +189,20 @@ async function raiseExceptions(
 ): Promise<void> {
   const rows = await tx.query<
     {
+      seq: number;
       status: string;
-      order_id: string | null;
+      order_id: string;
       provider_reference: string | null;
       bill_line: number | null;
+      currency: string;
+      paid_minor: bigint;
+      ledger_amount_minor: bigint | null;
     } & Record<string, unknown>
   >(
-    `SELECT status, order_id, provider_reference, bill_line FROM reconciliation_items
-      WHERE tenant_id = $1 AND import_id = $2 AND status <> 'matched' ORDER BY seq LIMIT $3`,
+    `SELECT r.seq, r.status, r.order_id, r.provider_reference, r.bill_line, o.currency::text AS currency, o.paid_minor,
+            r.ledger_amount_minor
+       FROM reconciliation_items r JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
+      WHERE r.tenant_id = $1 AND r.import_id = $2 AND r.status <> 'matched' ORDER BY r.seq LIMIT $3`,
     [tenant_id, import_id, exceptions_raised_max],
   );
   for (const row of rows)
@@ -204,9 +211,12 @@ async function raiseExceptions(
       tenant_id,
       {
         import_id,
+        seq: Number(row.seq),
         status: row.status,
         order_id: row.order_id,
         provider_reference: row.provider_reference,
+        amount_minor: BigInt(row.ledger_amount_minor ?? row.paid_minor),
+        currency: row.currency,
         detail: row.bill_line === null ? "in the ledger, not in the bill" : `bill line ${row.bill_line}`,
       },
       now,

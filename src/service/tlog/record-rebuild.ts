@@ -6,6 +6,7 @@ import {
   type LogRecordKind,
   type PolicyRecord,
 } from "../../core/log/records.ts";
+import { selectActionRecords } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
 import { rebuildPayoutRecords, rebuildReconciliationRecords } from "./settlement-records.ts";
@@ -18,6 +19,7 @@ export const rebuild_batch_max = 5_000;
 export const rebuildable_kinds: readonly LogRecordKind[] = [
   "journal_transaction",
   "policy",
+  "audit_action",
   "settlement_batch",
   "reconciliation",
 ];
@@ -34,6 +36,7 @@ export async function rebuildRecords(
   if (kind === "policy") return rebuildPolicyRecords(tx, tenant_id, ids);
   if (kind === "settlement_batch") return rebuildPayoutRecords(tx, tenant_id, ids);
   if (kind === "reconciliation") return rebuildReconciliationRecords(tx, tenant_id, ids);
+  if (kind === "audit_action") return selectActionRecords(tx, tenant_id, ids);
   throw new DomainError("record_kind_unsupported", `records of kind ${kind} cannot be rebuilt yet`, "kind");
 }
 
