@@ -54,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (serve_console) await ensureConsoleBuilt({ log: (line) => process.stderr.write(`${line}\n`) });
 
   const scheduler = startScheduler(ctx, {
+    settle: true,
     on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
   });
   // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).

@@ -839,6 +839,80 @@ export const error_catalogue = {
     title: "Saved report not found",
     meaning: "No saved report (or run) with this id that the caller may see.",
   },
+  settlement_profile_invalid: {
+    status: 400,
+    title: "Settlement profile invalid",
+    meaning:
+      "A settlement profile field has the wrong form; `field` names it (cycle, minimum, currency, account).",
+  },
+  party_status_invalid: {
+    status: 400,
+    title: "Party status invalid",
+    meaning: "A party's status is active or suspended.",
+  },
+  party_version_conflict: {
+    status: 409,
+    title: "Party version conflict",
+    meaning: "The party changed since the version the caller read; read it again and resend.",
+  },
+  as_of_in_future: {
+    status: 422,
+    title: "As-of in the future",
+    meaning: "A settlement run's as_of is later than now: funds not yet released cannot be paid.",
+  },
+  settlement_parties_too_many: {
+    status: 400,
+    title: "Too many parties",
+    meaning: "A settlement run names more parties than one run may.",
+  },
+  settlement_run_not_found: {
+    status: 404,
+    title: "Settlement run not found",
+    meaning: "No settlement run with this id.",
+  },
+  payout_not_found: {
+    status: 404,
+    title: "Payout not found",
+    meaning: "No payout with this id the caller may see.",
+  },
+  payout_state_invalid: {
+    status: 409,
+    title: "Payout state invalid",
+    meaning:
+      "Only a payout in transit can be confirmed or failed; this one is already resolved the other way or not paid.",
+  },
+  failure_reason_invalid: {
+    status: 400,
+    title: "Failure reason invalid",
+    meaning: "A failed payout needs a reason of 1 to 500 characters.",
+  },
+  bill_provider_unknown: {
+    status: 400,
+    title: "Bill provider unknown",
+    meaning: "The provider is not one of wechat, wechat-fund, alipay, stripe, adyen, generic.",
+  },
+  bill_unusable: {
+    status: 422,
+    title: "Bill unusable",
+    meaning:
+      "The file cannot be used at all: empty, unreadable, no header of this provider, or a bad column mapping.",
+  },
+  bill_too_large: {
+    status: 413,
+    title: "Bill too large",
+    meaning: "The file is larger than this route or command accepts.",
+  },
+  bill_provider_conflict: {
+    status: 409,
+    title: "Bill provider conflict",
+    meaning: "This file (same SHA-256) was already imported as another provider's bill.",
+  },
+  reconciliation_not_found: {
+    status: 404,
+    title: "Reconciliation not found",
+    meaning: "No bill import with this id.",
+  },
+  // Audit (docs/audit.md)
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof error_catalogue;

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
@@ -18,8 +20,12 @@ import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
 import { createEndpoint } from "../service/notifications/endpoints.ts";
 import { sendTestNotification } from "../service/notifications/test-notification.ts";
 import { bookOrders } from "../service/orders/book.ts";
+import { releaseOrder } from "../service/orders/lifecycle.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
+import { importBill } from "../service/reconcile/import.ts";
 import { createSavedReport } from "../service/reports/saved.ts";
+import { updateParty } from "../service/settlement/party-profile.ts";
+import { runSettlement } from "../service/settlement/run.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
@@ -57,6 +63,9 @@ interface World {
     "tenant" | "merchant" | "supplier" | "other" | "foreign",
     { id: string; delivery_id: string }
   >;
+  /** Payouts of the own merchant and supplier and of the other merchant, and the run that made them. */
+  payouts: { run_id: string; merchant: string; supplier: string; other: string };
+  reconciliation_id: string;
   audit: {
     config_draft_id: string;
     foreign_config_id: string;
@@ -92,6 +101,11 @@ function partyFor(world: World, caller: Caller, target: Target): string {
 function orderFor(world: World, caller: Caller, target: Target): string {
   if (target === "own") return world.own.order_id;
   return party_scoped.has(caller) ? world.other.order_id : world.second.merchant_a.order_ids[0]!;
+}
+
+function payoutFor(world: World, caller: Caller, target: Target): string {
+  if (target === "own") return caller === "supplier" ? world.payouts.supplier : world.payouts.merchant;
+  return party_scoped.has(caller) ? world.payouts.other : newId();
 }
 
 async function freshOrder(world: World): Promise<string> {
@@ -526,6 +540,88 @@ const rules: Record<string, Rule> = {
       url: `/v1/webhook-deliveries/${endpointFor(world, caller, target).delivery_id}/retry`,
     }),
   },
+  "PATCH /v1/parties/{id}": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/parties/${partyFor(world, caller, target)}`,
+      payload: { name: `renamed ${newId()}` },
+    }),
+  },
+  "GET /v1/parties/{id}/settlement": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/parties/${partyFor(world, caller, target)}/settlement`,
+    }),
+  },
+  "GET /v1/orders/{id}/settlement": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/orders/${orderFor(world, caller, target)}/settlement`,
+    }),
+  },
+  "POST /v1/settlements/runs": {
+    allowed: ["platform_admin", "finance"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({ url: "/v1/settlements/runs", payload: {} }),
+  },
+  "GET /v1/settlements/runs/{id}/payout-file": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/settlements/runs/${target === "own" ? world.payouts.run_id : newId()}/payout-file?format=csv`,
+    }),
+  },
+  "GET /v1/payouts": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/payouts") },
+  "GET /v1/payouts/{id}": {
+    allowed: everyone,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({ url: `/v1/payouts/${payoutFor(world, caller, target)}` }),
+  },
+  "POST /v1/payouts/{id}/confirm": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/payouts/${target === "own" ? world.payouts.merchant : newId()}/confirm`,
+      payload: {},
+    }),
+  },
+  "POST /v1/reconciliation/imports": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/reconciliation/imports?provider=wechat&dry_run=true",
+      headers: { "content-type": "text/csv" },
+      payload: readFileSync(join(import.meta.dirname, "../../test/bills/wechat-v3.csv")),
+    }),
+  },
+  "GET /v1/reconciliation/imports/{id}": {
+    allowed: ["platform_admin", "finance", "auditor", "reviewer"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/reconciliation/imports/${target === "own" ? world.reconciliation_id : newId()}`,
+    }),
+  },
+  "POST /v1/payouts/{id}/fail": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/payouts/${target === "own" ? world.payouts.supplier : newId()}/fail`,
+      payload: { reason: "account closed" },
+    }),
+  },
   "GET /v1/audit/cases": {
     allowed: audit_readers,
     ok: [200],
@@ -739,6 +835,35 @@ beforeAll(async () => {
     const party_id = role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : null;
     keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
   }
+  // Released and settled at once (T+0), so each party-scoped caller has a payout of its own.
+  for (const order_id of [self_referral_order.id, issue_order.id]) await releaseOrder(ctx, tenant, order_id);
+  for (const party_id of ["m-2002", "s-4", "m-1001"])
+    await updateParty(
+      ctx,
+      tenant,
+      party_id,
+      { settlement: { cycle: { type: "daily", lag_days: 0 } } },
+      "matrix",
+    );
+  const settlement_run = await runSettlement(ctx, tenant, {
+    trigger: "api",
+    party_ids: ["m-2002", "s-4", "m-1001"],
+  });
+  const payout_of = (party_id: string) => {
+    const found = settlement_run.paid.find((item) => item.party_id === party_id);
+    expect(found, `a payout for ${party_id}`).toBeDefined();
+    return found!.payout_id;
+  };
+  const payouts = {
+    run_id: settlement_run.run_id,
+    merchant: payout_of("m-2002"),
+    supplier: payout_of("s-4"),
+    other: payout_of("m-1001"),
+  };
+  const reconciliation = await importBill(ctx, tenant, {
+    provider: "wechat",
+    path: join(import.meta.dirname, "../../test/bills/wechat-v3.csv"),
+  });
   const audit = await auditWorld(ctx, tenant, second.tenant_id, second.merchant_a.party_id);
   await sequenceEventsOnce(ctx);
   // Statements are signed with the log's key: the same store that sequences.
@@ -815,10 +940,12 @@ beforeAll(async () => {
     records,
     log_size,
     second,
+    payouts,
+    reconciliation_id: reconciliation.import_id,
     audit,
     saved: { shared: shared.id, run, other_private: other_private.id, foreign: foreign_saved.id },
   };
-});
+}, 180_000);
 
 /** Audit objects of both tenants: configurations, a foreign case, and disputes of three parties. */
 async function auditWorld(

@@ -3,6 +3,7 @@ import { expireHolds } from "./ledger/holds.ts";
 import { releaseDue, releases_per_batch_max } from "./orders/lifecycle.ts";
 import { foldLedgerDays } from "./reports/fold.ts";
 import { runDueReports } from "./reports/saved.ts";
+import { settleIfDue } from "./settlement/scheduled.ts";
 
 export interface SchedulerOptions {
   /** How often to look for due work. */
@@ -10,6 +11,8 @@ export interface SchedulerOptions {
   /** Rounds per tick per tenant while work remains, so a backlog drains without waiting a full interval. */
   rounds_per_tick_max?: number;
   on_error?: (error: unknown) => void;
+  /** Run each tenant's settlement once a day at the cut-off (`serve` turns it on; tests choose). */
+  settle?: boolean;
 }
 
 export interface Scheduler {
@@ -40,6 +43,7 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
         if (count < releases_per_batch_max) break;
       }
       await expireHolds(ctx, id);
+      if (options.settle === true) await settleIfDue(ctx, id);
     }
     // Reports' daily aggregates follow the log (src/service/reports/fold.ts).
     if (!stopped) await foldLedgerDays(ctx);

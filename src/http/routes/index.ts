@@ -13,7 +13,9 @@ import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
 import { problemRoutes } from "./problems.ts";
+import { reconciliationRoutes } from "./reconciliation.ts";
 import { reportRoutes } from "./reports.ts";
+import { settlementRoutes } from "./settlement.ts";
 import { statsRoutes } from "./stats.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
@@ -28,6 +30,8 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   orderRoutes,
   ledgerRoutes,
   logRoutes,
+  settlementRoutes,
+  reconciliationRoutes,
   problemRoutes,
   notificationRoutes,
   webhookRoutes,

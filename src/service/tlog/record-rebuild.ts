@@ -9,13 +9,20 @@ import {
 import { selectActionRecords } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
+import { rebuildPayoutRecords, rebuildReconciliationRecords } from "./settlement-records.ts";
 
 // Records are not stored: they are rebuilt from their business rows, with the
 // same builders the writers hashed. A row changed out of band therefore
 // rebuilds to a different record, and its leaf no longer matches the log.
 
 export const rebuild_batch_max = 5_000;
-export const rebuildable_kinds: readonly LogRecordKind[] = ["journal_transaction", "policy", "audit_action"];
+export const rebuildable_kinds: readonly LogRecordKind[] = [
+  "journal_transaction",
+  "policy",
+  "audit_action",
+  "settlement_batch",
+  "reconciliation",
+];
 
 /** Rebuilds many records of one kind; ids whose business rows are gone are absent from the map. */
 export async function rebuildRecords(
@@ -27,6 +34,8 @@ export async function rebuildRecords(
   assert(ids.length <= rebuild_batch_max, `rebuild at most ${rebuild_batch_max} records at once`);
   if (kind === "journal_transaction") return rebuildJournalRecords(tx, tenant_id, ids);
   if (kind === "policy") return rebuildPolicyRecords(tx, tenant_id, ids);
+  if (kind === "settlement_batch") return rebuildPayoutRecords(tx, tenant_id, ids);
+  if (kind === "reconciliation") return rebuildReconciliationRecords(tx, tenant_id, ids);
   if (kind === "audit_action") return selectActionRecords(tx, tenant_id, ids);
   throw new DomainError("record_kind_unsupported", `records of kind ${kind} cannot be rebuilt yet`, "kind");
 }

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { SingleBar } from "cli-progress";
+import { isDomainError } from "../core/errors.ts";
+import { systemClock } from "../service/context.ts";
+import { importBill } from "../service/reconcile/import.ts";
+import { readBill } from "../service/reconcile/read-bill.ts";
+import { openDatabase } from "../store/open.ts";
+
+const usage = `usage: clearsplit reconcile import --tenant T --provider P --file F [--mapping M] [--tolerance-minor N] [--dry-run] [--json]
+
+Imports a payment provider's bill and reconciles it against the ledger.
+  --provider P        wechat | wechat-fund | alipay | stripe | adyen | generic
+  --file F            the bill as downloaded (GBK or UTF-8; detected)
+  --mapping M         for generic: a JSON column mapping (docs/settlement.md)
+  --tolerance-minor N amounts within N minor units match (default 0)
+  --dry-run           parse and check only; write nothing
+  --json              print one JSON object
+Exit status: 0 every row parsed, 1 some rows rejected, 2 the file cannot be used.
+`;
+
+function parseCli(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      tenant: { type: "string" },
+      provider: { type: "string" },
+      file: { type: "string" },
+      mapping: { type: "string" },
+      "tolerance-minor": { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "--help" || sub === "-h") {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (sub !== "import") {
+    process.stderr.write(`clearsplit reconcile: unknown subcommand ${JSON.stringify(sub ?? "")}\n${usage}`);
+    return 2;
+  }
+  let values: ReturnType<typeof parseCli>;
+  try {
+    values = parseCli(rest);
+    if (values.help) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    if (values.provider === undefined || values.file === undefined)
+      throw new Error("--provider and --file are required");
+    if (!values["dry-run"] && values.tenant === undefined)
+      throw new Error("--tenant is required (or --dry-run)");
+    if (values["tolerance-minor"] !== undefined && !/^\d{1,12}$/.test(values["tolerance-minor"]))
+      throw new Error("--tolerance-minor must be a whole number of minor units");
+  } catch (error) {
+    process.stderr.write(
+      `clearsplit reconcile: ${error instanceof Error ? error.message : String(error)}\n${usage}`,
+    );
+    return 2;
+  }
+  const bar = new SingleBar({
+    format: "reading bill [{bar}] {percentage}% | {value}/{total} bytes | {duration}s",
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  let started = false;
+  const on_progress = (done: number, total: number) => {
+    if (!process.stderr.isTTY) return;
+    if (!started) {
+      bar.start(total, 0);
+      started = true;
+    }
+    bar.update(done);
+  };
+  let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  try {
+    const mapping = values.mapping === undefined ? undefined : readFileSync(values.mapping, "utf8");
+    let output: Record<string, unknown>;
+    let rejected: number;
+    if (values["dry-run"]) {
+      const report = await readBill(values.file, { provider: values.provider, mapping, on_progress });
+      output = { ...report };
+      rejected = report.rows_rejected.length;
+    } else {
+      db = await openDatabase();
+      const result = await importBill({ db, now: systemClock }, values.tenant!, {
+        provider: values.provider,
+        path: values.file,
+        mapping,
+        tolerance_minor: BigInt(values["tolerance-minor"] ?? "0"),
+        on_progress,
+      });
+      output = result as unknown as Record<string, unknown>;
+      rejected = result.report.rows_rejected.length;
+    }
+    if (started) bar.stop();
+    if (values.json) process.stdout.write(`${JSON.stringify(output)}\n`);
+    else process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    return rejected > 0 ? 1 : 0;
+  } catch (error) {
+    if (started) bar.stop();
+    if (isDomainError(error) || (error as NodeJS.ErrnoException).code === "ENOENT") {
+      process.stderr.write(`clearsplit reconcile: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await db?.close();
+  }
+}

@@ -1,0 +1,157 @@
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../core/errors.ts";
+import { isUuid } from "../../core/ids.ts";
+import { bill_providers } from "../../core/reconcile/types.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import { importBill } from "../../service/reconcile/import.ts";
+import { readBill } from "../../service/reconcile/read-bill.ts";
+import { principalOf } from "../auth.ts";
+import { id_params, problem_schema } from "../schemas.ts";
+import { scopedRead } from "../scope.ts";
+
+// Bill upload and reconciliation results (docs/settlement.md). The body is the
+// bill file itself, streamed to a temporary file and read from there, so an
+// upload never sits in memory whole.
+export const bill_upload_bytes_max = 64 * 1024 * 1024;
+const finance = ["platform_admin", "finance"] as const;
+const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
+const bill_types = ["text/csv", "text/plain", "application/octet-stream"];
+
+export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addContentTypeParser(bill_types, (_request, payload, done) => done(null, payload));
+    scope.post<{
+      Querystring: {
+        provider: string;
+        dry_run?: "true" | "false";
+        tolerance_minor?: string;
+        mapping?: string;
+      };
+      Body: Readable;
+    }>(
+      "/v1/reconciliation/imports",
+      {
+        bodyLimit: bill_upload_bytes_max,
+        config: { roles: finance },
+        schema: {
+          tags: ["reconciliation"],
+          summary:
+            "Upload a provider bill (the file as the body: text/csv or application/octet-stream) and reconcile it; dry_run only parses and checks. The same file twice is a replay.",
+          querystring: {
+            type: "object",
+            required: ["provider"],
+            properties: {
+              provider: { enum: [...bill_providers] },
+              dry_run: { enum: ["true", "false"] },
+              tolerance_minor: {
+                type: "string",
+                pattern: "^[0-9]{1,7}$",
+                description: "Amounts within this many minor units match",
+              },
+              mapping: {
+                type: "string",
+                maxLength: 16_384,
+                description: "For generic: the JSON column mapping",
+              },
+            },
+            additionalProperties: false,
+          },
+          response: { 400: problem_schema, 413: problem_schema, 422: problem_schema },
+        },
+      },
+      async (request, reply) => {
+        if (typeof (request.body as Readable | undefined)?.pipe !== "function")
+          throw new DomainError(
+            "bill_unusable",
+            `send the bill as the body with content-type ${bill_types.join(" or ")}`,
+            "body",
+          );
+        const dir = mkdtempSync(join(tmpdir(), "clearsplit-bill-"));
+        const path = join(dir, "bill");
+        try {
+          await pipeline(request.body, createWriteStream(path));
+          const { provider, dry_run, tolerance_minor, mapping } = request.query;
+          if (dry_run === "true") return await readBill(path, { provider, mapping });
+          const result = await importBill(ctx, principalOf(request).tenant_id, {
+            provider,
+            path,
+            mapping,
+            tolerance_minor: BigInt(tolerance_minor ?? "0"),
+          });
+          return reply.status(result.replayed ? 200 : 201).send(result);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { status?: string } }>(
+    "/v1/reconciliation/imports/:id",
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["reconciliation"],
+        summary: "A reconciliation: its parse report, counts by status, and its exception items (first 1000)",
+        params: id_params,
+        querystring: {
+          type: "object",
+          properties: {
+            status: {
+              enum: [
+                "matched",
+                "missing_in_ledger",
+                "missing_in_bill",
+                "amount_mismatch",
+                "fee_mismatch",
+                "duplicate",
+              ],
+            },
+          },
+        },
+        response: { 404: problem_schema },
+      },
+    },
+    async (request) =>
+      scopedRead(ctx.db, request, async (tx, scope) => {
+        const [row] = isUuid(request.params.id)
+          ? await tx.query<
+              {
+                id: string;
+                provider: string;
+                file_sha256: string;
+                report: unknown;
+                created_at: Date;
+              } & Record<string, unknown>
+            >(
+              "SELECT id::text, provider, file_sha256, report, created_at FROM bill_imports WHERE tenant_id = $1 AND id = $2",
+              [scope.tenant_id, request.params.id],
+            )
+          : [];
+        if (row === undefined)
+          throw new DomainError("reconciliation_not_found", `no reconciliation ${request.params.id}`, "id");
+        const items = await tx.query(
+          `SELECT seq, status, bill_line, kind, provider_reference, order_id, refund_id, payout_id::text, currency::text AS currency,
+                  bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor
+             FROM reconciliation_items WHERE tenant_id = $1 AND import_id = $2
+              AND (CASE WHEN $3::text IS NULL THEN status <> 'matched' ELSE status = $3 END)
+            ORDER BY seq LIMIT 1000`,
+          [scope.tenant_id, row.id, request.query.status ?? null],
+        );
+        const stored = typeof row.report === "string" ? JSON.parse(row.report) : row.report;
+        return {
+          id: row.id,
+          provider: row.provider,
+          file_sha256: row.file_sha256,
+          created_at: row.created_at,
+          ...stored,
+          items,
+        };
+      }),
+  );
+}

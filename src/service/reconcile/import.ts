@@ -1,0 +1,251 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { DomainError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import {
+  decideRow,
+  exactText,
+  type LedgerItem,
+  type ReconciliationStatus,
+} from "../../core/reconcile/match.ts";
+import type { BillReport } from "../../core/reconcile/report.ts";
+import type { BillRow } from "../../core/reconcile/types.ts";
+import type { Queryable } from "../../store/database.ts";
+import { writeSteps } from "../../store/write-set.ts";
+import type { ServiceContext } from "../context.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
+import { raiseReconciliationException } from "../settlement/audit-hooks.ts";
+import { logRecordsWrite } from "../tlog/record-enqueue.ts";
+import { readBill } from "./read-bill.ts";
+import { reconciliationRecord } from "./record.ts";
+import {
+  type ItemRow,
+  insertItems,
+  lookupLedger,
+  markDuplicates,
+  markMissingInBill,
+  statusCounts,
+} from "./store.ts";
+
+export const match_batch_rows = 1_000;
+export const exceptions_raised_max = 1_000;
+const import_lock_class = 7_016;
+
+export interface ImportOptions {
+  provider: string;
+  path: string;
+  mapping?: string | undefined;
+  tolerance_minor?: bigint | undefined;
+  on_progress?: ((bytes_read: number, bytes_total: number) => void) | undefined;
+}
+
+export interface ImportResult {
+  import_id: string;
+  replayed: boolean;
+  report: BillReport;
+  counts: Record<ReconciliationStatus, number>;
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch {
+    throw new DomainError("bill_unusable", `cannot read ${path}`, "file");
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * Imports a bill and reconciles it, in one database transaction: every row is
+ * matched to the ledger (provider reference, then order id), items the bill
+ * should have and has not are found, and the result is stored, logged and
+ * announced. The same file again (same SHA-256) is a replay that changes nothing.
+ */
+export async function importBill(
+  ctx: ServiceContext,
+  tenant_id: string,
+  options: ImportOptions,
+): Promise<ImportResult> {
+  const sha = await fileSha256(options.path);
+  const tolerance_minor = options.tolerance_minor ?? 0n;
+  return ctx.db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+      import_lock_class,
+      `${tenant_id}/${sha}`,
+    ]);
+    const [existing] = await tx.query<
+      {
+        id: string;
+        provider: string;
+        report: { report: BillReport; counts: ImportResult["counts"] };
+      } & Record<string, unknown>
+    >("SELECT id::text, provider, report FROM bill_imports WHERE tenant_id = $1 AND file_sha256 = $2", [
+      tenant_id,
+      sha,
+    ]);
+    if (existing !== undefined && existing.provider !== options.provider)
+      throw new DomainError(
+        "bill_provider_conflict",
+        `this file (SHA-256 ${sha}) was already imported as a ${existing.provider} bill`,
+        "provider",
+        { import_id: existing.id },
+      );
+    if (existing !== undefined) {
+      const stored = typeof existing.report === "string" ? JSON.parse(existing.report) : existing.report;
+      return { import_id: existing.id, replayed: true, report: stored.report, counts: stored.counts };
+    }
+    const import_id = newId();
+    const now = ctx.now();
+    let batch: BillRow[] = [];
+    let seq = 0;
+    const period = { min: "", max: "" };
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const items = await matchBatch(tx, tenant_id, batch, tolerance_minor);
+      await insertItems(
+        tx,
+        tenant_id,
+        import_id,
+        items.map((item) => ({ ...item, seq: seq++ })),
+      );
+      batch = [];
+    };
+    const report = await readBill(options.path, {
+      provider: options.provider,
+      mapping: options.mapping,
+      on_progress: options.on_progress,
+      on_row: async (row) => {
+        const day = row.occurred_at?.slice(0, 10) ?? "";
+        if (/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+          if (period.min === "" || day < period.min) period.min = day;
+          if (day > period.max) period.max = day;
+        }
+        if (!["payment", "refund", "chargeback", "payout"].includes(row.kind)) return;
+        batch.push(row);
+        if (batch.length >= match_batch_rows) await flush();
+      },
+    });
+    if (report.file_sha256 !== sha)
+      throw new DomainError("bill_unusable", "the file changed while it was read", "file");
+    await flush();
+    await markDuplicates(tx, tenant_id, import_id);
+    const psp = { wechat: "wechat", alipay: "alipay", stripe: "stripe", adyen: "adyen" }[options.provider];
+    if (psp !== undefined && period.min !== "")
+      await markMissingInBill(
+        tx,
+        tenant_id,
+        import_id,
+        psp,
+        period,
+        options.provider === "stripe" || options.provider === "adyen" ? "+00:00" : "+08:00",
+        seq,
+      );
+    const counts = await statusCounts(tx, tenant_id, import_id);
+    await tx.query(
+      `INSERT INTO bill_imports (tenant_id, id, provider, file_sha256, encoding, rows_total, rows_parsed, report, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)`,
+      [
+        tenant_id,
+        import_id,
+        report.provider,
+        sha,
+        report.encoding,
+        report.rows_total,
+        report.rows_parsed,
+        JSON.stringify({ report, counts }),
+        now,
+      ],
+    );
+    const record = reconciliationRecord({ id: import_id, created_at: now, report, counts });
+    const exceptions = Object.entries(counts).filter(([status, count]) => status !== "matched" && count > 0);
+    await writeSteps(tx, [
+      logRecordsWrite(tenant_id, [{ id: import_id, kind: "reconciliation", record, party_ids: [] }], now),
+      eventsWrite(
+        tenant_id,
+        exceptions.length === 0
+          ? []
+          : [
+              {
+                type: "reconciliation.exception",
+                party_ids: [],
+                payload: { import_id, provider: report.provider, file_sha256: sha, counts },
+              },
+            ],
+        now,
+      ),
+    ]);
+    await raiseExceptions(tx, tenant_id, import_id, now);
+    return { import_id, replayed: false, report, counts };
+  });
+}
+
+/** Each exception on an order the ledger has opens (or joins) an audit case; the first 1,000 per import. */
+async function raiseExceptions(
+  tx: Queryable,
+  tenant_id: string,
+  import_id: string,
+  now: Date,
+): Promise<void> {
+  const rows = await tx.query<
+    {
+      seq: number;
+      status: string;
+      order_id: string;
+      provider_reference: string | null;
+      bill_line: number | null;
+      currency: string;
+      paid_minor: bigint;
+      ledger_amount_minor: bigint | null;
+    } & Record<string, unknown>
+  >(
+    `SELECT r.seq, r.status, r.order_id, r.provider_reference, r.bill_line, o.currency::text AS currency, o.paid_minor,
+            r.ledger_amount_minor
+       FROM reconciliation_items r JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
+      WHERE r.tenant_id = $1 AND r.import_id = $2 AND r.status <> 'matched' ORDER BY r.seq LIMIT $3`,
+    [tenant_id, import_id, exceptions_raised_max],
+  );
+  for (const row of rows)
+    await raiseReconciliationException(
+      tx,
+      tenant_id,
+      {
+        import_id,
+        seq: Number(row.seq),
+        status: row.status,
+        order_id: row.order_id,
+        provider_reference: row.provider_reference,
+        amount_minor: BigInt(row.ledger_amount_minor ?? row.paid_minor),
+        currency: row.currency,
+        detail: row.bill_line === null ? "in the ledger, not in the bill" : `bill line ${row.bill_line}`,
+      },
+      now,
+    );
+}
+
+async function matchBatch(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly BillRow[],
+  tolerance_minor: bigint,
+): Promise<Omit<ItemRow, "seq">[]> {
+  const ledger = await lookupLedger(tx, tenant_id, rows);
+  return rows.map((row) => {
+    const item: LedgerItem | undefined = ledger(row);
+    const status = decideRow(row, item, tolerance_minor);
+    return {
+      status,
+      bill_line: row.line,
+      kind: row.kind,
+      provider_reference: row.provider_reference,
+      order_id: item?.order_id ?? row.order_id,
+      refund_id: item?.refund_id ?? row.refund_id,
+      payout_id: item?.payout_id ?? null,
+      currency: row.currency,
+      bill_amount: exactText(row.amount, row.currency),
+      ledger_amount_minor: item?.amount_minor ?? null,
+      bill_fee: exactText(row.fee, row.currency),
+      ledger_fee_minor: item?.fee_minor ?? null,
+    };
+  });
+}

@@ -1,0 +1,178 @@
+import { assert } from "../../core/assert.ts";
+import { DomainError } from "../../core/errors.ts";
+import { maskAccountRef, parseProfile, profileJson } from "../../core/settlement/profile.ts";
+import { inTransaction } from "../../store/retry.ts";
+import { writeSteps } from "../../store/write-set.ts";
+import type { ServiceContext } from "../context.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
+
+export const party_statuses = ["active", "suspended"] as const;
+export type PartyStatus = (typeof party_statuses)[number];
+
+export interface PartyPatch {
+  name?: string | undefined;
+  status?: PartyStatus | undefined;
+  settlement?: unknown;
+  /** Optimistic concurrency: the version the caller read; a newer one is a conflict. */
+  version?: number | undefined;
+}
+
+export interface PartyVersionView {
+  id: string;
+  kind: string;
+  name: string;
+  parent_id: string | null;
+  status: PartyStatus;
+  version: number;
+  settlement: Record<string, unknown>;
+  created_at: Date;
+}
+
+interface PartyRow extends Record<string, unknown> {
+  id: string;
+  kind: string;
+  name: string;
+  parent_id: string | null;
+  status: PartyStatus;
+  version: number;
+  settlement: unknown;
+  created_at: Date;
+}
+
+/**
+ * Changes a party's name, status or settlement profile. Every change is a new
+ * version kept in party_versions (the first change also keeps the original as
+ * version 1) and a `party.updated` event; the profile is checked in full
+ * before anything is written.
+ */
+export function updateParty(
+  ctx: ServiceContext,
+  tenant_id: string,
+  party_id: string,
+  patch: PartyPatch,
+  changed_by: string,
+): Promise<PartyVersionView> {
+  if (
+    patch.name !== undefined &&
+    (typeof patch.name !== "string" || patch.name.length === 0 || patch.name.length > 200)
+  )
+    throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
+  if (patch.status !== undefined && !party_statuses.includes(patch.status))
+    throw new DomainError(
+      "party_status_invalid",
+      `status must be one of ${party_statuses.join(", ")}`,
+      "status",
+    );
+  const settlement = patch.settlement === undefined ? undefined : profileJson(parseProfile(patch.settlement));
+  return inTransaction(ctx.db, async (tx) => {
+    const [row] = await tx.query<PartyRow>(
+      `SELECT id, kind, name, parent_id, status, version, settlement, created_at FROM parties
+        WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+      [tenant_id, party_id],
+    );
+    if (row === undefined)
+      throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
+    const version = Number(row.version);
+    if (patch.version !== undefined && patch.version !== version)
+      throw new DomainError(
+        "party_version_conflict",
+        `party ${party_id} is at version ${version}, not ${patch.version}`,
+        "version",
+        {
+          current_version: version,
+        },
+      );
+    const next = {
+      name: patch.name ?? row.name,
+      status: patch.status ?? row.status,
+      settlement: settlement ?? (row.settlement as Record<string, unknown>),
+    };
+    const now = ctx.now();
+    const unchanged =
+      next.name === row.name &&
+      next.status === row.status &&
+      JSON.stringify(next.settlement) === JSON.stringify(row.settlement);
+    if (unchanged) return view(row, version, next);
+    if (version === 1)
+      await tx.query(
+        `INSERT INTO party_versions (tenant_id, party_id, version, name, status, settlement, changed_by, created_at)
+         VALUES ($1, $2, 1, $3, $4, $5::text::jsonb, 'created', $6) ON CONFLICT DO NOTHING`,
+        [tenant_id, party_id, row.name, row.status, JSON.stringify(row.settlement ?? {}), row.created_at],
+      );
+    const new_version = version + 1;
+    assert(new_version > version, "versions only grow");
+    await tx.query(
+      `UPDATE parties SET name = $3, status = $4, settlement = $5::text::jsonb, version = $6
+        WHERE tenant_id = $1 AND id = $2`,
+      [tenant_id, party_id, next.name, next.status, JSON.stringify(next.settlement), new_version],
+    );
+    await tx.query(
+      `INSERT INTO party_versions (tenant_id, party_id, version, name, status, settlement, changed_by, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8)`,
+      [
+        tenant_id,
+        party_id,
+        new_version,
+        next.name,
+        next.status,
+        JSON.stringify(next.settlement),
+        changed_by,
+        now,
+      ],
+    );
+    const changed = [
+      ...(next.name !== row.name ? ["name"] : []),
+      ...(next.status !== row.status ? ["status"] : []),
+      ...(settlement !== undefined && JSON.stringify(settlement) !== JSON.stringify(row.settlement)
+        ? ["settlement"]
+        : []),
+    ];
+    await writeSteps(tx, [
+      eventsWrite(
+        tenant_id,
+        [
+          {
+            type: "party.updated",
+            party_ids: [party_id],
+            payload: { party_id, version: new_version, changed, changed_by },
+          },
+        ],
+        now,
+      ),
+    ]);
+    return view(row, new_version, next);
+  });
+}
+
+function view(
+  row: PartyRow,
+  version: number,
+  next: { name: string; status: PartyStatus; settlement: Record<string, unknown> },
+): PartyVersionView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: next.name,
+    parent_id: row.parent_id,
+    status: next.status,
+    version,
+    settlement: next.settlement,
+    created_at: row.created_at,
+  };
+}
+
+/** The profile as a caller may see it: the account reference masked unless `full_account`. */
+export function settlementView(settlement: unknown, full_account: boolean): Record<string, unknown> {
+  const profile = parseProfileSafe(settlement);
+  if (profile === null) return {};
+  const json = profileJson(profile);
+  return full_account ? json : { ...json, payout_account_ref: maskAccountRef(profile.payout_account_ref) };
+}
+
+function parseProfileSafe(settlement: unknown) {
+  try {
+    return parseProfile(settlement);
+  } catch {
+    return null;
+  }
+}

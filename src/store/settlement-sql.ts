@@ -1,0 +1,205 @@
+import type { Queryable } from "./database.ts";
+
+// SQL for payouts, the entries they cover, and settlement runs (migration 040).
+
+export interface PayoutRow {
+  id: string;
+  party_id: string;
+  currency: string;
+  cycle_key: string;
+  run_id: string;
+  run_date: string;
+  period_start: Date | null;
+  period_end: Date;
+  state: "in_transit" | "paid_out" | "failed" | "carried_over" | "netted";
+  eligible_minor: bigint;
+  netted_minor: bigint;
+  amount_minor: bigint;
+  minimum_payout_minor: bigint;
+  payout_account_ref: string | null;
+  reference: string;
+  transaction_id: string | null;
+  result_transaction_id: string | null;
+  failure_reason: string | null;
+  provider_reference: string | null;
+  created_at: Date;
+  resolved_at: Date | null;
+}
+
+export const payout_columns = `id::text, party_id, currency::text AS currency, cycle_key, run_id::text,
+  to_char(run_date, 'YYYY-MM-DD') AS run_date, period_start, period_end, state, eligible_minor, netted_minor,
+  amount_minor, minimum_payout_minor, payout_account_ref, reference, transaction_id::text,
+  result_transaction_id::text, failure_reason, provider_reference, created_at, resolved_at`;
+
+export async function selectPayoutByCycle(
+  tx: Queryable,
+  tenant_id: string,
+  key: { party_id: string; currency: string; cycle_key: string },
+): Promise<PayoutRow | undefined> {
+  const rows = await tx.query<PayoutRow & Record<string, unknown>>(
+    `SELECT ${payout_columns} FROM payouts
+      WHERE tenant_id = $1 AND party_id = $2 AND currency = $3 AND cycle_key = $4`,
+    [tenant_id, key.party_id, key.currency, key.cycle_key],
+  );
+  return rows[0];
+}
+
+export async function selectPayouts(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+  lock = false,
+): Promise<PayoutRow[]> {
+  if (ids.length === 0) return [];
+  return tx.query<PayoutRow & Record<string, unknown>>(
+    `SELECT ${payout_columns} FROM payouts WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id
+     ${lock ? "FOR UPDATE" : ""}`,
+    [tenant_id, ids],
+  );
+}
+
+export async function insertPayout(tx: Queryable, tenant_id: string, row: PayoutRow): Promise<void> {
+  await tx.query(
+    `INSERT INTO payouts (tenant_id, id, party_id, currency, cycle_key, run_id, run_date, period_start, period_end,
+       state, eligible_minor, netted_minor, amount_minor, minimum_payout_minor, payout_account_ref, reference,
+       transaction_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    [
+      tenant_id,
+      row.id,
+      row.party_id,
+      row.currency,
+      row.cycle_key,
+      row.run_id,
+      row.run_date,
+      row.period_start,
+      row.period_end,
+      row.state,
+      row.eligible_minor,
+      row.netted_minor,
+      row.amount_minor,
+      row.minimum_payout_minor,
+      row.payout_account_ref,
+      row.reference,
+      row.transaction_id,
+      row.created_at,
+    ],
+  );
+}
+
+export async function resolvePayout(
+  tx: Queryable,
+  tenant_id: string,
+  id: string,
+  change: {
+    state: "paid_out" | "failed";
+    result_transaction_id: string;
+    failure_reason: string | null;
+    provider_reference: string | null;
+    resolved_at: Date;
+  },
+): Promise<void> {
+  await tx.query(
+    `UPDATE payouts SET state = $3, result_transaction_id = $4, failure_reason = $5,
+            provider_reference = coalesce($6, provider_reference), resolved_at = $7
+      WHERE tenant_id = $1 AND id = $2 AND state = 'in_transit'`,
+    [
+      tenant_id,
+      id,
+      change.state,
+      change.result_transaction_id,
+      change.failure_reason,
+      change.provider_reference,
+      change.resolved_at,
+    ],
+  );
+}
+
+export interface CoveredEntry {
+  transaction_id: string;
+  seq: number;
+  order_id: string | null;
+  amount_minor: bigint;
+  effective_at: Date;
+}
+
+/** Journal kinds on an available account that a payout moves, never covers. */
+export const settlement_kinds = ["settlement", "payout_return"] as const;
+
+/**
+ * Entries on an available account not yet covered by a live payout (in
+ * transit or paid out), oldest first. A failed payout's entries are free again.
+ */
+export async function selectUncoveredEntries(
+  tx: Queryable,
+  tenant_id: string,
+  account_id: string,
+  before: Date,
+  limit: number,
+): Promise<CoveredEntry[]> {
+  const rows = await tx.query<CoveredEntry & Record<string, unknown>>(
+    `SELECT p.transaction_id::text, p.seq, j.order_id, p.amount_minor, p.effective_at
+       FROM postings p
+       JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+      WHERE p.tenant_id = $1 AND p.account_id = $2 AND p.effective_at < $3
+        AND j.kind <> ALL($4::text[])
+        AND NOT EXISTS (
+          SELECT 1 FROM payout_entries pe JOIN payouts po ON po.tenant_id = pe.tenant_id AND po.id = pe.payout_id
+           WHERE pe.tenant_id = p.tenant_id AND pe.transaction_id = p.transaction_id AND pe.seq = p.seq
+             AND po.state IN ('in_transit', 'paid_out'))
+      ORDER BY p.effective_at, p.transaction_id, p.seq
+      LIMIT $5`,
+    [tenant_id, account_id, before, [...settlement_kinds], limit],
+  );
+  return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
+}
+
+export async function insertPayoutEntries(
+  tx: Queryable,
+  tenant_id: string,
+  payout_id: string,
+  entries: readonly CoveredEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.query(
+    `INSERT INTO payout_entries (tenant_id, payout_id, transaction_id, seq, order_id, amount_minor)
+     SELECT $1, $2, e.transaction_id, e.seq, e.order_id, e.amount_minor
+       FROM unnest($3::uuid[], $4::int2[], $5::text[], $6::int8[]) AS e(transaction_id, seq, order_id, amount_minor)`,
+    [
+      tenant_id,
+      payout_id,
+      entries.map((entry) => entry.transaction_id),
+      entries.map((entry) => entry.seq),
+      entries.map((entry) => entry.order_id),
+      entries.map((entry) => entry.amount_minor.toString()),
+    ],
+  );
+}
+
+export async function selectPayoutEntries(
+  tx: Queryable,
+  tenant_id: string,
+  payout_ids: readonly string[],
+): Promise<Map<string, CoveredEntry[]>> {
+  const rows = await tx.query<CoveredEntry & { payout_id: string } & Record<string, unknown>>(
+    `SELECT pe.payout_id::text, pe.transaction_id::text, pe.seq, pe.order_id, pe.amount_minor, p.effective_at
+       FROM payout_entries pe
+       JOIN postings p ON p.tenant_id = pe.tenant_id AND p.transaction_id = pe.transaction_id AND p.seq = pe.seq
+      WHERE pe.tenant_id = $1 AND pe.payout_id = ANY($2::uuid[])
+      ORDER BY pe.payout_id, pe.transaction_id, pe.seq`,
+    [tenant_id, payout_ids],
+  );
+  const out = new Map<string, CoveredEntry[]>();
+  for (const row of rows) {
+    const list = out.get(row.payout_id) ?? [];
+    list.push({
+      transaction_id: row.transaction_id,
+      seq: Number(row.seq),
+      order_id: row.order_id,
+      amount_minor: BigInt(row.amount_minor),
+      effective_at: row.effective_at,
+    });
+    out.set(row.payout_id, list);
+  }
+  return out;
+}
