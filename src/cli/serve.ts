@@ -10,7 +10,8 @@ import {
   startSequencer,
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
-import { openDatabase } from "../store/open.ts";
+import { announceDataDirUrl } from "../store/data-dir-lock.ts";
+import { embeddedDataDir, openDatabase } from "../store/open.ts";
 import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
@@ -53,12 +54,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
+  if (db.backend === "pglite") announceDataDirUrl(embeddedDataDir(), address);
   process.stdout.write(
     [
       `ClearSplit is listening on ${address}`,
       `  API docs:      ${address}/docs`,
       `  OpenAPI:       ${address}/openapi.json`,
-      `  database:      ${db.backend === "pglite" ? "embedded PGlite (./.clearsplit)" : "PostgreSQL"}`,
+      `  database:      ${db.backend === "pglite" ? `embedded PGlite (${embeddedDataDir()})` : "PostgreSQL"}`,
       ...log_lines.map((line) => `  ${line}`),
       ...(credentials.length > 0
         ? [
