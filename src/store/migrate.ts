@@ -21,8 +21,11 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
+  // Each helper numbers its migrations in its own range (010–019, 020–029, …),
+  // so versions may skip numbers; they must only be unique and increasing.
   migrations.forEach((migration, index) => {
-    assert(migration.version === index + 1, `migration ${migration.name} should be numbered ${index + 1}`);
+    const previous = index === 0 ? 0 : migrations[index - 1]!.version;
+    assert(migration.version > previous, `migration ${migration.name} must be numbered above ${previous}`);
   });
   return migrations;
 }
