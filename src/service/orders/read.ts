@@ -5,6 +5,7 @@ import { selectTransactions } from "../../store/ledger-sql.ts";
 import { allocationsFor } from "./allocation.ts";
 import { selectRefunds } from "./lifecycle.ts";
 import { partyKinds, shared_kinds } from "./party-accounts.ts";
+import { partyFacts } from "./party-facts.ts";
 import {
   type OrderRow,
   type OrderState,
@@ -53,7 +54,7 @@ export async function getOrderDetail(
   const sees_all = scope.party_id === null || scope.party_id === row.merchant_id;
   return {
     ...viewOf(row, (await allocationsFor(db, scope.tenant_id, [row]))(row), scope.party_id),
-    facts: sees_all ? row.facts : null,
+    facts: sees_all ? row.facts : partyFacts(row.facts, scope.party_id!),
     refunds: refunds.map(({ request: _request, request_sha256: _sha, ...view }) =>
       sees_all
         ? view

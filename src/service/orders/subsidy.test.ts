@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import example_order from "../../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
@@ -63,5 +64,36 @@ describe("platform subsidy (service)", () => {
     expect(await balance(tenant, "m-1001", "held")).toBe(0n);
     expect(await balance(tenant, "platform", "held")).toBe(0n);
     await expectLedgerInvariants(db, tenant);
+  });
+});
+
+describe("order facts a party may see", () => {
+  it("gives a supplier its own lines with its unit cost, and not the merchant's prices, coupons or referrers", async () => {
+    const ctx: ServiceContext = { db, now: testClock("2026-11-25T10:00:00Z").now };
+    const tenant = await newTestTenant(ctx);
+    await seedExampleMarketplace(ctx, tenant);
+    const [booked] = await bookOrders(ctx, tenant, [example_order]);
+    expect(booked?.status).toBe("created");
+    const detail = await getOrderDetail(db, { tenant_id: tenant, party_id: "s-9" }, example_order.id);
+    expect(detail.facts).toEqual({
+      id: example_order.id,
+      currency: "CNY",
+      paid_at: example_order.paid_at,
+      merchant_id: "m-1001",
+      paid_minor: example_order.paid_minor,
+      lines: [
+        {
+          line_id: "1",
+          sku: "SKU-1",
+          category: "electronics",
+          qty: 2,
+          supplier_id: "s-9",
+          supplier_unit_cost_minor: 99000,
+        },
+      ],
+    });
+    const referrer = await getOrderDetail(db, { tenant_id: tenant, party_id: "r-7" }, example_order.id);
+    expect(referrer.facts).not.toHaveProperty("lines");
+    expect(JSON.stringify(referrer.facts)).not.toContain("PLAT10");
   });
 });
