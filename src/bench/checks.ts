@@ -1,5 +1,5 @@
 import { isSubsidyLeg } from "../core/split/subsidy.ts";
-import { balanceMismatches, trialBalance } from "../service/ledger/read.ts";
+import { balanceMismatches, trialBalance } from "../service/ledger/ledger-reads.ts";
 import { allocationsFor } from "../service/orders/allocation.ts";
 import { type OrderRow, order_columns } from "../service/orders/view.ts";
 import type { Queryable } from "../store/database.ts";

@@ -7,7 +7,7 @@ export interface Command {
 export const commands: Record<string, () => Promise<Command>> = {
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
-  keys: () => import("./keys.ts"),
+  keys: () => import("./api-keys.ts"),
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
   users: () => import("./users.ts"),

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
-import { startEventSequencer } from "../service/events/sequencer.ts";
+import { startEventSequencer } from "../service/events/event-sequencer.ts";
+import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
   ensureLogKeys,
@@ -52,6 +53,13 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
+  const nats_options = natsOptionsFromEnv();
+  const nats = nats_options
+    ? startNatsPublisher(ctx, {
+        ...nats_options,
+        on_error: (error) => process.stderr.write(`NATS publisher: ${String(error)}\n`),
+      })
+    : null;
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG === "1" });
   const address = await app.listen({ port, host });
   if (db.backend === "pglite") announceDataDirUrl(embeddedDataDir(), address);
@@ -79,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   await app.close();
   await sequencer.stop();
   await events.stop();
+  await nats?.stop();
   await scheduler.stop();
   await db.close();
   return 0;

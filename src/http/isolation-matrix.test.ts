@@ -8,10 +8,10 @@ import { type Role, roles } from "../core/auth/roles.ts";
 import { newId } from "../core/ids.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { sequenceEventsOnce } from "../service/events/sequencer.ts";
+import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
-import { LogKeyStore } from "../service/tlog/keys.ts";
+import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
@@ -81,6 +81,13 @@ const get = (url: string) => async () => ({ url });
 const rules: Record<string, Rule> = {
   "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
   "GET /readyz": { allowed: "public", ok: [200], has_object: false, build: get("/readyz") },
+  "GET /problems": { allowed: "public", ok: [200], has_object: false, build: get("/problems") },
+  "GET /problems/{code}": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: get("/problems/order_not_found"),
+  },
   "POST /v1/auth/login": {
     allowed: "public",
     ok: [401],

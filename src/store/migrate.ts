@@ -21,11 +21,15 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
-  // Each helper numbers its migrations in its own range (010–019, 020–029, …),
-  // so versions may skip numbers; they must only be unique and increasing.
+  // Numbers only increase; gaps are allowed, so that work on several branches
+  // can take numbers from ranges of its own and merge without renumbering.
   migrations.forEach((migration, index) => {
-    const previous = index === 0 ? 0 : migrations[index - 1]!.version;
-    assert(migration.version > previous, `migration ${migration.name} must be numbered above ${previous}`);
+    const previous = migrations[index - 1];
+    assert(migration.version >= 1, `migration ${migration.name} is numbered ${migration.version}`);
+    assert(
+      previous === undefined || migration.version > previous.version,
+      `migrations ${previous?.name} and ${migration.name} share the number ${migration.version}`,
+    );
   });
   return migrations;
 }

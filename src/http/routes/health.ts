@@ -32,7 +32,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServiceContext): P
         await ctx.db.query("SELECT 1 FROM schema_migrations LIMIT 1");
         return { status: "ready", backend: ctx.db.backend };
       } catch {
-        return sendProblem(reply, problem(503, "not_ready", "the database is not reachable"));
+        return sendProblem(reply, problem("not_ready", "the database is not reachable"));
       }
     },
   );

@@ -3,7 +3,7 @@ import { isRole, type Principal, party_scoped_roles, type Role } from "../../cor
 import { DomainError } from "../../core/errors.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSecurityEvent } from "./audit.ts";
+import { recordSecurityEvent } from "./security-events.ts";
 
 // API keys look like `cs_live_<id>_<secret>`. The id finds the row; only the
 // SHA-256 of the secret is stored, and it is compared in constant time.

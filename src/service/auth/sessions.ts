@@ -4,8 +4,8 @@ import type { Principal } from "../../core/auth/roles.ts";
 import { newId } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSecurityEvent } from "./audit.ts";
 import { decoy_password_hash, password_length_max, verifyPassword } from "./password.ts";
+import { recordSecurityEvent } from "./security-events.ts";
 import { clearAccountFailures, lockedUntil, recordLoginFailure, type ThrottleRules } from "./throttle.ts";
 import { findUserById, findUserByLogin, type UserView, userView } from "./users.ts";
 

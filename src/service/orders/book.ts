@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import { sha256Hex } from "../../core/sha256.ts";
+import { minorToJson } from "../../core/split/allocation-json.ts";
 import {
   type Allocation,
   allocate,
@@ -10,13 +11,12 @@ import {
   type Order,
   parseOrder,
 } from "../../core/split/index.ts";
-import { minorToJson } from "../../core/split/json.ts";
 import { isSubsidyLeg, subsidy_flag, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { WriteStep } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor, legPartyIds } from "./allocation.ts";
 import { ordersWrite, selectOrders } from "./order-store.ts";
@@ -103,7 +103,7 @@ function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[
     try {
       const order = parseOrder(body);
       const facts_json = canonicalJson(body);
-      const facts_sha256 = createHash("sha256").update(facts_json).digest("hex");
+      const facts_sha256 = sha256Hex(facts_json);
       candidates.push({ index, body, order, facts_json, facts_sha256 });
     } catch (error) {
       if (!isDomainError(error)) throw error;

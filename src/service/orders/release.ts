@@ -3,7 +3,7 @@ import type { TransactionRequest } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "../events/enqueue.ts";
+import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder } from "./held.ts";

@@ -7,7 +7,7 @@ import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "./book.ts";
 import { refundOrder } from "./lifecycle.ts";
-import { getOrderDetail } from "./read.ts";
+import { getOrderDetail } from "./order-reads.ts";
 
 // A platform coupon larger than the platform's commission is booked in the
 // order's own journal transaction: the platform's expense account funds it,

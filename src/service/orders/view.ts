@@ -1,5 +1,5 @@
+import { legAmountToJson, minorToJson } from "../../core/split/allocation-json.ts";
 import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
-import { legAmountToJson, minorToJson } from "../../core/split/json.ts";
 import type { Leg } from "../../core/split/types.ts";
 
 export type OrderState = "held" | "completed" | "released";

@@ -1,7 +1,7 @@
 import { assert } from "../core/assert.ts";
 import { type AppendResult, appendLeaves, type TreeEdge } from "./appender.ts";
-import type { Tile } from "./tile_math.ts";
-import type { TileFetcher } from "./tile_proofs.ts";
+import type { Tile } from "./tile-math.ts";
+import type { TileFetcher } from "./tile-proofs.ts";
 
 // An in-memory tiled log: the appender plus a tile map, exactly what the
 // database-backed sequencer will do with a `tiles` table. Used by tests, the

@@ -5,8 +5,8 @@ import { appendLeaves, hashLeaf, partialTilesAt, signCheckpoint, type TreeEdge }
 import { record_leaf_prefix } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { cursorAt, firstUnsequenced } from "./cursor.ts";
-import type { LogKeyStore } from "./keys.ts";
-import { insertTiles, latestCheckpoint, selectTiles } from "./tiles_sql.ts";
+import type { LogKeyStore } from "./signing-keys.ts";
+import { insertTiles, latestCheckpoint, selectTiles } from "./tiles-sql.ts";
 
 // The sequencer: one round takes the records committed so far after its
 // cursor, in (xid, id) order (./cursor.ts), gives them consecutive leaf indexes

@@ -1,12 +1,11 @@
-import { createHash } from "node:crypto";
-import { canonicalJson } from "../jcs.ts";
+import { canonicalJsonSha256Hex } from "../sha256.ts";
 import { type Policy, parsePolicy } from "./policy.ts";
 
 // The only file of the split engine that touches a Node module: a policy is
 // identified by the SHA-256 of its RFC 8785 canonical JSON, computed once when
 // it is published or loaded, never per allocation.
 export function policyHash(json: unknown): string {
-  return createHash("sha256").update(canonicalJson(json), "utf8").digest("hex");
+  return canonicalJsonSha256Hex(json);
 }
 
 export interface PolicyVersion {

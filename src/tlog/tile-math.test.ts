@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { tilePath } from "../verify/index.ts";
-import { consistencyRanges, inclusionRanges } from "./proof_ranges.ts";
-import { partialTilesAt, tileCountsAt } from "./tile_math.ts";
+import { consistencyRanges, inclusionRanges } from "./proof-ranges.ts";
+import { partialTilesAt, tileCountsAt } from "./tile-math.ts";
 
 interface TileSet {
   treeSize: number;

@@ -10,12 +10,12 @@ import {
   tileWidthAt,
 } from "../../tlog/index.ts";
 import { toBase64, verifyCheckpoint } from "../../verify/index.ts";
-import { hashedRecord } from "../log/disclosure.ts";
-import { recordSha256 } from "../log/enqueue.ts";
-import { logVkey } from "./keys.ts";
-import { rebuild_batch_max, rebuildable_kinds, rebuildRecords } from "./records.ts";
-import { leafInputOf } from "./sequencer.ts";
-import { databaseTileFetcher } from "./tiles_sql.ts";
+import { leafInputOf } from "./log-sequencer.ts";
+import { hashedRecord } from "./record-disclosure.ts";
+import { recordSha256 } from "./record-enqueue.ts";
+import { rebuild_batch_max, rebuildable_kinds, rebuildRecords } from "./record-rebuild.ts";
+import { logVkey } from "./signing-keys.ts";
+import { databaseTileFetcher } from "./tiles-sql.ts";
 
 // `clearsplit verify db`: the tamper audit. It trusts only the log's signing
 // key. Stored tiles are first checked against every signed checkpoint; the

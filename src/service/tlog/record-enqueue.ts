@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
+import { sha256Bytes } from "../../core/sha256.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
-import { hashedRecord, isDisclosable, newDisclosureSeed } from "./disclosure.ts";
+import { hashedRecord, isDisclosable, newDisclosureSeed } from "./record-disclosure.ts";
 
 export const record_salt_bytes = 16;
 
@@ -17,7 +18,7 @@ export interface LogRecordInput {
 
 /** SHA-256(salt ‖ JCS(record)): the part of the leaf input that commits to the record. */
 export function recordSha256(salt: Uint8Array, record: unknown): Buffer {
-  return createHash("sha256").update(salt).update(canonicalJson(record)).digest();
+  return sha256Bytes(salt, canonicalJson(record));
 }
 
 /**

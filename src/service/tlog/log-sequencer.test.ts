@@ -7,12 +7,12 @@ import { verifyBundle, verifyCheckpoint, verifyConsistency } from "../../verify/
 import type { ServiceContext } from "../context.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { createPolicyDraft, publishPolicy } from "../policies.ts";
-import { auditLog } from "./audit.ts";
-import { LogKeyStore, logVkey } from "./keys.ts";
+import { auditLog } from "./log-audit.ts";
+import { checkpointLagMs, leafInputOf, sequenceOnce } from "./log-sequencer.ts";
 import { consistencyProof, proofBundle } from "./proofs.ts";
-import { checkpointLagMs, leafInputOf, sequenceOnce } from "./sequencer.ts";
+import { LogKeyStore, logVkey } from "./signing-keys.ts";
 import { bookSales, logFixture, saleRequest, sequenceAll, sequenceExpecting } from "./testing.ts";
-import { databaseTileFetcher, latestCheckpoint } from "./tiles_sql.ts";
+import { databaseTileFetcher, latestCheckpoint } from "./tiles-sql.ts";
 
 let db: Database;
 let ctx: ServiceContext;

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "./enqueue.ts";
-import { sequenceEventsOnce, sequenceTenantEvents } from "./sequencer.ts";
+import { enqueueEvents } from "./event-enqueue.ts";
+import { sequenceEventsOnce, sequenceTenantEvents } from "./event-sequencer.ts";
 
 let db: Database;
 let ctx: ServiceContext;

@@ -1,14 +1,14 @@
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fromBase64Strict, toBase64 } from "../verify/index.ts";
 import {
   generateSigner,
   type NoteSigner,
   signature_type_cosignature_v1,
   signerFromPrivateKey,
-} from "./note_signer.ts";
-import type { WitnessState } from "./witness.ts";
+} from "../../tlog/note-signer.ts";
+import type { WitnessState } from "../../tlog/witness.ts";
+import { fromBase64Strict, toBase64 } from "../../verify/index.ts";
 
 // A witness's state directory: `witness.key` (its private key, created on first
 // start) and `state.json` (the last checkpoint it cosigned). The state is

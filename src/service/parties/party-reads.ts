@@ -1,7 +1,7 @@
 import { DomainError } from "../../core/errors.ts";
 import { entries_page_size_max } from "../../core/ledger/limits.ts";
 import type { Queryable } from "../../store/database.ts";
-import type { ReadScope } from "../orders/read.ts";
+import type { ReadScope } from "../orders/order-reads.ts";
 
 /** A party-scoped caller may only name its own party; any other is "not found". */
 export async function assertPartyVisible(db: Queryable, scope: ReadScope, party_id: string): Promise<void> {

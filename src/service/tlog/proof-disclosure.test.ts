@@ -3,9 +3,9 @@ import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { type ProofBundle, VerifyError, verifyBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { auditLog } from "./audit.ts";
-import { LogKeyStore, logVkey } from "./keys.ts";
+import { auditLog } from "./log-audit.ts";
 import { proofBundle } from "./proofs.ts";
+import { LogKeyStore, logVkey } from "./signing-keys.ts";
 import { bookSales, logFixture, sequenceAll } from "./testing.ts";
 
 // Selective disclosure (issue 12): a journal record commits to each party's

@@ -1,5 +1,5 @@
 // Sequencer throughput and proof latency on the configured database.
-//   DATABASE_URL=postgres://… npx tsx src/service/tlog/sequencer.bench.ts [leaves]
+//   DATABASE_URL=postgres://… npx tsx src/service/tlog/log-sequencer.bench.ts [leaves]
 // Queued records are synthetic rows (the sequencer reads only their hashes);
 // proof bundles are fetched for real journal transactions through HTTP inject.
 import { performance } from "node:perf_hooks";
@@ -8,10 +8,10 @@ import { openDatabase } from "../../store/open.ts";
 import { newTestTenant } from "../../testing/db.ts";
 import { appendLeaves, hashLeaf, inclusionProofFromTiles } from "../../tlog/index.ts";
 import { createApiKey } from "../auth/api-keys.ts";
-import { LogKeyStore } from "./keys.ts";
-import { checkpointLagMs, leafInputOf, sequenceOnce } from "./sequencer.ts";
+import { checkpointLagMs, leafInputOf, sequenceOnce } from "./log-sequencer.ts";
+import { LogKeyStore } from "./signing-keys.ts";
 import { bookSales, logFixture } from "./testing.ts";
-import { databaseTileFetcher } from "./tiles_sql.ts";
+import { databaseTileFetcher } from "./tiles-sql.ts";
 
 const leaves = Number(process.argv[2] ?? 200_000);
 const batch_max = 50_000;

@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { fromBase64Strict } from "../verify/index.ts";
-import type { NoteSigner } from "./note_signer.ts";
-import { type WitnessOutcome, type WitnessRefusal, type WitnessState, witnessCheckpoint } from "./witness.ts";
-import { saveWitnessState } from "./witness_state.ts";
+import type { NoteSigner } from "../../tlog/note-signer.ts";
+import {
+  type WitnessOutcome,
+  type WitnessRefusal,
+  type WitnessState,
+  witnessCheckpoint,
+} from "../../tlog/witness.ts";
+import { fromBase64Strict } from "../../verify/index.ts";
+import { saveWitnessState } from "./witness-state.ts";
 
 // An HTTP witness in the shape of C2SP tlog-witness: POST /add-checkpoint with
 //   old <size>\n<base64 proof hash>\n…\n\n<signed checkpoint note>
