@@ -1,3 +1,4 @@
+import { isSubsidyLeg } from "../core/split/subsidy.ts";
 import { balanceMismatches, trialBalance } from "../service/ledger/ledger-reads.ts";
 import { allocationsFor } from "../service/orders/allocation.ts";
 import { type OrderRow, order_columns } from "../service/orders/view.ts";
@@ -33,7 +34,8 @@ export async function allocationsDifferingFromJournal(db: Queryable, tenant_id: 
     const allocationOf = await allocationsFor(db, tenant_id, rows);
     for (const row of rows) {
       const by_party = new Map<string, bigint>();
-      for (const leg of allocationOf(row).legs)
+      // The platform's subsidy is booked from its expense account, not as a credit (docs/splits.md).
+      for (const leg of allocationOf(row).legs.filter((leg) => !isSubsidyLeg(leg)))
         by_party.set(leg.party_id, (by_party.get(leg.party_id) ?? 0n) + BigInt(leg.amount_minor));
       const booked = Object.entries(row.credits ?? {});
       const same =
@@ -62,13 +64,16 @@ export async function ledgerProblems(db: Queryable, tenant_id: string): Promise<
   const [journal] = await db.query<{ count: bigint }>(
     `SELECT count(*)::int8 AS count FROM orders o
       WHERE o.tenant_id = $1
-        AND o.paid_minor <> (SELECT coalesce(sum(p.amount_minor), 0) FROM postings p
+        AND o.paid_minor <> (SELECT coalesce(-sum(p.amount_minor), 0) FROM postings p
+                               JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
                               WHERE p.tenant_id = o.tenant_id AND p.transaction_id = o.transaction_id
-                                AND p.amount_minor > 0)`,
+                                AND a.purpose = 'clearing')`,
     [tenant_id],
   );
   if (journal!.count !== 0n)
-    problems.push(`${journal!.count} orders whose split transaction does not credit the amount paid`);
+    problems.push(
+      `${journal!.count} orders whose split transaction does not take the amount paid from clearing`,
+    );
   return problems;
 }
 

@@ -71,6 +71,7 @@ export class NaiveLedger {
       { account_id: this.account(clearing_party_id, "clearing"), amount_minor: -order.paid_minor },
     ];
     let credits = 0n;
+    // A platform subsidy leg is negative: the platform's held account funds it.
     for (const leg of legs) {
       postings.push({ account_id: this.account(leg.party_id, "held"), amount_minor: leg.amount_minor });
       credits += leg.amount_minor;
@@ -118,7 +119,7 @@ export async function naiveProblems(db: Queryable): Promise<string[]> {
   const unbalanced = await db.query(
     `SELECT t.order_id FROM naive_transactions t JOIN naive_postings p ON p.transaction_id = t.id
       GROUP BY t.id HAVING sum(p.amount_minor) <> 0
-          OR sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0) <> t.paid_minor LIMIT 5`,
+          OR NOT bool_or(p.amount_minor = -t.paid_minor) LIMIT 5`,
   );
   if (unbalanced.length > 0)
     problems.push(`naive transactions whose legs miss the amount paid: ${unbalanced.length}+`);

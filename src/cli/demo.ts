@@ -1,9 +1,9 @@
 import { rmSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { systemClock } from "../service/context.ts";
 import { demo_tenant_id } from "../service/demo/seed.ts";
-import { openDatabase } from "../store/open.ts";
+import { DataDirLockedError, dataDirOwner } from "../store/data-dir-lock.ts";
+import { embeddedDataDir, openDatabase } from "../store/open.ts";
 import {
   demoSeeded,
   describeCredentials,
@@ -35,8 +35,12 @@ export async function run(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    // The journal is append-only by design, so a reseed starts a fresh embedded database.
-    rmSync(resolve(process.env.CLEARSPLIT_DATA_DIR ?? ".clearsplit"), { recursive: true, force: true });
+    // The journal is append-only by design, so a reseed starts a fresh embedded
+    // database; never under a live owner's feet (data-dir-lock.ts).
+    const data_dir = embeddedDataDir();
+    const owner = dataDirOwner(data_dir);
+    if (owner !== null) throw new DataDirLockedError(data_dir, owner);
+    rmSync(data_dir, { recursive: true, force: true });
   }
   const db = await openDatabase();
   try {

@@ -1,3 +1,4 @@
+import { DataDirLockedError } from "../store/data-dir-lock.ts";
 import { commands } from "./commands.ts";
 
 function usage(): string {
@@ -20,6 +21,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2)).catch((error: unknown) => {
+  // Another process owns the embedded database: a usage condition, not a crash (issue 12).
+  if (error instanceof DataDirLockedError) {
+    process.stderr.write(`clearsplit: ${error.message}\n`);
+    return 2;
+  }
   process.stderr.write(`clearsplit: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
 });

@@ -14,7 +14,8 @@ import {
   startSequencer,
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
-import { openDatabase } from "../store/open.ts";
+import { announceDataDirUrl } from "../store/data-dir-lock.ts";
+import { embeddedDataDir, openDatabase } from "../store/open.ts";
 import { console_dir, ensureConsoleBuilt } from "./console-build.ts";
 import {
   demoSeeded,
@@ -96,13 +97,14 @@ export async function run(argv: string[]): Promise<number> {
     ...(serve_console ? { console_dir } : {}),
   });
   const address = await app.listen({ port, host });
+  if (db.backend === "pglite") announceDataDirUrl(embeddedDataDir(), address);
   process.stdout.write(
     [
       `ClearSplit is listening on ${address}`,
       ...(serve_console ? [`  web console:   ${address}/`] : []),
       `  API docs:      ${address}/docs`,
       `  OpenAPI:       ${address}/openapi.json`,
-      `  database:      ${db.backend === "pglite" ? "embedded PGlite (./.clearsplit)" : "PostgreSQL"}`,
+      `  database:      ${db.backend === "pglite" ? `embedded PGlite (${embeddedDataDir()})` : "PostgreSQL"}`,
       ...log_lines.map((line) => `  ${line}`),
       ...(logins.length > 0
         ? [

@@ -278,6 +278,15 @@ describe("bad credentials", () => {
     await server.close();
   });
 
+  it("accepts the Bearer scheme in any case, as RFC 9110 says, and nothing else", async () => {
+    const { key } = await createApiKey({ db, now: clock.now }, tenant, { name: "case", role: "finance" });
+    const me = (authorization: string) => app.inject({ url: "/v1/auth/me", headers: { authorization } });
+    expect((await me(`bearer ${key}`)).statusCode).toBe(200);
+    expect((await me(`BEARER ${key}`)).statusCode).toBe(200);
+    expect((await me(`Basic ${key}`)).statusCode).toBe(401);
+    expect((await me(`Bearer${key}`)).statusCode).toBe(401);
+  });
+
   it("refuses revoked and expired keys", async () => {
     const ctx = { db, now: clock.now };
     const revoked = await createApiKey(ctx, tenant, { name: "r", role: "finance" });

@@ -63,7 +63,8 @@ export function installAuth(app: FastifyInstance, ctx: ServiceContext): void {
 async function authenticate(request: FastifyRequest, ctx: ServiceContext): Promise<Principal | null> {
   const header = request.headers.authorization;
   if (header !== undefined) {
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    // RFC 9110 §11.1: the scheme name is case-insensitive ("bearer", "BEARER").
+    const token = /^bearer /i.test(header) ? header.slice(7).trim() : "";
     return token === "" ? null : authenticateApiKey(ctx.db, token, ctx.now());
   }
   const token = parseCookies(request.headers.cookie).get(session_cookie);

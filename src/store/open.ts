@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { lockDataDir } from "./data-dir-lock.ts";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrate.ts";
 import { openPostgres } from "./postgres.ts";
@@ -21,12 +22,43 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     const data_dir =
       options.data_dir === null
         ? undefined
-        : resolve(options.data_dir ?? process.env.CLEARSPLIT_DATA_DIR ?? ".clearsplit");
+        : options.data_dir === undefined
+          ? embeddedDataDir()
+          : resolve(options.data_dir);
     // Loaded only when used: the PGlite module alone is about 40 MB of
     // resident memory, which a server on PostgreSQL should not carry.
     const { openPglite } = await import("./pglite.ts");
-    db = await openPglite(data_dir);
+    // One process per directory (data-dir-lock.ts): taken before PGlite touches a file.
+    const lock = data_dir === undefined ? null : lockDataDir(data_dir);
+    try {
+      db = withRelease(await openPglite(data_dir), () => lock?.release());
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
   }
   await migrate(db);
   return db;
+}
+
+/** The embedded data directory a process would open: CLEARSPLIT_DATA_DIR, else ./.clearsplit. */
+export function embeddedDataDir(): string {
+  return resolve(process.env.CLEARSPLIT_DATA_DIR ?? ".clearsplit");
+}
+
+function withRelease(db: Database, release: () => void): Database {
+  return {
+    ...db,
+    backend: db.backend,
+    query: db.query,
+    transaction: db.transaction,
+    exec: db.exec,
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    },
+  };
 }

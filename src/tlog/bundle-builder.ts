@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { assert } from "../core/assert.ts";
-import { bundle_version, type ProofBundle, record_salt_bytes, toBase64 } from "../verify/index.ts";
+import {
+  type BundleDisclosure,
+  bundle_version,
+  type ProofBundle,
+  record_salt_bytes,
+  toBase64,
+} from "../verify/index.ts";
 
 // Assembles the proof bundle that src/verify's verifyBundle checks. The HTTP
 // endpoint loads the record, its salt, its leaf index, the latest checkpoint
@@ -8,6 +14,8 @@ import { bundle_version, type ProofBundle, record_salt_bytes, toBase64 } from ".
 export function buildProofBundle(input: {
   origin: string;
   record: unknown;
+  /** Disclosed parts of a committed journal record (selective disclosure); absent for whole records. */
+  disclosures?: BundleDisclosure[];
   salt: Uint8Array;
   leaf_index: bigint;
   tree_size: bigint;
@@ -21,6 +29,7 @@ export function buildProofBundle(input: {
     version: bundle_version,
     origin: input.origin,
     record: input.record,
+    ...(input.disclosures === undefined ? {} : { disclosures: input.disclosures }),
     salt: toBase64(input.salt),
     leaf_index: Number(input.leaf_index),
     tree_size: Number(input.tree_size),

@@ -1,6 +1,12 @@
 import { fromBase64Strict } from "./bytes.ts";
 import { verifyCheckpoint } from "./checkpoint.ts";
 import { verifyCosignature } from "./cosignature.ts";
+import {
+  type BundleDisclosure,
+  type DisclosedPart,
+  recordCommitments,
+  verifyDisclosures,
+} from "./disclosure.ts";
 import { VerifyError } from "./errors.ts";
 import { leafHash } from "./hash.ts";
 import { verifyInclusion } from "./merkle.ts";
@@ -16,6 +22,8 @@ export interface ProofBundle {
   version: 1;
   origin: string;
   record: unknown;
+  /** Opened parts of a committed journal record (selective disclosure); absent for whole records. */
+  disclosures?: BundleDisclosure[];
   salt: string; // base64 of 16 bytes
   leaf_index: number;
   tree_size: number;
@@ -31,6 +39,10 @@ export interface BundleVerification {
   leafHash: Uint8Array;
   verifiedBy: string[];
   cosignedBy: { name: string; timestamp: bigint }[];
+  /** The parts the bundle opened, each proven against its commitment (empty for a whole record). */
+  disclosed: DisclosedPart[];
+  /** True for a whole record or a full bundle (every part opened); false for a party's bundle. */
+  whole: boolean;
 }
 
 function malformed(why: string): VerifyError {
@@ -52,6 +64,7 @@ function decodeBase64(text: unknown, bytes: number, name: string): Uint8Array {
 interface ParsedBundle {
   origin: string;
   record: unknown;
+  disclosures: unknown;
   salt: Uint8Array;
   index: bigint;
   size: bigint;
@@ -93,6 +106,7 @@ export function parseBundle(bundle: unknown): ParsedBundle {
   return {
     origin,
     record: b.record,
+    disclosures: b.disclosures,
     salt: decodeBase64(b.salt, 16, "salt"),
     index: BigInt(index),
     size: BigInt(size),
@@ -145,6 +159,8 @@ export async function verifyBundle(
       `checkpoint size ${checkpoint.size} is not tree_size ${parsed.size}`,
     );
   }
+  // Disclosed parts first: a bundle whose parts do not open their commitments proves nothing.
+  const { disclosed, whole } = await verifyDisclosures(recordCommitments(parsed.record), parsed.disclosures);
   const leaf = await leafHash(await recordLeafInput(parsed.record, parsed.salt));
   if (!(await verifyInclusion(leaf, parsed.index, parsed.size, parsed.proof, checkpoint.rootHash))) {
     throw new VerifyError("inclusion_invalid", `record is not at leaf ${parsed.index} of the signed tree`);
@@ -164,5 +180,7 @@ export async function verifyBundle(
     leafHash: leaf,
     verifiedBy: checkpoint.verifiedBy,
     cosignedBy,
+    disclosed,
+    whole,
   };
 }

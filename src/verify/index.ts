@@ -11,6 +11,13 @@ export {
 export { fromBase64Strict, fromHex, toBase64, toHex } from "./bytes.ts";
 export { type Checkpoint, parseCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
 export { verifyCosignature } from "./cosignature.ts";
+export {
+  type BundleDisclosure,
+  type DisclosedPart,
+  party_commitments_max,
+  recordCommitments,
+  verifyDisclosures,
+} from "./disclosure.ts";
 export { VerifyError } from "./errors.ts";
 export { leafHash, nodeHash, sha256 } from "./hash.ts";
 export { canonicalJson } from "./jcs.ts";

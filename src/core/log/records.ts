@@ -121,3 +121,39 @@ export function auditActionRecord(row: {
     type: "audit_action",
   };
 }
+
+/** One party's entries of a journal record: what that party's commitment hides and its bundle discloses. */
+export interface JournalRecordPart {
+  party_id: string;
+  entries: Omit<JournalRecordEntry, "party_id">[];
+}
+
+/** The header every party sees: the record without its entries. */
+export type JournalRecordHeader = Omit<JournalRecord, "entries">;
+
+/** A journal record as the log hashes it once disclosure is selective: header plus sorted commitments. */
+export interface CommittedJournalRecord extends JournalRecordHeader {
+  /** Hex SHA-256(party salt ‖ JCS(part)) for each party, sorted, so they name no party. */
+  party_commitments: string[];
+}
+
+/** Splits a journal record into its header and one part per party, in party-id order. */
+export function journalRecordParts(record: JournalRecord): {
+  header: JournalRecordHeader;
+  parts: JournalRecordPart[];
+} {
+  const { entries, ...header } = record;
+  const by_party = new Map<string, JournalRecordPart>();
+  for (const { party_id, ...entry } of entries) {
+    let part = by_party.get(party_id);
+    if (part === undefined) {
+      part = { entries: [], party_id };
+      by_party.set(party_id, part);
+    }
+    part.entries.push(entry);
+  }
+  const parts = [...by_party.values()].sort((a, b) =>
+    a.party_id < b.party_id ? -1 : a.party_id > b.party_id ? 1 : 0,
+  );
+  return { header, parts };
+}

@@ -169,13 +169,20 @@ describe("allocate: golden cases", () => {
     });
   });
 
-  it("records a platform coupon larger than the commission, which the split cannot cover", () => {
-    // Commission 800 bp of 10000 = 800; platform coupon 5000 → platform 0, 4200 uncovered; merchant 5000.
+  it("books a platform coupon larger than the commission as the platform's negative subsidy leg", () => {
+    // Commission 800 bp of 10000 = 800; platform coupon 5000 > 800: the platform keeps its 800
+    // commission leg and funds the 5000 in a −5000 subsidy leg; merchant 5000 + 5000 − 800 = 9200.
     const allocation = run([commission({ default_bp: 800 })], [line("1", 10000)], {
       coupons: [{ code: "P", funded_by: "platform", amount_minor: 5000 }],
     });
-    expect(amounts(allocation)).toEqual({ "remainder:m-1:-": 5000 });
-    expect(allocation.explanation.join("\n")).toMatch(/42\.00 cannot be paid from this order/);
+    expect(amounts(allocation)).toEqual({
+      "platform_subsidy:platform:-": -5000,
+      "commission:platform:1": 800,
+      "remainder:m-1:-": 9200,
+    });
+    expect(allocation.legs.reduce((sum, leg) => sum + leg.amount_minor, 0n)).toBe(5000n);
+    expect(allocation.flags).toContain("platform_subsidy");
+    expect(allocation.explanation.join("\n")).toMatch(/funds all 50\.00 from its own account/);
   });
 
   it("sends shipping to the merchant by default and to the logistics party when the policy says so", () => {

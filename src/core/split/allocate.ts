@@ -13,6 +13,8 @@ import { type ExactLeg, ExactLegs, formatExact } from "./exact.ts";
 import { bp_denominator } from "./limits.ts";
 import type { Order } from "./order.ts";
 import { type Policy, pspTerms } from "./policy.ts";
+import { compareLegs } from "./reverse.ts";
+import { isSubsidyLeg, subsidy_flag, subsidy_rule_id } from "./subsidy.ts";
 import type { AllocateContext, Allocation, Leg, Role } from "./types.ts";
 
 const hash_pattern = /^[0-9a-f]{64}$/;
@@ -40,12 +42,16 @@ export function allocate(policy: Policy, order: Order, context: AllocateContext)
   addReferralClaims(legs, policy, order, facts, explanation);
   addShippingClaim(legs, policy, order, explanation);
   addFeeClaim(legs, policy, order);
-  applyPlatformDebits(legs, policy, order, explanation);
+  const subsidy_minor = applyPlatformDebits(legs, policy, order, explanation);
+  // What the positive legs share: what the buyer paid plus what the platform funds.
+  const pool_minor = order.paid_minor + subsidy_minor;
   const flags = new Set<string>();
-  addRemainder(legs, policy, order, explanation, flags);
-  applyReceiversFee(legs, policy, order, explanation);
+  if (subsidy_minor > 0n) flags.add(subsidy_flag);
+  addRemainder(legs, policy, order, pool_minor, explanation, flags);
+  applyReceiversFee(legs, policy, order, pool_minor, explanation);
   applyTax(legs, policy, order);
-  const { legs: rounded, units_left } = legs.round(order.paid_minor);
+  const { legs: positive, units_left } = legs.round(pool_minor);
+  const rounded = withSubsidy(positive, policy, order, subsidy_minor);
   if (units_left > 0n) {
     explanation.push(
       `Rounding: ${units_left} leftover minor unit(s) went to the legs with the largest fractional remainders ` +
@@ -73,13 +79,17 @@ function explainCoupons(order: Order, facts: ReturnType<typeof lineFacts>, expla
   explanation.push(`Coupons are spread over the lines pro rata to their net: ${shares.join(", ")}.`);
 }
 
-/** Platform-funded coupons (and the fee, when the platform bears it) come out of the platform's commission. */
-function applyPlatformDebits(legs: ExactLegs, policy: Policy, order: Order, explanation: string[]) {
+/**
+ * Platform-funded coupons (and the fee, when the platform bears it) come out
+ * of the platform's commission; when they exceed it, the platform funds them
+ * from its own account instead (subsidy.ts). Returns the subsidy, 0 when none.
+ */
+function applyPlatformDebits(legs: ExactLegs, policy: Policy, order: Order, explanation: string[]): bigint {
   let debit_minor = 0n;
   for (const coupon of order.coupons) if (coupon.funded_by === "platform") debit_minor += coupon.amount_minor;
   const fee_minor = policy.psp_fee.bearer === "platform" ? (order.psp?.fee_minor ?? 0n) : 0n;
   debit_minor += fee_minor;
-  if (debit_minor === 0n) return;
+  if (debit_minor === 0n) return 0n;
   const isPlatform = (leg: ExactLeg) => leg.role === "platform";
   const commission = legs.total(isPlatform);
   const debit = debit_minor * legs.denominator;
@@ -92,16 +102,31 @@ function applyPlatformDebits(legs: ExactLegs, policy: Policy, order: Order, expl
     explanation.push(
       `The platform pays ${amount} of ${debit_words} out of its commission, so the merchant is whole.`,
     );
-    return;
+    return 0n;
   }
-  const uncovered = debit - commission;
-  if (commission > 0n) legs.scale(isPlatform, 0n, 1n);
+  const net = formatExact(commission - debit, legs.denominator, order.currency);
   explanation.push(
     `The ${debit_words} (${amount}) exceed the platform's commission ` +
-      `(${formatExact(commission, legs.denominator, order.currency)}): the platform's commission legs are zero, ` +
-      `and ${formatExact(uncovered, legs.denominator, order.currency)} cannot be paid from this order; ` +
-      "the platform owes it to the merchant outside the split.",
+      `(${formatExact(commission, legs.denominator, order.currency)}), so the platform funds all ${amount} ` +
+      `from its own account in a ${subsidy_rule_id} leg of −${amount} booked with this order; ` +
+      `its commission legs stay as computed, so its net on the order is ${net}, and every other party ` +
+      `receives what it would if the buyer had paid ${amount} more.`,
   );
+  return debit_minor;
+}
+
+/** Adds the platform's negative subsidy leg, in rule order right after the commission. */
+function withSubsidy(legs: Leg[], policy: Policy, order: Order, subsidy_minor: bigint): Leg[] {
+  if (subsidy_minor === 0n) return legs;
+  legs.push({
+    party_id: policy.parties.platform,
+    role: "platform",
+    amount_minor: -subsidy_minor,
+    rule_id: subsidy_rule_id,
+    basis_minor: subsidy_minor,
+    note: `platform subsidy: the platform funds ${formatDecimal(subsidy_minor, order.currency)} of platform-funded coupons${policy.psp_fee.bearer === "platform" && (order.psp?.fee_minor ?? 0n) > 0n ? " and the PSP fee" : ""} from its own account`,
+  });
+  return legs.sort((a, b) => compareLegs(policy, a, b));
 }
 
 /** The merchant takes what is left; a negative remainder is taken from the policy's absorbers. */
@@ -109,11 +134,12 @@ function addRemainder(
   legs: ExactLegs,
   policy: Policy,
   order: Order,
+  pool_minor: bigint,
   explanation: string[],
   flags: Set<string>,
 ) {
   const rule = policy.remainder;
-  let remainder = order.paid_minor * legs.denominator - legs.total();
+  let remainder = pool_minor * legs.denominator - legs.total();
   if (remainder < 0n) {
     const deficit = formatExact(-remainder, legs.denominator, order.currency);
     for (const role of rule.absorbed_by) {
@@ -126,7 +152,7 @@ function addRemainder(
       legs.scale(isRole, held - take, held);
       for (const leg of legs.legs)
         if (isRole(leg)) leg.note += ", reduced to keep the merchant from going negative";
-      remainder = order.paid_minor * legs.denominator - legs.total();
+      remainder = pool_minor * legs.denominator - legs.total();
       explanation.push(
         `The merchant's share would have been −${deficit}; the ${role} absorbs ` + `${taken} of it.`,
       );
@@ -153,18 +179,28 @@ function addRemainder(
       rule_id: rule.id,
       rule_order: rule.order,
       basis_minor: order.paid_minor,
-      note: `remainder of ${formatDecimal(order.paid_minor, order.currency)} paid after every other leg${shipping}`,
+      note:
+        pool_minor === order.paid_minor
+          ? `remainder of ${formatDecimal(order.paid_minor, order.currency)} paid after every other leg${shipping}`
+          : `remainder of ${formatDecimal(pool_minor, order.currency)} (${formatDecimal(order.paid_minor, order.currency)} paid ` +
+            `+ ${formatDecimal(pool_minor - order.paid_minor, order.currency)} platform subsidy) after every other leg${shipping}`,
     },
     remainder,
   );
 }
 
 /** When the receivers bear the PSP fee, every receiver's leg shrinks by fee / paid. */
-function applyReceiversFee(legs: ExactLegs, policy: Policy, order: Order, explanation: string[]) {
+function applyReceiversFee(
+  legs: ExactLegs,
+  policy: Policy,
+  order: Order,
+  pool_minor: bigint,
+  explanation: string[],
+) {
   const fee_minor = order.psp?.fee_minor ?? 0n;
   if (policy.psp_fee.bearer !== "receivers" || fee_minor === 0n) return;
   const psp = pspTerms(policy, order.psp!.provider);
-  legs.scale(() => true, order.paid_minor - fee_minor, order.paid_minor);
+  legs.scale(() => true, pool_minor - fee_minor, pool_minor);
   for (const leg of legs.legs) leg.note += ", less its pro rata part of the PSP fee";
   legs.add(
     {
@@ -220,7 +256,8 @@ function roundHalfUp(numerator: bigint, denominator: bigint): bigint {
 function checkLegs(legs: readonly Leg[], paid_minor: bigint) {
   let sum = 0n;
   for (const leg of legs) {
-    assert(leg.amount_minor > 0n, "every leg is positive");
+    if (isSubsidyLeg(leg)) assert(leg.amount_minor < 0n, "the subsidy leg is negative");
+    else assert(leg.amount_minor > 0n, "every leg but the subsidy is positive");
     sum += leg.amount_minor;
   }
   assert(sum === paid_minor, "the legs sum exactly to paid_minor");
@@ -239,8 +276,16 @@ function checkCap(
 ) {
   const cap = policy.cap;
   const capped = (role: Role) => role !== "merchant" && !cap.exempt_roles.has(role);
+  // The platform's net counts, never below zero: a subsidised order shares no
+  // more of the buyer's money with the platform than one whose commission is 0.
   let shared_minor = 0n;
-  for (const leg of legs) if (capped(leg.role)) shared_minor += leg.amount_minor;
+  let platform_minor = 0n;
+  for (const leg of legs) {
+    if (!capped(leg.role)) continue;
+    if (leg.role === "platform") platform_minor += leg.amount_minor;
+    else shared_minor += leg.amount_minor;
+  }
+  if (platform_minor > 0n) shared_minor += platform_minor;
   const cap_minor = (order.paid_minor * BigInt(cap.bp)) / bp_denominator;
   if (shared_minor <= cap_minor) return;
   const message =

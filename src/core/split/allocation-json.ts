@@ -1,5 +1,6 @@
 import { assert } from "../assert.ts";
 import { amount_minor_max } from "../money.ts";
+import { isSubsidyLeg } from "./subsidy.ts";
 import type { Allocation, Leg, Reversal } from "./types.ts";
 
 // The JSON form of allocations and reversals. Amounts are JSON integers in
@@ -43,11 +44,18 @@ export function minorToJson(value: bigint): number {
   return Number(value);
 }
 
+/** A leg's amount: negative only for the platform's subsidy leg (subsidy.ts). */
+export function legAmountToJson(leg: Pick<Leg, "rule_id" | "role" | "amount_minor">): number {
+  if (!isSubsidyLeg(leg)) return minorToJson(leg.amount_minor);
+  assert(leg.amount_minor <= 0n, "a subsidy leg is never positive");
+  return -minorToJson(-leg.amount_minor);
+}
+
 export function legToJson(leg: Leg): LegJson {
   return {
     party_id: leg.party_id,
     role: leg.role,
-    amount_minor: minorToJson(leg.amount_minor),
+    amount_minor: legAmountToJson(leg),
     rule_id: leg.rule_id,
     ...(leg.line_id === undefined ? {} : { line_id: leg.line_id }),
     basis_minor: minorToJson(leg.basis_minor),
@@ -89,7 +97,9 @@ export function legFromJson(json: LegJson): Leg {
   return {
     party_id: json.party_id,
     role: json.role as Leg["role"],
-    amount_minor: minorFromJson(json.amount_minor, "amount_minor"),
+    amount_minor: isSubsidyLeg(json)
+      ? -minorFromJson(-json.amount_minor, "amount_minor")
+      : minorFromJson(json.amount_minor, "amount_minor"),
     rule_id: json.rule_id,
     ...(json.line_id === undefined ? {} : { line_id: json.line_id }),
     basis_minor: minorFromJson(json.basis_minor, "basis_minor"),

@@ -7,6 +7,7 @@ import { parseOrder } from "./order.ts";
 import { parsePolicy } from "./policy.ts";
 import { parseRefund, type Refund } from "./refund.ts";
 import { reverse } from "./reverse.ts";
+import { isSubsidyLeg } from "./subsidy.ts";
 import { test_hash } from "./testing.ts";
 import type { Allocation, Leg } from "./types.ts";
 
@@ -192,10 +193,15 @@ describe("allocation properties", () => {
         expect(result.legs.reduce((sum, leg) => sum + leg.amount_minor, 0n)).toBe(
           BigInt(order_json.paid_minor),
         );
-        for (const leg of result.legs) expect(leg.amount_minor > 0n).toBe(true);
-        const capped = result.legs
-          .filter((leg) => !["merchant", "psp", "supplier", "logistics"].includes(leg.role))
+        for (const leg of result.legs) expect(leg.amount_minor > 0n).toBe(!isSubsidyLeg(leg));
+        expect(result.flags.includes("platform_subsidy")).toBe(result.legs.some(isSubsidyLeg));
+        const platform_net = result.legs
+          .filter((leg) => leg.role === "platform")
           .reduce((sum, leg) => sum + leg.amount_minor, 0n);
+        const capped =
+          result.legs
+            .filter((leg) => !["merchant", "psp", "supplier", "logistics", "platform"].includes(leg.role))
+            .reduce((sum, leg) => sum + leg.amount_minor, 0n) + (platform_net > 0n ? platform_net : 0n);
         const cap_rule = policy_json.rules.find((rule) => rule.kind === "cap") as {
           bp: number;
           mode: string;
@@ -264,11 +270,14 @@ describe("allocation properties", () => {
             );
             refunded += reversal.refund_minor;
             for (const leg of reversal.legs) {
-              expect(leg.amount_minor > 0n).toBe(true);
+              expect(leg.amount_minor > 0n).toBe(!isSubsidyLeg(leg));
               reversed.set(legKey(leg), (reversed.get(legKey(leg)) ?? 0n) + leg.amount_minor);
             }
-            for (const leg of allocation.legs)
-              expect((reversed.get(legKey(leg)) ?? 0n) <= leg.amount_minor).toBe(true);
+            for (const leg of allocation.legs) {
+              const so_far = reversed.get(legKey(leg)) ?? 0n;
+              if (isSubsidyLeg(leg)) expect(so_far <= 0n && so_far >= leg.amount_minor).toBe(true);
+              else expect(so_far <= leg.amount_minor).toBe(true);
+            }
           });
           expect(refunded).toBe(order.paid_minor);
           const fee_kept =

@@ -4,7 +4,8 @@ import { formatDecimal } from "../money.ts";
 import type { Order } from "./order.ts";
 import { type Policy, pspTerms } from "./policy.ts";
 import { type Refund, refundAmount } from "./refund.ts";
-import { compareLineIds, compareStrings, largestRemainder, splitProRata } from "./rounding.ts";
+import { compareLineIds, compareStrings, splitProRata } from "./rounding.ts";
+import { subsidy_rule_id } from "./subsidy.ts";
 import type { Allocation, Leg, Reversal, Role } from "./types.ts";
 
 /**
@@ -53,7 +54,7 @@ export function reverse(
       amount_minor,
       rule_id: leg.rule_id,
       ...(leg.line_id === undefined ? {} : { line_id: leg.line_id }),
-      basis_minor: held[index]!,
+      basis_minor: held[index]! < 0n ? -held[index]! : held[index]!,
       note: `refund ${refund.refund_id}: ${formatDecimal(refund_minor, order.currency)}/${formatDecimal(remaining_minor, order.currency)} of the ${formatDecimal(held[index]!, order.currency)} this leg still held`,
     });
   });
@@ -72,20 +73,35 @@ export function reverse(
   };
 }
 
-/** Each share's part of `amount`, pro rata to what it holds out of `remaining` (Σ held == remaining). */
+/**
+ * Each share's part of `amount`, pro rata to what it holds out of `remaining`
+ * (Σ held == remaining). A negative share (the platform's subsidy) gives back
+ * its part rounded toward zero; the positive shares then take the refund plus
+ * what the subsidy gave back, pro rata, with largest remainder. So the last
+ * refund returns every share exactly, the subsidy included.
+ */
 function takeShares(held: readonly bigint[], remaining_minor: bigint, amount_minor: bigint): bigint[] {
   let held_sum = 0n;
   for (const value of held) held_sum += value;
   assert(held_sum === remaining_minor, "the legs still hold exactly what is not yet refunded");
   assert(amount_minor <= remaining_minor, "a refund never exceeds what is left");
   if (amount_minor === 0n) return held.map(() => 0n);
-  const taken = largestRemainder(
-    held.map((value) => value * amount_minor),
-    remaining_minor,
-  );
-  taken.forEach((value, index) => {
-    assert(value <= held[index]!, "a reversal never exceeds what the leg holds");
+  const taken = held.map((value) => (value < 0n ? -((-value * amount_minor) / remaining_minor) : 0n));
+  let positive_minor = amount_minor;
+  for (const value of taken) positive_minor -= value;
+  const positive = held.map((value) => (value > 0n ? value : 0n));
+  let positive_held = 0n;
+  for (const value of positive) positive_held += value;
+  const shares = splitProRata(positive_minor, positive);
+  shares.forEach((value, index) => {
+    if (held[index]! > 0n) taken[index] = value;
   });
+  taken.forEach((value, index) => {
+    const own = held[index]!;
+    if (own >= 0n) assert(value >= 0n && value <= own, "a reversal never exceeds what the leg holds");
+    else assert(value <= 0n && value >= own, "a subsidy's reversal never exceeds what it still funds");
+  });
+  assert(positive_minor <= positive_held, "the positive legs can cover the refund");
   return taken;
 }
 
@@ -170,6 +186,8 @@ function checkOriginal(order: Order, original: Allocation): void {
 }
 
 function ruleOrder(policy: Policy, rule_id: string): number {
+  // The subsidy leg sits right after the commission it stands in for.
+  if (rule_id === subsidy_rule_id) return policy.commission.order;
   for (const rule of [
     policy.commission,
     policy.supplier,

@@ -37,6 +37,19 @@ const bundle_schema = {
     version: { type: "integer" },
     origin: { type: "string" },
     record: { type: "object", additionalProperties: true },
+    disclosures: {
+      type: "array",
+      description:
+        "Opened parts of a committed journal record: a party gets its own, platform roles and auditors all (docs/transparency.md)",
+      items: {
+        type: "object",
+        properties: {
+          party_id: { type: "string" },
+          salt: { type: "string", contentEncoding: "base64" },
+          entries: { type: "array", items: { type: "object", additionalProperties: true } },
+        },
+      },
+    },
     salt: { type: "string", contentEncoding: "base64" },
     leaf_index: { type: "integer" },
     tree_size: { type: "integer" },

@@ -13,6 +13,7 @@ import {
   type Order,
   parseOrder,
 } from "../../core/split/index.ts";
+import { isSubsidyLeg, subsidy_flag, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { WriteStep } from "../../store/write-set.ts";
@@ -198,6 +199,9 @@ async function plan(
   });
   const specs: PartyAccountSpec[] = known.flatMap(({ allocation, platform }) => [
     { party_id: platform, purpose: "clearing", currency: allocation.currency },
+    ...(allocation.flags.includes(subsidy_flag)
+      ? [{ party_id: platform, purpose: "expense" as const, currency: allocation.currency }]
+      : []),
     ...allocation.legs.map((leg) => ({
       party_id: leg.party_id,
       purpose: "held" as const,
@@ -209,12 +213,7 @@ async function plan(
     ...candidate,
     allocation,
     policy,
-    request: paidTransaction(
-      candidate.order,
-      allocation,
-      accountFor(accounts, { party_id: platform, purpose: "clearing", currency: allocation.currency }),
-      accounts,
-    ),
+    request: paidTransaction(candidate.order, allocation, platform, accounts),
     ...partyIdsOf(allocation, kinds),
   }));
 }
@@ -227,28 +226,38 @@ function partyIdsOf(
   return { party_ids, indexed_party_ids: party_ids.filter((id) => !shared_kinds.has(kinds.get(id)!)) };
 }
 
-/** Clearing (the buyer's money at the PSP) pays each party's held account its legs' total. */
+/**
+ * Clearing (the buyer's money at the PSP) pays each party's held account its
+ * legs' total. A platform subsidy is funded in the same transaction from the
+ * platform's expense account, so the positive legs get paid + subsidy.
+ */
 function paidTransaction(
   order: Order,
   allocation: Allocation,
-  clearing: Account,
+  platform: string,
   accounts: ReadonlyMap<string, Account>,
 ): TransactionRequest {
   const by_party = new Map<string, bigint>();
-  for (const leg of allocation.legs)
+  const subsidy_minor = subsidyOf(allocation.legs);
+  for (const leg of allocation.legs) {
+    if (isSubsidyLeg(leg)) continue;
     by_party.set(leg.party_id, (by_party.get(leg.party_id) ?? 0n) + leg.amount_minor);
+  }
   let total_minor = 0n;
   const credits = [...by_party]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([party_id, amount_minor]) => {
+      assert(amount_minor > 0n, `party ${party_id} is credited a positive amount`);
       total_minor += amount_minor;
       const account = accountFor(accounts, { party_id, purpose: "held", currency: order.currency });
       return { account_id: account.id, side: "credit" as const, amount_minor, currency: order.currency };
     });
   assert(
-    total_minor === order.paid_minor,
-    `legs of ${order.id} sum to ${total_minor}, not ${order.paid_minor}`,
+    total_minor === order.paid_minor + subsidy_minor,
+    `legs of ${order.id} sum to ${total_minor}, not ${order.paid_minor} paid + ${subsidy_minor} subsidy`,
   );
+  const account = (purpose: "clearing" | "expense") =>
+    accountFor(accounts, { party_id: platform, purpose, currency: order.currency }).id;
   return {
     idempotency_key: `order:${order.id}:paid`,
     kind: "split",
@@ -256,7 +265,22 @@ function paidTransaction(
     order_id: order.id,
     policy_hash: allocation.policy_hash,
     entries: [
-      { account_id: clearing.id, side: "debit", amount_minor: order.paid_minor, currency: order.currency },
+      {
+        account_id: account("clearing"),
+        side: "debit",
+        amount_minor: order.paid_minor,
+        currency: order.currency,
+      },
+      ...(subsidy_minor > 0n
+        ? [
+            {
+              account_id: account("expense"),
+              side: "debit" as const,
+              amount_minor: subsidy_minor,
+              currency: order.currency,
+            },
+          ]
+        : []),
       ...credits,
     ],
   };

@@ -6,6 +6,7 @@ import { selectTransactions } from "../../store/ledger-sql.ts";
 import { allocationsFor } from "./allocation.ts";
 import { selectRefunds } from "./lifecycle.ts";
 import { partyKinds, shared_kinds } from "./party-accounts.ts";
+import { partyFacts } from "./party-facts.ts";
 import {
   type OrderRow,
   type OrderState,
@@ -62,7 +63,7 @@ export async function getOrderDetail(
   return {
     ...viewOf(row, (await allocationsFor(db, scope.tenant_id, [row]))(row), scope.party_id),
     blocked_by_case: case_ids.length > 0 ? { case_ids } : null,
-    facts: sees_all ? row.facts : null,
+    facts: sees_all ? row.facts : partyFacts(row.facts, scope.party_id!),
     refunds: refunds.map(({ request: _request, request_sha256: _sha, ...view }) =>
       sees_all
         ? view

@@ -13,6 +13,7 @@ import {
   reversalToJson,
   reverse,
 } from "../../core/split/index.ts";
+import { isSubsidyLeg, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -144,7 +145,11 @@ async function bookReversal(
   before_release: boolean,
   now: Date,
 ): Promise<string> {
-  const take = shareByParty(reversal.legs);
+  const take = shareByParty(reversal.legs.filter((leg) => !isSubsidyLeg(leg)));
+  // The subsidy's part of the refund goes back to the platform's expense account.
+  const subsidy_back_minor = subsidyOf(
+    reversal.legs.map((leg) => ({ ...leg, amount_minor: BigInt(leg.amount_minor) })),
+  );
   const platform = await platformOf(tx, tenant_id, row.policy_hash);
   const kinds = await partyKinds(tx, tenant_id, [platform, ...take.keys()]);
   const held = before_release
@@ -152,6 +157,7 @@ async function bookReversal(
     : new Map<string, bigint>();
   const specs = [
     { party_id: platform, purpose: "clearing" as const, currency: row.currency },
+    { party_id: platform, purpose: "expense" as const, currency: row.currency },
     ...[...take.keys()].flatMap((party_id) =>
       (["held", "available", "debt"] as const).map((purpose) => ({
         party_id,
@@ -161,7 +167,7 @@ async function bookReversal(
     ),
   ];
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
-  const account = (party_id: string, purpose: "held" | "available" | "debt" | "clearing") =>
+  const account = (party_id: string, purpose: "held" | "available" | "debt" | "clearing" | "expense") =>
     accountFor(accounts, { party_id, purpose, currency: row.currency }).id;
   const available = await lockedAvailable(
     tx,
@@ -200,6 +206,13 @@ async function bookReversal(
     amount_minor: BigInt(reversal.refund_minor),
     currency: row.currency,
   });
+  if (subsidy_back_minor > 0n)
+    entries.push({
+      account_id: account(platform, "expense"),
+      side: "credit",
+      amount_minor: subsidy_back_minor,
+      currency: row.currency,
+    });
   const [result] = await writeJournalBatch(
     tx,
     tenant_id,

@@ -1,5 +1,6 @@
-import { minorToJson } from "../../core/split/allocation-json.ts";
+import { legAmountToJson, minorToJson } from "../../core/split/allocation-json.ts";
 import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
+import type { Leg } from "../../core/split/types.ts";
 
 export type OrderState = "held" | "completed" | "released";
 export type RefundState = "none" | "partially_refunded" | "refunded";
@@ -103,7 +104,7 @@ export function briefOf(
     legs: legs.map((leg) => ({
       party_id: leg.party_id,
       role: leg.role,
-      amount_minor: typeof leg.amount_minor === "bigint" ? minorToJson(leg.amount_minor) : leg.amount_minor,
+      amount_minor: typeof leg.amount_minor === "bigint" ? legAmountToJson(leg as Leg) : leg.amount_minor,
       rule_id: leg.rule_id,
       ...(leg.line_id === undefined ? {} : { line_id: leg.line_id }),
     })),

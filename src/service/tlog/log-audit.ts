@@ -11,6 +11,7 @@ import {
 } from "../../tlog/index.ts";
 import { toBase64, verifyCheckpoint } from "../../verify/index.ts";
 import { leafInputOf } from "./log-sequencer.ts";
+import { hashedRecord } from "./record-disclosure.ts";
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuild_batch_max, rebuildable_kinds, rebuildRecords } from "./record-rebuild.ts";
 import { logVkey } from "./signing-keys.ts";
@@ -152,6 +153,7 @@ interface LeafRow {
   id: string;
   kind: LogRecordKind;
   salt: Uint8Array;
+  disclosure_seed: Uint8Array | null;
   record_sha256: Uint8Array;
   leaf_index: bigint;
   [key: string]: unknown;
@@ -173,7 +175,7 @@ async function checkLeaves(
     const end = start + BigInt(rebuild_batch_max) < size ? start + BigInt(rebuild_batch_max) : size;
     const logged = await authenticatedLeaves(start, end, size, fetch);
     const rows = await db.query<LeafRow>(
-      `SELECT r.id::text, r.kind, r.salt, r.record_sha256, l.leaf_index
+      `SELECT r.id::text, r.kind, r.salt, r.disclosure_seed, r.record_sha256, l.leaf_index
          FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
         WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
       [tenant_id, start, end],
@@ -265,7 +267,8 @@ function judgeLeaf(
     report({ ...base, finding: "DELETED", detail: `the ${row.kind.replaceAll("_", " ")} is gone` });
     return undefined;
   }
-  const leaf = hashLeaf(leafInputOf(recordSha256(row.salt, record)));
+  const seed = row.disclosure_seed === null ? null : Buffer.from(row.disclosure_seed);
+  const leaf = hashLeaf(leafInputOf(recordSha256(row.salt, hashedRecord(row.kind, record, seed))));
   if (!same(leaf, expected)) report({ ...base, finding: "CHANGED", detail: describeChange(record) });
   return leaf;
 }

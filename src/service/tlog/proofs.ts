@@ -1,6 +1,6 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
-import type { LogRecordKind } from "../../core/log/records.ts";
+import type { JournalRecord, LogRecordKind } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
 import {
   buildProofBundle,
@@ -12,6 +12,7 @@ import {
 import { type ProofBundle, parseCheckpoint, parseNote } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { leafInputOf } from "./log-sequencer.ts";
+import { commitJournalRecord, type Disclosure, hashedRecord, isDisclosable } from "./record-disclosure.ts";
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
 import {
@@ -41,6 +42,7 @@ export async function assertTenant(db: Queryable, tenant_id: string): Promise<vo
 interface LogRecordRow {
   kind: LogRecordKind;
   salt: Uint8Array;
+  disclosure_seed: Uint8Array | null;
   record_sha256: Uint8Array;
   party_ids: string[];
   leaf_index: bigint | null;
@@ -56,7 +58,7 @@ export async function proofBundle(
   const not_found = new DomainError("record_not_found", `no record ${record_id}`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(record_id)) throw not_found;
   const [row] = await ctx.db.query<LogRecordRow>(
-    `SELECT r.kind, r.salt, r.record_sha256, r.party_ids, l.leaf_index
+    `SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index
        FROM log_records r
        LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
       WHERE r.tenant_id = $1 AND r.id = $2::uuid`,
@@ -72,9 +74,12 @@ export async function proofBundle(
   }
   const leaf_index = BigInt(row.leaf_index);
   const record = await rebuildRecord(ctx.db, tenant_id, row.kind, record_id);
+  const seed = row.disclosure_seed === null ? null : Buffer.from(row.disclosure_seed);
   if (
     record === undefined ||
-    !Buffer.from(recordSha256(row.salt, record)).equals(Buffer.from(row.record_sha256))
+    !Buffer.from(recordSha256(row.salt, hashedRecord(row.kind, record, seed))).equals(
+      Buffer.from(row.record_sha256),
+    )
   ) {
     throw new DomainError(
       "record_integrity_failed",
@@ -85,13 +90,33 @@ export async function proofBundle(
   const fetch = databaseTileFetcher(ctx.db, tenant_id);
   return buildProofBundle({
     origin: parseCheckpoint(parseNote(checkpoint.note).text).origin,
-    record,
+    ...disclosed(row.kind, record, seed, scope),
     salt: row.salt,
     leaf_index,
     tree_size: checkpoint.size,
     inclusion_proof: await inclusionProofFromTiles(leaf_index, checkpoint.size, fetch),
     checkpoint: await servedNote(ctx.db, tenant_id, checkpoint),
   });
+}
+
+/**
+ * What the caller may see of the record: platform roles and auditors every
+ * party's part, a party only its own part and the others' commitments. A
+ * record written before selective disclosure (no seed) is whole, as it was.
+ */
+function disclosed(
+  kind: LogRecordKind,
+  record: unknown,
+  seed: Buffer | null,
+  scope: ProofScope,
+): { record: unknown; disclosures?: Disclosure[] } {
+  if (seed === null || !isDisclosable(kind)) return { record };
+  const { committed, disclosures } = commitJournalRecord(record as JournalRecord, seed);
+  return {
+    record: committed,
+    disclosures:
+      scope.party_id === null ? disclosures : disclosures.filter((part) => part.party_id === scope.party_id),
+  };
 }
 
 /** The newest cosigned checkpoint covering the leaf, else the newest checkpoint. */

@@ -5,6 +5,7 @@ import type { LogRecordKind } from "../../core/log/records.ts";
 import { sha256Bytes } from "../../core/sha256.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
+import { hashedRecord, isDisclosable, newDisclosureSeed } from "./record-disclosure.ts";
 
 export const record_salt_bytes = 16;
 
@@ -44,19 +45,25 @@ export function logRecordsWrite(
   // Hex text, not bytea[] parameters: PGlite's array serializer rejects text for bytea.
   const salt_hex: string[] = [];
   const sha_hex: string[] = [];
+  const seed_hex: (string | null)[] = [];
   records.forEach((item, index) => {
     const salt = salts.subarray(index * record_salt_bytes, (index + 1) * record_salt_bytes);
     assert(salt.length === record_salt_bytes, "salt has the wrong length");
     salt_hex.push(salt.toString("hex"));
-    sha_hex.push(recordSha256(salt, item.record).toString("hex"));
+    // Journal records commit to each party separately (selective disclosure, disclosure.ts).
+    const seed = isDisclosable(item.kind) ? newDisclosureSeed() : null;
+    seed_hex.push(seed === null ? null : seed.toString("hex"));
+    sha_hex.push(recordSha256(salt, hashedRecord(item.kind, item.record, seed)).toString("hex"));
   });
   return {
     ctes: [
       [
         "log_record_rows",
-        `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at)
-         SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, kind, salt, sha, parties)
+        `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at, disclosure_seed)
+         SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz,
+                decode(r.seed, 'hex')
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $8::text[])
+             AS r(id, kind, salt, sha, parties, seed)
          RETURNING 1`,
       ],
     ],
@@ -68,6 +75,7 @@ export function logRecordsWrite(
       sha_hex,
       records.map((item) => arrayLiteral(item.party_ids)),
       now,
+      seed_hex,
     ],
   };
 }

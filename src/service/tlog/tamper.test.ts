@@ -123,5 +123,5 @@ describe("tamper check", () => {
       tenants: [{ tenant_id: tenant, size: 40 }],
     });
     if (process.env.DATABASE_URL) await db.close();
-  });
+  }, 180_000);
 });

@@ -1,0 +1,153 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createParty } from "../service/ledger/accounts.ts";
+import { lock_file_name } from "../store/data-dir-lock.ts";
+import { openDatabase } from "../store/open.ts";
+import { newTestTenant } from "../testing/db.ts";
+
+// Issue 12: with `clearsplit serve` running on the embedded database, a CLI
+// write used to exit 0 while the server never saw it. Now the server owns the
+// directory and every data-changing command either reaches it or fails with
+// exit 2, naming the server's pid and URL, having written nothing. On
+// PostgreSQL, CLI and server share the database safely and nothing changes.
+
+const exec = promisify(execFile);
+const on_postgres = Boolean(process.env.DATABASE_URL);
+const dir = mkdtempSync(join(tmpdir(), "clearsplit-owner-"));
+const env = { ...process.env, CLEARSPLIT_DATA_DIR: dir };
+let tenant: string;
+let server: ChildProcess;
+let url: string;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      env,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/cli/main.ts", "serve", "--port", "0", "--host", "127.0.0.1"],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (chunk) => {
+      out += String(chunk);
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve({ child, url: match[1]! });
+    });
+    child.stderr!.on("data", (chunk) => {
+      err += String(chunk);
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+async function counts(): Promise<{ keys: number; users: number }> {
+  const db = await openDatabase({ data_dir: dir });
+  try {
+    const [keys] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM api_keys WHERE tenant_id = $1",
+      [tenant],
+    );
+    const [users] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM users WHERE tenant_id = $1",
+      [tenant],
+    );
+    return { keys: Number(keys!.n), users: Number(users!.n) };
+  } finally {
+    await db.close();
+  }
+}
+
+beforeAll(async () => {
+  const db = await openDatabase({ data_dir: dir });
+  const ctx = { db, now: () => new Date() };
+  tenant = await newTestTenant(ctx, "owner");
+  await createParty(ctx, tenant, { id: "m-1", kind: "merchant", name: "M" });
+  await db.close();
+  ({ child: server, url } = await startServer());
+}, 120_000);
+afterAll(async () => {
+  if (server) await stop(server);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const key_args = [
+  "keys",
+  "create",
+  "--tenant",
+  "TENANT",
+  "--name",
+  "n",
+  "--role",
+  "merchant",
+  "--party",
+  "m-1",
+];
+const args = (list: string[]) => list.map((arg) => (arg === "TENANT" ? tenant : arg));
+
+describe.runIf(!on_postgres)("the embedded database has one owner", () => {
+  it("refuses every data-changing command with exit 2 naming the server's pid and URL, and writes nothing", async () => {
+    const lock = JSON.parse(readFileSync(join(dir, lock_file_name), "utf8")) as { pid: number; url: string };
+    expect(lock).toMatchObject({ pid: server.pid, url });
+    const commands = [
+      args(key_args),
+      args(["users", "create", "--tenant", "TENANT", "--role", "finance"]),
+      args(["keys", "revoke", "--tenant", "TENANT", "--id", "00000000-0000-7000-8000-000000000000"]),
+      ["demo", "--reset", "--orders", "5"],
+      ["demo", "--orders", "5", "--tenant", "another"],
+      ["serve", "--port", "0"],
+    ];
+    const results = await Promise.all(commands.map((command) => cli(command)));
+    results.forEach((result, index) => {
+      expect(result.code, `${commands[index]!.join(" ")}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain(`pid ${server.pid}`);
+      expect(result.stderr).toContain(url);
+      expect(result.stdout).toBe("");
+    });
+    // The server kept its directory (demo --reset deleted nothing) and still answers.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    await stop(server);
+    expect(existsSync(join(dir, lock_file_name))).toBe(false);
+    expect(await counts()).toEqual({ keys: 0, users: 0 });
+    // With the server gone, the same command works and writes.
+    const created = await cli(args(key_args));
+    expect(created.code, created.stderr).toBe(0);
+    expect(await counts()).toEqual({ keys: 1, users: 0 });
+  }, 180_000);
+});
+
+describe.runIf(on_postgres)("on PostgreSQL the CLI and the server share the database", () => {
+  it("creates a key from the CLI while the server runs, and the server accepts it at once", async () => {
+    const created = await cli(args(key_args));
+    expect(created.code, created.stderr).toBe(0);
+    const key = /key:\s+(\S+)/.exec(created.stdout)![1]!;
+    const response = await fetch(`${url}/v1/parties/m-1`, { headers: { authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(200);
+    const user = await cli(args(["users", "create", "--tenant", "TENANT", "--role", "finance"]));
+    expect(user.code, user.stderr).toBe(0);
+    expect(await counts()).toEqual({ keys: 1, users: 1 });
+  }, 180_000);
+});
