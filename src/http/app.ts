@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { jsonReplacer, toJsonText } from "../core/json.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { installAuth } from "./auth.ts";
+import { clientErrorHandler, frameworkErrors, installHardening } from "./hardening.ts";
 import { installIdempotency } from "./idempotency.ts";
 import { handleError, problem, sendProblem } from "./problem.ts";
 import { routeModules } from "./routes/index.ts";
@@ -25,6 +26,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Amounts are bigints inside; one serializer for every route keeps them exact.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   });
   app.setSerializerCompiler(() => (data) => toJsonText(data));
   app.setReplySerializer((payload) => toJsonText(payload));
@@ -52,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
 
   installAuth(app, options.ctx);
+  installHardening(app);
   installIdempotency(app, options.ctx);
   for (const register of routeModules) await register(app, options.ctx);
 

@@ -55,6 +55,14 @@ const status_by_code: Record<string, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   not_ready: 503,
+  // The HTTP edge (src/http/hardening.ts).
+  uri_too_long: 414,
+  headers_too_large: 431,
+  request_timeout: 408,
+  url_invalid: 400,
+  http_invalid: 400,
+  nul_character: 400,
+  json_too_deep: 400,
   // Transparency log.
   record_not_sequenced: 409,
   record_integrity_failed: 500,
@@ -99,10 +107,13 @@ function titleFor(status: number): string {
     403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
+    408: "Request Timeout",
     413: "Payload Too Large",
+    414: "URI Too Long",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
   };
@@ -120,6 +131,18 @@ export function handleError(
   reply: FastifyReply,
 ): FastifyReply {
   if (isDomainError(error)) return sendProblem(reply, problemFromDomain(error, request.url));
+  const edge = (error as { problem?: Problem }).problem;
+  if (edge !== undefined && typeof edge.code === "string") return sendProblem(reply, edge);
+  // The database refused a value as data (class 22: out of range, invalid
+  // text, bad encoding): input no check above caught. Nothing was written.
+  const sqlstate = (error as { code?: unknown }).code;
+  if (typeof sqlstate === "string" && /^22[0-9A-Z]{3}$/.test(sqlstate)) {
+    request.log.warn({ sqlstate }, "input refused by the database");
+    return sendProblem(
+      reply,
+      problem(400, "request_invalid", "a value in the request is out of range or malformed"),
+    );
+  }
   const fastify_error = error as FastifyError;
   if (fastify_error.validation) {
     const first = fastify_error.validation[0];

@@ -1,3 +1,4 @@
+import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
 import { entries_page_size_max } from "../../core/ledger/limits.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -79,7 +80,7 @@ export async function listEntries(
   if (!Number.isInteger(limit) || limit < 1 || limit > entries_page_size_max) {
     throw new DomainError("limit_invalid", `limit must be 1 to ${entries_page_size_max}`, "limit");
   }
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor);
+  const after = options.cursor === undefined ? null : decodeEntryCursor(options.cursor);
   const rows = await db.query<EntryLine & Record<string, unknown>>(
     `SELECT p.transaction_id::text, p.seq, j.kind, p.amount_minor, p.currency::text, p.effective_at,
             j.recorded_at, j.order_id, j.memo
@@ -93,19 +94,8 @@ export async function listEntries(
   );
   const items = rows.slice(0, limit).map((row) => ({ ...row, seq: Number(row.seq) }));
   const last = items[items.length - 1];
-  const next_cursor = rows.length > limit && last ? encodeCursor(last.transaction_id, last.seq) : null;
+  const next_cursor = rows.length > limit && last ? encodeEntryCursor(last.transaction_id, last.seq) : null;
   return { items, next_cursor };
-}
-
-function encodeCursor(transaction_id: string, seq: number): string {
-  return Buffer.from(`${transaction_id}:${seq}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { transaction_id: string; seq: number } {
-  const text = Buffer.from(cursor, "base64url").toString();
-  const match = /^([0-9a-f-]{36}):(\d{1,5})$/.exec(text);
-  if (!match) throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  return { transaction_id: match[1]!, seq: Number(match[2]) };
 }
 
 export interface CurrencyTotal {

@@ -1,3 +1,4 @@
+import { checkedCursorId, checkedCursorInstant } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { JournalTransaction } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -146,10 +147,9 @@ function encodeCursor(paid_at: Date, id: string): string {
 
 function decodeCursor(cursor: string): { paid_at: Date; id: string } {
   try {
-    const [paid_at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, string];
-    const date = new Date(paid_at);
-    if (typeof id !== "string" || Number.isNaN(date.getTime())) throw new Error("bad cursor");
-    return { paid_at: date, id };
+    const parts: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
+    if (!Array.isArray(parts) || parts.length !== 2) throw new Error("bad cursor");
+    return { paid_at: checkedCursorInstant(parts[0]), id: checkedCursorId(parts[1]) };
   } catch {
     throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
   }

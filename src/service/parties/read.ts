@@ -1,3 +1,4 @@
+import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
 import { entries_page_size_max } from "../../core/ledger/limits.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -109,9 +110,7 @@ export async function partyEntries(
   }
   let after: { transaction_id: string; seq: number } | null = null;
   if (options.cursor !== undefined) {
-    const match = /^([0-9a-f-]{36}):(\d{1,5})$/.exec(Buffer.from(options.cursor, "base64url").toString());
-    if (!match) throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-    after = { transaction_id: match[1]!, seq: Number(match[2]) };
+    after = decodeEntryCursor(options.cursor);
   }
   const rows = await db.query<PartyEntry & Record<string, unknown>>(
     `SELECT p.transaction_id::text, p.seq, j.kind, a.purpose, p.amount_minor, p.currency::text AS currency, p.effective_at,
@@ -137,9 +136,6 @@ export async function partyEntries(
   );
   const items = rows.slice(0, limit).map((row) => ({ ...row, seq: Number(row.seq) }));
   const last = items[items.length - 1];
-  const next_cursor =
-    rows.length > limit && last
-      ? Buffer.from(`${last.transaction_id}:${last.seq}`).toString("base64url")
-      : null;
+  const next_cursor = rows.length > limit && last ? encodeEntryCursor(last.transaction_id, last.seq) : null;
   return { items, next_cursor };
 }
