@@ -5,9 +5,11 @@ export interface Command {
 }
 
 export const commands: Record<string, () => Promise<Command>> = {
+  backup: () => import("./backup.ts"),
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
   keys: () => import("./keys.ts"),
+  restore: async () => (await import("./backup.ts")).restoreCommand,
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),
   users: () => import("./users.ts"),

@@ -15,6 +15,8 @@ export interface Database extends Queryable {
   /** Runs a multi-statement script with no parameters (migrations). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;
+  /** PGlite only: the whole data directory as a gzipped tarball (`clearsplit backup`). */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 /**
