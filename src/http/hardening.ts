@@ -12,7 +12,8 @@ import { type Problem, problem, sendProblem } from "./problem.ts";
 export const json_depth_max = 64;
 
 /** Fastify's `frameworkErrors`: malformed `%` escapes and over-long path parameters. */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header("x-request-id", request.id);
   if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
     void sendProblem(reply, problem(414, "uri_too_long", "a path parameter is longer than this API accepts"));
     return;
