@@ -54,7 +54,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const incoming = request.headers[request_id_header];
       return typeof incoming === "string" && request_id_pattern.test(incoming) ? incoming : newId();
     },
-    requestIdLogLabel: "request_id",
     bodyLimit: options.body_limit_bytes ?? default_body_limit_bytes,
     // Amounts are bigints inside; one serializer for every route keeps them exact.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

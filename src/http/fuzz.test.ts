@@ -18,7 +18,7 @@ import { seedExampleMarketplace } from "../testing/marketplace.ts";
 // test:fuzz` sends 10,000, the normal suite a short pass). A failure prints
 // the seed; FUZZ_SEED=<seed> replays the same requests.
 
-const runs = Number(process.env.FUZZ_RUNS ?? 300);
+const runs = Number(process.env.FUZZ_RUNS ?? 150);
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 let db: Database;

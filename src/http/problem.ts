@@ -55,6 +55,7 @@ const status_by_code: Record<string, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   not_ready: 503,
+  database_unavailable: 503,
   // The HTTP edge (src/http/hardening.ts).
   uri_too_long: 414,
   headers_too_large: 431,
@@ -124,6 +125,27 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.status(body.status).type("application/problem+json").send(body);
 }
 
+/**
+ * A lost or refused database connection (the server restarting, a backend
+ * terminated, the network): the transaction rolled back, so the request can
+ * be retried. postgres.js reconnects on the next query.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return (
+    /^(08|57P)/.test(code) ||
+    [
+      "CONNECTION_CLOSED",
+      "CONNECTION_ENDED",
+      "CONNECTION_DESTROYED",
+      "CONNECT_TIMEOUT",
+      "ECONNREFUSED",
+      "ECONNRESET",
+    ].includes(code)
+  );
+}
+
 /** Fastify's error handler: domain errors keep their code; schema errors name the field; nothing leaks a stack. */
 export function handleError(
   error: FastifyError | Error,
@@ -141,6 +163,14 @@ export function handleError(
     return sendProblem(
       reply,
       problem(400, "request_invalid", "a value in the request is out of range or malformed"),
+    );
+  }
+  if (databaseUnavailable(error)) {
+    request.log.warn({ err: error }, "database unavailable");
+    reply.header("retry-after", "1");
+    return sendProblem(
+      reply,
+      problem(503, "database_unavailable", "the database is not reachable; nothing was written, retry"),
     );
   }
   const fastify_error = error as FastifyError;
