@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 // `clearsplit bench` options. Bad input is a plain message and exit code 2.
-export const scenario_names = ["library", "batch", "single", "lifecycle"] as const;
+export const scenario_names = ["library", "batch", "batch-audit", "single", "lifecycle"] as const;
 export type ScenarioName = (typeof scenario_names)[number];
 export type Backend = "pg" | "pglite";
 

@@ -1,4 +1,4 @@
-import { balanceMismatches, trialBalance } from "../service/ledger/read.ts";
+import { balanceMismatches, trialBalance } from "../service/ledger/ledger-reads.ts";
 import { allocationsFor } from "../service/orders/allocation.ts";
 import { type OrderRow, order_columns } from "../service/orders/view.ts";
 import type { Queryable } from "../store/database.ts";

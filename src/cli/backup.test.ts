@@ -7,8 +7,8 @@ import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { 
 import type { ServiceContext } from "../service/context.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
 import { bookOrders } from "../service/orders/book.ts";
-import { LogKeyStore } from "../service/tlog/keys.ts";
 import { servedCheckpoint } from "../service/tlog/proofs.ts";
+import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";

@@ -5,10 +5,11 @@ export interface Command {
 }
 
 export const commands: Record<string, () => Promise<Command>> = {
+  audit: () => import("./audit.ts"),
   backup: () => import("./backup.ts"),
   bench: () => import("./bench.ts"),
   demo: () => import("./demo.ts"),
-  keys: () => import("./keys.ts"),
+  keys: () => import("./api-keys.ts"),
   restore: async () => (await import("./backup.ts")).restoreCommand,
   serve: () => import("./serve.ts"),
   split: () => import("./split.ts"),

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { ServiceContext } from "../service/context.ts";
-import { type DemoCredential, demo_tenant_id, seedDemo } from "../service/demo/seed.ts";
+import { type DemoCredential, type DemoLogin, demo_tenant_id, seedDemo } from "../service/demo/seed.ts";
 
 // The demo's API keys are written next to the embedded database so a restart
 // can print them again: only their hashes are in the database. This file is a
@@ -27,7 +27,7 @@ export async function seedWithProgress(
     hideCursor: true,
   });
   let started = false;
-  const { credentials } = await seedDemo(ctx, {
+  const { credentials, logins } = await seedDemo(ctx, {
     tenant_id,
     orders,
     progress: (done, total) => {
@@ -41,7 +41,7 @@ export async function seedWithProgress(
   if (started) bar.stop();
   const path = credentialsPath();
   mkdirSync(resolve(path, ".."), { recursive: true });
-  writeFileSync(path, `${JSON.stringify({ tenant_id, credentials }, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify({ tenant_id, credentials, logins }, null, 2)}\n`, { mode: 0o600 });
   return credentials;
 }
 
@@ -49,6 +49,19 @@ export function storedCredentials(): DemoCredential[] {
   const path = credentialsPath();
   if (!existsSync(path)) return [];
   return (JSON.parse(readFileSync(path, "utf8")) as { credentials: DemoCredential[] }).credentials;
+}
+
+/** The demo's console logins (two reviewers, for the four-eyes path), as stored beside its keys. */
+export function storedLogins(): DemoLogin[] {
+  const path = credentialsPath();
+  if (!existsSync(path)) return [];
+  return (JSON.parse(readFileSync(path, "utf8")) as { logins?: DemoLogin[] }).logins ?? [];
+}
+
+export function describeLogins(logins: readonly DemoLogin[], tenant_id = demo_tenant_id): string {
+  return logins
+    .map((l) => `  ${l.role.padEnd(15)}tenant ${tenant_id}  login ${l.login}  password ${l.password}`)
+    .join("\n");
 }
 
 export function describeCredentials(credentials: readonly DemoCredential[]): string {

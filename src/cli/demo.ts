@@ -4,7 +4,13 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../service/context.ts";
 import { demo_tenant_id } from "../service/demo/seed.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, seedWithProgress } from "./demo-setup.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  seedWithProgress,
+  storedLogins,
+} from "./demo-setup.ts";
 
 export const demo_orders_max = 1_000_000;
 
@@ -43,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     const credentials = await seedWithProgress(ctx, orders, values.tenant);
     process.stdout.write(
-      `seeded ${orders} orders into tenant ${values.tenant}\n${describeCredentials(credentials)}\n`,
+      `seeded ${orders} orders into tenant ${values.tenant}\n${describeCredentials(credentials)}\n` +
+        `  console logins of two reviewers (decide a four-eyes case with both):\n${describeLogins(storedLogins(), values.tenant)}\n`,
     );
     return 0;
   } finally {

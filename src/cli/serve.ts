@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
+import { startAuditRunner } from "../service/audit/runner.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
-import { startEventSequencer } from "../service/events/sequencer.ts";
+import { startEventSequencer } from "../service/events/event-sequencer.ts";
+import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
 import { startScheduler } from "../service/scheduler.ts";
 import {
   ensureLogKeys,
@@ -11,7 +13,14 @@ import {
   witnessesFromEnv,
 } from "../service/tlog/index.ts";
 import { openDatabase } from "../store/open.ts";
-import { demoSeeded, describeCredentials, seedWithProgress, storedCredentials } from "./demo-setup.ts";
+import {
+  demoSeeded,
+  describeCredentials,
+  describeLogins,
+  seedWithProgress,
+  storedCredentials,
+  storedLogins,
+} from "./demo-setup.ts";
 
 export const demo_orders_default = 3_000;
 
@@ -51,6 +60,17 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
+  // The history audit rules follow the sequenced event stream (docs/audit.md).
+  const audit = startAuditRunner(ctx, {
+    on_error: (error) => process.stderr.write(`audit runner: ${String(error)}\n`),
+  });
+  const nats_options = natsOptionsFromEnv();
+  const nats = nats_options
+    ? startNatsPublisher(ctx, {
+        ...nats_options,
+        on_error: (error) => process.stderr.write(`NATS publisher: ${String(error)}\n`),
+      })
+    : null;
   // JSON logs by default (CLEARSPLIT_LOG=0 turns them off, CLEARSPLIT_LOG_LEVEL tunes them).
   const app = await buildApp({ ctx, logger: process.env.CLEARSPLIT_LOG !== "0" });
   const address = await app.listen({ port, host });
@@ -66,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
             "  demo API keys (send as `Authorization: Bearer <key>`):",
             describeCredentials(credentials),
             `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
+            "  console logins of two reviewers (decide a four-eyes case with both):",
+            describeLogins(storedLogins()),
           ]
         : []),
       "",
@@ -82,6 +104,8 @@ export async function run(argv: string[]): Promise<number> {
     // Each loop finishes the round it is in, then stops.
     ["log sequencer", () => sequencer.stop()],
     ["event sequencer", () => events.stop()],
+    ["audit runner", () => audit.stop()],
+    ["NATS publisher", async () => nats?.stop()],
     ["scheduler", () => scheduler.stop()],
     ["database", () => db.close()],
   ]);

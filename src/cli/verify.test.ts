@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { buildProofBundle, newRecordSalt } from "../tlog/bundle_builder.ts";
-import { signCheckpoint } from "../tlog/checkpoint_format.ts";
+import { buildProofBundle, newRecordSalt } from "../tlog/bundle-builder.ts";
+import { signCheckpoint } from "../tlog/checkpoint-format.ts";
 import { hashLeaf } from "../tlog/hash.ts";
-import { MemoryTiledLog } from "../tlog/memory_log.ts";
-import { generateSigner } from "../tlog/note_signer.ts";
-import { inclusionProofFromTiles } from "../tlog/tile_proofs.ts";
+import { MemoryTiledLog } from "../tlog/memory-log.ts";
+import { generateSigner } from "../tlog/note-signer.ts";
+import { inclusionProofFromTiles } from "../tlog/tile-proofs.ts";
 import { recordLeafInput } from "../verify/index.ts";
 import { run } from "./verify.ts";
 

@@ -250,7 +250,7 @@ async function verifyDb(argv: string[]): Promise<number> {
   if (values["grace-seconds"] !== undefined && !/^[0-9]+$/.test(values["grace-seconds"]))
     return fail("--grace-seconds must be a number", 2);
   const { openDatabase } = await import("../store/open.ts");
-  const { auditLog } = await import("../service/tlog/audit.ts");
+  const { auditLog } = await import("../service/tlog/log-audit.ts");
   const { checkLedgerIntegrity } = await import("../service/ledger/integrity.ts");
   const db = await openDatabase();
   try {
@@ -298,7 +298,7 @@ function formatLedger(ledger: import("../service/ledger/integrity.ts").LedgerInt
   return `${lines.join("\n")}\n`;
 }
 
-function formatAudit(report: import("../service/tlog/audit.ts").AuditReport): string {
+function formatAudit(report: import("../service/tlog/log-audit.ts").AuditReport): string {
   const lines = [
     `tenant ${report.tenant_id}: ${report.size} leaves under ${report.checkpoints} signed checkpoints` +
       (report.pending > 0 ? `, ${report.pending} queued within the grace period` : "") +

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { createWitnessServer } from "../tlog/witness_server.ts";
-import { loadWitnessSigner, loadWitnessState } from "../tlog/witness_state.ts";
+import { createWitnessServer } from "../service/witness/witness-server.ts";
+import { loadWitnessSigner, loadWitnessState } from "../service/witness/witness-state.ts";
 import { parseVkey } from "../verify/index.ts";
 
 // `clearsplit witness --log URL --log-key VKEY --state DIR --port P [--name NAME]`

@@ -68,7 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
+    sendProblem(reply, problem("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
   );
 
   await app.register(swagger, {

@@ -47,18 +47,15 @@ export function installAuth(app: FastifyInstance, ctx: ServiceContext): void {
       reply.header("www-authenticate", 'Bearer realm="clearsplit"');
       return sendProblem(
         reply,
-        problem(401, "unauthorized", "send a valid API key as `Authorization: Bearer cs_live_…` or log in"),
+        problem("unauthorized", "send a valid API key as `Authorization: Bearer cs_live_…` or log in"),
       );
     }
     if (request.session !== null && write_methods.has(request.method)) {
       const refusal = csrfRefusal(request, request.session.csrf_sha256);
-      if (refusal !== null) return sendProblem(reply, problem(403, "csrf_rejected", refusal));
+      if (refusal !== null) return sendProblem(reply, problem("csrf_rejected", refusal));
     }
     if (config.roles !== undefined && !config.roles.includes(principal.role)) {
-      return sendProblem(
-        reply,
-        problem(403, "forbidden", `the ${principal.role} role may not use this route`),
-      );
+      return sendProblem(reply, problem("forbidden", `the ${principal.role} role may not use this route`));
     }
     request.principal = principal;
   });

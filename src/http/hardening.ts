@@ -15,14 +15,14 @@ export const json_depth_max = 64;
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header("x-request-id", request.id);
   if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
-    void sendProblem(reply, problem(414, "uri_too_long", "a path parameter is longer than this API accepts"));
+    void sendProblem(reply, problem("uri_too_long", "a path parameter is longer than this API accepts"));
     return;
   }
   if (error.code === "FST_ERR_BAD_URL") {
-    void sendProblem(reply, problem(400, "url_invalid", "the URL has a malformed %-escape"));
+    void sendProblem(reply, problem("url_invalid", "the URL has a malformed %-escape"));
     return;
   }
-  void sendProblem(reply, problem(400, "request_invalid", "the request could not be routed"));
+  void sendProblem(reply, problem("request_invalid", "the request could not be routed"));
 }
 
 /**
@@ -34,10 +34,10 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const body =
     error.code === "HPE_HEADER_OVERFLOW"
-      ? problem(431, "headers_too_large", "the request line or headers are larger than this server accepts")
+      ? problem("headers_too_large", "the request line or headers are larger than this server accepts")
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? problem(408, "request_timeout", "the request was not received in time")
-        : problem(400, "http_invalid", "the request is not well-formed HTTP/1.1");
+        ? problem("request_timeout", "the request was not received in time")
+        : problem("http_invalid", "the request is not well-formed HTTP/1.1");
   const text = JSON.stringify(body);
   const reason = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" }[
     body.status
@@ -102,11 +102,7 @@ export function installHardening(app: FastifyInstance): void {
       done(
         inputError(
           400,
-          problem(
-            400,
-            "json_too_deep",
-            `JSON may nest at most ${json_depth_max} levels of objects and arrays`,
-          ),
+          problem("json_too_deep", `JSON may nest at most ${json_depth_max} levels of objects and arrays`),
         ),
         undefined,
       );
@@ -117,7 +113,7 @@ export function installHardening(app: FastifyInstance): void {
       const where = nulPath(value);
       if (where !== null) {
         return done(
-          inputError(400, problem(400, "nul_character", `${where} contains a NUL character`, where)),
+          inputError(400, problem("nul_character", `${where} contains a NUL character`, where)),
           undefined,
         );
       }
@@ -128,10 +124,7 @@ export function installHardening(app: FastifyInstance): void {
   app.addHook("onRequest", async (request, reply) => {
     const url = request.raw.url ?? "";
     if (url.includes("\u0000") || /%00/i.test(url)) {
-      return sendProblem(
-        reply,
-        problem(400, "nul_character", "the URL contains a NUL character (%00)", "url"),
-      );
+      return sendProblem(reply, problem("nul_character", "the URL contains a NUL character (%00)", "url"));
     }
   });
 }

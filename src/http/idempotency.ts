@@ -29,7 +29,6 @@ export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): v
       return sendProblem(
         reply,
         problem(
-          400,
           "idempotency_key_invalid",
           `Idempotency-Key must be 1 to ${idempotency_key_length_max} characters`,
           "Idempotency-Key",
@@ -50,7 +49,6 @@ export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): v
         return sendProblem(
           reply,
           problem(
-            409,
             "idempotency_key_conflict",
             `Idempotency-Key ${JSON.stringify(key)} was used for a different request`,
             "Idempotency-Key",

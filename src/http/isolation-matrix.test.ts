@@ -6,12 +6,17 @@ import self_referral_order from "../../examples/orders/b2b2c-self-referral.json"
 import policy_json from "../../examples/policies/b2b2c.json" with { type: "json" };
 import { type Role, roles } from "../core/auth/roles.ts";
 import { newId } from "../core/ids.ts";
+import { type Actor, actorOfPrincipal } from "../service/audit/actor.ts";
+import { flagOrder } from "../service/audit/cases.ts";
+import { createAuditConfigDraft, publishAuditConfig } from "../service/audit/configs.ts";
+import { openDispute } from "../service/audit/disputes.ts";
+import { raiseAuditHit } from "../service/audit/hits.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { sequenceEventsOnce } from "../service/events/sequencer.ts";
+import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { createPolicyDraft, publishPolicy } from "../service/policies.ts";
-import { LogKeyStore } from "../service/tlog/keys.ts";
+import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
@@ -41,6 +46,13 @@ interface World {
   records: { own: string; other: string; foreign_tenant: string };
   log_size: bigint;
   second: TenantFixture;
+  audit: {
+    config_draft_id: string;
+    foreign_config_id: string;
+    foreign_case_id: string;
+    /** Dispute cases: the own merchant's, the own supplier's, and the other merchant's. */
+    disputes: { merchant: string; supplier: string; other: string };
+  };
 }
 
 interface Rule {
@@ -78,9 +90,39 @@ async function freshOrder(world: World): Promise<string> {
 
 const get = (url: string) => async () => ({ url });
 
+const flagger: Actor = { actor: "user:matrix-flagger", person: "user:matrix-flagger", role: "finance" };
+
+/** A fresh open case on a fresh order of the tenant, for routes that change a case. */
+async function freshCase(world: World): Promise<string> {
+  const order_id = await freshOrder(world);
+  return (await flagOrder(world.ctx, world.tenant, { order_id, reason: "matrix" }, flagger)).id;
+}
+
+/** The case a caller names: a fresh own one, or one of the other tenant. */
+async function caseFor(world: World, target: Target): Promise<string> {
+  return target === "own" ? freshCase(world) : world.audit.foreign_case_id;
+}
+
+function disputeFor(world: World, caller: Caller, target: Target): string {
+  if (target === "foreign")
+    return party_scoped.has(caller) ? world.audit.disputes.other : world.audit.foreign_case_id;
+  return caller === "supplier" ? world.audit.disputes.supplier : world.audit.disputes.merchant;
+}
+
+const audit_readers = ["platform_admin", "finance", "reviewer", "auditor"] as const;
+const audit_deciders = ["platform_admin", "finance", "reviewer"] as const;
+
 const rules: Record<string, Rule> = {
   "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
   "GET /readyz": { allowed: "public", ok: [200], has_object: false, build: get("/readyz") },
+  "GET /metrics": { allowed: "public", ok: [200], has_object: false, build: get("/metrics") },
+  "GET /problems": { allowed: "public", ok: [200], has_object: false, build: get("/problems") },
+  "GET /problems/{code}": {
+    allowed: "public",
+    ok: [200],
+    has_object: false,
+    build: get("/problems/order_not_found"),
+  },
   "POST /v1/auth/login": {
     allowed: "public",
     ok: [401],
@@ -320,6 +362,127 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: get("/v1/log/checkpoints"),
   },
+  "GET /v1/audit/cases": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/audit/cases"),
+  },
+  "POST /v1/audit/cases": {
+    allowed: ["platform_admin", "finance"],
+    ok: [201],
+    has_object: false,
+    build: async (world) => ({
+      url: "/v1/audit/cases",
+      payload: { order_id: await freshOrder(world), reason: "matrix flag" },
+    }),
+  },
+  "GET /v1/audit/cases/{id}": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({ url: `/v1/audit/cases/${await caseFor(world, target)}` }),
+  },
+  "POST /v1/audit/cases/{id}/claim": {
+    allowed: audit_deciders,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/claim`,
+    }),
+  },
+  "POST /v1/audit/cases/{id}/comments": {
+    allowed: audit_deciders,
+    ok: [201],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/comments`,
+      payload: { body: "a comment" },
+    }),
+  },
+  "POST /v1/audit/cases/{id}/decisions": {
+    allowed: audit_deciders,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/decisions`,
+      payload: { decision: "approve", reason: "matrix" },
+    }),
+  },
+  "GET /v1/audit/cases/{id}/trail": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/cases/${await caseFor(world, target)}/trail`,
+    }),
+  },
+  "GET /v1/audit/configs": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/audit/configs"),
+  },
+  "POST /v1/audit/configs": {
+    allowed: ["platform_admin", "finance"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/audit/configs",
+      payload: { name: "matrix", body: { four_eyes_minor: 1_000_000_000_000, rules: [] } },
+    }),
+  },
+  "POST /v1/audit/configs/{id}/publish": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => {
+      if (target === "foreign") return { url: `/v1/audit/configs/${world.audit.foreign_config_id}/publish` };
+      // Each publication of the same document keeps the tenant's threshold where the matrix needs it.
+      const draft = await createAuditConfigDraft(
+        world.ctx,
+        world.tenant,
+        { name: "matrix", body: { four_eyes_minor: 1_000_000_000_000, rules: [] } },
+        flagger,
+      );
+      return { url: `/v1/audit/configs/${draft.id}/publish` };
+    },
+  },
+  "POST /v1/audit/configs/{id}/backtest": {
+    allowed: audit_readers,
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/audit/configs/${target === "own" ? world.audit.config_draft_id : world.audit.foreign_config_id}/backtest`,
+      payload: { from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z" },
+    }),
+  },
+  "POST /v1/disputes": {
+    allowed: ["merchant", "supplier"],
+    ok: [201],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: "/v1/disputes",
+      payload: {
+        order_id: target === "own" ? world.own.order_id : world.other.order_id,
+        reason: "my share looks short",
+      },
+    }),
+  },
+  "GET /v1/disputes": {
+    allowed: ["merchant", "supplier", ...audit_readers],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/disputes"),
+  },
+  "GET /v1/disputes/{id}/case": {
+    allowed: ["merchant", "supplier", ...audit_readers],
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/disputes/${disputeFor(world, caller, target)}/case`,
+    }),
+  },
 };
 
 let db: Database;
@@ -353,6 +516,7 @@ beforeAll(async () => {
     const party_id = role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : null;
     keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
   }
+  const audit = await auditWorld(ctx, tenant, second.tenant_id, second.merchant_a.party_id);
   await sequenceEventsOnce(ctx);
   const log_size = await sequenceAll(
     ctx,
@@ -383,8 +547,66 @@ beforeAll(async () => {
     records,
     log_size,
     second,
+    audit,
   };
 });
+
+/** Audit objects of both tenants: configurations, a foreign case, and disputes of three parties. */
+async function auditWorld(
+  ctx: ServiceContext,
+  tenant: string,
+  foreign_tenant: string,
+  foreign_party: string,
+) {
+  const config = { four_eyes_minor: 1_000_000_000_000, rules: [] };
+  const published = await createAuditConfigDraft(ctx, tenant, { name: "in force", body: config }, flagger);
+  await publishAuditConfig(ctx, tenant, published.id, flagger);
+  const draft = await createAuditConfigDraft(ctx, tenant, { name: "draft", body: config }, flagger);
+  const foreign = await createAuditConfigDraft(
+    ctx,
+    foreign_tenant,
+    { name: "foreign", body: config },
+    flagger,
+  );
+  const raised = await ctx.db.transaction((tx) =>
+    raiseAuditHit(
+      tx,
+      foreign_tenant,
+      {
+        rule_id: "manual_flag",
+        order_id: null,
+        party_id: foreign_party,
+        amount_minor: 1n,
+        currency: "CNY",
+        reason: "foreign",
+        inputs: {},
+        dedupe_key: `matrix:${newId()}`,
+      },
+      { config_hash: null, actor: "user:matrix-flagger" },
+      new Date(),
+    ),
+  );
+  const dispute = async (party_id: string, order_id: string) => {
+    const principal = { tenant_id: tenant, role: "merchant" as const, party_id, actor: `user:${party_id}` };
+    const opened = await openDispute(
+      ctx,
+      principal,
+      { order_id, reason: "matrix" },
+      actorOfPrincipal(principal),
+    );
+    return opened.case_id;
+  };
+  return {
+    config_draft_id: draft.id,
+    foreign_config_id: foreign.id,
+    foreign_case_id: raised!.case_id,
+    disputes: {
+      merchant: await dispute("m-2002", self_referral_order.id),
+      supplier: await dispute("s-4", self_referral_order.id),
+      other: await dispute("m-1001", issue_order.id),
+    },
+  };
+}
 
 afterAll(async () => {
   await app.close();

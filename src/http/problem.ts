@@ -1,124 +1,50 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AssertionError } from "../core/assert.ts";
+import { type ErrorCode, error_catalogue, problemTypePath } from "../core/error-catalogue.ts";
 import { type DomainError, isDomainError } from "../core/errors.ts";
 
 // RFC 9457 problem details. Every error leaves the API in this shape, and
-// domain error codes map to HTTP statuses here and nowhere else.
+// each code's HTTP status is read from the closed catalogue in
+// core/error-catalogue.ts and nowhere else.
 
 export interface Problem {
   type: string;
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: ErrorCode;
   field?: string | undefined;
   instance?: string | undefined;
   [extension: string]: unknown;
 }
 
-const status_by_code: Record<string, number> = {
-  idempotency_key_conflict: 409,
-  order_conflict: 409,
-  party_exists: 409,
-  policy_published: 409,
-  order_state_invalid: 409,
-  insufficient_funds: 422,
-  split_merchant_negative: 422,
-  split_cap_exceeded: 422,
-  refund_exceeds_paid: 422,
-  refund_qty_exceeds: 422,
-  refund_shipping_exceeds: 422,
-  refunds_too_many: 422,
-  refund_conflict: 409,
-  policy_not_assigned: 422,
-  party_unknown: 422,
-  category_unknown: 422,
-  hold_voided: 409,
-  hold_expired: 409,
-  hold_already_posted: 409,
-  account_closed: 409,
-  not_found: 404,
-  order_not_found: 404,
-  party_not_found: 404,
-  policy_not_found: 404,
-  account_not_found: 404,
-  record_not_found: 404,
-  hold_not_found: 404,
-  api_key_not_found: 404,
-  user_not_found: 404,
-  user_exists: 409,
-  csrf_rejected: 403,
-  login_locked: 429,
-  stream_full: 503,
-  unauthorized: 401,
-  forbidden: 403,
-  payload_too_large: 413,
-  rate_limited: 429,
-  not_ready: 503,
-  database_unavailable: 503,
-  // The HTTP edge (src/http/hardening.ts).
-  uri_too_long: 414,
-  headers_too_large: 431,
-  request_timeout: 408,
-  url_invalid: 400,
-  http_invalid: 400,
-  nul_character: 400,
-  json_too_deep: 400,
-  // Transparency log.
-  record_not_sequenced: 409,
-  record_integrity_failed: 500,
-  tenant_not_found: 404,
-  checkpoint_not_found: 404,
-  tile_not_found: 404,
-};
-
-export function statusForCode(code: string): number {
-  return status_by_code[code] ?? 400;
+export function statusForCode(code: ErrorCode): number {
+  return error_catalogue[code].status;
 }
 
 export function problemFromDomain(error: DomainError, instance?: string): Problem {
-  const status = statusForCode(error.code);
   return {
-    type: `https://clearsplit.dev/problems/${error.code.replaceAll("_", "-")}`,
-    title: titleFor(status),
-    status,
-    detail: error.message,
-    code: error.code,
-    ...(error.field === undefined ? {} : { field: error.field }),
+    ...problem(error.code, error.message, error.field),
     ...(error.detail ?? {}),
     ...(instance === undefined ? {} : { instance }),
   };
 }
 
-export function problem(status: number, code: string, detail: string, field?: string): Problem {
+/**
+ * A problem for a catalogue code. The status and title come from the catalogue;
+ * `type` is the code's documentation page on this server (a relative reference,
+ * RFC 9457 §3.1.1, resolved against the API's own origin).
+ */
+export function problem(code: ErrorCode, detail: string, field?: string): Problem {
+  const entry = error_catalogue[code];
   return {
-    type: `https://clearsplit.dev/problems/${code.replaceAll("_", "-")}`,
-    title: titleFor(status),
-    status,
+    type: problemTypePath(code),
+    title: entry.title,
+    status: entry.status,
     detail,
     code,
     ...(field === undefined ? {} : { field }),
   };
-}
-
-function titleFor(status: number): string {
-  const titles: Record<number, string> = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    408: "Request Timeout",
-    413: "Payload Too Large",
-    414: "URI Too Long",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-  };
-  return titles[status] ?? "Error";
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
@@ -162,7 +88,7 @@ export function handleError(
     request.log.warn({ sqlstate }, "input refused by the database");
     return sendProblem(
       reply,
-      problem(400, "request_invalid", "a value in the request is out of range or malformed"),
+      problem("request_invalid", "a value in the request is out of range or malformed"),
     );
   }
   if (databaseUnavailable(error)) {
@@ -170,7 +96,7 @@ export function handleError(
     reply.header("retry-after", "1");
     return sendProblem(
       reply,
-      problem(503, "database_unavailable", "the database is not reachable; nothing was written, retry"),
+      problem("database_unavailable", "the database is not reachable; nothing was written, retry"),
     );
   }
   const fastify_error = error as FastifyError;
@@ -189,25 +115,35 @@ export function handleError(
     const subject = field || fastify_error.validationContext || "request";
     const detail =
       missing !== undefined ? `${subject} is required` : `${subject} ${first?.message ?? "is invalid"}`;
-    return sendProblem(reply, problem(400, "request_invalid", detail, field || undefined));
+    return sendProblem(reply, problem("request_invalid", detail, field || undefined));
   }
   const status = fastify_error.statusCode ?? 500;
   if (status === 413)
     return sendProblem(
       reply,
-      problem(413, "payload_too_large", "the request body is larger than this route accepts"),
+      problem("payload_too_large", "the request body is larger than this route accepts"),
     );
   if (status === 415)
-    return sendProblem(reply, problem(415, "unsupported_media_type", "send the body as application/json"));
+    return sendProblem(reply, problem("unsupported_media_type", "send the body as application/json"));
   if (status === 400 && fastify_error.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
-    return sendProblem(reply, problem(400, "json_invalid", "the request body is not valid JSON"));
+    return sendProblem(reply, problem("json_invalid", "the request body is not valid JSON"));
   }
   if (status >= 400 && status < 500) {
-    return sendProblem(reply, problem(status, "request_invalid", fastify_error.message));
+    return sendProblem(reply, problem(codeForClientStatus(status), fastify_error.message));
   }
   request.log.error({ err: error, assertion: error instanceof AssertionError }, "unhandled error");
   return sendProblem(
     reply,
-    problem(500, "internal_error", "the server could not complete the request; nothing was written"),
+    problem("internal_error", "the server could not complete the request; nothing was written"),
   );
+}
+
+// Fastify's own 4xx errors (a plugin's 401, 404 or 429) keep their meaning
+// through the catalogue; anything else the client sent wrong is a bad request.
+function codeForClientStatus(status: number): ErrorCode {
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not_found";
+  if (status === 429) return "rate_limited";
+  return "request_invalid";
 }

@@ -5,7 +5,7 @@ import { loadPolicy, type Policy } from "../core/split/index.ts";
 import type { Queryable } from "../store/database.ts";
 import { inTransaction } from "../store/retry.ts";
 import type { ServiceContext } from "./context.ts";
-import { enqueueLogRecords } from "./log/enqueue.ts";
+import { enqueueLogRecords } from "./tlog/record-enqueue.ts";
 
 // Split policies: drafts are edited freely; publishing fixes the body, names it
 // by the SHA-256 of its canonical JSON, and records it in the transparency log.

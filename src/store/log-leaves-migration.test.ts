@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tenantsWithPendingEvents } from "../service/events/sequencer.ts";
+import { tenantsWithPendingEvents } from "../service/events/event-sequencer.ts";
 import { firstUnsequenced } from "../service/tlog/cursor.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";

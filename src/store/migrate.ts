@@ -21,8 +21,15 @@ export function loadMigrations(dir = migrations_dir): Migration[] {
     name: file.slice(4, -4),
     sql: readFileSync(join(dir, file), "utf8"),
   }));
+  // Numbers only increase; gaps are allowed, so that work on several branches
+  // can take numbers from ranges of its own and merge without renumbering.
   migrations.forEach((migration, index) => {
-    assert(migration.version === index + 1, `migration ${migration.name} should be numbered ${index + 1}`);
+    const previous = migrations[index - 1];
+    assert(migration.version >= 1, `migration ${migration.name} is numbered ${migration.version}`);
+    assert(
+      previous === undefined || migration.version > previous.version,
+      `migrations ${previous?.name} and ${migration.name} share the number ${migration.version}`,
+    );
   });
   return migrations;
 }

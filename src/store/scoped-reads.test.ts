@@ -4,8 +4,8 @@ import self_referral_order from "../../examples/orders/b2b2c-self-referral.json"
 import { type ReadScope, readScopeOf } from "../core/auth/scope.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { bookOrders } from "../service/orders/book.ts";
-import { getOrderDetail, listOrders } from "../service/orders/read.ts";
-import { partyBalances, partyEntries } from "../service/parties/read.ts";
+import { getOrderDetail, listOrders } from "../service/orders/order-reads.ts";
+import { partyBalances, partyEntries } from "../service/parties/party-reads.ts";
 import { newTestTenant, openTestDatabase } from "../testing/db.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import type { Database } from "./database.ts";

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readScopeOf } from "../core/auth/scope.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { sequenceEventsOnce } from "../service/events/sequencer.ts";
-import { LogKeyStore } from "../service/tlog/keys.ts";
+import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
+import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
 import { openTestDatabase } from "../testing/db.ts";

@@ -2,7 +2,7 @@ import { type Role, roles } from "../core/auth/roles.ts";
 import { newId } from "../core/ids.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { enqueueEvents } from "../service/events/enqueue.ts";
+import { enqueueEvents } from "../service/events/event-enqueue.ts";
 import { createParty, openAccount } from "../service/ledger/accounts.ts";
 import { postTransaction } from "../service/ledger/post.ts";
 import { newTestTenant } from "./db.ts";

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { balanceMismatches, trialBalance } from "../service/ledger/read.ts";
+import { balanceMismatches, trialBalance } from "../service/ledger/ledger-reads.ts";
 import type { Queryable } from "../store/database.ts";
 
 /** The ledger's invariants, checked after every step of every ledger test. */

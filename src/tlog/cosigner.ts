@@ -1,5 +1,5 @@
 import { assert } from "../core/assert.ts";
-import { type NoteSigner, signature_type_cosignature_v1, signatureLine } from "./note_signer.ts";
+import { type NoteSigner, signature_type_cosignature_v1, signatureLine } from "./note-signer.ts";
 
 const timestamp_max = (1n << 63n) - 1n;
 

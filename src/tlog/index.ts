@@ -1,11 +1,11 @@
 // The log's pure core: tiles, proofs, signing and the witness decision. The
 // database-backed sequencer and HTTP endpoints build on these and add only I/O.
 export { type AppendResult, appendLeaves, perfectRoot, rootFromEdge, type TreeEdge } from "./appender.ts";
-export { buildProofBundle, newRecordSalt } from "./bundle_builder.ts";
-export { formatCheckpoint, signCheckpoint } from "./checkpoint_format.ts";
+export { buildProofBundle, newRecordSalt } from "./bundle-builder.ts";
+export { formatCheckpoint, signCheckpoint } from "./checkpoint-format.ts";
 export { addSignatureLines, cosignatureLine } from "./cosigner.ts";
 export { empty_tree_root, hashChildren, hashLeaf, sha256Sync } from "./hash.ts";
-export { MemoryTiledLog } from "./memory_log.ts";
+export { MemoryTiledLog } from "./memory-log.ts";
 export {
   generateSigner,
   keyIdSync,
@@ -15,9 +15,9 @@ export {
   signatureLine,
   signerFromPrivateKey,
   signNote,
-} from "./note_signer.ts";
-export { consistencyRanges, inclusionRanges, type LeafRange, perfectNodes } from "./proof_ranges.ts";
-export { ReferenceTree } from "./reference_tree.ts";
+} from "./note-signer.ts";
+export { consistencyRanges, inclusionRanges, type LeafRange, perfectNodes } from "./proof-ranges.ts";
+export { ReferenceTree } from "./reference-tree.ts";
 export {
   levelNodeCount,
   nodeTileLocation,
@@ -28,13 +28,13 @@ export {
   tile_width_max,
   tileCountsAt,
   tileWidthAt,
-} from "./tile_math.ts";
+} from "./tile-math.ts";
 export {
   consistencyProofFromTiles,
   inclusionProofFromTiles,
   rootFromTiles,
   type TileFetcher,
-} from "./tile_proofs.ts";
+} from "./tile-proofs.ts";
 export {
   type WitnessOutcome,
   type WitnessRefusal,

@@ -5,9 +5,9 @@ import {
   verifyCheckpoint,
   verifyConsistency,
 } from "../verify/index.ts";
-import { bytesEqualConstantTime } from "./bytes_equal.ts";
+import { bytesEqualConstantTime } from "./bytes-equal.ts";
 import { cosignatureLine } from "./cosigner.ts";
-import type { NoteSigner } from "./note_signer.ts";
+import type { NoteSigner } from "./note-signer.ts";
 
 // The witness's decision, kept free of I/O: state in, state out. The caller
 // must persist the returned state BEFORE releasing the cosignature, so a

@@ -4,7 +4,7 @@ import { verifyCosignature } from "./cosignature.ts";
 import { VerifyError } from "./errors.ts";
 import { leafHash } from "./hash.ts";
 import { verifyInclusion } from "./merkle.ts";
-import { recordLeafInput } from "./record_leaf.ts";
+import { recordLeafInput } from "./record-leaf.ts";
 import { parseVkey } from "./vkey.ts";
 
 // A ClearSplit proof bundle (docs/transparency.md): everything a party needs to

@@ -16,6 +16,6 @@ export { leafHash, nodeHash, sha256 } from "./hash.ts";
 export { canonicalJson } from "./jcs.ts";
 export { verifyConsistency, verifyInclusion } from "./merkle.ts";
 export { type NoteSignature, type ParsedNote, parseNote, verifyNote } from "./note.ts";
-export { record_leaf_prefix, record_salt_bytes, recordLeafInput } from "./record_leaf.ts";
-export { tile_width_max, tilePath } from "./tile_path.ts";
+export { record_leaf_prefix, record_salt_bytes, recordLeafInput } from "./record-leaf.ts";
+export { tile_width_max, tilePath } from "./tile-path.ts";
 export { computeKeyId, isValidKeyName, parseVkey, type VerifierKey } from "./vkey.ts";

@@ -6,7 +6,7 @@ import {
   signature_type_cosignature_v1,
   signatureLine,
   signNote,
-} from "../tlog/note_signer.ts";
+} from "../tlog/note-signer.ts";
 import {
   parseCheckpoint,
   parseVkey,

@@ -20,6 +20,8 @@ export interface Principal {
   party_id: string | null;
   /** Who acts, for audit trails: `key:<id>` or `user:<id>`. */
   actor: string;
+  /** The user behind the credential: a session's user, or the user an API key was issued for. */
+  user_id?: string | null;
 }
 
 export function isRole(value: unknown): value is Role {

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { canonicalJson } from "../jcs.ts";
+import { canonicalJsonSha256Hex } from "../sha256.ts";
 import type { TransactionRequest } from "./types.ts";
 
 /**
@@ -26,7 +25,5 @@ export function transactionContentHash(request: TransactionRequest): string {
   });
 }
 
-/** SHA-256 (hex) of the RFC 8785 canonical form of a JSON value. */
-export function sha256Json(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value)).digest("hex");
-}
+/** SHA-256 (hex) of the RFC 8785 canonical form of a JSON value (core/sha256.ts). */
+export const sha256Json = canonicalJsonSha256Hex;

@@ -12,6 +12,8 @@ export const account_purposes = [
   "debt",
   "paid_out",
   "expense",
+  // Where an audit reversal parks an order's split until finance decides (docs/audit.md).
+  "suspense",
 ] as const;
 export type AccountPurpose = (typeof account_purposes)[number];
 

@@ -75,3 +75,49 @@ export interface PolicyRecord {
   published_at: string;
   body: unknown;
 }
+
+/** One action of the audit trail (docs/audit.md): enough to replay the decision it records. */
+export interface AuditActionRecord {
+  type: "audit_action";
+  id: string;
+  case_id: string | null;
+  config_id: string | null;
+  action: string;
+  actor: string;
+  person: string | null;
+  reason: string;
+  config_hash: string | null;
+  inputs_sha256: string | null;
+  detail: unknown;
+  at: string;
+}
+
+export function auditActionRecord(row: {
+  id: string;
+  case_id: string | null;
+  config_id: string | null;
+  action: string;
+  actor: string;
+  person: string | null;
+  reason: string;
+  config_hash: string | null;
+  inputs_sha256: string | null;
+  detail: unknown;
+  created_at: Date;
+}): AuditActionRecord {
+  // Keys in canonical (RFC 8785) order.
+  return {
+    action: row.action,
+    actor: row.actor,
+    at: row.created_at.toISOString(),
+    case_id: row.case_id,
+    config_hash: row.config_hash,
+    config_id: row.config_id,
+    detail: row.detail,
+    id: row.id,
+    inputs_sha256: row.inputs_sha256,
+    person: row.person,
+    reason: row.reason,
+    type: "audit_action",
+  };
+}

@@ -2,8 +2,6 @@
 // `loadPolicy` (hash.ts), which use node:crypto; a browser verifier imports the
 // other files directly.
 export { allocate } from "./allocate.ts";
-export { type LineFacts, lineFacts } from "./claims.ts";
-export { loadPolicy, type PolicyVersion, policyHash } from "./hash.ts";
 export {
   type AllocationJson,
   allocationFromJson,
@@ -13,10 +11,12 @@ export {
   type ReversalJson,
   reversalFromJson,
   reversalToJson,
-} from "./json.ts";
+} from "./allocation-json.ts";
+export { type LineFacts, lineFacts } from "./claims.ts";
 export * from "./limits.ts";
 export { type Coupon, type CouponFunder, type Order, type OrderLine, type Psp, parseOrder } from "./order.ts";
 export { type Base, type CapMode, type FeeBearer, type Policy, parsePolicy, pspTerms } from "./policy.ts";
+export { loadPolicy, type PolicyVersion, policyHash } from "./policy-hash.ts";
 export { parseRefund, type Refund, type RefundLine, refundAmount } from "./refund.ts";
 export { compareLegs, reverse } from "./reverse.ts";
 export { largestRemainder, splitProRata } from "./rounding.ts";

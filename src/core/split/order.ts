@@ -1,6 +1,7 @@
 import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
 import { amount_minor_max, assertCurrency } from "../money.ts";
+import { readArray, readEnum, readInteger, readMinor, readObject, readString } from "./field-readers.ts";
 import {
   category_length_max,
   code_length_max,
@@ -11,7 +12,6 @@ import {
   referrers_per_order_max,
   timestamp_length_max,
 } from "./limits.ts";
-import { readArray, readEnum, readInteger, readMinor, readObject, readString } from "./read.ts";
 
 export interface OrderLine {
   readonly line_id: string;

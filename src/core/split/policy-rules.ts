@@ -1,15 +1,4 @@
 import { DomainError } from "../errors.ts";
-import { bp_max, merchant_overrides_max, providers_max } from "./limits.ts";
-import { readId } from "./order.ts";
-import {
-  absorber_roles,
-  type CommissionRule,
-  type ProviderTerms,
-  type PspFeeRule,
-  type ReferralRule,
-  type RuleKind,
-} from "./policy.ts";
-import { parseRateTable, parseTiers, type RateTable } from "./rates.ts";
 import {
   type JsonObject,
   readArray,
@@ -19,7 +8,19 @@ import {
   readMinor,
   readObject,
   readString,
-} from "./read.ts";
+} from "./field-readers.ts";
+import { bp_max, merchant_overrides_max, providers_max } from "./limits.ts";
+import { readId } from "./order.ts";
+import {
+  absorber_roles,
+  type CommissionRule,
+  type ProviderTerms,
+  type PspFeeRule,
+  type RateTable,
+  type ReferralRule,
+  type RuleKind,
+} from "./policy-types.ts";
+import { parseRateTable, parseTiers } from "./rates.ts";
 import { type Role, roles } from "./types.ts";
 
 // How each kind of rule in a policy document is read and checked.

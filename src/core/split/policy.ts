@@ -1,102 +1,46 @@
 import { DomainError } from "../errors.ts";
 import { assertCurrency } from "../money.ts";
+import { readArray, readEnum, readInteger, readObject, readString } from "./field-readers.ts";
 import { id_length_max, rules_per_policy_max } from "./limits.ts";
 import { readId } from "./order.ts";
 import { allRuleFields, parseRule } from "./policy-rules.ts";
-import type { RateTable, Tier } from "./rates.ts";
-import { readArray, readEnum, readInteger, readObject, readString } from "./read.ts";
-import type { Role } from "./types.ts";
+import {
+  absorber_roles,
+  type CapRule,
+  type CommissionRule,
+  type Policy,
+  type ProviderTerms,
+  type PspFeeRule,
+  type ReferralRule,
+  type RemainderRule,
+  type RuleKind,
+  rule_kinds,
+  type ShippingRule,
+  type SupplierRule,
+  type TaxRule,
+} from "./policy-types.ts";
 
-export type Base = "line_net" | "line_net_after_coupons";
-export type FeeBearer = "merchant" | "platform" | "receivers";
-export type CapMode = "strict" | "audit";
+export type {
+  Base,
+  CapMode,
+  CapRule,
+  CommissionRule,
+  FeeBearer,
+  Policy,
+  ProviderTerms,
+  PspFeeRule,
+  RateTable,
+  ReferralRule,
+  RemainderRule,
+  RuleKind,
+  ShippingRule,
+  SupplierRule,
+  TaxRule,
+  Tier,
+} from "./policy-types.ts";
+export { absorber_roles } from "./policy-types.ts";
 
-// Every rule carries its id and its position in the policy: ties in rounding
-// go to the rule that comes first.
-interface RuleCommon {
-  readonly id: string;
-  readonly order: number;
-}
-export interface CommissionRule extends RuleCommon, RateTable {
-  readonly kind: "commission";
-  readonly merchants: ReadonlyMap<string, RateTable>;
-  readonly tiers: readonly Tier[];
-  readonly line_min_minor?: bigint;
-  readonly line_max_minor?: bigint;
-}
-export interface SupplierRule extends RuleCommon {
-  readonly kind: "supplier_cost";
-}
-export interface ReferralRule extends RuleCommon {
-  readonly kind: "referral";
-  readonly level_bp: readonly [number, number];
-  readonly level_off_categories: readonly [ReadonlySet<string>, ReadonlySet<string>];
-}
-export interface ShippingRule extends RuleCommon {
-  readonly kind: "shipping";
-  readonly to: "merchant" | "logistics";
-}
-export interface ProviderTerms {
-  readonly party_id: string;
-  readonly fee_refunded: boolean;
-}
-export interface PspFeeRule extends RuleCommon {
-  readonly kind: "psp_fee";
-  readonly bearer: FeeBearer;
-  readonly providers: ReadonlyMap<string, ProviderTerms>;
-}
-export interface TaxRule extends RuleCommon {
-  readonly kind: "tax";
-  readonly role: Role;
-  readonly bp: number;
-}
-export interface CapRule extends RuleCommon {
-  readonly kind: "cap";
-  readonly bp: number;
-  readonly mode: CapMode;
-  readonly exempt_roles: ReadonlySet<Role>;
-}
-export interface RemainderRule extends RuleCommon {
-  readonly kind: "remainder";
-  readonly absorbed_by: readonly Role[];
-}
-
-export interface Policy {
-  readonly policy_id: string;
-  readonly version: number;
-  readonly currency: string;
-  readonly base: Base;
-  readonly parties: {
-    readonly platform: string;
-    readonly tax_authority?: string;
-    readonly logistics?: string;
-  };
-  readonly commission: CommissionRule;
-  readonly supplier?: SupplierRule;
-  readonly referral?: ReferralRule;
-  readonly shipping?: ShippingRule;
-  /** Always present: a policy without one means the merchant bears the fee and it is not refunded. */
-  readonly psp_fee: PspFeeRule;
-  readonly tax?: TaxRule;
-  /** Always present: the default is 3000 bp (30%), strict, PSP exempt. */
-  readonly cap: CapRule;
-  /** Always present: the default absorber of a negative merchant share is the platform. */
-  readonly remainder: RemainderRule;
-}
-
-const rule_kinds = [
-  "commission",
-  "supplier_cost",
-  "referral",
-  "shipping",
-  "psp_fee",
-  "tax",
-  "cap",
-  "remainder",
-] as const;
-export type RuleKind = (typeof rule_kinds)[number];
 const rule_id_pattern = /^[a-z0-9_.-]{1,64}$/;
-export const absorber_roles: readonly Role[] = ["platform", "supplier", "referrer", "logistics"];
 
 /** Validates a policy document. Pure: the caller hashes the same JSON once with `policyHash`. */
 export function parsePolicy(json: unknown): Policy {

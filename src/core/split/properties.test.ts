@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isDomainError } from "../errors.ts";
 import { allocate } from "./allocate.ts";
-import { allocationToJson } from "./json.ts";
+import { allocationToJson } from "./allocation-json.ts";
 import { parseOrder } from "./order.ts";
 import { parsePolicy } from "./policy.ts";
 import { parseRefund, type Refund } from "./refund.ts";

@@ -1,17 +1,17 @@
 import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
+import {
+  type JsonObject,
+  readArray,
+  readInteger,
+  readMinor,
+  readObject,
+  readString,
+} from "./field-readers.ts";
 import { bp_max, categories_per_table_max, category_length_max, tiers_max } from "./limits.ts";
-import type { CommissionRule } from "./policy.ts";
-import { type JsonObject, readArray, readInteger, readMinor, readObject, readString } from "./read.ts";
+import type { CommissionRule, RateTable, Tier } from "./policy-types.ts";
 
-export interface RateTable {
-  readonly default_bp?: number;
-  readonly by_category: ReadonlyMap<string, number>;
-}
-
-export interface Tier extends RateTable {
-  readonly gmv_30d_min_minor: bigint;
-}
+export type { RateTable, Tier } from "./policy-types.ts";
 
 export function parseRateTable(object: JsonObject, field: string): RateTable {
   const by_category = new Map<string, number>();

@@ -2,9 +2,9 @@ import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
 import { formatDecimal } from "../money.ts";
 import { couponShares } from "./claims.ts";
+import { readArray, readInteger, readMinor, readObject, readString } from "./field-readers.ts";
 import { id_length_max, qty_max, refund_lines_max, refunds_per_order_max } from "./limits.ts";
 import type { Order } from "./order.ts";
-import { readArray, readInteger, readMinor, readObject, readString } from "./read.ts";
 
 // A refund is given by lines and quantities (plus, optionally, shipping) or by
 // a plain amount. This file turns refunds into amounts; reverse.ts turns an

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { allocate } from "./allocate.ts";
-import { policyHash } from "./hash.ts";
 import { parseOrder } from "./order.ts";
 import { parsePolicy } from "./policy.ts";
+import { policyHash } from "./policy-hash.ts";
 import { parseRefund, refundAmount } from "./refund.ts";
 import { line, orderJson, orderOf, policyJson, policyOf, test_hash } from "./testing.ts";
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { roles } from "../../core/auth/roles.ts";
 import { readScopeOf } from "../../core/auth/scope.ts";
-import { listSecurityEvents } from "../../service/auth/audit.ts";
+import { listSecurityEvents } from "../../service/auth/security-events.ts";
 import { login, logout } from "../../service/auth/sessions.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { withReadScope } from "../../store/scoped.ts";
@@ -72,7 +72,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
     async (request, reply) => {
       const origin = foreignOrigin(request);
       if (origin !== null)
-        return sendProblem(reply, problem(403, "csrf_rejected", `origin ${origin} may not log in here`));
+        return sendProblem(reply, problem("csrf_rejected", `origin ${origin} may not log in here`));
       const result = await login(ctx, {
         ...request.body,
         ip: request.ip,
@@ -83,14 +83,13 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
         return sendProblem(
           reply,
           problem(
-            429,
             "login_locked",
             `too many failed logins for this account or address; try again in ${result.retry_after_s} s`,
           ),
         );
       }
       if (result.outcome === "failure") {
-        return sendProblem(reply, problem(401, "unauthorized", "the login or the password is wrong"));
+        return sendProblem(reply, problem("unauthorized", "the login or the password is wrong"));
       }
       const max_age_s = (result.expires_at.getTime() - ctx.now().getTime()) / 1000;
       setSessionCookies(reply, request, { token: result.token, csrf_token: result.csrf_token, max_age_s });

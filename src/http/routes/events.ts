@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { readScopeOf } from "../../core/auth/scope.ts";
 import { toJsonText } from "../../core/json.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { latestEventSeq, readEventsAfter } from "../../service/events/read.ts";
+import { latestEventSeq, readEventsAfter } from "../../service/events/event-feed.ts";
 import { principalOf } from "../auth.ts";
 import { problem, sendProblem } from "../problem.ts";
 import { type StreamClient, StreamHub, streamLimitsFromEnv } from "../stream-hub.ts";
@@ -45,12 +45,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       if (resume !== undefined && !seq_pattern.test(resume)) {
         return sendProblem(
           reply,
-          problem(
-            400,
-            "last_event_id_invalid",
-            "Last-Event-ID must be a seq this stream sent",
-            "Last-Event-ID",
-          ),
+          problem("last_event_id_invalid", "Last-Event-ID must be a seq this stream sent", "Last-Event-ID"),
         );
       }
       const principal = principalOf(request);
@@ -58,7 +53,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         reply.header("retry-after", "5");
         return sendProblem(
           reply,
-          problem(503, "stream_full", "too many live streams on this server; retry shortly"),
+          problem("stream_full", "too many live streams on this server; retry shortly"),
         );
       }
       const cursor =
@@ -96,10 +91,7 @@ async function streamTo(
   };
   if (!hub.join(client)) {
     reply.header("retry-after", "5");
-    await sendProblem(
-      reply,
-      problem(503, "stream_full", "too many live streams on this server; retry shortly"),
-    );
+    await sendProblem(reply, problem("stream_full", "too many live streams on this server; retry shortly"));
     return;
   }
   reply.hijack();

@@ -53,7 +53,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServiceContext): P
       const why = await notReady(ctx);
       if (why === null) return { status: "ready", backend: ctx.db.backend };
       reply.header("retry-after", "1");
-      return sendProblem(reply, problem(503, "not_ready", why));
+      return sendProblem(reply, problem("not_ready", why));
     },
   );
 }

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
+import { keyRoutes } from "./api-keys.ts";
+import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
+import { disputeRoutes } from "./disputes.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
-import { keyRoutes } from "./keys.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
 import { policyRoutes } from "./policies.ts";
+import { problemRoutes } from "./problems.ts";
 
 // Every route module, registered in this order. A module is one resource.
 export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promise<void>)[] = [
@@ -21,4 +24,7 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   orderRoutes,
   ledgerRoutes,
   logRoutes,
+  problemRoutes,
+  auditRoutes,
+  disputeRoutes,
 ];

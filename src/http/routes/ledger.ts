@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
-import { balanceMismatches, trialBalance } from "../../service/ledger/read.ts";
+import { balanceMismatches, trialBalance } from "../../service/ledger/ledger-reads.ts";
 import { principalOf } from "../auth.ts";
 
 export async function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {

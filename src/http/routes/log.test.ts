@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { LogKeyStore } from "../../service/tlog/keys.ts";
+import { LogKeyStore } from "../../service/tlog/signing-keys.ts";
 import { bookSales, logFixture, sequenceAll } from "../../service/tlog/testing.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";

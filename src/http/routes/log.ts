@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { logVkey } from "../../service/tlog/keys.ts";
 import {
   assertTenant,
   checkpoints_page_max,
@@ -13,6 +12,7 @@ import {
   readTile,
   servedCheckpoint,
 } from "../../service/tlog/proofs.ts";
+import { logVkey } from "../../service/tlog/signing-keys.ts";
 import { tilePath, toBase64 } from "../../verify/index.ts";
 import { principalOf } from "../auth.ts";
 

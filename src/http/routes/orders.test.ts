@@ -214,7 +214,7 @@ describe("order lifecycle over HTTP", () => {
       "rejected",
       "replayed",
     ]);
-    expect(response.body.results[1].problem).toMatchObject({ code: "order_paid_mismatch", status: 400 });
+    expect(response.body.results[1].problem).toMatchObject({ code: "order_paid_mismatch", status: 422 });
     expect(response.body.results[3].problem).toMatchObject({ code: "party_unknown", field: "merchant_id" });
     // Batch results carry the amounts to reconcile, not the explanations.
     const first = response.body.results[0].order;
@@ -289,7 +289,7 @@ describe("order lifecycle over HTTP", () => {
       ],
       ["huge number", "POST", "/v1/orders", { ...cap_order, id: "X4", paid_minor: 1e30 }, 400, "paid_minor"],
       ["bad currency", "POST", "/v1/orders", { ...cap_order, id: "X5", currency: "XYZ" }, 400, "currency"],
-      ["paid mismatch", "POST", "/v1/orders", { ...cap_order, id: "X6", paid_minor: 151 }, 400, "paid_minor"],
+      ["paid mismatch", "POST", "/v1/orders", { ...cap_order, id: "X6", paid_minor: 151 }, 422, "paid_minor"],
       [
         "unknown party",
         "POST",

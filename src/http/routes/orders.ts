@@ -4,7 +4,7 @@ import type { BookResult } from "../../service/orders/book.ts";
 import { bookOrders, orders_per_batch_max } from "../../service/orders/book.ts";
 import { GroupCommitter } from "../../service/orders/group-commit.ts";
 import { completeOrder, type RefundKind, refundOrder, releaseOrder } from "../../service/orders/lifecycle.ts";
-import { getOrderDetail, listOrders, type OrderFilters } from "../../service/orders/read.ts";
+import { getOrderDetail, listOrders, type OrderFilters } from "../../service/orders/order-reads.ts";
 import { principalOf } from "../auth.ts";
 import { problemFromDomain } from "../problem.ts";
 import {

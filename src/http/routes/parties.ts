@@ -3,7 +3,7 @@ import { DomainError } from "../../core/errors.ts";
 import { party_kinds } from "../../core/ledger/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { createParty, type PartyInput, selectParty } from "../../service/ledger/accounts.ts";
-import { assertPartyVisible, partyBalances, partyEntries } from "../../service/parties/read.ts";
+import { assertPartyVisible, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
 import { principalOf } from "../auth.ts";
 import { id_params, instant_query, page_query, problem_schema } from "../schemas.ts";
 import { instantOf, limitOf, scopedRead, scopeOf } from "../scope.ts";

@@ -1,9 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { isRole, type Principal, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
+import { isUuid } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSecurityEvent } from "./audit.ts";
+import { recordSecurityEvent } from "./security-events.ts";
+import { findUserById } from "./users.ts";
 
 // API keys look like `cs_live_<id>_<secret>`. The id finds the row; only the
 // SHA-256 of the secret is stored, and it is compared in constant time.
@@ -15,7 +17,10 @@ const decoy_sha256 = Buffer.alloc(32, 0x5a);
 
 export interface ApiKeyInput {
   name: string;
-  role: Role;
+  /** Optional with `user_id`: the key then takes its user's role, and must not name another. */
+  role?: Role | undefined;
+  /** The user this key is issued for: it acts as that user (role, party, and person for four eyes). */
+  user_id?: string | null | undefined;
   party_id?: string | null | undefined;
   expires_at?: Date | null | undefined;
 }
@@ -25,6 +30,7 @@ export interface ApiKeyView {
   name: string;
   role: Role;
   party_id: string | null;
+  user_id: string | null;
   created_at: Date;
   last_used_at: Date | null;
   expires_at: Date | null;
@@ -57,6 +63,7 @@ export async function createApiKey(
   input: ApiKeyInput,
   audit: AuditContext = system_audit,
 ): Promise<{ key: string; api_key: ApiKeyView }> {
+  if (input.user_id != null) input = await forUser(ctx.db, tenant_id, input);
   if (!isRole(input.role))
     throw new DomainError("role_invalid", `role ${JSON.stringify(input.role)} is not a role`, "role");
   if (party_scoped_roles.has(input.role) && !input.party_id) {
@@ -80,8 +87,8 @@ export async function createApiKey(
     throw new DomainError("expires_at_invalid", "expires_at must be in the future", "expires_at");
   await ctx.db.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at, created_by, user_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         tenant_id,
         id,
@@ -92,6 +99,7 @@ export async function createApiKey(
         now,
         input.expires_at ?? null,
         audit.actor,
+        input.user_id ?? null,
       ],
     );
     await recordSecurityEvent(
@@ -103,7 +111,12 @@ export async function createApiKey(
         action: "api_key_created",
         outcome: "success",
         subject: `key:${id}`,
-        detail: { name: input.name, role: input.role, party_id: input.party_id ?? null },
+        detail: {
+          name: input.name,
+          role: input.role,
+          party_id: input.party_id ?? null,
+          user_id: input.user_id ?? null,
+        },
       },
       now,
     );
@@ -115,6 +128,7 @@ export async function createApiKey(
       name: input.name,
       role: input.role,
       party_id: input.party_id ?? null,
+      user_id: input.user_id ?? null,
       created_at: now,
       last_used_at: null,
       expires_at: input.expires_at ?? null,
@@ -122,6 +136,28 @@ export async function createApiKey(
       revoked_reason: null,
     },
   };
+}
+
+/** A key for a user takes the user's role and party; naming another role or party is refused. */
+async function forUser(db: Queryable, tenant_id: string, input: ApiKeyInput): Promise<ApiKeyInput> {
+  const user_id = String(input.user_id);
+  const user = isUuid(user_id) ? await findUserById(db, tenant_id, user_id) : undefined;
+  if (user === undefined || user.disabled_at !== null)
+    throw new DomainError("user_not_found", `no active user ${user_id}`, "user_id");
+  if (input.role !== undefined && input.role !== user.role) {
+    throw new DomainError(
+      "api_key_role_mismatch",
+      `user ${user_id} is a ${user.role}; a key issued for them acts as them, so leave role out or send ${user.role}`,
+      "role",
+    );
+  }
+  if (input.party_id != null && input.party_id !== user.party_id)
+    throw new DomainError(
+      "api_key_party_mismatch",
+      `user ${user_id} does not belong to party ${input.party_id}`,
+      "party_id",
+    );
+  return { ...input, role: user.role, party_id: user.party_id };
 }
 
 interface KeyRow {
@@ -133,6 +169,7 @@ interface KeyRow {
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
+  user_id: string | null;
   [column: string]: unknown;
 }
 
@@ -143,7 +180,7 @@ export async function authenticateApiKey(db: Queryable, token: string, now: Date
   const secret = match?.[2] ?? "";
   const rows = match
     ? await db.query<KeyRow>(
-        `SELECT tenant_id, id, secret_sha256, role, party_id, expires_at, revoked_at, last_used_at
+        `SELECT tenant_id, id, secret_sha256, role, party_id, expires_at, revoked_at, last_used_at, user_id::text
            FROM api_keys WHERE id = $1`,
         [id],
       )
@@ -154,18 +191,31 @@ export async function authenticateApiKey(db: Queryable, token: string, now: Date
   if (!row || !equal || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now))
     return null;
   if (!isRole(row.role)) return null;
+  // A key issued for a user acts as that user, today: their current role and
+  // party, and nothing once they are disabled.
+  let principal: Principal = {
+    tenant_id: row.tenant_id,
+    role: row.role,
+    party_id: row.party_id,
+    actor: `key:${row.id}`,
+  };
+  if (row.user_id !== null) {
+    const user = await findUserById(db, row.tenant_id, row.user_id);
+    if (user === undefined || user.disabled_at !== null) return null;
+    principal = { ...principal, role: user.role, party_id: user.party_id, user_id: user.id };
+  }
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() > 60_000) {
     // Recorded at most once a minute per key, so authentication adds no write per request.
     await db.query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [row.id, now]);
   }
-  return { tenant_id: row.tenant_id, role: row.role, party_id: row.party_id, actor: `key:${row.id}` };
+  return principal;
 }
 
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-const key_columns = `id, name, role, party_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
+const key_columns = `id, name, role, party_id, user_id::text AS user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
 
 /** The tenant's keys, newest first. Secrets are never returned: only their hashes exist. */
 export async function listApiKeys(

@@ -4,8 +4,8 @@ import type { Principal } from "../../core/auth/roles.ts";
 import { newId } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSecurityEvent } from "./audit.ts";
 import { decoy_password_hash, password_length_max, verifyPassword } from "./password.ts";
+import { recordSecurityEvent } from "./security-events.ts";
 import { clearAccountFailures, lockedUntil, recordLoginFailure, type ThrottleRules } from "./throttle.ts";
 import { findUserById, findUserByLogin, type UserView, userView } from "./users.ts";
 
@@ -205,6 +205,7 @@ export async function authenticateSession(
       role: user.role,
       party_id: user.party_id,
       actor: `user:${user.id}`,
+      user_id: user.id,
     },
     csrf_sha256: row.csrf_sha256,
     user: userView(user),

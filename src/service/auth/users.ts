@@ -3,8 +3,8 @@ import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSecurityEvent } from "./audit.ts";
 import { hashPassword, type PasswordHash, password_length_max, password_length_min } from "./password.ts";
+import { recordSecurityEvent } from "./security-events.ts";
 
 // Console users: a role, a party for merchants and suppliers, and a scrypt
 // password. Every change is written with its security_events row.

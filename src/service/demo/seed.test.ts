@@ -15,7 +15,7 @@ describe("demo marketplace", () => {
     const ctx = { db, now: () => new Date("2026-11-25T12:00:00Z") };
     const tenant_id = (await newTestTenant(ctx, "demo")).replace(/^demo-/, "d-");
     let last = 0;
-    const { credentials } = await seedDemo(ctx, {
+    const { credentials, logins } = await seedDemo(ctx, {
       tenant_id,
       orders: 400,
       progress: (done) => (last = done),
@@ -46,5 +46,20 @@ describe("demo marketplace", () => {
     );
     expect(orders!.n).toBe(400n);
     await expectLedgerInvariants(db, tenant_id);
+    // The audit demo: a configuration in force, open cases (one needing two people), a decided one, a dispute.
+    expect(new Set(logins.map((l) => l.login)).size).toBe(2);
+    const [audit] = await db.query<{ open: bigint; two: bigint; decided: bigint; disputes: bigint }>(
+      `SELECT count(*) FILTER (WHERE c.state = 'open')::int8 AS open,
+              count(*) FILTER (WHERE c.state = 'open' AND c.amount_minor >= (cfg.body->>'four_eyes_minor')::int8)::int8 AS two,
+              count(*) FILTER (WHERE c.state = 'approved')::int8 AS decided,
+              count(*) FILTER (WHERE c.kind = 'dispute')::int8 AS disputes
+         FROM audit_cases c, (SELECT body FROM audit_configs WHERE tenant_id = $1 AND status = 'published') cfg
+        WHERE c.tenant_id = $1`,
+      [tenant_id],
+    );
+    expect(audit!.open).toBeGreaterThanOrEqual(3n);
+    expect(audit!.two).toBeGreaterThanOrEqual(1n);
+    expect(audit!.decided).toBe(1n);
+    expect(audit!.disputes).toBe(1n);
   });
 });

@@ -17,6 +17,7 @@ import {
   releases_per_batch_max,
 } from "../orders/lifecycle.ts";
 import { assignPolicy, createPolicyDraft, publishPolicy } from "../policies.ts";
+import { type DemoLogin, seedDemoAudit } from "./audit-seed.ts";
 
 export const demo_tenant_id = "demo";
 export const demo_history_ms = 60 * 86_400_000;
@@ -57,6 +58,8 @@ export interface DemoCredential {
   key: string;
 }
 
+export type { DemoLogin } from "./audit-seed.ts";
+
 /**
  * Seeds a demo marketplace with `orders` orders paid over the last 60 days,
  * replaying their history on a simulated clock so completions, refunds and
@@ -65,7 +68,7 @@ export interface DemoCredential {
 export async function seedDemo(
   ctx: ServiceContext,
   options: DemoOptions,
-): Promise<{ tenant_id: string; credentials: DemoCredential[] }> {
+): Promise<{ tenant_id: string; credentials: DemoCredential[]; logins: DemoLogin[] }> {
   const tenant_id = options.tenant_id ?? demo_tenant_id;
   const seed = options.seed ?? 20261125;
   const market = generateMarketplace({ seed });
@@ -120,7 +123,8 @@ export async function seedDemo(
   }
   sim_ms = end_ms;
   while ((await releaseDue(sim, tenant_id)) === releases_per_batch_max) {}
-  return { tenant_id, credentials: await demoCredentials(ctx, tenant_id, market) };
+  const logins = await seedDemoAudit(ctx, tenant_id);
+  return { tenant_id, credentials: await demoCredentials(ctx, tenant_id, market), logins };
 }
 
 function historyOf(orders: Iterable<DemoOrder>, end_ms: number): Step[] {

@@ -5,8 +5,8 @@ import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import { countJournal, expectLedgerInvariants } from "../../testing/invariants.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "./accounts.ts";
+import { getBalance } from "./ledger-reads.ts";
 import { postTransactions } from "./post.ts";
-import { getBalance } from "./read.ts";
 
 // Parallel writers on shared accounts: on PostgreSQL they really interleave
 // (a pool of connections); on PGlite they serialise. Either way no money is

@@ -1,5 +1,5 @@
 import type { Queryable } from "../../store/database.ts";
-import { balanceMismatches, trialBalance } from "./read.ts";
+import { balanceMismatches, trialBalance } from "./ledger-reads.ts";
 
 // The ledger's own invariants, checked from the rows alone (no log needed):
 // each currency's balances sum to zero, every balance equals the sum of its

@@ -7,8 +7,8 @@ import { countJournal, expectLedgerInvariants } from "../../testing/invariants.t
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "./accounts.ts";
 import { createHold, expireHolds, type Hold, postHold, voidHold } from "./holds.ts";
+import { getBalance } from "./ledger-reads.ts";
 import { postTransactions } from "./post.ts";
-import { getBalance } from "./read.ts";
 
 // Thousands of random ledger operations, driven through the service layer.
 // After every step the ledger's invariants must hold, every decision must

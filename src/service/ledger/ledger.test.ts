@@ -7,8 +7,8 @@ import { countJournal, expectLedgerInvariants } from "../../testing/invariants.t
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "./accounts.ts";
 import { createHold, expireHolds, postHold, voidHold } from "./holds.ts";
+import { getBalance, getPostedBalanceAsOf, listEntries } from "./ledger-reads.ts";
 import { postTransaction, postTransactions } from "./post.ts";
-import { getBalance, getPostedBalanceAsOf, listEntries } from "./read.ts";
 
 let db: Database;
 const clock = testClock();

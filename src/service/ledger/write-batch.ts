@@ -20,7 +20,7 @@ import {
   selectTransactionsByKey,
 } from "../../store/ledger-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
-import { type LogRecordInput, logRecordsWrite } from "../log/enqueue.ts";
+import { type LogRecordInput, logRecordsWrite } from "../tlog/record-enqueue.ts";
 import {
   balanceDeltasWrite,
   type LockedAvailability,

@@ -1,8 +1,11 @@
-import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
+import type { LoadedConfig } from "../../core/audit/config.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import { sha256Hex } from "../../core/sha256.ts";
+import { minorToJson } from "../../core/split/allocation-json.ts";
+import type { Policy } from "../../core/split/index.ts";
 import {
   type Allocation,
   allocate,
@@ -10,12 +13,13 @@ import {
   type Order,
   parseOrder,
 } from "../../core/split/index.ts";
-import { minorToJson } from "../../core/split/json.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { WriteStep } from "../../store/write-set.ts";
+import { auditBookedOrders } from "../audit/booking.ts";
+import { configInForce } from "../audit/configs.ts";
 import type { ServiceContext } from "../context.ts";
-import { eventsWrite } from "../events/enqueue.ts";
+import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor, legPartyIds } from "./allocation.ts";
 import { ordersWrite, selectOrders } from "./order-store.ts";
@@ -50,6 +54,8 @@ interface Candidate {
 
 interface Planned extends Candidate {
   allocation: Allocation;
+  /** The policy the allocation followed: the booking audit rules read its cap and rates. */
+  policy: Policy;
   request: TransactionRequest;
   /** Every party with a leg: who sees the order's events. */
   party_ids: string[];
@@ -74,8 +80,17 @@ export function bookOrders(
   return inTransaction(ctx.db, async (tx) => {
     const attempt = [...results];
     const duplicate_of = new Map<number, number>();
-    const planned = await plan(tx, tenant_id, candidates, attempt, duplicate_of, ctx.now());
+    const audit: { config: LoadedConfig | null } = { config: null };
+    const planned = await plan(tx, tenant_id, candidates, attempt, duplicate_of, ctx.now(), audit);
     await write(tx, tenant_id, planned, attempt, ctx.now());
+    // The cheap audit rules, in this transaction: a hit's case exists exactly when its order does.
+    await auditBookedOrders(
+      tx,
+      tenant_id,
+      audit.config,
+      planned.filter((item) => attempt[item.index]?.status === "created"),
+      ctx.now(),
+    );
     for (const [index, first_index] of duplicate_of) {
       const first = attempt[first_index];
       assert(first !== undefined, "a duplicate's original has no result");
@@ -102,7 +117,7 @@ function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[
     try {
       const order = parseOrder(body);
       const facts_json = canonicalJson(body);
-      const facts_sha256 = createHash("sha256").update(facts_json).digest("hex");
+      const facts_sha256 = sha256Hex(facts_json);
       candidates.push({ index, body, order, facts_json, facts_sha256 });
     } catch (error) {
       if (!isDomainError(error)) throw error;
@@ -119,16 +134,19 @@ async function plan(
   results: (BookResult | undefined)[],
   duplicate_of: Map<number, number>,
   now: Date,
+  audit: { config: LoadedConfig | null },
 ): Promise<Planned[]> {
-  // Both reads in one flight; the resolver covers every candidate, a superset of the fresh ones.
-  const [existing, resolver] = await Promise.all([
+  // The reads in one flight; the resolver covers every candidate, a superset of the fresh ones.
+  const [existing, resolver, config] = await Promise.all([
     selectOrders(tx, tenant_id, [...new Set(candidates.map((c) => c.order.id))]),
     loadPolicyResolver(
       tx,
       tenant_id,
       candidates.map((c) => c.order),
     ),
+    configInForce(tx, tenant_id),
   ]);
+  audit.config = config;
   const allocationOf = await allocationsFor(tx, tenant_id, [...existing.values()]);
   const first_by_id = new Map<string, Candidate>();
   const fresh: Candidate[] = [];
@@ -152,7 +170,7 @@ async function plan(
       fresh.push(candidate);
     }
   }
-  const allocated: { candidate: Candidate; allocation: Allocation; platform: string }[] = [];
+  const allocated: { candidate: Candidate; allocation: Allocation; platform: string; policy: Policy }[] = [];
   for (const candidate of fresh) {
     try {
       const { policy, policy_hash } = resolver.resolve(candidate.order);
@@ -160,6 +178,7 @@ async function plan(
         candidate,
         allocation: allocate(policy, candidate.order, { policy_hash }),
         platform: policy.parties.platform,
+        policy,
       });
     } catch (error) {
       if (!isDomainError(error)) throw error;
@@ -186,9 +205,10 @@ async function plan(
     })),
   ]);
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
-  return known.map(({ candidate, allocation, platform }) => ({
+  return known.map(({ candidate, allocation, platform, policy }) => ({
     ...candidate,
     allocation,
+    policy,
     request: paidTransaction(
       candidate.order,
       allocation,

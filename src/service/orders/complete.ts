@@ -2,7 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "../events/enqueue.ts";
+import { enqueueEvents } from "../events/event-enqueue.ts";
 import { allocationsFor } from "./allocation.ts";
 import { orderEvent } from "./order-store.ts";
 import { type OrderRow, type OrderView, orderColumns, viewOf } from "./view.ts";

@@ -5,10 +5,10 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
-import { partyBalances } from "../parties/read.ts";
+import { partyBalances } from "../parties/party-reads.ts";
 import { bookOrders } from "./book.ts";
 import { completeOrder, refundOrder, releaseDue } from "./lifecycle.ts";
-import { getOrderDetail } from "./read.ts";
+import { getOrderDetail } from "./order-reads.ts";
 
 let db: Database;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { DomainError } from "../../core/errors.ts";
 import { type AllocationJson, loadPolicy } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { WriteStep } from "../../store/write-set.ts";
-import type { EventInput } from "../events/enqueue.ts";
+import type { EventInput } from "../events/event-enqueue.ts";
 import { legPartyIds } from "./allocation.ts";
 import { type OrderRow, order_columns, type RefundView } from "./view.ts";
 

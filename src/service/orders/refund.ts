@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
-import { canonicalJson } from "../../core/jcs.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
+import { canonicalJsonSha256Hex } from "../../core/sha256.ts";
 import {
   type AllocationJson,
   allocationFromJson,
@@ -18,7 +17,7 @@ import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "../events/enqueue.ts";
+import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder, shareByParty } from "./held.ts";
@@ -42,7 +41,7 @@ export function refundOrder(
   kind: RefundKind,
 ): Promise<{ replayed: boolean; order: OrderView; refund: RefundView }> {
   const refund = parseRefund(body);
-  const request_sha256 = createHash("sha256").update(canonicalJson({ kind, body })).digest("hex");
+  const request_sha256 = canonicalJsonSha256Hex({ kind, body });
   return inTransaction(ctx.db, async (tx) => {
     const row = await lockOrder(tx, tenant_id, order_id);
     const allocation = (await allocationsFor(tx, tenant_id, [row]))(row);

@@ -1,9 +1,11 @@
 import { assert } from "../../core/assert.ts";
+import { DomainError } from "../../core/errors.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { openedCaseOrderIds, orderBlockedByCaseSql } from "../audit/blocked.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "../events/enqueue.ts";
+import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder } from "./held.ts";
@@ -19,6 +21,16 @@ export function releaseOrder(ctx: ServiceContext, tenant_id: string, order_id: s
     const row = await lockOrder(tx, tenant_id, order_id);
     const allocation = (await allocationsFor(tx, tenant_id, [row]))(row);
     if (row.released_at !== null) return viewOf(row, allocation, null);
+    // An open audit case holds the funds; only its decision lets them flow (docs/audit.md).
+    const case_ids = (await openedCaseOrderIds(tx, tenant_id, [order_id])).get(order_id);
+    if (case_ids !== undefined) {
+      throw new DomainError(
+        "order_blocked_by_case",
+        `order ${JSON.stringify(order_id)} is held by open audit case ${case_ids[0]}: decide the case first`,
+        "id",
+        { case_ids },
+      );
+    }
     const [released] = await releaseRows(tx, tenant_id, [row], ctx.now());
     return viewOf(released!, allocation, null);
   });
@@ -55,6 +67,7 @@ export function releaseDue(
     const due = await tx.query<OrderRow & Record<string, unknown>>(
       `SELECT ${order_columns} FROM orders
         WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2
+          AND NOT ${orderBlockedByCaseSql("orders")}
         ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
       [tenant_id, now, limit],
     );

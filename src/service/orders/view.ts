@@ -1,5 +1,5 @@
+import { minorToJson } from "../../core/split/allocation-json.ts";
 import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
-import { minorToJson } from "../../core/split/json.ts";
 
 export type OrderState = "held" | "completed" | "released";
 export type RefundState = "none" | "partially_refunded" | "refunded";

@@ -1,7 +1,7 @@
 // The database half of the transparency log: keys, the sequencer, witnesses,
 // record rebuilding, proofs and the tamper audit.
 export { firstUnsequenced } from "./cursor.ts";
-export { ensureLogKeys, type LogKeyOptions, LogKeyStore, logKeyOptionsFromEnv, logVkey } from "./keys.ts";
+export { checkpointLagMs, type SequenceOptions, type SequenceResult, sequenceOnce } from "./log-sequencer.ts";
 export {
   assertTenant,
   type ConsistencyProof,
@@ -13,7 +13,13 @@ export {
   readTile,
   servedCheckpoint,
 } from "./proofs.ts";
-export { rebuildRecord, rebuildRecords } from "./records.ts";
+export { rebuildRecord, rebuildRecords } from "./record-rebuild.ts";
 export { type Sequencer, type SequencerOptions, startSequencer } from "./runner.ts";
-export { checkpointLagMs, type SequenceOptions, type SequenceResult, sequenceOnce } from "./sequencer.ts";
+export {
+  ensureLogKeys,
+  type LogKeyOptions,
+  LogKeyStore,
+  logKeyOptionsFromEnv,
+  logVkey,
+} from "./signing-keys.ts";
 export { requestCosignatures, type WitnessConfig, witnessesFromEnv } from "./witnesses.ts";

@@ -11,16 +11,16 @@ import {
 } from "../../tlog/index.ts";
 import { type ProofBundle, parseCheckpoint, parseNote } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { recordSha256 } from "../log/enqueue.ts";
-import { rebuildRecord } from "./records.ts";
-import { leafInputOf } from "./sequencer.ts";
+import { leafInputOf } from "./log-sequencer.ts";
+import { recordSha256 } from "./record-enqueue.ts";
+import { rebuildRecord } from "./record-rebuild.ts";
 import {
   type CheckpointRow,
   checkpointAt,
   databaseTileFetcher,
   latestCheckpoint,
   servedNote,
-} from "./tiles_sql.ts";
+} from "./tiles-sql.ts";
 
 // Reads of the log for the API: proof bundles, consistency proofs, tiles and
 // checkpoints. Everything comes from stored tiles; nothing is rehashed from leaves.

@@ -1,8 +1,8 @@
 import { assert } from "../../core/assert.ts";
 import type { TreeEdge } from "../../tlog/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { LogKeyStore } from "./keys.ts";
-import { sequence_batch_max_default, sequenceOnce } from "./sequencer.ts";
+import { sequence_batch_max_default, sequenceOnce } from "./log-sequencer.ts";
+import { LogKeyStore } from "./signing-keys.ts";
 import { requestCosignatures, type WitnessConfig, type WitnessResult } from "./witnesses.ts";
 
 // The sequencer loop. Every state that matters lives in the database, so the

@@ -9,8 +9,8 @@ import { openDatabase } from "../../store/open.ts";
 import { newTestTenant, testClock } from "../../testing/db.ts";
 import { verifyBundle } from "../../verify/index.ts";
 import { createApiKey } from "../auth/api-keys.ts";
-import { auditLog } from "./audit.ts";
-import { LogKeyStore, logVkey } from "./keys.ts";
+import { auditLog } from "./log-audit.ts";
+import { LogKeyStore, logVkey } from "./signing-keys.ts";
 import { bookSales, logFixture, sequenceAll } from "./testing.ts";
 
 afterEach(() => {

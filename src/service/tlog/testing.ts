@@ -2,8 +2,8 @@ import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "../ledger/accounts.ts";
 import { postTransactions } from "../ledger/post.ts";
-import type { LogKeyStore } from "./keys.ts";
-import { type SequenceOptions, type SequenceResult, sequenceOnce } from "./sequencer.ts";
+import { type SequenceOptions, type SequenceResult, sequenceOnce } from "./log-sequencer.ts";
+import type { LogKeyStore } from "./signing-keys.ts";
 
 // Test support for the log: a tenant with two merchants and helpers to book
 // small split transactions that concern one merchant each.

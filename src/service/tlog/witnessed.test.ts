@@ -8,12 +8,12 @@ import { buildApp } from "../../http/app.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import { generateSigner, hashLeaf, signCheckpoint } from "../../tlog/index.ts";
-import { createWitnessServer } from "../../tlog/witness_server.ts";
-import { loadWitnessSigner } from "../../tlog/witness_state.ts";
 import { parseNote, verifyBundle, verifyCosignature } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { LogKeyStore, logVkey } from "./keys.ts";
+import { createWitnessServer } from "../witness/witness-server.ts";
+import { loadWitnessSigner } from "../witness/witness-state.ts";
 import { startSequencer } from "./runner.ts";
+import { LogKeyStore, logVkey } from "./signing-keys.ts";
 import { bookSales, logFixture, sequenceAll } from "./testing.ts";
 import type { WitnessConfig } from "./witnesses.ts";
 

@@ -1,0 +1,22 @@
+import { createHash } from "node:crypto";
+import { canonicalJson } from "./jcs.ts";
+
+// The one module of src/core that imports Node: SHA-256, the only hash the
+// domain needs (policy ids, content hashes, request fingerprints). The
+// layering test (src/layering.test.ts) allows `node:` imports in core here and
+// nowhere else, so the rest of the domain stays runnable in a browser.
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function sha256Bytes(...parts: readonly (string | Uint8Array)[]): Buffer {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+}
+
+/** SHA-256 of the RFC 8785 canonical JSON of `value`, as lowercase hex: the one spelling of "hash this JSON". */
+export function canonicalJsonSha256Hex(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance } from "fastify";
+import { type Role, roles } from "../../core/auth/roles.ts";
+import { createApiKey, listApiKeys, revokeApiKey } from "../../service/auth/api-keys.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import { principalOf } from "../auth.ts";
+
+const api_key_schema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    role: { type: "string", enum: [...roles] },
+    party_id: { type: ["string", "null"] },
+    user_id: { type: ["string", "null"] },
+    created_at: { type: "string", format: "date-time" },
+    last_used_at: { type: ["string", "null"], format: "date-time" },
+    expires_at: { type: ["string", "null"], format: "date-time" },
+    revoked_at: { type: ["string", "null"], format: "date-time" },
+    revoked_reason: { type: ["string", "null"] },
+  },
+} as const;
+
+const keys_page_max = 500;
+
+/** API keys: platform_admin only. The key itself is in the create response and nowhere else. */
+export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  const admin = { roles: ["platform_admin"] as const };
+  app.post<{ Body: { name: string; role?: Role; party_id?: string; user_id?: string; expires_at?: string } }>(
+    "/v1/api-keys",
+    {
+      config: admin,
+      schema: {
+        tags: ["auth"],
+        summary:
+          "Create an API key; the key is shown once, in this response. With user_id the key acts as that user (role, party, and person for four-eyes decisions); otherwise role is required",
+        body: {
+          type: "object",
+          required: ["name"],
+          additionalProperties: false,
+          properties: {
+            name: { type: "string", minLength: 1, maxLength: 200 },
+            role: { type: "string", enum: [...roles] },
+            party_id: { type: "string", minLength: 1, maxLength: 128 },
+            user_id: { type: "string", format: "uuid" },
+            expires_at: { type: "string", format: "date-time" },
+          },
+        },
+        response: {
+          201: {
+            type: "object",
+            properties: { key: { type: "string" }, api_key: api_key_schema },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { expires_at, ...rest } = request.body;
+      const created = await createApiKey(
+        ctx,
+        principal.tenant_id,
+        { ...rest, expires_at: expires_at === undefined ? null : new Date(expires_at) },
+        { actor: principal.actor, ip: request.ip },
+      );
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.get<{ Querystring: { include_revoked?: boolean | string } }>(
+    "/v1/api-keys",
+    {
+      config: admin,
+      schema: {
+        tags: ["auth"],
+        summary: "List the tenant's API keys (never their secrets)",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { include_revoked: { type: "string", enum: ["true", "false"] } },
+        },
+        response: {
+          200: { type: "object", properties: { items: { type: "array", items: api_key_schema } } },
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const items = await listApiKeys(ctx.db, principal.tenant_id, {
+        limit: keys_page_max,
+        include_revoked: String(request.query.include_revoked) === "true",
+      });
+      return { items };
+    },
+  );
+
+  app.delete<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
+    "/v1/api-keys/:id",
+    {
+      config: admin,
+      schema: {
+        tags: ["auth"],
+        summary: "Revoke an API key; it is refused from the next request on",
+        params: {
+          type: "object",
+          required: ["id"],
+          properties: { id: { type: "string", minLength: 1, maxLength: 64 } },
+        },
+        response: { 200: api_key_schema },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const reason = (request.body as { reason?: unknown } | undefined)?.reason;
+      return revokeApiKey(
+        ctx,
+        principal.tenant_id,
+        request.params.id,
+        typeof reason === "string" ? reason : "revoked by API",
+        { actor: principal.actor, ip: request.ip },
+      );
+    },
+  );
+}

@@ -1,0 +1,119 @@
+import type { FastifyInstance } from "fastify";
+import { actorOfPrincipal } from "../../service/audit/actor.ts";
+import { caseNotFound, getCase, reason_length_max } from "../../service/audit/cases.ts";
+import {
+  type DisputeInput,
+  disputes_page_max,
+  listDisputes,
+  openDispute,
+} from "../../service/audit/disputes.ts";
+import { caseTrail } from "../../service/audit/trail.ts";
+import type { ServiceContext } from "../../service/context.ts";
+import { principalOf } from "../auth.ts";
+import { id_params, idempotency_header, problem_schema } from "../schemas.ts";
+import { limitOf, scopeOf } from "../scope.ts";
+import { case_schema, trail_schema } from "./audit.ts";
+
+// Merchant and supplier disputes (docs/audit.md): a party contests its legs;
+// both the party and the platform's reviewers see the case and its trail.
+
+const dispute_schema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    case_id: { type: "string" },
+    party_id: { type: "string" },
+    order_id: { type: "string" },
+    record_id: { type: ["string", "null"] },
+    reason: { type: "string" },
+    bundle_verified: { type: "boolean" },
+    state: { type: "string" },
+    created_at: { type: "string", format: "date-time" },
+    case: case_schema,
+  },
+} as const;
+
+export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.post<{ Body: DisputeInput }>(
+    "/v1/disputes",
+    {
+      config: { roles: ["merchant", "supplier"] },
+      schema: {
+        tags: ["disputes"],
+        summary:
+          "Dispute one of your legs or entries on an order, attaching the proof bundle you were given; opens a case that holds the order's funds until it is decided",
+        headers: idempotency_header,
+        body: {
+          type: "object",
+          required: ["order_id", "reason"],
+          additionalProperties: false,
+          properties: {
+            order_id: { type: "string", minLength: 1, maxLength: 128 },
+            record_id: { type: "string", format: "uuid" },
+            reason: { type: "string", minLength: 1, maxLength: reason_length_max },
+            bundle: { type: "object", additionalProperties: true },
+          },
+        },
+        response: {
+          201: dispute_schema,
+          400: problem_schema,
+          403: problem_schema,
+          404: problem_schema,
+          422: problem_schema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const dispute = await openDispute(ctx, principal, request.body, actorOfPrincipal(principal));
+      return reply.status(201).send(dispute);
+    },
+  );
+
+  app.get<{ Querystring: { limit?: string } }>(
+    "/v1/disputes",
+    {
+      config: { roles: ["merchant", "supplier", "platform_admin", "finance", "reviewer", "auditor"] },
+      schema: {
+        tags: ["disputes"],
+        summary: "Disputes, newest first: a merchant or supplier sees only its own",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "string", pattern: "^[0-9]{1,4}$", description: `1 to ${disputes_page_max}` },
+          },
+        },
+        response: {
+          200: { type: "object", properties: { items: { type: "array", items: dispute_schema } } },
+          400: problem_schema,
+        },
+      },
+    },
+    async (request) => ({
+      items: await listDisputes(ctx.db, scopeOf(request), limitOf(request.query.limit) ?? 50),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/disputes/:id/case",
+    {
+      config: { roles: ["merchant", "supplier", "platform_admin", "finance", "reviewer", "auditor"] },
+      schema: {
+        tags: ["disputes"],
+        summary: "A dispute's case and its trail with proof bundles, as both sides see it (id: the case id)",
+        params: id_params,
+        response: {
+          200: { type: "object", properties: { case: case_schema, trail: trail_schema.properties.items } },
+          404: problem_schema,
+        },
+      },
+    },
+    async (request) => {
+      const scope = scopeOf(request);
+      const found = await getCase(ctx.db, scope, request.params.id);
+      if (found.kind !== "dispute") throw caseNotFound(request.params.id);
+      return { case: found, trail: await caseTrail(ctx, scope, request.params.id) };
+    },
+  );
+}

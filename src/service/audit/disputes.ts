@@ -1,0 +1,215 @@
+import type { Principal } from "../../core/auth/roles.ts";
+import type { ReadScope } from "../../core/auth/scope.ts";
+import { DomainError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import { selectCase } from "../../store/audit-sql.ts";
+import type { Database, Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
+import { withReadScope } from "../../store/scoped.ts";
+import { verifyBundle } from "../../verify/index.ts";
+import type { ServiceContext } from "../context.ts";
+import { enqueueEvents } from "../events/event-enqueue.ts";
+import { logVkey } from "../tlog/signing-keys.ts";
+import type { Actor } from "./actor.ts";
+import { type CaseView, caseView, checkReason } from "./cases.ts";
+import { caseEventPayload } from "./hits.ts";
+import { writeActions } from "./trail-write.ts";
+
+// Merchant and supplier disputes: a party contests one of its legs or
+// entries, attaching the proof bundle it was given. The dispute opens its own
+// case on the order (which holds the order's funds like any open case); the
+// party sees its disputes and their trails, and no one else's.
+
+export const disputes_page_max = 200;
+
+export interface DisputeInput {
+  order_id: string;
+  reason: string;
+  /** The journal transaction (a log record id) whose entry is contested. */
+  record_id?: string | undefined;
+  bundle?: unknown;
+}
+
+export interface DisputeView {
+  id: string;
+  case_id: string;
+  party_id: string;
+  order_id: string;
+  record_id: string | null;
+  reason: string;
+  bundle_verified: boolean;
+  created_at: Date;
+  case: CaseView;
+}
+
+export async function openDispute(
+  ctx: ServiceContext,
+  principal: Principal,
+  input: DisputeInput,
+  actor: Actor,
+): Promise<DisputeView> {
+  const party_id = principal.party_id;
+  if (party_id === null)
+    throw new DomainError("forbidden", "only a merchant or supplier opens a dispute, about its own legs");
+  checkReason(input.reason);
+  const tenant_id = principal.tenant_id;
+  const record_id = input.record_id ?? null;
+  const bundle_verified =
+    input.bundle === undefined ? false : await checkBundle(ctx.db, tenant_id, input, party_id);
+  return inTransaction(ctx.db, async (tx) => {
+    const [order] = await tx.query<{ paid_minor: bigint; currency: string; merchant_id: string }>(
+      `SELECT paid_minor, currency::text AS currency, merchant_id FROM orders o
+        WHERE tenant_id = $1 AND id = $2 AND clearsplit_order_has_party(o.tenant_id, o.id, $3)`,
+      [tenant_id, input.order_id, party_id],
+    );
+    // Another party's order is answered exactly like a missing one.
+    if (order === undefined)
+      throw new DomainError("order_not_found", `no order ${JSON.stringify(input.order_id)}`, "order_id");
+    if (record_id !== null) await checkRecord(tx, tenant_id, record_id, input.order_id);
+    const now = ctx.now();
+    const case_id = newId();
+    const dispute_id = newId();
+    await tx.query(
+      `INSERT INTO audit_cases (tenant_id, id, kind, state, order_id, party_id, rule_ids, amount_minor, currency,
+                                opened_at, opened_by, involved, updated_at)
+       VALUES ($1, $2, 'dispute', 'open', $3, $4, '{}', $5, $6, $7, $8, ARRAY[$9::text], $7)`,
+      [
+        tenant_id,
+        case_id,
+        input.order_id,
+        party_id,
+        order.paid_minor,
+        order.currency,
+        now,
+        actor.actor,
+        actor.person ?? actor.actor,
+      ],
+    );
+    await tx.query(
+      `INSERT INTO disputes (tenant_id, id, case_id, party_id, order_id, record_id, reason, bundle, bundle_verified,
+                             created_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11)`,
+      [
+        tenant_id,
+        dispute_id,
+        case_id,
+        party_id,
+        input.order_id,
+        record_id,
+        input.reason,
+        input.bundle === undefined ? null : JSON.stringify(input.bundle),
+        bundle_verified,
+        now,
+        actor.actor,
+      ],
+    );
+    const row = (await selectCase(tx, tenant_id, case_id))!;
+    await writeActions(
+      tx,
+      tenant_id,
+      [
+        {
+          case_id,
+          action: "dispute",
+          actor: actor.actor,
+          person: actor.person,
+          reason: input.reason,
+          detail: { dispute_id, order_id: input.order_id, record_id, bundle_verified },
+          party_ids: [party_id],
+        },
+      ],
+      now,
+    );
+    await enqueueEvents(
+      tx,
+      tenant_id,
+      [
+        { type: "dispute.opened", party_ids: [party_id], payload: { dispute_id, ...caseEventPayload(row) } },
+        { type: "audit.case_opened", party_ids: [], payload: caseEventPayload(row) },
+      ],
+      now,
+    );
+    return {
+      id: dispute_id,
+      case_id,
+      party_id,
+      order_id: input.order_id,
+      record_id,
+      reason: input.reason,
+      bundle_verified,
+      created_at: now,
+      case: caseView(row),
+    };
+  });
+}
+
+/** The attached bundle must verify against this log's key and concern the disputing party. */
+async function checkBundle(
+  db: Queryable,
+  tenant_id: string,
+  input: DisputeInput,
+  party_id: string,
+): Promise<boolean> {
+  const vkey = await logVkey(db, tenant_id);
+  if (vkey === undefined)
+    throw new DomainError("bundle_invalid", "this tenant's log has no key yet", "bundle");
+  try {
+    await verifyBundle(input.bundle, [vkey]);
+  } catch (error) {
+    throw new DomainError(
+      "bundle_invalid",
+      `the proof bundle does not verify: ${(error as Error).message}`,
+      "bundle",
+    );
+  }
+  const record = (
+    input.bundle as { record?: { id?: unknown; order_id?: unknown; entries?: { party_id?: unknown }[] } }
+  ).record;
+  if (record?.order_id !== input.order_id)
+    throw new DomainError("bundle_invalid", "the bundle's record is not about this order", "bundle");
+  if (input.record_id !== undefined && record.id !== input.record_id)
+    throw new DomainError("bundle_invalid", "the bundle's record is not record_id", "bundle");
+  if (!Array.isArray(record.entries) || !record.entries.some((entry) => entry.party_id === party_id))
+    throw new DomainError("bundle_invalid", "the bundle's record has no entry of yours", "bundle");
+  return true;
+}
+
+async function checkRecord(
+  tx: Queryable,
+  tenant_id: string,
+  record_id: string,
+  order_id: string,
+): Promise<void> {
+  const rows = /^[0-9a-f-]{36}$/.test(record_id)
+    ? await tx.query(
+        "SELECT 1 FROM journal_transactions WHERE tenant_id = $1 AND id = $2::uuid AND order_id = $3",
+        [tenant_id, record_id, order_id],
+      )
+    : [];
+  if (rows.length === 0)
+    throw new DomainError(
+      "record_not_found",
+      `no journal transaction ${record_id} on order ${order_id}`,
+      "record_id",
+    );
+}
+
+/** Disputes newest first: a party sees its own (row-level security agrees), platform roles all. */
+export async function listDisputes(
+  db: Database,
+  scope: ReadScope,
+  limit: number,
+): Promise<Omit<DisputeView, "case">[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > disputes_page_max)
+    throw new DomainError("limit_invalid", `limit must be 1 to ${disputes_page_max}`, "limit");
+  return withReadScope(db, scope, (tx) =>
+    tx.query(
+      `SELECT d.id::text AS id, d.case_id::text AS case_id, d.party_id, d.order_id, d.record_id::text AS record_id,
+              d.reason, d.bundle_verified, d.created_at, c.state
+         FROM disputes d JOIN audit_cases c ON c.tenant_id = d.tenant_id AND c.id = d.case_id
+        WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.party_id = $2)
+        ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
+      [scope.tenant_id, scope.party_id, limit],
+    ),
+  );
+}

@@ -1,0 +1,141 @@
+import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
+import { DomainError } from "../../core/errors.ts";
+import { entries_page_size_max } from "../../core/ledger/limits.ts";
+import type { Queryable } from "../../store/database.ts";
+import type { ReadScope } from "../orders/order-reads.ts";
+
+/** A party-scoped caller may only name its own party; any other is "not found". */
+export async function assertPartyVisible(db: Queryable, scope: ReadScope, party_id: string): Promise<void> {
+  const visible = scope.party_id === null || scope.party_id === party_id;
+  const rows = visible
+    ? await db.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [scope.tenant_id, party_id])
+    : [];
+  if (rows.length === 0)
+    throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
+}
+
+export interface PartyBalance {
+  currency: string;
+  held_minor: bigint;
+  available_minor: bigint;
+  in_transit_minor: bigint;
+  /** What the party owes (refunds its available balance could not cover), as a positive amount. */
+  debt_minor: bigint;
+  pending_out_minor: bigint;
+}
+
+/** Balances per currency now, or as of an instant (posted amounts only). */
+export async function partyBalances(
+  db: Queryable,
+  scope: ReadScope,
+  party_id: string,
+  as_of?: Date,
+): Promise<PartyBalance[]> {
+  await assertPartyVisible(db, scope, party_id);
+  const rows =
+    as_of === undefined
+      ? await db.query<{
+          currency: string;
+          purpose: string;
+          posted_minor: bigint;
+          pending_out_minor: bigint;
+        }>(
+          `SELECT a.currency::text AS currency, a.purpose, coalesce(sum(b.posted_minor), 0)::int8 AS posted_minor,
+                  coalesce(sum(b.pending_out_minor), 0)::int8 AS pending_out_minor
+             FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
+            WHERE a.tenant_id = $1 AND a.party_id = $2 GROUP BY a.currency, a.purpose`,
+          [scope.tenant_id, party_id],
+        )
+      : await db.query<{
+          currency: string;
+          purpose: string;
+          posted_minor: bigint;
+          pending_out_minor: bigint;
+        }>(
+          `SELECT a.currency::text AS currency, a.purpose, coalesce(sum(p.amount_minor), 0)::int8 AS posted_minor, 0::int8 AS pending_out_minor
+             FROM accounts a LEFT JOIN postings p ON p.tenant_id = a.tenant_id AND p.account_id = a.id AND p.effective_at <= $3
+            WHERE a.tenant_id = $1 AND a.party_id = $2 GROUP BY a.currency, a.purpose`,
+          [scope.tenant_id, party_id, as_of],
+        );
+  const by_currency = new Map<string, PartyBalance>();
+  for (const row of rows) {
+    const balance = by_currency.get(row.currency) ?? {
+      currency: row.currency,
+      held_minor: 0n,
+      available_minor: 0n,
+      in_transit_minor: 0n,
+      debt_minor: 0n,
+      pending_out_minor: 0n,
+    };
+    if (row.purpose === "held") balance.held_minor += row.posted_minor;
+    if (row.purpose === "available") {
+      balance.available_minor += row.posted_minor - row.pending_out_minor;
+      balance.pending_out_minor += row.pending_out_minor;
+    }
+    if (row.purpose === "in_transit") balance.in_transit_minor += row.posted_minor;
+    if (row.purpose === "debt") balance.debt_minor += -row.posted_minor;
+    by_currency.set(row.currency, balance);
+  }
+  return [...by_currency.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1));
+}
+
+export interface PartyEntry {
+  transaction_id: string;
+  seq: number;
+  kind: string;
+  purpose: string;
+  amount_minor: bigint;
+  currency: string;
+  effective_at: Date;
+  recorded_at: Date;
+  order_id: string | null;
+}
+
+export async function partyEntries(
+  db: Queryable,
+  scope: ReadScope,
+  party_id: string,
+  options: {
+    cursor?: string | undefined;
+    limit?: number | undefined;
+    purpose?: string | undefined;
+    currency?: string | undefined;
+    order_id?: string | undefined;
+  },
+): Promise<{ items: PartyEntry[]; next_cursor: string | null }> {
+  await assertPartyVisible(db, scope, party_id);
+  const limit = options.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > entries_page_size_max) {
+    throw new DomainError("limit_invalid", `limit must be 1 to ${entries_page_size_max}`, "limit");
+  }
+  let after: { transaction_id: string; seq: number } | null = null;
+  if (options.cursor !== undefined) {
+    after = decodeEntryCursor(options.cursor);
+  }
+  const rows = await db.query<PartyEntry & Record<string, unknown>>(
+    `SELECT p.transaction_id::text, p.seq, j.kind, a.purpose, p.amount_minor, p.currency::text AS currency, p.effective_at,
+            j.recorded_at, j.order_id
+       FROM accounts a
+       JOIN postings p ON p.tenant_id = a.tenant_id AND p.account_id = a.id
+       JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+      WHERE a.tenant_id = $1 AND a.party_id = $2
+        AND ($3::text IS NULL OR a.purpose = $3) AND ($4::text IS NULL OR a.currency = $4)
+        AND ($5::text IS NULL OR j.order_id = $5)
+        AND ($6::uuid IS NULL OR (p.transaction_id, p.seq) > ($6::uuid, $7::int2))
+      ORDER BY p.transaction_id, p.seq LIMIT $8`,
+    [
+      scope.tenant_id,
+      party_id,
+      options.purpose ?? null,
+      options.currency ?? null,
+      options.order_id ?? null,
+      after?.transaction_id ?? null,
+      after?.seq ?? 0,
+      limit + 1,
+    ],
+  );
+  const items = rows.slice(0, limit).map((row) => ({ ...row, seq: Number(row.seq) }));
+  const last = items[items.length - 1];
+  const next_cursor = rows.length > limit && last ? encodeEntryCursor(last.transaction_id, last.seq) : null;
+  return { items, next_cursor };
+}

@@ -1,0 +1,192 @@
+import { assert } from "../core/assert.ts";
+import type { CaseState, PendingDecision } from "../core/audit/four-eyes.ts";
+import { isUuid, newId } from "../core/ids.ts";
+import { toJsonText } from "../core/json.ts";
+import { type AuditActionRecord, auditActionRecord } from "../core/log/records.ts";
+import { arrayLiteral, type Queryable } from "./database.ts";
+
+// The audit tables' SQL (migration 030): cases, hits, actions. An action row
+// is written with its transparency-log record in the same transaction; the
+// record is rebuilt from the row, so the row is the single source.
+
+export type CaseKind = "rule" | "manual" | "dispute";
+
+export interface CaseRow {
+  id: string;
+  kind: CaseKind;
+  state: CaseState;
+  order_id: string | null;
+  party_id: string | null;
+  rule_ids: string[];
+  amount_minor: bigint;
+  currency: string;
+  config_hash: string | null;
+  opened_at: Date;
+  opened_by: string;
+  involved: string[];
+  claimed_by: string | null;
+  claimed_at: Date | null;
+  pending: PendingDecision | null;
+  decided_at: Date | null;
+  updated_at: Date;
+}
+
+export const case_columns = `id::text AS id, kind, state, order_id, party_id, rule_ids, amount_minor,
+  currency::text AS currency, config_hash, opened_at, opened_by, involved, claimed_by, claimed_at, pending,
+  decided_at, updated_at`;
+
+export function caseOfRow(row: Record<string, unknown>): CaseRow {
+  const pending = row.pending;
+  return {
+    ...(row as unknown as CaseRow),
+    amount_minor: BigInt(row.amount_minor as bigint),
+    pending: (typeof pending === "string" ? JSON.parse(pending) : pending) as PendingDecision | null,
+  };
+}
+
+/** One case of the tenant, optionally locked for a decision; undefined when none. */
+export async function selectCase(
+  tx: Queryable,
+  tenant_id: string,
+  case_id: string,
+  lock = false,
+): Promise<CaseRow | undefined> {
+  if (!isUuid(case_id)) return undefined;
+  const [row] = await tx.query(
+    `SELECT ${case_columns} FROM audit_cases WHERE tenant_id = $1 AND id = $2::uuid${lock ? " FOR UPDATE" : ""}`,
+    [tenant_id, case_id],
+  );
+  return row === undefined ? undefined : caseOfRow(row);
+}
+
+export interface ActionInput {
+  case_id: string | null;
+  config_id?: string | null;
+  action: AuditActionRecord["action"];
+  actor: string;
+  person: string | null;
+  reason: string;
+  config_hash?: string | null;
+  inputs_sha256?: string | null;
+  detail?: unknown;
+  /** Parties whose proof bundles may include this record (a dispute's party). */
+  party_ids?: readonly string[];
+}
+
+export interface WrittenAction {
+  id: string;
+  record: AuditActionRecord;
+  party_ids: readonly string[];
+}
+
+/**
+ * Inserts trail rows and returns each with the log record it is (the caller
+ * queues the records in the same transaction). Details are normalised through
+ * JSON first, so that the record hashed now is the one rebuilt from jsonb later.
+ */
+export async function insertActions(
+  tx: Queryable,
+  tenant_id: string,
+  actions: readonly ActionInput[],
+  now: Date,
+): Promise<WrittenAction[]> {
+  if (actions.length === 0) return [];
+  const written = actions.map((input) => {
+    const id = newId();
+    const detail = JSON.parse(toJsonText(input.detail ?? {})) as unknown;
+    const record = auditActionRecord({
+      id,
+      case_id: input.case_id,
+      config_id: input.config_id ?? null,
+      action: input.action,
+      actor: input.actor,
+      person: input.person,
+      reason: input.reason,
+      config_hash: input.config_hash ?? null,
+      inputs_sha256: input.inputs_sha256 ?? null,
+      detail,
+      created_at: now,
+    });
+    return { id, record, party_ids: [...(input.party_ids ?? [])].sort() };
+  });
+  await tx.query(
+    `INSERT INTO audit_actions (tenant_id, id, case_id, config_id, action, actor, person, reason, config_hash,
+                                inputs_sha256, detail, party_ids, created_at)
+     SELECT $1, a.id, a.case_id, a.config_id, a.action, a.actor, a.person, a.reason, a.config_hash, a.inputs_sha256,
+            a.detail::jsonb, a.parties::text[], $12::timestamptz
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                   $10::text[], $11::text[], $13::text[])
+         AS a(id, case_id, config_id, action, actor, person, reason, config_hash, inputs_sha256, detail, parties)`,
+    [
+      tenant_id,
+      written.map((w) => w.id),
+      written.map((w) => w.record.case_id),
+      written.map((w) => w.record.config_id),
+      written.map((w) => w.record.action),
+      written.map((w) => w.record.actor),
+      written.map((w) => w.record.person),
+      written.map((w) => w.record.reason),
+      written.map((w) => w.record.config_hash),
+      written.map((w) => w.record.inputs_sha256),
+      written.map((w) => JSON.stringify(w.record.detail)),
+      now,
+      written.map((w) => arrayLiteral(w.party_ids)),
+    ],
+  );
+  return written;
+}
+
+interface ActionRow {
+  id: string;
+  case_id: string | null;
+  config_id: string | null;
+  action: string;
+  actor: string;
+  person: string | null;
+  reason: string;
+  config_hash: string | null;
+  inputs_sha256: string | null;
+  detail: unknown;
+  party_ids: string[];
+  created_at: Date;
+  [key: string]: unknown;
+}
+
+const action_columns = `id::text AS id, case_id::text AS case_id, config_id::text AS config_id, action, actor, person,
+  reason, config_hash, inputs_sha256, detail, party_ids, created_at`;
+
+function recordOfRow(row: ActionRow): AuditActionRecord {
+  return auditActionRecord({
+    ...row,
+    detail: typeof row.detail === "string" ? JSON.parse(row.detail) : row.detail,
+  });
+}
+
+/** Trail records rebuilt from their rows (for proofs and the tamper check). */
+export async function selectActionRecords(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<Map<string, AuditActionRecord>> {
+  const rows = await tx.query<ActionRow>(
+    `SELECT ${action_columns} FROM audit_actions WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenant_id, ids],
+  );
+  return new Map(rows.map((row) => [row.id, recordOfRow(row)]));
+}
+
+/** A case's trail, oldest first, as records with their party lists. */
+export async function selectCaseActions(
+  tx: Queryable,
+  tenant_id: string,
+  case_id: string,
+  limit: number,
+): Promise<{ record: AuditActionRecord; party_ids: string[] }[]> {
+  assert(limit >= 1, "a trail page holds at least one action");
+  const rows = await tx.query<ActionRow>(
+    `SELECT ${action_columns} FROM audit_actions WHERE tenant_id = $1 AND case_id = $2::uuid
+      ORDER BY created_at, id LIMIT $3`,
+    [tenant_id, case_id, limit],
+  );
+  return rows.map((row) => ({ record: recordOfRow(row), party_ids: row.party_ids }));
+}

@@ -1,0 +1,75 @@
+import { assert } from "../core/assert.ts";
+import { perfectRoot } from "./appender.ts";
+import { empty_tree_root, hash_bytes, hashChildren } from "./hash.ts";
+import { consistencyRanges, inclusionRanges, type LeafRange, perfectNodes } from "./proof-ranges.ts";
+import { nodeTileLocation, tileWidthAt } from "./tile-math.ts";
+
+// Proofs and roots from stored tiles only. A perfect node at height h is read
+// from the level-⌊h/8⌋ tile, hashing at most 128 stored entries when h is not a
+// multiple of 8; leaves are touched only through level-0 tiles.
+
+// Returns width × 32 bytes of tile hashes. Tiles only grow by appending, so a
+// fetcher may return a wider version of the tile (e.g. the full tile once the
+// partial one is pruned): only the first `width` hashes are used.
+export type TileFetcher = (level: number, index: bigint, width: number) => Uint8Array | Promise<Uint8Array>;
+
+class TileHashReader {
+  readonly #cache = new Map<string, Promise<Uint8Array>>();
+
+  constructor(
+    readonly size: bigint,
+    readonly fetch: TileFetcher,
+  ) {}
+
+  async #tile(level: number, index: bigint): Promise<Uint8Array> {
+    const width = tileWidthAt(this.size, level, index);
+    const key = `${level}/${index}/${width}`;
+    let tile = this.#cache.get(key);
+    if (!tile) {
+      tile = Promise.resolve(this.fetch(level, index, width));
+      this.#cache.set(key, tile);
+    }
+    const hashes = await tile;
+    assert(hashes.length >= width * hash_bytes, `tile ${key} returned ${hashes.length / hash_bytes} hashes`);
+    return hashes;
+  }
+
+  async node(height: number, index: bigint): Promise<Uint8Array> {
+    const where = nodeTileLocation(height, index);
+    const hashes = await this.#tile(where.level, where.tileIndex);
+    return perfectRoot(hashes, where.offset, where.count);
+  }
+
+  async range(range: LeafRange): Promise<Uint8Array> {
+    assert(range[1] <= this.size, `range ${range[0]}..${range[1]} exceeds tree size ${this.size}`);
+    const nodes = await Promise.all(perfectNodes(range).map(({ height, index }) => this.node(height, index)));
+    let hash = nodes[nodes.length - 1]!;
+    for (let i = nodes.length - 2; i >= 0; i--) hash = hashChildren(nodes[i]!, hash);
+    return hash;
+  }
+}
+
+export async function rootFromTiles(size: bigint, fetch: TileFetcher): Promise<Uint8Array> {
+  assert(size >= 0n, "size must be non-negative");
+  if (size === 0n) return empty_tree_root;
+  return new TileHashReader(size, fetch).range([0n, size]);
+}
+
+export async function inclusionProofFromTiles(
+  index: bigint,
+  size: bigint,
+  fetch: TileFetcher,
+): Promise<Uint8Array[]> {
+  const reader = new TileHashReader(size, fetch);
+  return Promise.all(inclusionRanges(index, size).map((range) => reader.range(range)));
+}
+
+export async function consistencyProofFromTiles(
+  size1: bigint,
+  size2: bigint,
+  fetch: TileFetcher,
+): Promise<Uint8Array[]> {
+  const reader = new TileHashReader(size2, fetch);
+  if (size1 === size2) return [];
+  return Promise.all(consistencyRanges(size1, size2).map((range) => reader.range(range)));
+}
