@@ -6,6 +6,7 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   audit: () => import("./audit.ts"),
+  backup: () => import("./backup.ts"),
   bench: () => import("./bench.ts"),
   "build-console": () => import("./console-build.ts"),
   demo: () => import("./demo.ts"),
@@ -13,6 +14,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   policy: () => import("./policy.ts"),
   report: () => import("./report.ts"),
   reconcile: () => import("./reconcile.ts"),
+  restore: async () => (await import("./backup.ts")).restoreCommand,
   serve: () => import("./serve.ts"),
   settle: () => import("./settle.ts"),
   split: () => import("./split.ts"),

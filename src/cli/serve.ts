@@ -91,9 +91,10 @@ export async function run(argv: string[]): Promise<number> {
         on_error: (error) => process.stderr.write(`NATS publisher: ${String(error)}\n`),
       })
     : null;
+  // JSON logs by default (CLEARSPLIT_LOG=0 turns them off, CLEARSPLIT_LOG_LEVEL tunes them).
   const app = await buildApp({
     ctx,
-    logger: process.env.CLEARSPLIT_LOG === "1",
+    logger: process.env.CLEARSPLIT_LOG !== "0",
     ...(serve_console ? { console_dir } : {}),
   });
   const address = await app.listen({ port, host });
@@ -122,17 +123,46 @@ export async function run(argv: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  await app.close();
-  await sequencer.stop();
-  await events.stop();
-  await dispatcher?.stop();
-  await audit.stop();
-  await nats?.stop();
-  await scheduler.stop();
-  await db.close();
-  return 0;
+  return shutdown(signal, [
+    // Stop accepting; requests in flight finish (a queued group commit
+    // included, since its requests await it); new ones get 503 meanwhile.
+    ["http", () => app.close()],
+    // Each loop finishes the round it is in, then stops.
+    ["log sequencer", () => sequencer.stop()],
+    ["event sequencer", () => events.stop()],
+    ["notification dispatcher", async () => dispatcher?.stop()],
+    ["audit runner", () => audit.stop()],
+    ["NATS publisher", async () => nats?.stop()],
+    ["scheduler", () => scheduler.stop()],
+    ["database", () => db.close()],
+  ]);
+}
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+export const shutdown_ms_max = Number(process.env.CLEARSPLIT_SHUTDOWN_MS ?? 20_000);
+
+async function shutdown(signal: string, steps: [string, () => Promise<void>][]): Promise<number> {
+  const started = Date.now();
+  process.stderr.write(`clearsplit serve: ${signal}: shutting down (at most ${shutdown_ms_max} ms)\n`);
+  const timer = setTimeout(() => {
+    process.stderr.write(`clearsplit serve: shutdown took over ${shutdown_ms_max} ms; exiting now\n`);
+    process.exit(1);
+  }, shutdown_ms_max);
+  timer.unref();
+  let code = 0;
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      code = 1;
+      process.stderr.write(`clearsplit serve: stopping ${name} failed: ${String(error)}\n`);
+    }
+  }
+  clearTimeout(timer);
+  process.stderr.write(`clearsplit serve: stopped cleanly in ${Date.now() - started} ms\n`);
+  return code;
 }

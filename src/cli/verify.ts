@@ -254,6 +254,7 @@ async function verifyDb(argv: string[]): Promise<number> {
     return fail("--grace-seconds must be a number", 2);
   const { openDatabase } = await import("../store/open.ts");
   const { auditLog } = await import("../service/tlog/log-audit.ts");
+  const { checkLedgerIntegrity } = await import("../service/ledger/integrity.ts");
   const db = await openDatabase();
   try {
     const tenants =
@@ -271,9 +272,12 @@ async function verifyDb(argv: string[]): Promise<number> {
         ...(values["log-key"] ? { log_keys: values["log-key"] } : {}),
         grace_ms: values["grace-seconds"] === undefined ? 60_000 : Number(values["grace-seconds"]) * 1000,
       });
-      clean &&= report.clean;
-      reports.push(report);
-      if (!values.json) process.stdout.write(formatAudit(report));
+      // Records against the log prove nothing about a balance raised out of
+      // band: every balance is checked against its postings as well.
+      const ledger = await checkLedgerIntegrity(db, tenant);
+      clean &&= report.clean && ledger.clean;
+      reports.push({ ...report, ledger });
+      if (!values.json) process.stdout.write(formatAudit(report) + formatLedger(ledger));
     }
     if (values.json) {
       process.stdout.write(
@@ -284,6 +288,17 @@ async function verifyDb(argv: string[]): Promise<number> {
   } finally {
     await db.close();
   }
+}
+
+function formatLedger(ledger: import("../service/ledger/integrity.ts").LedgerIntegrity): string {
+  const lines = [`  ledger: ${ledger.accounts} accounts, ${ledger.postings} postings`];
+  for (const finding of ledger.findings) lines.push(`  ${finding.finding.padEnd(11)} ${finding.detail}`);
+  lines.push(
+    ledger.clean
+      ? "  OK: the trial balance is zero and every balance equals its postings"
+      : "  FAILED: the ledger's balances do not agree with its postings",
+  );
+  return `${lines.join("\n")}\n`;
 }
 
 function formatAudit(report: import("../service/tlog/log-audit.ts").AuditReport): string {

@@ -17,7 +17,7 @@
 // test fails when the two differ.
 
 export interface ErrorEntry {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 414 | 415 | 422 | 429 | 431 | 500 | 503;
   readonly title: string;
   readonly meaning: string;
   readonly reserved?: string;
@@ -401,6 +401,40 @@ export const error_catalogue = {
     meaning: "The order is not in a state that allows this operation.",
     reserved: "explicit order state transitions (settlement)",
   },
+  // The HTTP edge (src/http/hardening.ts): what the framework or Node's parser would answer itself
+  nul_character: {
+    status: 400,
+    title: "NUL character",
+    meaning:
+      "A path id, query value, body string or key contains a NUL character (U+0000, %00), which no field accepts.",
+  },
+  json_too_deep: {
+    status: 400,
+    title: "JSON too deep",
+    meaning: "The JSON body nests objects and arrays deeper than the API accepts (64 levels).",
+  },
+  url_invalid: { status: 400, title: "URL invalid", meaning: "The URL has a malformed %-escape." },
+  http_invalid: {
+    status: 400,
+    title: "HTTP invalid",
+    meaning:
+      "The request is not well-formed HTTP/1.1 (a malformed request line, an unknown method, bad framing).",
+  },
+  request_timeout: {
+    status: 408,
+    title: "Request timeout",
+    meaning: "The request was not received completely in time.",
+  },
+  uri_too_long: {
+    status: 414,
+    title: "URI too long",
+    meaning: "A path parameter is longer than the API accepts.",
+  },
+  headers_too_large: {
+    status: 431,
+    title: "Request headers too large",
+    meaning: "The request line or headers exceed 16 KB.",
+  },
   // Payload too large (413), unsupported media type (415)
   payload_too_large: {
     status: 413,
@@ -578,7 +612,14 @@ export const error_catalogue = {
   not_ready: {
     status: 503,
     title: "Not ready",
-    meaning: "The database is not reachable; the server is not ready.",
+    meaning:
+      "The database is not reachable, or its migrations are running or pending; the server is not ready.",
+  },
+  database_unavailable: {
+    status: 503,
+    title: "Database unavailable",
+    meaning:
+      "The database connection was lost during the request; nothing was written, retry (with the same Idempotency-Key).",
   },
   stream_full: {
     status: 503,

@@ -181,6 +181,7 @@ function savedFor(world: World, caller: Caller, target: Target): string {
 const rules: Record<string, Rule> = {
   "GET /healthz": { allowed: "public", ok: [200], has_object: false, build: get("/healthz") },
   "GET /readyz": { allowed: "public", ok: [200], has_object: false, build: get("/readyz") },
+  "GET /metrics": { allowed: "public", ok: [200], has_object: false, build: get("/metrics") },
   "GET /problems": { allowed: "public", ok: [200], has_object: false, build: get("/problems") },
   "GET /problems/{code}": {
     allowed: "public",

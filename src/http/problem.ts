@@ -51,6 +51,27 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.status(body.status).type("application/problem+json").send(body);
 }
 
+/**
+ * A lost or refused database connection (the server restarting, a backend
+ * terminated, the network): the transaction rolled back, so the request can
+ * be retried. postgres.js reconnects on the next query.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return (
+    /^(08|57P)/.test(code) ||
+    [
+      "CONNECTION_CLOSED",
+      "CONNECTION_ENDED",
+      "CONNECTION_DESTROYED",
+      "CONNECT_TIMEOUT",
+      "ECONNREFUSED",
+      "ECONNRESET",
+    ].includes(code)
+  );
+}
+
 /** Fastify's error handler: domain errors keep their code; schema errors name the field; nothing leaks a stack. */
 export function handleError(
   error: FastifyError | Error,
@@ -58,6 +79,26 @@ export function handleError(
   reply: FastifyReply,
 ): FastifyReply {
   if (isDomainError(error)) return sendProblem(reply, problemFromDomain(error, request.url));
+  const edge = (error as { problem?: Problem }).problem;
+  if (edge !== undefined && typeof edge.code === "string") return sendProblem(reply, edge);
+  // The database refused a value as data (class 22: out of range, invalid
+  // text, bad encoding): input no check above caught. Nothing was written.
+  const sqlstate = (error as { code?: unknown }).code;
+  if (typeof sqlstate === "string" && /^22[0-9A-Z]{3}$/.test(sqlstate)) {
+    request.log.warn({ sqlstate }, "input refused by the database");
+    return sendProblem(
+      reply,
+      problem("request_invalid", "a value in the request is out of range or malformed"),
+    );
+  }
+  if (databaseUnavailable(error)) {
+    request.log.warn({ err: error }, "database unavailable");
+    reply.header("retry-after", "1");
+    return sendProblem(
+      reply,
+      problem("database_unavailable", "the database is not reachable; nothing was written, retry"),
+    );
+  }
   const fastify_error = error as FastifyError;
   if (fastify_error.validation) {
     const first = fastify_error.validation[0];

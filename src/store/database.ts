@@ -15,6 +15,10 @@ export interface Database extends Queryable {
   /** Runs a multi-statement script with no parameters (migrations). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;
+  /** PGlite only: the whole data directory as a gzipped tarball (`clearsplit backup`). */
+  dumpDataDir?(): Promise<Blob>;
+  /** Connections busy with a query or transaction now, and the pool's size (for /metrics). */
+  poolUse?(): { in_use: number; max: number };
 }
 
 /**

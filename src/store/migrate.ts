@@ -6,7 +6,7 @@ import type { Database } from "./database.ts";
 
 const migrations_dir = join(dirname(fileURLToPath(import.meta.url)), "migrations");
 // Any fixed key works; it only has to be the same for every ClearSplit process.
-const migration_lock_key = 7_001_337;
+export const migration_lock_key = 7_001_337;
 
 export interface Migration {
   version: number;

@@ -59,5 +59,6 @@ export async function openPglite(data_dir?: string): Promise<Database> {
       ),
     exec: (script) => exclusive(async () => void (await pg.exec(script))),
     close: () => exclusive(() => pg.close()),
+    dumpDataDir: () => exclusive(() => pg.dumpDataDir("gzip")),
   };
 }

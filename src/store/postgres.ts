@@ -27,10 +27,22 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   }
 
   const direct = wrap(sql);
+  const max = options.connections_max ?? 10;
+  let in_use = 0;
+  async function counted<T>(work: () => Promise<T>): Promise<T> {
+    in_use++;
+    try {
+      return await work();
+    } finally {
+      in_use--;
+    }
+  }
   return {
     backend: "postgres",
-    query: direct.query,
-    transaction: async (fn) => (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>,
+    query: (text, params) => counted(() => direct.query(text, params)),
+    transaction: (fn) =>
+      counted(async () => (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>),
+    poolUse: () => ({ in_use: Math.min(in_use, max), max }),
     exec: async (script) => void (await sql.unsafe(script)),
     close: () => sql.end({ timeout: 5 }),
   };

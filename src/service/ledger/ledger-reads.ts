@@ -1,3 +1,4 @@
+import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
 import { entries_page_size_max } from "../../core/ledger/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { isDomainError } from "../../core/errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { type BookResult, bookOrders, orders_per_batch_max } from "./book.ts";
@@ -30,6 +31,9 @@ interface TenantQueue {
  * (a database error), each order is retried alone, so no order fails because
  * of another.
  */
+/** One message per batch taken for commit: `{ size }`. */
+export const group_commit_channel = channel("clearsplit.group_commit");
+
 export class GroupCommitter {
   readonly #ctx: ServiceContext;
   readonly #batch_max: number;
@@ -70,6 +74,8 @@ export class GroupCommitter {
     }
     if (queue.inflight >= this.#inflight_max || queue.waiting.length === 0) return;
     const group = queue.waiting.splice(0, this.#batch_max);
+    // Observed by /metrics (src/http/metrics.ts); free when nobody listens.
+    if (group_commit_channel.hasSubscribers) group_commit_channel.publish({ size: group.length });
     queue.inflight++;
     void this.#commit(tenant_id, group).finally(() => {
       queue.inflight--;

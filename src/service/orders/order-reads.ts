@@ -1,3 +1,4 @@
+import { checkedCursorId, checkedCursorInstant } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { JournalTransaction } from "../../core/ledger/types.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";

@@ -1,0 +1,107 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import type { FastifyInstance } from "fastify";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ServiceContext } from "../service/context.ts";
+import { group_commit_channel } from "../service/orders/group-commit.ts";
+
+// GET /metrics in Prometheus text format: requests by route and status with
+// their latency, group-commit batch sizes, the sequencers' backlog, and the
+// database pool's use. One registry per app, so tests can build many apps.
+// Labels are route templates, never raw URLs: no ids, no tenant, bounded.
+
+const latency_buckets_s = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const batch_buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+export function installMetrics(app: FastifyInstance, ctx: ServiceContext): void {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: "clearsplit_http_requests_total",
+    help: "HTTP requests answered, by method, route template and status",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "clearsplit_http_request_duration_seconds",
+    help: "Time from request to response, by method, route template and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: latency_buckets_s,
+    registers: [registry],
+  });
+  const batches = new Histogram({
+    name: "clearsplit_group_commit_batch_size",
+    help: "Orders per group-commit batch",
+    buckets: batch_buckets,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "clearsplit_log_sequencer_backlog",
+    help: "Log records queued but not yet a leaf of their tenant's log (the log sequencer's lag)",
+    registers: [registry],
+    async collect() {
+      this.set(
+        await backlog(
+          ctx,
+          "SELECT (SELECT count(*) FROM log_records) - (SELECT count(*) FROM log_leaves) AS n",
+        ),
+      );
+    },
+  });
+  new Gauge({
+    name: "clearsplit_event_sequencer_backlog",
+    help: "Events stored but not yet numbered for the event stream (the event sequencer's lag)",
+    registers: [registry],
+    async collect() {
+      this.set(
+        await backlog(ctx, "SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM event_seqs) AS n"),
+      );
+    },
+  });
+  new Gauge({
+    name: "clearsplit_db_pool_connections_in_use",
+    help: "Database connections busy with a query or transaction",
+    registers: [registry],
+    collect() {
+      this.set(ctx.db.poolUse?.().in_use ?? 0);
+    },
+  });
+  new Gauge({
+    name: "clearsplit_db_pool_connections_max",
+    help: "Size of the database connection pool (1 on embedded PGlite)",
+    registers: [registry],
+    collect() {
+      this.set(ctx.db.poolUse?.().max ?? 1);
+    },
+  });
+
+  const on_batch = (message: unknown) => batches.observe((message as { size: number }).size);
+  subscribe(group_commit_channel.name, on_batch);
+  app.addHook("onClose", async () => {
+    unsubscribe(group_commit_channel.name, on_batch);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      status: String(reply.statusCode),
+    };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+  });
+  app.get(
+    "/metrics",
+    {
+      config: { access: "public" },
+      schema: { tags: ["ops"], summary: "Prometheus metrics (text exposition format)" },
+    },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}
+
+async function backlog(ctx: ServiceContext, sql: string): Promise<number> {
+  try {
+    const [row] = await ctx.db.query<{ n: bigint | number }>(sql);
+    return Number(row?.n ?? 0);
+  } catch {
+    return Number.NaN;
+  }
+}
