@@ -125,7 +125,7 @@ describe("GET /v1/reports/statement", () => {
     const bad = cli("bad.json");
     expect(bad.code).not.toBe(0);
     expect(bad.out).toContain("closing");
-  }, 60_000);
+  }, 180_000);
 
   it("scopes by role: a merchant gets its own, another party's is 404, platform-wide reports are 404", async () => {
     const own = await server.call("GET", `/v1/reports/statement?${november}`, { key: keys.merchant });
