@@ -8,5 +8,8 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Servers the tests spawn serve the API alone: the console has its own
+    // browser suite (npm run test:console), which builds it once.
+    env: { CLEARSPLIT_CONSOLE: "off" },
   },
 });

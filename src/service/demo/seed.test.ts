@@ -47,7 +47,12 @@ describe("demo marketplace", () => {
     expect(orders!.n).toBe(400n);
     await expectLedgerInvariants(db, tenant_id);
     // The audit demo: a configuration in force, open cases (one needing two people), a decided one, a dispute.
-    expect(new Set(logins.map((l) => l.login)).size).toBe(2);
+    // A console login per role, and at least two distinct reviewers for four eyes.
+    expect(new Set(logins.map((l) => l.login)).size).toBe(logins.length);
+    expect(new Set(logins.map((l) => l.role))).toEqual(
+      new Set(["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"]),
+    );
+    expect(logins.filter((l) => l.role === "reviewer").length).toBeGreaterThanOrEqual(2);
     const [audit] = await db.query<{ open: bigint; two: bigint; decided: bigint; disputes: bigint }>(
       `SELECT count(*) FILTER (WHERE c.state = 'open')::int8 AS open,
               count(*) FILTER (WHERE c.state = 'open' AND c.amount_minor >= (cfg.body->>'four_eyes_minor')::int8)::int8 AS two,

@@ -75,6 +75,7 @@ async function consume(
   stream: string,
   durable: string,
   count: number,
+  filter_subject: string,
 ): Promise<Received[]> {
   const manager = await nc.jetstreamManager();
   const deadline = Date.now() + 15_000;
@@ -85,6 +86,8 @@ async function consume(
         durable_name: durable,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
+        // The publisher sends every tenant of the shared test database; read this test's own.
+        filter_subject,
       });
       break;
     } catch (error) {
@@ -191,7 +194,7 @@ describe("NATS JetStream publisher", () => {
       await restarted.flush();
       await restarted.stop();
 
-      const received = await consume(nc, stream, "test", all.length);
+      const received = await consume(nc, stream, "test", all.length, `${prefix}.${tenant}.>`);
       expect(all.slice(0, first.length)).toEqual(first);
       expectContiguous(received, all);
       expect(received[0]!.subject).toBe(`${prefix}.${tenant}.order.booked`);
@@ -235,7 +238,7 @@ describe("NATS JetStream publisher", () => {
       const all = await sequenceAll(tenant, 20);
       const nc = await connect({ servers: url });
       try {
-        const received = await consume(nc, stream, "catch-up", all.length);
+        const received = await consume(nc, stream, "catch-up", all.length, `${prefix}.${tenant}.>`);
         expectContiguous(received, all);
       } finally {
         await nc.close();
