@@ -34,6 +34,8 @@ export async function startServerProcess(
     // Request logs would cost the measured server CPU; warnings still show.
     env: {
       CLEARSPLIT_LOG_LEVEL: "warn",
+      // The bench measures the API; the server neither builds nor serves the console.
+      CLEARSPLIT_CONSOLE: "off",
       ...process.env,
       ...options.env,
       DATABASE_URL: database_url,
