@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { canonicalJson } from "./jcs.ts";
 
 // The one module of src/core that imports Node: SHA-256, the only hash the
@@ -19,4 +19,20 @@ export function sha256Bytes(...parts: readonly (string | Uint8Array)[]): Buffer 
 /** SHA-256 of the RFC 8785 canonical JSON of `value`, as lowercase hex: the one spelling of "hash this JSON". */
 export function canonicalJsonSha256Hex(value: unknown): string {
   return sha256Hex(canonicalJson(value));
+}
+
+// The HMAC and randomness the domain needs (Standard Webhooks signatures and
+// their secrets) live here for the same reason: one Node import in core.
+
+export function hmacSha256(key: Uint8Array, data: string | Uint8Array): Buffer {
+  return createHmac("sha256", key).update(data).digest();
+}
+
+export function secureRandomBytes(count: number): Buffer {
+  return randomBytes(count);
+}
+
+/** Equal bytes, compared in constant time; false for different lengths. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }

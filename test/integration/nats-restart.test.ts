@@ -8,7 +8,9 @@ import { newId } from "../../src/core/ids.ts";
 import { createApiKey } from "../../src/service/auth/api-keys.ts";
 import type { ServiceContext } from "../../src/service/context.ts";
 import type { Database } from "../../src/store/database.ts";
-import { newTestTenant, openTestDatabase } from "../../src/testing/db.ts";
+import { openDatabase } from "../../src/store/open.ts";
+import { openPostgres } from "../../src/store/postgres.ts";
+import { newTestTenant } from "../../src/testing/db.ts";
 import { seedExampleMarketplace } from "../../src/testing/marketplace.ts";
 
 // A real `clearsplit serve` on PostgreSQL publishing to the machine's NATS
@@ -22,13 +24,29 @@ const nats_url = process.env.CLEARSPLIT_TEST_NATS_URL ?? "nats://127.0.0.1:4222"
 const root = resolve(import.meta.dirname, "../..");
 const on_postgres = Boolean(process.env.DATABASE_URL);
 
+// A database of its own: a server starting on the shared test database would
+// unseal a log key for every tenant the other suites made, and publish them all.
+const own_database = `clearsplit_natsrs_${newId().replaceAll("-", "").slice(-12)}`;
+let admin: Database | null = null;
+let database_url = "";
 let db: Database;
 let ctx: ServiceContext;
 beforeAll(async () => {
-  db = await openTestDatabase();
+  if (!on_postgres) return;
+  admin = await openPostgres(process.env.DATABASE_URL!, { connections_max: 1 });
+  await admin.exec(`CREATE DATABASE ${own_database}`);
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${own_database}`;
+  database_url = url.toString();
+  db = await openDatabase({ database_url, connections_max: 4 });
   ctx = { db, now: () => new Date() };
 });
-afterAll(async () => db.close());
+afterAll(async () => {
+  if (!on_postgres) return;
+  await db?.close();
+  await admin?.exec(`DROP DATABASE IF EXISTS ${own_database} WITH (FORCE)`);
+  await admin?.close();
+});
 
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--port", "0"], {
@@ -68,6 +86,7 @@ describe.skipIf(!on_postgres)("events on NATS across a server restart", () => {
     const { key } = await createApiKey(ctx, tenant, { name: "nats restart", role: "platform_admin" });
     const tag = newId().replaceAll("-", "").slice(-12);
     const env = {
+      DATABASE_URL: database_url,
       CLEARSPLIT_NATS_URL: nats_url,
       CLEARSPLIT_NATS_STREAM: `CSRESTART_${tag}`,
       CLEARSPLIT_NATS_SUBJECT_PREFIX: `csrestart${tag}`,

@@ -1,5 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { assert } from "../assert.ts";
+import { constantTimeEqual, hmacSha256, secureRandomBytes } from "../sha256.ts";
 
 // Standard Webhooks signatures (https://www.standardwebhooks.com): the signed
 // content is `${webhook-id}.${webhook-timestamp}.${body}`, the key is the
@@ -12,7 +12,7 @@ export const secret_bytes = 24;
 const secret_pattern = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
 
 export function newWebhookSecret(): string {
-  return `${secret_prefix}${randomBytes(secret_bytes).toString("base64")}`;
+  return `${secret_prefix}${secureRandomBytes(secret_bytes).toString("base64")}`;
 }
 
 export function isWebhookSecret(secret: string): boolean {
@@ -30,9 +30,7 @@ function keyOf(secret: string): Buffer {
 export function signWebhook(secret: string, message_id: string, timestamp_s: number, body: string): string {
   assert(Number.isSafeInteger(timestamp_s) && timestamp_s > 0, "timestamp is unix seconds");
   assert(message_id.length > 0 && !message_id.includes("."), "a message id has no dot");
-  const mac = createHmac("sha256", keyOf(secret))
-    .update(`${message_id}.${timestamp_s}.${body}`)
-    .digest("base64");
+  const mac = hmacSha256(keyOf(secret), `${message_id}.${timestamp_s}.${body}`).toString("base64");
   return `v1,${mac}`;
 }
 
@@ -63,6 +61,6 @@ export function verifyWebhook(
   const expected = Buffer.from(signWebhook(secret, headers.id, Number(headers.timestamp), body));
   return headers.signature.split(" ").some((candidate) => {
     const given = Buffer.from(candidate);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return constantTimeEqual(given, expected);
   });
 }
