@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -215,6 +215,9 @@ export async function restore(argv: string[]): Promise<number> {
     const { PGlite } = await import("@electric-sql/pglite");
     const pg = await PGlite.create({ dataDir: dir, loadDataDir: new Blob([await readFile(path)]) });
     await pg.close();
+    // The dump carries the source directory's lock file; its owner is not this directory's.
+    const { lock_file_name } = await import("../store/data-dir-lock.ts");
+    await rm(join(dir, lock_file_name), { force: true });
     progress(`restore: PGlite data directory restored into ${dir}`);
   }
 

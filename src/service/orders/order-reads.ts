@@ -148,8 +148,6 @@ export async function listOrders(
 
 function orderCursor(cursor: string): { paid_at: Date; id: string } {
   const [paid_at, id] = decodeCursor(cursor, ["string", "string"]);
-  const date = new Date(paid_at);
-  if (Number.isNaN(date.getTime()))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  return { paid_at: date, id };
+  // Checked against what the columns hold (a timestamptz's range, an id without NUL).
+  return { paid_at: checkedCursorInstant(paid_at), id: checkedCursorId(id) };
 }
