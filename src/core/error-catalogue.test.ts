@@ -92,7 +92,7 @@ describe("the error catalogue", () => {
     for (const code of error_codes) {
       const entry = error_catalogue[code];
       expect(code).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
-      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]).toContain(entry.status);
+      expect([400, 401, 403, 404, 408, 409, 413, 414, 415, 422, 429, 431, 500, 503]).toContain(entry.status);
       expect(entry.title.length).toBeGreaterThan(0);
       expect(entry.meaning).not.toContain("\n");
       expect(entry.meaning).toMatch(/\.$/);

@@ -7,7 +7,8 @@
 // The status rule: 400 the request is malformed (syntax, schema, a field's
 // form); 401 no valid credentials; 403 credentials that may not do this; 404
 // no such resource, also for another party's resource; 409 a state or
-// idempotency conflict; 413 too large; 415 not JSON; 422 well-formed but
+// idempotency conflict; 408, 414 and 431 the HTTP layer's own limits (a slow
+// request, a long URI, large headers); 413 too large; 415 not JSON; 422 well-formed but
 // semantically invalid (an unknown party, a policy that does not apply, money
 // that does not add up); 429 too many; 5xx only for the server's own faults.
 //
