@@ -153,8 +153,9 @@ async function checkBundle(
   const vkey = await logVkey(db, tenant_id);
   if (vkey === undefined)
     throw new DomainError("bundle_invalid", "this tenant's log has no key yet", "bundle");
+  let disclosed: { party_id: string }[] = [];
   try {
-    await verifyBundle(input.bundle, [vkey]);
+    ({ disclosed } = await verifyBundle(input.bundle, [vkey]));
   } catch (error) {
     throw new DomainError(
       "bundle_invalid",
@@ -169,7 +170,11 @@ async function checkBundle(
     throw new DomainError("bundle_invalid", "the bundle's record is not about this order", "bundle");
   if (input.record_id !== undefined && record.id !== input.record_id)
     throw new DomainError("bundle_invalid", "the bundle's record is not record_id", "bundle");
-  if (!Array.isArray(record.entries) || !record.entries.some((entry) => entry.party_id === party_id))
+  // A party's bundle opens only its own part (selective disclosure); a whole record lists every entry.
+  const in_part = disclosed.some((part) => part.party_id === party_id);
+  const in_entries =
+    Array.isArray(record.entries) && record.entries.some((entry) => entry.party_id === party_id);
+  if (!in_part && !in_entries)
     throw new DomainError("bundle_invalid", "the bundle's record has no entry of yours", "bundle");
   return true;
 }
