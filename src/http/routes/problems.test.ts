@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { error_catalogue } from "../../core/error-catalogue.ts";
 import type { Database } from "../../store/database.ts";
-import { openTestDatabase } from "../../testing/db.ts";
+import { createApiKey } from "../../service/auth/api-keys.ts";
+import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import { buildApp } from "../app.ts";
 
 let db: Database;
@@ -44,12 +45,16 @@ describe("problem type URIs", () => {
   });
 
   it("carry the catalogue's status and title for errors raised by Fastify itself", async () => {
-    const app = await buildApp({ ctx: { db, now: () => new Date() } });
+    const ctx = { db, now: () => new Date() };
+    const app = await buildApp({ ctx });
+    // Credentials are checked before the body is read, so the caller is a real one.
+    const tenant = await newTestTenant(ctx, "problems");
+    const { key } = await createApiKey(ctx, tenant, { name: "problems", role: "platform_admin" });
     const response = await app.inject({
       method: "POST",
       url: "/v1/orders",
       payload: "{",
-      headers: { "content-type": "application/json", authorization: "Bearer x" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     });
     expect(response.statusCode).toBe(error_catalogue.json_invalid.status);
     expect(response.json()).toMatchObject({
