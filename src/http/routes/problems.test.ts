@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { error_catalogue } from "../../core/error-catalogue.ts";
-import type { Database } from "../../store/database.ts";
 import { createApiKey } from "../../service/auth/api-keys.ts";
+import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import { buildApp } from "../app.ts";
 
