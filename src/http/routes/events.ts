@@ -57,6 +57,14 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           problem("stream_full", "too many live streams on this server; retry shortly"),
         );
       }
+      // HEAD asks whether the stream would open: the headers, and no stream to hold open.
+      if (request.method === "HEAD") {
+        return reply
+          .status(200)
+          .header("content-type", "text/event-stream")
+          .header("cache-control", "no-cache")
+          .send();
+      }
       const cursor =
         resume === undefined ? await latestEventSeq(ctx.db, principal.tenant_id) : BigInt(resume);
       return streamTo(request, reply, hub, ctx, cursor);
