@@ -33,6 +33,8 @@ export interface RunResult {
   carried_over: PayoutSummary[];
   replayed: PayoutSummary[];
   nothing_due: number;
+  /** Parties an open party-level audit case holds: not paid until it is decided. */
+  held_by_case: { party_id: string; currency: string; case_ids: string[] }[];
   totals: Record<string, { amount_minor: bigint; netted_minor: bigint; payouts: number }>;
 }
 
@@ -117,6 +119,7 @@ export async function runSettlement(
     carried_over: [],
     replayed: [],
     nothing_due: 0,
+    held_by_case: [],
     totals: {},
   };
   for (const [index, { candidate, profile, decision }] of due.entries()) {
@@ -147,6 +150,11 @@ export async function runSettlement(
 function collect(result: RunResult, outcome: PartyOutcome): void {
   if (outcome.status === "nothing_due") {
     result.nothing_due += 1;
+    return;
+  }
+  if (outcome.status === "held_by_case") {
+    const { party_id, currency, case_ids } = outcome;
+    result.held_by_case.push({ party_id, currency, case_ids });
     return;
   }
   const payout = outcome.payout;
@@ -202,6 +210,7 @@ export function runSummaryJson(result: RunResult): Record<string, unknown> {
     carried_over: result.carried_over.map(payout),
     replayed: result.replayed.map(payout),
     nothing_due: result.nothing_due,
+    held_by_case: result.held_by_case,
     totals: Object.fromEntries(
       Object.entries(result.totals).map(([currency, total]) => [
         currency,
