@@ -308,6 +308,11 @@ export const error_catalogue = {
     title: "Hold not found",
     meaning: "No hold with this id is visible to the caller.",
   },
+  completed_at_invalid: {
+    status: 422,
+    title: "completed_at invalid",
+    meaning: "A completion's `completed_at` is not an RFC 3339 time, or is before the order's `paid_at`.",
+  },
   order_not_found: {
     status: 404,
     title: "Order not found",

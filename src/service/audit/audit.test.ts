@@ -120,6 +120,42 @@ describe("audit cases (service)", () => {
     await expectLedgerInvariants(db, tenant);
   });
 
+  it("event_time_skew judges a stated completed_at: a back-dated receipt opens a case that holds the order", async () => {
+    const { ctx, clock, tenant } = await world(1_000_000);
+    const late = {
+      ...issue_order,
+      id: "WST-LATE-RECEIPT",
+      psp: { ...issue_order.psp, reference: "42-late" },
+    };
+    await bookOrders(ctx, tenant, [issue_order, late]);
+    clock.advance(3 * 86_400_000);
+    // Before paid_at: refused, nothing changes.
+    expect(await codeOf(completeOrder(ctx, tenant, late.id, new Date("2026-11-24T00:00:00Z")))).toBe(
+      "completed_at_invalid",
+    );
+    expect((await listCases(db, tenant, {})).items).toEqual([]);
+    // Within a day of the report: no hit; the window runs from the stated time.
+    const fresh = await completeOrder(
+      ctx,
+      tenant,
+      issue_order.id,
+      new Date(clock.now().getTime() - 3_600_000),
+    );
+    expect(fresh.completed_at?.toISOString()).toBe(new Date(clock.now().getTime() - 3_600_000).toISOString());
+    expect((await listCases(db, tenant, {})).items).toEqual([]);
+    // Three days back: its window is long over, but the case opened in the same transaction holds it.
+    await completeOrder(ctx, tenant, late.id, new Date("2026-11-25T10:00:00Z"));
+    const { items } = await listCases(db, tenant, {});
+    expect(items.map((c) => [c.order_id, c.rule_ids, c.state])).toEqual([
+      [late.id, ["event_time_skew"], "open"],
+    ]);
+    expect(await releaseDue(ctx, tenant)).toBe(1);
+    expect(await codeOf(releaseOrder(ctx, tenant, late.id))).toBe("order_blocked_by_case");
+    // Completing again is a no-op and raises nothing twice.
+    await completeOrder(ctx, tenant, late.id, new Date("2026-11-25T10:00:00Z"));
+    expect((await listCases(db, tenant, {})).items).toHaveLength(1);
+  });
+
   it("four eyes: nobody decides twice, a key of no user cannot, a rejection stops it, an admin does not skip", async () => {
     const { ctx, tenant } = await world(10_000);
     await bookOrders(ctx, tenant, [self_referral_order]);
