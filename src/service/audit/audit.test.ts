@@ -16,6 +16,7 @@ import { auditLog } from "../tlog/log-audit.ts";
 import { LogKeyStore, logVkey } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
 import type { Actor } from "./actor.ts";
+import { backtestConfig } from "./backtest.ts";
 import { claimCase, commentOnCase, flagOrder, listCases } from "./cases.ts";
 import { createAuditConfigDraft, publishAuditConfig } from "./configs.ts";
 import { decideCase } from "./decide.ts";
@@ -154,6 +155,49 @@ describe("audit cases (service)", () => {
     // Completing again is a no-op and raises nothing twice.
     await completeOrder(ctx, tenant, late.id, new Date("2026-11-25T10:00:00Z"));
     expect((await listCases(db, tenant, {})).items).toHaveLength(1);
+  });
+
+  it("a back-test counts buyer velocity from the orders themselves, before the history rules ever ran", async () => {
+    const { ctx, tenant } = await world(1_000_000, []);
+    const minute = 60_000;
+    const at = (minutes: number) =>
+      new Date(Date.parse("2026-11-20T10:00:00Z") + minutes * minute).toISOString();
+    const order = (id: string, minutes: number) => ({
+      ...issue_order,
+      id,
+      paid_at: at(minutes),
+      psp: { ...issue_order.psp, reference: `42-${id}` },
+    });
+    // Buyer u-42: three orders within 10 minutes (the third is over a limit of 2), then one an hour later.
+    await bookOrders(ctx, tenant, [order("V1", 0), order("V2", 3), order("V3", 6), order("V4", 66)]);
+    const draft = await createAuditConfigDraft(
+      ctx,
+      tenant,
+      {
+        name: "velocity",
+        body: {
+          four_eyes_minor: 1,
+          rules: [{ id: "order_velocity", params: { window_ms: 10 * minute, buyer_orders_max: 2 } }],
+        },
+      },
+      finance,
+    );
+    const report = await backtestConfig(db, tenant, draft.id, {
+      from: new Date("2026-11-20T00:00:00Z"),
+      to: new Date("2026-11-21T00:00:00Z"),
+    });
+    expect(report.orders_evaluated).toBe(4);
+    const [velocity] = report.rules;
+    expect(velocity).toMatchObject({ rule_id: "order_velocity", hits: 1 });
+    expect(velocity!.sample.map((hit) => hit.order_id)).toEqual(["V3"]);
+    expect(velocity!.sample[0]!.reason).toContain("buyer u-42 placed 3 orders");
+    // Shadow mode: no case, no buyer rows recorded.
+    expect((await listCases(db, tenant, {})).items).toEqual([]);
+    const [recorded] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM audit_buyer_orders WHERE tenant_id = $1",
+      [tenant],
+    );
+    expect(recorded!.n).toBe(0n);
   });
 
   it("four eyes: nobody decides twice, a key of no user cannot, a rejection stops it, an admin does not skip", async () => {
