@@ -62,6 +62,8 @@ describe("settlement over HTTP", () => {
     const stale = await server.call("PATCH", "/v1/parties/m-1001", { body: { name: "Renamed", version: 1 } });
     expect(stale.status).toBe(409);
     expect(stale.body.code).toBe("party_version_conflict");
+    // A new profile takes effect from the next cycle: run on the next day.
+    clock.advance(86_400_000);
     const future = await server.call("POST", "/v1/settlements/runs", {
       body: { as_of: "2030-01-01T00:00:00Z" },
     });

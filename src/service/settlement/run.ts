@@ -7,6 +7,7 @@ import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
+import { profileAsOfSql } from "./party-profile.ts";
 import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */
@@ -85,12 +86,20 @@ export async function runSettlement(
   const run_date = isoDate(as_of);
   const now = ctx.now();
   const candidates = await ctx.db.query<Candidate & Record<string, unknown>>(
-    `SELECT p.id AS party_id, p.kind, a.currency::text AS currency, p.settlement
+    // The profile in force at the start of the run's day: a change takes effect from the next cycle.
+    // The status is read as it is now: a suspension stops payouts at once.
+    `SELECT p.id AS party_id, p.kind, a.currency::text AS currency, ${profileAsOfSql("p", "$5::timestamptz")} AS settlement
        FROM parties p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.party_id = p.id AND a.purpose = 'available'
       WHERE p.tenant_id = $1 AND p.status = 'active' AND p.kind <> ALL($2::text[])
         AND ($3::text[] IS NULL OR p.id = ANY($3::text[]))
       ORDER BY p.id, a.currency LIMIT $4`,
-    [tenant_id, [...unsettled_kinds], named.size > 0 ? [...named] : null, parties_per_run_max],
+    [
+      tenant_id,
+      [...unsettled_kinds],
+      named.size > 0 ? [...named] : null,
+      parties_per_run_max,
+      new Date(`${run_date}T00:00:00Z`),
+    ],
   );
   for (const id of named)
     if (!candidates.some((candidate) => candidate.party_id === id))
