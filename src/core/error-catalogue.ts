@@ -949,6 +949,17 @@ export const error_catalogue = {
     title: "Bill too large",
     meaning: "The file is larger than this route or command accepts.",
   },
+  reconciliation_too_large: {
+    status: 413,
+    title: "Reconciliation too large",
+    meaning:
+      "The reconciliation has more items than one result file holds; read its items by status instead.",
+  },
+  date_tolerance_invalid: {
+    status: 400,
+    title: "Date tolerance invalid",
+    meaning: "`date_tolerance_ms` is not a whole number of milliseconds from 0 to 7 days.",
+  },
   bill_provider_conflict: {
     status: 409,
     title: "Bill provider conflict",
