@@ -3039,7 +3039,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The buyer confirmed receipt; the policy's return window starts now */
+        /** The buyer confirmed receipt; the policy's return window starts at completed_at (the receipt's own time), or now */
         post: {
             parameters: {
                 query?: never;
@@ -3051,7 +3051,14 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        completed_at?: string;
+                    } | null;
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -3092,6 +3099,22 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4227,6 +4250,8 @@ export interface paths {
         post: {
             parameters: {
                 query: {
+                    /** @description A row found by order id matches when its time is within this many ms of the ledger's (default 7200000, at most 604800000); the bill's window shifts back by it */
+                    date_tolerance_ms?: string;
                     dry_run?: "true" | "false";
                     /** @description For generic: the JSON column mapping */
                     mapping?: string;
@@ -4319,6 +4344,67 @@ export interface paths {
             responses: {
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliation/imports/{id}/result.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reconciliation's result file: every item (at most 200000) as CSV, with a Repr-Digest header */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -308,6 +308,11 @@ export const error_catalogue = {
     title: "Hold not found",
     meaning: "No hold with this id is visible to the caller.",
   },
+  completed_at_invalid: {
+    status: 422,
+    title: "completed_at invalid",
+    meaning: "A completion's `completed_at` is not an RFC 3339 time, or is before the order's `paid_at`.",
+  },
   order_not_found: {
     status: 404,
     title: "Order not found",
@@ -943,6 +948,17 @@ export const error_catalogue = {
     status: 413,
     title: "Bill too large",
     meaning: "The file is larger than this route or command accepts.",
+  },
+  reconciliation_too_large: {
+    status: 413,
+    title: "Reconciliation too large",
+    meaning:
+      "The reconciliation has more items than one result file holds; read its items by status instead.",
+  },
+  date_tolerance_invalid: {
+    status: 400,
+    title: "Date tolerance invalid",
+    meaning: "`date_tolerance_ms` is not a whole number of milliseconds from 0 to 7 days.",
   },
   bill_provider_conflict: {
     status: 409,

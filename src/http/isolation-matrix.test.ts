@@ -614,6 +614,14 @@ const rules: Record<string, Rule> = {
       url: `/v1/reconciliation/imports/${target === "own" ? world.reconciliation_id : newId()}`,
     }),
   },
+  "GET /v1/reconciliation/imports/{id}/result.csv": {
+    allowed: ["platform_admin", "finance", "auditor", "reviewer"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/reconciliation/imports/${target === "own" ? world.reconciliation_id : newId()}/result.csv`,
+    }),
+  },
   "POST /v1/payouts/{id}/fail": {
     allowed: ["platform_admin", "finance"],
     ok: [200],

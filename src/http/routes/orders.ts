@@ -82,19 +82,34 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: { id: string }; Body: { completed_at?: string } | null | undefined }>(
     "/v1/orders/:id/complete",
     {
       config: { roles: writers },
       schema: {
         tags: ["orders"],
-        summary: "The buyer confirmed receipt; the policy's return window starts now",
+        summary:
+          "The buyer confirmed receipt; the policy's return window starts at completed_at (the receipt's own time), or now",
         params: id_params,
         headers: idempotency_header,
-        response: { 200: order_view_schema, 404: problem_schema },
+        // No body at all is "now", as before completed_at existed.
+        body: {
+          type: ["object", "null"],
+          properties: { completed_at: { type: "string", format: "date-time", maxLength: 40 } },
+          additionalProperties: false,
+        },
+        response: { 200: order_view_schema, 404: problem_schema, 422: problem_schema },
       },
     },
-    async (request) => completeOrder(ctx, principalOf(request).tenant_id, request.params.id),
+    async (request) => {
+      const stated = request.body?.completed_at;
+      return completeOrder(
+        ctx,
+        principalOf(request).tenant_id,
+        request.params.id,
+        stated === undefined ? undefined : new Date(stated),
+      );
+    },
   );
 
   app.post<{ Params: { id: string } }>(

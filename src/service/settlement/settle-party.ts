@@ -18,7 +18,7 @@ import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
-import { ordersBlockedByAudit } from "./audit-hooks.ts";
+import { ordersBlockedByAudit, partyHeldByAudit } from "./audit-hooks.ts";
 
 /** Entries one payout covers at most; older ones first, the rest wait for the next cycle. */
 export const entries_per_payout_max = 50_000;
@@ -41,7 +41,8 @@ export type PartyOutcome =
   | { status: "carried_over"; payout: PayoutRow }
   | { status: "netted"; payout: PayoutRow }
   | { status: "replayed"; payout: PayoutRow }
-  | { status: "nothing_due"; party_id: string; currency: string };
+  | { status: "nothing_due"; party_id: string; currency: string }
+  | { status: "held_by_case"; party_id: string; currency: string; case_ids: string[] };
 
 /**
  * Settles one party in one currency for one cycle, inside the caller's
@@ -62,6 +63,11 @@ export async function settlePartyCycle(
   ]);
   const existing = await selectPayoutByCycle(tx, tenant_id, cycle);
   if (existing !== undefined) return { status: "replayed", payout: existing };
+  // A party-level audit case holds the whole party: nothing moves and no payout is recorded,
+  // so the first run after the case is approved pays this cycle's funds (docs/audit.md).
+  const case_ids = await partyHeldByAudit(tx, tenant_id, cycle.party_id);
+  if (case_ids.length > 0)
+    return { status: "held_by_case", party_id: cycle.party_id, currency: cycle.currency, case_ids };
 
   const kinds = new Map([[cycle.party_id, cycle.kind]]);
   const specs = (["available", "debt", "in_transit"] as const).map((purpose) => ({
