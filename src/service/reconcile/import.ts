@@ -209,7 +209,13 @@ export async function importBill(
               {
                 type: "reconciliation.exception",
                 party_ids: [],
-                payload: { import_id, provider: report.provider, file_sha256: sha, counts },
+                payload: {
+                  import_id,
+                  provider: report.provider,
+                  file_sha256: sha,
+                  exceptions: exceptions.reduce((sum, [, count]) => sum + count, 0),
+                  counts,
+                },
               },
             ],
         now,

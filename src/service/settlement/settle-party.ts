@@ -162,7 +162,7 @@ export async function settlePartyCycle(
       tenant_id,
       [
         {
-          type: payout.state === "in_transit" ? "payout.created" : `payout.${payout.state}`,
+          type: payoutEventType(payout.state),
           party_ids: [cycle.party_id],
           payload: payoutEventPayload(payout),
         },
@@ -213,6 +213,16 @@ function settlementRequest(
 /** A bank-friendly reference: ASCII letters and digits, 21 characters, unique per tenant. */
 export function payoutReference(run_date: string, payout_id: string): string {
   return `CSP${run_date.replaceAll("-", "")}${payout_id.replaceAll("-", "").slice(-10).toUpperCase()}`;
+}
+
+/** The event a new payout writes: created when it goes out, else carried over or netted against debt. */
+function payoutEventType(
+  state: PayoutRow["state"],
+): "payout.created" | "payout.carried_over" | "payout.netted" {
+  if (state === "in_transit") return "payout.created";
+  if (state === "carried_over") return "payout.carried_over";
+  assert(state === "netted", `a new payout is in transit, carried over or netted, not ${state}`);
+  return "payout.netted";
 }
 
 export function payoutEventPayload(payout: PayoutRow): Record<string, unknown> {
