@@ -186,17 +186,26 @@ async function plan(
       results[candidate.index] = { status: "rejected", error };
     }
   }
+  // Only active parties may be named by a new order (issue 12 §6).
   const kinds = await partyKinds(
     tx,
     tenant_id,
     allocated.flatMap((a) => [a.platform, ...a.allocation.legs.map((leg) => leg.party_id)]),
+    { active_only: true },
   );
-  const known = allocated.filter(({ candidate, allocation, platform }) => {
+  const known: typeof allocated = [];
+  for (const item of allocated) {
+    const { candidate, allocation, platform } = item;
     const unknown = [platform, ...allocation.legs.map((leg) => leg.party_id)].find((id) => !kinds.has(id));
-    if (unknown === undefined) return true;
-    results[candidate.index] = { status: "rejected", error: unknownParty(candidate.order, unknown) };
-    return false;
-  });
+    if (unknown === undefined) known.push(item);
+    else {
+      const inactive = (await partyKinds(tx, tenant_id, [unknown])).has(unknown);
+      results[candidate.index] = {
+        status: "rejected",
+        error: unknownParty(candidate.order, unknown, inactive),
+      };
+    }
+  }
   const specs: PartyAccountSpec[] = known.flatMap(({ allocation, platform }) => [
     { party_id: platform, purpose: "clearing", currency: allocation.currency },
     ...(allocation.flags.includes(subsidy_flag)
@@ -418,7 +427,7 @@ function orderConflict(order_id: string): DomainError {
   );
 }
 
-function unknownParty(order: Order, party_id: string): DomainError {
+function unknownParty(order: Order, party_id: string, inactive: boolean): DomainError {
   const field =
     party_id === order.merchant_id
       ? "merchant_id"
@@ -428,6 +437,13 @@ function unknownParty(order: Order, party_id: string): DomainError {
             const line = order.lines.findIndex((l) => l.supplier_id === party_id);
             return line >= 0 ? `lines[${line}].supplier_id` : "policy";
           })();
+  if (inactive)
+    return new DomainError(
+      "party_inactive",
+      `${field}: party ${JSON.stringify(party_id)} is inactive and may not be named by a new order`,
+      field,
+      { party_id },
+    );
   return new DomainError(
     "party_unknown",
     `${field}: no party ${JSON.stringify(party_id)} in this tenant`,

@@ -56,7 +56,9 @@ export function refundOrder(
           "refund_id",
         );
       }
-      return { replayed: true, order: viewOf(row, allocation, null), refund: same };
+      // A replay answers what the first request answered: the view, not the stored request.
+      const { request: _request, request_sha256: _sha256, ...view } = same;
+      return { replayed: true, order: viewOf(row, allocation, null), refund: view };
     }
     const now = ctx.now();
     const reversal = reversalOf(
