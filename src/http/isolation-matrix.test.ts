@@ -438,7 +438,7 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: async (world) => ({ url: `/log/${world.tenant}/vkey` }),
   },
-  "GET /log/{tenant}/tile/{*}": {
+  "GET /log/{tenant}/tile/{path}": {
     allowed: "public",
     ok: [200],
     has_object: false,
