@@ -1,5 +1,6 @@
 import { roles } from "../core/auth/roles.ts";
 import { account_purposes, party_kinds } from "../core/ledger/types.ts";
+import { idempotency_key_length_max } from "../core/limits.ts";
 import { amount_minor_max } from "../core/money.ts";
 import { cursor_length_max_chars } from "../core/page.ts";
 import {
@@ -563,7 +564,7 @@ export const instant_query = {
 
 export const idempotency_header = {
   type: "object",
-  properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: 255 } },
+  properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: idempotency_key_length_max } },
 } as const;
 
 /** A response in other media types than JSON (files, text), each with its schema. */

@@ -5,6 +5,7 @@ import { createParty, type PartyInput } from "../../service/ledger/accounts.ts";
 import { getParty, listParties, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
 import { principalOf } from "../auth.ts";
 import {
+  amount_minor_max_number,
   entry_schema,
   id_params,
   instant_query,
@@ -29,7 +30,7 @@ const party_schema = {
       description: "Settlement profile: payout cycle T+N days, minimum payout, payout account reference.",
       properties: {
         cycle_days: { type: "integer", minimum: 0, maximum: 365 },
-        minimum_payout_minor: { type: "integer", minimum: 0, maximum: 9_007_199_254_740_991 },
+        minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
         payout_account_ref: { type: "string", maxLength: 200 },
       },
       additionalProperties: false,

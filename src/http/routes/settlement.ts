@@ -15,6 +15,7 @@ import {
   settlement_run_schema,
 } from "../capability-schemas.ts";
 import {
+  amount_minor_max_number,
   id_params,
   idempotency_header,
   mediaResponse,
@@ -66,7 +67,7 @@ const profile_schema = {
     "Settlement profile: cycle (daily T+N, weekly on an ISO weekday, monthly on a day, or manual), minimum payout, currency, payout account reference, and whether debt is netted first.",
   properties: {
     cycle: cycle_schema,
-    minimum_payout_minor: { type: "integer", minimum: 0, maximum: 9_007_199_254_740_991 },
+    minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
     currency: { type: ["string", "null"], pattern: "^[A-Z]{3}$" },
     payout_account_ref: { type: ["string", "null"], minLength: 1, maxLength: 200 },
     net_debt_first: { type: "boolean" },
