@@ -29,6 +29,9 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -58,13 +61,19 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The signed checkpoint note */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/plain": string;
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -75,7 +84,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/log/{tenant}/tile/{*}": {
+    "/log/{tenant}/tile/{path}": {
         parameters: {
             query?: never;
             header?: never;
@@ -88,20 +97,26 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    "*": string;
+                    path: string;
                     tenant: string;
                 };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The tile's bytes */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -131,13 +146,19 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The verifier key */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/plain": string;
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -165,13 +186,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Prometheus text exposition */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/plain": string;
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -199,13 +225,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The index */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ProblemType"][];
+                        };
+                        "text/html": string;
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -235,13 +269,20 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The code's page */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ProblemType"];
+                        "text/html": string;
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -281,6 +322,9 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -319,28 +363,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                created_at?: string;
-                                /** Format: date-time */
-                                expires_at?: string | null;
-                                id?: string;
-                                /** Format: date-time */
-                                last_used_at?: string | null;
-                                name?: string;
-                                party_id?: string | null;
-                                /** Format: date-time */
-                                revoked_at?: string | null;
-                                revoked_reason?: string | null;
-                                /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
-                                user_id?: string | null;
-                            }[];
+                            items: components["schemas"]["ApiKey"][];
                             /** @description Pass as `cursor` to get the next page; null on the last page. */
                             next_cursor: string | null;
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -367,34 +400,20 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description The new key: its secret `key`, shown here only, and its record. */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            api_key?: {
-                                /** Format: date-time */
-                                created_at?: string;
-                                /** Format: date-time */
-                                expires_at?: string | null;
-                                id?: string;
-                                /** Format: date-time */
-                                last_used_at?: string | null;
-                                name?: string;
-                                party_id?: string | null;
-                                /** Format: date-time */
-                                revoked_at?: string | null;
-                                revoked_reason?: string | null;
-                                /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
-                                user_id?: string | null;
-                            };
-                            key?: string;
-                        };
+                        "application/json": components["schemas"]["ApiKeyCreated"];
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -425,31 +444,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description An API key's record; its secret is shown once, when it is created. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            created_at?: string;
-                            /** Format: date-time */
-                            expires_at?: string | null;
-                            id?: string;
-                            /** Format: date-time */
-                            last_used_at?: string | null;
-                            name?: string;
-                            party_id?: string | null;
-                            /** Format: date-time */
-                            revoked_at?: string | null;
-                            revoked_reason?: string | null;
-                            /** @enum {string} */
-                            role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
-                            user_id?: string | null;
-                        };
+                        "application/json": components["schemas"]["ApiKey"];
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         options?: never;
@@ -494,54 +503,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: {
-                                amount_minor?: number;
-                                /** Format: date-time */
-                                claimed_at?: string | null;
-                                claimed_by?: string | null;
-                                config_hash?: string | null;
-                                currency?: string;
-                                /** Format: date-time */
-                                decided_at?: string | null;
-                                /** Format: uuid */
-                                id?: string;
-                                /** @enum {unknown} */
-                                kind?: "rule" | "manual" | "dispute";
-                                /** Format: date-time */
-                                opened_at?: string;
-                                opened_by?: string;
-                                order_id?: string | null;
-                                party_id?: string | null;
-                                pending?: {
-                                    at?: string;
-                                    decision?: string;
-                                    person?: string;
-                                    reason?: string;
-                                } | null;
-                                rule_ids?: string[];
-                                /** @enum {unknown} */
-                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                            }[];
+                            items?: components["schemas"]["AuditCase"][];
                             next_cursor?: string | null;
                         };
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -570,116 +549,57 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            amount_minor?: number;
-                            /** Format: date-time */
-                            claimed_at?: string | null;
-                            claimed_by?: string | null;
-                            config_hash?: string | null;
-                            currency?: string;
-                            /** Format: date-time */
-                            decided_at?: string | null;
-                            /** Format: uuid */
-                            id?: string;
-                            /** @enum {unknown} */
-                            kind?: "rule" | "manual" | "dispute";
-                            /** Format: date-time */
-                            opened_at?: string;
-                            opened_by?: string;
-                            order_id?: string | null;
-                            party_id?: string | null;
-                            pending?: {
-                                at?: string;
-                                decision?: string;
-                                person?: string;
-                                reason?: string;
-                            } | null;
-                            rule_ids?: string[];
-                            /** @enum {unknown} */
-                            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                        };
+                        "application/json": components["schemas"]["AuditCase"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -714,14 +634,6 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            amount_minor?: number;
-                            /** Format: date-time */
-                            claimed_at?: string | null;
-                            claimed_by?: string | null;
-                            config_hash?: string | null;
-                            currency?: string;
-                            /** Format: date-time */
-                            decided_at?: string | null;
                             hits?: {
                                 config_hash?: string | null;
                                 /** Format: date-time */
@@ -734,43 +646,23 @@ export interface paths {
                                 reason?: string;
                                 rule_id?: string;
                             }[];
-                            /** Format: uuid */
-                            id?: string;
-                            /** @enum {unknown} */
-                            kind?: "rule" | "manual" | "dispute";
-                            /** Format: date-time */
-                            opened_at?: string;
-                            opened_by?: string;
-                            order_id?: string | null;
-                            party_id?: string | null;
-                            pending?: {
-                                at?: string;
-                                decision?: string;
-                                person?: string;
-                                reason?: string;
-                            } | null;
-                            rule_ids?: string[];
-                            /** @enum {unknown} */
-                            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                        };
+                        } & components["schemas"]["AuditCase"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -810,116 +702,57 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            amount_minor?: number;
-                            /** Format: date-time */
-                            claimed_at?: string | null;
-                            claimed_by?: string | null;
-                            config_hash?: string | null;
-                            currency?: string;
-                            /** Format: date-time */
-                            decided_at?: string | null;
-                            /** Format: uuid */
-                            id?: string;
-                            /** @enum {unknown} */
-                            kind?: "rule" | "manual" | "dispute";
-                            /** Format: date-time */
-                            opened_at?: string;
-                            opened_by?: string;
-                            order_id?: string | null;
-                            party_id?: string | null;
-                            pending?: {
-                                at?: string;
-                                decision?: string;
-                                person?: string;
-                                reason?: string;
-                            } | null;
-                            rule_ids?: string[];
-                            /** @enum {unknown} */
-                            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                        };
+                        "application/json": components["schemas"]["AuditCase"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -974,86 +807,54 @@ export interface paths {
                         };
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1108,118 +909,59 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            case?: {
-                                amount_minor?: number;
-                                /** Format: date-time */
-                                claimed_at?: string | null;
-                                claimed_by?: string | null;
-                                config_hash?: string | null;
-                                currency?: string;
-                                /** Format: date-time */
-                                decided_at?: string | null;
-                                /** Format: uuid */
-                                id?: string;
-                                /** @enum {unknown} */
-                                kind?: "rule" | "manual" | "dispute";
-                                /** Format: date-time */
-                                opened_at?: string;
-                                opened_by?: string;
-                                order_id?: string | null;
-                                party_id?: string | null;
-                                pending?: {
-                                    at?: string;
-                                    decision?: string;
-                                    person?: string;
-                                    reason?: string;
-                                } | null;
-                                rule_ids?: string[];
-                                /** @enum {unknown} */
-                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                            };
+                            case?: components["schemas"]["AuditCase"];
                             transaction_id?: string | null;
                         };
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1253,34 +995,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items?: {
-                                action?: {
-                                    [key: string]: unknown;
-                                };
-                                bundle?: {
-                                    [key: string]: unknown;
-                                } | null;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["AuditTrail"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -1315,26 +1046,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: {
-                                body?: {
-                                    [key: string]: unknown;
-                                };
-                                /** Format: date-time */
-                                created_at?: string;
-                                created_by?: string;
-                                hash?: string;
-                                /** Format: uuid */
-                                id?: string;
-                                name?: string;
-                                /** Format: date-time */
-                                published_at?: string | null;
-                                published_by?: string | null;
-                                /** @enum {unknown} */
-                                status?: "draft" | "published";
-                            }[];
+                            items?: components["schemas"]["AuditConfig"][];
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -1369,105 +1089,57 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            body?: {
-                                [key: string]: unknown;
-                            };
-                            /** Format: date-time */
-                            created_at?: string;
-                            created_by?: string;
-                            hash?: string;
-                            /** Format: uuid */
-                            id?: string;
-                            name?: string;
-                            /** Format: date-time */
-                            published_at?: string | null;
-                            published_by?: string | null;
-                            /** @enum {unknown} */
-                            status?: "draft" | "published";
-                        };
+                        "application/json": components["schemas"]["AuditConfig"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1513,108 +1185,57 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            config_hash?: string;
-                            config_id?: string;
-                            /** Format: date-time */
-                            from?: string;
-                            orders_evaluated?: number;
-                            refunds_evaluated?: number;
-                            rules?: {
-                                hits?: number;
-                                rule_id?: string;
-                                sample?: {
-                                    order_id?: string | null;
-                                    party_id?: string | null;
-                                    reason?: string;
-                                }[];
-                            }[];
-                            /** Format: date-time */
-                            to?: string;
-                            truncated?: boolean;
-                        };
+                        "application/json": components["schemas"]["AuditBacktest"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1652,105 +1273,57 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            body?: {
-                                [key: string]: unknown;
-                            };
-                            /** Format: date-time */
-                            created_at?: string;
-                            created_by?: string;
-                            hash?: string;
-                            /** Format: uuid */
-                            id?: string;
-                            name?: string;
-                            /** Format: date-time */
-                            published_at?: string | null;
-                            published_by?: string | null;
-                            /** @enum {unknown} */
-                            status?: "draft" | "published";
-                        };
+                        "application/json": components["schemas"]["AuditConfig"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1797,16 +1370,13 @@ export interface paths {
                             csrf_token?: string;
                             /** Format: date-time */
                             expires_at?: string;
-                            user?: {
-                                email?: string | null;
-                                id?: string;
-                                party_id?: string | null;
-                                /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
-                            };
+                            user?: components["schemas"]["User"];
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1841,6 +1411,11 @@ export interface paths {
                     };
                     content?: never;
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -1879,16 +1454,15 @@ export interface paths {
                             /** Format: date-time */
                             session_expires_at?: string | null;
                             tenant_id?: string;
-                            user?: {
-                                email?: string | null;
-                                id?: string;
-                                party_id?: string | null;
-                                /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
-                            } | null;
+                            user?: components["schemas"]["User"] | null;
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -1926,65 +1500,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: {
-                                bundle_verified?: boolean;
-                                case?: {
-                                    amount_minor?: number;
-                                    /** Format: date-time */
-                                    claimed_at?: string | null;
-                                    claimed_by?: string | null;
-                                    config_hash?: string | null;
-                                    currency?: string;
-                                    /** Format: date-time */
-                                    decided_at?: string | null;
-                                    /** Format: uuid */
-                                    id?: string;
-                                    /** @enum {unknown} */
-                                    kind?: "rule" | "manual" | "dispute";
-                                    /** Format: date-time */
-                                    opened_at?: string;
-                                    opened_by?: string;
-                                    order_id?: string | null;
-                                    party_id?: string | null;
-                                    pending?: {
-                                        at?: string;
-                                        decision?: string;
-                                        person?: string;
-                                        reason?: string;
-                                    } | null;
-                                    rule_ids?: string[];
-                                    /** @enum {unknown} */
-                                    state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                                };
-                                case_id?: string;
-                                /** Format: date-time */
-                                created_at?: string;
-                                id?: string;
-                                order_id?: string;
-                                party_id?: string;
-                                reason?: string;
-                                record_id?: string | null;
-                                state?: string;
-                            }[];
+                            items?: components["schemas"]["Dispute"][];
                         };
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2018,112 +1550,48 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            bundle_verified?: boolean;
-                            case?: {
-                                amount_minor?: number;
-                                /** Format: date-time */
-                                claimed_at?: string | null;
-                                claimed_by?: string | null;
-                                config_hash?: string | null;
-                                currency?: string;
-                                /** Format: date-time */
-                                decided_at?: string | null;
-                                /** Format: uuid */
-                                id?: string;
-                                /** @enum {unknown} */
-                                kind?: "rule" | "manual" | "dispute";
-                                /** Format: date-time */
-                                opened_at?: string;
-                                opened_by?: string;
-                                order_id?: string | null;
-                                party_id?: string | null;
-                                pending?: {
-                                    at?: string;
-                                    decision?: string;
-                                    person?: string;
-                                    reason?: string;
-                                } | null;
-                                rule_ids?: string[];
-                                /** @enum {unknown} */
-                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                            };
-                            case_id?: string;
-                            /** Format: date-time */
-                            created_at?: string;
-                            id?: string;
-                            order_id?: string;
-                            party_id?: string;
-                            reason?: string;
-                            record_id?: string | null;
-                            state?: string;
-                        };
+                        "application/json": components["schemas"]["Dispute"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -2158,61 +1626,25 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            case?: {
-                                amount_minor?: number;
-                                /** Format: date-time */
-                                claimed_at?: string | null;
-                                claimed_by?: string | null;
-                                config_hash?: string | null;
-                                currency?: string;
-                                /** Format: date-time */
-                                decided_at?: string | null;
-                                /** Format: uuid */
-                                id?: string;
-                                /** @enum {unknown} */
-                                kind?: "rule" | "manual" | "dispute";
-                                /** Format: date-time */
-                                opened_at?: string;
-                                opened_by?: string;
-                                order_id?: string | null;
-                                party_id?: string | null;
-                                pending?: {
-                                    at?: string;
-                                    decision?: string;
-                                    person?: string;
-                                    reason?: string;
-                                } | null;
-                                rule_ids?: string[];
-                                /** @enum {unknown} */
-                                state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
-                            };
-                            trail?: {
-                                action?: {
-                                    [key: string]: unknown;
-                                };
-                                bundle?: {
-                                    [key: string]: unknown;
-                                } | null;
-                            }[];
+                            case?: components["schemas"]["AuditCase"];
+                            trail?: components["schemas"]["AuditTrailEntry"][];
                         };
                     };
                 };
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2245,8 +1677,17 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["EventType"][];
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2285,6 +1726,11 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2316,13 +1762,20 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A page of the caller's inbox, newest first, with its unread count. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["InboxPage"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2354,22 +1807,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description What marking read changed. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboxReadResult"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -2397,13 +1857,20 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description What marking read changed. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["InboxReadResult"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -2429,13 +1896,20 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Σ of all balances per currency (always zero) and every account whose balance differs from its postings. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["TrialBalance"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2486,6 +1960,11 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2522,15 +2001,14 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description the signed checkpoint of size `to`, with cosignatures */
-                            checkpoint?: string;
-                            from?: number;
-                            proof?: string[];
-                            to?: number;
-                        };
+                        "application/json": components["schemas"]["ConsistencyProof"];
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2558,13 +2036,20 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The caller's language and, per event type, how it is told. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["NotificationPreferences"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         /** Sets the caller's language and, per event type, inbox, email, both, digest (daily) or none */
@@ -2589,22 +2074,28 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The caller's language and, per event type, how it is told. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationPreferences"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         post?: never;
@@ -2631,13 +2122,20 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Dispatcher backlog per channel, webhook queue, and mail queue with the last SMTP error. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["NotificationStatus"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2673,22 +2171,29 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description What a test notification made. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TestNotification"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -2727,8 +2232,19 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["OrderSummary"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2744,163 +2260,59 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        buyer_ref?: string;
-                        coupons?: {
-                            amount_minor: number;
-                            code: string;
-                            /** @enum {unknown} */
-                            funded_by: "platform" | "merchant";
-                        }[];
-                        currency: string;
-                        id: string;
-                        lines: {
-                            category: string;
-                            line_id: string;
-                            merchant_discount_minor?: number;
-                            qty: number;
-                            sku: string;
-                            supplier_id?: string;
-                            supplier_unit_cost_minor?: number;
-                            unit_price_minor: number;
-                        }[];
-                        merchant_id: string;
-                        /** Format: date-time */
-                        paid_at: string;
-                        paid_minor: number;
-                        psp?: {
-                            fee_minor: number;
-                            provider: string;
-                            reference: string;
-                        };
-                        referrers?: string[];
-                        shipping_minor?: number;
-                    };
+                    "application/json": components["schemas"]["OrderInput"];
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description An order with its split as the caller may see it: the merchant and platform roles see every leg, another party its own. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            currency?: string;
-                            explanation?: string[];
-                            id?: string;
-                            legs?: {
-                                amount_minor?: number;
-                                basis_minor?: number;
-                                line_id?: string;
-                                note?: string;
-                                party_id?: string;
-                                rate_bp?: number;
-                                role?: string;
-                                rule_id?: string;
-                            }[];
-                            merchant_id?: string;
-                            /** Format: date-time */
-                            paid_at?: string;
-                            paid_minor?: number;
-                            policy_hash?: string;
-                            /** @enum {unknown} */
-                            refund_state?: "none" | "partially_refunded" | "refunded";
-                            refunded_minor?: number;
-                            /** Format: date-time */
-                            releasable_at?: string | null;
-                            /** Format: date-time */
-                            released_at?: string | null;
-                            /** @enum {unknown} */
-                            state?: "held" | "completed" | "released";
-                        };
+                        "application/json": components["schemas"]["OrderView"];
                     };
                 };
-                /** @description Default Response */
+                /** @description An order with its split as the caller may see it: the merchant and platform roles see every leg, another party its own. */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            currency?: string;
-                            explanation?: string[];
-                            id?: string;
-                            legs?: {
-                                amount_minor?: number;
-                                basis_minor?: number;
-                                line_id?: string;
-                                note?: string;
-                                party_id?: string;
-                                rate_bp?: number;
-                                role?: string;
-                                rule_id?: string;
-                            }[];
-                            merchant_id?: string;
-                            /** Format: date-time */
-                            paid_at?: string;
-                            paid_minor?: number;
-                            policy_hash?: string;
-                            /** @enum {unknown} */
-                            refund_state?: "none" | "partially_refunded" | "refunded";
-                            refunded_minor?: number;
-                            /** Format: date-time */
-                            releasable_at?: string | null;
-                            /** Format: date-time */
-                            released_at?: string | null;
-                            /** @enum {unknown} */
-                            state?: "held" | "completed" | "released";
-                        };
+                        "application/json": components["schemas"]["OrderView"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -2928,22 +2340,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description An order with its facts, split, refunds, journal transactions and audit holds. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderDetail"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -2975,53 +2394,59 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            /** @description By lines and quantities (plus optional shipping), or by amount_minor. */
             requestBody: {
                 content: {
-                    "application/json": {
-                        amount_minor?: number;
-                        lines?: {
-                            line_id: string;
-                            qty: number;
-                        }[];
-                        refund_id: string;
-                        shipping_minor?: number;
-                    };
+                    "application/json": components["schemas"]["RefundInput"];
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The chargeback was booked before (a replay) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            order: components["schemas"]["OrderView"];
+                            refund: components["schemas"]["Chargeback"];
+                        };
+                    };
+                };
+                /** @description The chargeback was booked */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            order: components["schemas"]["OrderView"];
+                            refund: components["schemas"]["Chargeback"];
+                        };
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3060,75 +2485,38 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description An order with its split as the caller may see it: the merchant and platform roles see every leg, another party its own. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            currency?: string;
-                            explanation?: string[];
-                            id?: string;
-                            legs?: {
-                                amount_minor?: number;
-                                basis_minor?: number;
-                                line_id?: string;
-                                note?: string;
-                                party_id?: string;
-                                rate_bp?: number;
-                                role?: string;
-                                rule_id?: string;
-                            }[];
-                            merchant_id?: string;
-                            /** Format: date-time */
-                            paid_at?: string;
-                            paid_minor?: number;
-                            policy_hash?: string;
-                            /** @enum {unknown} */
-                            refund_state?: "none" | "partially_refunded" | "refunded";
-                            refunded_minor?: number;
-                            /** Format: date-time */
-                            releasable_at?: string | null;
-                            /** Format: date-time */
-                            released_at?: string | null;
-                            /** @enum {unknown} */
-                            state?: "held" | "completed" | "released";
-                        };
+                        "application/json": components["schemas"]["OrderView"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3158,53 +2546,59 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            /** @description By lines and quantities (plus optional shipping), or by amount_minor. */
             requestBody: {
                 content: {
-                    "application/json": {
-                        amount_minor?: number;
-                        lines?: {
-                            line_id: string;
-                            qty: number;
-                        }[];
-                        refund_id: string;
-                        shipping_minor?: number;
-                    };
+                    "application/json": components["schemas"]["RefundInput"];
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The refund was booked before (a replay) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            order: components["schemas"]["OrderView"];
+                            refund: components["schemas"]["Refund"];
+                        };
+                    };
+                };
+                /** @description The refund was booked */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            order: components["schemas"]["OrderView"];
+                            refund: components["schemas"]["Refund"];
+                        };
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3236,59 +2630,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description An order with its split as the caller may see it: the merchant and platform roles see every leg, another party its own. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            currency?: string;
-                            explanation?: string[];
-                            id?: string;
-                            legs?: {
-                                amount_minor?: number;
-                                basis_minor?: number;
-                                line_id?: string;
-                                note?: string;
-                                party_id?: string;
-                                rate_bp?: number;
-                                role?: string;
-                                rule_id?: string;
-                            }[];
-                            merchant_id?: string;
-                            /** Format: date-time */
-                            paid_at?: string;
-                            paid_minor?: number;
-                            policy_hash?: string;
-                            /** @enum {unknown} */
-                            refund_state?: "none" | "partially_refunded" | "refunded";
-                            refunded_minor?: number;
-                            /** Format: date-time */
-                            releasable_at?: string | null;
-                            /** Format: date-time */
-                            released_at?: string | null;
-                            /** @enum {unknown} */
-                            state?: "held" | "completed" | "released";
-                        };
+                        "application/json": components["schemas"]["OrderView"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3316,22 +2680,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description An order's settlement status per party: held → releasable → available → in_transit → paid_out. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderSettlement"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3374,8 +2745,15 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["OrderBatchResult"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3410,8 +2788,19 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Party"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3441,43 +2830,29 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A party the marketplace owes shares to: merchant, supplier, referrer, platform, PSP, tax, logistics. */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {unknown} */
-                            kind: "platform" | "merchant" | "supplier" | "referrer" | "psp" | "tax" | "logistics";
-                            name: string;
-                            parent_id?: string | null;
-                            /** @description Settlement profile: payout cycle T+N days, minimum payout, payout account reference. */
-                            settlement?: {
-                                cycle_days?: number;
-                                minimum_payout_minor?: number;
-                                payout_account_ref?: string;
-                            };
-                        };
+                        "application/json": components["schemas"]["Party"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3505,22 +2880,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A party the marketplace owes shares to: merchant, supplier, referrer, platform, PSP, tax, logistics. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Party"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3566,45 +2948,45 @@ export interface paths {
                             payout_account_ref?: string | null;
                         };
                         /** @enum {unknown} */
-                        status?: "active" | "suspended";
+                        status?: "active" | "suspended" | "inactive";
                         /** @description The version read; a different current version is a 409 */
                         version?: number;
                     };
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A party after a change; every change is a new version. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PartyVersion"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         trace?: never;
@@ -3635,8 +3017,16 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PartyBalances"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3677,8 +3067,20 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Entry"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3708,22 +3110,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A party's settlement status: balances by step, profile, payouts by state, recent payouts. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PartySettlement"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3763,8 +3172,19 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Payout"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3794,22 +3214,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A transfer to a party for one settlement cycle: in transit, paid out, failed, carried over or netted. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payout"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -3849,38 +3276,38 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A transfer to a party for one settlement cycle: in transit, paid out, failed, carried over or netted. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payout"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3918,38 +3345,38 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A transfer to a party for one settlement cycle: in transit, paid out, failed, carried over or netted. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payout"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -3980,8 +3407,17 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Policy"][];
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4003,22 +3439,28 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A split policy: a draft, or published and named by the SHA-256 of its canonical body. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Policy"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -4048,13 +3490,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A split policy: a draft, or published and named by the SHA-256 of its canonical body. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Policy"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -4100,54 +3550,49 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The report: JSON, or the file `format` asks for */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicySimulation"];
+                        "application/pdf": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -4175,13 +3620,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A split policy: a draft, or published and named by the SHA-256 of its canonical body. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Policy"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4199,7 +3652,40 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Policy assignments by effective instant (cursor pages, limit 1 to 200) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                    scope?: "tenant" | "merchant" | "category";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["PolicyAssignment"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
         /** Assign a published policy to the tenant, a merchant or a category from an instant (most specific wins: category, merchant, tenant) */
         put: {
             parameters: {
@@ -4221,13 +3707,20 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description A published policy in force for the tenant, a merchant or a category from an instant. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PolicyAssignment"];
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         post?: never;
@@ -4265,54 +3758,55 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A payment provider's bill, imported and matched against the ledger. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReconciliationImport"];
+                    };
+                };
+                /** @description A payment provider's bill, imported and matched against the ledger. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReconciliationImport"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -4342,22 +3836,31 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
-                404: {
+                /** @description A reconciliation: its parse report, counts by status and exception items */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            [key: string]: unknown;
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4387,38 +3890,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4454,30 +3948,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            checkpoint?: string;
-                            /** @description Opened parts of a committed journal record: a party gets its own, platform roles and auditors all (docs/transparency.md) */
-                            disclosures?: {
-                                entries?: {
-                                    [key: string]: unknown;
-                                }[];
-                                party_id?: string;
-                                /** Format: byte */
-                                salt?: string;
-                            }[];
-                            inclusion_proof?: string[];
-                            leaf_index?: number;
-                            origin?: string;
-                            record?: {
-                                [key: string]: unknown;
-                            };
-                            /** Format: byte */
-                            salt?: string;
-                            tree_size?: number;
-                            version?: number;
-                        };
+                        "application/json": components["schemas"]["ProofBundle"];
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                404: components["responses"]["Problem404"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4495,7 +3974,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A report (statement, platform_revenue, split_detail, settlement_status) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW */
+        /** A report (statement, platform_revenue, split_detail, settlement_status, audit, reconciliation) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW */
         get: {
             parameters: {
                 query?: {
@@ -4518,54 +3997,49 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The report: JSON, or the file `format` asks for */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                        "application/pdf": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4598,8 +4072,19 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["SavedReport"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4617,22 +4102,28 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A custom report definition, optionally scheduled; its runs are kept as files. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedReport"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -4660,22 +4151,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A custom report definition, optionally scheduled; its runs are kept as files. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedReport"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4714,38 +4212,40 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The report: JSON, or the file `format` asks for */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                        "application/pdf": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4775,22 +4275,31 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
-                404: {
+                /** @description Default Response */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            items: components["schemas"]["ReportRun"][];
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4821,22 +4330,97 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The run's file, in its format */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/statement/lines/{kind}/proofs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The journal transactions behind one line of a party's statement, each with its proof bundle; their amounts sum to the line */
+        get: {
+            parameters: {
+                query?: {
+                    currency?: string;
+                    cursor?: string;
+                    from?: string;
+                    /** @description 1 to 50 */
+                    limit?: string;
+                    party_id?: string;
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    kind: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4892,6 +4476,11 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -4931,38 +4520,37 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description What one settlement run paid, carried over or replayed, with totals per currency. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SettlementRun"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description RFC 9457 problem details */
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -4992,22 +4580,30 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description The payout file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PayoutFile"];
+                        "text/csv": string;
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -5102,22 +4698,19 @@ export interface paths {
                         };
                     };
                 };
-                /** @description RFC 9457 problem details */
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -5126,6 +4719,169 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's console users in creation order (never their passwords) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["User"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
+        put?: never;
+        /** Create a console user: a login (e-mail), a password, a role and, for merchants and suppliers, a party */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The e-mail the user logs in with */
+                        login: string;
+                        party_id?: string | null;
+                        password: string;
+                        /** @enum {string} */
+                        role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                    };
+                };
+            };
+            responses: {
+                /** @description A console user: a login, a role, a party for merchants and suppliers. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a user's role, party or whether it is disabled; a role change or disabling ends its sessions, and a disabled user cannot log in */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        disabled?: boolean;
+                        party_id?: string | null;
+                        /** @enum {string} */
+                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                    };
+                };
+            };
+            responses: {
+                /** @description A console user: a login, a role, a party for merchants and suppliers. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
         trace?: never;
     };
     "/v1/webhook-deliveries/{id}/retry": {
@@ -5149,22 +4905,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description One message to one endpoint, with every attempt. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -5195,8 +4958,19 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookEndpoint"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -5219,22 +4993,28 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A Standard Webhooks endpoint and the event types it receives. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -5262,22 +5042,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A Standard Webhooks endpoint and the event types it receives. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -5307,22 +5094,29 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A Standard Webhooks endpoint and the event types it receives. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         trace?: never;
@@ -5350,22 +5144,33 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
-                404: {
+                /** @description Default Response */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            items: components["schemas"]["WebhookDelivery"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                     };
                 };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         put?: never;
@@ -5397,22 +5202,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A Standard Webhooks endpoint and the event types it receives. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -5448,22 +5260,29 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description RFC 9457 problem details */
+                /** @description A Standard Webhooks endpoint and the event types it receives. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                400: components["responses"]["Problem400"];
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            code?: string;
-                            detail?: string;
-                            field?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
-                        };
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
             };
         };
         delete?: never;
@@ -5475,8 +5294,915 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
-    responses: never;
+    schemas: {
+        /** @description An API key's record; its secret is shown once, when it is created. */
+        ApiKey: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            party_id: string | null;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            revoked_reason?: string | null;
+            /** @enum {string} */
+            role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+            user_id: string | null;
+        };
+        /** @description The new key: its secret `key`, shown here only, and its record. */
+        ApiKeyCreated: {
+            api_key: components["schemas"]["ApiKey"];
+            key: string;
+        };
+        AuditBacktest: {
+            config_hash?: string;
+            config_id?: string;
+            /** Format: date-time */
+            from?: string;
+            orders_evaluated?: number;
+            refunds_evaluated?: number;
+            rules?: {
+                hits?: number;
+                rule_id?: string;
+                sample?: {
+                    order_id?: string | null;
+                    party_id?: string | null;
+                    reason?: string;
+                }[];
+            }[];
+            /** Format: date-time */
+            to?: string;
+            truncated?: boolean;
+        };
+        AuditCase: {
+            amount_minor?: number;
+            /** Format: date-time */
+            claimed_at?: string | null;
+            claimed_by?: string | null;
+            config_hash?: string | null;
+            currency?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: uuid */
+            id?: string;
+            /** @enum {unknown} */
+            kind?: "rule" | "manual" | "dispute";
+            /** Format: date-time */
+            opened_at?: string;
+            opened_by?: string;
+            order_id?: string | null;
+            party_id?: string | null;
+            pending?: {
+                at?: string;
+                decision?: string;
+                person?: string;
+                reason?: string;
+            } | null;
+            rule_ids?: string[];
+            /** @enum {unknown} */
+            state?: "open" | "claimed" | "awaiting_second_approval" | "rejected" | "approved" | "reversed" | "adjusted";
+        };
+        AuditConfig: {
+            body?: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: string;
+            hash?: string;
+            /** Format: uuid */
+            id?: string;
+            name?: string;
+            /** Format: date-time */
+            published_at?: string | null;
+            published_by?: string | null;
+            /** @enum {unknown} */
+            status?: "draft" | "published";
+        };
+        AuditTrail: {
+            items?: components["schemas"]["AuditTrailEntry"][];
+        };
+        /** @description One action on a case, with the proof bundle of its log record. */
+        AuditTrailEntry: {
+            action?: {
+                [key: string]: unknown;
+            };
+            bundle?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description A party's balances in one currency, by step of the money's path. */
+        Balance: {
+            available_minor: number;
+            currency: string;
+            debt_minor: number;
+            held_minor: number;
+            in_transit_minor: number;
+            pending_out_minor: number;
+        };
+        /** @description A chargeback: a refund the payment provider forced, booked with its own kind. */
+        Chargeback: {
+            amount_minor: number;
+            before_release: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {unknown} */
+            kind: "chargeback";
+            refund_id: string;
+            reversal: {
+                currency: string;
+                explanation: string[];
+                legs: components["schemas"]["Leg"][];
+                order_id: string;
+                policy_hash: string;
+                refund_id: string;
+                refund_minor: number;
+            };
+            transaction_id: string;
+        };
+        ConsistencyProof: {
+            /** @description the signed checkpoint of size `to`, with cosignatures */
+            checkpoint?: string;
+            from?: number;
+            proof?: string[];
+            to?: number;
+        };
+        Dispute: {
+            bundle_verified?: boolean;
+            case?: components["schemas"]["AuditCase"];
+            case_id?: string;
+            /** Format: date-time */
+            created_at?: string;
+            id?: string;
+            order_id?: string;
+            party_id?: string;
+            reason?: string;
+            record_id?: string | null;
+            state?: string;
+        };
+        /** @description One posting on one of the party's accounts (credit positive). */
+        Entry: {
+            amount_minor: number;
+            currency: string;
+            /** Format: date-time */
+            effective_at: string;
+            kind: string;
+            order_id: string | null;
+            /** @enum {unknown} */
+            purpose: "held" | "available" | "in_transit" | "payable" | "revenue" | "fees" | "clearing" | "debt" | "paid_out" | "expense" | "suspense";
+            /** Format: date-time */
+            recorded_at: string;
+            seq: number;
+            transaction_id: string;
+        };
+        /** @description An event type: who is told by default, and whether webhooks may subscribe. */
+        EventType: {
+            party_default?: string;
+            platform_default?: string;
+            platform_roles?: string[];
+            type?: string;
+            webhook?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A notification in a user's inbox, with the e-mail made for the same event. */
+        InboxItem: {
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            data?: unknown;
+            email?: {
+                eml_file?: string | null;
+                last_error?: string | null;
+                status?: string;
+            } | null;
+            event_id?: string | null;
+            event_seq?: number | null;
+            id: string;
+            /** Format: date-time */
+            read_at: string | null;
+            title: string;
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A page of the caller's inbox, newest first, with its unread count. */
+        InboxPage: {
+            items: components["schemas"]["InboxItem"][];
+            next_cursor: string | null;
+            unread?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description What marking read changed. */
+        InboxReadResult: {
+            [key: string]: unknown;
+        };
+        /** @description A booked double-entry transaction; entries are signed (credit positive) and sum to zero. */
+        JournalTransaction: {
+            /** Format: date-time */
+            effective_at: string;
+            entries: {
+                account_id: string;
+                amount_minor: number;
+                currency: string;
+            }[];
+            event_id?: string | null;
+            hold_id?: string | null;
+            id: string;
+            idempotency_key: string;
+            kind: string;
+            memo?: string | null;
+            order_id?: string | null;
+            policy_hash?: string | null;
+            /** Format: date-time */
+            recorded_at: string;
+        };
+        /** @description One party's share of a payment or refund, with the rule that made it. */
+        Leg: {
+            amount_minor: number;
+            basis_minor: number;
+            line_id?: string;
+            note: string;
+            party_id: string;
+            rate_bp?: number;
+            role: string;
+            rule_id: string;
+        };
+        /** @description The caller's language and, per event type, how it is told. */
+        NotificationPreferences: {
+            email?: string | null;
+            language: string;
+            preferences: {
+                default?: string;
+                delivery?: string;
+                event_type?: string;
+                overridden?: boolean;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Dispatcher backlog per channel, webhook queue, and mail queue with the last SMTP error. */
+        NotificationStatus: {
+            channels?: Record<string, never>[];
+            email?: Record<string, never>;
+            latest_seq?: number;
+            webhooks?: Record<string, never>;
+        } & {
+            [key: string]: unknown;
+        };
+        OrderBatchResult: {
+            created: number;
+            rejected: number;
+            replayed: number;
+            results: {
+                index: number;
+                order?: components["schemas"]["OrderBrief"];
+                problem?: components["schemas"]["Problem"];
+                /** @enum {unknown} */
+                status: "created" | "replayed" | "rejected";
+            }[];
+        };
+        /** @description What a batch returns per booked order: ids, state and each leg's amount. */
+        OrderBrief: {
+            id: string;
+            legs: {
+                amount_minor: number;
+                line_id?: string;
+                party_id: string;
+                role: string;
+                rule_id: string;
+            }[];
+            paid_minor: number;
+            policy_hash: string;
+            /** @enum {unknown} */
+            state: "held" | "completed" | "released";
+            transaction_id: string;
+        };
+        /** @description An order with its facts, split, refunds, journal transactions and audit holds. */
+        OrderDetail: {
+            blocked_by_case: {
+                case_ids: string[];
+            } | null;
+            /** Format: date-time */
+            completed_at: string | null;
+            currency: string;
+            explanation: string[];
+            /** @description The order's facts as booked (OrderInput). */
+            facts: {
+                [key: string]: unknown;
+            };
+            flags: string[];
+            id: string;
+            legs: components["schemas"]["Leg"][];
+            merchant_id: string;
+            /** Format: date-time */
+            paid_at: string;
+            paid_minor: number;
+            policy_hash: string;
+            /** @enum {unknown} */
+            refund_state: "none" | "partially_refunded" | "refunded";
+            refunded_minor: number;
+            refunds: components["schemas"]["Refund"][];
+            /** Format: date-time */
+            releasable_at: string | null;
+            /** Format: date-time */
+            released_at: string | null;
+            /** @enum {unknown} */
+            state: "held" | "completed" | "released";
+            transaction_id: string;
+            transactions: components["schemas"]["JournalTransaction"][];
+        };
+        /**
+         * @description A paid order's facts, as the mall knows them at payment.
+         * @example {
+         *       "id": "ord-1001",
+         *       "currency": "CNY",
+         *       "paid_at": "2026-11-25T10:00:00Z",
+         *       "merchant_id": "m-acme",
+         *       "lines": [
+         *         {
+         *           "line_id": "l1",
+         *           "sku": "tea-250g",
+         *           "category": "food",
+         *           "qty": 2,
+         *           "unit_price_minor": 5000
+         *         }
+         *       ],
+         *       "paid_minor": 10000,
+         *       "psp": {
+         *         "provider": "wechat",
+         *         "reference": "wx-4200001",
+         *         "fee_minor": 60
+         *       }
+         *     }
+         */
+        OrderInput: {
+            buyer_ref?: string;
+            coupons?: {
+                amount_minor: number;
+                code: string;
+                /** @enum {unknown} */
+                funded_by: "platform" | "merchant";
+            }[];
+            currency: string;
+            id: string;
+            lines: components["schemas"]["OrderLineInput"][];
+            merchant_id: string;
+            /** Format: date-time */
+            paid_at: string;
+            paid_minor: number;
+            psp?: {
+                fee_minor: number;
+                provider: string;
+                reference: string;
+            };
+            referrers?: string[];
+            shipping_minor?: number;
+        };
+        OrderLineInput: {
+            category: string;
+            line_id: string;
+            merchant_discount_minor?: number;
+            qty: number;
+            sku: string;
+            supplier_id?: string;
+            supplier_unit_cost_minor?: number;
+            unit_price_minor: number;
+        };
+        /** @description An order's settlement status per party: held → releasable → available → in_transit → paid_out. */
+        OrderSettlement: {
+            order_id: string;
+            parties: {
+                party_id?: string;
+                payout?: {
+                    id?: string;
+                    reference?: string;
+                    state?: string;
+                } | null;
+                /** @enum {unknown} */
+                state?: "held" | "releasable" | "available" | "in_transit" | "paid_out";
+                steps?: {
+                    [key: string]: string | null;
+                };
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description An order in a list: its facts' totals and its state. */
+        OrderSummary: {
+            /** Format: date-time */
+            completed_at: string | null;
+            currency: string;
+            id: string;
+            merchant_id: string;
+            /** Format: date-time */
+            paid_at: string;
+            paid_minor: number;
+            policy_hash: string;
+            /** @enum {unknown} */
+            refund_state: "none" | "partially_refunded" | "refunded";
+            refunded_minor: number;
+            /** Format: date-time */
+            releasable_at: string | null;
+            /** Format: date-time */
+            released_at: string | null;
+            /** @enum {unknown} */
+            state: "held" | "completed" | "released";
+            transaction_id: string;
+        };
+        /**
+         * @description An order with its split as the caller may see it: the merchant and platform roles see every leg, another party its own.
+         * @example {
+         *       "id": "ord-1001",
+         *       "merchant_id": "m-acme",
+         *       "currency": "CNY",
+         *       "paid_minor": 10000,
+         *       "paid_at": "2026-11-25T10:00:00Z",
+         *       "state": "held",
+         *       "refund_state": "none",
+         *       "refunded_minor": 0,
+         *       "completed_at": null,
+         *       "releasable_at": null,
+         *       "released_at": null,
+         *       "policy_hash": "5f2c…",
+         *       "transaction_id": "01936f4e-…",
+         *       "legs": [
+         *         {
+         *           "party_id": "m-acme",
+         *           "role": "merchant",
+         *           "amount_minor": 9440,
+         *           "rule_id": "merchant",
+         *           "basis_minor": 10000,
+         *           "note": "the rest"
+         *         }
+         *       ],
+         *       "explanation": [
+         *         "paid 100.00 CNY"
+         *       ],
+         *       "flags": []
+         *     }
+         */
+        OrderView: {
+            /** Format: date-time */
+            completed_at: string | null;
+            currency: string;
+            explanation: string[];
+            flags: string[];
+            id: string;
+            legs: components["schemas"]["Leg"][];
+            merchant_id: string;
+            /** Format: date-time */
+            paid_at: string;
+            paid_minor: number;
+            policy_hash: string;
+            /** @enum {unknown} */
+            refund_state: "none" | "partially_refunded" | "refunded";
+            refunded_minor: number;
+            /** Format: date-time */
+            releasable_at: string | null;
+            /** Format: date-time */
+            released_at: string | null;
+            /** @enum {unknown} */
+            state: "held" | "completed" | "released";
+            transaction_id: string;
+        };
+        /** @description A party the marketplace owes shares to: merchant, supplier, referrer, platform, PSP, tax, logistics. */
+        Party: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @enum {unknown} */
+            kind: "platform" | "merchant" | "supplier" | "referrer" | "psp" | "tax" | "logistics";
+            name: string;
+            parent_id: string | null;
+            /** @description The party's settlement profile (cycle, minimum payout, currency, account, debt netting). */
+            settlement: {
+                [key: string]: unknown;
+            };
+            /** @enum {unknown} */
+            status: "active" | "suspended" | "inactive";
+        };
+        PartyBalances: {
+            /** Format: date-time */
+            as_of: string;
+            balances: components["schemas"]["Balance"][];
+            party_id: string;
+        };
+        /** @description A party's settlement status: balances by step, profile, payouts by state, recent payouts. */
+        PartySettlement: {
+            party_id?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A party after a change; every change is a new version. */
+        PartyVersion: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @enum {unknown} */
+            kind: "platform" | "merchant" | "supplier" | "referrer" | "psp" | "tax" | "logistics";
+            name: string;
+            parent_id: string | null;
+            /** @description The party's settlement profile (cycle, minimum payout, currency, account, debt netting). */
+            settlement: {
+                [key: string]: unknown;
+            };
+            /** @enum {unknown} */
+            status: "active" | "suspended" | "inactive";
+            version: number;
+        };
+        /** @description A transfer to a party for one settlement cycle: in transit, paid out, failed, carried over or netted. */
+        Payout: {
+            amount_minor: number;
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            cycle_key?: string;
+            eligible_minor?: number;
+            failure_reason?: string | null;
+            id: string;
+            minimum_payout_minor?: number;
+            netted_minor?: number;
+            party_id: string;
+            /** @description Masked unless the caller is platform_admin or finance */
+            payout_account_ref?: string | null;
+            /** Format: date-time */
+            period_end?: string | null;
+            /** Format: date-time */
+            period_start?: string | null;
+            provider_reference?: string | null;
+            reference: string;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            result_transaction_id?: string | null;
+            run_date?: string;
+            run_id?: string | null;
+            /** @enum {unknown} */
+            state: "in_transit" | "paid_out" | "failed" | "carried_over" | "netted";
+            transaction_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A run's generic bank-transfer file with its checksum. */
+        PayoutFile: {
+            [key: string]: unknown;
+        };
+        /** @description A split policy: a draft, or published and named by the SHA-256 of its canonical body. */
+        Policy: {
+            /** @description The policy body (docs/splits.md). */
+            body: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            hash: string | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            published_at: string | null;
+            return_window_ms: number;
+            /** @enum {unknown} */
+            status: "draft" | "published";
+        };
+        /** @description A published policy in force for the tenant, a merchant or a category from an instant. */
+        PolicyAssignment: {
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            effective_from: string;
+            /** Format: uuid */
+            id: string;
+            policy_hash: string;
+            /** @enum {unknown} */
+            scope: "tenant" | "merchant" | "category";
+            /** @description The merchant id or category; empty for the tenant. */
+            scope_value: string;
+        };
+        /** @description A draft policy replayed over past orders: what each party would have got instead. */
+        PolicySimulation: {
+            [key: string]: unknown;
+        };
+        /**
+         * @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input.
+         * @example {
+         *       "type": "/problems/order_paid_mismatch",
+         *       "title": "Paid amount mismatch",
+         *       "status": 422,
+         *       "code": "order_paid_mismatch",
+         *       "field": "paid_minor",
+         *       "detail": "paid_minor 9900 differs from the lines, shipping and coupons: 10000"
+         *     }
+         */
+        Problem: {
+            /** @example order_paid_mismatch */
+            code: string;
+            detail?: string;
+            /** @example paid_minor */
+            field?: string;
+            instance?: string;
+            request_id?: string;
+            status: number;
+            title: string;
+            /** @example /problems/order_paid_mismatch */
+            type: string;
+        };
+        /** @description An error catalogue entry: its code, HTTP status, title and meaning. */
+        ProblemType: {
+            code?: string;
+            meaning?: string;
+            status?: number;
+            title?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Proof bundle v1 (docs/transparency.md); check it with verifyBundle from clearsplit/verify */
+        ProofBundle: {
+            checkpoint?: string;
+            /** @description Opened parts of a committed journal record: a party gets its own, platform roles and auditors all (docs/transparency.md) */
+            disclosures?: {
+                entries?: {
+                    [key: string]: unknown;
+                }[];
+                party_id?: string;
+                /** Format: byte */
+                salt?: string;
+            }[];
+            inclusion_proof?: string[];
+            leaf_index?: number;
+            origin?: string;
+            record?: {
+                [key: string]: unknown;
+            };
+            /** Format: byte */
+            salt?: string;
+            tree_size?: number;
+            version?: number;
+        };
+        /** @description A payment provider's bill, imported and matched against the ledger. */
+        ReconciliationImport: {
+            counts?: {
+                [key: string]: number;
+            };
+            import_id?: string;
+            replayed?: boolean;
+            report?: Record<string, never>;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A refund: its amount, each party's proportional give-back and the transaction that booked it. */
+        Refund: {
+            amount_minor: number;
+            before_release: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {unknown} */
+            kind: "refund" | "chargeback";
+            refund_id: string;
+            reversal: {
+                currency: string;
+                explanation: string[];
+                legs: components["schemas"]["Leg"][];
+                order_id: string;
+                policy_hash: string;
+                refund_id: string;
+                refund_minor: number;
+            };
+            transaction_id: string;
+        };
+        /**
+         * @description By lines and quantities (plus optional shipping), or by amount_minor.
+         * @example {
+         *       "refund_id": "rf-1",
+         *       "lines": [
+         *         {
+         *           "line_id": "l1",
+         *           "qty": 1
+         *         }
+         *       ]
+         *     }
+         */
+        RefundInput: {
+            amount_minor?: number;
+            lines?: {
+                line_id: string;
+                qty: number;
+            }[];
+            refund_id: string;
+            shipping_minor?: number;
+        };
+        /** @description A report in JSON: its title, period, parameters and tables of typed columns. */
+        Report: {
+            [key: string]: unknown;
+        };
+        /** @description A file a saved report's schedule produced. */
+        ReportRun: {
+            content_type?: string;
+            /** Format: date-time */
+            created_at: string;
+            format: string;
+            id: string;
+            /** Format: date-time */
+            period_from?: string;
+            /** Format: date-time */
+            period_to?: string;
+            sha256: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A custom report definition, optionally scheduled; its runs are kept as files. */
+        SavedReport: {
+            /** Format: date-time */
+            created_at: string;
+            definition: Record<string, never>;
+            id: string;
+            name: string;
+            /** Format: date-time */
+            next_run_at?: string | null;
+            owner: string;
+            party_id?: string | null;
+            schedule?: string | null;
+            schedule_format?: string | null;
+            shared?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description What one settlement run paid, carried over or replayed, with totals per currency. */
+        SettlementRun: {
+            /** Format: date-time */
+            as_of: string;
+            carried_over?: {
+                amount_minor?: number;
+                currency?: string;
+                netted_minor?: number;
+                party_id?: string;
+            }[];
+            nothing_due?: string[];
+            paid: {
+                amount_minor?: number;
+                currency?: string;
+                netted_minor?: number;
+                party_id?: string;
+            }[];
+            parties_due?: number;
+            replayed?: {
+                amount_minor?: number;
+                currency?: string;
+                netted_minor?: number;
+                party_id?: string;
+            }[];
+            run_date: string;
+            run_id: string;
+            totals: {
+                [key: string]: {
+                    amount_minor?: number;
+                    netted_minor?: number;
+                    payouts?: number;
+                };
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description What a test notification made. */
+        TestNotification: {
+            delivery_id?: string | null;
+            email_id?: string | null;
+            inbox_item_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Σ of all balances per currency (always zero) and every account whose balance differs from its postings. */
+        TrialBalance: {
+            balanced: boolean;
+            currencies: {
+                currency?: string;
+                total_minor?: number;
+            }[];
+            mismatches: {
+                account_id?: string;
+                balance_minor?: number;
+                postings_minor?: number;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A console user: a login, a role, a party for merchants and suppliers. */
+        User: {
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            disabled_at?: string | null;
+            email: string | null;
+            id: string;
+            party_id: string | null;
+            /** @enum {string} */
+            role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+        };
+        /** @description One message to one endpoint, with every attempt. */
+        WebhookDelivery: {
+            attempt_log?: Record<string, never>[];
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            event_id?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            last_error?: string | null;
+            last_status_code?: number | null;
+            message_id: string;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            sequence?: number;
+            status: string;
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A Standard Webhooks endpoint and the event types it receives. */
+        WebhookEndpoint: {
+            /** Format: date-time */
+            created_at: string;
+            description?: string | null;
+            disabled_reason?: string | null;
+            event_types: string[];
+            id: string;
+            last_sequence?: number;
+            party_id?: string | null;
+            /** Format: date-time */
+            previous_secret_expires_at?: string | null;
+            /** @description Only when created or rotated */
+            secret?: string;
+            /** @enum {unknown} */
+            status: "enabled" | "disabled";
+            /** Format: date-time */
+            updated_at?: string;
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
+    };
+    responses: {
+        /** @description Malformed request: syntax or schema (`field` names the input) */
+        Problem400: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No valid credential */
+        Problem401: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The caller's role may not use this route */
+        Problem403: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not found (also another party's resource) */
+        Problem404: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too many requests; retry after the Retry-After header */
+        Problem429: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The server's own fault */
+        Problem500: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;

@@ -458,6 +458,11 @@ export const error_catalogue = {
     title: "Party unknown",
     meaning: "The order names a party that does not exist in this tenant.",
   },
+  party_inactive: {
+    status: 422,
+    title: "Party inactive",
+    meaning: "The order names a party that was deactivated (PATCH /v1/parties/{id} status inactive).",
+  },
   category_unknown: {
     status: 422,
     title: "Category unknown",
@@ -895,7 +900,7 @@ export const error_catalogue = {
   party_status_invalid: {
     status: 400,
     title: "Party status invalid",
-    meaning: "A party's status is active or suspended.",
+    meaning: "A party's status is active, suspended (never paid out) or inactive (named by no new order).",
   },
   party_version_conflict: {
     status: 409,

@@ -5,10 +5,12 @@ import { newId } from "../core/ids.ts";
 import { jsonReplacer, toJsonText } from "../core/json.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { installAuth } from "./auth.ts";
+import { registerComponents } from "./components.ts";
 import { type ConsoleServer, installConsole } from "./console.ts";
 import { clientErrorHandler, frameworkErrors, installHardening } from "./hardening.ts";
 import { installIdempotency } from "./idempotency.ts";
 import { installMetrics } from "./metrics.ts";
+import { swaggerOptions } from "./openapi.ts";
 import { handleError, problem, sendProblem } from "./problem.ts";
 import { routeModules } from "./routes/index.ts";
 
@@ -79,22 +81,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "ClearSplit API",
-        version: "1",
-        description:
-          "Split-settlement ledger for marketplaces. Amounts are JSON integers in minor units of an ISO 4217 currency. " +
-          "Errors are RFC 9457 application/problem+json. Writes accept an Idempotency-Key header.",
-      },
-      components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "cs_live_<id>_<secret>" } },
-      },
-      security: [{ bearer: [] }],
-    },
-  });
+  registerComponents(app);
+  await app.register(swagger, swaggerOptions());
   await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
 
   installAuth(app, options.ctx);

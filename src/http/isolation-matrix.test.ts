@@ -233,6 +233,36 @@ const rules: Record<string, Rule> = {
       return { url: `/v1/api-keys/${api_key.id}` };
     },
   },
+  "POST /v1/users": {
+    allowed: ["platform_admin"],
+    ok: [201],
+    has_object: false,
+    build: async () => ({
+      url: "/v1/users",
+      payload: { login: `matrix-${newId()}@example.com`, password: "correct horse battery", role: "auditor" },
+    }),
+  },
+  "GET /v1/users": {
+    allowed: ["platform_admin"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/users"),
+  },
+  "PATCH /v1/users/{id}": {
+    allowed: ["platform_admin"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => {
+      const tenant = target === "own" ? world.tenant : world.second.tenant_id;
+      const user = await createUser(
+        world.ctx,
+        tenant,
+        { role: "auditor", email: `victim-${newId()}@example.com`, password: "correct horse battery" },
+        { actor: "test", ip: null },
+      );
+      return { url: `/v1/users/${user.id}`, payload: { role: "finance" } };
+    },
+  },
   "GET /v1/events/stream": {
     allowed: everyone,
     ok: [200],
@@ -321,6 +351,12 @@ const rules: Record<string, Rule> = {
       },
     }),
   },
+  "GET /v1/policy-assignments": {
+    allowed: platform,
+    ok: [200],
+    has_object: false,
+    build: get("/v1/policy-assignments"),
+  },
   "POST /v1/orders": {
     allowed: ["platform_admin", "integration"],
     ok: [201],
@@ -402,7 +438,7 @@ const rules: Record<string, Rule> = {
     has_object: false,
     build: async (world) => ({ url: `/log/${world.tenant}/vkey` }),
   },
-  "GET /log/{tenant}/tile/{*}": {
+  "GET /log/{tenant}/tile/{path}": {
     allowed: "public",
     ok: [200],
     has_object: false,

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ServiceContext } from "../service/context.ts";
 import { type DispatcherBacklog, dispatcherBacklog } from "../service/notifications/status.ts";
 import { group_commit_channel } from "../service/orders/group-commit.ts";
+import { mediaResponse, text_body } from "./schemas.ts";
 
 // GET /metrics in Prometheus text format: requests by route and status with
 // their latency, group-commit batch sizes, the sequencers' backlog, and the
@@ -114,7 +115,11 @@ export function installMetrics(app: FastifyInstance, ctx: ServiceContext): void 
     "/metrics",
     {
       config: { access: "public" },
-      schema: { tags: ["ops"], summary: "Prometheus metrics (text exposition format)" },
+      schema: {
+        tags: ["ops"],
+        summary: "Prometheus metrics (text exposition format)",
+        response: { 200: mediaResponse("Prometheus text exposition", { "text/plain": text_body }) },
+      },
     },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   );

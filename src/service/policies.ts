@@ -1,8 +1,10 @@
 import { DomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { PolicyRecord } from "../core/log/records.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../core/page.ts";
 import { loadPolicy, type Policy } from "../core/split/index.ts";
 import type { Queryable } from "../store/database.ts";
+import { type AssignmentRow, insertAssignment, selectAssignments } from "../store/policy-assignments-sql.ts";
 import { inTransaction } from "../store/retry.ts";
 import type { ServiceContext } from "./context.ts";
 import { enqueueLogRecords } from "./tlog/record-enqueue.ts";
@@ -155,18 +157,41 @@ export async function assignPolicy(ctx: ServiceContext, tenant_id: string, input
   if (policy === undefined)
     throw new DomainError("policy_not_found", `no published policy ${input.policy_hash}`, "policy_hash");
   const id = newId();
-  await ctx.db.query(
-    `INSERT INTO policy_assignments (tenant_id, id, scope, scope_value, policy_hash, effective_from, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [tenant_id, id, input.scope, scope_value, input.policy_hash, input.effective_from, ctx.now()],
-  );
+  const created_at = ctx.now();
+  await insertAssignment(ctx.db, tenant_id, {
+    id,
+    scope: input.scope,
+    scope_value,
+    policy_hash: input.policy_hash,
+    effective_from: input.effective_from,
+    created_at,
+  });
   return {
     id,
     scope: input.scope,
     scope_value,
     policy_hash: input.policy_hash,
     effective_from: input.effective_from,
+    created_at,
   };
+}
+
+export const assignments_page_max = 200;
+
+/** The tenant's policy assignments by effective instant, one cursor page. */
+export async function listAssignments(
+  db: Queryable,
+  tenant_id: string,
+  options: { scope?: string | undefined; limit?: number | undefined; cursor?: string | undefined },
+): Promise<Page<AssignmentRow>> {
+  const limit = pageLimit(options.limit, 50, assignments_page_max);
+  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
+  const rows = await selectAssignments(db, tenant_id, {
+    scope: options.scope ?? null,
+    after,
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, (row) => [new Date(row.effective_from).toISOString(), row.id]);
 }
 
 export interface ResolvedPolicy {

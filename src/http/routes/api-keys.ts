@@ -3,24 +3,16 @@ import { type Role, roles } from "../../core/auth/roles.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../auth.ts";
-import { page_query, pageSchema } from "../schemas.ts";
+import { component } from "../components.ts";
+import { api_key_schema, page_query, pageSchema } from "../schemas.ts";
 import { limitOf } from "../scope.ts";
 
-const api_key_schema = {
+const api_key_created_schema = component("ApiKeyCreated", {
   type: "object",
-  properties: {
-    id: { type: "string" },
-    name: { type: "string" },
-    role: { type: "string", enum: [...roles] },
-    party_id: { type: ["string", "null"] },
-    user_id: { type: ["string", "null"] },
-    created_at: { type: "string", format: "date-time" },
-    last_used_at: { type: ["string", "null"], format: "date-time" },
-    expires_at: { type: ["string", "null"], format: "date-time" },
-    revoked_at: { type: ["string", "null"], format: "date-time" },
-    revoked_reason: { type: ["string", "null"] },
-  },
-} as const;
+  description: "The new key: its secret `key`, shown here only, and its record.",
+  required: ["key", "api_key"],
+  properties: { key: { type: "string" }, api_key: api_key_schema },
+});
 
 /** API keys: platform_admin only. The key itself is in the create response and nowhere else. */
 export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
@@ -46,10 +38,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
           },
         },
         response: {
-          201: {
-            type: "object",
-            properties: { key: { type: "string" }, api_key: api_key_schema },
-          },
+          201: api_key_created_schema,
         },
       },
     },

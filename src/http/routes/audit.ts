@@ -24,6 +24,7 @@ import { type DecisionInput, decideCase } from "../../service/audit/decide.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../auth.ts";
+import { component } from "../components.ts";
 import { id_params, idempotency_header, instant_query, problem_schema } from "../schemas.ts";
 import { instantOf, limitOf, scopeOf } from "../scope.ts";
 
@@ -33,7 +34,7 @@ const readers = ["platform_admin", "finance", "reviewer", "auditor"] as const;
 const deciders = ["platform_admin", "finance", "reviewer"] as const;
 const tuners = ["platform_admin", "finance"] as const;
 
-export const case_schema = {
+export const case_schema = component("AuditCase", {
   type: "object",
   properties: {
     id: { type: "string", format: "uuid" },
@@ -60,9 +61,9 @@ export const case_schema = {
     },
     decided_at: { type: ["string", "null"], format: "date-time" },
   },
-} as const;
+});
 
-const config_schema = {
+const config_schema = component("AuditConfig", {
   type: "object",
   properties: {
     id: { type: "string", format: "uuid" },
@@ -75,7 +76,7 @@ const config_schema = {
     published_at: { type: ["string", "null"], format: "date-time" },
     published_by: { type: ["string", "null"] },
   },
-} as const;
+});
 
 const errors = {
   400: problem_schema,
@@ -193,9 +194,9 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         params: id_params,
         response: {
           200: {
+            allOf: [case_schema],
             type: "object",
             properties: {
-              ...case_schema.properties,
               hits: {
                 type: "array",
                 items: {
@@ -465,23 +466,21 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
   );
 }
 
-export const trail_schema = {
+export const trail_entry_schema = component("AuditTrailEntry", {
   type: "object",
+  description: "One action on a case, with the proof bundle of its log record.",
   properties: {
-    items: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          action: { type: "object", additionalProperties: true },
-          bundle: { type: ["object", "null"], additionalProperties: true },
-        },
-      },
-    },
+    action: { type: "object", additionalProperties: true },
+    bundle: { type: ["object", "null"], additionalProperties: true },
   },
-} as const;
+});
 
-const backtest_schema = {
+export const trail_schema = component("AuditTrail", {
+  type: "object",
+  properties: { items: { type: "array", items: trail_entry_schema } },
+});
+
+const backtest_schema = component("AuditBacktest", {
   type: "object",
   properties: {
     config_id: { type: "string" },
@@ -513,4 +512,4 @@ const backtest_schema = {
       },
     },
   },
-} as const;
+});

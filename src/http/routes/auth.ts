@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { roles } from "../../core/auth/roles.ts";
 import { readScopeOf } from "../../core/auth/scope.ts";
 import { listSecurityEvents, security_events_page_max } from "../../service/auth/security-events.ts";
 import { login, logout } from "../../service/auth/sessions.ts";
@@ -8,17 +7,7 @@ import { withReadScope } from "../../store/scoped.ts";
 import { foreignOrigin, principalOf } from "../auth.ts";
 import { csrf_cookie, parseCookies, serializeCookie, session_cookie } from "../cookies.ts";
 import { problem, sendProblem } from "../problem.ts";
-import { next_cursor_schema, page_query } from "../schemas.ts";
-
-const user_schema = {
-  type: "object",
-  properties: {
-    id: { type: "string" },
-    email: { type: ["string", "null"] },
-    role: { type: "string", enum: [...roles] },
-    party_id: { type: ["string", "null"] },
-  },
-} as const;
+import { next_cursor_schema, page_query, user_schema } from "../schemas.ts";
 
 function setSessionCookies(
   reply: FastifyReply,

@@ -10,14 +10,15 @@ import {
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../auth.ts";
+import { component } from "../components.ts";
 import { id_params, idempotency_header, problem_schema } from "../schemas.ts";
 import { limitOf, scopeOf } from "../scope.ts";
-import { case_schema, trail_schema } from "./audit.ts";
+import { case_schema, trail_entry_schema } from "./audit.ts";
 
 // Merchant and supplier disputes (docs/audit.md): a party contests its legs;
 // both the party and the platform's reviewers see the case and its trail.
 
-const dispute_schema = {
+const dispute_schema = component("Dispute", {
   type: "object",
   properties: {
     id: { type: "string" },
@@ -31,7 +32,7 @@ const dispute_schema = {
     created_at: { type: "string", format: "date-time" },
     case: case_schema,
   },
-} as const;
+});
 
 export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.post<{ Body: DisputeInput }>(
@@ -104,7 +105,10 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
         summary: "A dispute's case and its trail with proof bundles, as both sides see it (id: the case id)",
         params: id_params,
         response: {
-          200: { type: "object", properties: { case: case_schema, trail: trail_schema.properties.items } },
+          200: {
+            type: "object",
+            properties: { case: case_schema, trail: { type: "array", items: trail_entry_schema } },
+          },
           404: problem_schema,
         },
       },

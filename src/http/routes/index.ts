@@ -17,6 +17,7 @@ import { reconciliationRoutes } from "./reconciliation.ts";
 import { reportRoutes } from "./reports.ts";
 import { settlementRoutes } from "./settlement.ts";
 import { statsRoutes } from "./stats.ts";
+import { userRoutes } from "./users.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
 // Every route module, registered in this order. A module is one resource.
@@ -24,6 +25,7 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   healthRoutes,
   authRoutes,
   keyRoutes,
+  userRoutes,
   eventRoutes,
   partyRoutes,
   policyRoutes,

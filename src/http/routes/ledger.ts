@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { balanceMismatches, trialBalance } from "../../service/ledger/ledger-reads.ts";
 import { principalOf } from "../auth.ts";
+import { trial_balance_schema } from "../capability-schemas.ts";
 
 export async function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.get(
@@ -12,6 +13,7 @@ export async function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): P
         tags: ["ledger"],
         summary:
           "Σ of all balances per currency (always zero) and any account whose balance differs from its postings",
+        response: { 200: trial_balance_schema },
       },
     },
     async (request) => {

@@ -16,7 +16,8 @@ import {
 import { logVkey } from "../../service/tlog/signing-keys.ts";
 import { tilePath, toBase64 } from "../../verify/index.ts";
 import { principalOf } from "../auth.ts";
-import { next_cursor_schema, page_query } from "../schemas.ts";
+import { component } from "../components.ts";
+import { binary_body, mediaResponse, next_cursor_schema, page_query, text_body } from "../schemas.ts";
 import { limitOf } from "../scope.ts";
 
 // The log's public face (C2SP tlog-tiles: checkpoint, hash tiles, entry
@@ -30,7 +31,7 @@ const tenant_param = {
 const immutable = "public, max-age=31536000, immutable";
 const tile_levels = 8; // the appender's maximum (256^8 leaves)
 const base64_list = { type: "array", items: { type: "string", contentEncoding: "base64" } } as const;
-const bundle_schema = {
+const bundle_schema = component("ProofBundle", {
   type: "object",
   description: "Proof bundle v1 (docs/transparency.md); check it with verifyBundle from clearsplit/verify",
   properties: {
@@ -56,8 +57,8 @@ const bundle_schema = {
     inclusion_proof: base64_list,
     checkpoint: { type: "string" },
   },
-} as const;
-const consistency_schema = {
+});
+const consistency_schema = component("ConsistencyProof", {
   type: "object",
   properties: {
     from: { type: "integer" },
@@ -65,7 +66,7 @@ const consistency_schema = {
     proof: base64_list,
     checkpoint: { type: "string", description: "the signed checkpoint of size `to`, with cosignatures" },
   },
-} as const;
+});
 const checkpoints_schema = {
   type: "object",
   properties: {
@@ -125,6 +126,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
       config: { access: "public" },
       schema: {
         tags: ["log"],
+        response: { 200: mediaResponse("The signed checkpoint note", { "text/plain": text_body }) },
         summary: "The latest signed checkpoint with witness cosignatures",
         params: tenant_param,
       },
@@ -139,7 +141,12 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
     "/log/:tenant/vkey",
     {
       config: { access: "public" },
-      schema: { tags: ["log"], summary: "The log's verifier key (C2SP vkey)", params: tenant_param },
+      schema: {
+        tags: ["log"],
+        response: { 200: mediaResponse("The verifier key", { "text/plain": text_body }) },
+        summary: "The log's verifier key (C2SP vkey)",
+        params: tenant_param,
+      },
     },
     async (request, reply) => {
       await assertTenant(ctx.db, request.params.tenant);
@@ -155,6 +162,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
       config: { access: "public" },
       schema: {
         tags: ["log"],
+        response: { 200: mediaResponse("The tile's bytes", { "application/octet-stream": binary_body }) },
         summary: "A hash tile <L>/<N>[.p/<W>] or an entries tile entries/<N>[.p/<W>] (C2SP tlog-tiles)",
         params: {
           type: "object",

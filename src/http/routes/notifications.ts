@@ -11,7 +11,15 @@ import {
 import { notificationStatus } from "../../service/notifications/status.ts";
 import { sendTestNotification } from "../../service/notifications/test-notification.ts";
 import { principalOf } from "../auth.ts";
-import { id_params, page_query, problem_schema } from "../schemas.ts";
+import {
+  event_type_schema,
+  inbox_page_schema,
+  inbox_read_schema,
+  notification_status_schema,
+  preferences_schema,
+  test_notification_schema,
+} from "../capability-schemas.ts";
+import { id_params, itemsSchema, page_query, problem_schema } from "../schemas.ts";
 import { limitOf } from "../scope.ts";
 
 // The in-app inbox, preferences, the test notification and the dispatcher's
@@ -26,6 +34,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
     {
       schema: {
         tags: ["notifications"],
+        response: { 200: inbox_page_schema },
         summary: "The caller's inbox, newest first, with its unread count (cursor pages)",
         querystring: {
           type: "object",
@@ -49,7 +58,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
         tags: ["notifications"],
         summary: "Marks one inbox item read",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: inbox_read_schema, 404: problem_schema },
       },
     },
     async (request) => markRead(ctx, principalOf(request), request.params.id),
@@ -57,13 +66,25 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
 
   app.post(
     "/v1/inbox/read-all",
-    { schema: { tags: ["notifications"], summary: "Marks every inbox item of the caller read" } },
+    {
+      schema: {
+        tags: ["notifications"],
+        response: { 200: inbox_read_schema },
+        summary: "Marks every inbox item of the caller read",
+      },
+    },
     async (request) => markAllRead(ctx, principalOf(request)),
   );
 
   app.get(
     "/v1/notifications/preferences",
-    { schema: { tags: ["notifications"], summary: "The caller's language and delivery per event type" } },
+    {
+      schema: {
+        tags: ["notifications"],
+        response: { 200: preferences_schema },
+        summary: "The caller's language and delivery per event type",
+      },
+    },
     async (request) => getPreferences(ctx, principalOf(request)),
   );
 
@@ -90,7 +111,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
             },
           },
         },
-        response: { 400: problem_schema },
+        response: { 200: preferences_schema, 400: problem_schema },
       },
     },
     async (request) => setPreferences(ctx, principalOf(request), request.body),
@@ -108,7 +129,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
           additionalProperties: false,
           properties: { endpoint_id: { type: "string", minLength: 1, maxLength: 64 } },
         },
-        response: { 404: problem_schema },
+        response: { 202: test_notification_schema, 404: problem_schema },
       },
     },
     async (request, reply) => {
@@ -126,6 +147,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
       config: { roles: ["platform_admin", "finance", "auditor"] },
       schema: {
         tags: ["notifications"],
+        response: { 200: notification_status_schema },
         summary: "Dispatcher backlog per channel, webhook queue, and mail queue with the last SMTP error",
       },
     },
@@ -137,6 +159,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
     {
       schema: {
         tags: ["notifications"],
+        response: { 200: itemsSchema(event_type_schema) },
         summary: "Event types, who is told by default, and whether webhooks may subscribe",
       },
     },

@@ -8,14 +8,20 @@ import { getOrderDetail, listOrders, type OrderFilters } from "../../service/ord
 import { principalOf } from "../auth.ts";
 import { problemFromDomain } from "../problem.ts";
 import {
+  batch_result_schema,
+  chargeback_view_schema,
   id_params,
   idempotency_header,
   instant_query,
+  order_detail_schema,
   order_schema,
+  order_summary_schema,
   order_view_schema,
   page_query,
+  pageSchema,
   problem_schema,
   refund_schema,
+  refund_view_schema,
 } from "../schemas.ts";
 import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
@@ -65,6 +71,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           },
           additionalProperties: false,
         },
+        response: { 200: batch_result_schema },
       },
     },
     async (request) => {
@@ -144,7 +151,25 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           params: id_params,
           headers: idempotency_header,
           body: refund_schema,
-          response: { 404: problem_schema, 422: problem_schema },
+          response: {
+            ...Object.fromEntries(
+              [200, 201].map((status) => [
+                status,
+                {
+                  description:
+                    status === 201 ? `The ${kind} was booked` : `The ${kind} was booked before (a replay)`,
+                  type: "object",
+                  required: ["order", "refund"],
+                  properties: {
+                    order: order_view_schema,
+                    refund: kind === "refund" ? refund_view_schema : chargeback_view_schema,
+                  },
+                },
+              ]),
+            ),
+            404: problem_schema,
+            422: problem_schema,
+          },
         },
       },
       async (request, reply) => {
@@ -187,6 +212,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
             ...page_query,
           },
         },
+        response: { 200: pageSchema(order_summary_schema) },
       },
     },
     async (request) => {
@@ -212,7 +238,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         tags: ["orders"],
         summary: "An order: facts, split with explanations, refunds, journal transactions and state",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: order_detail_schema, 404: problem_schema },
       },
     },
     async (request) =>

@@ -4,7 +4,17 @@ import type { ServiceContext } from "../../service/context.ts";
 import { createParty, type PartyInput } from "../../service/ledger/accounts.ts";
 import { getParty, listParties, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
 import { principalOf } from "../auth.ts";
-import { id_params, instant_query, page_query, problem_schema } from "../schemas.ts";
+import {
+  amount_minor_max_number,
+  entry_schema,
+  id_params,
+  instant_query,
+  page_query,
+  pageSchema,
+  party_balances_schema,
+  party_view_schema,
+  problem_schema,
+} from "../schemas.ts";
 import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
 const party_schema = {
@@ -20,7 +30,7 @@ const party_schema = {
       description: "Settlement profile: payout cycle T+N days, minimum payout, payout account reference.",
       properties: {
         cycle_days: { type: "integer", minimum: 0, maximum: 365 },
-        minimum_payout_minor: { type: "integer", minimum: 0, maximum: 9_007_199_254_740_991 },
+        minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
         payout_account_ref: { type: "string", maxLength: 200 },
       },
       additionalProperties: false,
@@ -38,7 +48,7 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         tags: ["parties"],
         summary: "Create a party (merchant, supplier, referrer, platform, PSP, tax, logistics)",
         body: party_schema,
-        response: { 201: party_schema, 409: problem_schema },
+        response: { 201: party_view_schema, 409: problem_schema },
       },
     },
     async (request, reply) => {
@@ -54,7 +64,7 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         tags: ["parties"],
         summary: "One party",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: party_view_schema, 404: problem_schema },
       },
     },
     async (request) => scopedRead(ctx.db, request, (tx, scope) => getParty(tx, scope, request.params.id)),
@@ -67,6 +77,7 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         tags: ["parties"],
         summary: "List parties by id; party-scoped callers see only their own",
         querystring: { type: "object", properties: { kind: { enum: [...party_kinds] }, ...page_query } },
+        response: { 200: pageSchema(party_view_schema) },
       },
     },
     async (request) =>
@@ -87,6 +98,7 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         summary: "Held, available, in-transit and debt per currency, now or as of an instant",
         params: id_params,
         querystring: { type: "object", properties: { as_of: instant_query } },
+        response: { 200: party_balances_schema },
       },
     },
     async (request) => {
@@ -117,6 +129,7 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
             order_id: { type: "string", maxLength: 128 },
           },
         },
+        response: { 200: pageSchema(entry_schema) },
       },
     },
     async (request) => {

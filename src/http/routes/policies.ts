@@ -3,15 +3,25 @@ import { DomainError } from "../../core/errors.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
   type AssignmentScope,
+  assignments_page_max,
   assignPolicy,
   createPolicyDraft,
   getPolicy,
+  listAssignments,
   listPolicies,
   publishPolicy,
 } from "../../service/policies.ts";
 import { principalOf } from "../auth.ts";
-import { instant_query, problem_schema } from "../schemas.ts";
-import { scopeOf } from "../scope.ts";
+import {
+  assignment_schema,
+  instant_query,
+  itemsSchema,
+  page_query,
+  pageSchema,
+  policy_schema,
+  problem_schema,
+} from "../schemas.ts";
+import { limitOf, scopeOf } from "../scope.ts";
 
 const platform_roles = ["platform_admin", "finance", "reviewer", "auditor", "integration"] as const;
 
@@ -33,7 +43,7 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
           },
           additionalProperties: false,
         },
-        response: { 400: problem_schema },
+        response: { 201: policy_schema, 400: problem_schema },
       },
     },
     async (request, reply) =>
@@ -48,6 +58,7 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
         tags: ["policies"],
         summary: "Publish a draft: it becomes immutable and is named by its SHA-256",
         params: { type: "object", properties: { id: { type: "string", format: "uuid" } } },
+        response: { 200: policy_schema },
       },
     },
     async (request) => publishPolicy(ctx, principalOf(request).tenant_id, request.params.id),
@@ -61,6 +72,7 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
         summary:
           "A policy by id or by hash; published policies are readable by every role so anyone can re-compute a split",
         params: { type: "object", properties: { ref: { type: "string", maxLength: 64 } } },
+        response: { 200: policy_schema },
       },
     },
     async (request) => {
@@ -74,7 +86,14 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
 
   app.get(
     "/v1/policies",
-    { config: { roles: platform_roles }, schema: { tags: ["policies"], summary: "Policies, newest first" } },
+    {
+      config: { roles: platform_roles },
+      schema: {
+        tags: ["policies"],
+        summary: "Policies, newest first",
+        response: { 200: itemsSchema(policy_schema) },
+      },
+    },
     async (request) => ({
       items: await listPolicies(ctx.db, principalOf(request).tenant_id),
     }),
@@ -101,12 +120,36 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
           },
           additionalProperties: false,
         },
+        response: { 200: assignment_schema },
       },
     },
     async (request) =>
       assignPolicy(ctx, principalOf(request).tenant_id, {
         ...request.body,
         effective_from: new Date(request.body.effective_from),
+      }),
+  );
+
+  app.get<{ Querystring: { scope?: AssignmentScope; cursor?: string; limit?: string } }>(
+    "/v1/policy-assignments",
+    {
+      config: { roles: platform_roles },
+      schema: {
+        tags: ["policies"],
+        summary: `Policy assignments by effective instant (cursor pages, limit 1 to ${assignments_page_max})`,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { scope: { enum: ["tenant", "merchant", "category"] }, ...page_query },
+        },
+        response: { 200: pageSchema(assignment_schema) },
+      },
+    },
+    async (request) =>
+      listAssignments(ctx.db, principalOf(request).tenant_id, {
+        scope: request.query.scope,
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
       }),
   );
 }

@@ -2,7 +2,9 @@ import type { FastifyInstance } from "fastify";
 import { error_catalogue, error_codes, isErrorCode } from "../../core/error-catalogue.ts";
 import { renderProblemIndex, renderProblemPage } from "../../core/error-docs.ts";
 import type { ServiceContext } from "../../service/context.ts";
+import { problem_type_schema } from "../capability-schemas.ts";
 import { problem, sendProblem } from "../problem.ts";
+import { itemsSchema, mediaResponse, text_body } from "../schemas.ts";
 
 // Every problem's `type` is `/problems/{code}`: these public pages make that
 // URI resolve to the code's documentation, read from the catalogue.
@@ -13,6 +15,12 @@ export async function problemRoutes(app: FastifyInstance, _ctx: ServiceContext):
       config: { access: "public" },
       schema: {
         tags: ["ops"],
+        response: {
+          200: mediaResponse("The index", {
+            "text/html": text_body,
+            "application/json": itemsSchema(problem_type_schema),
+          }),
+        },
         summary: "Index of every error code (HTML, or JSON when asked for)",
         security: [],
       },
@@ -32,6 +40,12 @@ export async function problemRoutes(app: FastifyInstance, _ctx: ServiceContext):
       config: { access: "public" },
       schema: {
         tags: ["ops"],
+        response: {
+          200: mediaResponse("The code's page", {
+            "text/html": text_body,
+            "application/json": problem_type_schema,
+          }),
+        },
         summary: "Documentation of one error code (HTML, or JSON when asked for)",
         security: [],
         params: {

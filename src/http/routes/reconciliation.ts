@@ -12,7 +12,8 @@ import type { ServiceContext } from "../../service/context.ts";
 import { importBill } from "../../service/reconcile/import.ts";
 import { readBill } from "../../service/reconcile/read-bill.ts";
 import { principalOf } from "../auth.ts";
-import { id_params, problem_schema } from "../schemas.ts";
+import { reconciliation_import_schema } from "../capability-schemas.ts";
+import { id_params, objectSchema, problem_schema } from "../schemas.ts";
 import { scopedRead } from "../scope.ts";
 
 // Bill upload and reconciliation results (docs/settlement.md). The body is the
@@ -72,7 +73,13 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
             },
             additionalProperties: false,
           },
-          response: { 400: problem_schema, 413: problem_schema, 422: problem_schema },
+          response: {
+            200: reconciliation_import_schema,
+            201: reconciliation_import_schema,
+            400: problem_schema,
+            413: problem_schema,
+            422: problem_schema,
+          },
         },
       },
       async (request, reply) => {
@@ -126,7 +133,10 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
             },
           },
         },
-        response: { 404: problem_schema },
+        response: {
+          200: objectSchema("A reconciliation: its parse report, counts by status and exception items"),
+          404: problem_schema,
+        },
       },
     },
     async (request) =>

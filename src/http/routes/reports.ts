@@ -25,7 +25,20 @@ import {
 } from "../../service/reports/saved.ts";
 import { simulatePolicy } from "../../service/reports/simulate.ts";
 import { principalOf } from "../auth.ts";
-import { problem_schema } from "../schemas.ts";
+import {
+  report_run_schema,
+  report_schema,
+  saved_report_schema,
+  simulation_schema,
+} from "../capability-schemas.ts";
+import {
+  binary_body,
+  itemsSchema,
+  mediaResponse,
+  pageSchema,
+  problem_schema,
+  reportResponse,
+} from "../schemas.ts";
 import { scopeOf } from "../scope.ts";
 
 // GET /v1/reports/{report}: every standard report in JSON, CSV, XLSX or PDF.
@@ -95,7 +108,12 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
           },
           additionalProperties: false,
         },
-        response: { 400: problem_schema, 404: problem_schema, 422: problem_schema },
+        response: {
+          200: reportResponse(report_schema),
+          400: problem_schema,
+          404: problem_schema,
+          422: problem_schema,
+        },
       },
     },
     async (request, reply) => {
@@ -168,7 +186,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
         summary:
           "Save a custom report: dataset, dimensions, measures, filters, period; optionally shared and scheduled",
         body: { type: "object" },
-        response: { 400: problem_schema },
+        response: { 201: saved_report_schema, 400: problem_schema },
       },
     },
     async (request, reply) =>
@@ -179,7 +197,11 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
     "/v1/reports/saved",
     {
       config: { roles: [...report_roles] },
-      schema: { tags: ["reports"], summary: "Saved reports the caller may run" },
+      schema: {
+        tags: ["reports"],
+        response: { 200: pageSchema(saved_report_schema) },
+        summary: "Saved reports the caller may run",
+      },
     },
     async (request) => ({ items: await listSavedReports(ctx, callerOf(request)), next_cursor: null }),
   );
@@ -188,7 +210,11 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
     "/v1/reports/saved/:id",
     {
       config: { roles: [...report_roles] },
-      schema: { tags: ["reports"], summary: "One saved report", response: { 404: problem_schema } },
+      schema: {
+        tags: ["reports"],
+        summary: "One saved report",
+        response: { 200: saved_report_schema, 404: problem_schema },
+      },
     },
     async (request) => getSavedReport(ctx, callerOf(request), request.params.id),
   );
@@ -212,7 +238,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
           },
           additionalProperties: false,
         },
-        response: { 400: problem_schema, 404: problem_schema },
+        response: { 200: reportResponse(report_schema), 400: problem_schema, 404: problem_schema },
       },
     },
     async (request, reply) => {
@@ -240,7 +266,11 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
     "/v1/reports/saved/:id/runs",
     {
       config: { roles: [...report_roles] },
-      schema: { tags: ["reports"], summary: "Files a schedule produced", response: { 404: problem_schema } },
+      schema: {
+        tags: ["reports"],
+        summary: "Files a schedule produced",
+        response: { 200: itemsSchema(report_run_schema), 404: problem_schema },
+      },
     },
     async (request) => ({
       items: await listReportRuns(ctx, callerOf(request), request.params.id),
@@ -255,7 +285,10 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
       schema: {
         tags: ["reports"],
         summary: "Download a scheduled run's file",
-        response: { 404: problem_schema },
+        response: {
+          200: mediaResponse("The run's file, in its format", { "application/octet-stream": binary_body }),
+          404: problem_schema,
+        },
       },
     },
     async (request, reply) => {
@@ -291,7 +324,12 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
           additionalProperties: false,
         },
         querystring: { type: "object", properties: format_query, additionalProperties: false },
-        response: { 400: problem_schema, 404: problem_schema, 422: problem_schema },
+        response: {
+          200: reportResponse(simulation_schema),
+          400: problem_schema,
+          404: problem_schema,
+          422: problem_schema,
+        },
       },
     },
     async (request, reply) => {

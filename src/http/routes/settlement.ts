@@ -1,13 +1,30 @@
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { party_statuses, updateParty } from "../../service/settlement/party-profile.ts";
+import { type PartyStatus, party_statuses, updateParty } from "../../service/settlement/party-profile.ts";
 import { payoutFileOfRun } from "../../service/settlement/payout-file.ts";
 import { getPayout, listPayouts, payoutView, resolvePayoutResult } from "../../service/settlement/payouts.ts";
 import { named_parties_max, runSettlement, runSummaryJson } from "../../service/settlement/run.ts";
 import { orderSettlement, partySettlement } from "../../service/settlement/status.ts";
 import { principalOf } from "../auth.ts";
-import { id_params, idempotency_header, page_query, problem_schema } from "../schemas.ts";
+import {
+  order_settlement_schema,
+  party_settlement_schema,
+  payout_file_schema,
+  payout_schema,
+  settlement_run_schema,
+} from "../capability-schemas.ts";
+import {
+  amount_minor_max_number,
+  id_params,
+  idempotency_header,
+  mediaResponse,
+  page_query,
+  pageSchema,
+  party_version_schema,
+  problem_schema,
+  text_body,
+} from "../schemas.ts";
 import { limitOf, scopedRead } from "../scope.ts";
 
 // Settlement profiles, runs, payouts and settlement status (docs/settlement.md).
@@ -50,7 +67,7 @@ const profile_schema = {
     "Settlement profile: cycle (daily T+N, weekly on an ISO weekday, monthly on a day, or manual), minimum payout, currency, payout account reference, and whether debt is netted first.",
   properties: {
     cycle: cycle_schema,
-    minimum_payout_minor: { type: "integer", minimum: 0, maximum: 9_007_199_254_740_991 },
+    minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
     currency: { type: ["string", "null"], pattern: "^[A-Z]{3}$" },
     payout_account_ref: { type: ["string", "null"], minLength: 1, maxLength: 200 },
     net_debt_first: { type: "boolean" },
@@ -61,7 +78,7 @@ const profile_schema = {
 export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.patch<{
     Params: { id: string };
-    Body: { name?: string; status?: "active" | "suspended"; settlement?: unknown; version?: number };
+    Body: { name?: string; status?: PartyStatus; settlement?: unknown; version?: number };
   }>(
     "/v1/parties/:id",
     {
@@ -85,7 +102,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           },
           additionalProperties: false,
         },
-        response: { 404: problem_schema, 409: problem_schema },
+        response: { 200: party_version_schema, 404: problem_schema, 409: problem_schema },
       },
     },
     async (request) => {
@@ -108,7 +125,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
         tags: ["settlement"],
         summary: "A party's settlement status: balances by step, profile, payouts by state, recent payouts",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: party_settlement_schema, 404: problem_schema },
       },
     },
     async (request) =>
@@ -125,7 +142,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
         summary:
           "An order's settlement status per party: held → releasable → available → in_transit → paid_out",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: order_settlement_schema, 404: problem_schema },
       },
     },
     async (request) =>
@@ -153,7 +170,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           },
           additionalProperties: false,
         },
-        response: { 400: problem_schema, 404: problem_schema },
+        response: { 201: settlement_run_schema, 400: problem_schema, 404: problem_schema },
       },
     },
     async (request, reply) => {
@@ -177,7 +194,13 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           "The run's payout file: CSV (Repr-Digest header) or the generic bank-transfer JSON with its checksum",
         params: id_params,
         querystring: { type: "object", properties: { format: { enum: ["csv", "json"] } } },
-        response: { 404: problem_schema },
+        response: {
+          200: mediaResponse("The payout file", {
+            "application/json": payout_file_schema,
+            "text/csv": text_body,
+          }),
+          404: problem_schema,
+        },
       },
     },
     async (request, reply) => {
@@ -212,6 +235,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
     {
       schema: {
         tags: ["settlement"],
+        response: { 200: pageSchema(payout_schema) },
         summary: "Payouts by party, state and run day, with cursor pages; a merchant sees only its own",
         querystring: {
           type: "object",
@@ -242,7 +266,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
         tags: ["settlement"],
         summary: "One payout",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: payout_schema, 404: problem_schema },
       },
     },
     async (request) => {
@@ -268,7 +292,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           properties: { provider_reference: { type: "string", minLength: 1, maxLength: 200 } },
           additionalProperties: false,
         },
-        response: { 404: problem_schema, 409: problem_schema },
+        response: { 200: payout_schema, 404: problem_schema, 409: problem_schema },
       },
     },
     async (request) =>
@@ -296,7 +320,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           properties: { reason: { type: "string", minLength: 1, maxLength: 500 } },
           additionalProperties: false,
         },
-        response: { 404: problem_schema, 409: problem_schema },
+        response: { 200: payout_schema, 404: problem_schema, 409: problem_schema },
       },
     },
     async (request) => {

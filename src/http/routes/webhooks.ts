@@ -13,7 +13,8 @@ import {
   updateEndpoint,
 } from "../../service/notifications/endpoints.ts";
 import { principalOf } from "../auth.ts";
-import { id_params, page_query, problem_schema } from "../schemas.ts";
+import { webhook_delivery_schema, webhook_endpoint_schema } from "../capability-schemas.ts";
+import { id_params, page_query, pageSchema, problem_schema } from "../schemas.ts";
 import { limitOf } from "../scope.ts";
 
 // Webhook endpoints (Standard Webhooks), their deliveries, and redelivery.
@@ -49,7 +50,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
             description: { type: ["string", "null"], maxLength: description_length_max },
           },
         },
-        response: { 400: problem_schema },
+        response: { 201: webhook_endpoint_schema, 400: problem_schema },
       },
     },
     async (request, reply) =>
@@ -60,7 +61,11 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
     "/v1/webhook-endpoints",
     {
       config: { roles: endpoint_roles },
-      schema: { tags: ["webhooks"], summary: "The endpoints the caller may see" },
+      schema: {
+        tags: ["webhooks"],
+        response: { 200: pageSchema(webhook_endpoint_schema) },
+        summary: "The endpoints the caller may see",
+      },
     },
     async (request) => ({ items: await listEndpoints(ctx, principalOf(request)), next_cursor: null }),
   );
@@ -73,7 +78,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
         tags: ["webhooks"],
         summary: "One endpoint",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: webhook_endpoint_schema, 404: problem_schema },
       },
     },
     async (request) => getEndpoint(ctx, principalOf(request), request.params.id),
@@ -97,7 +102,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
             status: { enum: ["enabled", "disabled"] },
           },
         },
-        response: { 404: problem_schema },
+        response: { 200: webhook_endpoint_schema, 404: problem_schema },
       },
     },
     async (request) => updateEndpoint(ctx, principalOf(request), request.params.id, request.body),
@@ -111,7 +116,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
         tags: ["webhooks"],
         summary: "Disables an endpoint",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 200: webhook_endpoint_schema, 404: problem_schema },
       },
     },
     async (request) => updateEndpoint(ctx, principalOf(request), request.params.id, { status: "disabled" }),
@@ -130,7 +135,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
           additionalProperties: false,
           properties: { overlap_seconds: { type: "integer", minimum: 0, maximum: rotation_overlap_s_max } },
         },
-        response: { 404: problem_schema },
+        response: { 200: webhook_endpoint_schema, 404: problem_schema },
       },
     },
     async (request) =>
@@ -150,7 +155,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
           additionalProperties: false,
           properties: { ...page_query, status: { enum: ["pending", "succeeded", "dead", "cancelled"] } },
         },
-        response: { 404: problem_schema },
+        response: { 200: pageSchema(webhook_delivery_schema), 404: problem_schema },
       },
     },
     async (request) =>
@@ -169,7 +174,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
         tags: ["webhooks"],
         summary: "Redelivers now, with the same webhook-id and body",
         params: id_params,
-        response: { 404: problem_schema },
+        response: { 202: webhook_delivery_schema, 404: problem_schema },
       },
     },
     async (request, reply) =>

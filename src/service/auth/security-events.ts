@@ -15,6 +15,7 @@ export const security_actions = [
   "api_key_revoked",
   "user_created",
   "user_disabled",
+  "user_enabled",
   "user_role_changed",
   "user_password_changed",
   "party_settlement_changed",

@@ -1,6 +1,8 @@
+import { assert } from "../../core/assert.ts";
 import { isRole, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { ServiceContext } from "../context.ts";
 import { hashPassword, type PasswordHash, password_length_max, password_length_min } from "./password.ts";
@@ -289,10 +291,86 @@ async function revokeSessionsOf(
   );
 }
 
+/** Enables a disabled user again; its old sessions stay ended. Audited as `user_enabled`. */
+export async function enableUser(
+  ctx: ServiceContext,
+  tenant_id: string,
+  user_id: string,
+  audit: { actor: string; ip: string | null },
+): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.transaction(async (tx) => {
+    const rows = await tx.query(
+      "UPDATE users SET disabled_at = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
+      [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
+    );
+    if (rows.length === 0) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
+    await recordSecurityEvent(
+      tx,
+      {
+        tenant_id,
+        actor: audit.actor,
+        ip: audit.ip,
+        action: "user_enabled",
+        outcome: "success",
+        subject: `user:${user_id}`,
+      },
+      now,
+    );
+  });
+}
+
+/**
+ * Changes a user's role, party and whether it is disabled, each audited as its
+ * own security event; a role change or disabling ends the user's sessions.
+ */
+export async function updateUser(
+  ctx: ServiceContext,
+  tenant_id: string,
+  user_id: string,
+  patch: { role?: Role | undefined; party_id?: string | null | undefined; disabled?: boolean | undefined },
+  audit: { actor: string; ip: string | null },
+): Promise<UserView> {
+  const before = await findUserById(ctx.db, tenant_id, user_id);
+  if (before === undefined) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
+  if (patch.role !== undefined || patch.party_id !== undefined) {
+    const role = patch.role ?? before.role;
+    const party_id =
+      patch.party_id !== undefined ? patch.party_id : party_scoped_roles.has(role) ? before.party_id : null;
+    await changeUserRole(ctx, tenant_id, user_id, { role, party_id }, audit);
+  }
+  if (patch.disabled === true && before.disabled_at === null)
+    await disableUser(ctx, tenant_id, user_id, audit);
+  if (patch.disabled === false && before.disabled_at !== null)
+    await enableUser(ctx, tenant_id, user_id, audit);
+  const after = await findUserById(ctx.db, tenant_id, user_id);
+  assert(after !== undefined, "a user is never deleted");
+  return userView(after);
+}
+
 export async function listUsers(db: Queryable, tenant_id: string): Promise<UserView[]> {
   return db.query<UserView & Record<string, unknown>>(
     `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
       WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 10000`,
     [tenant_id],
   );
+}
+
+export const users_page_max = 200;
+
+/** The tenant's users in creation order, one cursor page. */
+export async function listUsersPage(
+  db: Queryable,
+  tenant_id: string,
+  options: { limit?: number | undefined; cursor?: string | undefined },
+): Promise<Page<UserView>> {
+  const limit = pageLimit(options.limit, 50, users_page_max);
+  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
+  const rows = await db.query<UserView & Record<string, unknown>>(
+    `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
+      WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+      ORDER BY created_at, id LIMIT $4`,
+    [tenant_id, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+  );
+  return pageOf(rows, limit, (row) => [new Date(row.created_at).toISOString(), row.id]);
 }

@@ -11,16 +11,10 @@ import {
   purposes_allowed_negative,
 } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
+import { type PartyRow, selectPartyRow } from "../../store/parties-sql.ts";
 import type { ServiceContext } from "../context.ts";
 
-export interface Party {
-  id: string;
-  kind: PartyKind;
-  name: string;
-  parent_id: string | null;
-  settlement: Record<string, unknown>;
-  created_at: Date;
-}
+export type Party = PartyRow;
 
 export async function ensureTenant(ctx: ServiceContext, tenant: { id: string; name: string }): Promise<void> {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant.id)) {
@@ -86,12 +80,8 @@ export async function createParty(ctx: ServiceContext, tenant_id: string, input:
   });
 }
 
-export async function selectParty(tx: Queryable, tenant_id: string, id: string): Promise<Party | undefined> {
-  const rows = await tx.query<Party & Record<string, unknown>>(
-    "SELECT id, kind, name, parent_id, settlement, created_at FROM parties WHERE tenant_id = $1 AND id = $2",
-    [tenant_id, id],
-  );
-  return rows[0];
+export function selectParty(tx: Queryable, tenant_id: string, id: string): Promise<Party | undefined> {
+  return selectPartyRow(tx, tenant_id, id);
 }
 
 export interface AccountSpec {

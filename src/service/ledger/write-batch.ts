@@ -40,11 +40,6 @@ export interface WriteOptions {
    * concurrently since is still caught by the insert (RetryTransaction).
    */
   keys_unused?: boolean;
-  /**
-   * The caller's own writes for the transactions about to be created (keyed
-   * by request index), made in the same statement as the journal's.
-   */
-  alongside?: (created: ReadonlyMap<number, JournalTransaction>) => (WriteStep | null)[];
 }
 
 interface Pending {
@@ -67,6 +62,39 @@ export async function writeJournalBatch(
   recorded_at: Date,
   options: WriteOptions = {},
 ): Promise<PostResult[]> {
+  const plan = await planJournalBatch(tx, tenant_id, requests, recorded_at, options);
+  await writeSteps(tx, journalSteps(plan, []));
+  return plan.results;
+}
+
+/**
+ * What a journal batch decided, not yet written: each request's result, the
+ * transactions to create (by request index), and the steps that write them.
+ * A caller with rows of its own for the created transactions builds them from
+ * `created` and writes everything in one statement with `journalSteps`
+ * (decisions §12, §21): the ledger writer never calls back into its caller.
+ */
+export interface JournalPlan {
+  readonly results: PostResult[];
+  readonly created: ReadonlyMap<number, JournalTransaction>;
+  readonly journal: readonly (WriteStep | null)[];
+  /** Written last: the balance deltas (src/store/write-set.ts). */
+  readonly balances: WriteStep | null;
+}
+
+/** The one statement of a plan: the journal's steps, the caller's own rows, then the balance deltas. */
+export function journalSteps(plan: JournalPlan, own: readonly (WriteStep | null)[]): (WriteStep | null)[] {
+  assert(own.length === 0 || plan.created.size > 0, "rows of its own need a created transaction");
+  return [...plan.journal, ...own, plan.balances];
+}
+
+export async function planJournalBatch(
+  tx: Queryable,
+  tenant_id: string,
+  requests: readonly TransactionRequest[],
+  recorded_at: Date,
+  options: WriteOptions = {},
+): Promise<JournalPlan> {
   assert(
     requests.length <= transactions_per_batch_max,
     `a batch holds at most ${transactions_per_batch_max} transactions`,
@@ -121,7 +149,7 @@ export async function writeJournalBatch(
     else results[item.index] = { status: "rejected", error: decision.error };
   });
 
-  const created = await writeAccepted(tx, tenant_id, accepted, accounts, locked, recorded_at, options);
+  const { created, journal, balances } = planAccepted(tenant_id, accepted, accounts, locked, recorded_at);
   for (const [index, transaction] of created) results[index] = { status: "created", transaction };
 
   const replayed = await selectTransactions(tx, tenant_id, [...replay_ids.values()]);
@@ -138,7 +166,7 @@ export async function writeJournalBatch(
   }
   for (const [index, result] of results.entries())
     assert(result !== undefined, `request ${index} got no result`);
-  return results as PostResult[];
+  return { results: results as PostResult[], created, journal, balances };
 }
 
 function validateAndDedupe(
@@ -170,17 +198,15 @@ function validateAndDedupe(
   return { pending, duplicate_of };
 }
 
-async function writeAccepted(
-  tx: Queryable,
+function planAccepted(
   tenant_id: string,
   accepted: readonly Pending[],
   accounts: ReadonlyMap<string, Account>,
   locked: LockedAvailability,
   recorded_at: Date,
-  options: WriteOptions,
-): Promise<Map<number, JournalTransaction>> {
+): Pick<JournalPlan, "created" | "journal" | "balances"> {
   const created = new Map<number, JournalTransaction>();
-  if (accepted.length === 0) return created;
+  if (accepted.length === 0) return { created, journal: [], balances: null };
   const transactions = accepted.map((item) => toJournal(item.request, recorded_at));
   for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
   // One statement: the journal, its postings, its log records, the caller's
@@ -188,21 +214,22 @@ async function writeAccepted(
   // concurrent writer took one of the keys our read saw as free, the journal
   // step's count says so and the whole batch starts again: the balances we
   // decided on would be wrong.
-  await writeSteps(tx, [
-    journalRowsStep(
-      tenant_id,
-      accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
-    ),
-    postingsWrite(tenant_id, transactions),
-    logRecordsWrite(
-      tenant_id,
-      transactions.map((transaction) => logRecordOf(transaction, accounts)),
-      recorded_at,
-    ),
-    ...(options.alongside?.(created) ?? []),
-    balanceDeltasWrite(tenant_id, transactions, locked),
-  ]);
-  return created;
+  return {
+    created,
+    journal: [
+      journalRowsStep(
+        tenant_id,
+        accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
+      ),
+      postingsWrite(tenant_id, transactions),
+      logRecordsWrite(
+        tenant_id,
+        transactions.map((transaction) => logRecordOf(transaction, accounts)),
+        recorded_at,
+      ),
+    ],
+    balances: balanceDeltasWrite(tenant_id, transactions, locked),
+  };
 }
 
 function toJournal(request: TransactionRequest, recorded_at: Date): JournalTransaction {

@@ -15,13 +15,14 @@ import {
 } from "../../core/split/index.ts";
 import { isSubsidyLeg, subsidy_flag, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
+import { orderPartyRowsStep } from "../../store/order-parties-sql.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
-import type { WriteStep } from "../../store/write-set.ts";
+import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 import { auditBookedOrders } from "../audit/booking.ts";
 import { configInForce } from "../audit/configs.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import { writeJournalBatch } from "../ledger/write-batch.ts";
+import { journalSteps, planJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor, legPartyIds } from "./allocation.ts";
 import { ordersWrite, selectOrders } from "./order-store.ts";
 import {
@@ -186,17 +187,26 @@ async function plan(
       results[candidate.index] = { status: "rejected", error };
     }
   }
+  // Only active parties may be named by a new order (issue 12 §6).
   const kinds = await partyKinds(
     tx,
     tenant_id,
     allocated.flatMap((a) => [a.platform, ...a.allocation.legs.map((leg) => leg.party_id)]),
+    { active_only: true },
   );
-  const known = allocated.filter(({ candidate, allocation, platform }) => {
+  const known: typeof allocated = [];
+  for (const item of allocated) {
+    const { candidate, allocation, platform } = item;
     const unknown = [platform, ...allocation.legs.map((leg) => leg.party_id)].find((id) => !kinds.has(id));
-    if (unknown === undefined) return true;
-    results[candidate.index] = { status: "rejected", error: unknownParty(candidate.order, unknown) };
-    return false;
-  });
+    if (unknown === undefined) known.push(item);
+    else {
+      const inactive = (await partyKinds(tx, tenant_id, [unknown])).has(unknown);
+      results[candidate.index] = {
+        status: "rejected",
+        error: unknownParty(candidate.order, unknown, inactive),
+      };
+    }
+  }
   const specs: PartyAccountSpec[] = known.flatMap(({ allocation, platform }) => [
     { party_id: platform, purpose: "clearing", currency: allocation.currency },
     ...(allocation.flags.includes(subsidy_flag)
@@ -293,26 +303,23 @@ async function write(
   results: (BookResult | undefined)[],
   now: Date,
 ): Promise<void> {
-  let booked: { item: Planned; row: OrderRow }[] = [];
   // plan() found none of these orders booked, and an order's journal key is
   // written only with its order row, so the keys are known to be unused. The
-  // order rows go in the same statement as the journal's.
-  const journal = await writeJournalBatch(
+  // order rows, built from the planned transactions, go in the same statement
+  // as the journal's.
+  const plan = await planJournalBatch(
     tx,
     tenant_id,
     planned.map((p) => p.request),
     now,
-    {
-      keys_unused: true,
-      alongside: (created) => {
-        booked = [...created].map(([position, transaction]) => {
-          const item = planned[position]!;
-          return { item, row: orderRow(item, transaction.id, now) };
-        });
-        return orderWrites(tenant_id, booked, now);
-      },
-    },
+    { keys_unused: true },
   );
+  const booked = [...plan.created].map(([position, transaction]) => {
+    const item = planned[position]!;
+    return { item, row: orderRow(item, transaction.id, now) };
+  });
+  await writeSteps(tx, journalSteps(plan, booked.length === 0 ? [] : orderWrites(tenant_id, booked, now)));
+  const journal = plan.results;
   planned.forEach((item, position) => {
     const result = journal[position]!;
     if (result.status === "rejected") results[item.index] = { status: "rejected", error: result.error };
@@ -345,7 +352,7 @@ function orderWrites(
   now: Date,
 ): (WriteStep | null)[] {
   const indexed = booked.flatMap((b) =>
-    b.item.indexed_party_ids.map((party_id) => [party_id, b.item.order.id]),
+    b.item.indexed_party_ids.map((party_id) => [party_id, b.item.order.id] as const),
   );
   return [
     ordersWrite(
@@ -353,22 +360,7 @@ function orderWrites(
       booked.map((b) => b.row),
       booked.map((b) => b.item.facts_json),
     ),
-    indexed.length === 0
-      ? null
-      : {
-          ctes: [
-            [
-              "order_party_rows",
-              // A concurrent writer of the same order makes order_rows count
-              // short (a retry that replays it); this row must not fail first.
-              `INSERT INTO order_parties (tenant_id, party_id, order_id)
-               SELECT $1, p.party_id, p.order_id FROM unnest($2::text[], $3::text[]) AS p(party_id, order_id)
-               ON CONFLICT (tenant_id, party_id, order_id) DO NOTHING
-               RETURNING 1`,
-            ],
-          ],
-          params: [tenant_id, indexed.map(([party_id]) => party_id), indexed.map(([, order_id]) => order_id)],
-        },
+    orderPartyRowsStep(tenant_id, indexed),
     eventsWrite(
       tenant_id,
       booked.map(({ item, row }) => ({
@@ -418,7 +410,7 @@ function orderConflict(order_id: string): DomainError {
   );
 }
 
-function unknownParty(order: Order, party_id: string): DomainError {
+function unknownParty(order: Order, party_id: string, inactive: boolean): DomainError {
   const field =
     party_id === order.merchant_id
       ? "merchant_id"
@@ -428,6 +420,13 @@ function unknownParty(order: Order, party_id: string): DomainError {
             const line = order.lines.findIndex((l) => l.supplier_id === party_id);
             return line >= 0 ? `lines[${line}].supplier_id` : "policy";
           })();
+  if (inactive)
+    return new DomainError(
+      "party_inactive",
+      `${field}: party ${JSON.stringify(party_id)} is inactive and may not be named by a new order`,
+      field,
+      { party_id },
+    );
   return new DomainError(
     "party_unknown",
     `${field}: no party ${JSON.stringify(party_id)} in this tenant`,

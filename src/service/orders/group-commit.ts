@@ -1,5 +1,11 @@
 import { channel } from "node:diagnostics_channel";
 import { isDomainError } from "../../core/errors.ts";
+import {
+  group_commit_inflight_max_pglite,
+  group_commit_inflight_max_postgres,
+  group_commit_orders_per_batch_default,
+  group_commit_wait_ms_default,
+} from "../../core/limits.ts";
 import type { ServiceContext } from "../context.ts";
 import { type BookResult, bookOrders, orders_per_batch_max } from "./book.ts";
 
@@ -43,9 +49,14 @@ export class GroupCommitter {
 
   constructor(ctx: ServiceContext, options: GroupCommitOptions = {}) {
     this.#ctx = ctx;
-    this.#batch_max = Math.min(options.batch_max ?? 256, orders_per_batch_max);
-    this.#wait_ms = options.wait_ms ?? 2;
-    this.#inflight_max = options.inflight_max ?? (ctx.db.backend === "pglite" ? 1 : 4);
+    this.#batch_max = Math.min(
+      options.batch_max ?? group_commit_orders_per_batch_default,
+      orders_per_batch_max,
+    );
+    this.#wait_ms = options.wait_ms ?? group_commit_wait_ms_default;
+    this.#inflight_max =
+      options.inflight_max ??
+      (ctx.db.backend === "pglite" ? group_commit_inflight_max_pglite : group_commit_inflight_max_postgres);
   }
 
   submit(tenant_id: string, body: unknown): Promise<BookResult> {

@@ -1,11 +1,15 @@
 import type { Account, AccountPurpose, PartyKind } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectPartyKinds } from "../../store/parties-sql.ts";
 import { accountKey, ensureAccountsDetailed } from "../ledger/accounts.ts";
 
 // Parties are never deleted and an account's id never changes, so a process
 // keeps what it has seen. Account status is still checked by the journal
-// writer on every batch; this cache only saves the lookups.
-const party_kind_cache = new Map<string, PartyKind>();
+// writer on every batch; this cache only saves the lookups. A party's kind
+// never changes, but it may be deactivated: another process sees that within
+// party_status_cache_ms (decisions §21).
+const party_kind_cache = new Map<string, { kind: PartyKind; inactive: boolean; cached_at_ms: number }>();
+export const party_status_cache_ms = 30_000;
 const account_cache = new Map<string, Account>();
 const cache_entries_max = 200_000;
 
@@ -18,26 +22,34 @@ export async function partyKinds(
   tx: Queryable,
   tenant_id: string,
   party_ids: Iterable<string>,
+  options: { active_only?: boolean } = {},
 ): Promise<Map<string, PartyKind>> {
   const result = new Map<string, PartyKind>();
   const missing: string[] = [];
+  const now_ms = Date.now();
   for (const id of new Set(party_ids)) {
-    const kind = party_kind_cache.get(`${tenant_id}\u0000${id}`);
-    if (kind === undefined) missing.push(id);
-    else result.set(id, kind);
+    const cached = party_kind_cache.get(`${tenant_id}\u0000${id}`);
+    if (cached === undefined || now_ms - cached.cached_at_ms > party_status_cache_ms) missing.push(id);
+    else if (!(options.active_only && cached.inactive)) result.set(id, cached.kind);
   }
   if (missing.length > 0) {
-    const rows = await tx.query<{ id: string; kind: PartyKind }>(
-      "SELECT id, kind FROM parties WHERE tenant_id = $1 AND id = ANY($2::text[])",
-      [tenant_id, missing],
-    );
+    const rows = await selectPartyKinds(tx, tenant_id, missing);
     if (party_kind_cache.size > cache_entries_max) party_kind_cache.clear();
     for (const row of rows) {
-      party_kind_cache.set(`${tenant_id}\u0000${row.id}`, row.kind);
-      result.set(row.id, row.kind);
+      party_kind_cache.set(`${tenant_id}\u0000${row.id}`, {
+        kind: row.kind,
+        inactive: row.inactive,
+        cached_at_ms: now_ms,
+      });
+      if (!(options.active_only && row.inactive)) result.set(row.id, row.kind);
     }
   }
   return result;
+}
+
+/** This process forgets what it knew of a party, after its status changed. */
+export function forgetParty(tenant_id: string, party_id: string): void {
+  party_kind_cache.delete(`${tenant_id}\u0000${party_id}`);
 }
 
 export interface PartyAccountSpec {

@@ -16,6 +16,7 @@ import {
 import { isSubsidyLeg, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
+import { insertOrderRefund } from "../../store/order-refunds-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
@@ -56,7 +57,9 @@ export function refundOrder(
           "refund_id",
         );
       }
-      return { replayed: true, order: viewOf(row, allocation, null), refund: same };
+      // A replay answers what the first request answered: the view, not the stored request.
+      const { request: _request, request_sha256: _sha256, ...view } = same;
+      return { replayed: true, order: viewOf(row, allocation, null), refund: view };
     }
     const now = ctx.now();
     const reversal = reversalOf(
@@ -69,28 +72,22 @@ export function refundOrder(
     const before_release = row.released_at === null;
     const transaction_id = await bookReversal(tx, tenant_id, row, reversal, kind, before_release, now);
     const refunded_minor = row.refunded_minor + BigInt(reversal.refund_minor);
-    await tx.query("UPDATE orders SET refunded_minor = $3 WHERE tenant_id = $1 AND id = $2", [
+    await insertOrderRefund(
+      tx,
       tenant_id,
-      order_id,
-      refunded_minor,
-    ]);
-    await tx.query(
-      `INSERT INTO order_refunds (tenant_id, order_id, refund_id, kind, amount_minor, request, request_sha256, reversal,
-                                  transaction_id, before_release, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11)`,
-      [
-        tenant_id,
+      {
         order_id,
-        refund.refund_id,
+        refund_id: refund.refund_id,
         kind,
-        reversal.refund_minor,
-        JSON.stringify(body),
+        amount_minor: reversal.refund_minor,
+        request_json: JSON.stringify(body),
         request_sha256,
-        JSON.stringify(reversal),
+        reversal_json: JSON.stringify(reversal),
         transaction_id,
         before_release,
-        now,
-      ],
+        created_at: now,
+      },
+      refunded_minor,
     );
     const parties = [...shareByParty(reversal.legs).keys()].sort();
     await enqueueEvents(

@@ -2,13 +2,21 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { maskAccountRef, parseProfile, profileJson } from "../../core/settlement/profile.ts";
 import { canonicalJsonSha256Hex } from "../../core/sha256.ts";
+import {
+  insertPartyVersion,
+  lockPartyVersionRow,
+  type PartyVersionRow as PartyRow,
+  updatePartyVersion,
+} from "../../store/parties-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { recordSecurityEvent } from "../auth/security-events.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
+import { forgetParty } from "../orders/party-accounts.ts";
 
-export const party_statuses = ["active", "suspended"] as const;
+/** active; suspended: never paid out; inactive: named by no new order (its orders run their course). */
+export const party_statuses = ["active", "suspended", "inactive"] as const;
 export type PartyStatus = (typeof party_statuses)[number];
 
 export interface PartyPatch {
@@ -27,17 +35,6 @@ export interface PartyVersionView {
   status: PartyStatus;
   version: number;
   settlement: Record<string, unknown>;
-  created_at: Date;
-}
-
-interface PartyRow extends Record<string, unknown> {
-  id: string;
-  kind: string;
-  name: string;
-  parent_id: string | null;
-  status: PartyStatus;
-  version: number;
-  settlement: unknown;
   created_at: Date;
 }
 
@@ -71,11 +68,7 @@ export function updateParty(
     );
   const settlement = patch.settlement === undefined ? undefined : profileJson(parseProfile(patch.settlement));
   return inTransaction(ctx.db, async (tx) => {
-    const [row] = await tx.query<PartyRow>(
-      `SELECT id, kind, name, parent_id, status, version, settlement, created_at FROM parties
-        WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-      [tenant_id, party_id],
-    );
+    const row = await lockPartyVersionRow(tx, tenant_id, party_id);
     if (row === undefined)
       throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
     const version = Number(row.version);
@@ -100,32 +93,32 @@ export function updateParty(
       JSON.stringify(next.settlement) === JSON.stringify(row.settlement);
     if (unchanged) return view(row, version, next);
     if (version === 1)
-      await tx.query(
-        `INSERT INTO party_versions (tenant_id, party_id, version, name, status, settlement, changed_by, created_at)
-         VALUES ($1, $2, 1, $3, $4, $5::text::jsonb, 'created', $6) ON CONFLICT DO NOTHING`,
-        [tenant_id, party_id, row.name, row.status, JSON.stringify(row.settlement ?? {}), row.created_at],
-      );
+      await insertPartyVersion(tx, tenant_id, {
+        party_id,
+        version: 1,
+        name: row.name,
+        status: row.status,
+        settlement: row.settlement,
+        changed_by: "created",
+        created_at: row.created_at,
+      });
     const new_version = version + 1;
     assert(new_version > version, "versions only grow");
-    await tx.query(
-      `UPDATE parties SET name = $3, status = $4, settlement = $5::text::jsonb, version = $6
-        WHERE tenant_id = $1 AND id = $2`,
-      [tenant_id, party_id, next.name, next.status, JSON.stringify(next.settlement), new_version],
-    );
-    await tx.query(
-      `INSERT INTO party_versions (tenant_id, party_id, version, name, status, settlement, changed_by, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8)`,
-      [
-        tenant_id,
-        party_id,
-        new_version,
-        next.name,
-        next.status,
-        JSON.stringify(next.settlement),
-        changed_by,
-        now,
-      ],
-    );
+    await updatePartyVersion(tx, tenant_id, party_id, {
+      ...next,
+      version: new_version,
+      deactivated_at: next.status === "inactive" ? (row.status === "inactive" ? undefined : now) : null,
+    });
+    await insertPartyVersion(tx, tenant_id, {
+      party_id,
+      version: new_version,
+      name: next.name,
+      status: next.status,
+      settlement: next.settlement,
+      changed_by,
+      created_at: now,
+    });
+    if (next.status !== row.status) forgetParty(tenant_id, party_id);
     const changed = [
       ...(next.name !== row.name ? ["name"] : []),
       ...(next.status !== row.status ? ["status"] : []),

@@ -3,7 +3,8 @@ import { assert } from "../../core/assert.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
 import { sha256Bytes } from "../../core/sha256.ts";
-import { arrayLiteral, type Queryable } from "../../store/database.ts";
+import type { Queryable } from "../../store/database.ts";
+import { logRecordRowsStep } from "../../store/log-records-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 import { hashedRecord, isDisclosable, newDisclosureSeed } from "./record-disclosure.ts";
 
@@ -55,27 +56,16 @@ export function logRecordsWrite(
     seed_hex.push(seed === null ? null : seed.toString("hex"));
     sha_hex.push(recordSha256(salt, hashedRecord(item.kind, item.record, seed)).toString("hex"));
   });
-  return {
-    ctes: [
-      [
-        "log_record_rows",
-        `INSERT INTO log_records (tenant_id, id, kind, salt, record_sha256, party_ids, created_at, disclosure_seed)
-         SELECT $1, r.id, r.kind, decode(r.salt, 'hex'), decode(r.sha, 'hex'), r.parties::text[], $7::timestamptz,
-                decode(r.seed, 'hex')
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $8::text[])
-             AS r(id, kind, salt, sha, parties, seed)
-         RETURNING 1`,
-      ],
-    ],
-    params: [
-      tenant_id,
-      records.map((item) => item.id),
-      records.map((item) => item.kind),
-      salt_hex,
-      sha_hex,
-      records.map((item) => arrayLiteral(item.party_ids)),
-      now,
-      seed_hex,
-    ],
-  };
+  return logRecordRowsStep(
+    tenant_id,
+    records.map((item, index) => ({
+      id: item.id,
+      kind: item.kind,
+      salt_hex: salt_hex[index]!,
+      record_sha256_hex: sha_hex[index]!,
+      party_ids: item.party_ids,
+      disclosure_seed_hex: seed_hex[index]!,
+    })),
+    now,
+  );
 }

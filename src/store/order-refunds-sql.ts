@@ -1,0 +1,50 @@
+import type { Queryable } from "./database.ts";
+
+// The one home of the writes a refund or chargeback makes to `orders` and
+// `order_refunds` (the reads are in service/orders/order-store.ts for now).
+
+export interface OrderRefundRow {
+  order_id: string;
+  refund_id: string;
+  kind: "refund" | "chargeback";
+  amount_minor: number;
+  /** The request as JSON text, and the SHA-256 that tells a replay from a conflict. */
+  request_json: string;
+  request_sha256: string;
+  reversal_json: string;
+  transaction_id: string;
+  before_release: boolean;
+  created_at: Date;
+}
+
+/** Records a refund and the order's new refunded total, in the caller's transaction. */
+export async function insertOrderRefund(
+  tx: Queryable,
+  tenant_id: string,
+  row: OrderRefundRow,
+  refunded_minor: bigint,
+): Promise<void> {
+  await tx.query("UPDATE orders SET refunded_minor = $3 WHERE tenant_id = $1 AND id = $2", [
+    tenant_id,
+    row.order_id,
+    refunded_minor,
+  ]);
+  await tx.query(
+    `INSERT INTO order_refunds (tenant_id, order_id, refund_id, kind, amount_minor, request, request_sha256, reversal,
+                                transaction_id, before_release, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11)`,
+    [
+      tenant_id,
+      row.order_id,
+      row.refund_id,
+      row.kind,
+      row.amount_minor,
+      row.request_json,
+      row.request_sha256,
+      row.reversal_json,
+      row.transaction_id,
+      row.before_release,
+      row.created_at,
+    ],
+  );
+}

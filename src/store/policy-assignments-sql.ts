@@ -1,0 +1,39 @@
+import type { Queryable } from "./database.ts";
+
+// The one home of the `policy_assignments` table's queries.
+
+export interface AssignmentRow {
+  id: string;
+  scope: "tenant" | "merchant" | "category";
+  scope_value: string;
+  policy_hash: string;
+  effective_from: Date;
+  created_at: Date;
+}
+
+export async function insertAssignment(tx: Queryable, tenant_id: string, row: AssignmentRow): Promise<void> {
+  await tx.query(
+    `INSERT INTO policy_assignments (tenant_id, id, scope, scope_value, policy_hash, effective_from, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [tenant_id, row.id, row.scope, row.scope_value, row.policy_hash, row.effective_from, row.created_at],
+  );
+}
+
+/** Assignments in (effective_from, id) order after the cursor's key, `limit` rows. */
+export function selectAssignments(
+  tx: Queryable,
+  tenant_id: string,
+  filter: {
+    scope: string | null;
+    after: readonly [string, string] | null;
+    limit: number;
+  },
+): Promise<AssignmentRow[]> {
+  return tx.query<AssignmentRow & Record<string, unknown>>(
+    `SELECT id::text, scope, scope_value, policy_hash, effective_from, created_at FROM policy_assignments
+      WHERE tenant_id = $1 AND ($2::text IS NULL OR scope = $2)
+        AND ($3::timestamptz IS NULL OR (effective_from, id) > ($3::timestamptz, $4::uuid))
+      ORDER BY effective_from, id LIMIT $5`,
+    [tenant_id, filter.scope, filter.after?.[0] ?? null, filter.after?.[1] ?? null, filter.limit],
+  );
+}
