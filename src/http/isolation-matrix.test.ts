@@ -796,6 +796,14 @@ const rules: Record<string, Rule> = {
       url: `/v1/reports/statement?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
     }),
   },
+  "GET /v1/reports/statement/lines/{kind}/proofs": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/statement/lines/sales/proofs?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
+    }),
+  },
   "POST /v1/reports/saved": {
     allowed: report_roles,
     ok: [201],

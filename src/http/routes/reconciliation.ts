@@ -13,7 +13,7 @@ import { importBill } from "../../service/reconcile/import.ts";
 import { readBill } from "../../service/reconcile/read-bill.ts";
 import { principalOf } from "../auth.ts";
 import { reconciliation_import_schema } from "../capability-schemas.ts";
-import { id_params, objectSchema, problem_schema } from "../schemas.ts";
+import { id_params, mediaResponse, objectSchema, problem_schema, text_body } from "../schemas.ts";
 import { scopedRead } from "../scope.ts";
 
 // Bill upload and reconciliation results (docs/settlement.md). The body is the
@@ -185,7 +185,11 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
         tags: ["reconciliation"],
         summary: `A reconciliation's result file: every item (at most ${result_file_items_max}) as CSV, with a Repr-Digest header`,
         params: id_params,
-        response: { 404: problem_schema, 413: problem_schema },
+        response: {
+          200: mediaResponse("Every item of the reconciliation, one CSV row each", { "text/csv": text_body }),
+          404: problem_schema,
+          413: problem_schema,
+        },
       },
     },
     async (request, reply) => {

@@ -31,10 +31,12 @@ import {
   saved_report_schema,
   simulation_schema,
 } from "../capability-schemas.ts";
+import { componentRef } from "../components.ts";
 import {
   binary_body,
   itemsSchema,
   mediaResponse,
+  next_cursor_schema,
   pageSchema,
   problem_schema,
   reportResponse,
@@ -158,7 +160,35 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
           },
           additionalProperties: false,
         },
-        response: { 400: problem_schema, 404: problem_schema, 422: problem_schema },
+        response: {
+          200: {
+            type: "object",
+            required: ["party_id", "currency", "kind", "items", "next_cursor"],
+            properties: {
+              party_id: { type: "string" },
+              currency: { type: "string" },
+              kind: { type: "string" },
+              items: {
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["transaction_id", "journal_kind", "effective_at", "amount_minor", "bundle"],
+                  properties: {
+                    transaction_id: { type: "string" },
+                    journal_kind: { type: "string" },
+                    effective_at: { type: "string", format: "date-time" },
+                    amount_minor: { type: "integer" },
+                    bundle: componentRef("ProofBundle"),
+                  },
+                },
+              },
+              next_cursor: next_cursor_schema,
+            },
+          },
+          400: problem_schema,
+          404: problem_schema,
+          422: problem_schema,
+        },
       },
     },
     async (request) => {

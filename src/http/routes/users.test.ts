@@ -88,6 +88,7 @@ describe("users over the API", () => {
     expect((await logIn(login)).statusCode).toBe(401);
 
     const enabled = await call("PATCH", `/v1/users/${user.id}`, { disabled: false });
+    expect(enabled.statusCode, enabled.body).toBe(200);
     expect(enabled.json().disabled_at).toBeNull();
     expect((await logIn(login)).statusCode).toBe(200);
 
