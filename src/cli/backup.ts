@@ -132,6 +132,14 @@ export async function restore(argv: string[]): Promise<number> {
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) return fail(`expected exactly one backup FILE\n${usage}`, 2);
   const path = resolve(file);
+  if (!process.env.DATABASE_URL) {
+    // A server owning the embedded directory is named first, before any other
+    // reason to refuse (issue 12): the user learns which process to stop.
+    const { DataDirLockedError, dataDirOwner } = await import("../store/data-dir-lock.ts");
+    const { embeddedDataDir } = await import("../store/open.ts");
+    const owner = dataDirOwner(embeddedDataDir());
+    if (owner !== null) throw new DataDirLockedError(embeddedDataDir(), owner);
+  }
   const { manifest_format, verifyRestored } = await import("../service/backup/manifest.ts");
   const { parseCheckpoint, parseNote } = await import("../verify/index.ts");
   let manifest: import("../service/backup/manifest.ts").BackupManifest;

@@ -119,6 +119,25 @@ describe.runIf(!on_postgres)("the embedded database has one owner", () => {
       ["demo", "--reset", "--orders", "5"],
       ["demo", "--orders", "5", "--tenant", "another"],
       ["serve", "--port", "0"],
+      // Every later data-changing command: settlement, reconciliation, audit,
+      // backup and restore, reports (saved reports and their runs are recorded).
+      args(["settle", "--tenant", "TENANT"]),
+      args([
+        "reconcile",
+        "import",
+        "--tenant",
+        "TENANT",
+        "--provider",
+        "wechat",
+        "--file",
+        join(dir, "bill.csv"),
+      ]),
+      args(["audit", "claim", "--tenant", "TENANT", "--case", "c-1", "--user", "u-1"]),
+      args(["audit", "list", "--tenant", "TENANT"]),
+      ["backup", "--out", join(tmpdir(), "clearsplit-owner-backup.tar")],
+      ["restore", join(tmpdir(), "clearsplit-owner-backup.tar")],
+      args(["report", "list", "--tenant", "TENANT"]),
+      args(["policy", "simulate", "p-1", "--tenant", "TENANT", "--from", "2026-01-01", "--to", "2026-01-02"]),
     ];
     const results = await Promise.all(commands.map((command) => cli(command)));
     results.forEach((result, index) => {
