@@ -6,7 +6,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../service/auth/api-key
 import { systemClock } from "../service/context.ts";
 import { openDatabase } from "../store/open.ts";
 
-const usage = `usage:
+export const usage = `usage:
   clearsplit keys create --tenant T --name N --role R [--party P] [--expires-at ISO]
   clearsplit keys list   --tenant T [--all] [--json]
   clearsplit keys revoke --tenant T --id ID [--reason TEXT]

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 // manifest's checkpoints and any given ones, and the ledger re-checked.
 // Exit 0: restored and verified; 1: verification failed or refused; 2: usage.
 
-const usage =
+export const usage =
   "usage: clearsplit backup --out FILE\n" +
   "       clearsplit restore FILE [--checkpoint NOTE_FILE …] [--force] [--json]\n";
 
@@ -274,6 +274,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** `clearsplit restore` is its own command; this module serves both. */
 export const restoreCommand = {
+  usage,
   async run(argv: string[]): Promise<number> {
     try {
       return await restore(argv);

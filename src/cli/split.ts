@@ -16,7 +16,7 @@ import {
   reverse,
 } from "../core/split/index.ts";
 
-const usage = `usage: clearsplit split --policy FILE --order FILE [--refund FILE] [--gmv-30d MINOR] [--json]
+export const usage = `usage: clearsplit split --policy FILE --order FILE [--refund FILE] [--gmv-30d MINOR] [--json]
 
 Splits an order under a policy and prints every leg with its explanation.
   --policy FILE    a split policy (examples/policies/*.json)

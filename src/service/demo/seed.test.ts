@@ -28,6 +28,7 @@ describe("demo marketplace", () => {
       "auditor",
       "merchant",
       "supplier",
+      "integration",
     ]);
     const states = await db.query<{ state: string; n: bigint }>(
       `SELECT CASE WHEN released_at IS NOT NULL THEN 'released' WHEN completed_at IS NOT NULL THEN 'completed' ELSE 'held' END AS state,

@@ -190,6 +190,8 @@ async function demoCredentials(
     { role: "auditor", party_id: null, name: "demo auditor" },
     { role: "merchant", party_id: merchant, name: `demo merchant ${merchant}` },
     { role: "supplier", party_id: supplier, name: `demo supplier ${supplier}` },
+    // The mall's key, as docs/integration.md asks the platform administrator for.
+    { role: "integration", party_id: null, name: "demo mall integration" },
   ];
   const credentials: DemoCredential[] = [];
   for (const item of wanted) {
