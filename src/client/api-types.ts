@@ -3039,7 +3039,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The buyer confirmed receipt; the policy's return window starts now */
+        /** The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at, or now. completed_at must be at or after paid_at and at most 5 minutes past the server's clock. */
         post: {
             parameters: {
                 query?: never;
@@ -3051,7 +3051,14 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        completed_at?: string;
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -3092,6 +3099,38 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4773,7 +4812,7 @@ export interface paths {
             parameters: {
                 query?: {
                     cursor?: string;
-                    limit?: number;
+                    limit?: string;
                 };
                 header?: never;
                 path?: never;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import type { BookResult } from "../../service/orders/book.ts";
-import { bookOrders, orders_per_batch_max } from "../../service/orders/book.ts";
+import { bookOrders, clock_skew_ms_max, orders_per_batch_max } from "../../service/orders/book.ts";
 import { GroupCommitter } from "../../service/orders/group-commit.ts";
 import { completeOrder, type RefundKind, refundOrder, releaseOrder } from "../../service/orders/lifecycle.ts";
 import { getOrderDetail, listOrders, type OrderFilters } from "../../service/orders/order-reads.ts";
@@ -82,19 +82,38 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: { id: string }; Body: { completed_at?: string } | undefined }>(
     "/v1/orders/:id/complete",
     {
       config: { roles: writers },
+      // The body is optional: a bare POST completes now (validation runs after this hook).
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
       schema: {
         tags: ["orders"],
-        summary: "The buyer confirmed receipt; the policy's return window starts now",
+        summary:
+          "The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at, or now. " +
+          `completed_at must be at or after paid_at and at most ${clock_skew_ms_max / 60_000} minutes past the server's clock.`,
         params: id_params,
         headers: idempotency_header,
-        response: { 200: order_view_schema, 404: problem_schema },
+        body: {
+          type: "object",
+          additionalProperties: false,
+          properties: { completed_at: instant_query },
+        },
+        response: { 200: order_view_schema, 404: problem_schema, 409: problem_schema, 422: problem_schema },
       },
     },
-    async (request) => completeOrder(ctx, principalOf(request).tenant_id, request.params.id),
+    async (request) => {
+      const completed_at = request.body?.completed_at;
+      return completeOrder(
+        ctx,
+        principalOf(request).tenant_id,
+        request.params.id,
+        completed_at === undefined ? {} : { completed_at: new Date(completed_at) },
+      );
+    },
   );
 
   app.post<{ Params: { id: string } }>(

@@ -115,6 +115,7 @@ export async function seedDemo(
         sim,
         tenant_id,
         chunk.map((step) => step.order_id),
+        { fully_refunded: "skip" },
       );
     }
     sim_ms = window[window.length - 1]!.at_ms;

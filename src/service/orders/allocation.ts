@@ -29,7 +29,7 @@ export async function allocationsFor(
   );
   return (row) => {
     const { policy, policy_hash } = policyOf(row.policy_hash);
-    const allocation = allocate(policy, parseOrder(row.facts), { policy_hash });
+    const allocation = allocate(policy, parseOrder(row.facts, "stored"), { policy_hash });
     let total_minor = 0n;
     for (const leg of allocation.legs) total_minor += leg.amount_minor;
     assert(

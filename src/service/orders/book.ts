@@ -35,6 +35,19 @@ import { loadPolicyResolver } from "./policy-resolver.ts";
 import { briefOf, type OrderBrief, type OrderRow, type OrderView, viewOf } from "./view.ts";
 
 export const orders_per_batch_max = 1_000;
+/**
+ * How far ahead of the server's clock a mall's timestamp (paid_at, a
+ * completion's completed_at) may be: clocks drift, a payment made "now" may
+ * carry a time seconds ahead of ours. Anything later is a wrong clock or a bug.
+ */
+export const clock_skew_ms_max = 5 * 60_000;
+/**
+ * How far ahead of the server's clock a paid_at may be: a day. Wider than the
+ * skew, because malls replay and batch payment notifications and some send
+ * local time as UTC; the audit rule event_time_skew flags the suspicious ones
+ * within it. Beyond a day it is a wrong clock or a bug: paid_at_out_of_range.
+ */
+export const paid_at_ahead_ms_max = 86_400_000;
 
 /**
  * `order` is the full explained view (built when first read: a batch never
@@ -77,7 +90,11 @@ export function bookOrders(
 ): Promise<BookResult[]> {
   assert(bodies.length <= orders_per_batch_max, `a batch holds at most ${orders_per_batch_max} orders`);
   const results: (BookResult | undefined)[] = new Array(bodies.length);
-  const candidates = parseAll(bodies, results);
+  const candidates = parseAll(bodies, results).filter((candidate) => {
+    const error = paidAtTooLate(candidate.order, ctx.now());
+    if (error !== null) results[candidate.index] = { status: "rejected", error };
+    return error === null;
+  });
   return inTransaction(ctx.db, async (tx) => {
     const attempt = [...results];
     const duplicate_of = new Map<number, number>();
@@ -110,6 +127,18 @@ export function bookOrders(
       assert(result !== undefined, `order ${index} got no result`);
     return attempt as BookResult[];
   });
+}
+
+/** paid_at may not be more than a day past the server's clock (parseOrder checks the floor). */
+function paidAtTooLate(order: Order, now: Date): DomainError | null {
+  const latest_ms = now.getTime() + paid_at_ahead_ms_max;
+  if (Date.parse(order.paid_at) <= latest_ms) return null;
+  return new DomainError(
+    "paid_at_out_of_range",
+    `paid_at ${order.paid_at} is more than ${paid_at_ahead_ms_max / 3_600_000} hours past the server's clock ` +
+      `(${new Date(latest_ms).toISOString()}); send the time the buyer paid`,
+    "paid_at",
+  );
 }
 
 function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[]): Candidate[] {
@@ -186,13 +215,17 @@ async function plan(
       results[candidate.index] = { status: "rejected", error };
     }
   }
-  const kinds = await partyKinds(
-    tx,
-    tenant_id,
-    allocated.flatMap((a) => [a.platform, ...a.allocation.legs.map((leg) => leg.party_id)]),
-  );
-  const known = allocated.filter(({ candidate, allocation, platform }) => {
-    const unknown = [platform, ...allocation.legs.map((leg) => leg.party_id)].find((id) => !kinds.has(id));
+  // Every party the order names must exist, even one the split gives nothing
+  // (a line minimum can take a small order whole): issue 12.
+  const namedOf = (a: (typeof allocated)[number]) => [
+    ...namedParties(a.candidate.order),
+    a.platform,
+    ...a.allocation.legs.map((leg) => leg.party_id),
+  ];
+  const kinds = await partyKinds(tx, tenant_id, allocated.flatMap(namedOf));
+  const known = allocated.filter((a) => {
+    const { candidate } = a;
+    const unknown = namedOf(a).find((id) => !kinds.has(id));
     if (unknown === undefined) return true;
     results[candidate.index] = { status: "rejected", error: unknownParty(candidate.order, unknown) };
     return false;
@@ -416,6 +449,13 @@ function orderConflict(order_id: string): DomainError {
       order_id,
     },
   );
+}
+
+/** The parties an order names itself: its merchant and its lines' suppliers. */
+function namedParties(order: Order): string[] {
+  const named = [order.merchant_id];
+  for (const line of order.lines) if (line.supplier_id !== undefined) named.push(line.supplier_id);
+  return named;
 }
 
 function unknownParty(order: Order, party_id: string): DomainError {
