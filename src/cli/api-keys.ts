@@ -12,7 +12,8 @@ export const usage = `usage:
   clearsplit keys revoke --tenant T --id ID [--reason TEXT]
 
 Creates, lists and revokes API keys. The key is printed once, at creation.
-Roles: platform_admin, finance, reviewer, auditor, merchant, supplier, integration.
+Roles: platform_admin, finance, reviewer, auditor, merchant, supplier, integration, party
+(merchant, supplier and party keys name their --party; party is any other kind: referrer, logistics, tax, PSP).
 `;
 
 export async function run(argv: string[]): Promise<number> {

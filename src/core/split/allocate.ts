@@ -39,13 +39,13 @@ export function allocate(policy: Policy, order: Order, context: AllocateContext)
   explainCoupons(order, facts, explanation);
   addSupplierClaims(legs, policy, facts, order.currency);
   addCommissionClaims(legs, policy, order, facts, context.merchant_gmv_30d_minor);
-  addReferralClaims(legs, policy, order, facts, explanation);
+  const flags = new Set<string>();
+  addReferralClaims(legs, policy, order, facts, explanation, new Set(context.unknown_referrers ?? []), flags);
   addShippingClaim(legs, policy, order, explanation);
   addFeeClaim(legs, policy, order);
   const subsidy_minor = applyPlatformDebits(legs, policy, order, explanation);
   // What the positive legs share: what the buyer paid plus what the platform funds.
   const pool_minor = order.paid_minor + subsidy_minor;
-  const flags = new Set<string>();
   if (subsidy_minor > 0n) flags.add(subsidy_flag);
   addRemainder(legs, policy, order, pool_minor, explanation, flags);
   applyReceiversFee(legs, policy, order, pool_minor, explanation);

@@ -75,6 +75,8 @@ interface Planned extends Candidate {
   party_ids: string[];
   /** The ones order_parties lists: all but the shared kinds (migration 007). */
   indexed_party_ids: string[];
+  /** Referrers that are not parties: their share went to the platform (stored on the order row). */
+  referrers_unknown: string[] | null;
 }
 
 /**
@@ -176,6 +178,12 @@ async function plan(
     ),
     configInForce(tx, tenant_id),
   ]);
+  // Which referrers are parties (a cached lookup): an unknown one's share goes to the platform.
+  const referrer_kinds = await partyKinds(
+    tx,
+    tenant_id,
+    candidates.flatMap((c) => c.order.referrers),
+  );
   audit.config = config;
   const allocationOf = await allocationsFor(tx, tenant_id, [...existing.values()]);
   const first_by_id = new Map<string, Candidate>();
@@ -200,15 +208,26 @@ async function plan(
       fresh.push(candidate);
     }
   }
-  const allocated: { candidate: Candidate; allocation: Allocation; platform: string; policy: Policy }[] = [];
+  const allocated: {
+    candidate: Candidate;
+    allocation: Allocation;
+    platform: string;
+    policy: Policy;
+    referrers_unknown: string[] | null;
+  }[] = [];
   for (const candidate of fresh) {
     try {
       const { policy, policy_hash } = resolver.resolve(candidate.order);
+      const unknown = candidate.order.referrers.filter((id) => !referrer_kinds.has(id));
       allocated.push({
         candidate,
-        allocation: allocate(policy, candidate.order, { policy_hash }),
+        allocation: allocate(policy, candidate.order, {
+          policy_hash,
+          ...(unknown.length === 0 ? {} : { unknown_referrers: unknown }),
+        }),
         platform: policy.parties.platform,
         policy,
+        referrers_unknown: unknown.length === 0 ? null : unknown,
       });
     } catch (error) {
       if (!isDomainError(error)) throw error;
@@ -242,10 +261,11 @@ async function plan(
     })),
   ]);
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
-  return known.map(({ candidate, allocation, platform, policy }) => ({
+  return known.map(({ candidate, allocation, platform, policy, referrers_unknown }) => ({
     ...candidate,
     allocation,
     policy,
+    referrers_unknown,
     request: paidTransaction(candidate.order, allocation, platform, accounts),
     ...partyIdsOf(allocation, kinds),
   }));
@@ -437,6 +457,7 @@ function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
     released_at: null,
     release_transaction_id: null,
     created_at: now,
+    referrers_unknown: item.referrers_unknown,
   };
 }
 
