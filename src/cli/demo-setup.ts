@@ -85,6 +85,7 @@ export async function ensureDemoLogins(ctx: ServiceContext): Promise<DemoLogin[]
   const logins = await createDemoLogins(ctx, file.tenant_id, {
     merchant_id: party("merchant"),
     supplier_id: party("supplier"),
+    referrer_id: party("party"),
   });
   writeCredentials({ ...file, logins });
   return logins;

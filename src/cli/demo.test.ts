@@ -31,7 +31,7 @@ describe("clearsplit demo off a TTY", () => {
     expect(stdout).toMatch(/^ {2}integration {4}\s+cs_live_\S+$/m);
     const logins = [...stdout.matchAll(/^ {2}(\w+)\s+(?:\S+\s+)?(\S+@\S+)\s+(\S+)$/gm)];
     const roles = new Set(logins.map((match) => match[1]));
-    for (const role of ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"])
+    for (const role of ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier", "party"])
       expect(roles, role).toContain(role);
     const reviewers = logins.filter((match) => match[1] === "reviewer").map((match) => match[2]);
     expect(new Set(reviewers).size).toBeGreaterThanOrEqual(2);

@@ -333,7 +333,7 @@ export interface paths {
                                 revoked_at?: string | null;
                                 revoked_reason?: string | null;
                                 /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                                 user_id?: string | null;
                             }[];
                             /** @description Pass as `cursor` to get the next page; null on the last page. */
@@ -360,7 +360,7 @@ export interface paths {
                         name: string;
                         party_id?: string;
                         /** @enum {string} */
-                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                         /** Format: uuid */
                         user_id?: string;
                     };
@@ -388,7 +388,7 @@ export interface paths {
                                 revoked_at?: string | null;
                                 revoked_reason?: string | null;
                                 /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                                 user_id?: string | null;
                             };
                             key?: string;
@@ -445,7 +445,7 @@ export interface paths {
                             revoked_at?: string | null;
                             revoked_reason?: string | null;
                             /** @enum {string} */
-                            role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                            role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                             user_id?: string | null;
                         };
                     };
@@ -1802,7 +1802,7 @@ export interface paths {
                                 id?: string;
                                 party_id?: string | null;
                                 /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                             };
                         };
                     };
@@ -1884,7 +1884,7 @@ export interface paths {
                                 id?: string;
                                 party_id?: string | null;
                                 /** @enum {string} */
-                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                                role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                             } | null;
                         };
                     };

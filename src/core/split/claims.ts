@@ -211,7 +211,10 @@ function addUnknownReferralClaim(
   const numerator = base_minor * BigInt(bp);
   const existing = legs.legs.find(
     (leg) =>
-      leg.party_id === platform && leg.role === "platform" && leg.rule_id === rule.id && leg.line_id === line_id,
+      leg.party_id === platform &&
+      leg.role === "platform" &&
+      leg.rule_id === rule.id &&
+      leg.line_id === line_id,
   );
   if (existing !== undefined) {
     existing.numerator += numerator;
