@@ -14,6 +14,8 @@ Imports a payment provider's bill and reconciles it against the ledger.
   --file F            the bill as downloaded (GBK or UTF-8; detected)
   --mapping M         for generic: a JSON column mapping (docs/settlement.md)
   --tolerance-minor N amounts within N minor units match (default 0)
+  --date-tolerance-ms N  a row found by order id must be within N ms of the ledger's time, and the
+                     bill's window shifts back by N (default 7200000: two hours)
   --dry-run           parse and check only; write nothing
   --json              print one JSON object
 Exit status: 0 every row parsed, 1 some rows rejected, 2 the file cannot be used.
@@ -28,6 +30,7 @@ function parseCli(args: string[]) {
       file: { type: "string" },
       mapping: { type: "string" },
       "tolerance-minor": { type: "string" },
+      "date-tolerance-ms": { type: "string" },
       "dry-run": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -58,6 +61,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new Error("--provider and --file are required");
     if (!values["dry-run"] && values.tenant === undefined)
       throw new Error("--tenant is required (or --dry-run)");
+    if (values["date-tolerance-ms"] !== undefined && !/^\d{1,9}$/.test(values["date-tolerance-ms"]))
+      throw new Error("--date-tolerance-ms must be a whole number of milliseconds");
     if (values["tolerance-minor"] !== undefined && !/^\d{1,12}$/.test(values["tolerance-minor"]))
       throw new Error("--tolerance-minor must be a whole number of minor units");
   } catch (error) {
@@ -96,6 +101,8 @@ export async function run(argv: string[]): Promise<number> {
         path: values.file,
         mapping,
         tolerance_minor: BigInt(values["tolerance-minor"] ?? "0"),
+        date_tolerance_ms:
+          values["date-tolerance-ms"] === undefined ? undefined : Number(values["date-tolerance-ms"]),
         on_progress,
       });
       output = result as unknown as Record<string, unknown>;

@@ -118,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     else {
       process.stdout.write(
         `run ${result.run_id} for ${result.run_date}: ${result.parties_due} parties due, ${result.paid.length} paid, ` +
-          `${result.carried_over.length} carried over or netted, ${result.replayed.length} already paid this cycle\n`,
+          `${result.carried_over.length} carried over or netted, ${result.replayed.length} already paid this cycle, ${result.held_by_case.length} held by an audit case\n`,
       );
       for (const [currency, total] of Object.entries(result.totals))
         process.stdout.write(

@@ -3039,7 +3039,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at, or now. completed_at must be at or after paid_at and at most 5 minutes past the server's clock. */
+        /** The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at (the receipt's own time), or now. completed_at must be at or after paid_at and at most 5 minutes past the server's clock. */
         post: {
             parameters: {
                 query?: never;
@@ -3056,7 +3056,7 @@ export interface paths {
                     "application/json": {
                         /** Format: date-time */
                         completed_at?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
@@ -4266,6 +4266,8 @@ export interface paths {
         post: {
             parameters: {
                 query: {
+                    /** @description A row found by order id matches when its time is within this many ms of the ledger's (default 7200000, at most 604800000); the bill's window shifts back by it */
+                    date_tolerance_ms?: string;
                     dry_run?: "true" | "false";
                     /** @description For generic: the JSON column mapping */
                     mapping?: string;
@@ -4382,6 +4384,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconciliation/imports/{id}/result.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reconciliation's result file: every item (at most 200000) as CSV, with a Repr-Digest header */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/records/{id}/proof": {
         parameters: {
             query?: never;
@@ -4448,7 +4511,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A report (statement, platform_revenue, split_detail, settlement_status) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW */
+        /** A report (statement, platform_revenue, split_detail, settlement_status, audit, reconciliation) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW */
         get: {
             parameters: {
                 query?: {
@@ -4776,6 +4839,91 @@ export interface paths {
             responses: {
                 /** @description RFC 9457 problem details */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/statement/lines/{kind}/proofs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The journal transactions behind one line of a party's statement, each with its proof bundle; their amounts sum to the line */
+        get: {
+            parameters: {
+                query?: {
+                    currency?: string;
+                    cursor?: string;
+                    from?: string;
+                    /** @description 1 to 50 */
+                    limit?: string;
+                    party_id?: string;
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    kind: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code?: string;
+                            detail?: string;
+                            field?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };

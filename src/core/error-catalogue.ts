@@ -308,6 +308,12 @@ export const error_catalogue = {
     title: "Hold not found",
     meaning: "No hold with this id is visible to the caller.",
   },
+  completed_at_invalid: {
+    status: 422,
+    title: "completed_at invalid",
+    meaning:
+      "A completion's `completed_at` is not an RFC 3339 time, is before the order's `paid_at`, or is more than 5 minutes past the server's clock.",
+  },
   order_not_found: {
     status: 404,
     title: "Order not found",
@@ -510,12 +516,6 @@ export const error_catalogue = {
     title: "paid_at out of range",
     meaning:
       "The order's paid_at is before 2000-01-01T00:00:00Z or more than 24 hours past the server's clock.",
-  },
-  completed_at_out_of_range: {
-    status: 422,
-    title: "completed_at out of range",
-    meaning:
-      "A completion's completed_at is before the order's paid_at or later than the server's clock plus the allowed skew (5 minutes).",
   },
   order_paid_mismatch: {
     status: 422,
@@ -962,6 +962,17 @@ export const error_catalogue = {
     status: 413,
     title: "Bill too large",
     meaning: "The file is larger than this route or command accepts.",
+  },
+  reconciliation_too_large: {
+    status: 413,
+    title: "Reconciliation too large",
+    meaning:
+      "The reconciliation has more items than one result file holds; read its items by status instead.",
+  },
+  date_tolerance_invalid: {
+    status: 400,
+    title: "Date tolerance invalid",
+    meaning: "`date_tolerance_ms` is not a whole number of milliseconds from 0 to 7 days.",
   },
   bill_provider_conflict: {
     status: 409,

@@ -638,6 +638,14 @@ const rules: Record<string, Rule> = {
       url: `/v1/reconciliation/imports/${target === "own" ? world.reconciliation_id : newId()}`,
     }),
   },
+  "GET /v1/reconciliation/imports/{id}/result.csv": {
+    allowed: ["platform_admin", "finance", "auditor", "reviewer"],
+    ok: [200],
+    has_object: true,
+    build: async (world, _caller, target) => ({
+      url: `/v1/reconciliation/imports/${target === "own" ? world.reconciliation_id : newId()}/result.csv`,
+    }),
+  },
   "POST /v1/payouts/{id}/fail": {
     allowed: ["platform_admin", "finance"],
     ok: [200],
@@ -774,6 +782,14 @@ const rules: Record<string, Rule> = {
     has_object: true,
     build: async (world, caller, target) => ({
       url: `/v1/reports/statement?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
+    }),
+  },
+  "GET /v1/reports/statement/lines/{kind}/proofs": {
+    allowed: report_roles,
+    ok: [200],
+    has_object: true,
+    build: async (world, caller, target) => ({
+      url: `/v1/reports/statement/lines/split/proofs?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
     }),
   },
   "POST /v1/reports/saved": {

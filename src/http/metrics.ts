@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ServiceContext } from "../service/context.ts";
+import { type DispatcherBacklog, dispatcherBacklog } from "../service/notifications/status.ts";
 import { group_commit_channel } from "../service/orders/group-commit.ts";
 
 // GET /metrics in Prometheus text format: requests by route and status with
@@ -57,6 +58,28 @@ export function installMetrics(app: FastifyInstance, ctx: ServiceContext): void 
     },
   });
   new Gauge({
+    name: "clearsplit_notification_dispatcher_backlog",
+    help: "Events on the stream that a notification channel (people: inbox and e-mail; webhooks) has not fanned out yet",
+    labelNames: ["channel"] as const,
+    registers: [registry],
+    async collect() {
+      const backlog = await dispatcherBacklogOrNull(ctx);
+      for (const channel of ["people", "webhooks"] as const)
+        this.set({ channel }, backlog?.channels[channel] ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: "clearsplit_notification_queue_pending",
+    help: "Webhook deliveries and e-mails waiting to be sent (first attempt or retry)",
+    labelNames: ["queue"] as const,
+    registers: [registry],
+    async collect() {
+      const backlog = await dispatcherBacklogOrNull(ctx);
+      this.set({ queue: "webhook" }, backlog?.webhook_deliveries_pending ?? Number.NaN);
+      this.set({ queue: "email" }, backlog?.emails_pending ?? Number.NaN);
+    },
+  });
+  new Gauge({
     name: "clearsplit_db_pool_connections_in_use",
     help: "Database connections busy with a query or transaction",
     registers: [registry],
@@ -95,6 +118,14 @@ export function installMetrics(app: FastifyInstance, ctx: ServiceContext): void 
     },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   );
+}
+
+async function dispatcherBacklogOrNull(ctx: ServiceContext): Promise<DispatcherBacklog | null> {
+  try {
+    return await dispatcherBacklog(ctx.db);
+  } catch {
+    return null;
+  }
 }
 
 async function backlog(ctx: ServiceContext, sql: string): Promise<number> {

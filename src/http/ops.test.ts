@@ -58,6 +58,9 @@ describe("operational health", () => {
     expect(metrics.body).toMatch(/clearsplit_group_commit_batch_size_count \d+/);
     expect(metrics.body).toMatch(/clearsplit_log_sequencer_backlog \d+/);
     expect(metrics.body).toMatch(/clearsplit_event_sequencer_backlog \d+/);
+    expect(metrics.body).toMatch(/clearsplit_notification_dispatcher_backlog\{channel="people"\} \d+/);
+    expect(metrics.body).toMatch(/clearsplit_notification_dispatcher_backlog\{channel="webhooks"\} \d+/);
+    expect(metrics.body).toMatch(/clearsplit_notification_queue_pending\{queue="webhook"\} \d+/);
     expect(metrics.body).toMatch(/clearsplit_db_pool_connections_max \d+/);
     await app.close();
 

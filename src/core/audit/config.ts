@@ -1,8 +1,14 @@
 import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
 import { canonicalJsonSha256Hex } from "../sha256.ts";
-import { booking_rules, history_rules, type RuleDefinition, rule_registry } from "./rules.ts";
-import type { BookingFacts, HistoryFacts, Hit, RuleParams } from "./types.ts";
+import {
+  booking_rules,
+  history_rules,
+  type RuleDefinition,
+  rule_registry,
+  timeSkewFinding,
+} from "./rules.ts";
+import type { BookingFacts, CompletionFacts, HistoryFacts, Hit, RuleParams } from "./types.ts";
 
 // A tenant's rule configuration: which rules are on, with which thresholds,
 // and from what amount a decision needs two people. It is a versioned
@@ -141,6 +147,34 @@ export function evaluateBooking(config: AuditConfig, facts: BookingFacts): Hit[]
     });
   }
   return hits;
+}
+
+/**
+ * The completion's share of `event_time_skew`: the stated `completed_at`
+ * against the arrival of the report. The rule's parameters are the booking
+ * stage's; its dedupe key names the completion, so both times can hit.
+ */
+export function evaluateCompletion(config: AuditConfig, facts: CompletionFacts): Hit[] {
+  const params = ruleParams(config, "event_time_skew");
+  if (params === undefined) return [];
+  const finding = timeSkewFinding(
+    "completed_at",
+    facts.completed_at_ms,
+    facts.arrived_at_ms,
+    params.skew_ms_max!,
+  );
+  if (finding === null) return [];
+  return [
+    {
+      ...finding,
+      rule_id: "event_time_skew",
+      order_id: facts.order_id,
+      party_id: facts.merchant_id,
+      amount_minor: facts.paid_minor,
+      currency: facts.currency,
+      dedupe_key: `event_time_skew:order:${facts.order_id}:completed`,
+    },
+  ];
 }
 
 /**

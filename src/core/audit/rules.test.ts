@@ -3,6 +3,7 @@ import { isDomainError } from "../errors.ts";
 import {
   auditConfigHash,
   evaluateBooking,
+  evaluateCompletion,
   evaluateHistory,
   loadAuditConfig,
   parseAuditConfig,
@@ -109,6 +110,31 @@ describe("booking rules", () => {
     expect(bookingRules({ arrived_at_ms: booking.paid_at_ms + day + 60_000 })).toEqual(["event_time_skew"]);
     expect(bookingRules({ arrived_at_ms: booking.paid_at_ms - day - 60_000 })).toEqual(["event_time_skew"]);
     expect(bookingRules({ arrived_at_ms: booking.paid_at_ms + day })).toEqual([]);
+  });
+  it("event_time_skew: completed_at a day and a minute from the completion's arrival hits; a day does not", () => {
+    const day = 86_400_000;
+    const completion = {
+      order_id: "o-1",
+      merchant_id: "m-1",
+      currency: "CNY",
+      paid_minor: 10_000n,
+      completed_at_ms: Date.parse("2026-11-20T10:00:00Z"),
+      arrived_at_ms: Date.parse("2026-11-20T10:00:00Z") + day + 60_000,
+    };
+    const [hit, ...rest] = evaluateCompletion(config, completion);
+    expect(rest).toEqual([]);
+    expect(hit).toMatchObject({
+      rule_id: "event_time_skew",
+      order_id: "o-1",
+      dedupe_key: "event_time_skew:order:o-1:completed",
+    });
+    expect(hit!.inputs).toMatchObject({ field: "completed_at", completed_at: "2026-11-20T10:00:00.000Z" });
+    expect(
+      evaluateCompletion(config, { ...completion, arrived_at_ms: completion.completed_at_ms - day }),
+    ).toEqual([]);
+    // The rule switched off judges neither time.
+    const off = loadAuditConfig({ four_eyes_minor: 1, rules: [{ id: "self_referral" }] }).config;
+    expect(evaluateCompletion(off, completion)).toEqual([]);
   });
   it("records the inputs it used and the order as the subject", () => {
     const [hit] = evaluateBooking(config, { ...booking, referrers: ["u-1"] });

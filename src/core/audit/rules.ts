@@ -124,29 +124,45 @@ const time_skew: RuleDefinition<BookingFacts> = {
   id: "event_time_skew",
   stage: "booking",
   level: "order",
-  title: "paid_at far from the time the event arrived",
+  title: "paid_at or completed_at far from the time the event arrived",
   params: {
     skew_ms_max: {
       default: day_ms,
       min: minute_ms,
       max: 366 * day_ms,
-      meaning: "largest |arrival − paid_at|",
+      meaning: "largest |arrival − paid_at| or |arrival − completed_at|",
     },
   },
-  check: (params, facts) => {
-    const skew_ms = facts.arrived_at_ms - facts.paid_at_ms;
-    if (Math.abs(skew_ms) <= params.skew_ms_max!) return null;
-    return {
-      reason: `paid_at is ${Math.round(Math.abs(skew_ms) / minute_ms)} minutes ${skew_ms < 0 ? "after" : "before"} the event arrived (at most ${Math.round(params.skew_ms_max! / minute_ms)})`,
-      inputs: {
-        paid_at: new Date(facts.paid_at_ms).toISOString(),
-        arrived_at: new Date(facts.arrived_at_ms).toISOString(),
-        skew_ms,
-        skew_ms_max: params.skew_ms_max!,
-      },
-    };
-  },
+  check: (params, facts) =>
+    timeSkewFinding("paid_at", facts.paid_at_ms, facts.arrived_at_ms, params.skew_ms_max!),
 };
+
+/**
+ * The `event_time_skew` judgement of one stamped time against the arrival of
+ * its event: `paid_at` at booking, `completed_at` when the buyer's receipt is
+ * reported (the completion runs it inside its own transaction).
+ */
+export function timeSkewFinding(
+  field: "paid_at" | "completed_at",
+  at_ms: number,
+  arrived_at_ms: number,
+  skew_ms_max: number,
+): RuleFinding | null {
+  assert(Number.isFinite(at_ms), `${field} is a time`);
+  assert(Number.isFinite(arrived_at_ms), "the arrival is a time");
+  const skew_ms = arrived_at_ms - at_ms;
+  if (Math.abs(skew_ms) <= skew_ms_max) return null;
+  return {
+    reason: `${field} is ${Math.round(Math.abs(skew_ms) / minute_ms)} minutes ${skew_ms < 0 ? "after" : "before"} the event arrived (at most ${Math.round(skew_ms_max / minute_ms)})`,
+    inputs: {
+      field,
+      [field]: new Date(at_ms).toISOString(),
+      arrived_at: new Date(arrived_at_ms).toISOString(),
+      skew_ms,
+      skew_ms_max,
+    },
+  };
+}
 
 const amount_vs_median: RuleDefinition<HistoryFacts> = {
   id: "order_amount_vs_median",

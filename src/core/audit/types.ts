@@ -93,3 +93,13 @@ export interface HistoryFacts {
   readonly order?: OrderHistoryFacts;
   readonly refund?: RefundHistoryFacts;
 }
+
+/** A buyer's receipt reported for an order: its stated time and when the report arrived. */
+export interface CompletionFacts {
+  readonly order_id: string;
+  readonly merchant_id: string;
+  readonly currency: string;
+  readonly paid_minor: bigint;
+  readonly completed_at_ms: number;
+  readonly arrived_at_ms: number;
+}

@@ -97,13 +97,18 @@ describe("demo marketplace generator", () => {
     expect(counts.size).toBeGreaterThan(15);
   });
 
-  it("generates at least 50,000 orders per second", () => {
-    const market = generateMarketplace({ seed: 1 });
-    const started = performance.now();
-    let count = 0;
-    for (const _ of generateOrders(market, { seed: 1, count: 50_000, start_ms, end_ms })) count++;
-    const seconds = (performance.now() - started) / 1000;
-    expect(count).toBe(50_000);
-    expect(count / seconds).toBeGreaterThan(50_000);
+  // Speed is the bench's business (feeds are drawn inside its timed window);
+  // here only what must hold on any machine: the stream is a pure function of
+  // its seed, so a bench or simulation run can be replayed order for order.
+  it("draws the same orders from the same seed and different ones from another", () => {
+    const bodies = (seed: number) =>
+      orders(seed, 2_000).map((demo) =>
+        JSON.stringify(demo.body, (_, value) => (typeof value === "bigint" ? `${value}` : value)),
+      );
+    const first = bodies(1);
+    expect(bodies(1)).toEqual(first);
+    const other = bodies(2);
+    expect(other).toHaveLength(first.length);
+    expect(other.filter((body, index) => body === first[index]).length).toBeLessThan(first.length / 100);
   });
 });

@@ -1,4 +1,5 @@
 import type { Role } from "../auth/roles.ts";
+import type { EventType } from "../event-types.ts";
 
 // The event types worth telling people about, who is told by default, and in
 // which words. Other capabilities add their types here as they land; a type
@@ -19,7 +20,7 @@ export interface Template {
 }
 
 export interface EventTypeSpec {
-  type: string;
+  type: EventType | string;
   /** Platform roles told by default (party-scoped roles are told only of their own parties' events). */
   platform_roles: readonly Role[];
   platform_default: Delivery;
@@ -34,7 +35,7 @@ const finance_roles: readonly Role[] = ["platform_admin", "finance"];
 const audit_roles: readonly Role[] = ["platform_admin", "reviewer", "auditor"];
 
 function spec(
-  type: string,
+  type: EventType,
   platform_roles: readonly Role[],
   platform_default: Delivery,
   party_default: Delivery,
@@ -147,6 +148,34 @@ const specs: readonly EventTypeSpec[] = [
     ),
   ),
   spec(
+    "payout.carried_over",
+    finance_roles,
+    "none",
+    "digest",
+    t(
+      {
+        title: "Payout carried over",
+        body: "{amount_minor|money} is below the minimum payout; it waits for the next cycle.",
+      },
+      { title: "付款顺延", body: "{amount_minor|money} 低于最低付款金额，将顺延至下一周期。" },
+      { title: "付款順延", body: "{amount_minor|money} 低於最低付款金額，將順延至下一週期。" },
+    ),
+  ),
+  spec(
+    "payout.netted",
+    finance_roles,
+    "none",
+    "inbox",
+    t(
+      {
+        title: "Payout netted against debt",
+        body: "{netted_minor|money} of what was due went to paying your debt; nothing was paid out this cycle.",
+      },
+      { title: "付款已抵扣欠款", body: "本期应付的 {netted_minor|money} 已用于抵扣欠款，本期无付款。" },
+      { title: "付款已抵扣欠款", body: "本期應付的 {netted_minor|money} 已用於抵扣欠款，本期無付款。" },
+    ),
+  ),
+  spec(
     "payout.confirmed",
     finance_roles,
     "inbox",
@@ -178,11 +207,20 @@ const specs: readonly EventTypeSpec[] = [
     "settlement.run_finished",
     finance_roles,
     "both",
-    "inbox",
+    "none",
     t(
-      { title: "Settlement run {run_id} finished", body: "Settlement run {run_id} finished." },
-      { title: "结算批次 {run_id} 已完成", body: "结算批次 {run_id} 已完成。" },
-      { title: "結算批次 {run_id} 已完成", body: "結算批次 {run_id} 已完成。" },
+      {
+        title: "Settlement run {run_date} finished",
+        body: "Settlement run {run_id} of {run_date} finished: {parties_due} parties were due.",
+      },
+      {
+        title: "{run_date} 结算批次已完成",
+        body: "{run_date} 的结算批次 {run_id} 已完成，共 {parties_due} 个应结算方。",
+      },
+      {
+        title: "{run_date} 結算批次已完成",
+        body: "{run_date} 的結算批次 {run_id} 已完成，共 {parties_due} 個應結算方。",
+      },
     ),
   ),
   spec(
@@ -191,16 +229,25 @@ const specs: readonly EventTypeSpec[] = [
     "both",
     "none",
     t(
-      { title: "Reconciliation exception", body: "Reconciliation found an exception: {reason}." },
-      { title: "对账异常", body: "对账发现异常：{reason}。" },
-      { title: "對帳異常", body: "對帳發現異常：{reason}。" },
+      {
+        title: "Reconciliation exceptions in a {provider} bill",
+        body: "The {provider} bill import {import_id} has {exceptions} rows that do not match the ledger.",
+      },
+      {
+        title: "{provider} 账单对账异常",
+        body: "{provider} 账单导入 {import_id} 中有 {exceptions} 行与账本不符。",
+      },
+      {
+        title: "{provider} 帳單對帳異常",
+        body: "{provider} 帳單匯入 {import_id} 中有 {exceptions} 行與帳本不符。",
+      },
     ),
   ),
   spec(
     "audit.case_opened",
     audit_roles,
     "both",
-    "inbox",
+    "none",
     t(
       {
         title: "Audit case {case_id} opened",
@@ -218,15 +265,15 @@ const specs: readonly EventTypeSpec[] = [
     t(
       {
         title: "Audit case {case_id} decided",
-        body: "Audit case {case_id} on order {order_id} was decided: {decision}.",
+        body: "Audit case {case_id} on order {order_id} was decided: {state}.",
       },
       {
         title: "审核案件 {case_id} 已结案",
-        body: "订单 {order_id} 的审核案件 {case_id} 已结案：{decision}。",
+        body: "订单 {order_id} 的审核案件 {case_id} 已结案：{state}。",
       },
       {
         title: "審核案件 {case_id} 已結案",
-        body: "訂單 {order_id} 的審核案件 {case_id} 已結案：{decision}。",
+        body: "訂單 {order_id} 的審核案件 {case_id} 已結案：{state}。",
       },
     ),
   ),
@@ -247,9 +294,12 @@ const specs: readonly EventTypeSpec[] = [
     "inbox",
     "both",
     t(
-      { title: "Dispute {dispute_id} answered", body: "The dispute on order {order_id} was answered." },
-      { title: "争议 {dispute_id} 已答复", body: "订单 {order_id} 的争议已得到答复。" },
-      { title: "爭議 {dispute_id} 已答覆", body: "訂單 {order_id} 的爭議已得到答覆。" },
+      {
+        title: "Dispute {dispute_id} answered",
+        body: "The dispute on order {order_id} was answered: {state}.",
+      },
+      { title: "争议 {dispute_id} 已答复", body: "订单 {order_id} 的争议已得到答复：{state}。" },
+      { title: "爭議 {dispute_id} 已答覆", body: "訂單 {order_id} 的爭議已得到答覆：{state}。" },
     ),
   ),
   spec(
@@ -260,10 +310,30 @@ const specs: readonly EventTypeSpec[] = [
     t(
       {
         title: "Report {report_name} is ready",
-        body: "The scheduled report {report_name} is ready to download.",
+        body: "The scheduled report {report_name} for {period_from} to {period_to} ({format}) is ready: {download}",
       },
-      { title: "报表 {report_name} 已生成", body: "定时报表 {report_name} 已生成，可以下载。" },
-      { title: "報表 {report_name} 已產生", body: "定時報表 {report_name} 已產生，可以下載。" },
+      {
+        title: "报表 {report_name} 已生成",
+        body: "定时报表 {report_name}（{period_from} 至 {period_to}，{format}）已生成，下载：{download}",
+      },
+      {
+        title: "報表 {report_name} 已產生",
+        body: "定時報表 {report_name}（{period_from} 至 {period_to}，{format}）已產生，下載：{download}",
+      },
+    ),
+  ),
+  spec(
+    "party.updated",
+    ["platform_admin"],
+    "none",
+    "inbox",
+    t(
+      {
+        title: "Settlement profile updated",
+        body: "The settlement profile of {party_id} changed (version {version}).",
+      },
+      { title: "结算资料已更新", body: "{party_id} 的结算资料已变更（版本 {version}）。" },
+      { title: "結算資料已更新", body: "{party_id} 的結算資料已變更（版本 {version}）。" },
     ),
   ),
   spec(

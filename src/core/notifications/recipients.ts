@@ -19,6 +19,17 @@ export interface Recipient {
 export interface TellEvent {
   type: string;
   party_ids: readonly string[];
+  /** A payload's `user_ids` addresses the event to those users only (a scheduled report's owner). */
+  payload?: unknown;
+}
+
+/** The users an event is addressed to, or null when it is for everyone who may see it. */
+export function addressedUsers(event: TellEvent): ReadonlySet<string> | null {
+  const payload = event.payload;
+  if (typeof payload !== "object" || payload === null) return null;
+  const ids = (payload as { user_ids?: unknown }).user_ids;
+  if (!Array.isArray(ids) || ids.length === 0) return null;
+  return new Set(ids.filter((id): id is string => typeof id === "string"));
 }
 
 /** user id → event type → delivery. */
@@ -34,10 +45,14 @@ export interface Telling {
 /** The default delivery of a type for a user who may see the event, or null when the user may not. */
 export function defaultDelivery(event: TellEvent, user: Recipient): Delivery | null {
   const spec = eventTypeSpec(event.type);
+  const addressed = addressedUsers(event);
+  if (addressed !== null && !addressed.has(user.id)) return null;
   if (party_scoped_roles.has(user.role)) {
     assert(user.party_id !== null, `a ${user.role} user has a party`);
     return event.party_ids.includes(user.party_id) ? spec.party_default : null;
   }
+  // An addressed platform user is told whatever its role: it asked for this (it scheduled the report).
+  if (addressed !== null) return spec.platform_default;
   return spec.platform_roles.includes(user.role) ? spec.platform_default : "none";
 }
 

@@ -15,6 +15,7 @@ type Field =
   | "merchant_ref"
   | "type"
   | "created"
+  | "timezone"
   | "modification"
   | "gross_currency"
   | "gross_debit"
@@ -31,6 +32,7 @@ const names: Record<Field, string> = {
   merchant_ref: "merchant reference",
   type: "type",
   created: "creation date",
+  timezone: "timezone",
   modification: "modification reference",
   gross_currency: "gross currency",
   gross_debit: "gross debit (gc)",
@@ -51,6 +53,35 @@ const required: readonly Field[] = [
   "gross_credit",
   "net_currency",
 ];
+
+// The report's TimeZone column names the zone of Creation Date (the account's zone, by abbreviation).
+const zone_offsets: Readonly<Record<string, string>> = {
+  UTC: "+00:00",
+  GMT: "+00:00",
+  WET: "+00:00",
+  CET: "+01:00",
+  CEST: "+02:00",
+  EET: "+02:00",
+  EEST: "+03:00",
+  BST: "+01:00",
+  EST: "-05:00",
+  EDT: "-04:00",
+  CST: "-06:00",
+  CDT: "-05:00",
+  PST: "-08:00",
+  PDT: "-07:00",
+  SGT: "+08:00",
+  HKT: "+08:00",
+  AEST: "+10:00",
+  AEDT: "+11:00",
+};
+
+/** Creation Date with its zone's offset appended, when the zone is known; as written otherwise. */
+function withZone(created: string, zone: string): string | null {
+  if (created === "") return null;
+  const offset = zone_offsets[zone.toUpperCase()];
+  return offset === undefined ? created : `${created.replace(" ", "T")}${offset}`;
+}
 
 function kindOf(type: string): BillRowKind | null {
   if (type === "Settled" || type === "SettledBulk" || type === "SettledInstallment") return "payment";
@@ -137,7 +168,7 @@ export class AdyenSettlementParser implements BillParser {
         currency: gross_currency,
         amount: gross,
         fee: kind === "fee" ? zero : fees,
-        occurred_at: cell("created") || null,
+        occurred_at: withZone(cell("created"), cell("timezone")),
       },
     };
   }

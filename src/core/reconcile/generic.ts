@@ -7,7 +7,8 @@ import type { BillParser, BillRowKind, FeedResult, SummaryCheck } from "./types.
 // Any CSV bill, described by a column mapping:
 // { "columns": { "reference": "Txn ID", "order_id": "Order", "kind": "Type",
 //                "amount": "Amount", "fee": "Fee", "currency": "Currency", "occurred_at": "Date",
-//                "refund_id": "Refund No" },
+//                "refund_id": "Refund No",
+//                "payment_reference": "Our Ref" },  // the payment, payout or run a row belongs to
 //   "kinds": { "payment": ["SALE"], "refund": ["REFUND"], "fee": ["FEE"] },
 //   "currency": "CNY",          // when there is no currency column
 //   "negative_refunds": true }  // refunds written as negative amounts
@@ -21,7 +22,16 @@ const kinds: readonly BillRowKind[] = [
   "transfer",
   "adjustment",
 ];
-type Column = "reference" | "order_id" | "kind" | "amount" | "fee" | "currency" | "occurred_at" | "refund_id";
+type Column =
+  | "reference"
+  | "payment_reference"
+  | "order_id"
+  | "kind"
+  | "amount"
+  | "fee"
+  | "currency"
+  | "occurred_at"
+  | "refund_id";
 export const mapping_bytes_max = 16_384;
 
 export interface Mapping {
@@ -119,7 +129,9 @@ export class GenericParser implements BillParser {
         line,
         kind,
         provider_reference: cell("reference") || null,
-        payment_reference: cell("reference") || null,
+        payment_reference:
+          (this.index.payment_reference === undefined ? cell("reference") : cell("payment_reference")) ||
+          null,
         order_id: cell("order_id") || null,
         refund_id: cell("refund_id") || null,
         currency,

@@ -51,3 +51,8 @@ export function compareLineKinds(a: string, b: string): number {
 export function bucketSign(bucket: StatementBucket): bigint {
   return bucket === "debt" ? -1n : 1n;
 }
+
+/** Whether a journal kind lands on a statement line kind (the inverse of lineKindOf). */
+export function journalKindOnLine(journal_kind: string, line_kind: string): boolean {
+  return lineKindOf(journal_kind) === line_kind;
+}

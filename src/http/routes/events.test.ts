@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventType } from "../../core/event-types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { enqueueEvents } from "../../service/events/event-enqueue.ts";
 import { sequenceEventsOnce, startEventSequencer } from "../../service/events/event-sequencer.ts";
@@ -208,7 +209,11 @@ describe("GET /v1/events/stream", () => {
         enqueueEvents(
           tx,
           fixture.tenant_id,
-          Array.from({ length: 60 }, () => ({ type: "balance.changed", party_ids: [], payload: { blob } })),
+          Array.from({ length: 60 }, () => ({
+            type: "balance.changed" as EventType,
+            party_ids: [],
+            payload: { blob },
+          })),
           new Date(),
         ),
       );

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventType } from "../../core/event-types.ts";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import { createUser } from "../../service/auth/users.ts";
 import type { ServiceContext } from "../../service/context.ts";
@@ -125,7 +126,7 @@ beforeAll(async () => {
       party_ids: ["m-b"],
       payload: { payout_id: "P-B", currency: "CNY", amount_minor: 300 },
     },
-    { type: "someone.elses_future_type", party_ids: ["m-a"], payload: { note: "generic" } },
+    { type: "someone.elses_future_type" as EventType, party_ids: ["m-a"], payload: { note: "generic" } },
   ]);
   await dispatchUntil(ctx, tenant, testDeps(), async () => {
     const rows = await db.query("SELECT 1 FROM inbox_items WHERE tenant_id = $1", [tenant]);

@@ -307,6 +307,22 @@ describe("order lifecycle over HTTP", () => {
         "amount_minor",
       ],
       ["complete unknown order", "POST", "/v1/orders/NOPE/complete", undefined, 404, "id"],
+      [
+        "completed before paid",
+        "POST",
+        `/v1/orders/${issue_order.id}/complete`,
+        { completed_at: "2000-01-01T00:00:00Z" },
+        422,
+        "completed_at",
+      ],
+      [
+        "completed_at not a time",
+        "POST",
+        `/v1/orders/${issue_order.id}/complete`,
+        { completed_at: "yesterday" },
+        400,
+        undefined,
+      ],
     ];
     for (const [label, method, path, body, status, field] of cases) {
       const response = await f.server.call(method, path, { body });

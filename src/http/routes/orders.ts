@@ -82,36 +82,33 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { completed_at?: string } | undefined }>(
+  app.post<{ Params: { id: string }; Body: { completed_at?: string } | null | undefined }>(
     "/v1/orders/:id/complete",
     {
       config: { roles: writers },
-      // The body is optional: a bare POST completes now (validation runs after this hook).
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
       schema: {
         tags: ["orders"],
         summary:
-          "The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at, or now. " +
+          "The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at (the receipt's own time), or now. " +
           `completed_at must be at or after paid_at and at most ${clock_skew_ms_max / 60_000} minutes past the server's clock.`,
         params: id_params,
         headers: idempotency_header,
+        // No body at all is "now", as before completed_at existed.
         body: {
-          type: "object",
+          type: ["object", "null"],
+          properties: { completed_at: { type: "string", format: "date-time", maxLength: 40 } },
           additionalProperties: false,
-          properties: { completed_at: instant_query },
         },
         response: { 200: order_view_schema, 404: problem_schema, 409: problem_schema, 422: problem_schema },
       },
     },
     async (request) => {
-      const completed_at = request.body?.completed_at;
+      const stated = request.body?.completed_at;
       return completeOrder(
         ctx,
         principalOf(request).tenant_id,
         request.params.id,
-        completed_at === undefined ? {} : { completed_at: new Date(completed_at) },
+        stated === undefined ? undefined : new Date(stated),
       );
     },
   );

@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { type ResultItem, resultCsv } from "../../core/reconcile/result-file.ts";
 import { bill_providers } from "../../core/reconcile/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { importBill } from "../../service/reconcile/import.ts";
@@ -22,6 +23,9 @@ const finance = ["platform_admin", "finance"] as const;
 const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
 const bill_types = ["text/csv", "text/plain", "application/octet-stream"];
 
+/** Items in one result file; a larger reconciliation is read by status, a page at a time. */
+export const result_file_items_max = 200_000;
+
 export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   await app.register(async (scope) => {
     scope.addContentTypeParser(bill_types, (_request, payload, done) => done(null, payload));
@@ -30,6 +34,7 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
         provider: string;
         dry_run?: "true" | "false";
         tolerance_minor?: string;
+        date_tolerance_ms?: string;
         mapping?: string;
       };
       Body: Readable;
@@ -53,6 +58,12 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
                 pattern: "^[0-9]{1,7}$",
                 description: "Amounts within this many minor units match",
               },
+              date_tolerance_ms: {
+                type: "string",
+                pattern: "^[0-9]{1,9}$",
+                description:
+                  "A row found by order id matches when its time is within this many ms of the ledger's (default 7200000, at most 604800000); the bill's window shifts back by it",
+              },
               mapping: {
                 type: "string",
                 maxLength: 16_384,
@@ -75,13 +86,14 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
         const path = join(dir, "bill");
         try {
           await pipeline(request.body, createWriteStream(path));
-          const { provider, dry_run, tolerance_minor, mapping } = request.query;
+          const { provider, dry_run, tolerance_minor, date_tolerance_ms, mapping } = request.query;
           if (dry_run === "true") return await readBill(path, { provider, mapping });
           const result = await importBill(ctx, principalOf(request).tenant_id, {
             provider,
             path,
             mapping,
             tolerance_minor: BigInt(tolerance_minor ?? "0"),
+            date_tolerance_ms: date_tolerance_ms === undefined ? undefined : Number(date_tolerance_ms),
           });
           return reply.status(result.replayed ? 200 : 201).send(result);
         } finally {
@@ -153,5 +165,56 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
           items,
         };
       }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/reconciliation/imports/:id/result.csv",
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["reconciliation"],
+        summary: `A reconciliation's result file: every item (at most ${result_file_items_max}) as CSV, with a Repr-Digest header`,
+        params: id_params,
+        response: { 404: problem_schema, 413: problem_schema },
+      },
+    },
+    async (request, reply) => {
+      const file = await scopedRead(ctx.db, request, async (tx, scope) => {
+        const [row] = isUuid(request.params.id)
+          ? await tx.query<{ id: string; created_at: Date } & Record<string, unknown>>(
+              "SELECT id::text, created_at FROM bill_imports WHERE tenant_id = $1 AND id = $2",
+              [scope.tenant_id, request.params.id],
+            )
+          : [];
+        if (row === undefined)
+          throw new DomainError("reconciliation_not_found", `no reconciliation ${request.params.id}`, "id");
+        const items = await tx.query<ResultItem & Record<string, unknown>>(
+          `SELECT seq, status, kind, bill_line, provider_reference, order_id, refund_id, payout_id::text, currency::text AS currency,
+                  bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor, match_group, reason
+             FROM reconciliation_items WHERE tenant_id = $1 AND import_id = $2 ORDER BY seq LIMIT $3`,
+          [scope.tenant_id, row.id, result_file_items_max + 1],
+        );
+        if (items.length > result_file_items_max)
+          throw new DomainError(
+            "reconciliation_too_large",
+            `this reconciliation has more than ${result_file_items_max} items: read it by status from GET /v1/reconciliation/imports/{id}`,
+            "id",
+          );
+        return resultCsv(
+          items.map((item) => ({
+            ...item,
+            seq: Number(item.seq),
+            bill_line: item.bill_line === null ? null : Number(item.bill_line),
+            ledger_amount_minor: item.ledger_amount_minor === null ? null : BigInt(item.ledger_amount_minor),
+            ledger_fee_minor: item.ledger_fee_minor === null ? null : BigInt(item.ledger_fee_minor),
+          })),
+        );
+      });
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="reconciliation-${request.params.id}.csv"`)
+        .header("repr-digest", `sha-256=:${Buffer.from(file.sha256, "hex").toString("base64")}:`)
+        .send(file.csv);
+    },
   );
 }

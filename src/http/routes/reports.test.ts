@@ -17,6 +17,7 @@ import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { startTestServer, type TestServer } from "../../testing/http.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
+import { verifyBundle } from "../../verify/index.ts";
 import { verifyStatement, verifyStatementText } from "../../verify/statement.ts";
 
 let db: Database;
@@ -126,6 +127,50 @@ describe("GET /v1/reports/statement", () => {
     expect(bad.code).not.toBe(0);
     expect(bad.out).toContain("closing");
   }, 180_000);
+
+  it("gives the proof bundles of the transactions behind a statement line, summing to the line", async () => {
+    const statement = await server.call("GET", `/v1/reports/statement?${november}`, { key: keys.merchant });
+    const sales = statement.body.lines.find((line: { kind: string }) => line.kind === "sales");
+    const vkey = (
+      await fetchBytes(`/log/${statement.body.checkpoint.origin.split("/")[1]}/vkey`, keys.admin)
+    ).bytes
+      .toString("utf8")
+      .trim();
+    let cursor: string | null = null;
+    let sum = 0;
+    let pages = 0;
+    do {
+      const query: string = `${november}&limit=1${cursor === null ? "" : `&cursor=${cursor}`}`;
+      const page = await server.call("GET", `/v1/reports/statement/lines/sales/proofs?${query}`, {
+        key: keys.merchant,
+      });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      expect(page.body).toMatchObject({ party_id: "m-1001", currency: "CNY", kind: "sales" });
+      for (const item of page.body.items) {
+        sum += item.amount_minor;
+        expect(item.journal_kind).toBe("split");
+        const verified = await verifyBundle(item.bundle, [vkey]);
+        expect(verified.leafIndex).toBeGreaterThanOrEqual(0n);
+      }
+      cursor = page.body.next_cursor;
+      pages += 1;
+    } while (cursor !== null && pages < 10);
+    expect(pages).toBeGreaterThan(1);
+    expect(sum).toBe(sales.amount_minor);
+    // Another merchant cannot list them; an unknown line has nothing behind it.
+    const other = await server.call(
+      "GET",
+      `/v1/reports/statement/lines/sales/proofs?party_id=m-1001&${november}`,
+      {
+        key: keys.other_merchant,
+      },
+    );
+    expect(other.status).toBe(404);
+    const none = await server.call("GET", `/v1/reports/statement/lines/payouts/proofs?${november}`, {
+      key: keys.merchant,
+    });
+    expect(none.body.items).toEqual([]);
+  });
 
   it("scopes by role: a merchant gets its own, another party's is 404, platform-wide reports are 404", async () => {
     const own = await server.call("GET", `/v1/reports/statement?${november}`, { key: keys.merchant });

@@ -2,9 +2,10 @@ import { PassThrough } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import type { ReportDocument } from "../../core/reports/document.ts";
-import { parseDay } from "../../core/reports/period.ts";
+import { parseDay, parsePeriod, statement_days_max } from "../../core/reports/period.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { langOf, type ReportParams, reportNameOf, runReport } from "../../service/reports/catalog.ts";
+import { line_proofs_per_page_max, statementLineProofs } from "../../service/reports/line-proofs.ts";
 import {
   assertRenderable,
   content_types,
@@ -86,7 +87,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
       schema: {
         tags: ["reports"],
         summary:
-          "A report (statement, platform_revenue, split_detail, settlement_status) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW",
+          "A report (statement, platform_revenue, split_detail, settlement_status, audit, reconciliation) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW",
         params: { type: "object", properties: { report: { type: "string", maxLength: 64 } } },
         querystring: {
           type: "object",
@@ -109,6 +110,60 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
       const name = reportNameOf(request.params.report);
       formatOf(request.query.format);
       return sendReport(request, reply, await runReport(ctx, scopeOf(request), name, request.query));
+    },
+  );
+
+  app.get<{
+    Params: { kind: string };
+    Querystring: {
+      party_id?: string;
+      from?: string;
+      to?: string;
+      currency?: string;
+      limit?: number;
+      cursor?: string;
+    };
+  }>(
+    "/v1/reports/statement/lines/:kind/proofs",
+    {
+      config: { roles: [...report_roles] },
+      schema: {
+        tags: ["reports"],
+        summary:
+          "The journal transactions behind one line of a party's statement, each with its proof bundle; their amounts sum to the line",
+        params: { type: "object", properties: { kind: { type: "string", minLength: 1, maxLength: 64 } } },
+        querystring: {
+          type: "object",
+          properties: {
+            party_id: { type: "string", minLength: 1, maxLength: 128 },
+            from: { type: "string", maxLength: 40 },
+            to: { type: "string", maxLength: 40 },
+            currency: { type: "string", maxLength: 3 },
+            limit: {
+              type: "string",
+              pattern: "^[0-9]{1,3}$",
+              description: `1 to ${line_proofs_per_page_max}`,
+            },
+            cursor: { type: "string", maxLength: 200 },
+          },
+          additionalProperties: false,
+        },
+        response: { 400: problem_schema, 404: problem_schema, 422: problem_schema },
+      },
+    },
+    async (request) => {
+      const scope = scopeOf(request);
+      const party_id = request.query.party_id ?? scope.party_id ?? undefined;
+      if (party_id === undefined)
+        throw new DomainError("report_party_required", "the statement needs party_id", "party_id");
+      return statementLineProofs(ctx, scope, {
+        party_id,
+        currency: request.query.currency,
+        period: parsePeriod(request.query.from, request.query.to, statement_days_max),
+        kind: request.params.kind,
+        limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
+        cursor: request.query.cursor,
+      });
     },
   );
 

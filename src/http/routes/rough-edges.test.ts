@@ -53,12 +53,12 @@ describe("the API's rough edges", () => {
       body: { completed_at: "2026-11-25T09:59:59Z" },
     });
     expect(before_paid.status).toBe(422);
-    expect(before_paid.body).toMatchObject({ code: "completed_at_out_of_range", field: "completed_at" });
+    expect(before_paid.body).toMatchObject({ code: "completed_at_invalid", field: "completed_at" });
     const future = await server.call("POST", "/v1/orders/RE-COMPLETE-1/complete", {
       body: { completed_at: "2026-11-25T12:05:01Z" },
     });
     expect(future.status).toBe(422);
-    expect(future.body.code).toBe("completed_at_out_of_range");
+    expect(future.body.code).toBe("completed_at_invalid");
     const malformed = await server.call("POST", "/v1/orders/RE-COMPLETE-1/complete", {
       body: { completed_at: "yesterday" },
     });

@@ -62,6 +62,8 @@ describe("settlement over HTTP", () => {
     const stale = await server.call("PATCH", "/v1/parties/m-1001", { body: { name: "Renamed", version: 1 } });
     expect(stale.status).toBe(409);
     expect(stale.body.code).toBe("party_version_conflict");
+    // A new profile takes effect from the next cycle: run on the next day.
+    clock.advance(86_400_000);
     const future = await server.call("POST", "/v1/settlements/runs", {
       body: { as_of: "2030-01-01T00:00:00Z" },
     });
@@ -162,6 +164,30 @@ describe("settlement over HTTP", () => {
       "missing_in_ledger",
       "missing_in_ledger",
     ]);
+    // The result file: every item, matched ones too, with its digest.
+    const file = await fetch(`${server.url}/v1/reconciliation/imports/${result.import_id}/result.csv`, {
+      headers: { authorization: `Bearer ${server_key()}` },
+    });
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-disposition")).toContain(`reconciliation-${result.import_id}.csv`);
+    const text = await file.text();
+    const lines = text.trimEnd().split("\r\n");
+    expect(lines[0]).toBe(
+      "seq,status,kind,bill_line,provider_reference,order_id,refund_id,payout_id,currency,bill_amount,ledger_amount,ledger_amount_minor,bill_fee,ledger_fee_minor,match_group,reason",
+    );
+    expect(lines.slice(1).map((line) => line.split(",")[1])).toEqual([
+      "matched",
+      "missing_in_ledger",
+      "missing_in_ledger",
+    ]);
+    expect(lines[1]).toContain(",CNY,2742.00,2742.00,274200,16.452,1645,");
+    const { createHash: hash } = await import("node:crypto");
+    expect(file.headers.get("repr-digest")).toBe(`sha-256=:${hash("sha256").update(text).digest("base64")}:`);
+    const missing = await server.call(
+      "GET",
+      "/v1/reconciliation/imports/00000000-0000-4000-8000-000000000000/result.csv",
+    );
+    expect(missing.status).toBe(404);
     const wrong = await upload("provider=alipay&dry_run=true", body);
     expect(wrong.status).toBe(422);
     expect((await wrong.json()).code).toBe("bill_unusable");

@@ -90,7 +90,14 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
     },
     async (request) => {
       const principal = principalOf(request);
-      return updateParty(ctx, principal.tenant_id, request.params.id, request.body, principal.actor);
+      return updateParty(
+        ctx,
+        principal.tenant_id,
+        request.params.id,
+        request.body,
+        principal.actor,
+        request.ip,
+      );
     },
   );
 

@@ -16,6 +16,7 @@ import { auditLog } from "../tlog/log-audit.ts";
 import { LogKeyStore, logVkey } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
 import type { Actor } from "./actor.ts";
+import { backtestConfig } from "./backtest.ts";
 import { claimCase, commentOnCase, flagOrder, listCases } from "./cases.ts";
 import { createAuditConfigDraft, publishAuditConfig } from "./configs.ts";
 import { decideCase } from "./decide.ts";
@@ -118,6 +119,85 @@ describe("audit cases (service)", () => {
     expect(await releaseDue(ctx, tenant)).toBe(1);
     expect((await getOrderDetail(db, scope, self_referral_order.id)).state).toBe("released");
     await expectLedgerInvariants(db, tenant);
+  });
+
+  it("event_time_skew judges a stated completed_at: a back-dated receipt opens a case that holds the order", async () => {
+    const { ctx, clock, tenant } = await world(1_000_000);
+    const late = {
+      ...issue_order,
+      id: "WST-LATE-RECEIPT",
+      psp: { ...issue_order.psp, reference: "42-late" },
+    };
+    await bookOrders(ctx, tenant, [issue_order, late]);
+    clock.advance(3 * 86_400_000);
+    // Before paid_at: refused, nothing changes.
+    expect(await codeOf(completeOrder(ctx, tenant, late.id, new Date("2026-11-24T00:00:00Z")))).toBe(
+      "completed_at_invalid",
+    );
+    expect((await listCases(db, tenant, {})).items).toEqual([]);
+    // Within a day of the report: no hit; the window runs from the stated time.
+    const fresh = await completeOrder(
+      ctx,
+      tenant,
+      issue_order.id,
+      new Date(clock.now().getTime() - 3_600_000),
+    );
+    expect(fresh.completed_at?.toISOString()).toBe(new Date(clock.now().getTime() - 3_600_000).toISOString());
+    expect((await listCases(db, tenant, {})).items).toEqual([]);
+    // Three days back: its window is long over, but the case opened in the same transaction holds it.
+    await completeOrder(ctx, tenant, late.id, new Date("2026-11-25T10:00:00Z"));
+    const { items } = await listCases(db, tenant, {});
+    expect(items.map((c) => [c.order_id, c.rule_ids, c.state])).toEqual([
+      [late.id, ["event_time_skew"], "open"],
+    ]);
+    expect(await releaseDue(ctx, tenant)).toBe(1);
+    expect(await codeOf(releaseOrder(ctx, tenant, late.id))).toBe("order_blocked_by_case");
+    // Completing again is a no-op and raises nothing twice.
+    await completeOrder(ctx, tenant, late.id, new Date("2026-11-25T10:00:00Z"));
+    expect((await listCases(db, tenant, {})).items).toHaveLength(1);
+  });
+
+  it("a back-test counts buyer velocity from the orders themselves, before the history rules ever ran", async () => {
+    const { ctx, tenant } = await world(1_000_000, []);
+    const minute = 60_000;
+    const at = (minutes: number) =>
+      new Date(Date.parse("2026-11-20T10:00:00Z") + minutes * minute).toISOString();
+    const order = (id: string, minutes: number) => ({
+      ...issue_order,
+      id,
+      paid_at: at(minutes),
+      psp: { ...issue_order.psp, reference: `42-${id}` },
+    });
+    // Buyer u-42: three orders within 10 minutes (the third is over a limit of 2), then one an hour later.
+    await bookOrders(ctx, tenant, [order("V1", 0), order("V2", 3), order("V3", 6), order("V4", 66)]);
+    const draft = await createAuditConfigDraft(
+      ctx,
+      tenant,
+      {
+        name: "velocity",
+        body: {
+          four_eyes_minor: 1,
+          rules: [{ id: "order_velocity", params: { window_ms: 10 * minute, buyer_orders_max: 2 } }],
+        },
+      },
+      finance,
+    );
+    const report = await backtestConfig(db, tenant, draft.id, {
+      from: new Date("2026-11-20T00:00:00Z"),
+      to: new Date("2026-11-21T00:00:00Z"),
+    });
+    expect(report.orders_evaluated).toBe(4);
+    const [velocity] = report.rules;
+    expect(velocity).toMatchObject({ rule_id: "order_velocity", hits: 1 });
+    expect(velocity!.sample.map((hit) => hit.order_id)).toEqual(["V3"]);
+    expect(velocity!.sample[0]!.reason).toContain("buyer u-42 placed 3 orders");
+    // Shadow mode: no case, no buyer rows recorded.
+    expect((await listCases(db, tenant, {})).items).toEqual([]);
+    const [recorded] = await db.query<{ n: bigint }>(
+      "SELECT count(*)::int8 AS n FROM audit_buyer_orders WHERE tenant_id = $1",
+      [tenant],
+    );
+    expect(recorded!.n).toBe(0n);
   });
 
   it("four eyes: nobody decides twice, a key of no user cannot, a rejection stops it, an admin does not skip", async () => {

@@ -1,4 +1,6 @@
-import { evaluateBooking, evaluateHistory, loadAuditConfig } from "../../core/audit/config.ts";
+import { assert } from "../../core/assert.ts";
+import type { AuditConfig } from "../../core/audit/config.ts";
+import { evaluateBooking, evaluateHistory, loadAuditConfig, ruleParams } from "../../core/audit/config.ts";
 import type { Hit } from "../../core/audit/types.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { allocate, parseOrder } from "../../core/split/index.ts";
@@ -13,6 +15,8 @@ import { orderFacts, refundFacts } from "./runner.ts";
 // have made per rule, so finance can tune a threshold before publishing.
 
 export const backtest_orders_max = 5_000;
+/** Buyer orders read to count buyer velocity in a back-test (the period and one window before it). */
+export const backtest_buyer_orders_max = 200_000;
 export const backtest_period_ms_max = 366 * 24 * 3_600_000;
 const samples_per_rule_max = 20;
 
@@ -52,8 +56,8 @@ export async function backtestConfig(
     throw new DomainError("period_invalid", "to must be after from, by at most 366 days", "to");
   const view = await selectConfig(db, tenant_id, config_id);
   const { config, hash } = loadAuditConfig(view.body);
-  const rows = await db.query<{ id: string; facts: unknown; created_at: Date }>(
-    `SELECT id, facts, created_at FROM orders WHERE tenant_id = $1 AND paid_at >= $2 AND paid_at < $3
+  const rows = await db.query<{ id: string; facts: unknown; created_at: Date; paid_at: Date }>(
+    `SELECT id, facts, created_at, paid_at FROM orders WHERE tenant_id = $1 AND paid_at >= $2 AND paid_at < $3
       ORDER BY paid_at, id LIMIT $4`,
     [tenant_id, input.from, input.to, orders_max + 1],
   );
@@ -69,6 +73,7 @@ export async function backtestConfig(
     tenant_id,
     orders.map((o) => o.order),
   );
+  const buyer_count = await buyerVelocity(db, tenant_id, config, evaluated);
   for (const { row, order } of orders) {
     try {
       const { policy, policy_hash } = resolver.resolve(order);
@@ -78,7 +83,10 @@ export async function backtestConfig(
       if (!isDomainError(error)) throw error;
     }
     const history = await orderFacts(db, tenant_id, config, { order_id: row.id }, false);
-    if (history !== null) hits.push(...evaluateHistory(config, history, `backtest:${row.id}`));
+    if (history?.order !== undefined) {
+      const order_facts = { ...history.order, buyer_orders_in_window: buyer_count(row.id) };
+      hits.push(...evaluateHistory(config, { order: order_facts }, `backtest:${row.id}`));
+    }
   }
   const refunds = await db.query<{
     order_id: string;
@@ -119,4 +127,62 @@ export async function backtestConfig(
       };
     }),
   };
+}
+
+/**
+ * Buyer velocity for a back-test, counted from the orders themselves (the
+ * live rule counts from audit_buyer_orders, which holds only what the history
+ * rules have seen since they were switched on). One read of the buyers'
+ * orders from one window before the period to its last evaluated order, then
+ * a sliding count per buyer in memory. Returns the count for an order id.
+ */
+async function buyerVelocity(
+  db: Queryable,
+  tenant_id: string,
+  config: AuditConfig,
+  evaluated: readonly { id: string; paid_at: Date }[],
+): Promise<(order_id: string) => number> {
+  const velocity = ruleParams(config, "order_velocity");
+  const last = evaluated.at(-1);
+  const first = evaluated[0];
+  if (velocity === undefined || first === undefined || last === undefined) return () => 0;
+  const window_ms = velocity.window_ms!;
+  const rows = await db.query<{ id: string; buyer_ref: string; paid_at: Date }>(
+    `SELECT id, facts->>'buyer_ref' AS buyer_ref, paid_at FROM orders
+      WHERE tenant_id = $1 AND paid_at > $2 AND (paid_at, id) <= ($3::timestamptz, $4::text)
+        AND facts->>'buyer_ref' IS NOT NULL
+      ORDER BY paid_at, id LIMIT $5`,
+    [
+      tenant_id,
+      new Date(new Date(first.paid_at).getTime() - window_ms),
+      last.paid_at,
+      last.id,
+      backtest_buyer_orders_max,
+    ],
+  );
+  return countsInWindow(rows, window_ms);
+}
+
+/**
+ * For orders sorted by (paid_at, id): how many orders of the same buyer were
+ * paid in the window (paid_at − window_ms, paid_at], this one included, the
+ * same count the live rule makes. Pure.
+ */
+export function countsInWindow(
+  orders: readonly { id: string; buyer_ref: string; paid_at: Date }[],
+  window_ms: number,
+): (order_id: string) => number {
+  assert(window_ms > 0, "a velocity window is positive");
+  // Per buyer, its times so far and the first one still inside the window: linear overall.
+  const by_buyer = new Map<string, { times: number[]; start: number }>();
+  const counts = new Map<string, number>();
+  for (const order of orders) {
+    const at_ms = new Date(order.paid_at).getTime();
+    const buyer = by_buyer.get(order.buyer_ref) ?? { times: [], start: 0 };
+    buyer.times.push(at_ms);
+    while (buyer.times[buyer.start]! <= at_ms - window_ms) buyer.start += 1;
+    by_buyer.set(order.buyer_ref, buyer);
+    counts.set(order.id, buyer.times.length - buyer.start);
+  }
+  return (order_id) => counts.get(order_id) ?? 0;
 }

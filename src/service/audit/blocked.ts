@@ -1,36 +1,76 @@
+import { assert } from "../../core/assert.ts";
 import { open_case_states } from "../../core/audit/four-eyes.ts";
 import type { Queryable } from "../../store/database.ts";
 
 // While a case on an order is open (open, claimed, awaiting its second
 // approval, or with a rejected proposal), the order's funds may be neither
-// released nor settled. Release and settlement use one of these two forms.
+// released nor settled. A party-level case (a rule or manual case on a party,
+// no order) holds the party: its payouts stop, and the orders it is the
+// merchant of are not released. Release and settlement use these forms.
 
 const open_states_sql = open_case_states.map((state) => `'${state}'`).join(", ");
+// The predicate of the partial unique index audit_cases_open_party: a probe of it.
+const party_case_sql = `c.kind <> 'dispute' AND c.order_id IS NULL AND c.state IN (${open_states_sql})`;
 
 /**
  * A SQL predicate, true when the order `alias`.id of tenant `alias`.tenant_id
- * is blocked by an open case: `WHERE NOT ${orderBlockedByCaseSql("o")}`.
- * One probe of the partial index audit_cases_blocking.
+ * is blocked by an open case on it, or by an open party-level case on its
+ * merchant: `WHERE NOT ${orderBlockedByCaseSql("o")}`. Two index probes.
  */
-export function orderBlockedByCaseSql(alias: string, order_id_column = "id"): string {
-  return `EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${alias}.tenant_id
-    AND c.order_id = ${alias}.${order_id_column} AND c.state IN (${open_states_sql}))`;
+export function orderBlockedByCaseSql(
+  alias: string,
+  order_id_column = "id",
+  merchant_column = "merchant_id",
+): string {
+  return `(EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${alias}.tenant_id
+    AND c.order_id = ${alias}.${order_id_column} AND c.state IN (${open_states_sql}))
+    OR EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${alias}.tenant_id
+    AND c.party_id = ${alias}.${merchant_column} AND ${party_case_sql}))`;
 }
 
-/** Of these orders, the ids with an open case, each with its case ids (oldest first). */
+/**
+ * Of these orders, the ids held by an open case, each with its case ids
+ * (oldest first): cases on the order, then, unless `order_cases_only`,
+ * party-level cases on its merchant. Settlement asks for order cases only: a
+ * merchant's hold stops that merchant's payouts, not its suppliers' or
+ * referrers' shares already released.
+ */
 export async function openedCaseOrderIds(
   tx: Queryable,
   tenant_id: string,
   order_ids: readonly string[],
+  options: { order_cases_only?: boolean } = {},
 ): Promise<Map<string, string[]>> {
   if (order_ids.length === 0) return new Map();
+  const party_cases = options.order_cases_only === true ? "AND false" : "";
   const rows = await tx.query<{ order_id: string; case_id: string }>(
-    `SELECT order_id, id::text AS case_id FROM audit_cases
-      WHERE tenant_id = $1 AND order_id = ANY($2::text[]) AND state IN (${open_states_sql})
-      ORDER BY opened_at, id`,
+    `SELECT x.order_id, x.case_id FROM (
+       SELECT c.order_id, c.id::text AS case_id, c.opened_at, 0 AS rank FROM audit_cases c
+        WHERE c.tenant_id = $1 AND c.order_id = ANY($2::text[]) AND c.state IN (${open_states_sql})
+       UNION ALL
+       SELECT o.id AS order_id, c.id::text AS case_id, c.opened_at, 1 AS rank
+         FROM orders o JOIN audit_cases c ON c.tenant_id = o.tenant_id AND c.party_id = o.merchant_id
+        WHERE o.tenant_id = $1 AND o.id = ANY($2::text[]) AND ${party_case_sql} ${party_cases}) x
+      ORDER BY x.rank, x.opened_at, x.case_id`,
     [tenant_id, order_ids],
   );
   const blocked = new Map<string, string[]>();
   for (const row of rows) blocked.set(row.order_id, [...(blocked.get(row.order_id) ?? []), row.case_id]);
   return blocked;
+}
+
+/** The open party-level cases holding this party (oldest first); empty when it is free. */
+export async function partyHoldingCases(
+  tx: Queryable,
+  tenant_id: string,
+  party_id: string,
+): Promise<string[]> {
+  assert(party_id.length > 0, "a party hold names a party");
+  const rows = await tx.query<{ case_id: string }>(
+    `SELECT c.id::text AS case_id FROM audit_cases c
+      WHERE c.tenant_id = $1 AND c.party_id = $2 AND ${party_case_sql} ORDER BY c.opened_at, c.id`,
+    [tenant_id, party_id],
+  );
+  assert(rows.length <= 1, "at most one open party-level case per party (audit_cases_open_party)");
+  return rows.map((row) => row.case_id);
 }

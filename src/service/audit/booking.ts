@@ -1,7 +1,8 @@
-import { evaluateBooking, type LoadedConfig } from "../../core/audit/config.ts";
+import { evaluateBooking, evaluateCompletion, type LoadedConfig } from "../../core/audit/config.ts";
 import type { BookingFacts, Hit } from "../../core/audit/types.ts";
 import type { Allocation, Order, Policy } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
+import { configInForce } from "./configs.ts";
 import { hits_per_call_max, raiseAuditHits } from "./hits.ts";
 
 // The cheap rules, inside the booking transaction: they read nothing the
@@ -84,5 +85,40 @@ export async function auditBookedOrders(
     const chunk = hits.slice(start, start + hits_per_call_max);
     await raiseAuditHits(tx, tenant_id, chunk, { config_hash: loaded.hash, actor: "system:audit" }, now);
   }
+  return hits.length;
+}
+
+/**
+ * Judges stated receipt times (`completed_at`) against the report's arrival,
+ * in the completion's transaction. Returns how many hits.
+ */
+export async function auditCompletions(
+  tx: Queryable,
+  tenant_id: string,
+  orders: readonly { id: string; merchant_id: string; currency: string; paid_minor: bigint }[],
+  completed_at: Date,
+  now: Date,
+): Promise<number> {
+  if (orders.length === 0) return 0;
+  const loaded = await configInForce(tx, tenant_id);
+  if (loaded === null) return 0;
+  const hits = orders.flatMap((order) =>
+    evaluateCompletion(loaded.config, {
+      order_id: order.id,
+      merchant_id: order.merchant_id,
+      currency: order.currency,
+      paid_minor: BigInt(order.paid_minor),
+      completed_at_ms: completed_at.getTime(),
+      arrived_at_ms: now.getTime(),
+    }),
+  );
+  for (let start = 0; start < hits.length; start += hits_per_call_max)
+    await raiseAuditHits(
+      tx,
+      tenant_id,
+      hits.slice(start, start + hits_per_call_max),
+      { config_hash: loaded.hash, actor: "system:audit" },
+      now,
+    );
   return hits.length;
 }

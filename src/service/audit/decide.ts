@@ -190,15 +190,19 @@ async function apply(
   return applyAdjustment(tx, tenant_id, row, input, reason, now);
 }
 
+/** The decision's events: to platform roles and the case's party (an audit result reaches the party it concerns). */
 async function decidedEvents(tx: Queryable, tenant_id: string, row: CaseRow, now: Date): Promise<void> {
-  const events: EventInput[] = [
-    { type: "audit.case_decided", party_ids: [], payload: caseEventPayload(row) },
-  ];
+  const party_ids = row.party_id === null ? [] : [row.party_id];
+  const events: EventInput[] = [{ type: "audit.case_decided", party_ids, payload: caseEventPayload(row) }];
   if (row.kind === "dispute" && row.party_id !== null) {
+    const [dispute] = await tx.query<{ id: string }>(
+      "SELECT id::text AS id FROM disputes WHERE tenant_id = $1 AND case_id = $2 ORDER BY created_at LIMIT 1",
+      [tenant_id, row.id],
+    );
     events.push({
       type: "dispute.answered",
       party_ids: [row.party_id],
-      payload: { case_id: row.id, state: row.state, order_id: row.order_id },
+      payload: { dispute_id: dispute?.id ?? null, case_id: row.id, state: row.state, order_id: row.order_id },
     });
   }
   await enqueueEvents(tx, tenant_id, events, now);

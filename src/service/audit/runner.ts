@@ -118,7 +118,11 @@ async function orderRow(
   return row;
 }
 
-/** The history facts of a booked order; a back-test reads them without recording the buyer's order. */
+/**
+ * The history facts of a booked order. A back-test (`record_buyer` false)
+ * records nothing and leaves the buyer's count at 0: it counts buyer orders
+ * itself, from the orders of the period (see backtest.ts).
+ */
 export async function orderFacts(
   tx: Queryable,
   tenant_id: string,
@@ -165,7 +169,7 @@ export async function orderFacts(
           [tenant_id, order.merchant_id, since, order.paid_at, velocity.merchant_orders_max! + 1, order_id],
         );
   const buyer_count =
-    velocity === undefined || order.buyer_ref === null
+    velocity === undefined || order.buyer_ref === null || !record_buyer
       ? 0
       : await countCapped(
           tx,

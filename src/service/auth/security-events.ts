@@ -17,6 +17,7 @@ export const security_actions = [
   "user_disabled",
   "user_role_changed",
   "user_password_changed",
+  "party_settlement_changed",
 ] as const;
 export type SecurityAction = (typeof security_actions)[number];
 export type SecurityOutcome = "success" | "failure" | "denied";

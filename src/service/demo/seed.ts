@@ -115,6 +115,7 @@ export async function seedDemo(
         sim,
         tenant_id,
         chunk.map((step) => step.order_id),
+        undefined,
         { fully_refunded: "skip" },
       );
     }

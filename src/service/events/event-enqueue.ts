@@ -1,10 +1,12 @@
+import type { EventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 
 export interface EventInput {
-  type: string;
+  /** One of the one list (src/core/event-types.ts), so writers and the notifications registry agree. */
+  type: EventType;
   /** Parties that may see it; empty: platform roles only. */
   party_ids: readonly string[];
   payload: unknown;

@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../store/database.ts";
+import type { Database, Queryable } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueEvents } from "./event-enqueue.ts";
+import { type EventInput, enqueueEvents as enqueueTyped } from "./event-enqueue.ts";
+
+/** The sequencer numbers whatever is stored: these tests use made-up type names on purpose. */
+const enqueueEvents = (
+  tx: Queryable,
+  tenant: string,
+  events: { type: string; party_ids: string[]; payload: unknown }[],
+  now: Date,
+) => enqueueTyped(tx, tenant, events as EventInput[], now);
+
 import { sequenceEventsOnce, sequenceTenantEvents } from "./event-sequencer.ts";
 
 let db: Database;

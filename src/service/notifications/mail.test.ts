@@ -9,6 +9,7 @@ import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty } from "../ledger/accounts.ts";
+import { createSavedReport, runDueReports } from "../reports/saved.ts";
 import { listInbox } from "./inbox.ts";
 import { Mailer } from "./mailer.ts";
 import { setPreferences } from "./preferences.ts";
@@ -84,7 +85,7 @@ async function tenantWithUsers() {
 }
 
 const chargeback = (order_id: string, merchant: string) => ({
-  type: "order.charged_back",
+  type: "order.charged_back" as const,
   party_ids: [merchant],
   payload: { order_id, amount_minor: 250_075, currency: "CNY" },
 });
@@ -111,6 +112,57 @@ describe("e-mail", () => {
     expect(zh.subject).toBe("订单 CB-1 发生拒付");
     // Merchant B's user is never told of merchant A's chargeback.
     expect(to(world.other.email)).toBeUndefined();
+  });
+
+  it("tells a scheduled report's owner, and only its owner, that its file is ready, by inbox and e-mail", async () => {
+    const world = await tenantWithUsers();
+    const deps = testDeps({ mailer: new Mailer(testMailConfig({ smtp_url })) });
+    const schedule = (who: typeof world.en.who, name: string) =>
+      createSavedReport(
+        ctx,
+        { scope: { tenant_id: world.tenant, party_id: who.party_id }, actor: who.actor },
+        {
+          name,
+          definition: {
+            dataset: "entries",
+            dimensions: ["kind"],
+            measures: ["amount_minor"],
+            period: { relative: "previous_day" },
+          },
+          schedule: "daily",
+          schedule_format: "xlsx",
+        },
+      );
+    const finance_report = await schedule(world.finance.who, "Daily entries (finance)");
+    const merchant_report = await schedule(world.en.who, "My daily entries");
+    const tomorrow = { ...ctx, now: () => new Date(Date.now() + 86_400_000) };
+    expect(await runDueReports(tomorrow)).toBeGreaterThanOrEqual(2);
+    // The file and its event were written together: one report.ready per run, addressed to the owner.
+    const events = await db.query<{ payload: { report_id: string; user_ids: string[]; run_id: string } }>(
+      "SELECT payload FROM events WHERE tenant_id = $1 AND type = 'report.ready' ORDER BY created_at",
+      [world.tenant],
+    );
+    expect(events.map((event) => event.payload.report_id).sort()).toEqual(
+      [finance_report.id, merchant_report.id].sort(),
+    );
+    const to = (address: string) => received.filter((mail) => mail.to.includes(address));
+    await dispatchUntil(
+      ctx,
+      world.tenant,
+      deps,
+      () => to(world.finance.email).length > 0 && to(world.en.email).length > 0,
+    );
+    const mail = await simpleParser(to(world.finance.email)[0]!.raw);
+    expect(mail.subject).toBe("报表 Daily entries (finance) 已生成");
+    expect(mail.text).toContain(`/v1/reports/saved/${finance_report.id}/runs/`);
+    const en = await simpleParser(to(world.en.email)[0]!.raw);
+    expect(en.subject).toBe("Report My daily entries is ready");
+    const inbox = await listInbox(ctx, world.en.who, {});
+    expect(inbox.items.map((item) => item.type)).toEqual(["report.ready"]);
+    // The other user of the same merchant and the other merchant are not told of the run.
+    expect(to(world.tw.email)).toEqual([]);
+    expect((await listInbox(ctx, world.tw.who, {})).items).toEqual([]);
+    expect(to(world.other.email)).toEqual([]);
   });
 
   it("keeps mails as .eml files when no SMTP server is configured, and shows them in the inbox", async () => {

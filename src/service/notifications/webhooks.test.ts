@@ -43,7 +43,7 @@ async function world(types: string[] = ["order.booked"]) {
 }
 
 const booked = (order_id: string, merchant = "m-a") => ({
-  type: "order.booked",
+  type: "order.booked" as const,
   party_ids: [merchant],
   payload: { order_id, merchant_id: merchant, currency: "CNY", paid_minor: 12_345 },
 });

@@ -98,11 +98,12 @@ export function refundOrder(
       tenant_id,
       [
         {
-          type: `order.${kind === "refund" ? "refunded" : "charged_back"}`,
+          type: kind === "refund" ? "order.refunded" : "order.charged_back",
           party_ids: parties,
           payload: {
             order_id,
             refund_id: refund.refund_id,
+            currency: row.currency,
             amount_minor: reversal.refund_minor,
             before_release,
           },

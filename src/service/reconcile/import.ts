@@ -1,15 +1,23 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import {
+  billInstantMs,
+  date_tolerance_ms_default,
+  date_tolerance_ms_max,
+} from "../../core/reconcile/bill-time.ts";
 import {
   decideRow,
   exactText,
   type LedgerItem,
+  type MatchTolerance,
+  matchPayouts,
   type ReconciliationStatus,
 } from "../../core/reconcile/match.ts";
 import type { BillReport } from "../../core/reconcile/report.ts";
-import type { BillRow } from "../../core/reconcile/types.ts";
+import { type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
@@ -22,6 +30,7 @@ import {
   type ItemRow,
   insertItems,
   lookupLedger,
+  lookupPayouts,
   markDuplicates,
   markMissingInBill,
   statusCounts,
@@ -29,6 +38,8 @@ import {
 
 export const match_batch_rows = 1_000;
 export const exceptions_raised_max = 1_000;
+/** Payout rows matched together at the end of an import; any beyond are matched one by one. */
+export const payout_rows_max = 10_000;
 const import_lock_class = 7_016;
 
 export interface ImportOptions {
@@ -36,6 +47,8 @@ export interface ImportOptions {
   path: string;
   mapping?: string | undefined;
   tolerance_minor?: bigint | undefined;
+  /** How far a bill's time may be from the ledger's (midnight, time zones); default 2 hours. */
+  date_tolerance_ms?: number | undefined;
   on_progress?: ((bytes_read: number, bytes_total: number) => void) | undefined;
 }
 
@@ -67,8 +80,23 @@ export async function importBill(
   tenant_id: string,
   options: ImportOptions,
 ): Promise<ImportResult> {
+  const date_tolerance_ms = options.date_tolerance_ms ?? date_tolerance_ms_default;
+  if (
+    !Number.isSafeInteger(date_tolerance_ms) ||
+    date_tolerance_ms < 0 ||
+    date_tolerance_ms > date_tolerance_ms_max
+  )
+    throw new DomainError(
+      "date_tolerance_invalid",
+      `date_tolerance_ms must be a whole number from 0 to ${date_tolerance_ms_max}`,
+      "date_tolerance_ms",
+    );
+  const provider: BillProvider | undefined = bill_providers.find((name) => name === options.provider);
   const sha = await fileSha256(options.path);
-  const tolerance_minor = options.tolerance_minor ?? 0n;
+  const tolerance: MatchTolerance = {
+    amount_minor: options.tolerance_minor ?? 0n,
+    date_ms: date_tolerance_ms,
+  };
   return ctx.db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
       import_lock_class,
@@ -98,11 +126,12 @@ export async function importBill(
     const import_id = newId();
     const now = ctx.now();
     let batch: BillRow[] = [];
+    const payout_rows: BillRow[] = [];
     let seq = 0;
     const period = { min: "", max: "" };
     const flush = async () => {
       if (batch.length === 0) return;
-      const items = await matchBatch(tx, tenant_id, batch, tolerance_minor);
+      const items = await matchBatch(tx, tenant_id, batch, tolerance, provider ?? "generic");
       await insertItems(
         tx,
         tenant_id,
@@ -122,6 +151,11 @@ export async function importBill(
           if (day > period.max) period.max = day;
         }
         if (!["payment", "refund", "chargeback", "payout"].includes(row.kind)) return;
+        // Payout rows are matched together at the end: several rows may pay one payout, one row a whole run.
+        if (row.kind === "payout" && payout_rows.length < payout_rows_max) {
+          payout_rows.push(row);
+          return;
+        }
         batch.push(row);
         if (batch.length >= match_batch_rows) await flush();
       },
@@ -129,16 +163,22 @@ export async function importBill(
     if (report.file_sha256 !== sha)
       throw new DomainError("bill_unusable", "the file changed while it was read", "file");
     await flush();
+    const payout_items = await matchPayoutRows(tx, tenant_id, payout_rows, tolerance.amount_minor);
+    await insertItems(
+      tx,
+      tenant_id,
+      import_id,
+      payout_items.map((item) => ({ ...item, seq: seq++ })),
+    );
     await markDuplicates(tx, tenant_id, import_id);
     const psp = { wechat: "wechat", alipay: "alipay", stripe: "stripe", adyen: "adyen" }[options.provider];
-    if (psp !== undefined && period.min !== "")
+    if (psp !== undefined && provider !== undefined && period.min !== "")
       await markMissingInBill(
         tx,
         tenant_id,
         import_id,
         psp,
-        period,
-        options.provider === "stripe" || options.provider === "adyen" ? "+00:00" : "+08:00",
+        billWindow(period, provider, date_tolerance_ms),
         seq,
       );
     const counts = await statusCounts(tx, tenant_id, import_id);
@@ -169,7 +209,13 @@ export async function importBill(
               {
                 type: "reconciliation.exception",
                 party_ids: [],
-                payload: { import_id, provider: report.provider, file_sha256: sha, counts },
+                payload: {
+                  import_id,
+                  provider: report.provider,
+                  file_sha256: sha,
+                  exceptions: exceptions.reduce((sum, [, count]) => sum + count, 0),
+                  counts,
+                },
               },
             ],
         now,
@@ -227,25 +273,71 @@ async function matchBatch(
   tx: Queryable,
   tenant_id: string,
   rows: readonly BillRow[],
-  tolerance_minor: bigint,
+  tolerance: MatchTolerance,
+  provider: BillProvider,
 ): Promise<Omit<ItemRow, "seq">[]> {
   const ledger = await lookupLedger(tx, tenant_id, rows);
   return rows.map((row) => {
     const item: LedgerItem | undefined = ledger(row);
-    const status = decideRow(row, item, tolerance_minor);
+    const { status, reason } = decideRow(row, item, tolerance, billInstantMs(row.occurred_at, provider));
+    const claimed = status !== "missing_in_ledger" ? item : undefined;
     return {
       status,
+      reason,
       bill_line: row.line,
       kind: row.kind,
       provider_reference: row.provider_reference,
-      order_id: item?.order_id ?? row.order_id,
-      refund_id: item?.refund_id ?? row.refund_id,
-      payout_id: item?.payout_id ?? null,
+      order_id: claimed?.order_id ?? row.order_id,
+      refund_id: claimed?.refund_id ?? row.refund_id,
+      payout_id: claimed?.payout_id ?? null,
       currency: row.currency,
       bill_amount: exactText(row.amount, row.currency),
-      ledger_amount_minor: item?.amount_minor ?? null,
+      ledger_amount_minor: claimed?.amount_minor ?? null,
       bill_fee: exactText(row.fee, row.currency),
-      ledger_fee_minor: item?.fee_minor ?? null,
+      ledger_fee_minor: claimed?.fee_minor ?? null,
     };
   });
+}
+
+async function matchPayoutRows(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly BillRow[],
+  tolerance_minor: bigint,
+): Promise<Omit<ItemRow, "seq">[]> {
+  if (rows.length === 0) return [];
+  const { by_reference, by_run } = await lookupPayouts(tx, tenant_id, rows);
+  return matchPayouts(rows, by_reference, by_run, tolerance_minor).map(
+    ({ status, reason, match_group, row, payout }) => ({
+      status,
+      reason,
+      match_group,
+      bill_line: row?.line ?? null,
+      kind: "payout",
+      provider_reference: row?.provider_reference ?? null,
+      order_id: null,
+      refund_id: null,
+      payout_id: payout?.id ?? null,
+      currency: row?.currency ?? payout?.currency ?? null,
+      bill_amount: row === null ? null : exactText(row.amount, row.currency),
+      ledger_amount_minor: payout?.amount_minor ?? null,
+      bill_fee: row === null ? null : exactText(row.fee, row.currency),
+      ledger_fee_minor: null,
+    }),
+  );
+}
+
+/** The bill's days, in the provider's zone, shifted back by the date tolerance. */
+function billWindow(
+  period: { min: string; max: string },
+  provider: BillProvider,
+  date_tolerance_ms: number,
+): { from: Date; to: Date } {
+  const start_ms = billInstantMs(`${period.min} 00:00:00`, provider);
+  const last_ms = billInstantMs(`${period.max} 00:00:00`, provider);
+  assert(start_ms !== null && last_ms !== null, "the bill's days are dates");
+  return {
+    from: new Date(start_ms - date_tolerance_ms),
+    to: new Date(last_ms + 86_400_000 - date_tolerance_ms),
+  };
 }

@@ -1,5 +1,6 @@
 import {
   type LedgerItem,
+  type PayoutCandidate,
   type ReconciliationStatus,
   reconciliation_statuses,
 } from "../../core/reconcile/match.ts";
@@ -23,10 +24,13 @@ export interface ItemRow {
   ledger_amount_minor: bigint | null;
   bill_fee: string | null;
   ledger_fee_minor: bigint | null;
+  match_group?: string | null;
+  reason?: string | null;
 }
 
 interface OrderLookup extends Record<string, unknown> {
   id: string;
+  paid_at: Date;
   currency: string;
   paid_minor: bigint;
   psp_reference: string | null;
@@ -42,7 +46,7 @@ export async function lookupLedger(
   const order_ids = [...new Set(rows.flatMap((row) => (row.order_id === null ? [] : [row.order_id])))];
   const orders = new Map<string, OrderLookup>();
   const by_reference = new Map<string, OrderLookup>();
-  const order_select = `SELECT id, currency::text AS currency, paid_minor, facts->'psp'->>'reference' AS psp_reference,
+  const order_select = `SELECT id, currency::text AS currency, paid_minor, paid_at, facts->'psp'->>'reference' AS psp_reference,
                                facts->'psp'->>'fee_minor' AS fee_minor FROM orders`;
   if (order_ids.length > 0)
     for (const order of await tx.query<OrderLookup>(
@@ -112,14 +116,15 @@ export async function lookupLedger(
             fee_minor: null,
           };
     }
-    // Provider reference first, then our order id.
-    const order =
-      (row.payment_reference === null ? undefined : by_reference.get(row.payment_reference)) ??
-      (row.order_id === null ? undefined : orders.get(row.order_id));
+    // Provider reference first, then our order id (which must also agree on the date: decideRow).
+    const by_provider = row.payment_reference === null ? undefined : by_reference.get(row.payment_reference);
+    const order = by_provider ?? (row.order_id === null ? undefined : orders.get(row.order_id));
     if (order === undefined) return undefined;
     if (row.kind === "payment")
       return {
         kind: "payment",
+        matched_by: by_provider === undefined ? "order_id" : "reference",
+        at_ms: new Date(order.paid_at).getTime(),
         order_id: order.id,
         refund_id: null,
         payout_id: null,
@@ -147,6 +152,46 @@ export async function lookupLedger(
   };
 }
 
+/** Our payouts a batch of payout rows may name: by payout reference, and by settlement run id. */
+export async function lookupPayouts(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly BillRow[],
+): Promise<{ by_reference: Map<string, PayoutCandidate>; by_run: Map<string, PayoutCandidate[]> }> {
+  const references = [
+    ...new Set(
+      rows.flatMap((row) =>
+        [row.provider_reference, row.payment_reference].filter((ref): ref is string => ref !== null),
+      ),
+    ),
+  ];
+  const run_ids = references.filter((ref) => uuid.test(ref));
+  const by_reference = new Map<string, PayoutCandidate>();
+  const by_run = new Map<string, PayoutCandidate[]>();
+  if (references.length === 0) return { by_reference, by_run };
+  const found = await tx.query<
+    { id: string; reference: string; run_id: string; currency: string; amount_minor: bigint } & Record<
+      string,
+      unknown
+    >
+  >(
+    `SELECT id::text, reference, run_id::text, currency::text AS currency, amount_minor FROM payouts
+      WHERE tenant_id = $1 AND state IN ('in_transit', 'paid_out')
+        AND (reference = ANY($2::text[]) OR run_id = ANY($3::uuid[]))
+      ORDER BY reference`,
+    [tenant_id, references, run_ids],
+  );
+  for (const payout of found) {
+    const candidate = { ...payout, amount_minor: BigInt(payout.amount_minor) };
+    if (references.includes(payout.reference)) by_reference.set(payout.reference, candidate);
+    if (run_ids.includes(payout.run_id))
+      by_run.set(payout.run_id, [...(by_run.get(payout.run_id) ?? []), candidate]);
+  }
+  return { by_reference, by_run };
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function insertItems(
   tx: Queryable,
   tenant_id: string,
@@ -156,13 +201,13 @@ export async function insertItems(
   if (items.length === 0) return;
   await tx.query(
     `INSERT INTO reconciliation_items (tenant_id, import_id, seq, status, bill_line, kind, provider_reference, order_id,
-       refund_id, payout_id, currency, bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor)
+       refund_id, payout_id, currency, bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor, match_group, reason)
      SELECT $1, $2, i.seq, i.status, i.bill_line, i.kind, i.provider_reference, i.order_id, i.refund_id, i.payout_id,
-            i.currency, i.bill_amount, i.ledger_amount_minor, i.bill_fee, i.ledger_fee_minor
+            i.currency, i.bill_amount, i.ledger_amount_minor, i.bill_fee, i.ledger_fee_minor, i.match_group, i.reason
        FROM unnest($3::int4[], $4::text[], $5::int4[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[],
-                   $11::text[], $12::text[], $13::int8[], $14::text[], $15::int8[])
+                   $11::text[], $12::text[], $13::int8[], $14::text[], $15::int8[], $16::text[], $17::text[])
          AS i(seq, status, bill_line, kind, provider_reference, order_id, refund_id, payout_id, currency, bill_amount,
-              ledger_amount_minor, bill_fee, ledger_fee_minor)`,
+              ledger_amount_minor, bill_fee, ledger_fee_minor, match_group, reason)`,
     [
       tenant_id,
       import_id,
@@ -179,6 +224,8 @@ export async function insertItems(
       items.map((item) => item.ledger_amount_minor?.toString() ?? null),
       items.map((item) => item.bill_fee),
       items.map((item) => item.ledger_fee_minor?.toString() ?? null),
+      items.map((item) => item.match_group ?? null),
+      items.map((item) => item.reason?.slice(0, 500) ?? null),
     ],
   );
 }
@@ -190,36 +237,52 @@ export async function insertItems(
 export async function markDuplicates(tx: Queryable, tenant_id: string, import_id: string): Promise<void> {
   await tx.query(
     `UPDATE reconciliation_items r SET status = 'duplicate'
-       FROM (SELECT seq, row_number() OVER (PARTITION BY kind, provider_reference ORDER BY seq) AS by_reference,
+       FROM (SELECT seq, dense_rank() OVER (PARTITION BY kind, provider_reference ORDER BY bill_line) AS by_reference,
                     CASE WHEN status <> 'missing_in_ledger' AND order_id IS NOT NULL
                          THEN row_number() OVER (PARTITION BY kind, order_id, refund_id, (status <> 'missing_in_ledger') ORDER BY seq) END AS by_item
                FROM reconciliation_items WHERE tenant_id = $1 AND import_id = $2) d
-      WHERE r.tenant_id = $1 AND r.import_id = $2 AND r.seq = d.seq
+      WHERE r.tenant_id = $1 AND r.import_id = $2 AND r.seq = d.seq AND r.kind <> 'payout'
         AND ((d.by_reference > 1 AND r.provider_reference IS NOT NULL) OR d.by_item > 1)`,
     [tenant_id, import_id],
   );
 }
 
-/** Orders paid through this provider within the bill's days that no bill row matched. */
+/**
+ * Orders paid, and refunds and chargebacks made, through this provider in the
+ * bill's window that no bill row claimed, in this import or any earlier one.
+ * The window is the bill's days shifted back by the date tolerance: an item
+ * just before the last midnight may sit in the next day's bill and is judged
+ * by that one, while the previous day's late items are judged by this one.
+ */
 export async function markMissingInBill(
   tx: Queryable,
   tenant_id: string,
   import_id: string,
   psp: string,
-  period: { min: string; max: string },
-  offset: string,
+  window: { from: Date; to: Date },
   first_seq: number,
 ): Promise<void> {
+  const unclaimed = (kinds: string, order: string, refund: string) => `NOT EXISTS (
+        SELECT 1 FROM reconciliation_items r WHERE r.tenant_id = $1 AND r.order_id = ${order} AND r.kind IN (${kinds})
+           AND r.bill_line IS NOT NULL AND r.status <> 'missing_in_ledger' ${refund})`;
   await tx.query(
-    `INSERT INTO reconciliation_items (tenant_id, import_id, seq, status, kind, provider_reference, order_id, currency, ledger_amount_minor)
-     SELECT $1, $2, $6 + (row_number() OVER (ORDER BY o.paid_at, o.id))::int - 1, 'missing_in_bill', 'payment',
-            o.facts->'psp'->>'reference', o.id, o.currency, o.paid_minor
-       FROM orders o
-      WHERE o.tenant_id = $1 AND o.facts->'psp'->>'provider' = $3
-        AND o.paid_at >= ($4 || 'T00:00:00' || $7)::timestamptz AND o.paid_at < ($5 || 'T00:00:00' || $7)::timestamptz + interval '1 day'
-        AND NOT EXISTS (SELECT 1 FROM reconciliation_items r WHERE r.tenant_id = $1 AND r.import_id = $2
-                           AND r.kind = 'payment' AND r.order_id = o.id)`,
-    [tenant_id, import_id, psp, period.min, period.max, first_seq, offset],
+    `INSERT INTO reconciliation_items (tenant_id, import_id, seq, status, kind, provider_reference, order_id, refund_id,
+                                       currency, ledger_amount_minor, reason)
+     SELECT $1, $2, $6 + (row_number() OVER (ORDER BY m.at, m.kind, m.order_id, m.refund_id))::int - 1, 'missing_in_bill',
+            m.kind, m.provider_reference, m.order_id, m.refund_id, m.currency, m.amount_minor, m.reason
+       FROM (SELECT o.paid_at AS at, 'payment' AS kind, o.facts->'psp'->>'reference' AS provider_reference, o.id AS order_id,
+                    NULL::text AS refund_id, o.currency::text AS currency, o.paid_minor AS amount_minor,
+                    'paid through ' || $3 || ' at ' || to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ', in no bill' AS reason
+               FROM orders o
+              WHERE o.tenant_id = $1 AND o.facts->'psp'->>'provider' = $3 AND o.paid_at >= $4 AND o.paid_at < $5
+                AND ${unclaimed("'payment'", "o.id", "")}
+             UNION ALL
+             SELECT f.created_at, f.kind, o.facts->'psp'->>'reference', o.id, f.refund_id, o.currency::text, f.amount_minor,
+                    f.kind || ' ' || f.refund_id || ' booked at ' || to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ', in no bill'
+               FROM order_refunds f JOIN orders o ON o.tenant_id = f.tenant_id AND o.id = f.order_id
+              WHERE f.tenant_id = $1 AND o.facts->'psp'->>'provider' = $3 AND f.created_at >= $4 AND f.created_at < $5
+                AND ${unclaimed("'refund', 'chargeback'", "o.id", "AND r.kind = f.kind AND r.refund_id = f.refund_id")}) m`,
+    [tenant_id, import_id, psp, window.from, window.to, first_seq],
   );
 }
 

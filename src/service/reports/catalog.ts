@@ -14,8 +14,10 @@ import type { Statement } from "../../core/reports/statement.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
+import { auditReport } from "./audit-report.ts";
 import { signStatement } from "./manifest.ts";
 import { orderLegs } from "./order-legs.ts";
+import { reconciliationReport } from "./reconciliation-report.ts";
 import { settlementStatus } from "./settlement-status.ts";
 import { statementIn } from "./statement.ts";
 
@@ -24,9 +26,16 @@ import { statementIn } from "./statement.ts";
 // party's view; platform-wide reports are invisible to them (404, as for any
 // data of another party).
 
-export const report_names = ["statement", "platform_revenue", "split_detail", "settlement_status"] as const;
+export const report_names = [
+  "statement",
+  "platform_revenue",
+  "split_detail",
+  "settlement_status",
+  "audit",
+  "reconciliation",
+] as const;
 export type ReportName = (typeof report_names)[number];
-const platform_only: ReadonlySet<ReportName> = new Set(["platform_revenue"]);
+const platform_only: ReadonlySet<ReportName> = new Set(["platform_revenue", "audit", "reconciliation"]);
 
 export interface ReportParams {
   party_id?: string | undefined;
@@ -123,6 +132,15 @@ export async function runReport(
       return settlementStatus(tx, scope, { party_id: params.party_id, currency }, ctx.now());
     });
     return { ...base, report: name, tables: rows.tables, json: rows.json };
+  }
+  if (name === "audit" || name === "reconciliation") {
+    const period = parsePeriod(params.from, params.to, statement_days_max);
+    const built = await withReadScope(ctx.db, scope, (tx) =>
+      name === "audit"
+        ? auditReport(tx, scope.tenant_id, period)
+        : reconciliationReport(tx, scope.tenant_id, period),
+    );
+    return { ...base, report: name, period: { from: dayOf(period.from), to: dayOf(period.to) }, ...built };
   }
   const period =
     params.order_id === undefined ? parsePeriod(params.from, params.to, order_report_days_max) : undefined;

@@ -13,9 +13,11 @@ import {
 } from "../../core/reports/custom.ts";
 import type { ReportDocument } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
-import type { Period } from "../../core/reports/period.ts";
+import { dayOf, type Period } from "../../core/reports/period.ts";
+import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
+import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
 import { runCustom } from "./custom.ts";
 import { content_types, type ReportFormat, renderReport } from "./render/index.ts";
 
@@ -206,23 +208,53 @@ async function produceRun(
   });
   const format = due.schedule_format ?? "csv";
   const body = await renderToBuffer(document, format);
-  await ctx.db.query(
-    `INSERT INTO report_runs (tenant_id, id, report_id, period_from, period_to, format, content_type, body, sha256, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex'), $9, $10)
-     ON CONFLICT (tenant_id, report_id, period_from, period_to, format) DO NOTHING`,
-    [
-      due.tenant_id,
-      newId(),
-      due.id,
-      period.from,
-      period.to,
-      format,
-      content_types[format],
-      body.toString("hex"),
-      createHash("sha256").update(body).digest("hex"),
-      now,
-    ],
-  );
+  const run_id = newId();
+  const sha256 = createHash("sha256").update(body).digest("hex");
+  // The file and its report.ready event commit together: a run recorded is a run told, once.
+  await inTransaction(ctx.db, async (tx) => {
+    const inserted = await tx.query(
+      `INSERT INTO report_runs (tenant_id, id, report_id, period_from, period_to, format, content_type, body, sha256, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex'), $9, $10)
+       ON CONFLICT (tenant_id, report_id, period_from, period_to, format) DO NOTHING RETURNING 1`,
+      [
+        due.tenant_id,
+        run_id,
+        due.id,
+        period.from,
+        period.to,
+        format,
+        content_types[format],
+        body.toString("hex"),
+        sha256,
+        now,
+      ],
+    );
+    if (inserted.length === 0) return;
+    await enqueueEvents(tx, due.tenant_id, [reportReadyEvent(due, { run_id, period, format, sha256 })], now);
+  });
+}
+
+/** report.ready, addressed to the person who scheduled the report (an API key has no inbox: then the type's roles). */
+export function reportReadyEvent(
+  report: SavedReport,
+  run: { run_id: string; period: Period; format: ReportFormat; sha256: string },
+): EventInput {
+  const owner_user = /^user:(.+)$/.exec(report.owner)?.[1];
+  return {
+    type: "report.ready",
+    party_ids: report.party_id === null ? [] : [report.party_id],
+    payload: {
+      report_id: report.id,
+      report_name: report.name,
+      run_id: run.run_id,
+      period_from: dayOf(run.period.from),
+      period_to: dayOf(run.period.to),
+      format: run.format,
+      sha256: run.sha256,
+      download: `/v1/reports/saved/${report.id}/runs/${run.run_id}`,
+      ...(owner_user === undefined ? {} : { user_ids: [owner_user] }),
+    },
+  };
 }
 
 export interface ReportRun {

@@ -41,7 +41,7 @@ export async function statementIn(
     "SELECT name FROM parties WHERE tenant_id = $1 AND id = $2",
     [tenant_id, request.party_id],
   );
-  const currency = await currencyOf(tx, tenant_id, request.party_id, request.currency);
+  const currency = await statementCurrencyOf(tx, tenant_id, request.party_id, request.currency);
   const accounts = await partyAccountsIn(tx, tenant_id, request.party_id, currency);
   const purpose_of = new Map(accounts.map((account) => [account.id, account.purpose]));
   const ids = accounts.map((account) => account.id);
@@ -91,7 +91,8 @@ export async function statementIn(
   );
 }
 
-async function currencyOf(
+/** The statement's currency: the one asked (which the party must have used), or the party's only one. */
+export async function statementCurrencyOf(
   tx: Queryable,
   tenant_id: string,
   party_id: string,

@@ -1,5 +1,5 @@
 import type { Queryable } from "../../store/database.ts";
-import { openedCaseOrderIds } from "../audit/blocked.ts";
+import { openedCaseOrderIds, partyHoldingCases } from "../audit/blocked.ts";
 import { raiseAuditHit } from "../audit/hits.ts";
 
 // The two places settlement and reconciliation meet audit (issue 14), each one
@@ -14,7 +14,15 @@ export async function ordersBlockedByAudit(
   tenant_id: string,
   order_ids: readonly string[],
 ): Promise<Set<string>> {
-  return new Set((await openedCaseOrderIds(tx, tenant_id, order_ids)).keys());
+  return new Set((await openedCaseOrderIds(tx, tenant_id, order_ids, { order_cases_only: true })).keys());
+}
+
+/**
+ * The open party-level audit cases holding this party (a merchant whose refund
+ * rate or debt a rule flagged): while there is one, the party is not paid out.
+ */
+export function partyHeldByAudit(tx: Queryable, tenant_id: string, party_id: string): Promise<string[]> {
+  return partyHoldingCases(tx, tenant_id, party_id);
 }
 
 export interface ReconciliationException {

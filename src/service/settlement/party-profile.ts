@@ -1,8 +1,10 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { maskAccountRef, parseProfile, profileJson } from "../../core/settlement/profile.ts";
+import { canonicalJsonSha256Hex } from "../../core/sha256.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
+import { recordSecurityEvent } from "../auth/security-events.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
 
@@ -42,8 +44,11 @@ interface PartyRow extends Record<string, unknown> {
 /**
  * Changes a party's name, status or settlement profile. Every change is a new
  * version kept in party_versions (the first change also keeps the original as
- * version 1) and a `party.updated` event; the profile is checked in full
- * before anything is written.
+ * version 1) and a `party.updated` event; a change of the profile or status is
+ * also a security event (`party_settlement_changed`). The profile is checked
+ * in full before anything is written. A new profile takes effect from the
+ * next cycle: a run reads the version in force at its day's cut-off
+ * (profileAsOfSql), so a change cannot redirect a payout already due.
  */
 export function updateParty(
   ctx: ServiceContext,
@@ -51,6 +56,7 @@ export function updateParty(
   party_id: string,
   patch: PartyPatch,
   changed_by: string,
+  ip: string | null = null,
 ): Promise<PartyVersionView> {
   if (
     patch.name !== undefined &&
@@ -127,6 +133,20 @@ export function updateParty(
         ? ["settlement"]
         : []),
     ];
+    if (changed.includes("settlement") || changed.includes("status"))
+      await recordSecurityEvent(
+        tx,
+        {
+          tenant_id,
+          actor: changed_by,
+          ip,
+          action: "party_settlement_changed",
+          outcome: "success",
+          subject: `party:${party_id}`,
+          detail: profileChangeDetail(row, next, new_version, changed, now),
+        },
+        now,
+      );
     await writeSteps(tx, [
       eventsWrite(
         tenant_id,
@@ -142,6 +162,52 @@ export function updateParty(
     ]);
     return view(row, new_version, next);
   });
+}
+
+/**
+ * What a profile change did, for the security trail: hashes of the old and
+ * new profile (RFC 8785), the account references masked, and the first run
+ * date it applies to.
+ */
+function profileChangeDetail(
+  row: PartyRow,
+  next: { status: PartyStatus; settlement: Record<string, unknown> },
+  version: number,
+  changed: readonly string[],
+  now: Date,
+): Record<string, unknown> {
+  const before = parseProfileSafe(row.settlement);
+  const after = parseProfileSafe(next.settlement);
+  assert(after !== null, "a stored profile parses");
+  return {
+    party_id: row.id,
+    version,
+    changed: [...changed],
+    status: { before: row.status, after: next.status },
+    settlement_sha256: {
+      before: canonicalJsonSha256Hex(row.settlement ?? {}),
+      after: canonicalJsonSha256Hex(next.settlement),
+    },
+    payout_account_ref: {
+      before: before === null ? null : maskAccountRef(before.payout_account_ref),
+      after: maskAccountRef(after.payout_account_ref),
+    },
+    // Runs read the profile in force at their day's start (UTC): this change applies from the next day's run.
+    effective_from_run_date: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1))
+      .toISOString()
+      .slice(0, 10),
+  };
+}
+
+/**
+ * The settlement profile of party `alias` in force at `cutoff_param` (a
+ * timestamptz): the newest party version written before it, else the party's
+ * own column (a party never changed, or created after the cut-off).
+ */
+export function profileAsOfSql(alias: string, cutoff_param: string): string {
+  return `COALESCE((SELECT v.settlement FROM party_versions v
+     WHERE v.tenant_id = ${alias}.tenant_id AND v.party_id = ${alias}.id AND v.created_at < ${cutoff_param}
+     ORDER BY v.version DESC LIMIT 1), ${alias}.settlement)`;
 }
 
 function view(

@@ -7,6 +7,7 @@ import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
+import { profileAsOfSql } from "./party-profile.ts";
 import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */
@@ -33,6 +34,8 @@ export interface RunResult {
   carried_over: PayoutSummary[];
   replayed: PayoutSummary[];
   nothing_due: number;
+  /** Parties an open party-level audit case holds: not paid until it is decided. */
+  held_by_case: { party_id: string; currency: string; case_ids: string[] }[];
   totals: Record<string, { amount_minor: bigint; netted_minor: bigint; payouts: number }>;
 }
 
@@ -83,12 +86,20 @@ export async function runSettlement(
   const run_date = isoDate(as_of);
   const now = ctx.now();
   const candidates = await ctx.db.query<Candidate & Record<string, unknown>>(
-    `SELECT p.id AS party_id, p.kind, a.currency::text AS currency, p.settlement
+    // The profile in force at the start of the run's day: a change takes effect from the next cycle.
+    // The status is read as it is now: a suspension stops payouts at once.
+    `SELECT p.id AS party_id, p.kind, a.currency::text AS currency, ${profileAsOfSql("p", "$5::timestamptz")} AS settlement
        FROM parties p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.party_id = p.id AND a.purpose = 'available'
       WHERE p.tenant_id = $1 AND p.status = 'active' AND p.kind <> ALL($2::text[])
         AND ($3::text[] IS NULL OR p.id = ANY($3::text[]))
       ORDER BY p.id, a.currency LIMIT $4`,
-    [tenant_id, [...unsettled_kinds], named.size > 0 ? [...named] : null, parties_per_run_max],
+    [
+      tenant_id,
+      [...unsettled_kinds],
+      named.size > 0 ? [...named] : null,
+      parties_per_run_max,
+      new Date(`${run_date}T00:00:00Z`),
+    ],
   );
   for (const id of named)
     if (!candidates.some((candidate) => candidate.party_id === id))
@@ -117,6 +128,7 @@ export async function runSettlement(
     carried_over: [],
     replayed: [],
     nothing_due: 0,
+    held_by_case: [],
     totals: {},
   };
   for (const [index, { candidate, profile, decision }] of due.entries()) {
@@ -147,6 +159,11 @@ export async function runSettlement(
 function collect(result: RunResult, outcome: PartyOutcome): void {
   if (outcome.status === "nothing_due") {
     result.nothing_due += 1;
+    return;
+  }
+  if (outcome.status === "held_by_case") {
+    const { party_id, currency, case_ids } = outcome;
+    result.held_by_case.push({ party_id, currency, case_ids });
     return;
   }
   const payout = outcome.payout;
@@ -202,6 +219,7 @@ export function runSummaryJson(result: RunResult): Record<string, unknown> {
     carried_over: result.carried_over.map(payout),
     replayed: result.replayed.map(payout),
     nothing_due: result.nothing_due,
+    held_by_case: result.held_by_case,
     totals: Object.fromEntries(
       Object.entries(result.totals).map(([currency, total]) => [
         currency,

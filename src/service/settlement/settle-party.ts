@@ -18,7 +18,7 @@ import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
-import { ordersBlockedByAudit } from "./audit-hooks.ts";
+import { ordersBlockedByAudit, partyHeldByAudit } from "./audit-hooks.ts";
 
 /** Entries one payout covers at most; older ones first, the rest wait for the next cycle. */
 export const entries_per_payout_max = 50_000;
@@ -41,7 +41,8 @@ export type PartyOutcome =
   | { status: "carried_over"; payout: PayoutRow }
   | { status: "netted"; payout: PayoutRow }
   | { status: "replayed"; payout: PayoutRow }
-  | { status: "nothing_due"; party_id: string; currency: string };
+  | { status: "nothing_due"; party_id: string; currency: string }
+  | { status: "held_by_case"; party_id: string; currency: string; case_ids: string[] };
 
 /**
  * Settles one party in one currency for one cycle, inside the caller's
@@ -62,6 +63,11 @@ export async function settlePartyCycle(
   ]);
   const existing = await selectPayoutByCycle(tx, tenant_id, cycle);
   if (existing !== undefined) return { status: "replayed", payout: existing };
+  // A party-level audit case holds the whole party: nothing moves and no payout is recorded,
+  // so the first run after the case is approved pays this cycle's funds (docs/audit.md).
+  const case_ids = await partyHeldByAudit(tx, tenant_id, cycle.party_id);
+  if (case_ids.length > 0)
+    return { status: "held_by_case", party_id: cycle.party_id, currency: cycle.currency, case_ids };
 
   const kinds = new Map([[cycle.party_id, cycle.kind]]);
   const specs = (["available", "debt", "in_transit"] as const).map((purpose) => ({
@@ -156,7 +162,7 @@ export async function settlePartyCycle(
       tenant_id,
       [
         {
-          type: payout.state === "in_transit" ? "payout.created" : `payout.${payout.state}`,
+          type: payoutEventType(payout.state),
           party_ids: [cycle.party_id],
           payload: payoutEventPayload(payout),
         },
@@ -207,6 +213,16 @@ function settlementRequest(
 /** A bank-friendly reference: ASCII letters and digits, 21 characters, unique per tenant. */
 export function payoutReference(run_date: string, payout_id: string): string {
   return `CSP${run_date.replaceAll("-", "")}${payout_id.replaceAll("-", "").slice(-10).toUpperCase()}`;
+}
+
+/** The event a new payout writes: created when it goes out, else carried over or netted against debt. */
+function payoutEventType(
+  state: PayoutRow["state"],
+): "payout.created" | "payout.carried_over" | "payout.netted" {
+  if (state === "in_transit") return "payout.created";
+  if (state === "carried_over") return "payout.carried_over";
+  assert(state === "netted", `a new payout is in transit, carried over or netted, not ${state}`);
+  return "payout.netted";
 }
 
 export function payoutEventPayload(payout: PayoutRow): Record<string, unknown> {

@@ -172,6 +172,75 @@ describe("settlement runs", () => {
     await expectLedgerInvariants(db, tenant);
   });
 
+  it("a profile change is a security event and takes effect from the next cycle, not the one already due", async () => {
+    const { ctx, clock, tenant } = await releasedOrder();
+    await updateParty(
+      ctx,
+      tenant,
+      "m-1001",
+      { settlement: { cycle: { type: "daily", lag_days: 1 }, payout_account_ref: "6222020200001111111" } },
+      "user:fin",
+    );
+    clock.advance(day_ms);
+    const share_minor = (await balance(ctx, tenant, "m-1001")).available_minor;
+    // On the due day someone raises the minimum above the share and redirects the account.
+    await updateParty(
+      ctx,
+      tenant,
+      "m-1001",
+      {
+        settlement: {
+          cycle: { type: "daily", lag_days: 1 },
+          minimum_payout_minor: Number(share_minor) + 1,
+          payout_account_ref: "6222020200009999999",
+        },
+      },
+      "user:mallory",
+      "203.0.113.9",
+    );
+    const run = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
+    // The cycle already due is paid under the profile in force at its cut-off: old minimum, old account.
+    expect(run.paid[0]).toMatchObject({ party_id: "m-1001", amount_minor: share_minor });
+    const [payout] = await db.query<{ payout_account_ref: string }>(
+      "SELECT payout_account_ref FROM payouts WHERE tenant_id = $1 AND id = $2",
+      [tenant, run.paid[0]!.payout_id],
+    );
+    expect(payout!.payout_account_ref).toBe("6222020200001111111");
+    const events = await db.query<{ actor: string; ip: string | null; subject: string; detail: unknown }>(
+      `SELECT actor, ip, subject, detail FROM security_events
+        WHERE tenant_id = $1 AND action = 'party_settlement_changed' ORDER BY occurred_at, id`,
+      [tenant],
+    );
+    expect(events.map((event) => [event.actor, event.ip, event.subject])).toEqual([
+      ["user:fin", null, "party:m-1001"],
+      ["user:mallory", "203.0.113.9", "party:m-1001"],
+    ]);
+    const detail = (
+      typeof events[1]!.detail === "string" ? JSON.parse(events[1]!.detail) : events[1]!.detail
+    ) as {
+      payout_account_ref: { before: string; after: string };
+      effective_from_run_date: string;
+      changed: string[];
+    };
+    expect(detail.changed).toEqual(["settlement"]);
+    expect(detail.payout_account_ref).toEqual({
+      before: "***************1111",
+      after: "***************9999",
+    });
+    expect(detail.effective_from_run_date).toBe("2026-11-27");
+    expect(JSON.stringify(events)).not.toContain("6222020200009999999");
+    // The next cycle runs under the new profile: a share under its minimum carries over.
+    await bookOrders(ctx, tenant, [{ ...order_json, id: "P-2", paid_at: clock.now().toISOString() }]);
+    await completeOrder(ctx, tenant, "P-2");
+    clock.advance(61_000);
+    expect(await releaseDue(ctx, tenant)).toBe(1);
+    clock.advance(day_ms);
+    const next = await runSettlement(ctx, tenant, { trigger: "cli", party_ids: ["m-1001"] });
+    expect(next.paid).toEqual([]);
+    expect(next.carried_over[0]).toMatchObject({ party_id: "m-1001", state: "carried_over" });
+    await expectLedgerInvariants(db, tenant);
+  });
+
   it("applies a bank's result file: paid, failed with a reason, unknown references reported, the same file again unchanged", async () => {
     const { ctx, clock, tenant } = await releasedOrder();
     clock.advance(day_ms);

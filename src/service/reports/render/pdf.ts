@@ -100,7 +100,10 @@ function drawRow(
 function drawTable(pdf: PDFKit.PDFDocument, document: ReportDocument, table: ReportTable): void {
   const widths = widthsOf(pdf, table);
   if (pdf.y + 3 * row_height > pdf.page.height - pdf.page.margins.bottom) pdf.addPage();
-  pdf.fontSize(11).text(`${label(document.lang, table.title)} · ${table.currency}`, page_margin, pdf.y);
+  const heading = label(document.lang, table.title);
+  pdf
+    .fontSize(11)
+    .text(table.currency === "" ? heading : `${heading} · ${table.currency}`, page_margin, pdf.y);
   pdf.moveDown(0.2);
   drawRow(
     pdf,
@@ -123,7 +126,7 @@ function drawTable(pdf: PDFKit.PDFDocument, document: ReportDocument, table: Rep
       if (!table.totals?.includes(column.key)) return "";
       let sum = 0n;
       for (const row of table.rows) if (typeof row[index] === "bigint") sum += row[index] as bigint;
-      return formatAmount(sum, table.currency, document.lang);
+      return column.type === "money" ? formatAmount(sum, table.currency, document.lang) : sum.toString();
     });
     drawRow(pdf, texts, widths, table, true);
   }

@@ -40,7 +40,8 @@ export async function writeXlsx(document: ReportDocument, out: Writable): Promis
     if (used.has(name)) name = `${name} ${index + 1}`;
     used.add(name);
     const sheet = workbook.addWorksheet(name);
-    const money_format = `${spreadsheetFormat(table.currency)} "${table.currency}"`;
+    const money_format =
+      table.currency === "" ? "0" : `${spreadsheetFormat(table.currency)} "${table.currency}"`;
     sheet.columns = table.columns.map((column) => ({
       header: label(document.lang, column.label),
       key: column.key,
@@ -62,9 +63,9 @@ export async function writeXlsx(document: ReportDocument, out: Writable): Promis
     if (table.totals !== undefined && table.totals.length > 0) {
       const totals = table.columns.map((column, column_index) => {
         if (column_index === 0) return label(document.lang, "total");
-        return table.totals?.includes(column.key)
-          ? majorNumber(columnTotal(table, column.key), table.currency)
-          : null;
+        if (!table.totals?.includes(column.key)) return null;
+        const total = columnTotal(table, column.key);
+        return column.type === "money" ? majorNumber(total, table.currency) : Number(total);
       });
       const row = sheet.addRow(totals);
       row.font = { bold: true };

@@ -1,0 +1,122 @@
+import type { ReadScope } from "../../core/auth/scope.ts";
+import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
+import { DomainError } from "../../core/errors.ts";
+import { journalKindOnLine } from "../../core/reports/kinds.ts";
+import type { Period } from "../../core/reports/period.ts";
+import { partyAccountsIn } from "../../store/account-daily-sql.ts";
+import { withReadScope } from "../../store/scoped.ts";
+import type { ProofBundle } from "../../verify/index.ts";
+import type { ServiceContext } from "../context.ts";
+import { assertPartyVisible } from "../parties/party-reads.ts";
+import { proofBundle } from "../tlog/proofs.ts";
+import { statementCurrencyOf } from "./statement.ts";
+
+// The entries behind one line of a party's statement, each with its proof
+// bundle: the party can check, transaction by transaction, that what the line
+// sums is in the log (docs/reports.md). Every journal transaction is a log
+// record whose id is the transaction's id. Paged by transaction id (UUIDv7,
+// so roughly in time order); the amounts of all pages sum to the line.
+
+export const line_proofs_per_page_max = 50;
+const scan_page_rows = 500;
+const scan_rounds_max = 40;
+
+export interface LineProofRequest {
+  party_id: string;
+  currency?: string | undefined;
+  period: Period;
+  kind: string;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+export interface LineProofItem {
+  transaction_id: string;
+  journal_kind: string;
+  effective_at: string;
+  /** Σ of the transaction's postings on the party's accounts in the currency: its part of the line. */
+  amount_minor: bigint;
+  bundle: ProofBundle;
+}
+
+export async function statementLineProofs(
+  ctx: ServiceContext,
+  scope: ReadScope,
+  request: LineProofRequest,
+): Promise<{
+  party_id: string;
+  currency: string;
+  kind: string;
+  items: LineProofItem[];
+  next_cursor: string | null;
+}> {
+  const limit = request.limit ?? 20;
+  if (!Number.isInteger(limit) || limit < 1 || limit > line_proofs_per_page_max)
+    throw new DomainError("limit_invalid", `limit must be 1 to ${line_proofs_per_page_max}`, "limit");
+  const after = request.cursor === undefined ? null : decodeEntryCursor(request.cursor).transaction_id;
+  const { currency, rows, resume } = await withReadScope(ctx.db, scope, async (tx) => {
+    await assertPartyVisible(tx, scope, request.party_id);
+    const currency = await statementCurrencyOf(tx, scope.tenant_id, request.party_id, request.currency);
+    const accounts = await partyAccountsIn(tx, scope.tenant_id, request.party_id, currency);
+    // Scanned in pages of transactions; those of other line kinds are skipped in memory.
+    const found: { transaction_id: string; kind: string; effective_at: Date; amount_minor: bigint }[] = [];
+    let cursor = after;
+    for (let round = 0; round < scan_rounds_max; round++) {
+      const page = await tx.query<{
+        transaction_id: string;
+        kind: string;
+        effective_at: Date;
+        amount_minor: string;
+      }>(
+        `SELECT j.id::text AS transaction_id, j.kind, min(p.effective_at) AS effective_at,
+                sum(p.amount_minor)::text AS amount_minor
+           FROM postings p JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+          WHERE p.tenant_id = $1 AND p.account_id = ANY($2::uuid[])
+            AND p.effective_at >= $3 AND p.effective_at < $4 AND ($5::uuid IS NULL OR p.transaction_id > $5::uuid)
+          GROUP BY j.id, j.kind ORDER BY j.id LIMIT $6`,
+        [
+          scope.tenant_id,
+          accounts.map((account) => account.id),
+          request.period.from,
+          request.period.to,
+          cursor,
+          scan_page_rows,
+        ],
+      );
+      for (const row of page) {
+        if (!journalKindOnLine(row.kind, request.kind)) continue;
+        found.push({ ...row, amount_minor: BigInt(row.amount_minor) });
+        // One past the page tells whether there is a next one; the cursor then is the page's last item.
+        if (found.length > limit) return { currency, rows: found, resume: null };
+      }
+      if (page.length < scan_page_rows) return { currency, rows: found, resume: null };
+      cursor = page[page.length - 1]!.transaction_id;
+    }
+    // Scanned enough for one request: the next page resumes where the scan stopped.
+    return { currency, rows: found, resume: cursor };
+  });
+  const page = rows.slice(0, limit);
+  const proof_scope = { party_id: scope.party_id };
+  const items: LineProofItem[] = [];
+  for (const row of page)
+    items.push({
+      transaction_id: row.transaction_id,
+      journal_kind: row.kind,
+      effective_at: row.effective_at.toISOString(),
+      amount_minor: row.amount_minor,
+      bundle: await proofBundle(ctx, scope.tenant_id, row.transaction_id, proof_scope),
+    });
+  const last = page[page.length - 1];
+  return {
+    party_id: request.party_id,
+    currency,
+    kind: request.kind,
+    items,
+    next_cursor:
+      rows.length > limit && last !== undefined
+        ? encodeEntryCursor(last.transaction_id, 0)
+        : resume === null
+          ? null
+          : encodeEntryCursor(resume, 0),
+  };
+}
