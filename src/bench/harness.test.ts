@@ -165,7 +165,14 @@ describe("naive baseline", () => {
     );
     const prefix = `T${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}-`;
     const orders = [
-      ...generateOrders(market, { seed: 5, count: 20, start_ms: 0, end_ms: 1e9, id_prefix: prefix }),
+      // Paid in 2026: ClearSplit accepts no paid_at before 2000 (issue 12).
+      ...generateOrders(market, {
+        seed: 5,
+        count: 20,
+        start_ms: Date.parse("2026-01-01T00:00:00Z"),
+        end_ms: Date.parse("2026-01-01T00:00:00Z") + 1e9,
+        id_prefix: prefix,
+      }),
     ];
     let postings = 0;
     await Promise.all(

@@ -6,13 +6,14 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../service/auth/api-key
 import { systemClock } from "../service/context.ts";
 import { openDatabase } from "../store/open.ts";
 
-const usage = `usage:
+export const usage = `usage:
   clearsplit keys create --tenant T --name N --role R [--party P] [--expires-at ISO]
   clearsplit keys list   --tenant T [--all] [--json]
   clearsplit keys revoke --tenant T --id ID [--reason TEXT]
 
 Creates, lists and revokes API keys. The key is printed once, at creation.
-Roles: platform_admin, finance, reviewer, auditor, merchant, supplier, integration.
+Roles: platform_admin, finance, reviewer, auditor, merchant, supplier, integration, party
+(merchant, supplier and party keys name their --party; party is any other kind: referrer, logistics, tax, PSP).
 `;
 
 export async function run(argv: string[]): Promise<number> {

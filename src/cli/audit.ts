@@ -11,7 +11,7 @@ import { systemClock } from "../service/context.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
 
-const usage = `usage:
+export const usage = `usage:
   clearsplit audit list     --tenant T [--state S] [--rule R] [--party P] [--limit N] [--json]
   clearsplit audit show     --tenant T --case ID [--json]
   clearsplit audit claim    --tenant T --case ID --user USER_ID

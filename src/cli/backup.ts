@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 // manifest's checkpoints and any given ones, and the ledger re-checked.
 // Exit 0: restored and verified; 1: verification failed or refused; 2: usage.
 
-const usage =
+export const usage =
   "usage: clearsplit backup --out FILE\n" +
   "       clearsplit restore FILE [--checkpoint NOTE_FILE …] [--force] [--json]\n";
 
@@ -132,6 +132,14 @@ export async function restore(argv: string[]): Promise<number> {
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) return fail(`expected exactly one backup FILE\n${usage}`, 2);
   const path = resolve(file);
+  if (!process.env.DATABASE_URL) {
+    // A server owning the embedded directory is named first, before any other
+    // reason to refuse (issue 12): the user learns which process to stop.
+    const { DataDirLockedError, dataDirOwner } = await import("../store/data-dir-lock.ts");
+    const { embeddedDataDir } = await import("../store/open.ts");
+    const owner = dataDirOwner(embeddedDataDir());
+    if (owner !== null) throw new DataDirLockedError(embeddedDataDir(), owner);
+  }
   const { manifest_format, verifyRestored } = await import("../service/backup/manifest.ts");
   const { parseCheckpoint, parseNote } = await import("../verify/index.ts");
   let manifest: import("../service/backup/manifest.ts").BackupManifest;
@@ -266,6 +274,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** `clearsplit restore` is its own command; this module serves both. */
 export const restoreCommand = {
+  usage,
   async run(argv: string[]): Promise<number> {
     try {
       return await restore(argv);

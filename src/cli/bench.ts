@@ -1,4 +1,7 @@
-import { parseBenchArgs, UsageError, usage } from "../bench/args.ts";
+import { usage as bench_usage, parseBenchArgs, UsageError } from "../bench/args.ts";
+
+export const usage = `${bench_usage.trimEnd()}\n`;
+
 import { runBench } from "../bench/run.ts";
 
 // `clearsplit bench` (`npm run bench`): throughput and latency of the order
@@ -10,7 +13,7 @@ export async function run(argv: string[]): Promise<number> {
     options = parseBenchArgs(argv, process.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`clearsplit bench: ${error.message}\n${usage}\n`);
+    process.stderr.write(`clearsplit bench: ${error.message}\n${usage}`);
     return 2;
   }
   return runBench(options, {

@@ -79,9 +79,14 @@ export async function ensureConsoleBuilt(
   return { built: true, duration_ms };
 }
 
+export const usage = `usage: clearsplit build-console [--force]
+
+Builds the web console (web/ -> web/dist) when its sources changed; --force rebuilds it anyway.
+`;
+
 export async function run(argv: string[]): Promise<number> {
   if (argv.length > 1 || (argv[0] !== undefined && argv[0] !== "--force")) {
-    process.stderr.write("usage: clearsplit build-console [--force]\n");
+    process.stderr.write(usage);
     return 2;
   }
   if (argv[0] === "--force") rmSync(join(console_dir, stamp_name), { force: true });

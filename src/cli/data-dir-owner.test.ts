@@ -22,6 +22,7 @@ const env = { ...process.env, CLEARSPLIT_DATA_DIR: dir };
 let tenant: string;
 let server: ChildProcess;
 let url: string;
+let banner = "";
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -47,7 +48,11 @@ function startServer(): Promise<{ child: ChildProcess; url: string }> {
     child.stdout!.on("data", (chunk) => {
       out += String(chunk);
       const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
+      // The banner names the directory the server really opened (CLEARSPLIT_DATA_DIR).
+      if (match && out.includes("database:")) {
+        banner = out;
+        resolve({ child, url: match[1]! });
+      }
     });
     child.stderr!.on("data", (chunk) => {
       err += String(chunk);
@@ -110,6 +115,7 @@ const args = (list: string[]) => list.map((arg) => (arg === "TENANT" ? tenant : 
 
 describe.runIf(!on_postgres)("the embedded database has one owner", () => {
   it("refuses every data-changing command with exit 2 naming the server's pid and URL, and writes nothing", async () => {
+    expect(banner).toContain(`database:      embedded PGlite (${dir})`);
     const lock = JSON.parse(readFileSync(join(dir, lock_file_name), "utf8")) as { pid: number; url: string };
     expect(lock).toMatchObject({ pid: server.pid, url });
     const commands = [
@@ -119,6 +125,25 @@ describe.runIf(!on_postgres)("the embedded database has one owner", () => {
       ["demo", "--reset", "--orders", "5"],
       ["demo", "--orders", "5", "--tenant", "another"],
       ["serve", "--port", "0"],
+      // Every later data-changing command: settlement, reconciliation, audit,
+      // backup and restore, reports (saved reports and their runs are recorded).
+      args(["settle", "--tenant", "TENANT"]),
+      args([
+        "reconcile",
+        "import",
+        "--tenant",
+        "TENANT",
+        "--provider",
+        "wechat",
+        "--file",
+        join(dir, "bill.csv"),
+      ]),
+      args(["audit", "claim", "--tenant", "TENANT", "--case", "c-1", "--user", "u-1"]),
+      args(["audit", "list", "--tenant", "TENANT"]),
+      ["backup", "--out", join(tmpdir(), "clearsplit-owner-backup.tar")],
+      ["restore", join(tmpdir(), "clearsplit-owner-backup.tar")],
+      args(["report", "list", "--tenant", "TENANT"]),
+      args(["policy", "simulate", "p-1", "--tenant", "TENANT", "--from", "2026-01-01", "--to", "2026-01-02"]),
     ];
     const results = await Promise.all(commands.map((command) => cli(command)));
     results.forEach((result, index) => {

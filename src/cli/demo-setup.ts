@@ -4,12 +4,14 @@ import { SingleBar } from "cli-progress";
 import type { ServiceContext } from "../service/context.ts";
 import { createDemoLogins, type DemoLogin } from "../service/demo/logins.ts";
 import { type DemoCredential, demo_tenant_id, seedDemo } from "../service/demo/seed.ts";
+import { embeddedDataDir } from "../store/open.ts";
+import { progressLines } from "./progress-lines.ts";
 
 // The demo's API keys are written next to the embedded database so a restart
 // can print them again: only their hashes are in the database. This file is a
 // demo convenience; production keys are shown once and never stored.
 export function credentialsPath(): string {
-  return join(resolve(process.env.CLEARSPLIT_DATA_DIR ?? ".clearsplit"), "demo-credentials.json");
+  return join(embeddedDataDir(), "demo-credentials.json");
 }
 
 export async function demoSeeded(ctx: ServiceContext, tenant_id = demo_tenant_id): Promise<boolean> {
@@ -28,10 +30,18 @@ export async function seedWithProgress(
     hideCursor: true,
   });
   let started = false;
+  // Off a TTY the bar would print nothing for half a minute: plain lines instead.
+  const tty = process.stderr.isTTY === true;
+  const line = progressLines("seeding demo marketplace", Date.now());
   const { credentials, logins } = await seedDemo(ctx, {
     tenant_id,
     orders,
     progress: (done, total) => {
+      if (!tty) {
+        const text = line(done, total);
+        if (text !== null) process.stderr.write(`${text}\n`);
+        return;
+      }
       if (!started) {
         bar.start(total, 0);
         started = true;
@@ -75,6 +85,7 @@ export async function ensureDemoLogins(ctx: ServiceContext): Promise<DemoLogin[]
   const logins = await createDemoLogins(ctx, file.tenant_id, {
     merchant_id: party("merchant"),
     supplier_id: party("supplier"),
+    referrer_id: party("party"),
   });
   writeCredentials({ ...file, logins });
   return logins;

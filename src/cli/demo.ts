@@ -14,6 +14,15 @@ import {
 
 export const demo_orders_max = 1_000_000;
 
+export const usage = `usage: clearsplit demo [--orders N] [--tenant T] [--reset]
+
+Seeds a demo marketplace: parties, a published policy, N orders over 60 days
+(completions, refunds, chargebacks, releases), API keys and console logins.
+  --orders N   how many orders (default 3000, at most ${demo_orders_max})
+  --tenant T   the tenant to seed (default the demo tenant); it must have no orders yet
+  --reset      wipe the embedded database (CLEARSPLIT_DATA_DIR) first; refused while a server owns it
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -53,7 +62,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     const credentials = await seedWithProgress(ctx, orders, values.tenant);
     process.stdout.write(
-      `seeded ${orders} orders into tenant ${values.tenant}\n${describeCredentials(credentials)}\n` +
+      `seeded ${orders} orders into tenant ${values.tenant}\n` +
+        "API keys (send as `Authorization: Bearer <key>`; the integration key is the mall's, docs/integration.md):\n" +
+        `${describeCredentials(credentials)}\n` +
         `console logins (tenant ${values.tenant}; two reviewers decide a four-eyes case together):\n${describeLogins(storedLogins())}\n`,
     );
     return 0;

@@ -1,8 +1,14 @@
 import { DataDirLockedError } from "../store/data-dir-lock.ts";
-import { commands } from "./commands.ts";
+import { asksForHelp, commands } from "./commands.ts";
 
 function usage(): string {
-  return `usage: clearsplit <command> [options]\n\ncommands:\n  ${Object.keys(commands).sort().join("\n  ")}\n`;
+  const names = Object.keys(commands).sort();
+  const width = Math.max(...names.map((name) => name.length));
+  const lines = names.map((name) => `  ${name.padEnd(width)}  ${commands[name]!.summary}`);
+  return (
+    `usage: clearsplit <command> [options]\n\ncommands:\n${lines.join("\n")}\n\n` +
+    "`clearsplit <command> --help` prints a command's options.\n"
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -11,12 +17,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = commands[name];
+  if (!entry) {
     process.stderr.write(`clearsplit: unknown command ${JSON.stringify(name)}\n${usage()}`);
     return 2;
   }
-  const command = await load();
+  const command = await entry.load();
+  // Every command and subcommand answers --help and -h the same way (issue 12).
+  if (asksForHelp(rest)) {
+    process.stdout.write(command.usage);
+    return 0;
+  }
   return command.run(rest);
 }
 

@@ -10,7 +10,7 @@ import { writeDocument } from "./report.ts";
 // `clearsplit policy simulate ID --tenant T --from DAY --to DAY …`: what a
 // (draft) policy would have paid each party over a past period, read-only.
 
-const usage = `usage:
+export const usage = `usage:
   clearsplit policy simulate POLICY_ID --tenant T --from DAY --to DAY [--merchant M] [--currency C]
                              [--format json|csv|xlsx|pdf] [--lang en|zh-CN|zh-TW] [--out FILE]
 `;

@@ -7,7 +7,7 @@ import { importBill } from "../service/reconcile/import.ts";
 import { readBill } from "../service/reconcile/read-bill.ts";
 import { openDatabase } from "../store/open.ts";
 
-const usage = `usage: clearsplit reconcile import --tenant T --provider P --file F [--mapping M] [--tolerance-minor N] [--dry-run] [--json]
+export const usage = `usage: clearsplit reconcile import --tenant T --provider P --file F [--mapping M] [--tolerance-minor N] [--dry-run] [--json]
 
 Imports a payment provider's bill and reconciles it against the ledger.
   --provider P        wechat | wechat-fund | alipay | stripe | adyen | generic

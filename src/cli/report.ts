@@ -17,7 +17,7 @@ import { openDatabase } from "../store/open.ts";
 // as the platform (the operator's view) or, with --as-party, as that party
 // would see them. Files go to --out, or stdout.
 
-const usage = `usage:
+export const usage = `usage:
   clearsplit report run REPORT --tenant T [--party P] [--from DAY --to DAY] [--currency C] [--order ID]
                         [--format json|csv|xlsx|pdf] [--lang en|zh-CN|zh-TW] [--bom] [--as-party P] [--out FILE]
   clearsplit report saved ID --tenant T [--from DAY --to DAY] [--format F] [--lang L] [--as-party P] [--out FILE]

@@ -28,6 +28,17 @@ import {
 
 export const demo_orders_default = 3_000;
 
+export const usage = `usage: clearsplit serve [--demo] [--port P] [--host H]
+
+Migrates the database, starts the API, the web console, the log sequencer, the
+scheduler and the notification dispatcher in one process.
+  --demo     seed the demo marketplace on first start and print its logins and keys
+  --port P   where to listen (default PORT or 3000; 0 picks a free port)
+  --host H   the address to bind (default HOST or 127.0.0.1)
+The database is PostgreSQL when DATABASE_URL is set, else embedded PGlite in
+CLEARSPLIT_DATA_DIR (default ./.clearsplit), which one process owns at a time.
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -115,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
         : []),
       ...(credentials.length > 0
         ? [
-            "  demo API keys (send as `Authorization: Bearer <key>`):",
+            "  demo API keys (send as `Authorization: Bearer <key>`; the integration key is the mall's, docs/integration.md):",
             describeCredentials(credentials),
             `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
           ]

@@ -10,7 +10,7 @@ import { importPayoutResults } from "../service/settlement/payout-results.ts";
 import { runSettlement, runSummaryJson } from "../service/settlement/run.ts";
 import { openDatabase } from "../store/open.ts";
 
-const usage = `usage: clearsplit settle --tenant T [--as-of DATE] [--party ID ...] [--out DIR] [--json]
+export const usage = `usage: clearsplit settle --tenant T [--as-of DATE] [--party ID ...] [--out DIR] [--json]
 
 Pays every party whose cycle is due on the day of --as-of (default: now):
 released funds only, debt netted first, available -> in transit, one payout

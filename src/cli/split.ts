@@ -16,7 +16,7 @@ import {
   reverse,
 } from "../core/split/index.ts";
 
-const usage = `usage: clearsplit split --policy FILE --order FILE [--refund FILE] [--gmv-30d MINOR] [--json]
+export const usage = `usage: clearsplit split --policy FILE --order FILE [--refund FILE] [--gmv-30d MINOR] [--json]
 
 Splits an order under a policy and prints every leg with its explanation.
   --policy FILE    a split policy (examples/policies/*.json)
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     const reversals: Reversal[] = [];
     if (values.refund !== undefined) {
       const json = readJson(values.refund, "--refund");
-      const refunds: Refund[] = (Array.isArray(json) ? json : [json]).map(parseRefund);
+      const refunds: Refund[] = (Array.isArray(json) ? json : [json]).map((item) => parseRefund(item));
       refunds.forEach((refund, index) => {
         reversals.push(reverse(policy, order, allocation, refunds.slice(0, index), refund));
       });

@@ -7,7 +7,7 @@ import { changeUserRole, createUser, disableUser, listUsers } from "../service/a
 import { systemClock } from "../service/context.ts";
 import { openDatabase } from "../store/open.ts";
 
-const usage = `usage:
+export const usage = `usage:
   clearsplit users create   --tenant T --role R [--party P] [--email E] [--password-stdin]
   clearsplit users list     --tenant T
   clearsplit users set-role --tenant T --id USER --role R [--party P]

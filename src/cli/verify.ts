@@ -18,7 +18,7 @@ import { statement_usage, verifyStatementFile } from "./verify-statement.ts";
 // `clearsplit verify log --url URL --log-key VKEY [--state DIR]`
 // `clearsplit verify db [--tenant T] [--log-key VKEY] [--grace-seconds N] [--json]`
 // Exit 0: verified; 1: verification failed; 2: bad usage or unreadable input.
-const usage =
+export const usage =
   "usage: clearsplit verify bundle FILE --log-key VKEY [--log-key VKEY …] [--witness-key VKEY …] [--quorum K]\n" +
   "       clearsplit verify log --url URL --log-key VKEY [--state DIR]\n" +
   "       clearsplit verify db [--tenant T] [--log-key VKEY] [--grace-seconds N] [--json]\n" +

@@ -4,7 +4,7 @@ import { loadWitnessSigner, loadWitnessState } from "../service/witness/witness-
 import { parseVkey } from "../verify/index.ts";
 
 // `clearsplit witness --log URL --log-key VKEY --state DIR --port P [--name NAME]`
-const usage =
+export const usage =
   "usage: clearsplit witness --log URL --log-key VKEY [--log-key VKEY …] --state DIR --port P [--name NAME]\n";
 
 function fail(message: string): number {

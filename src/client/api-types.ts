@@ -393,7 +393,7 @@ export interface paths {
                         name: string;
                         party_id?: string;
                         /** @enum {string} */
-                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                         /** Format: uuid */
                         user_id?: string;
                     };
@@ -2464,7 +2464,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The buyer confirmed receipt; the policy's return window starts at completed_at (the receipt's own time), or now */
+        /** The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at (the receipt's own time), or now. completed_at must be at or after paid_at and at most 5 minutes past the server's clock. */
         post: {
             parameters: {
                 query?: never;
@@ -2499,6 +2499,15 @@ export interface paths {
                 403: components["responses"]["Problem403"];
                 /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3890,6 +3899,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Every item of the reconciliation, one CSV row each */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
                 400: components["responses"]["Problem400"];
                 401: components["responses"]["Problem401"];
                 403: components["responses"]["Problem403"];
@@ -4390,6 +4408,29 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            currency: string;
+                            items: {
+                                amount_minor: number;
+                                bundle: components["schemas"]["ProofBundle"];
+                                /** Format: date-time */
+                                effective_at: string;
+                                journal_kind: string;
+                                transaction_id: string;
+                            }[];
+                            kind: string;
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                            party_id: string;
+                        };
+                    };
+                };
                 /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
@@ -4443,7 +4484,7 @@ export interface paths {
             parameters: {
                 query?: {
                     cursor?: string;
-                    limit?: number;
+                    limit?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4778,7 +4819,7 @@ export interface paths {
                         party_id?: string | null;
                         password: string;
                         /** @enum {string} */
-                        role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                        role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                     };
                 };
             };
@@ -4852,7 +4893,7 @@ export interface paths {
                         disabled?: boolean;
                         party_id?: string | null;
                         /** @enum {string} */
-                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+                        role?: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
                     };
                 };
             };
@@ -5310,7 +5351,7 @@ export interface components {
             revoked_at?: string | null;
             revoked_reason?: string | null;
             /** @enum {string} */
-            role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+            role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
             user_id: string | null;
         };
         /** @description The new key: its secret `key`, shown here only, and its record. */
@@ -6101,7 +6142,7 @@ export interface components {
             id: string;
             party_id: string | null;
             /** @enum {string} */
-            role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration";
+            role: "platform_admin" | "finance" | "reviewer" | "auditor" | "merchant" | "supplier" | "integration" | "party";
         };
         /** @description One message to one endpoint, with every attempt. */
         WebhookDelivery: {

@@ -311,7 +311,8 @@ export const error_catalogue = {
   completed_at_invalid: {
     status: 422,
     title: "completed_at invalid",
-    meaning: "A completion's `completed_at` is not an RFC 3339 time, or is before the order's `paid_at`.",
+    meaning:
+      "A completion's `completed_at` is not an RFC 3339 time, is before the order's `paid_at`, or is more than 5 minutes past the server's clock.",
   },
   order_not_found: {
     status: 404,
@@ -401,6 +402,12 @@ export const error_catalogue = {
     meaning: "A published policy version cannot be edited; publish a new version.",
     reserved: "the policy editor that changes drafts in place",
   },
+  order_fully_refunded: {
+    status: 409,
+    title: "Order fully refunded",
+    meaning:
+      "The order was fully refunded or charged back before it was completed; there is nothing left to complete.",
+  },
   order_state_invalid: {
     status: 409,
     title: "Order state invalid",
@@ -456,7 +463,8 @@ export const error_catalogue = {
   party_unknown: {
     status: 422,
     title: "Party unknown",
-    meaning: "The order names a party that does not exist in this tenant.",
+    meaning:
+      "The order names a party that does not exist in this tenant (its merchant or a line's supplier, even one that gets no leg); nothing is written.",
   },
   party_inactive: {
     status: 422,
@@ -507,6 +515,12 @@ export const error_catalogue = {
     status: 422,
     title: "PSP fee exceeds payment",
     meaning: "The payment processor's fee is larger than the amount paid.",
+  },
+  paid_at_out_of_range: {
+    status: 422,
+    title: "paid_at out of range",
+    meaning:
+      "The order's paid_at is before 2000-01-01T00:00:00Z or more than 24 hours past the server's clock.",
   },
   order_paid_mismatch: {
     status: 422,

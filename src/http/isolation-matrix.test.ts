@@ -17,6 +17,7 @@ import { createApiKey } from "../service/auth/api-keys.ts";
 import { createUser } from "../service/auth/users.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { sequenceEventsOnce } from "../service/events/event-sequencer.ts";
+import { createParty } from "../service/ledger/accounts.ts";
 import { createEndpoint } from "../service/notifications/endpoints.ts";
 import { sendTestNotification } from "../service/notifications/test-notification.ts";
 import { bookOrders } from "../service/orders/book.ts";
@@ -47,8 +48,8 @@ interface World {
   ctx: ServiceContext;
   tenant: string;
   keys: Record<Role, string>;
-  /** The merchant and supplier the party-scoped keys belong to, and their order. */
-  own: { merchant: string; supplier: string; order_id: string };
+  /** The merchant, supplier and referrer (the party role) the party-scoped keys belong to, and their order. */
+  own: { merchant: string; supplier: string; party: string; order_id: string };
   /** Same tenant, other merchant: what a party-scoped caller must never see. */
   other: { merchant: string; supplier: string; order_id: string };
   policy: { published_hash: string; draft_id: string; foreign_id: string };
@@ -60,18 +61,18 @@ interface World {
   second: TenantFixture;
   /** Webhook endpoints: the tenant's, each own party's, the other merchant's, the second tenant's; and a delivery of each. */
   endpoints: Record<
-    "tenant" | "merchant" | "supplier" | "other" | "foreign",
+    "tenant" | "merchant" | "supplier" | "party" | "other" | "foreign",
     { id: string; delivery_id: string }
   >;
   /** Payouts of the own merchant and supplier and of the other merchant, and the run that made them. */
-  payouts: { run_id: string; merchant: string; supplier: string; other: string };
+  payouts: { run_id: string; merchant: string; supplier: string; party: string; other: string };
   reconciliation_id: string;
   audit: {
     config_draft_id: string;
     foreign_config_id: string;
     foreign_case_id: string;
     /** Dispute cases: the own merchant's, the own supplier's, and the other merchant's. */
-    disputes: { merchant: string; supplier: string; other: string };
+    disputes: { merchant: string; supplier: string; party: string; other: string };
   };
   /** Saved reports: shared by the platform (with one scheduled run), private to the other merchant, another tenant's. */
   saved: { shared: string; run: string; other_private: string; foreign: string };
@@ -90,11 +91,18 @@ interface Rule {
 
 const everyone = roles;
 const platform = ["platform_admin", "finance", "reviewer", "auditor", "integration"] as const;
-const party_scoped = new Set<Caller>(["merchant", "supplier"]);
+const party_scoped = new Set<Caller>(["merchant", "supplier", "party"]);
+
+/** Picks the caller's own one of a merchant's, a supplier's and a party's objects. */
+function ownOf<T>(caller: Caller, objects: { merchant: T; supplier: T; party: T }): T {
+  if (caller === "supplier") return objects.supplier;
+  if (caller === "party") return objects.party;
+  return objects.merchant;
+}
 
 /** The party a caller's "own" party-route call names, and the one it must not see. */
 function partyFor(world: World, caller: Caller, target: Target): string {
-  if (target === "own") return caller === "supplier" ? world.own.supplier : world.own.merchant;
+  if (target === "own") return ownOf(caller, world.own);
   return party_scoped.has(caller) ? world.other.merchant : world.second.merchant_a.party_id;
 }
 
@@ -104,7 +112,7 @@ function orderFor(world: World, caller: Caller, target: Target): string {
 }
 
 function payoutFor(world: World, caller: Caller, target: Target): string {
-  if (target === "own") return caller === "supplier" ? world.payouts.supplier : world.payouts.merchant;
+  if (target === "own") return ownOf(caller, world.payouts);
   return party_scoped.has(caller) ? world.payouts.other : newId();
 }
 
@@ -117,19 +125,27 @@ async function freshOrder(world: World): Promise<string> {
 
 const get = (url: string) => async () => ({ url });
 
-const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier"] as const;
+/**
+ * The own order: the self-referral example with a level-2 referrer of its own,
+ * r-own, which the party-role key belongs to (issue 12: every party kind can
+ * see its own shares, and only those). r-own is in no other order.
+ */
+const own_order = { ...self_referral_order, referrers: ["r-7", "r-own"] };
+
+const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier", "party"] as const;
 
 /** The endpoint a caller's call names: its own (party's or tenant's), or one it must not see. */
 function endpointFor(world: World, caller: Caller, target: Target): { id: string; delivery_id: string } {
   if (target === "foreign") return party_scoped.has(caller) ? world.endpoints.other : world.endpoints.foreign;
   if (caller === "merchant") return world.endpoints.merchant;
   if (caller === "supplier") return world.endpoints.supplier;
+  if (caller === "party") return world.endpoints.party;
   return world.endpoints.tenant;
 }
 
 async function freshEndpoint(world: World, caller: Caller): Promise<string> {
   const party_id =
-    caller === "merchant" ? world.own.merchant : caller === "supplier" ? world.own.supplier : null;
+    caller === "merchant" || caller === "supplier" || caller === "party" ? ownOf(caller, world.own) : null;
   const role = caller === "anonymous" ? "platform_admin" : caller;
   const endpoint = await createEndpoint(
     world.ctx,
@@ -155,13 +171,21 @@ async function caseFor(world: World, target: Target): Promise<string> {
 function disputeFor(world: World, caller: Caller, target: Target): string {
   if (target === "foreign")
     return party_scoped.has(caller) ? world.audit.disputes.other : world.audit.foreign_case_id;
-  return caller === "supplier" ? world.audit.disputes.supplier : world.audit.disputes.merchant;
+  return ownOf(caller, world.audit.disputes);
 }
 
 const audit_readers = ["platform_admin", "finance", "reviewer", "auditor"] as const;
 const audit_deciders = ["platform_admin", "finance", "reviewer"] as const;
 
-const report_roles = ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"] as const;
+const report_roles = [
+  "platform_admin",
+  "finance",
+  "reviewer",
+  "auditor",
+  "merchant",
+  "supplier",
+  "party",
+] as const;
 const saved_definition = {
   name: "matrix legs",
   shared: true,
@@ -445,7 +469,7 @@ const rules: Record<string, Rule> = {
     build: async (world) => ({ url: `/log/${world.tenant}/tile/0/000.p/${world.log_size}` }),
   },
   "GET /v1/records/{id}/proof": {
-    allowed: ["platform_admin", "finance", "auditor", "merchant", "supplier"],
+    allowed: ["platform_admin", "finance", "auditor", "merchant", "supplier", "party"],
     ok: [200],
     has_object: true,
     build: async (world, caller, target) => ({
@@ -763,7 +787,7 @@ const rules: Record<string, Rule> = {
     }),
   },
   "POST /v1/disputes": {
-    allowed: ["merchant", "supplier"],
+    allowed: ["merchant", "supplier", "party"],
     ok: [201],
     has_object: true,
     build: async (world, _caller, target) => ({
@@ -775,13 +799,13 @@ const rules: Record<string, Rule> = {
     }),
   },
   "GET /v1/disputes": {
-    allowed: ["merchant", "supplier", ...audit_readers],
+    allowed: ["merchant", "supplier", "party", ...audit_readers],
     ok: [200],
     has_object: false,
     build: get("/v1/disputes"),
   },
   "GET /v1/disputes/{id}/case": {
-    allowed: ["merchant", "supplier", ...audit_readers],
+    allowed: ["merchant", "supplier", "party", ...audit_readers],
     ok: [200],
     has_object: true,
     build: async (world, caller, target) => ({
@@ -801,7 +825,7 @@ const rules: Record<string, Rule> = {
     ok: [200],
     has_object: true,
     build: async (world, caller, target) => ({
-      url: `/v1/reports/statement/lines/sales/proofs?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
+      url: `/v1/reports/statement/lines/split/proofs?party_id=${partyFor(world, caller, target)}&from=2026-11-01&to=2026-12-01`,
     }),
   },
   "POST /v1/reports/saved": {
@@ -870,8 +894,9 @@ beforeAll(async () => {
   port = (app.server.address() as AddressInfo).port;
   const tenant = await newTestTenant(ctx, "matrix");
   const published_hash = await seedExampleMarketplace(ctx, tenant);
-  // m-2002 and s-4 are "own"; m-1001 and s-9 are the other merchant and supplier.
-  const booked = await bookOrders(ctx, tenant, [self_referral_order, issue_order]);
+  // m-2002, s-4 and the referrer r-own (the party role) are "own"; m-1001 and s-9 are the other merchant and supplier.
+  await createParty(ctx, tenant, { id: "r-own", kind: "referrer", name: "Own referrer" });
+  const booked = await bookOrders(ctx, tenant, [own_order, issue_order]);
   expect(booked.map((result) => result.status)).toEqual(["created", "created"]);
   const draft = await createPolicyDraft(ctx, tenant, {
     name: "unpublished",
@@ -885,12 +910,13 @@ beforeAll(async () => {
   await publishPolicy(ctx, second.tenant_id, foreign_draft.id);
   const keys = {} as Record<Role, string>;
   for (const role of roles) {
-    const party_id = role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : null;
+    const party_id =
+      role === "merchant" ? "m-2002" : role === "supplier" ? "s-4" : role === "party" ? "r-own" : null;
     keys[role] = (await createApiKey(ctx, tenant, { name: role, role, party_id })).key;
   }
   // Released and settled at once (T+0), so each party-scoped caller has a payout of its own.
   for (const order_id of [self_referral_order.id, issue_order.id]) await releaseOrder(ctx, tenant, order_id);
-  for (const party_id of ["m-2002", "s-4", "m-1001"])
+  for (const party_id of ["m-2002", "s-4", "r-own", "m-1001"])
     await updateParty(
       ctx,
       tenant,
@@ -900,7 +926,7 @@ beforeAll(async () => {
     );
   const settlement_run = await runSettlement(ctx, tenant, {
     trigger: "api",
-    party_ids: ["m-2002", "s-4", "m-1001"],
+    party_ids: ["m-2002", "s-4", "r-own", "m-1001"],
   });
   const payout_of = (party_id: string) => {
     const found = settlement_run.paid.find((item) => item.party_id === party_id);
@@ -911,6 +937,7 @@ beforeAll(async () => {
     run_id: settlement_run.run_id,
     merchant: payout_of("m-2002"),
     supplier: payout_of("s-4"),
+    party: payout_of("r-own"),
     other: payout_of("m-1001"),
   };
   const reconciliation = await importBill(ctx, tenant, {
@@ -950,7 +977,7 @@ beforeAll(async () => {
     return rows[0]!.id;
   };
   const records = {
-    own: await record(tenant, ["m-2002", "s-4"], ["m-1001", "s-9"]),
+    own: await record(tenant, ["m-2002", "s-4", "r-own"], ["m-1001", "s-9"]),
     other: await record(tenant, ["m-1001"], ["m-2002", "s-4"]),
     foreign_tenant: await record(second.tenant_id, [], []),
   };
@@ -967,6 +994,7 @@ beforeAll(async () => {
     tenant: await endpointOf(tenant, "platform_admin", null),
     merchant: await endpointOf(tenant, "merchant", "m-2002"),
     supplier: await endpointOf(tenant, "supplier", "s-4"),
+    party: await endpointOf(tenant, "party", "r-own"),
     other: await endpointOf(tenant, "merchant", "m-1001"),
     foreign: await endpointOf(second.tenant_id, "platform_admin", null),
   };
@@ -987,7 +1015,7 @@ beforeAll(async () => {
     ctx,
     tenant,
     keys,
-    own: { merchant: "m-2002", supplier: "s-4", order_id: self_referral_order.id },
+    own: { merchant: "m-2002", supplier: "s-4", party: "r-own", order_id: own_order.id },
     other: { merchant: "m-1001", supplier: "s-9", order_id: issue_order.id },
     policy: { published_hash, draft_id: draft.id, foreign_id: foreign_draft.id },
     records,
@@ -1052,6 +1080,7 @@ async function auditWorld(
     disputes: {
       merchant: await dispute("m-2002", self_referral_order.id),
       supplier: await dispute("s-4", self_referral_order.id),
+      party: await dispute("r-own", self_referral_order.id),
       other: await dispute("m-1001", issue_order.id),
     },
   };

@@ -101,8 +101,13 @@ export async function tenantFixture(ctx: ServiceContext): Promise<TenantFixture>
   await bookFixtureOrder(ctx, tenant_id, clearing.id, merchant_b);
   const keys = {} as Record<Role, string>;
   for (const role of roles) {
+    // The generic party role is bound to supplier A too: it must see exactly what supplier A sees.
     const party_id =
-      role === "merchant" ? merchant_a.party_id : role === "supplier" ? supplier_a.party_id : null;
+      role === "merchant"
+        ? merchant_a.party_id
+        : role === "supplier" || role === "party"
+          ? supplier_a.party_id
+          : null;
     keys[role] = (await createApiKey(ctx, tenant_id, { name: `${role} key`, role, party_id })).key;
   }
   return { tenant_id, platform_id, merchant_a, merchant_b, supplier_a, keys };

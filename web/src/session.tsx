@@ -12,6 +12,7 @@ export type Role =
   | "auditor"
   | "merchant"
   | "supplier"
+  | "party"
   | "integration";
 
 export interface Me {
@@ -142,5 +143,5 @@ export function useMe(): Me {
 
 export const platform_roles: readonly Role[] = ["platform_admin", "finance", "reviewer", "auditor"];
 export function isPartyRole(role: Role): boolean {
-  return role === "merchant" || role === "supplier";
+  return role === "merchant" || role === "supplier" || role === "party";
 }

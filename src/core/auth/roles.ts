@@ -1,5 +1,5 @@
-// Who may do what is decided per route from the caller's role; merchant and
-// supplier principals are additionally bound to one party.
+// Who may do what is decided per route from the caller's role; merchant,
+// supplier and party principals are additionally bound to one party.
 export const roles = [
   "platform_admin",
   "finance",
@@ -8,10 +8,14 @@ export const roles = [
   "merchant",
   "supplier",
   "integration",
+  // Any other party that receives legs (a referrer, the logistics company, the
+  // tax authority, a PSP): sees and verifies only its own shares, with the same
+  // isolation as a merchant or a supplier (issue 12, docs/security.md).
+  "party",
 ] as const;
 export type Role = (typeof roles)[number];
 
-export const party_scoped_roles: ReadonlySet<Role> = new Set(["merchant", "supplier"]);
+export const party_scoped_roles: ReadonlySet<Role> = new Set(["merchant", "supplier", "party"]);
 
 export interface Principal {
   tenant_id: string;

@@ -9,7 +9,7 @@ import {
   addSupplierClaims,
   lineFacts,
 } from "./claims.ts";
-import { type ExactLeg, ExactLegs, formatExact } from "./exact.ts";
+import { type ExactLeg, ExactLegs, formatExact, formatFraction } from "./exact.ts";
 import { bp_denominator } from "./limits.ts";
 import type { Order } from "./order.ts";
 import { type Policy, pspTerms } from "./policy.ts";
@@ -39,23 +39,23 @@ export function allocate(policy: Policy, order: Order, context: AllocateContext)
   explainCoupons(order, facts, explanation);
   addSupplierClaims(legs, policy, facts, order.currency);
   addCommissionClaims(legs, policy, order, facts, context.merchant_gmv_30d_minor);
-  addReferralClaims(legs, policy, order, facts, explanation);
+  const flags = new Set<string>();
+  addReferralClaims(legs, policy, order, facts, explanation, new Set(context.unknown_referrers ?? []), flags);
   addShippingClaim(legs, policy, order, explanation);
   addFeeClaim(legs, policy, order);
   const subsidy_minor = applyPlatformDebits(legs, policy, order, explanation);
   // What the positive legs share: what the buyer paid plus what the platform funds.
   const pool_minor = order.paid_minor + subsidy_minor;
-  const flags = new Set<string>();
   if (subsidy_minor > 0n) flags.add(subsidy_flag);
   addRemainder(legs, policy, order, pool_minor, explanation, flags);
   applyReceiversFee(legs, policy, order, pool_minor, explanation);
   applyTax(legs, policy, order);
-  const { legs: positive, units_left } = legs.round(pool_minor);
+  const { legs: positive, units_left, rounded_up } = legs.round(pool_minor);
   const rounded = withSubsidy(positive, policy, order, subsidy_minor);
   if (units_left > 0n) {
     explanation.push(
-      `Rounding: ${units_left} leftover minor unit(s) went to the legs with the largest fractional remainders ` +
-        "(ties by rule order, then party id).",
+      `Rounding: ${units_left} leftover minor unit(s) went, one each, to the legs with the largest fractional ` +
+        `remainders (ties by rule order, then party id): ${rounded_up.map(legName).join(", ")}.`,
     );
   }
   checkLegs(rounded, order.paid_minor);
@@ -69,6 +69,11 @@ export function allocate(policy: Policy, order: Order, context: AllocateContext)
     explanation,
     flags: [...flags].sort(),
   };
+}
+
+/** How an explanation names a leg: party, rule and line ("tax-cn tax line 2"). */
+function legName(leg: Leg): string {
+  return `${leg.party_id} ${leg.rule_id}${leg.line_id === undefined ? "" : ` line ${leg.line_id}`}`;
 }
 
 function explainCoupons(order: Order, facts: ReturnType<typeof lineFacts>, explanation: string[]) {
@@ -97,8 +102,9 @@ function applyPlatformDebits(legs: ExactLegs, policy: Policy, order: Order, expl
   const amount = formatDecimal(debit_minor, order.currency);
   if (commission >= debit) {
     legs.scale(isPlatform, commission - debit, commission);
+    const factor = formatFraction(commission - debit, commission);
     for (const leg of legs.legs)
-      if (isPlatform(leg)) leg.note += `, less its pro rata part of ${debit_words}`;
+      if (isPlatform(leg)) leg.note += `, less its pro rata part of ${debit_words} (× ${factor})`;
     explanation.push(
       `The platform pays ${amount} of ${debit_words} out of its commission, so the merchant is whole.`,
     );
@@ -150,8 +156,9 @@ function addRemainder(
       if (take === 0n) continue;
       const taken = formatExact(take, legs.denominator, order.currency);
       legs.scale(isRole, held - take, held);
+      const factor = formatFraction(held - take, held);
       for (const leg of legs.legs)
-        if (isRole(leg)) leg.note += ", reduced to keep the merchant from going negative";
+        if (isRole(leg)) leg.note += `, reduced to keep the merchant from going negative (× ${factor})`;
       remainder = pool_minor * legs.denominator - legs.total();
       explanation.push(
         `The merchant's share would have been −${deficit}; the ${role} absorbs ` + `${taken} of it.`,
@@ -201,7 +208,9 @@ function applyReceiversFee(
   if (policy.psp_fee.bearer !== "receivers" || fee_minor === 0n) return;
   const psp = pspTerms(policy, order.psp!.provider);
   legs.scale(() => true, pool_minor - fee_minor, pool_minor);
-  for (const leg of legs.legs) leg.note += ", less its pro rata part of the PSP fee";
+  // The factor as paid minus fee over paid, unreduced, so a reader sees where it comes from.
+  const factor = `${pool_minor - fee_minor}/${pool_minor}`;
+  for (const leg of legs.legs) leg.note += `, less its pro rata part of the PSP fee (× ${factor})`;
   legs.add(
     {
       party_id: psp.party_id,
@@ -214,7 +223,8 @@ function applyReceiversFee(
     fee_minor * legs.denominator,
   );
   explanation.push(
-    `The PSP fee ${formatDecimal(fee_minor, order.currency)} is borne by every receiver in proportion to its share.`,
+    `The PSP fee ${formatDecimal(fee_minor, order.currency)} is borne by every receiver in proportion to its share: ` +
+      `each leg is multiplied by ${pool_minor - fee_minor}/${pool_minor} (what is left after the fee over what is shared).`,
   );
 }
 
@@ -242,7 +252,7 @@ function applyTax(legs: ExactLegs, policy: Policy, order: Order) {
         ...(line_id === undefined ? {} : { line_id }),
         basis_minor: roundHalfUp(taxed, denominator_before),
         rate_bp: rule.bp,
-        note: `tax ${rule.bp} bp withheld from the ${rule.role}'s share ${formatExact(taxed, denominator_before, order.currency)}`,
+        note: `tax ${rule.bp} bp withheld from the ${rule.role}'s share of exactly ${formatExact(taxed, denominator_before, order.currency)}`,
       },
       taxed * taxed_bp,
     );

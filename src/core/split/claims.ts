@@ -124,12 +124,17 @@ export function addCommissionClaims(
   }
 }
 
+/** The flag on an order whose referrer was not a party when it was booked. */
+export const referrer_unknown_flag = "referrer_unknown";
+
 export function addReferralClaims(
   legs: ExactLegs,
   policy: Policy,
   order: Order,
   facts: readonly LineFacts[],
   explanation: string[],
+  unknown_referrers: ReadonlySet<string>,
+  flags: Set<string>,
 ) {
   const rule = policy.referral;
   if (order.referrers.length === 0) return;
@@ -150,11 +155,26 @@ export function addReferralClaims(
       explanation.push(`No commission for the ${words}: the policy's level-${level + 1} rate is 0 bp.`);
       return;
     }
+    // A stale referrer id must not cost the mall the sale (issue 12): the
+    // share goes to the platform, the merchant gets what it would anyway.
+    const unknown = unknown_referrers.has(referrer);
+    if (unknown) {
+      flags.add(referrer_unknown_flag);
+      explanation.push(
+        `The ${words} is not a party of this marketplace, so its ${bp} bp goes to the platform ` +
+          `(flag ${referrer_unknown_flag}); the merchant's share is as if the referrer were known.`,
+      );
+    }
     for (const { line, base_minor } of facts) {
       if (rule.level_off_categories[level as 0 | 1].has(line.category)) {
         explanation.push(
           `No ${words} commission on line ${line.line_id}: level ${level + 1} is off for ${line.category}.`,
         );
+        continue;
+      }
+      const note = `${words}: ${bp} bp of ${baseWords(policy)} ${formatDecimal(base_minor, order.currency)}`;
+      if (unknown) {
+        addUnknownReferralClaim(legs, policy, rule, line.line_id, base_minor, bp, note);
         continue;
       }
       legs.add(
@@ -166,12 +186,54 @@ export function addReferralClaims(
           line_id: line.line_id,
           basis_minor: base_minor,
           rate_bp: bp,
-          note: `${words}: ${bp} bp of ${baseWords(policy)} ${formatDecimal(base_minor, order.currency)}`,
+          note,
         },
         base_minor * BigInt(bp),
       );
     }
   });
+}
+
+/**
+ * An unknown referrer's share on one line, as a platform leg under the referral
+ * rule; when both levels are unknown, the one leg per line carries both.
+ */
+function addUnknownReferralClaim(
+  legs: ExactLegs,
+  policy: Policy,
+  rule: { id: string; order: number },
+  line_id: string,
+  base_minor: bigint,
+  bp: number,
+  note: string,
+) {
+  const platform = policy.parties.platform;
+  const numerator = base_minor * BigInt(bp);
+  const existing = legs.legs.find(
+    (leg) =>
+      leg.party_id === platform &&
+      leg.role === "platform" &&
+      leg.rule_id === rule.id &&
+      leg.line_id === line_id,
+  );
+  if (existing !== undefined) {
+    existing.numerator += numerator;
+    existing.note += `; and ${note}, not a party either`;
+    return;
+  }
+  legs.add(
+    {
+      party_id: platform,
+      role: "platform",
+      rule_id: rule.id,
+      rule_order: rule.order,
+      line_id,
+      basis_minor: base_minor,
+      rate_bp: bp,
+      note: `${note}, to the platform: the referrer is not a party (${referrer_unknown_flag})`,
+    },
+    numerator,
+  );
 }
 
 export function addShippingClaim(legs: ExactLegs, policy: Policy, order: Order, explanation: string[]) {

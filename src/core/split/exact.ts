@@ -62,8 +62,12 @@ export class ExactLegs {
     for (const leg of this.legs) leg.numerator *= chosen(leg) ? keep : whole;
   }
 
-  /** Rounds every leg with largest remainder, in tie-break order, and drops zero legs. */
-  round(total_minor: bigint): { legs: Leg[]; units_left: bigint } {
+  /**
+   * Rounds every leg with largest remainder, in tie-break order, and drops zero
+   * legs. `rounded_up` names the legs that got a leftover unit, largest
+   * remainder first, so the explanation can say which (issue 12).
+   */
+  round(total_minor: bigint): { legs: Leg[]; units_left: bigint; rounded_up: Leg[] } {
     this.legs.sort(compareExactLegs);
     assert(this.total() === total_minor * this.denominator, "exact legs sum to the total before rounding");
     const rounded = largestRemainder(
@@ -73,10 +77,11 @@ export class ExactLegs {
     let floor_sum = 0n;
     for (const leg of this.legs) floor_sum += leg.numerator / this.denominator;
     const legs: Leg[] = [];
+    const rounded_up: { leg: Leg; remainder: bigint }[] = [];
     this.legs.forEach((leg, index) => {
       const amount_minor = rounded[index]!;
       if (amount_minor === 0n) return;
-      legs.push({
+      const output: Leg = {
         party_id: leg.party_id,
         role: leg.role,
         amount_minor,
@@ -85,9 +90,19 @@ export class ExactLegs {
         basis_minor: leg.basis_minor,
         ...(leg.rate_bp === undefined ? {} : { rate_bp: leg.rate_bp }),
         note: leg.note,
-      });
+      };
+      legs.push(output);
+      if (amount_minor > leg.numerator / this.denominator)
+        rounded_up.push({ leg: output, remainder: leg.numerator % this.denominator });
     });
-    return { legs, units_left: total_minor - floor_sum };
+    const units_left = total_minor - floor_sum;
+    assert(BigInt(rounded_up.length) === units_left, "each leftover unit went to exactly one leg");
+    // Largest remainder first; equal remainders keep the tie-break order they were rounded in.
+    const ranked = rounded_up.map((item, position) => ({ ...item, position }));
+    ranked.sort((a, b) =>
+      a.remainder !== b.remainder ? (a.remainder > b.remainder ? -1 : 1) : a.position - b.position,
+    );
+    return { legs, units_left, rounded_up: ranked.map((item) => item.leg) };
   }
 }
 
@@ -101,11 +116,62 @@ export function compareExactLegs(a: ExactLeg, b: ExactLeg): number {
   );
 }
 
-/** A decimal for explanations: exact when whole, else "≈" and rounded half up to the minor unit. */
+/** Decimal places an exact amount may show before it is written as a fraction instead. */
+const exact_places_max = 12;
+
+/**
+ * An amount of `numerator / denominator` minor units for explanations, never
+ * rounded (issue 12: a reader must be able to redo the arithmetic): a decimal
+ * when it terminates within 12 places of the minor unit ("152.0454"), else the
+ * reduced fraction of minor units, with a truncated decimal to read it by
+ * ("13813577999/2193600 minor units (62.97218…)").
+ */
 export function formatExact(numerator: bigint, denominator: bigint, currency: string): string {
+  assert(denominator > 0n, "an exact amount has a positive denominator");
   const negative = numerator < 0n;
   const magnitude = negative ? -numerator : numerator;
-  const nearest = (magnitude * 2n + denominator) / (denominator * 2n);
-  const text = formatDecimal(negative ? -nearest : nearest, currency);
-  return magnitude % denominator === 0n ? text : `≈${text}`;
+  const sign = negative ? "-" : "";
+  const divisor = gcd(magnitude, denominator);
+  const top = magnitude / divisor;
+  const bottom = denominator / divisor;
+  if (bottom === 1n) return formatDecimal(negative ? -top : top, currency);
+  const places = decimalPlaces(bottom);
+  if (places !== null) return `${sign}${withExtraPlaces(top, bottom, places, currency)}`;
+  // Not a terminating decimal: the fraction is the exact value, the digits after it a reading aid.
+  const reading = withExtraPlaces(top, bottom, reading_places, currency);
+  return `${sign}${top}/${bottom} minor units (${sign}${reading}…)`;
+}
+
+/** Extra places shown after a non-terminating exact amount, truncated and marked with "…". */
+const reading_places = 4;
+
+/** top/bottom minor units as a decimal with `places` digits past the minor unit, truncated, trailing zeros dropped. */
+function withExtraPlaces(top: bigint, bottom: bigint, places: number, currency: string): string {
+  const scaled = (top * 10n ** BigInt(places)) / bottom;
+  const digits = scaled.toString().padStart(places + 1, "0");
+  const minor = digits.slice(0, digits.length - places);
+  const extra = digits.slice(digits.length - places).replace(/0+$/, "");
+  return `${formatDecimal(BigInt(minor), currency)}${extra}`;
+}
+
+/** The reduced fraction `numerator/denominator`, for the exact factors in notes ("272555/274200" stays as given). */
+export function formatFraction(numerator: bigint, denominator: bigint): string {
+  assert(denominator > 0n, "a fraction has a positive denominator");
+  assert(numerator >= 0n, "a factor is never negative");
+  const divisor = gcd(numerator, denominator);
+  return `${numerator / divisor}/${denominator / divisor}`;
+}
+
+/** How many decimal places 1/bottom needs, or null when it does not terminate within exact_places_max. */
+function decimalPlaces(bottom: bigint): number | null {
+  for (let places = 1; places <= exact_places_max; places += 1)
+    if (10n ** BigInt(places) % bottom === 0n) return places;
+  return null;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  let x = a < 0n ? -a : a;
+  let y = b < 0n ? -b : b;
+  while (y !== 0n) [x, y] = [y, x % y];
+  return x === 0n ? 1n : x;
 }

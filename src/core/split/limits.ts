@@ -7,6 +7,17 @@ export const refunds_per_order_max = 100;
 export const refund_lines_max = lines_per_order_max;
 export const qty_max = 1_000_000;
 export const id_length_max = 128;
+/**
+ * Order and refund ids travel in URL paths (`/v1/orders/{id}`), so they keep
+ * to characters no client, proxy or router escapes or rewrites: letters,
+ * digits and `._-`, starting with a letter or digit (so never "." or ".."),
+ * at most 64 long, well under the router's parameter limit (Fastify's
+ * maxParamLength, 100). docs/integration.md, "Ids".
+ */
+export const external_id_length_max = 64;
+export const external_id_pattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** The earliest paid_at accepted: no marketplace order predates it; 1970 is a zeroed clock. */
+export const paid_at_floor = "2000-01-01T00:00:00Z";
 export const code_length_max = 64;
 export const category_length_max = 64;
 export const timestamp_length_max = 40;

@@ -6,8 +6,11 @@ import {
   category_length_max,
   code_length_max,
   coupons_per_order_max,
+  external_id_length_max,
+  external_id_pattern,
   id_length_max,
   lines_per_order_max,
+  paid_at_floor,
   qty_max,
   referrers_per_order_max,
   timestamp_length_max,
@@ -86,12 +89,25 @@ export function readId(value: unknown, field: string): string {
   return readString(value, field, id_length_max, id_pattern);
 }
 
+/**
+ * Where an order comes from: `incoming` from the mall, checked against every
+ * rule; `stored`, facts booked earlier and read back, checked against the
+ * rules they were booked under (ids and paid_at were looser before issue 12).
+ */
+export type OrderSource = "incoming" | "stored";
+
 /** Validates an order as the mall sends it (JSON numbers for amounts) and returns it typed, in bigints. */
-export function parseOrder(json: unknown): Order {
+export function parseOrder(json: unknown, source: OrderSource = "incoming"): Order {
   const object = readObject(json, "", order_fields);
-  const id = readId(object.id, "id");
+  const id =
+    source === "incoming"
+      ? readString(object.id, "id", external_id_length_max, external_id_pattern)
+      : readId(object.id, "id");
   assertCurrency(object.currency, "currency");
-  const paid_at = readString(object.paid_at, "paid_at", timestamp_length_max, timestamp_pattern);
+  const paid_at =
+    source === "incoming"
+      ? readPaidAt(object.paid_at)
+      : readString(object.paid_at, "paid_at", timestamp_length_max, timestamp_pattern);
   const merchant_id = readId(object.merchant_id, "merchant_id");
   const buyer_ref = object.buyer_ref === undefined ? undefined : readId(object.buyer_ref, "buyer_ref");
   const referrers = parseReferrers(object.referrers);
@@ -116,6 +132,25 @@ export function parseOrder(json: unknown): Order {
   };
   checkTotals(order);
   return order;
+}
+
+/** A well-formed instant, not before paid_at_floor; the service bounds it by its clock too. */
+function readPaidAt(value: unknown): string {
+  const paid_at = readString(value, "paid_at", timestamp_length_max, timestamp_pattern);
+  const paid_ms = Date.parse(paid_at);
+  if (Number.isNaN(paid_ms))
+    throw new DomainError(
+      "field_invalid",
+      `paid_at ${JSON.stringify(paid_at)} is not a valid instant`,
+      "paid_at",
+    );
+  if (paid_ms < Date.parse(paid_at_floor))
+    throw new DomainError(
+      "paid_at_out_of_range",
+      `paid_at ${paid_at} is before ${paid_at_floor}, the earliest accepted payment time`,
+      "paid_at",
+    );
+  return paid_at;
 }
 
 function parseReferrers(value: unknown): string[] {

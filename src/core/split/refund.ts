@@ -3,7 +3,14 @@ import { DomainError } from "../errors.ts";
 import { formatDecimal } from "../money.ts";
 import { couponShares } from "./claims.ts";
 import { readArray, readInteger, readMinor, readObject, readString } from "./field-readers.ts";
-import { id_length_max, qty_max, refund_lines_max, refunds_per_order_max } from "./limits.ts";
+import {
+  external_id_length_max,
+  external_id_pattern,
+  id_length_max,
+  qty_max,
+  refund_lines_max,
+  refunds_per_order_max,
+} from "./limits.ts";
 import type { Order } from "./order.ts";
 
 // A refund is given by lines and quantities (plus, optionally, shipping) or by
@@ -21,9 +28,13 @@ export interface Refund {
   readonly amount_minor?: bigint;
 }
 
-export function parseRefund(json: unknown): Refund {
+export function parseRefund(json: unknown, source: "incoming" | "stored" = "incoming"): Refund {
   const object = readObject(json, "", ["refund_id", "lines", "shipping_minor", "amount_minor"]);
-  const refund_id = readString(object.refund_id, "refund_id", id_length_max, /^[\x21-\x7e]+$/);
+  // Stored refunds keep the looser id rule they were accepted under (issue 12).
+  const refund_id =
+    source === "incoming"
+      ? readString(object.refund_id, "refund_id", external_id_length_max, external_id_pattern)
+      : readString(object.refund_id, "refund_id", id_length_max, /^[\x21-\x7e]+$/);
   if ((object.lines === undefined) === (object.amount_minor === undefined)) {
     throw new DomainError(
       "refund_shape",

@@ -58,7 +58,10 @@ export function reverse(
       note: `refund ${refund.refund_id}: ${formatDecimal(refund_minor, order.currency)}/${formatDecimal(remaining_minor, order.currency)} of the ${formatDecimal(held[index]!, order.currency)} this leg still held`,
     });
   });
-  const result = retainFee(policy, order, original_allocation, held, legs, explanation);
+  const result = retainFee(policy, order, original_allocation, held, legs, explanation, {
+    refund_minor,
+    remaining_minor,
+  });
   let sum = 0n;
   for (const leg of result) sum += leg.amount_minor;
   assert(sum === refund_minor, "reversal legs sum exactly to the refund");
@@ -113,6 +116,7 @@ function retainFee(
   held: readonly bigint[],
   legs: Leg[],
   explanation: string[],
+  refund: { refund_minor: bigint; remaining_minor: bigint },
 ): Leg[] {
   if (order.psp === undefined) return legs;
   const terms = pspTerms(policy, order.psp.provider);
@@ -126,6 +130,9 @@ function retainFee(
     kept_minor,
     payers.map((payer) => payer.weight),
   );
+  let payers_minor = 0n;
+  for (const payer of payers) payers_minor += payer.weight;
+  const money = (amount_minor: bigint) => formatDecimal(amount_minor, order.currency);
   payers.forEach((payer, index) => {
     const amount_minor = shares[index]!;
     if (amount_minor === 0n) return;
@@ -135,12 +142,25 @@ function retainFee(
       amount_minor,
       rule_id: policy.psp_fee.id,
       basis_minor: kept_minor,
-      note: `${order.psp!.provider} keeps its fee on refunds; this party funds its part of the fee's share of the refund`,
+      note:
+        `${order.psp!.provider} keeps its fee on refunds; this party still holds ${money(payer.weight)} of the ` +
+        `${money(payers_minor)} the fee's payers hold, so it funds ${payer.weight}/${payers_minor} of ${money(kept_minor)}`,
     });
   });
+  // The still-held rule (docs/splits.md): the fee leg's part is taken from what
+  // it still holds, its original amount less what earlier refunds took from it.
+  const fee_index = original.legs.findIndex((leg) => leg.role === "psp" && leg.rule_id === policy.psp_fee.id);
+  assert(fee_index >= 0, "the reversed fee leg is one of the original legs");
+  const fee_original_minor = original.legs[fee_index]!.amount_minor;
+  const fee_held_minor = held[fee_index]!;
   explanation.push(
-    `${order.psp.provider} keeps its fee on refunds, so the ${formatDecimal(kept_minor, order.currency)} the fee would have ` +
-      `given back is funded by the fee bearer (${policy.psp_fee.bearer}).`,
+    `${order.psp.provider} keeps its fee on refunds. The fee leg still holds ${money(fee_held_minor)} ` +
+      `(its ${money(fee_original_minor)} less ${money(fee_original_minor - fee_held_minor)} its payers funded on earlier refunds), ` +
+      `so its part of this refund, ${money(refund.refund_minor)}/${money(refund.remaining_minor)} of ${money(fee_held_minor)} ` +
+      `rounded with the other legs, is ${money(kept_minor)}; the fee bearer (${policy.psp_fee.bearer}) funds it` +
+      (policy.psp_fee.bearer === "receivers"
+        ? `, each receiver but the tax authority pro rata to what it still holds (${money(payers_minor)} in all).`
+        : "."),
   );
   return rest;
 }

@@ -45,4 +45,10 @@ export interface AllocateContext {
   readonly policy_hash: string;
   /** The merchant's trailing-30-day GMV, needed only when the commission has tiers. */
   readonly merchant_gmv_30d_minor?: bigint;
+  /**
+   * Referrers the order names that were not parties of the tenant when it was
+   * booked (kept on the order row, so a re-read allocates the same): their
+   * share goes to the platform, flagged `referrer_unknown` (docs/splits.md).
+   */
+  readonly unknown_referrers?: readonly string[];
 }

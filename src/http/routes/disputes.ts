@@ -38,7 +38,7 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
   app.post<{ Body: DisputeInput }>(
     "/v1/disputes",
     {
-      config: { roles: ["merchant", "supplier"] },
+      config: { roles: ["merchant", "supplier", "party"] },
       schema: {
         tags: ["disputes"],
         summary:
@@ -74,7 +74,9 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
   app.get<{ Querystring: { limit?: string } }>(
     "/v1/disputes",
     {
-      config: { roles: ["merchant", "supplier", "platform_admin", "finance", "reviewer", "auditor"] },
+      config: {
+        roles: ["merchant", "supplier", "party", "platform_admin", "finance", "reviewer", "auditor"],
+      },
       schema: {
         tags: ["disputes"],
         summary: "Disputes, newest first: a merchant or supplier sees only its own",
@@ -99,7 +101,9 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
   app.get<{ Params: { id: string } }>(
     "/v1/disputes/:id/case",
     {
-      config: { roles: ["merchant", "supplier", "platform_admin", "finance", "reviewer", "auditor"] },
+      config: {
+        roles: ["merchant", "supplier", "party", "platform_admin", "finance", "reviewer", "auditor"],
+      },
       schema: {
         tags: ["disputes"],
         summary: "A dispute's case and its trail with proof bundles, as both sides see it (id: the case id)",

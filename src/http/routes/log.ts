@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { Role } from "../../core/auth/roles.ts";
+import { party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { ServiceContext } from "../../service/context.ts";
@@ -85,7 +85,14 @@ const checkpoints_schema = {
     next_cursor: next_cursor_schema,
   },
 } as const;
-const proof_roles: readonly Role[] = ["platform_admin", "finance", "auditor", "merchant", "supplier"];
+const proof_roles: readonly Role[] = [
+  "platform_admin",
+  "finance",
+  "auditor",
+  "merchant",
+  "supplier",
+  "party",
+];
 
 export interface TileRequest {
   entries: boolean;
@@ -199,7 +206,7 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
     },
     async (request) => {
       const principal = principalOf(request);
-      const scoped = principal.role === "merchant" || principal.role === "supplier";
+      const scoped = party_scoped_roles.has(principal.role);
       if (scoped && !principal.party_id) throw new DomainError("record_not_found", "no such record");
       return proofBundle(ctx, principal.tenant_id, request.params.id, {
         party_id: scoped ? principal.party_id : null,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import type { BookResult } from "../../service/orders/book.ts";
-import { bookOrders, orders_per_batch_max } from "../../service/orders/book.ts";
+import { bookOrders, clock_skew_ms_max, orders_per_batch_max } from "../../service/orders/book.ts";
 import { GroupCommitter } from "../../service/orders/group-commit.ts";
 import { completeOrder, type RefundKind, refundOrder, releaseOrder } from "../../service/orders/lifecycle.ts";
 import { getOrderDetail, listOrders, type OrderFilters } from "../../service/orders/order-reads.ts";
@@ -96,7 +96,8 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       schema: {
         tags: ["orders"],
         summary:
-          "The buyer confirmed receipt; the policy's return window starts at completed_at (the receipt's own time), or now",
+          "The buyer confirmed receipt (确认收货); the policy's return window starts at completed_at (the receipt's own time), or now. " +
+          `completed_at must be at or after paid_at and at most ${clock_skew_ms_max / 60_000} minutes past the server's clock.`,
         params: id_params,
         headers: idempotency_header,
         // No body at all is "now", as before completed_at existed.
@@ -105,7 +106,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           properties: { completed_at: { type: "string", format: "date-time", maxLength: 40 } },
           additionalProperties: false,
         },
-        response: { 200: order_view_schema, 404: problem_schema, 422: problem_schema },
+        response: { 200: order_view_schema, 404: problem_schema, 409: problem_schema, 422: problem_schema },
       },
     },
     async (request) => {

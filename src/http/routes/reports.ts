@@ -47,7 +47,15 @@ import { scopeOf } from "../scope.ts";
 // The caller's role scopes it: merchants and suppliers see their own party
 // only, and another party's report is "not found" (docs/reports.md).
 
-const report_roles = ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"] as const;
+const report_roles = [
+  "platform_admin",
+  "finance",
+  "reviewer",
+  "auditor",
+  "merchant",
+  "supplier",
+  "party",
+] as const;
 
 type Query = ReportParams & { format?: string; bom?: string };
 

@@ -20,7 +20,7 @@ import { limitOf } from "../scope.ts";
 // Webhook endpoints (Standard Webhooks), their deliveries, and redelivery.
 // The schema bounds sizes; the service checks meaning (URL, types, party).
 
-const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier"] as const;
+const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier", "party"] as const;
 // Generous at the edge so the service can name the limit in its own error.
 const types_schema = {
   type: "array",

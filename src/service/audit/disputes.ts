@@ -50,7 +50,10 @@ export async function openDispute(
 ): Promise<DisputeView> {
   const party_id = principal.party_id;
   if (party_id === null)
-    throw new DomainError("forbidden", "only a merchant or supplier opens a dispute, about its own legs");
+    throw new DomainError(
+      "forbidden",
+      "only a party-scoped caller (merchant, supplier or party) opens a dispute, about its own legs",
+    );
   checkReason(input.reason);
   const tenant_id = principal.tenant_id;
   const record_id = input.record_id ?? null;

@@ -16,22 +16,7 @@ import type { DemoLogin } from "./logins.ts";
 const finance: Actor = { actor: "system:demo", person: null, role: "finance" };
 
 export async function seedDemoAudit(ctx: ServiceContext, tenant_id: string): Promise<DemoLogin[]> {
-  // Unreleased orders, largest first: the ones a case can still hold.
-  const orders = await ctx.db.query<{ id: string; merchant_id: string; paid_minor: bigint }>(
-    `SELECT id, merchant_id, paid_minor FROM orders WHERE tenant_id = $1 AND released_at IS NULL
-      ORDER BY paid_minor DESC, id LIMIT 50`,
-    [tenant_id],
-  );
-  if (orders.length < 5) return [];
-  const pick = (fraction: number) => orders[Math.floor((orders.length - 1) * fraction)]!;
-  // The second-largest order sets the threshold: the largest case needs two people, the others one.
-  const four_eyes_minor = Number(orders[1]!.paid_minor);
-  const body = {
-    four_eyes_minor,
-    rules: [...booking_rules, ...history_rules].map((rule) => ({ id: rule.id })),
-  };
-  const draft = await createAuditConfigDraft(ctx, tenant_id, { name: "Demo rules", body }, finance);
-  await publishAuditConfig(ctx, tenant_id, draft.id, finance);
+  // The two reviewers exist even in a demo too small for cases: four eyes can be tried on any case.
   const logins: DemoLogin[] = [];
   const people: Actor[] = [];
   for (const name of ["reviewer1", "reviewer2"]) {
@@ -46,6 +31,22 @@ export async function seedDemoAudit(ctx: ServiceContext, tenant_id: string): Pro
     logins.push({ role: "reviewer", party_id: null, login, password });
     people.push({ actor: `user:${user.id}`, person: `user:${user.id}`, role: "reviewer" });
   }
+  // Unreleased orders, largest first: the ones a case can still hold.
+  const orders = await ctx.db.query<{ id: string; merchant_id: string; paid_minor: bigint }>(
+    `SELECT id, merchant_id, paid_minor FROM orders WHERE tenant_id = $1 AND released_at IS NULL
+      ORDER BY paid_minor DESC, id LIMIT 50`,
+    [tenant_id],
+  );
+  if (orders.length < 5) return logins;
+  const pick = (fraction: number) => orders[Math.floor((orders.length - 1) * fraction)]!;
+  // The second-largest order sets the threshold: the largest case needs two people, the others one.
+  const four_eyes_minor = Number(orders[1]!.paid_minor);
+  const body = {
+    four_eyes_minor,
+    rules: [...booking_rules, ...history_rules].map((rule) => ({ id: rule.id })),
+  };
+  const draft = await createAuditConfigDraft(ctx, tenant_id, { name: "Demo rules", body }, finance);
+  await publishAuditConfig(ctx, tenant_id, draft.id, finance);
   await flagOrder(ctx, tenant_id, { order_id: orders[0]!.id, reason: "largest basket this month" }, finance);
   for (const fraction of [0.3, 0.6])
     await flagOrder(ctx, tenant_id, { order_id: pick(fraction).id, reason: "spot check" }, finance);

@@ -1,4 +1,4 @@
-import type { Role } from "../../core/auth/roles.ts";
+import { party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { generatePassword } from "../auth/password.ts";
 import { createUser, findUserByLogin } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
@@ -20,9 +20,10 @@ export const demo_login_domain = "demo.clearsplit.test";
 export async function createDemoLogins(
   ctx: ServiceContext,
   tenant_id: string,
-  parties: { merchant_id: string | null; supplier_id: string | null },
+  parties: { merchant_id: string | null; supplier_id: string | null; referrer_id?: string | null },
 ): Promise<DemoLogin[]> {
   const { merchant_id, supplier_id } = parties;
+  const referrer_id = parties.referrer_id ?? null;
   const wanted: { role: Role; party_id: string | null; name: string }[] = [
     { role: "platform_admin", party_id: null, name: "admin" },
     { role: "finance", party_id: null, name: "finance" },
@@ -30,10 +31,11 @@ export async function createDemoLogins(
     { role: "auditor", party_id: null, name: "auditor" },
     { role: "merchant", party_id: merchant_id, name: "merchant" },
     { role: "supplier", party_id: supplier_id, name: "supplier" },
+    { role: "party", party_id: referrer_id, name: "referrer" },
   ];
   const logins: DemoLogin[] = [];
   for (const item of wanted) {
-    if (item.party_id === null && (item.role === "merchant" || item.role === "supplier")) continue;
+    if (item.party_id === null && party_scoped_roles.has(item.role)) continue;
     const login = `${item.name}@${demo_login_domain}`;
     if ((await findUserByLogin(ctx.db, tenant_id, login)) !== undefined) continue;
     const password = generatePassword();

@@ -28,6 +28,8 @@ describe("demo marketplace", () => {
       "auditor",
       "merchant",
       "supplier",
+      "party",
+      "integration",
     ]);
     const states = await db.query<{ state: string; n: bigint }>(
       `SELECT CASE WHEN released_at IS NOT NULL THEN 'released' WHEN completed_at IS NOT NULL THEN 'completed' ELSE 'held' END AS state,
@@ -50,7 +52,7 @@ describe("demo marketplace", () => {
     // A console login per role, and at least two distinct reviewers for four eyes.
     expect(new Set(logins.map((l) => l.login)).size).toBe(logins.length);
     expect(new Set(logins.map((l) => l.role))).toEqual(
-      new Set(["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier"]),
+      new Set(["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier", "party"]),
     );
     expect(logins.filter((l) => l.role === "reviewer").length).toBeGreaterThanOrEqual(2);
     const [audit] = await db.query<{ open: bigint; two: bigint; decided: bigint; disputes: bigint }>(

@@ -115,6 +115,8 @@ export async function seedDemo(
         sim,
         tenant_id,
         chunk.map((step) => step.order_id),
+        undefined,
+        { fully_refunded: "skip" },
       );
     }
     sim_ms = window[window.length - 1]!.at_ms;
@@ -128,6 +130,7 @@ export async function seedDemo(
   const logins = await createDemoLogins(ctx, tenant_id, {
     merchant_id: market.merchants[0]!.id,
     supplier_id: market.parties.find((party) => party.kind === "supplier")!.id,
+    referrer_id: market.parties.find((party) => party.kind === "referrer")!.id,
   });
   // Two more reviewers, so a four-eyes case can be decided by two people at once.
   logins.push(...(await seedDemoAudit(ctx, tenant_id)));
@@ -183,6 +186,7 @@ async function demoCredentials(
 ): Promise<DemoCredential[]> {
   const merchant = market.merchants[0]!.id;
   const supplier = market.parties.find((party) => party.kind === "supplier")!.id;
+  const referrer = market.parties.find((party) => party.kind === "referrer")!.id;
   const wanted: { role: Role; party_id: string | null; name: string }[] = [
     { role: "platform_admin", party_id: null, name: "demo platform admin" },
     { role: "finance", party_id: null, name: "demo finance" },
@@ -190,6 +194,10 @@ async function demoCredentials(
     { role: "auditor", party_id: null, name: "demo auditor" },
     { role: "merchant", party_id: merchant, name: `demo merchant ${merchant}` },
     { role: "supplier", party_id: supplier, name: `demo supplier ${supplier}` },
+    // Every other kind of party (here a referrer) sees its own shares through the party role.
+    { role: "party", party_id: referrer, name: `demo referrer ${referrer}` },
+    // The mall's key, as docs/integration.md asks the platform administrator for.
+    { role: "integration", party_id: null, name: "demo mall integration" },
   ];
   const credentials: DemoCredential[] = [];
   for (const item of wanted) {

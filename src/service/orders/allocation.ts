@@ -13,7 +13,7 @@ import type { OrderRow } from "./view.ts";
 // tests check that the recomputed legs match them.
 
 export type AllocationOf = (
-  row: Pick<OrderRow, "id" | "facts" | "policy_hash" | "paid_minor">,
+  row: Pick<OrderRow, "id" | "facts" | "policy_hash" | "paid_minor" | "referrers_unknown">,
 ) => AllocationJson;
 
 /** Loads the policies these rows were booked under and returns a function that recomputes each split. */
@@ -29,7 +29,10 @@ export async function allocationsFor(
   );
   return (row) => {
     const { policy, policy_hash } = policyOf(row.policy_hash);
-    const allocation = allocate(policy, parseOrder(row.facts), { policy_hash });
+    const allocation = allocate(policy, parseOrder(row.facts, "stored"), {
+      policy_hash,
+      ...(row.referrers_unknown === null ? {} : { unknown_referrers: row.referrers_unknown }),
+    });
     let total_minor = 0n;
     for (const leg of allocation.legs) total_minor += leg.amount_minor;
     assert(

@@ -36,6 +36,19 @@ import { loadPolicyResolver } from "./policy-resolver.ts";
 import { briefOf, type OrderBrief, type OrderRow, type OrderView, viewOf } from "./view.ts";
 
 export const orders_per_batch_max = 1_000;
+/**
+ * How far ahead of the server's clock a mall's timestamp (paid_at, a
+ * completion's completed_at) may be: clocks drift, a payment made "now" may
+ * carry a time seconds ahead of ours. Anything later is a wrong clock or a bug.
+ */
+export const clock_skew_ms_max = 5 * 60_000;
+/**
+ * How far ahead of the server's clock a paid_at may be: a day. Wider than the
+ * skew, because malls replay and batch payment notifications and some send
+ * local time as UTC; the audit rule event_time_skew flags the suspicious ones
+ * within it. Beyond a day it is a wrong clock or a bug: paid_at_out_of_range.
+ */
+export const paid_at_ahead_ms_max = 86_400_000;
 
 /**
  * `order` is the full explained view (built when first read: a batch never
@@ -63,6 +76,8 @@ interface Planned extends Candidate {
   party_ids: string[];
   /** The ones order_parties lists: all but the shared kinds (migration 007). */
   indexed_party_ids: string[];
+  /** Referrers that are not parties: their share went to the platform (stored on the order row). */
+  referrers_unknown: string[] | null;
 }
 
 /**
@@ -78,7 +93,11 @@ export function bookOrders(
 ): Promise<BookResult[]> {
   assert(bodies.length <= orders_per_batch_max, `a batch holds at most ${orders_per_batch_max} orders`);
   const results: (BookResult | undefined)[] = new Array(bodies.length);
-  const candidates = parseAll(bodies, results);
+  const candidates = parseAll(bodies, results).filter((candidate) => {
+    const error = paidAtTooLate(candidate.order, ctx.now());
+    if (error !== null) results[candidate.index] = { status: "rejected", error };
+    return error === null;
+  });
   return inTransaction(ctx.db, async (tx) => {
     const attempt = [...results];
     const duplicate_of = new Map<number, number>();
@@ -111,6 +130,18 @@ export function bookOrders(
       assert(result !== undefined, `order ${index} got no result`);
     return attempt as BookResult[];
   });
+}
+
+/** paid_at may not be more than a day past the server's clock (parseOrder checks the floor). */
+function paidAtTooLate(order: Order, now: Date): DomainError | null {
+  const latest_ms = now.getTime() + paid_at_ahead_ms_max;
+  if (Date.parse(order.paid_at) <= latest_ms) return null;
+  return new DomainError(
+    "paid_at_out_of_range",
+    `paid_at ${order.paid_at} is more than ${paid_at_ahead_ms_max / 3_600_000} hours past the server's clock ` +
+      `(${new Date(latest_ms).toISOString()}); send the time the buyer paid`,
+    "paid_at",
+  );
 }
 
 function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[]): Candidate[] {
@@ -148,6 +179,12 @@ async function plan(
     ),
     configInForce(tx, tenant_id),
   ]);
+  // Which referrers are parties (a cached lookup): an unknown one's share goes to the platform.
+  const referrer_kinds = await partyKinds(
+    tx,
+    tenant_id,
+    candidates.flatMap((c) => c.order.referrers),
+  );
   audit.config = config;
   const allocationOf = await allocationsFor(tx, tenant_id, [...existing.values()]);
   const first_by_id = new Map<string, Candidate>();
@@ -172,38 +209,49 @@ async function plan(
       fresh.push(candidate);
     }
   }
-  const allocated: { candidate: Candidate; allocation: Allocation; platform: string; policy: Policy }[] = [];
+  const allocated: {
+    candidate: Candidate;
+    allocation: Allocation;
+    platform: string;
+    policy: Policy;
+    referrers_unknown: string[] | null;
+  }[] = [];
   for (const candidate of fresh) {
     try {
       const { policy, policy_hash } = resolver.resolve(candidate.order);
+      const unknown = candidate.order.referrers.filter((id) => !referrer_kinds.has(id));
       allocated.push({
         candidate,
-        allocation: allocate(policy, candidate.order, { policy_hash }),
+        allocation: allocate(policy, candidate.order, {
+          policy_hash,
+          ...(unknown.length === 0 ? {} : { unknown_referrers: unknown }),
+        }),
         platform: policy.parties.platform,
         policy,
+        referrers_unknown: unknown.length === 0 ? null : unknown,
       });
     } catch (error) {
       if (!isDomainError(error)) throw error;
       results[candidate.index] = { status: "rejected", error };
     }
   }
-  // Only active parties may be named by a new order (issue 12 §6).
-  const kinds = await partyKinds(
-    tx,
-    tenant_id,
-    allocated.flatMap((a) => [a.platform, ...a.allocation.legs.map((leg) => leg.party_id)]),
-    { active_only: true },
-  );
+  // Every party the order names must exist and be active, even one the split
+  // gives nothing (a line minimum can take a small order whole): issue 12.
+  const namedOf = (a: (typeof allocated)[number]) => [
+    ...namedParties(a.candidate.order),
+    a.platform,
+    ...a.allocation.legs.map((leg) => leg.party_id),
+  ];
+  const kinds = await partyKinds(tx, tenant_id, allocated.flatMap(namedOf), { active_only: true });
   const known: typeof allocated = [];
   for (const item of allocated) {
-    const { candidate, allocation, platform } = item;
-    const unknown = [platform, ...allocation.legs.map((leg) => leg.party_id)].find((id) => !kinds.has(id));
+    const unknown = namedOf(item).find((id) => !kinds.has(id));
     if (unknown === undefined) known.push(item);
     else {
       const inactive = (await partyKinds(tx, tenant_id, [unknown])).has(unknown);
-      results[candidate.index] = {
+      results[item.candidate.index] = {
         status: "rejected",
-        error: unknownParty(candidate.order, unknown, inactive),
+        error: unknownParty(item.candidate.order, unknown, inactive),
       };
     }
   }
@@ -219,10 +267,11 @@ async function plan(
     })),
   ]);
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
-  return known.map(({ candidate, allocation, platform, policy }) => ({
+  return known.map(({ candidate, allocation, platform, policy, referrers_unknown }) => ({
     ...candidate,
     allocation,
     policy,
+    referrers_unknown,
     request: paidTransaction(candidate.order, allocation, platform, accounts),
     ...partyIdsOf(allocation, kinds),
   }));
@@ -396,6 +445,7 @@ function orderRow(item: Planned, transaction_id: string, now: Date): OrderRow {
     released_at: null,
     release_transaction_id: null,
     created_at: now,
+    referrers_unknown: item.referrers_unknown,
   };
 }
 
@@ -408,6 +458,13 @@ function orderConflict(order_id: string): DomainError {
       order_id,
     },
   );
+}
+
+/** The parties an order names itself: its merchant and its lines' suppliers. */
+function namedParties(order: Order): string[] {
+  const named = [order.merchant_id];
+  for (const line of order.lines) if (line.supplier_id !== undefined) named.push(line.supplier_id);
+  return named;
 }
 
 function unknownParty(order: Order, party_id: string, inactive: boolean): DomainError {

@@ -5,13 +5,15 @@ import { auditCompletions } from "../audit/booking.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { allocationsFor } from "./allocation.ts";
+import { clock_skew_ms_max } from "./book.ts";
 import { orderEvent } from "./order-store.ts";
 import { type OrderRow, type OrderView, orderColumns, viewOf } from "./view.ts";
 
 /**
- * The buyer confirmed receipt: the policy's return window starts at the
- * receipt's own time when the mall states it (`completed_at`), else now.
- * Completing twice changes nothing.
+ * The buyer confirmed receipt (确认收货): the policy's return window starts at
+ * the receipt's own time when the mall states it (`completed_at`), else now.
+ * Completing twice changes nothing. An order fully refunded or charged back
+ * before it was completed has nothing left to complete: order_fully_refunded.
  */
 export async function completeOrder(
   ctx: ServiceContext,
@@ -26,6 +28,15 @@ export async function completeOrder(
 
 export const completions_per_batch_max = 1_000;
 
+export interface CompleteOptions {
+  /**
+   * `refuse` (the API): a fully refunded order is order_fully_refunded.
+   * `skip`: it is left as it is; for a replay (the demo) whose refunds may
+   * have been booked ahead of completions that happened before them.
+   */
+  readonly fully_refunded?: "refuse" | "skip";
+}
+
 /**
  * Completes many orders in one transaction; every id must exist. A stated
  * `completed_at` is judged by the audit rule `event_time_skew` against the
@@ -37,6 +48,7 @@ export function completeOrders(
   tenant_id: string,
   order_ids: readonly string[],
   completed_at?: Date,
+  options: CompleteOptions = {},
 ): Promise<OrderView[]> {
   assert(
     order_ids.length <= completions_per_batch_max,
@@ -57,19 +69,15 @@ export function completeOrders(
       throw new DomainError("order_not_found", `no order ${JSON.stringify(missing)}`, "id");
     const now = ctx.now();
     const stated = completed_at ?? now;
-    const early =
-      completed_at === undefined
-        ? undefined
-        : rows.find((row) => completed_at.getTime() < new Date(row.paid_at).getTime());
-    if (early !== undefined)
-      throw new DomainError(
-        "completed_at_invalid",
-        `completed_at ${stated.toISOString()} is before order ${JSON.stringify(early.id)} was paid (${new Date(early.paid_at).toISOString()})`,
-        "completed_at",
-      );
+    const due = rows.filter(
+      (row) =>
+        row.completed_at === null &&
+        row.released_at === null &&
+        (options.fully_refunded !== "skip" || row.refunded_minor < row.paid_minor),
+    );
+    checkCompletable(rows, due, completed_at, now);
     const allocationOf = await allocationsFor(tx, tenant_id, rows);
     const allocations = new Map(rows.map((row) => [row.id, allocationOf(row)]));
-    const due = rows.filter((row) => row.completed_at === null && row.released_at === null);
     const releasable = due.map((row) => new Date(stated.getTime() + Number(row.return_window_ms)));
     if (due.length > 0) {
       await tx.query(
@@ -93,4 +101,45 @@ export function completeOrders(
     );
     return order_ids.map((id) => viewOf(updated.get(id) ?? by_id.get(id)!, allocations.get(id)!, null));
   });
+}
+
+/**
+ * A stated completion is at or after each order's payment (main's rule) and
+ * not later than the server's clock plus the skew a mall's clock may have;
+ * an order the buyer got all their money back for cannot be completed.
+ */
+function checkCompletable(
+  rows: readonly OrderRow[],
+  due: readonly OrderRow[],
+  completed_at: Date | undefined,
+  now: Date,
+): void {
+  if (completed_at !== undefined) {
+    const latest_ms = now.getTime() + clock_skew_ms_max;
+    if (completed_at.getTime() > latest_ms)
+      throw new DomainError(
+        "completed_at_invalid",
+        `completed_at ${completed_at.toISOString()} is later than the server's clock plus ` +
+          `${clock_skew_ms_max / 60_000} minutes (${new Date(latest_ms).toISOString()})`,
+        "completed_at",
+      );
+    const early = rows.find((row) => completed_at.getTime() < new Date(row.paid_at).getTime());
+    if (early !== undefined)
+      throw new DomainError(
+        "completed_at_invalid",
+        `completed_at ${completed_at.toISOString()} is before order ${JSON.stringify(early.id)} was paid ` +
+          `(${new Date(early.paid_at).toISOString()})`,
+        "completed_at",
+      );
+  }
+  for (const row of due) {
+    assert(row.refunded_minor <= row.paid_minor, "an order never refunds more than was paid");
+    if (row.refunded_minor === row.paid_minor)
+      throw new DomainError(
+        "order_fully_refunded",
+        `order ${JSON.stringify(row.id)} was fully refunded or charged back (${row.refunded_minor} of ` +
+          `${row.paid_minor}); there is nothing left to complete`,
+        "id",
+      );
+  }
 }

@@ -85,13 +85,14 @@ export function ordersWrite(
       [
         "order_rows",
         `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
-                             transaction_id, created_at)
+                             transaction_id, created_at, referrers_unknown)
          SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts, o.facts_sha256, o.policy_hash,
-                o.transaction_id, $11::timestamptz
+                o.transaction_id, $11::timestamptz, NULLIF(o.referrers_unknown, 'null'::jsonb)
            FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::int8[]),
                            unnest($6::timestamptz[]), jsonb_array_elements($7::text::jsonb), unnest($8::text[]),
-                           unnest($9::text[]), unnest($10::uuid[]))
-                AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash, transaction_id)
+                           unnest($9::text[]), unnest($10::uuid[]), jsonb_array_elements($12::text::jsonb))
+                AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash, transaction_id,
+                     referrers_unknown)
          ON CONFLICT (tenant_id, id) DO NOTHING RETURNING 1`,
       ],
     ],
@@ -110,6 +111,7 @@ export function ordersWrite(
       rows.map((r) => r.policy_hash),
       rows.map((r) => r.transaction_id),
       rows[0]!.created_at,
+      JSON.stringify(rows.map((r) => r.referrers_unknown)),
     ],
     expect: { rows: rows.length, retry: "an order id was taken concurrently" },
   };

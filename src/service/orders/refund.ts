@@ -129,8 +129,8 @@ function reversalOf(
   policy_body: unknown,
 ): ReversalJson {
   const { policy } = loadPolicy(policy_body);
-  const order = parseOrder(row.facts);
-  const prior = previous.map((r) => parseRefund(r.request));
+  const order = parseOrder(row.facts, "stored");
+  const prior = previous.map((r) => parseRefund(r.request, "stored"));
   return reversalToJson(reverse(policy, order, allocationFromJson(allocation), prior, refund));
 }
 

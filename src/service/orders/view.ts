@@ -21,6 +21,8 @@ export interface OrderRow {
   released_at: Date | null;
   release_transaction_id: string | null;
   created_at: Date;
+  /** Referrers that were not parties when the order was booked; their share went to the platform. */
+  referrers_unknown: string[] | null;
 }
 
 const order_column_list = [
@@ -39,6 +41,7 @@ const order_column_list = [
   "released_at",
   "release_transaction_id::text AS release_transaction_id",
   "created_at",
+  "referrers_unknown",
 ];
 
 /** The select list for an OrderRow, optionally qualified by a table alias. */

@@ -76,7 +76,10 @@ export async function simulatePolicy(
     for (const order of rows) {
       let simulated: ReturnType<typeof allocate>;
       try {
-        simulated = allocate(policy, parseOrder(order.facts), { policy_hash });
+        simulated = allocate(policy, parseOrder(order.facts, "stored"), {
+          policy_hash,
+          ...(order.referrers_unknown === null ? {} : { unknown_referrers: order.referrers_unknown }),
+        });
       } catch (error) {
         if (!isDomainError(error)) throw error;
         failures.push({ order_id: order.id, code: error.code, message: error.message });

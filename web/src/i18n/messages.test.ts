@@ -69,7 +69,16 @@ describe("message catalogues", () => {
     for (const key of named) expect(keys, `the source names ${key}`).toContain(key);
     // Families built at run time from API values: every value the API can send has a message.
     const families: Record<string, readonly string[]> = {
-      role: ["platform_admin", "finance", "reviewer", "auditor", "merchant", "supplier", "integration"],
+      role: [
+        "platform_admin",
+        "finance",
+        "reviewer",
+        "auditor",
+        "merchant",
+        "supplier",
+        "integration",
+        "party",
+      ],
       state: ["held", "completed", "released", "partially_refunded", "refunded"],
       party_kind: ["platform", "merchant", "supplier", "referrer", "psp", "tax", "logistics"],
       purpose: [

@@ -38,6 +38,7 @@ const key_roles = [
   "auditor",
   "merchant",
   "supplier",
+  "party",
 ] as const;
 
 export default function ApiKeys() {
@@ -149,7 +150,7 @@ export default function ApiKeys() {
               options={key_roles.map((value) => ({ value, label: t(`role.${value}` as MessageKey) }))}
             />
           </Form.Item>
-          {(role === "merchant" || role === "supplier") && (
+          {(role === "merchant" || role === "supplier" || role === "party") && (
             <Form.Item
               label={t("keys.party")}
               name="party_id"

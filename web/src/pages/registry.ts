@@ -21,8 +21,8 @@ export interface PageModule {
 }
 
 const platform: readonly Role[] = ["platform_admin", "finance", "reviewer", "auditor"];
-const everyone: readonly Role[] = [...platform, "merchant", "supplier"];
-const parties: readonly Role[] = ["merchant", "supplier"];
+const everyone: readonly Role[] = [...platform, "merchant", "supplier", "party"];
+const parties: readonly Role[] = ["merchant", "supplier", "party"];
 
 export const pages: readonly PageModule[] = [
   {
@@ -69,7 +69,7 @@ export const pages: readonly PageModule[] = [
 
 /** Where a role lands after sign-in. */
 export function homeOf(role: Role): string {
-  if (role === "merchant" || role === "supplier") return "/portal";
+  if (role === "merchant" || role === "supplier" || role === "party") return "/portal";
   if (role === "auditor") return "/auditor";
   return "/dashboard";
 }

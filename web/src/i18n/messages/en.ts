@@ -19,6 +19,7 @@ export const en = {
   "role.auditor": "Auditor",
   "role.merchant": "Merchant",
   "role.supplier": "Supplier",
+  "role.party": "Party (referrer, logistics, tax, PSP)",
   "role.integration": "Integration",
   "sign_in.intro": "Sign in to the split-settlement console.",
   "sign_in.tenant": "Marketplace (tenant)",

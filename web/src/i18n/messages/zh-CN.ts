@@ -19,6 +19,7 @@ export const zh_CN: Record<keyof typeof en, string> = {
   "role.auditor": "审计员",
   "role.merchant": "商户",
   "role.supplier": "供应商",
+  "role.party": "其他分账方",
   "role.integration": "系统集成",
   "sign_in.intro": "登录分账结算控制台。",
   "sign_in.tenant": "商城（租户）",

@@ -19,6 +19,7 @@ export const zh_TW: Record<keyof typeof en, string> = {
   "role.auditor": "稽核員",
   "role.merchant": "商家",
   "role.supplier": "供應商",
+  "role.party": "其他分帳方",
   "role.integration": "系統整合",
   "sign_in.intro": "登入分帳結算主控台。",
   "sign_in.tenant": "商城（租戶）",
