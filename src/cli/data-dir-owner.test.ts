@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../service/auth/api-keys.ts";
 import { createParty } from "../service/ledger/accounts.ts";
 import { lock_file_name } from "../store/data-dir-lock.ts";
 import { openDatabase } from "../store/open.ts";
@@ -24,10 +25,13 @@ let server: ChildProcess;
 let url: string;
 let banner = "";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  extra_env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      env,
+      env: { ...env, ...extra_env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -161,6 +165,74 @@ describe.runIf(!on_postgres)("the embedded database has one owner", () => {
     const created = await cli(args(key_args));
     expect(created.code, created.stderr).toBe(0);
     expect(await counts()).toEqual({ keys: 1, users: 0 });
+  }, 180_000);
+});
+
+describe.runIf(!on_postgres)("with an API key the CLI goes through the owning server (issue 19)", () => {
+  it("creates, lists and revokes keys and users through the API, and the server sees each at once", async () => {
+    const db = await openDatabase({ data_dir: dir });
+    const admin = await createApiKey({ db, now: () => new Date() }, tenant, {
+      name: "operator",
+      role: "platform_admin",
+      party_id: null,
+      expires_at: null,
+    });
+    await db.close();
+    ({ child: server, url } = await startServer());
+    const before = (await fetch(`${url}/v1/users`, { headers: { authorization: `Bearer ${admin.key}` } }))
+      .status;
+    expect(before).toBe(200);
+    const as_admin = { CLEARSPLIT_KEY: admin.key };
+
+    const created = await cli(args(key_args), as_admin);
+    expect(created.code, created.stderr).toBe(0);
+    const key = /key:\s+(\S+)/.exec(created.stdout)![1]!;
+    const key_id = /id:\s+(\S+)/.exec(created.stdout)![1]!;
+    // The server accepts the new key at once: it wrote it itself.
+    expect(
+      (await fetch(`${url}/v1/parties/m-1`, { headers: { authorization: `Bearer ${key}` } })).status,
+    ).toBe(200);
+    expect((await cli(args(["keys", "list", "--tenant", "TENANT", "--json"]), as_admin)).stdout).toContain(
+      key_id,
+    );
+    expect((await cli(args(["keys", "revoke", "--tenant", "TENANT", "--id", key_id]), as_admin)).code).toBe(
+      0,
+    );
+    expect(
+      (await fetch(`${url}/v1/parties/m-1`, { headers: { authorization: `Bearer ${key}` } })).status,
+    ).toBe(401);
+
+    const user = await cli(
+      args(["users", "create", "--tenant", "TENANT", "--role", "finance", "--email", "fin@example.com"]),
+      as_admin,
+    );
+    expect(user.code, user.stderr).toBe(0);
+    const password = /password:\s+(\S+)/.exec(user.stdout)![1]!;
+    const login = await fetch(`${url}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tenant_id: tenant, login: "fin@example.com", password }),
+    });
+    expect(login.status).toBe(200);
+    expect((await cli(args(["users", "list", "--tenant", "TENANT"]), as_admin)).stdout).toContain(
+      "fin@example.com",
+    );
+
+    // An API error is the CLI's plain message and exit 1; another tenant's name is refused; a bad key writes nothing.
+    const bad = await cli(
+      args(["keys", "create", "--tenant", "TENANT", "--name", "x", "--role", "merchant"]),
+      as_admin,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("party_id");
+    const foreign = await cli(["keys", "list", "--tenant", "someone-else"], as_admin);
+    expect(foreign.code).toBe(2);
+    const wrong = await cli(args(key_args), { CLEARSPLIT_KEY: "cs_live_nope_nope" });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("CLEARSPLIT_KEY");
+    await stop(server);
+    // The operator's key, the first key (made directly while no server ran), the one made and revoked through the API.
+    expect(await counts()).toEqual({ keys: 3, users: 1 });
   }, 180_000);
 });
 

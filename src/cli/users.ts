@@ -6,6 +6,7 @@ import { generatePassword, password_length_max } from "../service/auth/password.
 import { changeUserRole, createUser, disableUser, listUsers } from "../service/auth/users.ts";
 import { systemClock } from "../service/context.ts";
 import { openDatabase } from "../store/open.ts";
+import { remoteServer, throughServer } from "./remote.ts";
 
 export const usage = `usage:
   clearsplit users create   --tenant T --role R [--party P] [--email E] [--password-stdin]
@@ -53,6 +54,36 @@ export async function run(argv: string[]): Promise<number> {
   }
   const generated = action === "create" && !values["password-stdin"];
   const password = action !== "create" ? "" : generated ? generatePassword() : await readStdin();
+  const remote = await remoteServer();
+  if (remote !== null) {
+    if (action === "create" && !values.email) {
+      process.stderr.write(
+        "clearsplit users create: through the server's API a user needs --email (its login)\n",
+      );
+      return 2;
+    }
+    return throughServer(`clearsplit users ${action}`, remote, values.tenant, async (client) => {
+      if (action === "create") {
+        const user = (await client.users.create({
+          login: values.email,
+          password,
+          role: values.role,
+          ...(values.party ? { party_id: values.party } : {}),
+        })) as { id: string; email: string | null };
+        printCreated(user, generated ? password : null);
+      } else if (action === "set-role") {
+        await client.users.update(values.id!, { role: values.role, party_id: values.party ?? null });
+        process.stdout.write(`user ${values.id} is now ${values.role}\n`);
+      } else if (action === "disable") {
+        await client.users.update(values.id!, { disabled: true });
+        process.stdout.write(`disabled ${values.id}\n`);
+      } else {
+        const users: ListedUser[] = [];
+        for await (const user of client.users.list()) users.push(user as ListedUser);
+        printUsers(users);
+      }
+    });
+  }
   const audit = { actor: `cli:${userInfo().username}`, ip: null };
   const db = await openDatabase();
   const ctx = { db, now: systemClock };
@@ -65,8 +96,7 @@ export async function run(argv: string[]): Promise<number> {
         { role: values.role, party_id: values.party ?? null, email: values.email ?? null, password },
         audit,
       );
-      process.stdout.write(`id:       ${user.id}\nlogin:    ${user.email ?? user.id}\n`);
-      if (generated) process.stdout.write(`password: ${password}\n(shown once: store it now)\n`);
+      printCreated(user, generated ? password : null);
     } else if (action === "set-role" && isRole(values.role)) {
       await changeUserRole(
         ctx,
@@ -80,11 +110,7 @@ export async function run(argv: string[]): Promise<number> {
       await disableUser(ctx, tenant, values.id!, audit);
       process.stdout.write(`disabled ${values.id}\n`);
     } else {
-      for (const user of await listUsers(db, tenant)) {
-        process.stdout.write(
-          `${user.id}  ${user.role.padEnd(14)} ${(user.party_id ?? "-").padEnd(20)} ${user.disabled_at ? "disabled" : "active  "} ${user.email ?? ""}\n`,
-        );
-      }
+      printUsers(await listUsers(db, tenant));
     }
     return 0;
   } catch (error) {
@@ -94,6 +120,26 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await db.close();
   }
+}
+
+interface ListedUser {
+  id: string;
+  email: string | null;
+  role: string;
+  party_id: string | null;
+  disabled_at: Date | string | null;
+}
+
+function printCreated(user: { id: string; email: string | null }, password: string | null): void {
+  process.stdout.write(`id:       ${user.id}\nlogin:    ${user.email ?? user.id}\n`);
+  if (password !== null) process.stdout.write(`password: ${password}\n(shown once: store it now)\n`);
+}
+
+function printUsers(users: ListedUser[]): void {
+  for (const user of users)
+    process.stdout.write(
+      `${user.id}  ${user.role.padEnd(14)} ${(user.party_id ?? "-").padEnd(20)} ${user.disabled_at ? "disabled" : "active  "} ${user.email ?? ""}\n`,
+    );
 }
 
 function parse(args: string[]) {

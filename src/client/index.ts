@@ -186,6 +186,16 @@ export function createClearSplitClient(options: ClientOptions) {
       unwrap(raw.DELETE("/v1/api-keys/{id}", { params: path(id), ...keyHeader(write) })),
   };
 
+  const users = {
+    create: (body: Json, write?: WriteOptions) =>
+      unwrap(raw.POST("/v1/users", { body, ...keyHeader(write) })),
+    page: (query?: Query, cursor?: string) =>
+      unwrap<Page<Json>>(raw.GET("/v1/users", { params: { query: pageQuery(query, cursor) } })),
+    list: (query?: Query) => paginate((cursor) => users.page(query, cursor)),
+    update: (id: string, body: Json, write?: WriteOptions) =>
+      unwrap(raw.PATCH("/v1/users/{id}", { params: path(id), body, ...keyHeader(write) })),
+  };
+
   return {
     /** Every route of the OpenAPI document, typed (openapi-fetch). Errors come back as values here. */
     api,
@@ -195,6 +205,7 @@ export function createClearSplitClient(options: ClientOptions) {
     ledger,
     records,
     apiKeys,
+    users,
     /** The caller's identity: role, tenant, party. */
     me: () => unwrap(raw.GET("/v1/auth/me")),
   };

@@ -30,7 +30,7 @@ export class DataDirLockedError extends Error {
       : `another clearsplit process (pid ${owner.pid})`;
     super(
       `the embedded database ${data_dir} is in use by ${who}. PGlite allows one process at a time, ` +
-        `so nothing was written. ${owner.url ? `Use the API at ${owner.url} instead, or stop` : "Stop"} ` +
+        `so nothing was written. ${owner.url ? `Use the API at ${owner.url} instead (with CLEARSPLIT_KEY set to an admin API key, the keys and users commands go through it), or stop` : "Stop"} ` +
         `pid ${owner.pid} first, or set DATABASE_URL to use PostgreSQL, which allows many processes.`,
     );
     this.name = "DataDirLockedError";
