@@ -85,8 +85,36 @@ describe("message catalogues", () => {
         "expense",
       ],
       kind: ["split", "release", "refund_reversal", "chargeback_reversal"],
+      case_state: [
+        "open",
+        "claimed",
+        "awaiting_second_approval",
+        "rejected",
+        "approved",
+        "reversed",
+        "adjusted",
+      ],
+      case_kind: ["rule", "manual", "dispute"],
+      decision: ["approve", "reverse", "adjust", "reject"],
+      payout_state: ["in_transit", "paid_out", "failed", "carried_over", "netted"],
+      recon_status: [
+        "matched",
+        "missing_in_ledger",
+        "missing_in_bill",
+        "amount_mismatch",
+        "fee_mismatch",
+        "duplicate",
+      ],
+      report: ["statement", "platform_revenue", "split_detail", "settlement_status"],
+      dataset: ["entries", "orders", "legs"],
+      schedule: ["daily", "weekly", "monthly"],
+      period: ["previous_day", "previous_week", "previous_month"],
+      delivery: ["pending", "succeeded", "dead", "cancelled"],
+      "settlement.trigger": ["cli", "api", "scheduler"],
+      "webhooks.status": ["enabled", "disabled"],
     };
     for (const [family, values] of Object.entries(families))
-      for (const value of values) expect(keys).toContain(`${family}.${value}`);
+      for (const value of values)
+        expect(keys).toContain(family.includes(".") ? `${family}_${value}` : `${family}.${value}`);
   });
 });
