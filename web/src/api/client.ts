@@ -73,7 +73,9 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     const token = csrfToken();
     if (token !== null) headers["x-csrf-token"] = token;
     // Every write is idempotent on the server; a retried click is not a second action.
-    headers["idempotency-key"] = crypto.randomUUID();
+    // A raw upload goes without the key: the server's idempotency hashes JSON bodies
+    // and cannot hash a stream (a bill import is idempotent by the file's SHA-256).
+    if (options.raw === undefined) headers["idempotency-key"] = crypto.randomUUID();
   }
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.raw !== undefined) headers["content-type"] = options.raw.content_type;

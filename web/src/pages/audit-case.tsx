@@ -198,9 +198,16 @@ export default function AuditCasePage({ params }: PageProps) {
               {
                 title: t("verify.column"),
                 key: "verify",
-                render: (_: unknown, entry) => (
-                  <VerifyRecord record_id={entry.action.id} label={entry.action.action} />
-                ),
+                render: (_: unknown, entry) =>
+                  entry.bundle === null ? (
+                    t("audit.not_yet_logged")
+                  ) : (
+                    <VerifyRecord
+                      record_id={entry.action.id}
+                      label={entry.action.action}
+                      bundle={entry.bundle}
+                    />
+                  ),
               },
             ]}
           />

@@ -447,4 +447,5 @@ export const en = {
   "disputes.none": "No disputes.",
   "disputes.open": "Open a dispute",
   "disputes.opened": "Dispute opened: the order's funds are held until it is decided.",
+  "audit.not_yet_logged": "In the next checkpoint",
 } as const;

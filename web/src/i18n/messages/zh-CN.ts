@@ -439,4 +439,5 @@ export const zh_CN: Record<keyof typeof en, string> = {
   "disputes.none": "暂无争议。",
   "disputes.open": "发起争议",
   "disputes.opened": "争议已发起：订单资金将冻结至作出决定。",
+  "audit.not_yet_logged": "将进入下一个检查点",
 };

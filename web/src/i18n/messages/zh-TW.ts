@@ -440,4 +440,5 @@ export const zh_TW: Record<keyof typeof en, string> = {
   "disputes.none": "尚無爭議。",
   "disputes.open": "提出爭議",
   "disputes.opened": "爭議已提出：訂單資金將凍結至作出決定。",
+  "audit.not_yet_logged": "將進入下一個檢查點",
 };
