@@ -95,6 +95,18 @@ describe("message catalogues", () => {
         "adjusted",
       ],
       case_kind: ["rule", "manual", "dispute"],
+      audit_action: [
+        "claim",
+        "comment",
+        "config_draft",
+        "config_publish",
+        "decide",
+        "dispute",
+        "hit",
+        "open",
+        "party_settlement_changed",
+        "reject",
+      ],
       decision: ["approve", "reverse", "adjust", "reject"],
       payout_state: ["in_transit", "paid_out", "failed", "carried_over", "netted"],
       recon_status: [

@@ -7,7 +7,7 @@ import { NotFound } from "../components/not-found.tsx";
 import { useApi } from "../components/use-api.ts";
 import { VerifyRecord } from "../components/verify-record.tsx";
 import { formatDateTime } from "../i18n/format.ts";
-import { type MessageKey, useI18n } from "../i18n/index.tsx";
+import { catalogues, type MessageKey, useI18n } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { useMe } from "../session.tsx";
 import { type AuditCase, caseStateTag } from "./audit-queue.tsx";
@@ -40,6 +40,11 @@ export default function AuditCasePage({ params }: PageProps) {
   const found = useApi<AuditCase & { hits: Hit[] }>(path);
   const trail = useApi<{ items: TrailEntry[] }>(`${path}/trail`);
   const { busy, run } = useAction();
+  // An action this console does not know yet shows its code rather than a missing key.
+  const actionName = (action: string) =>
+    Object.hasOwn(catalogues[lang], `audit_action.${action}`)
+      ? t(`audit_action.${action}` as MessageKey)
+      : action;
   if (found.error !== undefined)
     return isNotFound(found.error) ? <NotFound /> : <ErrorResult error={found.error} />;
   const item = found.data;
@@ -188,7 +193,11 @@ export default function AuditCasePage({ params }: PageProps) {
                 key: "at",
                 render: (_: unknown, entry) => formatDateTime(entry.action.at, lang),
               },
-              { title: t("audit.action"), key: "action", render: (_: unknown, entry) => entry.action.action },
+              {
+                title: t("audit.action"),
+                key: "action",
+                render: (_: unknown, entry) => actionName(entry.action.action),
+              },
               {
                 title: t("audit.actor"),
                 key: "actor",

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { isNotFound } from "../api/client.ts";
 import { ErrorResult } from "../app.tsx";
 import { Download, PageTitle } from "../components/kit.tsx";
+import { Money } from "../components/money.tsx";
 import { NotFound } from "../components/not-found.tsx";
 import { useApi } from "../components/use-api.ts";
 import { formatDateTime, formatNumber } from "../i18n/format.ts";
@@ -118,7 +119,8 @@ export default function ReconciliationImport({ params }: PageProps) {
                   title: t("recon.ledger_amount"),
                   dataIndex: "ledger_amount_minor",
                   align: "right",
-                  render: (v: string | number | null) => (v === null ? "—" : formatNumber(Number(v), lang)),
+                  render: (value: string | number | null, row) =>
+                    value === null ? "—" : <Money minor={String(value)} currency={row.currency ?? "CNY"} />,
                 },
                 { title: t("recon.currency"), dataIndex: "currency", render: (v: string | null) => v ?? "—" },
               ]}
