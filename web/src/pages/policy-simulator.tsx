@@ -30,7 +30,7 @@ export function PolicySimulator({ policy_id }: { policy_id: string }) {
   const { t, lang } = useI18n();
   const [range, setRange] = useState<[Dayjs, Dayjs]>([
     dayjs().subtract(30, "day").startOf("day"),
-    dayjs().add(1, "day").startOf("day"),
+    dayjs().startOf("day"),
   ]);
   const [merchant, setMerchant] = useState("");
   const [result, setResult] = useState<Simulation | null>(null);
@@ -38,7 +38,8 @@ export function PolicySimulator({ policy_id }: { policy_id: string }) {
   const [busy, setBusy] = useState(false);
   const body = {
     from: range[0].format("YYYY-MM-DD"),
-    to: range[1].format("YYYY-MM-DD"),
+    // The picker's last day is included; the API's `to` is the day after it.
+    to: range[1].add(1, "day").format("YYYY-MM-DD"),
     ...(merchant.trim() ? { merchant_id: merchant.trim() } : {}),
   };
   const simulate = async () => {

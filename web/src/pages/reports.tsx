@@ -71,16 +71,14 @@ function RunReport() {
   const party = isPartyRole(me.role);
   const [report, setReport] = useState<string>("statement");
   const [party_id, setPartyId] = useState<string>(me.party_id ?? "");
-  const [range, setRange] = useState<[Dayjs, Dayjs]>([
-    dayjs().startOf("month"),
-    dayjs().add(1, "day").startOf("day"),
-  ]);
+  const [range, setRange] = useState<[Dayjs, Dayjs]>([dayjs().startOf("month"), dayjs().startOf("day")]);
   const [shown, setShown] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const query = {
     party_id: party_id.trim() || undefined,
     from: range[0].format("YYYY-MM-DD"),
-    to: range[1].format("YYYY-MM-DD"),
+    // The picker's last day is included; the API's `to` is the day after it.
+    to: range[1].add(1, "day").format("YYYY-MM-DD"),
     lang,
   };
   const show = async () => {
@@ -252,6 +250,7 @@ function SaveReport({ onSaved }: { onSaved: () => void }) {
   const [form] = Form.useForm();
   const { busy, run } = useAction();
   const dataset = (Form.useWatch("dataset", form) ?? "orders") as keyof typeof datasets;
+  const fieldName = (name: string) => t(`field.${name}` as MessageKey);
   const save = (values: {
     name: string;
     dimensions: string[];
@@ -324,7 +323,7 @@ function SaveReport({ onSaved }: { onSaved: () => void }) {
         <Select
           mode="multiple"
           maxCount={4}
-          options={datasets[dataset].dimensions.map((value) => ({ value, label: value }))}
+          options={datasets[dataset].dimensions.map((value) => ({ value, label: fieldName(value) }))}
         />
       </Form.Item>
       <Form.Item
@@ -335,7 +334,7 @@ function SaveReport({ onSaved }: { onSaved: () => void }) {
         <Select
           mode="multiple"
           maxCount={4}
-          options={datasets[dataset].measures.map((value) => ({ value, label: value }))}
+          options={datasets[dataset].measures.map((value) => ({ value, label: fieldName(value) }))}
         />
       </Form.Item>
       <Form.Item label={t("reports.period")} name="relative">
