@@ -3746,7 +3746,34 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Bill imports, newest first, with their parse report and counts by status (cursor pages of at most 100) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
         put?: never;
         /** Upload a provider bill (the file as the body: text/csv or application/octet-stream) and reconcile it; dry_run only parses and checks. The same file twice is a replay. */
         post: {
@@ -4539,7 +4566,34 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Settlement runs, newest first, each with its summary (cursor pages of at most 100) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: components["responses"]["Problem401"];
+                403: components["responses"]["Problem403"];
+                429: components["responses"]["Problem429"];
+                500: components["responses"]["Problem500"];
+            };
+        };
         put?: never;
         /** Run settlement for every party due on the day of as_of (default now); idempotent per party and cycle */
         post: {

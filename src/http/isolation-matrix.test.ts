@@ -640,6 +640,18 @@ const rules: Record<string, Rule> = {
       url: `/v1/settlements/runs/${target === "own" ? world.payouts.run_id : newId()}/payout-file?format=csv`,
     }),
   },
+  "GET /v1/settlements/runs": {
+    allowed: ["platform_admin", "finance"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/settlements/runs"),
+  },
+  "GET /v1/reconciliation/imports": {
+    allowed: ["platform_admin", "finance", "auditor", "reviewer"],
+    ok: [200],
+    has_object: false,
+    build: get("/v1/reconciliation/imports"),
+  },
   "GET /v1/payouts": { allowed: everyone, ok: [200], has_object: false, build: get("/v1/payouts") },
   "GET /v1/payouts/{id}": {
     allowed: everyone,

@@ -203,3 +203,60 @@ export async function selectPayoutEntries(
   }
   return out;
 }
+
+/** Newest first; one page of a list route (the caller bounds `limit`). */
+export interface HistoryPage {
+  limit: number;
+  /** The id of the last row of the previous page (UUIDv7: newest first means ids below it). */
+  before_id: string | null;
+}
+
+export interface RunRow {
+  id: string;
+  run_date: string;
+  as_of: Date;
+  trigger: string;
+  status: string;
+  summary: unknown;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+export async function selectRunsNewestFirst(
+  db: Queryable,
+  tenant_id: string,
+  page: HistoryPage,
+): Promise<RunRow[]> {
+  return db.query<RunRow & Record<string, unknown>>(
+    `SELECT id::text, to_char(run_date, 'YYYY-MM-DD') AS run_date, as_of, trigger, status, summary,
+            created_at, finished_at
+       FROM settlement_runs
+      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
+      ORDER BY id DESC LIMIT $3`,
+    [tenant_id, page.before_id, page.limit],
+  );
+}
+
+export interface BillImportRow {
+  id: string;
+  provider: string;
+  file_sha256: string;
+  rows_total: string;
+  rows_parsed: string;
+  report: unknown;
+  created_at: Date;
+}
+
+export async function selectBillImportsNewestFirst(
+  db: Queryable,
+  tenant_id: string,
+  page: HistoryPage,
+): Promise<BillImportRow[]> {
+  return db.query<BillImportRow & Record<string, unknown>>(
+    `SELECT id::text, provider, file_sha256, rows_total::text, rows_parsed::text, report, created_at
+       FROM bill_imports
+      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
+      ORDER BY id DESC LIMIT $3`,
+    [tenant_id, page.before_id, page.limit],
+  );
+}

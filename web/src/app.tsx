@@ -4,6 +4,7 @@ import zh_CN from "antd/locale/zh_CN";
 import zh_TW from "antd/locale/zh_TW";
 import { type ComponentType, lazy, Suspense, useMemo, useState } from "react";
 import { ErrorBoundary } from "./components/error-boundary.tsx";
+import { InboxBadge } from "./components/inbox-badge.tsx";
 import { LangSwitch } from "./components/lang-switch.tsx";
 import { NotFound } from "./components/not-found.tsx";
 import { I18nProvider, type Lang, useI18n } from "./i18n/index.tsx";
@@ -128,6 +129,7 @@ function Shell() {
             {t(`role.${me.role}`)}
             {me.party_id ? ` · ${me.party_id}` : ""} · {me.user?.email ?? me.actor}
           </Typography.Text>
+          <InboxBadge />
           <LangSwitch />
           <Button onClick={() => void signOut()} data-testid="sign-out">
             {t("shell.sign_out")}

@@ -5,6 +5,7 @@ import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
 import { disputeRoutes } from "./disputes.ts";
 import { eventRoutes } from "./events.ts";
+import { financeHistoryRoutes } from "./finance-history.ts";
 import { healthRoutes } from "./health.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { logRoutes } from "./log.ts";
@@ -34,6 +35,7 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   logRoutes,
   settlementRoutes,
   reconciliationRoutes,
+  financeHistoryRoutes,
   problemRoutes,
   notificationRoutes,
   webhookRoutes,

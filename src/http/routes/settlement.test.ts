@@ -195,6 +195,27 @@ describe("settlement over HTTP", () => {
     expect(relabelled.status).toBe(409);
     expect((await relabelled.json()).code).toBe("bill_provider_conflict");
   });
+
+  it("lists settlement runs and bill imports newest first, in cursor pages, to finance only", async () => {
+    const second = await server.call("POST", "/v1/settlements/runs", { body: {} });
+    expect(second.status).toBe(201);
+    const runs = await server.call("GET", "/v1/settlements/runs?limit=1");
+    expect(runs.status).toBe(200);
+    expect(runs.body.items).toHaveLength(1);
+    expect(runs.body.items[0]).toMatchObject({ id: second.body.run_id, status: "finished" });
+    expect(runs.body.items[0].summary.run_id).toBe(second.body.run_id);
+    const older = await server.call("GET", `/v1/settlements/runs?limit=1&cursor=${runs.body.next_cursor}`);
+    expect(older.body.items[0].id < second.body.run_id).toBe(true);
+    const imports = await server.call("GET", "/v1/reconciliation/imports");
+    expect(imports.body.items[0]).toMatchObject({ provider: "wechat", counts: { matched: 1 } });
+    expect(imports.body.next_cursor).toBeNull();
+    for (const bad of ["limit=0", "limit=101", "cursor=nope"]) {
+      const answer = await server.call("GET", `/v1/settlements/runs?${bad}`);
+      expect(answer.status, bad).toBe(400);
+    }
+    const merchant = await server.call("GET", "/v1/settlements/runs", { key: merchant_key });
+    expect(merchant.status).toBe(403);
+  });
 });
 
 function server_key(): string {

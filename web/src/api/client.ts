@@ -56,7 +56,9 @@ export function withQuery(path: string, query: Query | undefined): string {
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "PUT" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** A raw body (a bill file) sent as is, with this content type. */
+  raw?: { body: Blob; content_type: string };
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;
@@ -71,14 +73,22 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     const token = csrfToken();
     if (token !== null) headers["x-csrf-token"] = token;
     // Every write is idempotent on the server; a retried click is not a second action.
-    headers["idempotency-key"] = crypto.randomUUID();
+    // A raw upload goes without the key: the server's idempotency hashes JSON bodies
+    // and cannot hash a stream (a bill import is idempotent by the file's SHA-256).
+    if (options.raw === undefined) headers["idempotency-key"] = crypto.randomUUID();
   }
   if (options.body !== undefined) headers["content-type"] = "application/json";
+  if (options.raw !== undefined) headers["content-type"] = options.raw.content_type;
   const response = await fetch(withQuery(path, options.query), {
     method,
     headers,
     credentials: "same-origin",
-    body: options.body === undefined ? null : JSON.stringify(options.body),
+    body:
+      options.raw !== undefined
+        ? options.raw.body
+        : options.body === undefined
+          ? null
+          : JSON.stringify(options.body),
     signal: options.signal ?? null,
   });
   if (!response.ok) {
@@ -109,4 +119,11 @@ async function problemOf(response: Response): Promise<Problem> {
 /** Whether an error means "this resource does not exist for you" (404 or 403): the UI shows not-found. */
 export function isNotFound(error: unknown): boolean {
   return error instanceof ApiError && (error.status === 404 || error.status === 403);
+}
+
+/** A message for a person: the problem's detail (naming the field), else the error's text. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError)
+    return error.problem.field ? `${error.message} (${error.problem.field})` : error.message;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -31,12 +31,13 @@ async function fetchBundleText(record_id: string): Promise<string> {
   }
 }
 
-export async function verifyRecord(tenant_id: string, record_id: string): Promise<Outcome> {
+/** Verifies a record's bundle: the one given (a case trail carries its bundles), else fetched by id. */
+export async function verifyRecord(tenant_id: string, record_id: string, given?: unknown): Promise<Outcome> {
   const keys = pinnedKeys(tenant_id);
   if (keys.log_key === null) return { status: "failed", reason: "no_pinned_key" };
   let text: string;
   try {
-    text = await fetchBundleText(record_id);
+    text = given === undefined ? await fetchBundleText(record_id) : JSON.stringify(given);
   } catch (error) {
     return { status: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
@@ -54,7 +55,16 @@ export async function verifyRecord(tenant_id: string, record_id: string): Promis
   }
 }
 
-export function VerifyRecord({ record_id, label }: { record_id: string; label?: string }) {
+export function VerifyRecord({
+  record_id,
+  label,
+  bundle,
+}: {
+  record_id: string;
+  label?: string;
+  /** The bundle, when the page already has it; checked here all the same. */
+  bundle?: unknown;
+}) {
   const { t, lang } = useI18n();
   const me = useMe();
   const [busy, setBusy] = useState(false);
@@ -62,7 +72,7 @@ export function VerifyRecord({ record_id, label }: { record_id: string; label?: 
   const run = async () => {
     setBusy(true);
     try {
-      setOutcome(await verifyRecord(me.tenant_id, record_id));
+      setOutcome(await verifyRecord(me.tenant_id, record_id, bundle ?? undefined));
     } finally {
       setBusy(false);
     }

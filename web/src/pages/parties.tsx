@@ -1,10 +1,10 @@
 import { Select, Space, Table, Typography } from "antd";
 import { useState } from "react";
 import { ErrorResult } from "../app.tsx";
+import { Pager } from "../components/kit.tsx";
 import { useApi } from "../components/use-api.ts";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
-import { Pager } from "./portal.tsx";
 
 interface Party {
   id: string;

@@ -9,6 +9,7 @@ import { formatDateTime, formatNumber } from "../i18n/format.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { isPartyRole, useMe } from "../session.tsx";
 import type { Policy } from "./policies.tsx";
+import { PolicySimulator } from "./policy-simulator.tsx";
 import type { PageProps } from "./registry.ts";
 
 export default function PolicyPage({ params }: PageProps) {
@@ -61,6 +62,9 @@ export default function PolicyPage({ params }: PageProps) {
           </Space>
         )}
       </Card>
+      {["platform_admin", "finance", "auditor"].includes(me.role) && (
+        <PolicySimulator policy_id={policy.id} />
+      )}
       <Card size="small" title={t("policies.body")}>
         <pre style={{ margin: 0, fontSize: 12, overflowX: "auto" }}>
           {JSON.stringify(policy.body, null, 2)}

@@ -1,7 +1,8 @@
-import { Button, Card, Space, Spin, Statistic, Table, Tabs, Typography } from "antd";
+import { Card, Space, Spin, Statistic, Table, Tabs, Typography } from "antd";
 import { useState } from "react";
 import { isNotFound } from "../api/client.ts";
 import { ErrorResult } from "../app.tsx";
+import { Pager } from "../components/kit.tsx";
 import { Money } from "../components/money.tsx";
 import { NotFound } from "../components/not-found.tsx";
 import { useApi } from "../components/use-api.ts";
@@ -9,9 +10,11 @@ import { VerifyRecord } from "../components/verify-record.tsx";
 import { formatDateTime, formatMoney } from "../i18n/format.ts";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
-import { useMe } from "../session.tsx";
+import { isPartyRole, useMe } from "../session.tsx";
 import { type OrderSummary, stateTag } from "./orders.tsx";
+import { Disputes, Statements } from "./portal-extras.tsx";
 import type { PageProps } from "./registry.ts";
+import { Payouts } from "./settlement.tsx";
 
 // The party portal: a merchant's or supplier's own balances, ledger entries and
 // orders (at /portal), and the same view of any party for platform roles (at
@@ -54,6 +57,8 @@ export default function Portal({ params }: PageProps) {
 
 function PartyView({ party_id }: { party_id: string }) {
   const { t, lang } = useI18n();
+  const me = useMe();
+  const own = isPartyRole(me.role) && me.party_id === party_id;
   const path = `/v1/parties/${encodeURIComponent(party_id)}`;
   const party = useApi<Party>(path);
   const balances = useApi<{ balances: Balance[] }>(`${path}/balances`);
@@ -96,6 +101,9 @@ function PartyView({ party_id }: { party_id: string }) {
         items={[
           { key: "entries", label: t("portal.entries"), children: <Entries party_id={party_id} /> },
           { key: "orders", label: t("portal.orders"), children: <PartyOrders party_id={party_id} /> },
+          { key: "payouts", label: t("portal.payouts"), children: <Payouts party_id={party_id} /> },
+          { key: "statements", label: t("portal.statements"), children: <Statements party_id={party_id} /> },
+          ...(own ? [{ key: "disputes", label: t("portal.disputes"), children: <Disputes /> }] : []),
         ]}
       />
     </Space>
@@ -212,28 +220,6 @@ function PartyOrders({ party_id }: { party_id: string }) {
         />
       </div>
       <Pager trail={trail} setTrail={setTrail} next={data?.next_cursor ?? null} />
-    </Space>
-  );
-}
-
-export function Pager({
-  trail,
-  setTrail,
-  next,
-}: {
-  trail: string[];
-  setTrail: (trail: string[]) => void;
-  next: string | null;
-}) {
-  const { t } = useI18n();
-  return (
-    <Space>
-      <Button disabled={trail.length === 0} onClick={() => setTrail(trail.slice(0, -1))}>
-        {t("page.previous")}
-      </Button>
-      <Button disabled={next === null} onClick={() => next && setTrail([...trail, next])}>
-        {t("page.next")}
-      </Button>
     </Space>
   );
 }

@@ -4,8 +4,7 @@ import type { Role } from "../session.tsx";
 
 // Every page of the console is one module, loaded when first opened. A page
 // names its path, the roles that see it in the menu and may open it, and its
-// menu label. An area whose API lands later (audit, settlement, reports,
-// inbox, webhooks) is one more entry here and one more file.
+// menu label.
 
 export interface PageProps {
   params: Record<string, string>;
@@ -23,6 +22,7 @@ export interface PageModule {
 const platform: readonly Role[] = ["platform_admin", "finance", "reviewer", "auditor"];
 const everyone: readonly Role[] = [...platform, "merchant", "supplier", "party"];
 const parties: readonly Role[] = ["merchant", "supplier", "party"];
+const finance: readonly Role[] = ["platform_admin", "finance"];
 
 export const pages: readonly PageModule[] = [
   {
@@ -58,6 +58,56 @@ export const pages: readonly PageModule[] = [
     load: () => import("./policies.tsx"),
   },
   { id: "policy", path: "/policies/:id", roles: everyone, load: () => import("./policy.tsx") },
+  {
+    id: "audit",
+    path: "/audit",
+    roles: platform,
+    nav: "nav.audit",
+    load: () => import("./audit-queue.tsx"),
+  },
+  { id: "audit-case", path: "/audit/:id", roles: platform, load: () => import("./audit-case.tsx") },
+  {
+    id: "settlement",
+    path: "/settlement",
+    roles: finance,
+    nav: "nav.settlement",
+    load: () => import("./settlement.tsx"),
+  },
+  {
+    id: "reconciliation",
+    path: "/reconciliation",
+    roles: platform,
+    nav: "nav.reconciliation",
+    load: () => import("./reconciliation.tsx"),
+  },
+  {
+    id: "reconciliation-import",
+    path: "/reconciliation/:id",
+    roles: platform,
+    load: () => import("./reconciliation-import.tsx"),
+  },
+  {
+    id: "reports",
+    path: "/reports",
+    roles: everyone,
+    nav: "nav.reports",
+    load: () => import("./reports.tsx"),
+  },
+  { id: "inbox", path: "/inbox", roles: everyone, nav: "nav.inbox", load: () => import("./inbox.tsx") },
+  {
+    id: "webhooks",
+    path: "/webhooks",
+    roles: ["platform_admin", ...parties],
+    nav: "nav.webhooks",
+    load: () => import("./webhooks.tsx"),
+  },
+  {
+    id: "users",
+    path: "/users",
+    roles: ["platform_admin"],
+    nav: "nav.users",
+    load: () => import("./users.tsx"),
+  },
   {
     id: "api-keys",
     path: "/api-keys",
