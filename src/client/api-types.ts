@@ -3759,6 +3759,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
                 /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {
@@ -4579,6 +4594,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
                 /** @description RFC 9457 problem details. `code` is one of the error catalogue's codes (docs/errors.md); `type` resolves to its page (/problems/{code}); `field` names the offending input. */
                 400: {
                     headers: {

@@ -35,6 +35,10 @@ export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): v
         ),
       );
     }
+    // A streamed upload (a provider bill) cannot be hashed before its handler
+    // reads it; those routes are idempotent by the file's own SHA-256, so the
+    // key is accepted and the route's replay answers.
+    if (isStream(request.body)) return;
     const request_sha256 = createHash("sha256")
       .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
       .digest("hex");
@@ -82,4 +86,8 @@ export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): v
     );
     return payload;
   });
+}
+
+function isStream(body: unknown): boolean {
+  return typeof body === "object" && body !== null && typeof (body as { pipe?: unknown }).pipe === "function";
 }

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
   type HistoryPage,
   selectBillImportsNewestFirst,
   selectRunsNewestFirst,
 } from "../../store/settlement-sql.ts";
-import { page_query, problem_schema } from "../schemas.ts";
+import { objectSchema, page_query, pageSchema, problem_schema } from "../schemas.ts";
 import { scopedRead } from "../scope.ts";
 
 // The two finance lists the console needs and the API lacked: settlement runs
@@ -19,26 +20,26 @@ const history_page_default = 20;
 const finance = ["platform_admin", "finance"] as const;
 const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
 
-/** Reads `limit` and `cursor` (the last id of the previous page) into a page, or names the bad field. */
+/** Reads `limit` and the opaque `cursor` (core/page.ts, the API's one pagination) into a page. */
 export function historyPageOf(query: { limit?: string; cursor?: string }): HistoryPage {
-  const limit = query.limit === undefined ? history_page_default : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > history_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${history_page_max}`, "limit");
-  if (query.cursor !== undefined && !isUuid(query.cursor))
+  const limit = pageLimit(
+    query.limit === undefined ? undefined : Number(query.limit),
+    history_page_default,
+    history_page_max,
+  );
+  if (query.cursor === undefined) return { limit, before_id: null };
+  const [before_id] = decodeCursor(query.cursor, ["string"]);
+  if (!isUuid(before_id))
     throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  return { limit, before_id: query.cursor ?? null };
+  return { limit, before_id };
 }
 
-/** Fetches one more row than the page holds, to know whether there is a next page. */
-function pageOf<T extends { id: string }>(rows: T[], limit: number) {
-  const items = rows.slice(0, limit);
-  return { items, next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
+/** A page newest first by id, from `limit + 1` rows. */
+function historyPage<T extends { id: string }>(rows: T[], limit: number) {
+  return pageOf(rows, limit, (row) => [row.id]);
 }
 
-const list_schema = {
-  querystring: { type: "object", additionalProperties: false, properties: page_query },
-  response: { 400: problem_schema },
-} as const;
+const list_query = { type: "object", additionalProperties: false, properties: page_query } as const;
 
 export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.get<{ Querystring: { limit?: string; cursor?: string } }>(
@@ -48,7 +49,15 @@ export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceCon
       schema: {
         tags: ["settlement"],
         summary: `Settlement runs, newest first, each with its summary (cursor pages of at most ${history_page_max})`,
-        ...list_schema,
+        querystring: list_query,
+        response: {
+          200: pageSchema(
+            objectSchema(
+              "A settlement run: id, run_date, as_of, trigger, status, summary, created_at, finished_at",
+            ),
+          ),
+          400: problem_schema,
+        },
       },
     },
     async (request) => {
@@ -56,7 +65,7 @@ export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceCon
       const rows = await scopedRead(ctx.db, request, (tx, scope) =>
         selectRunsNewestFirst(tx, scope.tenant_id, { ...page, limit: page.limit + 1 }),
       );
-      return pageOf(rows, page.limit);
+      return historyPage(rows, page.limit);
     },
   );
 
@@ -67,7 +76,15 @@ export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceCon
       schema: {
         tags: ["reconciliation"],
         summary: `Bill imports, newest first, with their parse report and counts by status (cursor pages of at most ${history_page_max})`,
-        ...list_schema,
+        querystring: list_query,
+        response: {
+          200: pageSchema(
+            objectSchema(
+              "A bill import: id, provider, file_sha256, rows_total, rows_parsed, counts by status, created_at",
+            ),
+          ),
+          400: problem_schema,
+        },
       },
     },
     async (request) => {
@@ -75,7 +92,7 @@ export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceCon
       const rows = await scopedRead(ctx.db, request, (tx, scope) =>
         selectBillImportsNewestFirst(tx, scope.tenant_id, { ...page, limit: page.limit + 1 }),
       );
-      return pageOf(
+      return historyPage(
         rows.map((row) => {
           const stored = (typeof row.report === "string" ? JSON.parse(row.report) : row.report) as {
             counts?: unknown;

@@ -159,6 +159,19 @@ describe("settlement over HTTP", () => {
     const replay = await upload("provider=wechat&tolerance_minor=1", body);
     expect(replay.status).toBe(200);
     expect((await replay.json()).import_id).toBe(result.import_id);
+    // A client that sends an Idempotency-Key with the streamed file (as the typed
+    // client does on every write) used to get a 500: the key layer hashed the stream.
+    const keyed = await fetch(`${server.url}/v1/reconciliation/imports?provider=wechat&tolerance_minor=1`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${server_key()}`,
+        "content-type": "text/csv",
+        "idempotency-key": "bill-upload-1",
+      },
+      body: new Uint8Array(body),
+    });
+    expect(keyed.status).toBe(200);
+    expect((await keyed.json()).import_id).toBe(result.import_id);
     const read = await server.call("GET", `/v1/reconciliation/imports/${result.import_id}`);
     expect(read.body.items.map((item: { status: string }) => item.status)).toEqual([
       "missing_in_ledger",
