@@ -39,8 +39,9 @@ export class SimFailure extends Error {
 }
 
 export async function execute(world: World, operation: Operation): Promise<void> {
+  const started_ms = performance.now();
   const outcome = await outcomeOf(world, operation);
-  world.model.count(operation.kind, outcome);
+  world.model.count(operation.kind, outcome, performance.now() - started_ms);
 }
 
 async function outcomeOf(world: World, operation: Operation): Promise<string> {

@@ -48,7 +48,7 @@ const weights: readonly [OperationKind, number][] = [
   ["release", 3],
   ["tick", 6],
   ["clock_jump", 5],
-  ["settle", 2],
+  ["settle", 1],
   ["payout", 8],
   ["payout_replay", 2],
   ["audit_flag", 2],

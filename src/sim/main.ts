@@ -72,8 +72,14 @@ function report(result: SimResult): number {
   );
   for (const [kind, by_outcome] of [...model.outcomes].sort(([a], [b]) => (a < b ? -1 : 1)))
     process.stdout.write(
-      `  ${kind.padEnd(17)} ${[...by_outcome].map(([outcome, count]) => `${outcome} ${count}`).join(", ")}\n`,
+      `  ${kind.padEnd(17)} ${Math.round(model.elapsed_ms.get(kind) ?? 0)
+        .toString()
+        .padStart(7)} ms  ${[...by_outcome].map(([outcome, count]) => `${outcome} ${count}`).join(", ")}\n`,
     );
+  const parts = [...model.elapsed_ms].filter(([part]) => part.includes(":"));
+  process.stdout.write(
+    `  time in parts: ${parts.map(([part, ms]) => `${part} ${Math.round(ms)} ms`).join(", ")}\n`,
+  );
   if (result.failure === null) {
     process.stdout.write(`sim: OK, every invariant held (seed ${result.seed})\n`);
     return 0;

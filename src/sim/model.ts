@@ -44,6 +44,8 @@ export class SimModel {
   in_transit_minor = 0n;
   /** Outcome counts per operation kind: "ok", "replayed", or the refusal's error code. */
   readonly outcomes = new Map<string, Map<string, number>>();
+  /** Wall time per operation kind, to see where a run spends it. */
+  readonly elapsed_ms = new Map<string, number>();
 
   pickOrder(pick: number): SimOrder | undefined {
     if (this.orders.length === 0) return undefined;
@@ -87,7 +89,12 @@ export class SimModel {
     if (this.resolved.length > replayable_max) this.resolved.shift();
   }
 
-  count(kind: string, outcome: string): void {
+  time(part: string, elapsed_ms: number): void {
+    this.elapsed_ms.set(part, (this.elapsed_ms.get(part) ?? 0) + elapsed_ms);
+  }
+
+  count(kind: string, outcome: string, elapsed_ms: number): void {
+    this.time(kind, elapsed_ms);
     const by_outcome = this.outcomes.get(kind) ?? new Map<string, number>();
     by_outcome.set(outcome, (by_outcome.get(outcome) ?? 0) + 1);
     this.outcomes.set(kind, by_outcome);

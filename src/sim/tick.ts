@@ -26,19 +26,31 @@ const rounds_per_tick_max = 20;
 
 export async function tick(world: World): Promise<void> {
   const { ctx, tenant_id } = world;
-  for (let round = 0; round < rounds_per_tick_max; round++) {
-    if ((await releaseDue(ctx, tenant_id)) < releases_per_batch_max) break;
-  }
-  const paid = await settleIfDue(ctx, tenant_id);
-  if (paid > 0) await collectScheduledPayouts(world);
-  await sequenceLog(world);
-  for (let round = 0; round < rounds_per_tick_max; round++) {
-    const count = await inTransaction(ctx.db, (tx) => sequenceTenantEvents(tx, tenant_id));
-    if (count < sequencer_batch_max) break;
-  }
-  for (let round = 0; round < rounds_per_tick_max; round++) {
-    if ((await runAuditRound(ctx, tenant_id)) < audit_events_per_round_max) break;
-  }
+  const timed = async (part: string, work: () => Promise<void>) => {
+    const started_ms = performance.now();
+    await work();
+    world.model.time(`tick:${part}`, performance.now() - started_ms);
+  };
+  await timed("release", async () => {
+    for (let round = 0; round < rounds_per_tick_max; round++) {
+      if ((await releaseDue(ctx, tenant_id)) < releases_per_batch_max) break;
+    }
+  });
+  await timed("settle", async () => {
+    if ((await settleIfDue(ctx, tenant_id)) > 0) await collectScheduledPayouts(world);
+  });
+  await timed("log", () => sequenceLog(world));
+  await timed("events", async () => {
+    for (let round = 0; round < rounds_per_tick_max; round++) {
+      const count = await inTransaction(ctx.db, (tx) => sequenceTenantEvents(tx, tenant_id));
+      if (count < sequencer_batch_max) break;
+    }
+  });
+  await timed("audit", async () => {
+    for (let round = 0; round < rounds_per_tick_max; round++) {
+      if ((await runAuditRound(ctx, tenant_id)) < audit_events_per_round_max) break;
+    }
+  });
 }
 
 export async function sequenceLog(world: World): Promise<void> {
