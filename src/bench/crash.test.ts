@@ -81,7 +81,8 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
     const ctx: ServiceContext = { db, now: () => new Date() };
     const tenant = "crash";
     await ensureTenant(ctx, { id: tenant, name: "crash test" });
-    await seedExampleMarketplace(ctx, tenant, return_window_ms);
+    // Same-day payouts, so the settlement runs under the kills move money.
+    await seedExampleMarketplace(ctx, tenant, return_window_ms, { cycle_days: 0 });
     const writer = (await createApiKey(ctx, tenant, { name: "w", role: "platform_admin" })).key;
 
     let server: ServerProcess = await startServerProcess(crash_url);
@@ -237,6 +238,11 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
       [tenant],
     );
     expect(paid_twice!.n, "no party paid twice for one cycle").toBe(0n);
+    const [settled] = await db.query<{ runs: bigint; payouts: bigint }>(
+      `SELECT (SELECT count(*) FROM settlement_runs WHERE tenant_id = $1)::int8 AS runs,
+              (SELECT count(*) FROM payouts WHERE tenant_id = $1)::int8 AS payouts`,
+      [tenant],
+    );
 
     // Every acknowledged order exactly once; nothing that was never sent.
     const orders = await db.query<{ id: string }>("SELECT id FROM orders WHERE tenant_id = $1", [tenant]);
@@ -314,7 +320,8 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
     expect(verify.code, verify.out).toBe(0);
     process.stdout.write(
       `crash: ${kills} kills survived; ${acknowledged.size} orders acknowledged (${sent.size} sent), ` +
-        `${completed.size} completed, ${refunded.size} refunded, ${settlement_runs} settlement runs, ${retries} retries, ` +
+        `${completed.size} completed, ${refunded.size} refunded, ${settlement_runs} settlement runs asked ` +
+        `(${settled!.runs} started, ${settled!.payouts} payouts), ${retries} retries, ` +
         `${served.length} checkpoints consistent, verify db OK\n`,
     );
   }, 1_800_000);
