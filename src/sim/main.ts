@@ -46,13 +46,15 @@ async function main(): Promise<number> {
         process.stdout.write(`sim: ${done}/${total} operations, invariants hold, ${rate.toFixed(0)} ops/s\n`);
       },
     });
-    return report(result);
+    return report(result, check_every);
   } catch (error) {
     const where = error as { sim_step?: number; sim_operation?: string };
     process.stderr.write(
       `sim: FAILED seed ${seed} at step ${where.sim_step ?? "?"} (${where.sim_operation ?? "setup"}): ${
         error instanceof Error ? (error.stack ?? error.message) : String(error)
-      }\n` + `sim: reproduce with npm run sim -- --ops ${ops} --seed ${seed}\n`,
+      }\n` +
+        `sim: reproduce with npm run sim -- --ops ${ops} --seed ${seed}` +
+        `${check_every === undefined ? "" : ` --check-every ${check_every}`}\n`,
     );
     return 1;
   } finally {
@@ -60,7 +62,7 @@ async function main(): Promise<number> {
   }
 }
 
-function report(result: SimResult): number {
+function report(result: SimResult, check_every: number | undefined): number {
   const seconds = result.elapsed_ms / 1_000;
   const { model } = result;
   process.stdout.write(
@@ -87,7 +89,8 @@ function report(result: SimResult): number {
   process.stderr.write(
     `sim: INVARIANT BROKEN, seed ${result.seed}, step ${result.failure.step} (${result.failure.operation}):\n` +
       result.failure.problems.map((problem) => `  ${problem}\n`).join("") +
-      `sim: reproduce with npm run sim -- --ops ${result.failure.step} --seed ${result.seed}\n`,
+      `sim: reproduce with npm run sim -- --ops ${result.failure.step} --seed ${result.seed}` +
+      `${check_every === undefined ? "" : ` --check-every ${check_every}`}\n`,
   );
   return 1;
 }
