@@ -95,7 +95,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     }
   }
   const audit = await auditLog(options.db, world.tenant_id, { grace_ms: 0, now: world.ctx.now() });
-  const findings = audit.findings.map((finding) => `log ${finding.finding}: ${finding.detail}`);
+  const findings = audit.findings.map(
+    (finding) =>
+      `log ${finding.finding} ${finding.record_kind ?? ""} ${finding.record_id ?? ""} (leaf ${finding.leaf_index ?? "-"}): ${finding.detail}`,
+  );
   if (findings.length > 0) return fail("verify db", findings);
   return result(null);
 }
