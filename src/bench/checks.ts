@@ -13,8 +13,16 @@ import type { Queryable } from "../store/database.ts";
 
 const orders_per_page = 2_000;
 
-/** Ids of orders whose recomputed allocation, summed per party, is not what the journal booked. */
-export async function allocationsDifferingFromJournal(db: Queryable, tenant_id: string): Promise<string[]> {
+/**
+ * Ids of orders whose recomputed allocation, summed per party, is not what the
+ * journal booked; all the tenant's orders, or only `order_ids` (the simulation
+ * checks each order once, after it is booked).
+ */
+export async function allocationsDifferingFromJournal(
+  db: Queryable,
+  tenant_id: string,
+  order_ids?: readonly string[],
+): Promise<string[]> {
   const differing: string[] = [];
   let after = "";
   for (;;) {
@@ -27,8 +35,9 @@ export async function allocationsDifferingFromJournal(db: Queryable, tenant_id: 
                          FROM postings p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
                         WHERE p.tenant_id = o.tenant_id AND p.transaction_id = o.transaction_id AND p.amount_minor > 0
                         GROUP BY a.party_id) AS c) AS credits
-         FROM orders o WHERE o.tenant_id = $1 AND o.id > $2 ORDER BY o.id LIMIT $3`,
-      [tenant_id, after, orders_per_page],
+         FROM orders o WHERE o.tenant_id = $1 AND o.id > $2 AND ($4::text[] IS NULL OR o.id = ANY($4::text[]))
+        ORDER BY o.id LIMIT $3`,
+      [tenant_id, after, orders_per_page, order_ids === undefined ? null : [...order_ids]],
     );
     if (rows.length === 0) return differing;
     const allocationOf = await allocationsFor(db, tenant_id, rows);

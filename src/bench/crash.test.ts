@@ -81,7 +81,8 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
     const ctx: ServiceContext = { db, now: () => new Date() };
     const tenant = "crash";
     await ensureTenant(ctx, { id: tenant, name: "crash test" });
-    await seedExampleMarketplace(ctx, tenant, return_window_ms);
+    // Same-day payouts, so the settlement runs under the kills move money.
+    await seedExampleMarketplace(ctx, tenant, return_window_ms, { cycle_days: 0 });
     const writer = (await createApiKey(ctx, tenant, { name: "w", role: "platform_admin" })).key;
 
     let server: ServerProcess = await startServerProcess(crash_url);
@@ -151,7 +152,20 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
       }
     }
 
-    const workers = [...Array(clients).keys()].map((i) => client(i));
+    // Finance asks for a settlement run now and then, each retried with its own
+    // key until answered: a run killed between two parties is finished by the
+    // retry, which pays the rest and replays the paid (the payout's cycle key).
+    let settlement_runs = 0;
+    async function settler(): Promise<void> {
+      for (let n = 0; running; n++) {
+        await sleep(1_000);
+        const status = await call("POST", "/v1/settlements/runs", `settle-${seed}-${n}`, {});
+        expect(status, `settlement run ${n}`).toBeLessThan(300);
+        settlement_runs++;
+      }
+    }
+
+    const workers = [...[...Array(clients).keys()].map((i) => client(i)), settler()];
     const watcher = watchCheckpoints();
     for (let k = 0; k < kills; k++) {
       // A kill under load: once the new server has acknowledged work, at a
@@ -171,30 +185,64 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
     await watcher;
 
     // The scheduler and sequencers resume after the last restart: completed
-    // orders past their window get released, every record gets a leaf.
+    // orders past their window get released, every record gets a leaf. The
+    // dispatcher's cursors reach the last sequenced event; no settlement run is
+    // left unfinished unless a later one finished, and today's scheduled run finished.
     const deadline = Date.now() + 60_000;
-    let pending = { unreleased: -1n, unsequenced: -1n, unstamped: -1n };
+    let pending = {
+      unreleased: -1n,
+      unsequenced: -1n,
+      unstamped: -1n,
+      undispatched: -1n,
+      runs_unfinished: -1n,
+      scheduled_unfinished: -1n,
+    };
     while (Date.now() < deadline) {
       const [row] = await db.query<typeof pending>(
         `SELECT (SELECT count(*) FROM orders WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at < now())::int8 AS unreleased,
                 (SELECT count(*) FROM log_records r WHERE r.tenant_id = $1
                    AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id))::int8 AS unsequenced,
                 (SELECT count(*) FROM events e WHERE e.tenant_id = $1
-                   AND NOT EXISTS (SELECT 1 FROM event_seqs s WHERE s.tenant_id = e.tenant_id AND s.event_id = e.id))::int8 AS unstamped`,
+                   AND NOT EXISTS (SELECT 1 FROM event_seqs s WHERE s.tenant_id = e.tenant_id AND s.event_id = e.id))::int8 AS unstamped,
+                (SELECT count(*) FROM (VALUES ('people'), ('webhooks')) AS c(channel)
+                  WHERE coalesce((SELECT last_seq FROM notification_cursors n WHERE n.tenant_id = $1 AND n.channel = c.channel), 0)
+                        < coalesce((SELECT max(seq) FROM event_seqs WHERE tenant_id = $1), 0))::int8 AS undispatched,
+                (SELECT count(*) FROM settlement_runs r WHERE r.tenant_id = $1 AND r.status <> 'finished'
+                   AND NOT EXISTS (SELECT 1 FROM settlement_runs f WHERE f.tenant_id = r.tenant_id
+                                      AND f.status = 'finished' AND f.created_at > r.created_at))::int8 AS runs_unfinished,
+                (SELECT count(*) FROM (VALUES (1)) AS one
+                  WHERE NOT EXISTS (SELECT 1 FROM settlement_runs WHERE tenant_id = $1 AND trigger = 'scheduler'
+                                       AND status = 'finished' AND run_date = (now() AT TIME ZONE 'UTC')::date))::int8
+                  AS scheduled_unfinished`,
         [tenant],
       );
       pending = row!;
-      if (pending.unreleased === 0n && pending.unsequenced === 0n && pending.unstamped === 0n) break;
+      if (Object.values(pending).every((count) => count === 0n)) break;
       await sleep(500);
     }
     const response = await fetch(`${base_url}/log/${tenant}/checkpoint`);
     const final_note = await response.text();
     checkpoints.set(final_note.split("\n").slice(0, 3).join("\n"), final_note);
-    expect(pending, "scheduler and sequencers resumed").toEqual({
+    expect(pending, "scheduler, sequencers, dispatcher and settlement resumed").toEqual({
       unreleased: 0n,
       unsequenced: 0n,
       unstamped: 0n,
+      undispatched: 0n,
+      runs_unfinished: 0n,
+      scheduled_unfinished: 0n,
     });
+    expect(settlement_runs, "settlement runs answered").toBeGreaterThan(0);
+    const [paid_twice] = await db.query<{ n: bigint }>(
+      `SELECT count(*)::int8 AS n FROM (SELECT 1 FROM payouts WHERE tenant_id = $1
+         GROUP BY party_id, currency, cycle_key HAVING count(*) > 1) AS twice`,
+      [tenant],
+    );
+    expect(paid_twice!.n, "no party paid twice for one cycle").toBe(0n);
+    const [settled] = await db.query<{ runs: bigint; payouts: bigint }>(
+      `SELECT (SELECT count(*) FROM settlement_runs WHERE tenant_id = $1)::int8 AS runs,
+              (SELECT count(*) FROM payouts WHERE tenant_id = $1)::int8 AS payouts`,
+      [tenant],
+    );
 
     // Every acknowledged order exactly once; nothing that was never sent.
     const orders = await db.query<{ id: string }>("SELECT id FROM orders WHERE tenant_id = $1", [tenant]);
@@ -272,7 +320,8 @@ describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL und
     expect(verify.code, verify.out).toBe(0);
     process.stdout.write(
       `crash: ${kills} kills survived; ${acknowledged.size} orders acknowledged (${sent.size} sent), ` +
-        `${completed.size} completed, ${refunded.size} refunded, ${retries} retries, ` +
+        `${completed.size} completed, ${refunded.size} refunded, ${settlement_runs} settlement runs asked ` +
+        `(${settled!.runs} started, ${settled!.payouts} payouts), ${retries} retries, ` +
         `${served.length} checkpoints consistent, verify db OK\n`,
     );
   }, 1_800_000);

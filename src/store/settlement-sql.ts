@@ -176,6 +176,12 @@ export async function insertPayoutEntries(
   );
 }
 
+/**
+ * A payout's entries in the order its writer covered them (selectUncoveredEntries:
+ * oldest effective_at first), so its log record rebuilds to the hash that was
+ * logged even when an entry's effective_at is older than its transaction id
+ * (a back-dated entry, or a clock that stepped back). Found by the simulation.
+ */
 export async function selectPayoutEntries(
   tx: Queryable,
   tenant_id: string,
@@ -186,7 +192,7 @@ export async function selectPayoutEntries(
        FROM payout_entries pe
        JOIN postings p ON p.tenant_id = pe.tenant_id AND p.transaction_id = pe.transaction_id AND p.seq = pe.seq
       WHERE pe.tenant_id = $1 AND pe.payout_id = ANY($2::uuid[])
-      ORDER BY pe.payout_id, pe.transaction_id, pe.seq`,
+      ORDER BY pe.payout_id, p.effective_at, pe.transaction_id, pe.seq`,
     [tenant_id, payout_ids],
   );
   const out = new Map<string, CoveredEntry[]>();

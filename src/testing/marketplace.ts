@@ -19,13 +19,18 @@ export const example_parties = [
   { id: "r-7", kind: "referrer", name: "Referrer 7", parent_id: "r-3" },
 ] as const;
 
-/** Seeds the example B2B2C marketplace into a tenant and returns the published policy's hash. */
+/**
+ * Seeds the example B2B2C marketplace into a tenant and returns the published
+ * policy's hash. `settlement` is every party's settlement profile (the crash
+ * test pays out the same day with `{ cycle_days: 0 }`).
+ */
 export async function seedExampleMarketplace(
   ctx: ServiceContext,
   tenant_id: string,
   return_window_ms = 7 * 86_400_000,
+  settlement?: Record<string, unknown>,
 ): Promise<string> {
-  for (const party of example_parties) await createParty(ctx, tenant_id, party);
+  for (const party of example_parties) await createParty(ctx, tenant_id, { ...party, settlement });
   const draft = await createPolicyDraft(ctx, tenant_id, {
     name: "B2B2C mall",
     body: policy_json,

@@ -1,0 +1,103 @@
+import { parseArgs } from "node:util";
+import { newId } from "../core/ids.ts";
+import { openDatabase } from "../store/open.ts";
+import { ops_max, runSimulation, type SimResult } from "./run.ts";
+
+// `npm run sim -- --ops N --seed S [--check-every K]`: the deterministic
+// simulation on PGlite (in memory) or on DATABASE_URL. Prints the seed first,
+// progress while it runs, then ops/s and the result; exits 1 with the seed and
+// step when an invariant breaks (docs/reliability.md).
+
+const usage = "usage: npm run sim -- --ops N [--seed S] [--check-every K]";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      ops: { type: "string" },
+      seed: { type: "string" },
+      "check-every": { type: "string" },
+    },
+  });
+  const ops = Number(values.ops ?? "10000");
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+  const check_every = values["check-every"] === undefined ? undefined : Number(values["check-every"]);
+  if (!Number.isInteger(ops) || ops < 1 || ops > ops_max)
+    return fail(`--ops must be 1..${ops_max}; ${usage}`);
+  if (!Number.isSafeInteger(seed)) return fail(`--seed must be an integer; ${usage}`);
+  if (check_every !== undefined && (!Number.isInteger(check_every) || check_every < 1))
+    return fail(`--check-every must be a positive integer; ${usage}`);
+  const backend = process.env.DATABASE_URL ? "postgresql" : "pglite";
+  process.stdout.write(`sim: seed ${seed}, ${ops} operations on ${backend}\n`);
+  const db = await openDatabase({ data_dir: null, connections_max: 4 });
+  const started_ms = performance.now();
+  let last_print_ms = 0;
+  try {
+    const result = await runSimulation({
+      db,
+      seed,
+      ops,
+      ...(check_every === undefined ? {} : { check_every }),
+      tenant_id: `sim-${seed}-${newId().replaceAll("-", "").slice(-8)}`,
+      on_progress: (done, total) => {
+        const now_ms = performance.now();
+        if (now_ms - last_print_ms < 5_000 && done !== total) return;
+        last_print_ms = now_ms;
+        const rate = done / ((now_ms - started_ms) / 1_000);
+        process.stdout.write(`sim: ${done}/${total} operations, invariants hold, ${rate.toFixed(0)} ops/s\n`);
+      },
+    });
+    return report(result, check_every);
+  } catch (error) {
+    const where = error as { sim_step?: number; sim_operation?: string };
+    process.stderr.write(
+      `sim: FAILED seed ${seed} at step ${where.sim_step ?? "?"} (${where.sim_operation ?? "setup"}): ${
+        error instanceof Error ? (error.stack ?? error.message) : String(error)
+      }\n` +
+        `sim: reproduce with npm run sim -- --ops ${ops} --seed ${seed}` +
+        `${check_every === undefined ? "" : ` --check-every ${check_every}`}\n`,
+    );
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+function report(result: SimResult, check_every: number | undefined): number {
+  const seconds = result.elapsed_ms / 1_000;
+  const { model } = result;
+  process.stdout.write(
+    `sim: seed ${result.seed}: ${result.steps_done} operations in ${seconds.toFixed(1)} s ` +
+      `(${(result.steps_done / seconds).toFixed(0)} ops/s), ${result.checks} invariant checks, ` +
+      `${result.checkpoints_verified} checkpoints verified, sequence sha256 ${result.sequence_sha256.slice(0, 16)}\n` +
+      `sim: ${model.orders.length} orders, ${model.paid_in_minor} paid in, ${model.refunded_out_minor} refunded, ` +
+      `${model.paid_out_minor} paid out, ${model.in_transit_minor} in transit (minor units)\n`,
+  );
+  for (const [kind, by_outcome] of [...model.outcomes].sort(([a], [b]) => (a < b ? -1 : 1)))
+    process.stdout.write(
+      `  ${kind.padEnd(17)} ${Math.round(model.elapsed_ms.get(kind) ?? 0)
+        .toString()
+        .padStart(7)} ms  ${[...by_outcome].map(([outcome, count]) => `${outcome} ${count}`).join(", ")}\n`,
+    );
+  const parts = [...model.elapsed_ms].filter(([part]) => part.includes(":"));
+  process.stdout.write(
+    `  time in parts: ${parts.map(([part, ms]) => `${part} ${Math.round(ms)} ms`).join(", ")}\n`,
+  );
+  if (result.failure === null) {
+    process.stdout.write(`sim: OK, every invariant held (seed ${result.seed})\n`);
+    return 0;
+  }
+  process.stderr.write(
+    `sim: INVARIANT BROKEN, seed ${result.seed}, step ${result.failure.step} (${result.failure.operation}):\n` +
+      result.failure.problems.map((problem) => `  ${problem}\n`).join("") +
+      `sim: reproduce with npm run sim -- --ops ${result.failure.step} --seed ${result.seed}` +
+      `${check_every === undefined ? "" : ` --check-every ${check_every}`}\n`,
+  );
+  return 1;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`sim: ${message}\n`);
+  return 2;
+}
+
+process.exitCode = await main();
