@@ -190,7 +190,9 @@ describe("ledger invariants under random operations", () => {
       }),
       { numRuns: Number(process.env.LEDGER_PROPERTY_RUNS ?? 10), seed: 20261125, endOnFailure: true },
     );
-  });
+    // Ten runs of a few dozen transactions each: about 20 s on a quiet machine,
+    // several times that when the suite shares two cores with other work.
+  }, 240_000);
 });
 
 async function openAccounts(ctx: ServiceContext, tenant: string): Promise<Account[]> {
