@@ -2,7 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { privateAllowed } from "./address-guard.ts";
+import { privateAllowed, type Resolver } from "./address-guard.ts";
 import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
 import { dispatch_batch_max } from "./stream-batch.ts";
@@ -27,6 +27,7 @@ export interface DispatcherOptions {
   mailer?: Mailer;
   lease_ms?: number;
   batch_max?: number;
+  resolver?: Resolver;
   on_error?: (error: unknown, tenant_id: string) => void;
 }
 
@@ -36,6 +37,8 @@ export interface DispatcherDeps {
   mailer: Mailer;
   lease_ms?: number;
   batch_max?: number;
+  /** How webhook hosts are resolved at delivery; the guard checks its answers either way. */
+  resolver?: Resolver;
 }
 
 export function dispatcherDepsFromEnv(options: DispatcherOptions = {}): DispatcherDeps {
@@ -48,6 +51,7 @@ export function dispatcherDepsFromEnv(options: DispatcherOptions = {}): Dispatch
     mailer: options.mailer ?? new Mailer(mailConfigFromEnv()),
     ...(options.lease_ms === undefined ? {} : { lease_ms: options.lease_ms }),
     ...(options.batch_max === undefined ? {} : { batch_max: options.batch_max }),
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
   };
 }
 
@@ -80,6 +84,7 @@ export async function dispatchTenant(
     retry_schedule_ms: deps.retry_schedule_ms,
     allow_private: deps.allow_private,
     ...(deps.lease_ms === undefined ? {} : { lease_ms: deps.lease_ms }),
+    ...(deps.resolver === undefined ? {} : { resolver: deps.resolver }),
   });
   counts.mails = await sendDueMails(ctx, tenant_id, deps.mailer);
   return counts;

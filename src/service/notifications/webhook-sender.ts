@@ -6,6 +6,7 @@ import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
+import type { Resolver } from "./address-guard.ts";
 import { leadTenant } from "./stream-batch.ts";
 import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
 
@@ -24,6 +25,8 @@ export interface SenderOptions {
   allow_private: boolean;
   lease_ms?: number;
   timeout_ms?: number;
+  /** How endpoint host names are resolved at delivery (default: the system's resolver). */
+  resolver?: Resolver;
 }
 
 type Claimed = {
@@ -79,7 +82,14 @@ async function sendOne(delivery: Claimed, now: Date, options: SenderOptions): Pr
     Math.floor(now.getTime() / 1_000),
     delivery.body,
   );
-  return postWebhook(delivery.url, headers, delivery.body, options.allow_private, options.timeout_ms);
+  return postWebhook(
+    delivery.url,
+    headers,
+    delivery.body,
+    options.allow_private,
+    options.timeout_ms,
+    options.resolver,
+  );
 }
 
 async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
