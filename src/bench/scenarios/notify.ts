@@ -41,6 +41,18 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
     );
     return Number(row?.n ?? 0) - orders_before;
   };
+  /** Where the backlog sits: events not numbered yet, numbered but not fanned out, deliveries waiting. */
+  const stages = async (): Promise<string> => {
+    const [row] = await env.ctx.db.query<{ unsequenced: bigint; unfanned: bigint; waiting: bigint }>(
+      `SELECT (SELECT count(*) FROM events e WHERE e.tenant_id = $1 AND e.type = 'order.booked'
+                 AND NOT EXISTS (SELECT 1 FROM event_seqs s WHERE s.tenant_id = e.tenant_id AND s.event_id = e.id))::int8 AS unsequenced,
+              (SELECT count(*) FROM event_seqs s WHERE s.tenant_id = $1
+                 AND s.seq > coalesce((SELECT last_seq FROM notification_cursors c WHERE c.tenant_id = $1 AND c.channel = 'webhooks'), 0))::int8 AS unfanned,
+              (SELECT count(*) FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.status = 'pending')::int8 AS waiting`,
+      [env.tenant_id],
+    );
+    return `${row?.unsequenced ?? 0} not numbered, ${row?.unfanned ?? 0} not fanned out, ${row?.waiting ?? 0} deliveries waiting`;
+  };
   /** Where the deliveries stand: by status, with the commonest error of those not succeeded. */
   const deliveryStates = async (): Promise<string> => {
     const rows = await env.ctx.db.query<{
@@ -95,6 +107,7 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
     },
     async finish() {
       const stopped_ms = performance.now();
+      const stage_at_stop = await stages();
       let left = await backlog();
       const at_stop = left;
       while (left > 0 && performance.now() - stopped_ms < drain_timeout_ms) {
@@ -112,7 +125,7 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
       await sequencer?.stop();
       await new Promise<void>((resolve) => (receiver === null ? resolve() : receiver.close(() => resolve())));
       return [
-        `notify: webhook backlog max ${backlog_max} orders while booking, ${at_stop} at the end, drained in ${drain_ms} ms; receiver got ${received} requests; deliveries: ${states}`,
+        `notify: webhook backlog max ${backlog_max} orders while booking, ${at_stop} at the end, drained in ${drain_ms} ms; at the end ${stage_at_stop}; receiver got ${received} requests; deliveries: ${states}`,
       ];
     },
   };
