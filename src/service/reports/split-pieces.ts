@@ -65,7 +65,13 @@ export async function splitPostingPieces(
   ];
   if (order_ids.length === 0) return result;
   const orders = await ordersById(tx, tenant_id, order_ids);
-  const allocationOf = await allocationsFor(tx, tenant_id, orders);
+  // A policy that cannot be read leaves every posting whole (exact, only not cut), never a stuck fold.
+  let allocationOf: Awaited<ReturnType<typeof allocationsFor>>;
+  try {
+    allocationOf = await allocationsFor(tx, tenant_id, orders);
+  } catch {
+    return result;
+  }
   const order_of = new Map(orders.map((order) => [order.id, order]));
   const legs_of = new Map<string, ReturnType<typeof allocationOf> | null>();
   for (const posting of postings) {
