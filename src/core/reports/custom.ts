@@ -40,10 +40,25 @@ export const custom_datasets = {
     measures: ["amount_minor", "count", "orders"],
     days_max: order_report_days_max,
   },
+  payouts: {
+    dimensions: ["day", "month", "party_id", "state", "currency", "cycle_key"],
+    measures: ["amount_minor", "netted_minor", "eligible_minor", "count"],
+    days_max: statement_days_max,
+  },
+  cases: {
+    dimensions: ["day", "month", "kind", "state", "party_id", "currency", "rule_id"],
+    measures: ["amount_minor", "count", "decided", "minutes_to_decision"],
+    days_max: statement_days_max,
+  },
 } as const;
 
-/** Named by the issue, and arriving with settlement (payouts) and audit (cases). */
-export const pending_datasets = ["payouts", "cases"] as const;
+/** Datasets for platform roles and auditors only: a party-scoped caller may not save or run them. */
+export const platform_datasets: readonly string[] = ["cases"];
+
+/** Pure: whether a caller of this scope may use the dataset. */
+export function datasetAllowed(dataset: string, party_id: string | null): boolean {
+  return party_id === null || !platform_datasets.includes(dataset);
+}
 
 export type CustomDataset = keyof typeof custom_datasets;
 export const relative_periods = ["previous_day", "previous_week", "previous_month"] as const;
@@ -88,11 +103,6 @@ function names(value: unknown, field: string, allowed: readonly string[], max: n
 export function parseDefinition(value: unknown): CustomDefinition {
   if (!isRecord(value)) throw invalid("definition must be an object", "definition");
   const dataset = value.dataset;
-  if ((pending_datasets as readonly unknown[]).includes(dataset))
-    throw invalid(
-      `dataset ${dataset} is not available yet: it comes with its capability`,
-      "definition.dataset",
-    );
   if (typeof dataset !== "string" || !Object.hasOwn(custom_datasets, dataset))
     throw invalid(
       `definition.dataset must be one of ${Object.keys(custom_datasets).join(", ")}, got ${JSON.stringify(dataset)}`,

@@ -1,7 +1,10 @@
+import { split_piece_prefix } from "./split-lines.ts";
+
 // How the journal's transaction kinds read on a statement. The split books
-// each party's net share in one posting, so a party's "sales" line is its
-// share of the orders; the gross-to-net breakdown (commission, coupons,
-// supplier cost, referral, PSP fee, tax) is in the split detail report, leg by leg.
+// each party's net share in one posting; the daily aggregates keep it in
+// pieces by kind (`split:commission`, src/core/reports/split-lines.ts), so the
+// statement shows the gross-to-net breakdown. A split whose legs could not be
+// read (no order) stays one `split` row and reads as sales.
 
 export const statement_buckets = ["held", "available", "in_transit", "debt"] as const;
 export type StatementBucket = (typeof statement_buckets)[number];
@@ -18,6 +21,7 @@ const line_kind_by_journal_kind: Readonly<Record<string, string>> = {
 
 /** The statement line a journal kind lands on; payout and settlement kinds are payouts, unknown kinds keep their name. */
 export function lineKindOf(journal_kind: string): string {
+  if (journal_kind.startsWith(split_piece_prefix)) return journal_kind.slice(split_piece_prefix.length);
   const known = line_kind_by_journal_kind[journal_kind];
   if (known !== undefined) return known;
   if (journal_kind.startsWith("payout") || journal_kind.startsWith("settlement")) return "payouts";
@@ -28,6 +32,13 @@ export function lineKindOf(journal_kind: string): string {
 /** The order lines appear in: the issue's order, then any other kind by name. */
 export const line_kind_order = [
   "sales",
+  "commission",
+  "coupons_subsidies",
+  "supplier_cost",
+  "referral_fees",
+  "psp_fees",
+  "tax",
+  "shipping",
   "refunds",
   "chargebacks",
   "releases",

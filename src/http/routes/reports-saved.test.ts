@@ -61,7 +61,7 @@ describe("saved custom reports", () => {
       [{ ...base, dimensions: ["party_id", "colour"] }, "definition.dimensions[1]"],
       [{ ...base, measures: ["profit_minor"] }, "definition.measures[0]"],
       [{ ...base, dataset: "widgets" }, "definition.dataset"],
-      [{ ...base, dataset: "cases" }, "definition.dataset"],
+      [{ ...base, dataset: "cases" }, "definition.measures[1]"],
       [{ ...base, filters: { colour: "red" } }, "definition.filters.colour"],
       [{ ...base, period: { from: "2026-12-01", to: "2026-11-01" } }, "to"],
     ] as const) {
@@ -117,6 +117,106 @@ describe("saved custom reports", () => {
     expect(finance.status).toBe(404);
     const list = await server.call("GET", "/v1/reports/saved", { key: keys.other_merchant });
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([id]);
+  });
+
+  it("runs the payouts and cases datasets; cases are for platform roles only, payouts a party's own", async () => {
+    // Two payouts (one each for two merchants) and two cases, written as settlement and audit write them.
+    const [row] = await db.query<{ tenant_id: string }>("SELECT tenant_id FROM orders WHERE id = $1", [
+      example_order.id,
+    ]);
+    const tenant_id = row!.tenant_id;
+    for (const [party_id, amount] of [
+      ["m-1001", 1200],
+      ["m-2002", 3400],
+    ] as const)
+      await db.query(
+        `INSERT INTO payouts (tenant_id, id, party_id, currency, cycle_key, run_id, run_date, period_end, state,
+                              eligible_minor, netted_minor, amount_minor, minimum_payout_minor, reference, created_at)
+         VALUES ($1, gen_random_uuid(), $2, 'CNY', '2026-11-20', gen_random_uuid(), '2026-11-20', '2026-11-20',
+                 'in_transit', $3, 0, $3, 0, 'ref-' || $2, '2026-11-20T01:00:00Z')`,
+        [tenant_id, party_id, amount],
+      );
+    for (const [rule_ids, decided] of [
+      ["{velocity,amount}", "2026-11-20T03:30:00Z"],
+      ["{}", null],
+    ] as const)
+      await db.query(
+        `INSERT INTO audit_cases (tenant_id, id, kind, state, order_id, rule_ids, amount_minor, currency,
+                                  opened_at, opened_by, decided_at, updated_at)
+         VALUES ($1, gen_random_uuid(), $2, $3, $4, $5::text[], 500, 'CNY', '2026-11-20T03:00:00Z', 'test', $6, now())`,
+        [
+          tenant_id,
+          decided === null ? "manual" : "rule",
+          decided === null ? "open" : "approved",
+          example_order.id,
+          rule_ids,
+          decided,
+        ],
+      );
+    const november = { from: "2026-11-01", to: "2026-12-01" };
+    const payouts = {
+      name: "Payouts by party",
+      definition: {
+        dataset: "payouts",
+        dimensions: ["party_id", "state"],
+        measures: ["amount_minor", "count"],
+        period: november,
+      },
+      shared: true,
+    };
+    const saved = await server.call("POST", "/v1/reports/saved", { body: payouts });
+    expect(saved.status).toBe(201);
+    const all = await server.call("GET", `/v1/reports/saved/${saved.body.id}/run`);
+    expect(all.body.items).toEqual([
+      { currency: "CNY", party_id: "m-1001", state: "in_transit", amount_minor: 1200, count: 1 },
+      { currency: "CNY", party_id: "m-2002", state: "in_transit", amount_minor: 3400, count: 1 },
+    ]);
+    const own = await server.call("GET", `/v1/reports/saved/${saved.body.id}/run`, { key: keys.merchant });
+    expect(own.body.items.map((item: { party_id: string }) => item.party_id)).toEqual(["m-1001"]);
+    const cases = {
+      name: "Cases by rule",
+      definition: {
+        dataset: "cases",
+        dimensions: ["rule_id", "state"],
+        measures: ["count", "decided", "minutes_to_decision"],
+        period: november,
+      },
+      shared: true,
+    };
+    const saved_cases = await server.call("POST", "/v1/reports/saved", { body: cases });
+    expect(saved_cases.status).toBe(201);
+    const by_rule = await server.call("GET", `/v1/reports/saved/${saved_cases.body.id}/run?format=json`);
+    expect(by_rule.body.items).toEqual([
+      { currency: "CNY", rule_id: "", state: "open", count: 1, decided: 0, minutes_to_decision: 0 },
+      {
+        currency: "CNY",
+        rule_id: "amount",
+        state: "approved",
+        count: 1,
+        decided: 1,
+        minutes_to_decision: 30,
+      },
+      {
+        currency: "CNY",
+        rule_id: "velocity",
+        state: "approved",
+        count: 1,
+        decided: 1,
+        minutes_to_decision: 30,
+      },
+    ]);
+    const csv = await fetch(`${server.url}/v1/reports/saved/${saved_cases.body.id}/run?format=csv`, {
+      headers: { authorization: `Bearer ${keys.finance}` },
+    });
+    expect(csv.status).toBe(200);
+    // A merchant may neither save nor run the cases dataset, shared or not.
+    const refused = await server.call("POST", "/v1/reports/saved", { key: keys.merchant, body: cases });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: "forbidden", field: "definition.dataset" });
+    const run_refused = await server.call("GET", `/v1/reports/saved/${saved_cases.body.id}/run`, {
+      key: keys.merchant,
+    });
+    expect(run_refused.status).toBe(403);
   });
 
   it("produces the scheduled file for the period just ended and records it", async () => {

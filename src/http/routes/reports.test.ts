@@ -73,7 +73,21 @@ describe("GET /v1/reports/statement", () => {
     expect(body).toMatchObject({ party_id: "m-1001", currency: "CNY", from: "2026-11-01", to: "2026-12-01" });
     expect(typeof body.opening_minor).toBe("number");
     expect(body.closing_minor).toBeGreaterThan(0);
-    expect(body.lines).toEqual([{ kind: "sales", amount_minor: body.closing_minor }]);
+    // The split's credit, gross to net: the buyer's payment less what every other party takes.
+    expect(body.lines.map((line: { kind: string }) => line.kind)).toEqual([
+      "sales",
+      "commission",
+      "supplier_cost",
+      "referral_fees",
+      "psp_fees",
+      "tax",
+      "shipping",
+    ]);
+    // The merchant-negative order credits the merchant nothing (its costs took the whole share), so it has no lines.
+    expect(body.lines[0].amount_minor).toBe(example_order.paid_minor + example_cap.paid_minor);
+    let moved = 0;
+    for (const line of body.lines) moved += line.amount_minor;
+    expect(body.opening_minor + moved).toBe(body.closing_minor);
     expect(body.checkpoint).toMatchObject({ origin: expect.stringMatching(/^reports\.test\//), size: 4 });
     const balances = await server.call("GET", `/v1/parties/m-1001/balances?as_of=${body.closing_as_of}`);
     expect(balances.body.balances[0].held_minor).toBe(body.closing_minor);
@@ -88,7 +102,7 @@ describe("GET /v1/reports/statement", () => {
     const changed = `${closing.slice(0, -1)}${(Number(closing.at(-1)) + 1) % 10}`;
     const forged = structuredClone(body);
     forged.closing_minor = Number(changed);
-    forged.lines[0].amount_minor = Number(changed);
+    forged.lines[0].amount_minor += Number(changed) - Number(closing);
     await expect(verifyStatement(forged)).rejects.toMatchObject({ code: "statement_altered" });
     // A changed digit alone breaks the arithmetic first.
     const digit = text.replace(`"closing_minor": ${closing}`, `"closing_minor": ${changed}`);
@@ -157,6 +171,18 @@ describe("GET /v1/reports/statement", () => {
     } while (cursor !== null && pages < 10);
     expect(pages).toBeGreaterThan(1);
     expect(sum).toBe(sales.amount_minor);
+    // Every other line's proofs sum to it too: a split is listed under each kind it has a piece of.
+    for (const line of statement.body.lines as { kind: string; amount_minor: number }[]) {
+      const page = await server.call(
+        "GET",
+        `/v1/reports/statement/lines/${line.kind}/proofs?${november}&limit=50`,
+        { key: keys.merchant },
+      );
+      expect(page.status).toBe(200);
+      let line_sum = 0;
+      for (const item of page.body.items) line_sum += item.amount_minor;
+      expect(line_sum, line.kind).toBe(line.amount_minor);
+    }
     // Another merchant cannot list them; an unknown line has nothing behind it.
     const other = await server.call(
       "GET",
@@ -303,8 +329,8 @@ describe("report formats", () => {
       writeFileSync(file, pdf.bytes);
       const text = execFileSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" });
       const expected = {
-        "zh-CN": ["对账单", "期初余额", "期末余额", "销售分账", "冻结中", "¥"],
-        "zh-TW": ["對帳單", "期初餘額", "期末餘額", "銷售分帳", "凍結中"],
+        "zh-CN": ["对账单", "期初余额", "期末余额", "销售额", "佣金", "冻结中", "¥"],
+        "zh-TW": ["對帳單", "期初餘額", "期末餘額", "銷售額", "佣金", "凍結中"],
         en: ["Party statement", "Opening balance", "Closing balance", "CNY "],
       }[lang];
       for (const word of expected) expect(text, `${lang}: ${word}`).toContain(word);

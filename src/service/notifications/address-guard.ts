@@ -107,8 +107,18 @@ export function checkWebhookUrl(text: string, allow_private = privateAllowed()):
   return url;
 }
 
+/** How a host name becomes addresses: the system's resolver, or another (a test's, an operator's DNS). */
+export type Resolver = (hostname: string, family: number) => Promise<{ address: string; family: number }[]>;
+
+export const systemResolver: Resolver = (hostname, family) =>
+  new Promise((resolve, reject) =>
+    lookup(hostname, { all: true, family }, (error, addresses) =>
+      error ? reject(error) : resolve(addresses),
+    ),
+  );
+
 /** Resolves a host and refuses private answers: what the webhook socket uses as its `lookup`. */
-export function guardedLookup(allow_private: boolean) {
+export function guardedLookup(allow_private: boolean, resolver: Resolver = systemResolver) {
   return (
     hostname: string,
     options: { all?: boolean; family?: number | string },
@@ -118,11 +128,8 @@ export function guardedLookup(allow_private: boolean) {
       family?: number,
     ) => void,
   ): void => {
-    lookup(
-      hostname,
-      { all: true, family: typeof options.family === "number" ? options.family : 0 },
-      (error, addresses) => {
-        if (error) return callback(error, "");
+    resolver(hostname, typeof options.family === "number" ? options.family : 0).then(
+      (addresses) => {
         const refused = allow_private
           ? undefined
           : addresses.find((entry) => isPrivateAddress(entry.address));
@@ -141,6 +148,7 @@ export function guardedLookup(allow_private: boolean) {
           return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), "");
         callback(null, first.address, first.family);
       },
+      (error: NodeJS.ErrnoException) => callback(error, ""),
     );
   };
 }

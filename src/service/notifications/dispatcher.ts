@@ -2,12 +2,12 @@ import { assert } from "../../core/assert.ts";
 import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { privateAllowed } from "./address-guard.ts";
+import { privateAllowed, type Resolver } from "./address-guard.ts";
 import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
 import { dispatch_batch_max } from "./stream-batch.ts";
 import { fanOutWebhooks } from "./webhook-fanout.ts";
-import { sendDueWebhooks } from "./webhook-sender.ts";
+import { claim_max, sendDueWebhooks } from "./webhook-sender.ts";
 
 // The notification dispatcher: for each tenant, one round fans the newly
 // sequenced events out to people (inbox, mail) and to webhook endpoints, each
@@ -19,6 +19,8 @@ import { sendDueWebhooks } from "./webhook-sender.ts";
 
 export const dispatcher_interval_ms_default = 200;
 export const catch_up_rounds_max = 50;
+/** Send rounds per dispatcher round: up to claim_max × this many attempts before fanning out again. */
+export const send_rounds_max = 16;
 
 export interface DispatcherOptions {
   interval_ms?: number;
@@ -27,6 +29,7 @@ export interface DispatcherOptions {
   mailer?: Mailer;
   lease_ms?: number;
   batch_max?: number;
+  resolver?: Resolver;
   on_error?: (error: unknown, tenant_id: string) => void;
 }
 
@@ -36,6 +39,8 @@ export interface DispatcherDeps {
   mailer: Mailer;
   lease_ms?: number;
   batch_max?: number;
+  /** How webhook hosts are resolved at delivery; the guard checks its answers either way. */
+  resolver?: Resolver;
 }
 
 export function dispatcherDepsFromEnv(options: DispatcherOptions = {}): DispatcherDeps {
@@ -48,6 +53,7 @@ export function dispatcherDepsFromEnv(options: DispatcherOptions = {}): Dispatch
     mailer: options.mailer ?? new Mailer(mailConfigFromEnv()),
     ...(options.lease_ms === undefined ? {} : { lease_ms: options.lease_ms }),
     ...(options.batch_max === undefined ? {} : { batch_max: options.batch_max }),
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
   };
 }
 
@@ -76,11 +82,19 @@ export async function dispatchTenant(
     counts.webhook_events += taken;
     if (taken < batch_max) break;
   }
-  counts.webhook_attempts = await sendDueWebhooks(ctx, tenant_id, {
+  // Send while full batches are due: one claimed batch per round used to cap delivery at
+  // claim_max per dispatcher round, far below booking's rate when a round also fans out.
+  const sender = {
     retry_schedule_ms: deps.retry_schedule_ms,
     allow_private: deps.allow_private,
     ...(deps.lease_ms === undefined ? {} : { lease_ms: deps.lease_ms }),
-  });
+    ...(deps.resolver === undefined ? {} : { resolver: deps.resolver }),
+  };
+  for (let round = 0; round < send_rounds_max; round++) {
+    const sent = await sendDueWebhooks(ctx, tenant_id, sender);
+    counts.webhook_attempts += sent;
+    if (sent < claim_max) break;
+  }
   counts.mails = await sendDueMails(ctx, tenant_id, deps.mailer);
   return counts;
 }

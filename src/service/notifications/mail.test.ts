@@ -6,10 +6,12 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
+import { startReceiver } from "../../testing/webhook-receiver.ts";
 import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty } from "../ledger/accounts.ts";
 import { createSavedReport, runDueReports } from "../reports/saved.ts";
+import { createEndpoint } from "./endpoints.ts";
 import { listInbox } from "./inbox.ts";
 import { Mailer } from "./mailer.ts";
 import { setPreferences } from "./preferences.ts";
@@ -163,6 +165,54 @@ describe("e-mail", () => {
     expect(to(world.tw.email)).toEqual([]);
     expect((await listInbox(ctx, world.tw.who, {})).items).toEqual([]);
     expect(to(world.other.email)).toEqual([]);
+  });
+
+  it("tells an endpoint's owners by e-mail, over real SMTP, when a delivery is dead-lettered", async () => {
+    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 500 };
+    try {
+      const world = await tenantWithUsers();
+      const admin_email = `admin-${world.tenant}@example.com`;
+      const admin = await createUser(
+        ctx,
+        world.tenant,
+        { role: "platform_admin", party_id: null, email: admin_email, password: "a long enough password" },
+        { actor: "test", ip: null },
+      );
+      await setPreferences(ctx, principal(world.tenant, "platform_admin", null, `user:${admin.id}`), {
+        language: "zh-CN",
+      });
+      const endpoint = await createEndpoint(ctx, principal(world.tenant, "platform_admin"), {
+        url: `${receiver.url}/dead/${world.tenant}`,
+        event_types: ["order.charged_back"],
+      });
+      await emit(ctx, world.tenant, [chargeback("CB-DEAD", "m-a")]);
+      const deps = testDeps({
+        retry_schedule_ms: [20, 20],
+        mailer: new Mailer(testMailConfig({ smtp_url })),
+      });
+      const deadLetterMail = async () => {
+        for (const candidate of received.filter((m) => m.to.includes(admin_email))) {
+          const parsed = await simpleParser(candidate.raw);
+          if (parsed.subject === "Webhook 投递已放弃") return parsed;
+        }
+        return undefined;
+      };
+      await dispatchUntil(ctx, world.tenant, deps, async () => (await deadLetterMail()) !== undefined);
+      // Three attempts (the first and two retries), then the owners are told.
+      expect(receiver.received).toHaveLength(3);
+      const mail = (await deadLetterMail())!;
+      expect(mail.subject).toBe("Webhook 投递已放弃");
+      expect(mail.text).toContain(endpoint.url);
+      expect(mail.text).toContain("3 次尝试");
+      expect(mail.html).toContain("<h1");
+      // A merchant's user is not told of a tenant endpoint's dead letter.
+      for (const other of received.filter((m) => m.to.includes(world.en.email)))
+        expect((await simpleParser(other.raw)).subject).not.toBe("Webhook delivery given up");
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("keeps mails as .eml files when no SMTP server is configured, and shows them in the inbox", async () => {

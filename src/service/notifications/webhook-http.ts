@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { assert } from "../../core/assert.ts";
-import { checkWebhookUrl, guardedLookup, isPrivateAddress } from "./address-guard.ts";
+import { checkWebhookUrl, guardedLookup, isPrivateAddress, type Resolver } from "./address-guard.ts";
 
 // One webhook POST. The URL is checked again here, and the connection's DNS
 // answer is checked inside the socket's lookup, so what was public when the
@@ -30,6 +30,7 @@ export function postWebhook(
   body: string,
   allow_private: boolean,
   timeout_ms = webhook_timeout_ms,
+  resolver?: Resolver,
 ): Promise<HttpAttempt> {
   assert(timeout_ms >= 1 && timeout_ms <= 60_000, "webhook timeout out of range");
   const started = performance.now();
@@ -61,7 +62,7 @@ export function postWebhook(
       {
         method: "POST",
         agent: https ? agents.https : agents.http,
-        lookup: guardedLookup(allow_private) as never,
+        lookup: guardedLookup(allow_private, resolver) as never,
         timeout: timeout_ms,
         headers: {
           ...headers,

@@ -6,6 +6,7 @@ import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
+import type { Resolver } from "./address-guard.ts";
 import { leadTenant } from "./stream-batch.ts";
 import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
 
@@ -24,6 +25,8 @@ export interface SenderOptions {
   allow_private: boolean;
   lease_ms?: number;
   timeout_ms?: number;
+  /** How endpoint host names are resolved at delivery (default: the system's resolver). */
+  resolver?: Resolver;
 }
 
 type Claimed = {
@@ -43,21 +46,22 @@ type Claimed = {
 
 async function claimDue(tx: Queryable, tenant_id: string, now: Date, lease_ms: number): Promise<Claimed[]> {
   if (!(await leadTenant(tx, tenant_id))) return [];
-  const rows = await tx.query<Claimed>(
-    `SELECT d.id::text AS id, d.endpoint_id::text AS endpoint_id, d.message_id, d.type, d.body, d.attempts, d.party_ids,
+  // One statement: pick the due rows (skipping any another transaction holds), lease them, return them.
+  return tx.query<Claimed>(
+    `WITH due AS (
+       SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
+        WHERE d.tenant_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
+          AND (d.lease_until IS NULL OR d.lease_until <= $2) AND w.status = 'enabled'
+        ORDER BY d.next_attempt_at, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED),
+     leased AS (
+       UPDATE webhook_deliveries d SET lease_until = $4 FROM due WHERE d.tenant_id = $1 AND d.id = due.id
+       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.party_ids, d.next_attempt_at)
+     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts, l.party_ids,
             w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
-       FROM webhook_deliveries d JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
-      WHERE d.tenant_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
-        AND (d.lease_until IS NULL OR d.lease_until <= $2) AND w.status = 'enabled'
-      ORDER BY d.next_attempt_at, d.id LIMIT $3`,
-    [tenant_id, now, claim_max],
+       FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
+      ORDER BY l.next_attempt_at, l.id`,
+    [tenant_id, now, claim_max, new Date(now.getTime() + lease_ms)],
   );
-  if (rows.length > 0)
-    await tx.query(
-      "UPDATE webhook_deliveries SET lease_until = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-      [tenant_id, rows.map((row) => row.id), new Date(now.getTime() + lease_ms)],
-    );
-  return rows;
 }
 
 /** The secrets that sign now: the current one, and the previous one during a rotation's overlap. */
@@ -79,7 +83,14 @@ async function sendOne(delivery: Claimed, now: Date, options: SenderOptions): Pr
     Math.floor(now.getTime() / 1_000),
     delivery.body,
   );
-  return postWebhook(delivery.url, headers, delivery.body, options.allow_private, options.timeout_ms);
+  return postWebhook(
+    delivery.url,
+    headers,
+    delivery.body,
+    options.allow_private,
+    options.timeout_ms,
+    options.resolver,
+  );
 }
 
 async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -119,22 +130,6 @@ async function recordAttempts(
   options: SenderOptions,
 ): Promise<void> {
   assert(claimed.length === attempts.length, "one attempt per claimed delivery");
-  await tx.query(
-    `INSERT INTO webhook_attempts (tenant_id, id, delivery_id, attempt, started_at, latency_ms, status_code, error)
-     SELECT $1, a.id, a.delivery_id, a.attempt, $2, a.latency_ms, a.status_code, a.error
-       FROM unnest($3::uuid[], $4::uuid[], $5::int4[], $6::int4[], $7::int4[], $8::text[])
-         AS a(id, delivery_id, attempt, latency_ms, status_code, error)`,
-    [
-      tenant_id,
-      started_at,
-      claimed.map(() => newId()),
-      claimed.map((delivery) => delivery.id),
-      claimed.map((delivery) => delivery.attempts + 1),
-      attempts.map((attempt) => attempt.latency_ms),
-      attempts.map((attempt) => attempt.status_code),
-      attempts.map((attempt) => attempt.error),
-    ],
-  );
   const ids: string[] = [];
   const statuses: string[] = [];
   const next_at: (Date | null)[] = [];
@@ -158,13 +153,33 @@ async function recordAttempts(
     if (decision.kind === "dead") dead.push({ delivery, error, attempts: delivery.attempts + 1 });
     if (decision.kind === "gone") gone.push(delivery);
   }
+  // The attempts and the deliveries' new states in one round trip.
   await tx.query(
-    `UPDATE webhook_deliveries d SET status = u.status, attempts = d.attempts + 1, lease_until = NULL,
+    `WITH attempts AS (
+       INSERT INTO webhook_attempts (tenant_id, id, delivery_id, attempt, started_at, latency_ms, status_code, error)
+       SELECT $1, a.id, a.delivery_id, a.attempt, $8, a.latency_ms, a.status_code, a.attempt_error
+         FROM unnest($9::uuid[], $3::uuid[], $10::int4[], $11::int4[], $6::int4[], $12::text[])
+           AS a(id, delivery_id, attempt, latency_ms, status_code, attempt_error)
+       RETURNING 1)
+     UPDATE webhook_deliveries d SET status = u.status, attempts = d.attempts + 1, lease_until = NULL,
             next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status_code = u.code, last_error = u.error,
             finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END
        FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[]) AS u(id, status, next_at, code, error)
       WHERE d.tenant_id = $1 AND d.id = u.id`,
-    [tenant_id, now, ids, statuses, next_at, codes, errors],
+    [
+      tenant_id,
+      now,
+      ids,
+      statuses,
+      next_at,
+      codes,
+      errors,
+      started_at,
+      claimed.map(() => newId()),
+      claimed.map((delivery) => delivery.attempts + 1),
+      attempts.map((attempt) => attempt.latency_ms),
+      attempts.map((attempt) => attempt.error),
+    ],
   );
   for (const delivery of gone)
     await disableEndpoint(tx, tenant_id, delivery.endpoint_id, "the receiver answered 410 Gone", now);

@@ -7,6 +7,7 @@ import { type Receiver, startReceiver } from "../../testing/webhook-receiver.ts"
 import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty } from "../ledger/accounts.ts";
+import type { Resolver } from "./address-guard.ts";
 import { listDeliveries } from "./deliveries.ts";
 import { createEndpoint, getEndpoint, rotateSecret } from "./endpoints.ts";
 import { listInbox } from "./inbox.ts";
@@ -144,6 +145,65 @@ describe("webhooks", () => {
     const [delivery] = (await listDeliveries(ctx, admin, endpoint.id, {})).items;
     expect(delivery).toMatchObject({ status: "pending", attempts: 1, last_status_code: 429 });
     expect(delivery!.next_attempt_at!.getTime()).toBeGreaterThanOrEqual(started + 119_000);
+  });
+
+  it("waits as long as Retry-After asks on 503, given as an HTTP date", async () => {
+    const { tenant, endpoint, admin, mine } = await world();
+    await emit(ctx, tenant, [booked("o-503")]);
+    const started = Date.now();
+    receiver.script.push({
+      status: 503,
+      headers: { "retry-after": new Date(started + 600_000).toUTCString() },
+    });
+    await dispatchUntil(ctx, tenant, testDeps(), () => mine().length >= 1);
+    const [delivery] = (await listDeliveries(ctx, admin, endpoint.id, {})).items;
+    expect(delivery).toMatchObject({ status: "pending", attempts: 1, last_status_code: 503 });
+    // The schedule alone would retry after 30 ms; the receiver asked for ten minutes (to the second).
+    expect(delivery!.next_attempt_at!.getTime()).toBeGreaterThanOrEqual(started + 598_000);
+    await dispatchUntil(ctx, tenant, testDeps(), () => true);
+    expect(mine()).toHaveLength(1);
+  });
+
+  it("refuses at delivery a name that resolved to a public address when saved and to a private one now", async () => {
+    // Saved while private targets are refused: the name resolved to a public address then.
+    const tenant = await newTestTenant(ctx, "rebind");
+    const admin = principal(tenant, "platform_admin");
+    const port = new URL(receiver.url).port;
+    const path = `/rebind/${tenant}`;
+    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "0";
+    let endpoint: Awaited<ReturnType<typeof createEndpoint>>;
+    try {
+      endpoint = await createEndpoint(ctx, admin, {
+        url: `http://hooks.rebind.test:${port}${path}`,
+        event_types: ["order.booked"],
+      });
+    } finally {
+      process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
+    }
+    // Now the name answers 127.0.0.1 (the loopback receiver): DNS rebinding.
+    const answers: string[] = [];
+    const rebound: Resolver = async (hostname) => {
+      answers.push(hostname);
+      return [{ address: "127.0.0.1", family: 4 }];
+    };
+    await emit(ctx, tenant, [booked("o-rebind")]);
+    const mine = () => receiver.received.filter((request) => request.path === path);
+    const attempted = async () =>
+      (await listDeliveries(ctx, admin, endpoint.id, {})).items[0]?.attempts === 1;
+    await dispatchUntil(ctx, tenant, testDeps({ allow_private: false, resolver: rebound }), attempted);
+    expect(answers).toContain("hooks.rebind.test");
+    expect(mine()).toHaveLength(0);
+    const [refused] = (await listDeliveries(ctx, admin, endpoint.id, {})).items;
+    expect(refused).toMatchObject({ status: "pending", attempts: 1, last_status_code: null });
+    expect(refused!.last_error).toContain("resolves to 127.0.0.1, a private address");
+    // The same resolver with private targets allowed reaches the receiver: the guard, not the resolver, refused.
+    await dispatchUntil(
+      ctx,
+      tenant,
+      testDeps({ allow_private: true, resolver: rebound }),
+      () => mine().length >= 1,
+    );
+    expect(mine()[0]!.headers["webhook-id"]).toBeDefined();
   });
 
   it("dead-letters after the last scheduled attempt and tells the owners in their inbox; a manual retry redelivers", async () => {

@@ -1,6 +1,6 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
-import { type CustomDefinition, resolvePeriod } from "../../core/reports/custom.ts";
+import { type CustomDefinition, datasetAllowed, resolvePeriod } from "../../core/reports/custom.ts";
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
 import { dayOf, type Period } from "../../core/reports/period.ts";
@@ -44,6 +44,89 @@ const order_measures: Readonly<Record<string, string>> = {
   count: "count(*)",
 };
 
+const payout_dimensions: Readonly<Record<string, string>> = {
+  day: "to_char(py.run_date, 'YYYY-MM-DD')",
+  month: "to_char(py.run_date, 'YYYY-MM')",
+  party_id: "py.party_id",
+  state: "py.state",
+  currency: "py.currency::text",
+  cycle_key: "py.cycle_key",
+};
+const payout_measures: Readonly<Record<string, string>> = {
+  amount_minor: "sum(py.amount_minor)",
+  netted_minor: "sum(py.netted_minor)",
+  eligible_minor: "sum(py.eligible_minor)",
+  count: "count(*)",
+};
+const case_dimensions: Readonly<Record<string, string>> = {
+  day: "to_char(c.opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+  month: "to_char(c.opened_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+  kind: "c.kind",
+  state: "c.state",
+  party_id: "coalesce(c.party_id, '')",
+  currency: "c.currency::text",
+  rule_id: "r.rule_id",
+};
+const case_measures: Readonly<Record<string, string>> = {
+  amount_minor: "sum(c.amount_minor)",
+  count: "count(*)",
+  decided: "count(*) FILTER (WHERE c.decided_at IS NOT NULL)",
+  minutes_to_decision: "coalesce(sum(floor(extract(epoch FROM c.decided_at - c.opened_at) / 60)), 0)::int8",
+};
+
+interface SqlDataset {
+  dimensions: Readonly<Record<string, string>>;
+  measures: Readonly<Record<string, string>>;
+  currency: string;
+  /** The rows of the period: $1 tenant, $2 from, $3 to. */
+  from(definition: CustomDefinition): string;
+  /** The column that confines a party-scoped caller to its own rows. */
+  party_column: string | null;
+}
+
+const sql_datasets: Readonly<Record<Exclude<CustomDefinition["dataset"], "legs">, SqlDataset>> = {
+  entries: {
+    dimensions: entry_dimensions,
+    measures: entry_measures,
+    currency: "p.currency::text",
+    from: () => `FROM postings p
+         JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
+         JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
+        WHERE p.tenant_id = $1 AND p.effective_at >= $2 AND p.effective_at < $3`,
+    // A party sees its own entries only: its accounts (row security hides the others' accounts anyway).
+    party_column: "a.party_id",
+  },
+  orders: {
+    dimensions: order_dimensions,
+    measures: order_measures,
+    currency: "o.currency::text",
+    from: () => "FROM orders o WHERE o.tenant_id = $1 AND o.paid_at >= $2 AND o.paid_at < $3",
+    party_column: null,
+  },
+  payouts: {
+    dimensions: payout_dimensions,
+    measures: payout_measures,
+    currency: "py.currency::text",
+    // A payout belongs to its run's day.
+    from: () => `FROM payouts py WHERE py.tenant_id = $1
+        AND py.run_date >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND py.run_date < ($3::timestamptz AT TIME ZONE 'UTC')::date`,
+    party_column: "py.party_id",
+  },
+  cases: {
+    dimensions: case_dimensions,
+    measures: case_measures,
+    currency: "c.currency::text",
+    // By rule, a case with two rules counts under each (and a manual case under "").
+    from: (definition) =>
+      `FROM audit_cases c ${
+        definition.dimensions.includes("rule_id") || definition.filters.rule_id !== undefined
+          ? "CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.rule_ids) = 0 THEN ARRAY[''] ELSE c.rule_ids END) AS r(rule_id)"
+          : ""
+      } WHERE c.tenant_id = $1 AND c.opened_at >= $2 AND c.opened_at < $3`,
+    party_column: "c.party_id",
+  },
+};
+
 type Group = { currency: string; keys: string[]; values: bigint[] };
 
 export async function runCustom(
@@ -52,6 +135,12 @@ export async function runCustom(
   definition: CustomDefinition,
   options: { lang: ReportLang; period?: Period | undefined; title?: string | undefined },
 ): Promise<ReportDocument> {
+  if (!datasetAllowed(definition.dataset, scope.party_id))
+    throw new DomainError(
+      "forbidden",
+      `dataset ${definition.dataset} is for platform roles and auditors`,
+      "definition.dataset",
+    );
   const period = options.period ?? resolvePeriod(definition, ctx.now());
   const groups = await withReadScope(ctx.db, scope, (tx) =>
     definition.dataset === "legs"
@@ -116,29 +205,22 @@ async function sqlGroups(
   definition: CustomDefinition,
   period: Period,
 ): Promise<Group[]> {
-  const entries = definition.dataset === "entries";
-  const dimensions = entries ? entry_dimensions : order_dimensions;
-  const measures = entries ? entry_measures : order_measures;
+  const dataset = sql_datasets[definition.dataset as keyof typeof sql_datasets];
+  const { dimensions, measures } = dataset;
   const params: unknown[] = [scope.tenant_id, period.from, period.to, custom_groups_max + 1];
   const where: string[] = [];
   for (const [key, value] of Object.entries(definition.filters)) {
     params.push(value);
     where.push(`${dimensions[key]} = $${params.length}`);
   }
-  // A party sees its own entries only: its accounts (row security hides the others' accounts anyway).
-  if (scope.party_id !== null && entries) {
+  if (scope.party_id !== null && dataset.party_column !== null) {
     params.push(scope.party_id);
-    where.push(`a.party_id = $${params.length}`);
+    where.push(`${dataset.party_column} = $${params.length}`);
   }
   const keys = definition.dimensions.map((key) => `${dimensions[key]}`);
   const values = definition.measures.map((key) => `(${measures[key]})::text`);
-  const currency = entries ? "p.currency::text" : "o.currency::text";
-  const from = entries
-    ? `FROM postings p
-         JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
-         JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
-        WHERE p.tenant_id = $1 AND p.effective_at >= $2 AND p.effective_at < $3`
-    : "FROM orders o WHERE o.tenant_id = $1 AND o.paid_at >= $2 AND o.paid_at < $3";
+  const currency = dataset.currency;
+  const from = dataset.from(definition);
   const select = [currency, ...keys].map((expression, index) => `${expression} AS k${index}`);
   const rows = await tx.query<Record<string, string>>(
     `SELECT ${select.join(", ")}, ${values.map((expression, index) => `${expression} AS v${index}`).join(", ")}

@@ -1,13 +1,24 @@
 import { assert } from "../../core/assert.ts";
-import { fold_leaves_max, foldLeaves, tenantsBehind } from "../../store/account-daily-sql.ts";
+import {
+  fold_leaves_max,
+  foldLeaves,
+  nextFoldBatch,
+  type PieceRow,
+  splitCreditsIn,
+  tenantsBehind,
+} from "../../store/account-daily-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
+import { postingKey, splitPostingPieces } from "./split-pieces.ts";
 
 // Keeps the per-account daily aggregates current, off the booking's critical
 // path: booking writes nothing for reports; this folds the log's leaves, which
 // the log sequencer assigns in commit order, some time after. A statement adds
 // the few transactions not folded yet, so it is exact whatever the lag.
 // One folder per tenant at a time, through a transaction-scoped advisory lock.
+// A split's credit to a party's held account is folded in pieces by kind
+// (sales, commission, supplier cost, ...), read from the order's legs, so a
+// statement shows the gross-to-net breakdown without reading any leg.
 
 // The advisory lock's first key: "ClearSplit reports".
 const fold_lock_class = 0x0c5e_0e16;
@@ -25,7 +36,14 @@ export async function foldTenantOnce(
       [fold_lock_class, tenant_id],
     );
     if (lock[0]?.leader !== true) return 0;
-    const result = await foldLeaves(tx, tenant_id, leaves_max, ctx.now());
+    const batch = await nextFoldBatch(tx, tenant_id, leaves_max);
+    const credits = await splitCreditsIn(tx, tenant_id, batch);
+    const cut = await splitPostingPieces(tx, tenant_id, credits);
+    const pieces: PieceRow[] = [];
+    for (const credit of credits)
+      for (const piece of cut.get(postingKey(credit.transaction_id, credit.seq)) ?? [])
+        pieces.push({ transaction_id: credit.transaction_id, seq: credit.seq, ...piece });
+    const result = await foldLeaves(tx, tenant_id, batch, pieces, ctx.now());
     assert(result.leaves <= leaves_max, "the fold took more leaves than asked");
     return result.leaves;
   });

@@ -9,13 +9,16 @@ import type { ProofBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { proofBundle } from "../tlog/proofs.ts";
+import { splitLineAmounts } from "./split-pieces.ts";
 import { statementCurrencyOf } from "./statement.ts";
 
 // The entries behind one line of a party's statement, each with its proof
 // bundle: the party can check, transaction by transaction, that what the line
 // sums is in the log (docs/reports.md). Every journal transaction is a log
 // record whose id is the transaction's id. Paged by transaction id (UUIDv7,
-// so roughly in time order); the amounts of all pages sum to the line.
+// so roughly in time order); the amounts of all pages sum to the line. A split
+// is cut into pieces by kind as the statement cuts it, so it is listed under
+// each line it has a piece on, with that piece as its amount.
 
 export const line_proofs_per_page_max = 50;
 const scan_page_rows = 500;
@@ -34,7 +37,7 @@ export interface LineProofItem {
   transaction_id: string;
   journal_kind: string;
   effective_at: string;
-  /** Σ of the transaction's postings on the party's accounts in the currency: its part of the line. */
+  /** The transaction's part of the line: Σ of its postings on the party's accounts (of a split, its piece of this kind). */
   amount_minor: bigint;
   bundle: ProofBundle;
 }
@@ -83,9 +86,20 @@ export async function statementLineProofs(
           scan_page_rows,
         ],
       );
+      const split_amounts = await splitLineAmounts(
+        tx,
+        scope.tenant_id,
+        request.party_id,
+        accounts,
+        page.filter((row) => row.kind === "split").map((row) => row.transaction_id),
+        request.kind,
+      );
       for (const row of page) {
-        if (!journalKindOnLine(row.kind, request.kind)) continue;
-        found.push({ ...row, amount_minor: BigInt(row.amount_minor) });
+        const amount_minor =
+          row.kind === "split" ? split_amounts.get(row.transaction_id) : BigInt(row.amount_minor);
+        if (row.kind === "split" ? amount_minor === undefined : !journalKindOnLine(row.kind, request.kind))
+          continue;
+        found.push({ ...row, amount_minor: amount_minor! });
         // One past the page tells whether there is a next one; the cursor then is the page's last item.
         if (found.length > limit) return { currency, rows: found, resume: null };
       }

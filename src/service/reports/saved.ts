@@ -7,6 +7,7 @@ import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import {
   type CustomDefinition,
+  datasetAllowed,
   nextRunAfter,
   parseDefinition,
   resolvePeriod,
@@ -71,6 +72,12 @@ export async function createSavedReport(
   if (typeof input.name !== "string" || input.name.length < 1 || input.name.length > 200)
     throw invalid("name must be 1 to 200 characters", "name");
   const definition = parseDefinition(input.definition);
+  if (!datasetAllowed(definition.dataset, caller.scope.party_id))
+    throw new DomainError(
+      "forbidden",
+      `dataset ${definition.dataset} is for platform roles and auditors`,
+      "definition.dataset",
+    );
   if (input.shared !== undefined && typeof input.shared !== "boolean")
     throw invalid("shared must be true or false", "shared");
   const schedule = input.schedule ?? null;

@@ -7,11 +7,13 @@ import type { Database, Queryable } from "../../store/database.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { latestCheckpoint, partyTransactionsAfter } from "./checkpoint.ts";
+import { postingKey, splitPostingPieces } from "./split-pieces.ts";
 
 // The party statement: opening, movements by kind and closing, per currency
 // and balance bucket. Read in one snapshot under the caller's row security:
 // the folded daily aggregates for whole days, plus the postings of the
-// transactions not folded yet. Fast on years of data, exact to the unit.
+// transactions not folded yet (a split's credit cut into pieces by kind, as the
+// fold does). Fast on years of data, exact to the unit.
 
 export interface StatementRequest {
   party_id: string;
@@ -66,10 +68,28 @@ export async function statementIn(
     row.before_minor += sums.before_minor;
     row.within_minor += sums.within_minor;
   }
-  for (const posting of await tailPostings(tx, tenant_id, ids, to)) {
-    const row = rowOf(posting.account_id, posting.kind);
-    if (posting.effective_at.getTime() < from.getTime()) row.before_minor += posting.amount_minor;
-    else row.within_minor += posting.amount_minor;
+  const tail = await tailPostings(tx, tenant_id, ids, to);
+  const cut = await splitPostingPieces(
+    tx,
+    tenant_id,
+    tail
+      .filter((posting) => posting.kind === "split" && purpose_of.get(posting.account_id) === "held")
+      .map((posting) => ({
+        ...posting,
+        party_id: request.party_id,
+        amount_minor: BigInt(posting.amount_minor),
+      })),
+  );
+  for (const posting of tail) {
+    const before = posting.effective_at.getTime() < from.getTime();
+    const pieces = cut.get(postingKey(posting.transaction_id, Number(posting.seq))) ?? [
+      { kind: posting.kind, amount_minor: BigInt(posting.amount_minor) },
+    ];
+    for (const piece of pieces) {
+      const row = rowOf(posting.account_id, piece.kind);
+      if (before) row.before_minor += piece.amount_minor;
+      else row.within_minor += piece.amount_minor;
+    }
   }
   const checkpoint = await latestCheckpoint(tx, tenant_id);
   return buildStatement(
