@@ -1,6 +1,9 @@
 import { DataDirLockedError } from "../store/data-dir-lock.ts";
 import { asksForHelp, commands } from "./commands.ts";
 
+/** How long a failed command may take to let its output drain before the process ends. */
+const failed_exit_grace_ms = 500;
+
 function usage(): string {
   const names = Object.keys(commands).sort();
   const width = Math.max(...names.map((name) => name.length));
@@ -41,3 +44,7 @@ const code = await main(process.argv.slice(2)).catch((error: unknown) => {
   return 1;
 });
 process.exitCode = code;
+// A command that failed part-way (serve whose port is taken, after its
+// background loops and database pool started) must still end: nothing else
+// will stop those loops. A clean finish ends by itself, as before.
+if (code !== 0) setTimeout(() => process.exit(code), failed_exit_grace_ms).unref();
