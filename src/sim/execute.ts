@@ -1,32 +1,22 @@
 import { assert } from "../core/assert.ts";
-import type { DemoOrder } from "../core/demo/index.ts";
 import { DomainError } from "../core/errors.ts";
 import type { Actor } from "../service/audit/actor.ts";
 import { flagOrder } from "../service/audit/cases.ts";
 import { decideCase } from "../service/audit/decide.ts";
-import type { ServiceContext } from "../service/context.ts";
 import { bookOrders } from "../service/orders/book.ts";
 import { completeOrders, refundOrder, releaseOrder } from "../service/orders/lifecycle.ts";
 import { resolvePayoutResult } from "../service/settlement/payouts.ts";
 import { type RunResult, runSettlement } from "../service/settlement/run.ts";
 import type { Operation } from "./generator.ts";
 import type { SimModel } from "./model.ts";
-import { type LogState, tick } from "./tick.ts";
+import { tick } from "./tick.ts";
+import type { World } from "./world.ts";
 
 // Applies one generated operation to the real services and records what they
 // answered. A DomainError is a refusal, counted by its code (a refund larger
 // than what is left, a case already closed); where the answer is certain (a
 // replay, a conflict, an unknown order) anything else is a failure. Any other
 // exception escapes: the run stops on it with its seed and step.
-
-export interface World {
-  ctx: ServiceContext;
-  clock: { advance: (ms: number) => void };
-  tenant_id: string;
-  model: SimModel;
-  orders: Iterator<DemoOrder>;
-  log: LogState;
-}
 
 export const finance: Actor = { actor: "system:sim", person: null, role: "finance" };
 const reviewers: readonly Actor[] = [

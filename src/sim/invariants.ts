@@ -3,8 +3,8 @@ import { checkLedgerIntegrity } from "../service/ledger/integrity.ts";
 import { consistencyProof, servedCheckpoint } from "../service/tlog/proofs.ts";
 import { logVkey } from "../service/tlog/signing-keys.ts";
 import { verifyCheckpoint, verifyConsistency } from "../verify/index.ts";
-import type { World } from "./execute.ts";
 import { sequenceLog } from "./tick.ts";
+import type { World } from "./world.ts";
 
 // The invariants checked every K steps. Each problem is a sentence naming
 // what broke; an empty list means the books hold. Money is compared with the

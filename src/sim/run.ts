@@ -9,10 +9,11 @@ import { ensureTenant } from "../service/ledger/accounts.ts";
 import { auditLog } from "../service/tlog/log-audit.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import type { Database } from "../store/database.ts";
-import { execute, finance, SimFailure, type World } from "./execute.ts";
+import { execute, finance, SimFailure } from "./execute.ts";
 import { describeOperation, operations } from "./generator.ts";
 import { invariantProblems } from "./invariants.ts";
 import { SimModel } from "./model.ts";
+import type { World } from "./world.ts";
 
 // The deterministic simulation (docs/reliability.md): one process, one virtual
 // clock, the real services on a real database, operations from the seed, the

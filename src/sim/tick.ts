@@ -3,23 +3,13 @@ import { sequencer_batch_max, sequenceTenantEvents } from "../service/events/eve
 import { releaseDue, releases_per_batch_max } from "../service/orders/lifecycle.ts";
 import { settleIfDue } from "../service/settlement/scheduled.ts";
 import { sequenceOnce } from "../service/tlog/log-sequencer.ts";
-import type { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { inTransaction } from "../store/retry.ts";
-import type { TreeEdge } from "../tlog/index.ts";
-import type { World } from "./execute.ts";
+import type { World } from "./world.ts";
 
 // What the server's background loops do, run in line at the virtual clock's
 // current instant: the scheduler's release pass and daily settlement, the
 // event sequencer, the audit runner, and the log sequencer. In one process
 // with one clock the interleaving is the generator's, so a seed replays it.
-
-export interface LogState {
-  keys: LogKeyStore;
-  cache: Map<string, TreeEdge>;
-  /** The latest checkpoint the simulation verified: each new one must be consistent with it. */
-  last: { size: bigint; root: Uint8Array } | null;
-  checkpoints_verified: number;
-}
 
 /** Rounds per background step per tick, so one tick is bounded even after a long clock jump. */
 const rounds_per_tick_max = 20;
