@@ -94,10 +94,13 @@ describe("proof bundles", () => {
     await rejects(verifyBundle(bundle, [log.vkey], keys), "quorum_not_met");
     await rejects(verifyBundle(bundle, [log.vkey], keys, 4), "bad_quorum");
     // A present but invalid cosignature is tampering, not a missing witness.
+    // Flip the signature's 21st character itself (checking the one before it
+    // left the bundle unchanged whenever that character already was "A").
     const broken = bundle.checkpoint.replace(
-      /(— w1\.example \S{20})\S/,
-      (_m, head: string) => `${head}${head.endsWith("A") ? "B" : "A"}`,
+      /(— w1\.example \S{20})(\S)/,
+      (_m, head: string, char: string) => `${head}${char === "A" ? "B" : "A"}`,
     );
+    expect(broken).not.toBe(bundle.checkpoint);
     await expect(verifyBundle({ ...bundle, checkpoint: broken }, [log.vkey], keys, 1)).rejects.toThrow(
       VerifyError,
     );
