@@ -53,3 +53,55 @@ export function columnTotal(table: ReportTable, key: string): bigint {
   }
   return total;
 }
+
+/**
+ * A table whose rows arrive in pages (a keyset read, one page at a time), for
+ * the CSV and XLSX writers: they write each page as it arrives and total the
+ * money columns as the rows pass, so no table is ever held whole.
+ */
+export interface StreamedTable extends Omit<ReportTable, "rows"> {
+  pages: AsyncIterable<readonly Cell[][]>;
+}
+
+/** A report whose tables arrive one after another, each in pages. */
+export interface StreamedDocument extends Omit<ReportDocument, "tables" | "json"> {
+  tables: AsyncIterable<StreamedTable>;
+}
+
+/** A whole document as a streamed one: each table is one page. */
+export function streamedOf(document: ReportDocument): StreamedDocument {
+  const { tables, json: _json, ...rest } = document;
+  async function* pages(rows: Cell[][]): AsyncGenerator<readonly Cell[][]> {
+    yield rows;
+  }
+  async function* streamed(): AsyncGenerator<StreamedTable> {
+    for (const { rows, ...table } of tables) yield { ...table, pages: pages(rows) };
+  }
+  return { ...rest, tables: streamed() };
+}
+
+/** Running sums of a table's totals columns, added to as rows stream past. */
+export class ColumnTotals {
+  private readonly indexes: number[];
+  readonly sums: bigint[];
+
+  constructor(table: Pick<ReportTable, "columns" | "totals">) {
+    this.indexes = table.columns.flatMap((column, index) =>
+      table.totals?.includes(column.key) === true ? [index] : [],
+    );
+    this.sums = this.indexes.map(() => 0n);
+  }
+
+  add(row: readonly Cell[]): void {
+    this.indexes.forEach((column_index, index) => {
+      const cell = row[column_index];
+      if (typeof cell === "bigint") this.sums[index] = (this.sums[index] ?? 0n) + cell;
+    });
+  }
+
+  /** The total of a column, or undefined when it has none. */
+  of(column_index: number): bigint | undefined {
+    const index = this.indexes.indexOf(column_index);
+    return index < 0 ? undefined : this.sums[index];
+  }
+}

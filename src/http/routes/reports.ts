@@ -1,17 +1,25 @@
 import { PassThrough } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../../core/errors.ts";
-import type { ReportDocument } from "../../core/reports/document.ts";
+import type { ReportDocument, StreamedDocument } from "../../core/reports/document.ts";
 import { parseDay, parsePeriod, statement_days_max } from "../../core/reports/period.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { langOf, type ReportParams, reportNameOf, runReport } from "../../service/reports/catalog.ts";
+import {
+  langOf,
+  type ReportParams,
+  reportNameOf,
+  runReport,
+  runReportStreamed,
+} from "../../service/reports/catalog.ts";
 import { line_proofs_per_page_max, statementLineProofs } from "../../service/reports/line-proofs.ts";
 import {
   assertRenderable,
   content_types,
   fileNameOf,
   formatOf,
+  type ReportFormat,
   renderReport,
+  renderStreamed,
 } from "../../service/reports/render/index.ts";
 import {
   type Caller,
@@ -81,10 +89,35 @@ function sendReport(
 ): FastifyReply {
   const format = formatOf(request.query.format);
   if (format === "json") return reply.type(content_types.json).send(document.json);
+  const bom = request.query.bom === "1" || request.query.bom === "true";
+  return sendFile(request, reply, document, format, (stream) =>
+    renderReport(document, format, stream, { bom }),
+  );
+}
+
+/** CSV and XLSX of a report read page by page while the file is sent. */
+function sendStreamed(
+  request: FastifyRequest<{ Querystring: { format?: string; bom?: string } }>,
+  reply: FastifyReply,
+  document: StreamedDocument,
+  format: "csv" | "xlsx",
+): FastifyReply {
+  const bom = request.query.bom === "1" || request.query.bom === "true";
+  return sendFile(request, reply, document, format, (stream) =>
+    renderStreamed(document, format, stream, { bom }),
+  );
+}
+
+function sendFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  document: Pick<ReportDocument, "lang" | "report" | "party" | "period">,
+  format: Exclude<ReportFormat, "json">,
+  render: (stream: PassThrough) => Promise<void>,
+): FastifyReply {
   assertRenderable(document, format);
   const stream = new PassThrough();
-  const bom = request.query.bom === "1" || request.query.bom === "true";
-  renderReport(document, format, stream, { bom }).catch((error: unknown) => {
+  render(stream).catch((error: unknown) => {
     request.log.error({ err: error }, "report rendering failed");
     stream.destroy(error instanceof Error ? error : new Error(String(error)));
   });
@@ -128,7 +161,15 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
     },
     async (request, reply) => {
       const name = reportNameOf(request.params.report);
-      formatOf(request.query.format);
+      const format = formatOf(request.query.format);
+      // Files stream: split detail is read page by page as the file is written (docs/reports.md).
+      if (format === "csv" || format === "xlsx")
+        return sendStreamed(
+          request,
+          reply,
+          await runReportStreamed(ctx, scopeOf(request), name, request.query),
+          format,
+        );
       return sendReport(request, reply, await runReport(ctx, scopeOf(request), name, request.query));
     },
   );

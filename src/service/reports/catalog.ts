@@ -1,7 +1,13 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { isCurrency } from "../../core/currency.ts";
 import { DomainError } from "../../core/errors.ts";
-import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
+import {
+  type Cell,
+  type ReportDocument,
+  type ReportTable,
+  type StreamedDocument,
+  streamedOf,
+} from "../../core/reports/document.ts";
 import { isReportLang, type ReportLang } from "../../core/reports/format.ts";
 import {
   dayOf,
@@ -19,6 +25,7 @@ import { signStatement } from "./manifest.ts";
 import { orderLegs } from "./order-legs.ts";
 import { reconciliationReport } from "./reconciliation-report.ts";
 import { settlementStatus } from "./settlement-status.ts";
+import { type ExportOptions, splitDetail, splitDetailTables } from "./split-detail.ts";
 import { statementIn } from "./statement.ts";
 
 // The standard reports by name: what each reads, who may run it, and the
@@ -85,18 +92,8 @@ export async function runReport(
   params: ReportParams,
   options: { sign?: boolean } = {},
 ): Promise<ReportDocument> {
-  const lang = langOf(params.lang);
   const currency = currencyParam(params.currency);
-  if (platform_only.has(name) && scope.party_id !== null)
-    throw new DomainError("report_not_found", `no report ${name} for this caller`, "report");
-  const [tenant] = await ctx.db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [
-    scope.tenant_id,
-  ]);
-  const base = {
-    lang,
-    platform_name: tenant?.name ?? scope.tenant_id,
-    generated_at: ctx.now().toISOString(),
-  };
+  const base = await reportBase(ctx, scope, name, params);
   if (name === "statement") {
     const party_id = params.party_id ?? scope.party_id ?? undefined;
     if (party_id === undefined)
@@ -142,14 +139,62 @@ export async function runReport(
     );
     return { ...base, report: name, period: { from: dayOf(period.from), to: dayOf(period.to) }, ...built };
   }
-  const period =
-    params.order_id === undefined ? parsePeriod(params.from, params.to, order_report_days_max) : undefined;
+  const period = orderPeriodOf(params);
   const legs = await withReadScope(ctx.db, scope, (tx) =>
     orderLegs(tx, scope, { period, order_id: params.order_id, currency }),
   );
   const period_json = period === undefined ? undefined : { from: dayOf(period.from), to: dayOf(period.to) };
   if (name === "split_detail") return { ...base, report: name, period: period_json, ...splitDetail(legs) };
   return { ...base, report: name, period: period_json, ...platformRevenue(legs, period) };
+}
+
+/** What every report document starts with; refuses a platform report to a party-scoped caller. */
+async function reportBase(
+  ctx: ServiceContext,
+  scope: ReadScope,
+  name: ReportName,
+  params: ReportParams,
+): Promise<{ lang: ReportLang; platform_name: string; generated_at: string }> {
+  const lang = langOf(params.lang);
+  if (platform_only.has(name) && scope.party_id !== null)
+    throw new DomainError("report_not_found", `no report ${name} for this caller`, "report");
+  const [tenant] = await ctx.db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [
+    scope.tenant_id,
+  ]);
+  return { lang, platform_name: tenant?.name ?? scope.tenant_id, generated_at: ctx.now().toISOString() };
+}
+
+function orderPeriodOf(params: ReportParams): Period | undefined {
+  return params.order_id === undefined
+    ? parsePeriod(params.from, params.to, order_report_days_max)
+    : undefined;
+}
+
+/**
+ * A report for CSV or XLSX. Split detail streams: its orders are read in keyset
+ * pages as the writer asks for rows, so its memory is one page whatever the
+ * period holds. Every other report is built whole (they are aggregates) and
+ * handed over as one page per table.
+ */
+export async function runReportStreamed(
+  ctx: ServiceContext,
+  scope: ReadScope,
+  name: ReportName,
+  params: ReportParams,
+  options: ExportOptions & { sign?: boolean } = {},
+): Promise<StreamedDocument> {
+  if (name !== "split_detail") return streamedOf(await runReport(ctx, scope, name, params, options));
+  const currency = currencyParam(params.currency);
+  const base = await reportBase(ctx, scope, name, params);
+  const period = orderPeriodOf(params);
+  const tables = await splitDetailTables(
+    ctx.db,
+    scope,
+    { period, order_id: params.order_id, currency },
+    options,
+  );
+  const period_json = period === undefined ? undefined : { from: dayOf(period.from), to: dayOf(period.to) };
+  return { ...base, report: name, period: period_json, tables };
 }
 
 function statementTables(statement: Statement): ReportTable[] {
@@ -181,51 +226,6 @@ function statementTables(statement: Statement): ReportTable[] {
 }
 
 type Legs = Awaited<ReturnType<typeof orderLegs>>;
-
-function splitDetail(legs: Legs): Pick<ReportDocument, "tables" | "json"> {
-  const by_currency = new Map<string, Legs>();
-  for (const item of legs)
-    by_currency.set(item.order.currency, [...(by_currency.get(item.order.currency) ?? []), item]);
-  const tables: ReportTable[] = [...by_currency].map(([currency, items]) => ({
-    title: "split_detail",
-    currency,
-    columns: [
-      { key: "order_id", label: "order", type: "text" },
-      { key: "paid_at", label: "day", type: "date" },
-      { key: "party_id", label: "party", type: "text" },
-      { key: "role", label: "role", type: "text" },
-      { key: "rule_id", label: "rule", type: "text" },
-      { key: "category", label: "category", type: "text" },
-      { key: "basis_minor", label: "basis_minor", type: "money" },
-      { key: "rate_bp", label: "rate_bp", type: "count" },
-      { key: "amount_minor", label: "amount", type: "money" },
-      { key: "note", label: "note", type: "text" },
-    ],
-    rows: items.map(({ order, leg, category }) => [
-      order.id,
-      order.paid_at.toISOString(),
-      leg.party_id,
-      leg.role,
-      leg.rule_id,
-      category,
-      BigInt(leg.basis_minor),
-      leg.rate_bp === undefined ? null : BigInt(leg.rate_bp),
-      BigInt(leg.amount_minor),
-      leg.note,
-    ]),
-    totals: ["amount_minor"],
-  }));
-  const json = {
-    items: legs.map(({ order, leg, category }) => ({
-      order_id: order.id,
-      paid_at: order.paid_at.toISOString(),
-      currency: order.currency,
-      category,
-      ...leg,
-    })),
-  };
-  return { tables, json };
-}
 
 function platformRevenue(legs: Legs, period: Period | undefined): Pick<ReportDocument, "tables" | "json"> {
   const groups = new Map<

@@ -4,10 +4,11 @@ import { type CustomDefinition, datasetAllowed, resolvePeriod } from "../../core
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
 import { dayOf, type Period } from "../../core/reports/period.ts";
-import type { Queryable } from "../../store/database.ts";
+import type { Database, Queryable } from "../../store/database.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
-import { orderLegs } from "./order-legs.ts";
+import { exportCurrencies, type OrderLeg, orderLegPages } from "./order-legs.ts";
+import type { ExportOptions } from "./split-detail.ts";
 
 // Runs a custom definition (checked by core/reports/custom.ts) under the
 // caller's scope. Dimensions and measures map to fixed SQL expressions, never
@@ -133,7 +134,7 @@ export async function runCustom(
   ctx: ServiceContext,
   scope: ReadScope,
   definition: CustomDefinition,
-  options: { lang: ReportLang; period?: Period | undefined; title?: string | undefined },
+  options: { lang: ReportLang; period?: Period | undefined; title?: string | undefined } & ExportOptions,
 ): Promise<ReportDocument> {
   if (!datasetAllowed(definition.dataset, scope.party_id))
     throw new DomainError(
@@ -142,11 +143,10 @@ export async function runCustom(
       "definition.dataset",
     );
   const period = options.period ?? resolvePeriod(definition, ctx.now());
-  const groups = await withReadScope(ctx.db, scope, (tx) =>
+  const groups =
     definition.dataset === "legs"
-      ? legGroups(tx, scope, definition, period)
-      : sqlGroups(tx, scope, definition, period),
-  );
+      ? await legGroups(ctx.db, scope, definition, period, options)
+      : await withReadScope(ctx.db, scope, (tx) => sqlGroups(tx, scope, definition, period));
   if (groups.length > custom_groups_max)
     throw new DomainError(
       "report_too_large",
@@ -236,41 +236,28 @@ async function sqlGroups(
   }));
 }
 
+// Legs are recomputed from their orders, so the dataset is folded page by page
+// (keyset pages of orders, each its own scoped read, as the split detail export
+// reads them): memory holds one page of orders and the groups, never the legs.
 async function legGroups(
-  tx: Queryable,
+  db: Database,
   scope: ReadScope,
   definition: CustomDefinition,
   period: Period,
+  options: ExportOptions,
 ): Promise<Group[]> {
-  const legs = await orderLegs(tx, scope, { period });
+  const currencies = await withReadScope(db, scope, (tx) => exportCurrencies(tx, scope, { period }));
   const groups = new Map<string, Group & { orders: Set<string> }>();
-  for (const { order, leg, category } of legs) {
-    const value: Record<string, string> = {
-      day: dayOf(order.paid_at),
-      month: dayOf(order.paid_at).slice(0, 7),
-      merchant_id: order.merchant_id,
-      party_id: leg.party_id,
-      role: leg.role,
-      rule_id: leg.rule_id,
-      category,
-      currency: order.currency,
-      order_id: order.id,
-    };
-    if (Object.entries(definition.filters).some(([key, filter]) => value[key] !== filter)) continue;
-    const keys = definition.dimensions.map((key) => value[key] ?? "");
-    const id = [order.currency, ...keys].join("\u0000");
-    const group = groups.get(id) ?? { currency: order.currency, keys, values: [], orders: new Set<string>() };
-    group.orders.add(order.id);
-    const measures: Record<string, bigint> = {
-      amount_minor: BigInt(leg.amount_minor),
-      count: 1n,
-      orders: 0n,
-    };
-    group.values = definition.measures.map(
-      (key, index) => (group.values[index] ?? 0n) + (measures[key] ?? 0n),
-    );
-    groups.set(id, group);
-  }
+  for (const currency of currencies)
+    for await (const legs of orderLegPages(db, scope, { period, currency }, options)) {
+      for (const item of legs) addLeg(groups, definition, item);
+      if (groups.size > custom_groups_max)
+        throw new DomainError(
+          "report_too_large",
+          `more than ${custom_groups_max} rows; group by fewer dimensions`,
+          "definition",
+        );
+    }
   const result = [...groups.values()].map((group) => ({
     currency: group.currency,
     keys: group.keys,
@@ -283,4 +270,34 @@ async function legGroups(
     const y = [b.currency, ...b.keys].join("\u0000");
     return x < y ? -1 : x > y ? 1 : 0;
   });
+}
+
+function addLeg(
+  groups: Map<string, Group & { orders: Set<string> }>,
+  definition: CustomDefinition,
+  { order, leg, category }: OrderLeg,
+): void {
+  const value: Record<string, string> = {
+    day: dayOf(order.paid_at),
+    month: dayOf(order.paid_at).slice(0, 7),
+    merchant_id: order.merchant_id,
+    party_id: leg.party_id,
+    role: leg.role,
+    rule_id: leg.rule_id,
+    category,
+    currency: order.currency,
+    order_id: order.id,
+  };
+  if (Object.entries(definition.filters).some(([key, filter]) => value[key] !== filter)) return;
+  const keys = definition.dimensions.map((key) => value[key] ?? "");
+  const id = [order.currency, ...keys].join("\u0000");
+  const group = groups.get(id) ?? { currency: order.currency, keys, values: [], orders: new Set<string>() };
+  group.orders.add(order.id);
+  const measures: Record<string, bigint> = {
+    amount_minor: BigInt(leg.amount_minor),
+    count: 1n,
+    orders: 0n,
+  };
+  group.values = definition.measures.map((key, index) => (group.values[index] ?? 0n) + (measures[key] ?? 0n));
+  groups.set(id, group);
 }

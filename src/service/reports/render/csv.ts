@@ -1,8 +1,15 @@
 import type { Writable } from "node:stream";
 import { formatDecimal } from "../../../core/money.ts";
-import type { Cell, Column, ReportDocument } from "../../../core/reports/document.ts";
+import {
+  type Cell,
+  type Column,
+  type ReportDocument,
+  type StreamedDocument,
+  streamedOf,
+} from "../../../core/reports/document.ts";
 
-// RFC 4180 CSV in UTF-8, written row by row to the stream (optionally after a
+// RFC 4180 CSV in UTF-8, written row by row to the stream as the pages of
+// rows arrive (optionally after a
 // BOM, so Excel reads the UTF-8 right). Every table of the report goes into
 // one file, told apart by the `section` column. A money column is written
 // twice: its exact minor units, then the decimal amount in major units. A
@@ -57,6 +64,15 @@ export async function writeCsv(
   out: Writable,
   options: { bom: boolean },
 ): Promise<void> {
+  await writeCsvStreamed(streamedOf(document), out, options);
+}
+
+/** Writes each page of each table as it arrives, waiting for the stream to drain between rows. */
+export async function writeCsvStreamed(
+  document: StreamedDocument,
+  out: Writable,
+  options: { bom: boolean },
+): Promise<void> {
   const write = (text: string) =>
     new Promise<void>((resolve, reject) => {
       if (out.write(text)) resolve();
@@ -67,14 +83,15 @@ export async function writeCsv(
     });
   if (options.bom) await write("\uFEFF");
   let header_written = "";
-  for (const table of document.tables) {
+  for await (const table of document.tables) {
     const header = headerOf(table.columns).join(",");
     if (header !== header_written) {
       await write(`${header}\r\n`);
       header_written = header;
     }
-    for (const cells of table.rows)
-      await write(`${rowOf(table.title, table.currency, table.columns, cells).join(",")}\r\n`);
+    for await (const page of table.pages)
+      for (const cells of page)
+        await write(`${rowOf(table.title, table.currency, table.columns, cells).join(",")}\r\n`);
   }
 }
 

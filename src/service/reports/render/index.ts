@@ -1,10 +1,10 @@
 import type { Writable } from "node:stream";
 import { DomainError } from "../../../core/errors.ts";
-import type { ReportDocument } from "../../../core/reports/document.ts";
-import { writeCsv } from "./csv.ts";
+import type { ReportDocument, StreamedDocument } from "../../../core/reports/document.ts";
+import { writeCsv, writeCsvStreamed } from "./csv.ts";
 import { findCjkFont } from "./font.ts";
 import { writePdf } from "./pdf.ts";
-import { writeXlsx } from "./xlsx.ts";
+import { writeXlsx, writeXlsxStreamed } from "./xlsx.ts";
 
 export const report_formats = ["json", "csv", "xlsx", "pdf"] as const;
 export type ReportFormat = (typeof report_formats)[number];
@@ -28,11 +28,14 @@ export function formatOf(value: string | undefined): ReportFormat {
 }
 
 /** Checks what a format needs before a byte is sent, so a missing font is a clear error and not a cut stream. */
-export function assertRenderable(document: ReportDocument, format: ReportFormat): void {
+export function assertRenderable(document: Pick<ReportDocument, "lang">, format: ReportFormat): void {
   if (format === "pdf") findCjkFont(document.lang);
 }
 
-export function fileNameOf(document: ReportDocument, format: ReportFormat): string {
+export function fileNameOf(
+  document: Pick<ReportDocument, "report" | "party" | "period">,
+  format: ReportFormat,
+): string {
   const parts = [document.report, document.party?.id, document.period?.from, document.period?.to].filter(
     (part): part is string => part !== undefined,
   );
@@ -50,4 +53,17 @@ export async function renderReport(
     out.end();
   } else if (format === "xlsx") await writeXlsx(document, out);
   else await writePdf(document, out);
+}
+
+/** CSV and XLSX of a report whose rows arrive in pages: each page is written as it arrives. */
+export async function renderStreamed(
+  document: StreamedDocument,
+  format: "csv" | "xlsx",
+  out: Writable,
+  options: { bom?: boolean } = {},
+): Promise<void> {
+  if (format === "csv") {
+    await writeCsvStreamed(document, out, { bom: options.bom ?? false });
+    out.end();
+  } else await writeXlsxStreamed(document, out);
 }
