@@ -218,6 +218,16 @@ describe.runIf(!on_postgres)("with an API key the CLI goes through the owning se
       "fin@example.com",
     );
 
+    // A settlement run goes through the API too; what reads the database itself (--out) says so and runs nothing.
+    const settled = await cli(args(["settle", "--tenant", "TENANT", "--json"]), as_admin);
+    expect(settled.code, settled.stderr).toBe(0);
+    const run_id = (JSON.parse(settled.stdout) as { run_id: string }).run_id;
+    const runs = await fetch(`${url}/v1/settlements/runs`, {
+      headers: { authorization: `Bearer ${admin.key}` },
+    });
+    expect(((await runs.json()) as { items: { id: string }[] }).items.map((run) => run.id)).toContain(run_id);
+    expect((await cli(args(["settle", "--tenant", "TENANT", "--out", dir]), as_admin)).code).toBe(2);
+
     // An API error is the CLI's plain message and exit 1; another tenant's name is refused; a bad key writes nothing.
     const bad = await cli(
       args(["keys", "create", "--tenant", "TENANT", "--name", "x", "--role", "merchant"]),

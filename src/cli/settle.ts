@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
+import { errorFromResponse } from "../client/errors.ts";
 import { isDomainError } from "../core/errors.ts";
 import { formatDecimal } from "../core/money.ts";
 import { systemClock } from "../service/context.ts";
@@ -9,6 +10,7 @@ import { payoutFileOfRun } from "../service/settlement/payout-file.ts";
 import { importPayoutResults } from "../service/settlement/payout-results.ts";
 import { runSettlement, runSummaryJson } from "../service/settlement/run.ts";
 import { openDatabase } from "../store/open.ts";
+import { type RemoteServer, remoteServer, throughServer } from "./remote.ts";
 
 export const usage = `usage: clearsplit settle --tenant T [--as-of DATE] [--party ID ...] [--out DIR] [--json]
 
@@ -71,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  const remote = await remoteServer();
+  if (remote !== null) return settleThroughServer(remote, values);
   const db = await openDatabase();
   const ctx = { db, now: systemClock };
   const bar = new SingleBar({
@@ -136,4 +140,49 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await db.close();
   }
+}
+
+/** A settlement run through the owning server's API (docs/client.md): the same run, the same idempotency per party and cycle. */
+async function settleThroughServer(
+  remote: RemoteServer,
+  values: ReturnType<typeof parseCli>,
+): Promise<number> {
+  if (values.out !== undefined || values.results !== undefined) {
+    process.stderr.write(
+      `clearsplit settle: --out and --results read the database directly; through the server at ${remote.url} ` +
+        "fetch the payout file and post results with the API (docs/settlement.md). Nothing was run.\n",
+    );
+    return 2;
+  }
+  let as_of: Date | undefined;
+  try {
+    as_of = parseAsOf(values["as-of"], new Date());
+  } catch (error) {
+    process.stderr.write(`clearsplit settle: ${(error as Error).message}\n`);
+    return 2;
+  }
+  return throughServer("clearsplit settle", remote, values.tenant!, async (client) => {
+    const { data, error, response } = await client.api.POST("/v1/settlements/runs", {
+      body: {
+        ...(as_of === undefined ? {} : { as_of: as_of.toISOString() }),
+        ...(values.party === undefined ? {} : { party_ids: values.party }),
+      },
+    });
+    if (error !== undefined || !response.ok) throw errorFromResponse(response.status, error, 1);
+    const run = data as unknown as {
+      run_id: string;
+      run_date: string;
+      parties_due: number;
+      paid: unknown[];
+      carried_over: unknown[];
+      replayed: unknown[];
+      held_by_case?: unknown[];
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(run)}\n`);
+    else
+      process.stdout.write(
+        `run ${run.run_id} for ${run.run_date}: ${run.parties_due} parties due, ${run.paid.length} paid, ` +
+          `${run.carried_over.length} carried over or netted, ${run.replayed.length} already paid this cycle, ${run.held_by_case?.length ?? 0} held by an audit case\n`,
+      );
+  });
 }
