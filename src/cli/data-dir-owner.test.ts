@@ -228,6 +228,24 @@ describe.runIf(!on_postgres)("with an API key the CLI goes through the owning se
     expect(((await runs.json()) as { items: { id: string }[] }).items.map((run) => run.id)).toContain(run_id);
     expect((await cli(args(["settle", "--tenant", "TENANT", "--out", dir]), as_admin)).code).toBe(2);
 
+    // A bill import streams the file to the server's upload route; the same file again is its replay.
+    const bill = join(process.cwd(), "test/bills/wechat-v3.csv");
+    const imported = await cli(
+      args(["reconcile", "import", "--tenant", "TENANT", "--provider", "wechat", "--file", bill, "--json"]),
+      as_admin,
+    );
+    expect(imported.code, imported.stderr).toBe(0);
+    const import_id = (JSON.parse(imported.stdout) as { import_id: string }).import_id;
+    const again = await cli(
+      args(["reconcile", "import", "--tenant", "TENANT", "--provider", "wechat", "--file", bill, "--json"]),
+      as_admin,
+    );
+    expect((JSON.parse(again.stdout) as { import_id: string }).import_id).toBe(import_id);
+    const listed = await fetch(`${url}/v1/reconciliation/imports/${import_id}`, {
+      headers: { authorization: `Bearer ${admin.key}` },
+    });
+    expect(listed.status).toBe(200);
+
     // An API error is the CLI's plain message and exit 1; another tenant's name is refused; a bad key writes nothing.
     const bad = await cli(
       args(["keys", "create", "--tenant", "TENANT", "--name", "x", "--role", "merchant"]),

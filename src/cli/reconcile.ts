@@ -1,11 +1,14 @@
-import { readFileSync } from "node:fs";
+import { createReadStream, readFileSync, statSync } from "node:fs";
+import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
+import { errorFromResponse } from "../client/errors.ts";
 import { isDomainError } from "../core/errors.ts";
 import { systemClock } from "../service/context.ts";
 import { importBill } from "../service/reconcile/import.ts";
 import { readBill } from "../service/reconcile/read-bill.ts";
 import { openDatabase } from "../store/open.ts";
+import { type RemoteServer, remoteServer, throughServer } from "./remote.ts";
 
 export const usage = `usage: clearsplit reconcile import --tenant T --provider P --file F [--mapping M] [--tolerance-minor N] [--dry-run] [--json]
 
@@ -71,6 +74,10 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // A dry run only reads the file; an import writes, so it goes through the
+  // server that owns the embedded database when there is one (docs/client.md).
+  const remote = values["dry-run"] ? null : await remoteServer();
+  if (remote !== null) return importThroughServer(remote, values);
   const bar = new SingleBar({
     format: "reading bill [{bar}] {percentage}% | {value}/{total} bytes | {duration}s",
     stream: process.stderr,
@@ -122,4 +129,45 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await db?.close();
   }
+}
+
+/** Uploads the bill to the owning server's import route, streamed; the same file twice is a replay there too. */
+async function importThroughServer(
+  remote: RemoteServer,
+  values: ReturnType<typeof parseCli>,
+): Promise<number> {
+  let mapping: string | undefined;
+  try {
+    statSync(values.file!);
+    mapping = values.mapping === undefined ? undefined : readFileSync(values.mapping, "utf8");
+  } catch (error) {
+    process.stderr.write(`clearsplit reconcile: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const query = new URLSearchParams({ provider: values.provider! });
+  if (values["tolerance-minor"] !== undefined) query.set("tolerance_minor", values["tolerance-minor"]);
+  if (values["date-tolerance-ms"] !== undefined) query.set("date_tolerance_ms", values["date-tolerance-ms"]);
+  if (mapping !== undefined) query.set("mapping", mapping);
+  let rejected = 0;
+  const code = await throughServer("clearsplit reconcile", remote, values.tenant!, async () => {
+    const response = await fetch(`${remote.url}/v1/reconciliation/imports?${query}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${process.env.CLEARSPLIT_KEY}`,
+        "content-type": "application/octet-stream",
+      },
+      // Streamed, so a bill of any size stays in bounded memory here as on the server.
+      body: Readable.toWeb(createReadStream(values.file!)) as ReadableStream<Uint8Array>,
+      duplex: "half",
+    } as RequestInit & { duplex: "half" });
+    const answer = (await response.json()) as Record<string, unknown> & {
+      report?: { rows_rejected?: unknown[] };
+    };
+    if (!response.ok) throw errorFromResponse(response.status, answer, 1);
+    rejected = answer.report?.rows_rejected?.length ?? 0;
+    process.stdout.write(
+      values.json ? `${JSON.stringify(answer)}\n` : `${JSON.stringify(answer, null, 2)}\n`,
+    );
+  });
+  return code !== 0 ? code : rejected > 0 ? 1 : 0;
 }
