@@ -56,6 +56,8 @@ export interface SplitCredit {
   account_id: string;
   party_id: string;
   amount_minor: bigint;
+  /** The pieces the booking stored for this party (migration 056): kind -> minor units as text; null before it. */
+  stored_pieces: Record<string, string> | null;
 }
 
 /** The credits to held accounts of the split transactions in a batch: what the fold cuts into pieces. */
@@ -67,11 +69,12 @@ export async function splitCreditsIn(
   if (batch.leaves === 0) return [];
   const rows = await tx.query<Omit<SplitCredit, "amount_minor"> & { amount_minor: string }>(
     `SELECT p.transaction_id::text AS transaction_id, p.seq, j.order_id, p.account_id::text AS account_id,
-            a.party_id, p.amount_minor::text AS amount_minor
+            a.party_id, p.amount_minor::text AS amount_minor, o.split_pieces -> a.party_id AS stored_pieces
        FROM log_leaves l
        JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id AND j.kind = 'split' AND j.order_id IS NOT NULL
        JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id AND p.amount_minor > 0
        JOIN accounts a ON a.tenant_id = $1 AND a.id = p.account_id AND a.purpose = 'held'
+       LEFT JOIN orders o ON o.tenant_id = $1 AND o.id = j.order_id AND o.transaction_id = j.id
       WHERE l.tenant_id = $1 AND l.leaf_index > $2 AND l.leaf_index <= $3`,
     [tenant_id, batch.after_leaf, batch.through_leaf],
   );

@@ -3,6 +3,7 @@ import type { LoadedConfig } from "../../core/audit/config.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { canonicalJson } from "../../core/jcs.ts";
 import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import { splitPieceKind, splitPieces } from "../../core/reports/split-lines.ts";
 import { sha256Hex } from "../../core/sha256.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
 import type { Policy } from "../../core/split/index.ts";
@@ -13,7 +14,7 @@ import {
   type Order,
   parseOrder,
 } from "../../core/split/index.ts";
-import { isSubsidyLeg, subsidy_flag, subsidyOf } from "../../core/split/subsidy.ts";
+import { isSubsidyLeg, subsidy_flag, subsidy_rule_id, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { orderPartyRowsStep } from "../../store/order-parties-sql.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
@@ -78,6 +79,8 @@ interface Planned extends Candidate {
   indexed_party_ids: string[];
   /** Referrers that are not parties: their share went to the platform (stored on the order row). */
   referrers_unknown: string[] | null;
+  /** Each credited party's share by statement kind, as JSON text (migration 056): what the report fold reads. */
+  split_pieces_json: string;
 }
 
 /**
@@ -273,8 +276,43 @@ async function plan(
     policy,
     referrers_unknown,
     request: paidTransaction(candidate.order, allocation, platform, accounts),
+    split_pieces_json: splitPiecesJson(candidate.order, allocation),
     ...partyIdsOf(allocation, kinds),
   }));
+}
+
+/**
+ * The pieces by kind of every party's credit in this split (what a statement
+ * shows: src/core/reports/split-lines.ts), from the allocation in hand, so the
+ * report fold need not recompute the split from the facts. Each party's
+ * pieces sum to its credit, which paidTransaction books as one posting.
+ */
+function splitPiecesJson(order: Order, allocation: Allocation): string {
+  const split = {
+    merchant_id: order.merchant_id,
+    paid_minor: order.paid_minor,
+    subsidy_rule_id,
+    legs: allocation.legs,
+  };
+  const credit_of = new Map<string, bigint>();
+  for (const leg of allocation.legs)
+    if (!isSubsidyLeg(leg))
+      credit_of.set(leg.party_id, (credit_of.get(leg.party_id) ?? 0n) + leg.amount_minor);
+  const by_party: Record<string, Record<string, string>> = {};
+  for (const [party_id, credit_minor] of credit_of) {
+    const pieces: Record<string, string> = {};
+    let sum_minor = 0n;
+    for (const [kind, amount_minor] of splitPieces(split, party_id)) {
+      pieces[splitPieceKind(kind)] = amount_minor.toString();
+      sum_minor += amount_minor;
+    }
+    assert(
+      sum_minor === credit_minor,
+      `the pieces of ${party_id}'s credit sum to ${sum_minor}, not ${credit_minor}`,
+    );
+    by_party[party_id] = pieces;
+  }
+  return JSON.stringify(by_party);
 }
 
 function partyIdsOf(
@@ -408,6 +446,7 @@ function orderWrites(
       tenant_id,
       booked.map((b) => b.row),
       booked.map((b) => b.item.facts_json),
+      booked.map((b) => b.item.split_pieces_json),
     ),
     orderPartyRowsStep(tenant_id, indexed),
     eventsWrite(

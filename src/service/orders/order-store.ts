@@ -72,27 +72,38 @@ export function orderEvent(
   };
 }
 
-/** New order rows, each stored with its facts in canonical JSON text (`facts_json`, in the same order). */
+/**
+ * New order rows, each stored with its facts in canonical JSON text
+ * (`facts_json`, in the same order) and its split's pieces by party and kind
+ * (`split_pieces_json`, JSON text or null; migration 056).
+ */
 export function ordersWrite(
   tenant_id: string,
   rows: readonly OrderRow[],
   facts_json: readonly string[],
+  split_pieces_json: readonly (string | null)[] = [],
 ): WriteStep | null {
   assert(rows.length === facts_json.length, "every order row has its facts");
+  assert(
+    split_pieces_json.length === 0 || split_pieces_json.length === rows.length,
+    "pieces for every row or none",
+  );
   if (rows.length === 0) return null;
   return {
     ctes: [
       [
         "order_rows",
         `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash,
-                             transaction_id, created_at, referrers_unknown)
+                             transaction_id, created_at, referrers_unknown, split_pieces)
          SELECT $1, o.id, o.merchant_id, o.currency, o.paid_minor, o.paid_at, o.facts, o.facts_sha256, o.policy_hash,
-                o.transaction_id, $11::timestamptz, NULLIF(o.referrers_unknown, 'null'::jsonb)
+                o.transaction_id, $11::timestamptz, NULLIF(o.referrers_unknown, 'null'::jsonb),
+                NULLIF(o.split_pieces, 'null'::jsonb)
            FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::int8[]),
                            unnest($6::timestamptz[]), jsonb_array_elements($7::text::jsonb), unnest($8::text[]),
-                           unnest($9::text[]), unnest($10::uuid[]), jsonb_array_elements($12::text::jsonb))
+                           unnest($9::text[]), unnest($10::uuid[]), jsonb_array_elements($12::text::jsonb),
+                           jsonb_array_elements($13::text::jsonb))
                 AS o(id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256, policy_hash, transaction_id,
-                     referrers_unknown)
+                     referrers_unknown, split_pieces)
          ON CONFLICT (tenant_id, id) DO NOTHING RETURNING 1`,
       ],
     ],
@@ -112,6 +123,7 @@ export function ordersWrite(
       rows.map((r) => r.transaction_id),
       rows[0]!.created_at,
       JSON.stringify(rows.map((r) => r.referrers_unknown)),
+      `[${rows.map((_, index) => split_pieces_json[index] ?? "null").join(",")}]`,
     ],
     expect: { rows: rows.length, retry: "an order id was taken concurrently" },
   };

@@ -1,9 +1,11 @@
 import { assert } from "../../core/assert.ts";
+import { split_piece_prefix } from "../../core/reports/split-lines.ts";
 import {
   fold_leaves_max,
   foldLeaves,
   nextFoldBatch,
   type PieceRow,
+  type SplitCredit,
   splitCreditsIn,
   tenantsBehind,
 } from "../../store/account-daily-sql.ts";
@@ -38,15 +40,60 @@ export async function foldTenantOnce(
     if (lock[0]?.leader !== true) return 0;
     const batch = await nextFoldBatch(tx, tenant_id, leaves_max);
     const credits = await splitCreditsIn(tx, tenant_id, batch);
-    const cut = await splitPostingPieces(tx, tenant_id, credits);
-    const pieces: PieceRow[] = [];
-    for (const credit of credits)
+    const { pieces, unstored } = storedPieces(credits);
+    // Orders booked before migration 056 have no stored pieces: recompute their splits.
+    const cut = await splitPostingPieces(tx, tenant_id, unstored);
+    for (const credit of unstored)
       for (const piece of cut.get(postingKey(credit.transaction_id, credit.seq)) ?? [])
         pieces.push({ transaction_id: credit.transaction_id, seq: credit.seq, ...piece });
     const result = await foldLeaves(tx, tenant_id, batch, pieces, ctx.now());
     assert(result.leaves <= leaves_max, "the fold took more leaves than asked");
     return result.leaves;
   });
+}
+
+/**
+ * The pieces the booking stored, for the credits that have them; the rest,
+ * to recompute. As when recomputing, a party credited more than once in one
+ * split, or whose pieces do not sum to its posting, stays whole.
+ */
+export function storedPieces(credits: readonly SplitCredit[]): {
+  pieces: PieceRow[];
+  unstored: SplitCredit[];
+} {
+  const credits_per_party = new Map<string, number>();
+  for (const credit of credits) {
+    const key = `${credit.transaction_id}\u0000${credit.party_id}`;
+    credits_per_party.set(key, (credits_per_party.get(key) ?? 0) + 1);
+  }
+  const pieces: PieceRow[] = [];
+  const unstored: SplitCredit[] = [];
+  for (const credit of credits) {
+    if (credit.stored_pieces === null) {
+      unstored.push(credit);
+      continue;
+    }
+    if (credits_per_party.get(`${credit.transaction_id}\u0000${credit.party_id}`) !== 1) continue;
+    const own: PieceRow[] = [];
+    let sum_minor = 0n;
+    let readable = true;
+    for (const [kind, amount] of Object.entries(credit.stored_pieces)) {
+      // Never trust stored derived data blindly: a malformed piece leaves the posting whole.
+      if (
+        !kind.startsWith(split_piece_prefix) ||
+        typeof amount !== "string" ||
+        !/^-?\d{1,19}$/.test(amount)
+      ) {
+        readable = false;
+        break;
+      }
+      const amount_minor = BigInt(amount);
+      sum_minor += amount_minor;
+      own.push({ transaction_id: credit.transaction_id, seq: credit.seq, kind, amount_minor });
+    }
+    if (readable && sum_minor === credit.amount_minor && own.length > 0) pieces.push(...own);
+  }
+  return { pieces, unstored };
 }
 
 /** Folds every tenant until caught up (bounded per round); returns the leaves folded. */
