@@ -19,7 +19,8 @@ export interface ServerProcess {
   pids(): Promise<number[]>;
   /** Peak resident set of the server so far, in MB: with workers, the sum of each process's peak. */
   peakRssMb(): Promise<number>;
-  stop(): Promise<void>;
+  /** SIGTERM, a graceful drain; resolves with the exit code (null when a signal ended it). */
+  stop(): Promise<number | null>;
   /** Kills the server, its workers too, without warning (SIGKILL), as a crashed host would; resolves once it is gone. */
   kill(): Promise<void>;
 }
@@ -75,9 +76,9 @@ export async function startServerProcess(
       return peak_kb / 1024;
     },
     stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once("exit", (code) => resolve(code));
         // SIGTERM lets serve close and, under --cpu-prof, write its profile.
         child.kill("SIGTERM");
       }),

@@ -56,7 +56,7 @@ describe("clearsplit serve --workers on the PGlite default", () => {
 });
 
 describe.skipIf(database_url === undefined)(
-  "two servers on one PostgreSQL, the leader killed under load (PostgreSQL only: skipped without DATABASE_URL)",
+  "several servers on one PostgreSQL (PostgreSQL only: skipped without DATABASE_URL)",
   () => {
     let admin_url: string;
     let url: string;
@@ -109,7 +109,28 @@ describe.skipIf(database_url === undefined)(
       );
     }
 
-    it("books, releases and sequences every order once, and the survivor leads", async () => {
+    it("serve --workers 2 forks a worker again when one dies, and drains both on SIGTERM", async () => {
+      const server = await startServerProcess(url, { workers: 2, env: { CLEARSPLIT_NOTIFICATIONS: "off" } });
+      servers.push(server);
+      const [first, second] = await server.pids();
+      expect(second, "two workers").toBeDefined();
+      process.kill(first!, "SIGKILL");
+      // The primary forks another after its backoff; the port keeps answering meanwhile through the other.
+      const deadline = Date.now() + leadership_deadline_ms;
+      let pids = await server.pids();
+      while (Date.now() < deadline && !(pids.length === 2 && !pids.includes(first!))) {
+        await sleep(100);
+        pids = await server.pids();
+      }
+      expect(pids, "a new worker replaced the dead one").toHaveLength(2);
+      expect(pids).toContain(second);
+      expect(pids).not.toContain(first);
+      const ready = await fetch(`${server.base_url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await server.stop(), "every worker drained, exit 0").toBe(0);
+    }, 300_000);
+
+    it("two hosts under load, the leader SIGKILLed: every order booked, released and sequenced once, the survivor leads", async () => {
       const ctx: ServiceContext = { db, now: () => new Date() };
       await ensureTenant(ctx, { id: tenant, name: "several servers" });
       await seedExampleMarketplace(ctx, tenant, return_window_ms);
