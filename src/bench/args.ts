@@ -17,6 +17,8 @@ export const seconds_max = 3_600;
 export const clients_max = 64;
 export const batch_size_min = 100;
 export const batch_size_max = 1_000;
+/** Most `serve --workers` the bench's server may run (the machine's cores bound what helps). */
+export const server_workers_max = 16;
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -33,6 +35,8 @@ export interface BenchOptions {
   seed: number;
   /** Where the HTTP scenarios' server runs: its own process (PostgreSQL only) or the bench's. */
   server: "process" | "inline";
+  /** `serve --workers N` of that process; several values run the HTTP scenarios once per value, in order. */
+  server_workers: number[];
   database_url: string | undefined;
   /** Postings of the report scenario's account; null: 20,000 per second of --seconds. */
   report_postings: number | null;
@@ -44,10 +48,13 @@ export class UsageError extends Error {
 
 export const usage = `usage: clearsplit bench [--scenario NAME]... [--seconds S] [--backend pg|pglite] [--json] [--profile]
                        [--clients N] [--workers N] [--batch-size N] [--seed N] [--server process|inline]
-                       [--report-postings N]
+                       [--server-workers N]... [--report-postings N]
   scenarios: ${scenario_names.join(", ")} (default: all)
   --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)
-  --server defaults to process on pg (clearsplit serve in its own process) and is inline on pglite`;
+  --server defaults to process on pg (clearsplit serve in its own process) and is inline on pglite
+  --server-workers N runs that server as \`serve --workers N\` (default 1); given more than once, the HTTP
+                     scenarios run once per value, each against a fresh server, in the same run
+  --workers N is the concurrent writers of library, batch and lifecycle, not the server's processes`;
 
 function readNumber(
   value: string | undefined,
@@ -96,6 +103,14 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
   if (server === "process" && backend === "pglite") {
     throw new UsageError("--server process needs --backend pg: PGlite is opened by one process");
   }
+  const server_workers = (values["server-workers"] ?? ["1"]).map((value) =>
+    Math.floor(readNumber(value, "server-workers", 1, server_workers_max, 1)),
+  );
+  if (server !== "process" && server_workers.some((count) => count > 1)) {
+    throw new UsageError(
+      "--server-workers above 1 needs --server process (on --backend pg): the workers share PostgreSQL",
+    );
+  }
   return {
     scenarios: scenarios.length === 0 ? [...scenario_names] : [...new Set(scenarios)],
     seconds: readNumber(values.seconds, "seconds", 0.5, seconds_max, 10),
@@ -112,6 +127,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     ),
     seed: Math.floor(readNumber(values.seed, "seed", 0, 2 ** 31 - 1, 1)),
     server,
+    server_workers: [...new Set(server_workers)],
     database_url: backend === "pg" ? env.DATABASE_URL : undefined,
     report_postings:
       values["report-postings"] === undefined
@@ -136,6 +152,7 @@ function parseArgsStrict(argv: string[]) {
       "batch-size": { type: "string" },
       seed: { type: "string" },
       server: { type: "string" },
+      "server-workers": { type: "string", multiple: true },
       "report-postings": { type: "string" },
     },
   });

@@ -57,6 +57,18 @@ describe("bench arguments", () => {
     expect(() => parseBenchArgs(["--server", "elsewhere"], { DATABASE_URL: "postgres://x/y" })).toThrow(
       /--server/,
     );
+    expect(() => parseBenchArgs(["--server-workers", "2"], {})).toThrow(/--server process/);
+    expect(() => parseBenchArgs(["--server-workers", "0"], { DATABASE_URL: "postgres://x/y" })).toThrow(
+      /server-workers/,
+    );
+  });
+
+  it("runs the HTTP scenarios once per --server-workers value, 1 by default", () => {
+    const url = { DATABASE_URL: "postgres://x/y" };
+    expect(parseBenchArgs([], url).server_workers).toEqual([1]);
+    expect(parseBenchArgs(["--server-workers", "1", "--server-workers", "2"], url).server_workers).toEqual([
+      1, 2,
+    ]);
   });
 });
 

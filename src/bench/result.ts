@@ -15,6 +15,8 @@ export interface ScenarioResult {
   checkpoint_lag_ms_max: number | null;
   baseline_orders_per_s: number | null;
   ratio_vs_baseline: number | null;
+  /** Processes of the server the scenario drove (`serve --workers`); 1 for in-process scenarios. */
+  server_workers: number;
 }
 
 export const result_fields = [
@@ -30,6 +32,7 @@ export const result_fields = [
   "checkpoint_lag_ms_max",
   "baseline_orders_per_s",
   "ratio_vs_baseline",
+  "server_workers",
 ] as const satisfies readonly (keyof ScenarioResult)[];
 
 function round(value: number, digits: number): number {
@@ -47,6 +50,7 @@ export interface Measured {
   max_rss_mb: number;
   checkpoint_lag_ms_max: number | null;
   baseline_orders_per_s: number | null;
+  server_workers?: number;
 }
 
 export function toResult(measured: Measured): ScenarioResult {
@@ -67,6 +71,7 @@ export function toResult(measured: Measured): ScenarioResult {
     checkpoint_lag_ms_max: measured.checkpoint_lag_ms_max,
     baseline_orders_per_s: baseline === null ? null : round(baseline, 1),
     ratio_vs_baseline: baseline === null || baseline === 0 ? null : round(orders_per_s / baseline, 2),
+    server_workers: measured.server_workers ?? 1,
   };
 }
 
@@ -107,6 +112,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
     "lag ms",
     "baseline/s",
     "× base",
+    "workers",
   ];
   const rows = results.map((result) => result_fields.map((field) => cell(result[field])));
   const widths = headers.map((header, index) =>

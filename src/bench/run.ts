@@ -59,21 +59,12 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
   const end_ms = Date.now();
   const needs_http = options.scenarios.some((name) => http_scenarios.includes(name));
   if (options.profile) await clearServerProfile();
-  const server =
-    needs_http && options.server === "process" && bench.url !== undefined
-      ? await startServerProcess(bench.url, {
-          cpu_profile_dir: options.profile ? profile_directory : undefined,
-          // The server runs a dispatcher too, and the notify scenario's receiver is on loopback:
-          // without this the server's dispatcher would take its turns and refuse every delivery.
-          env: { CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE: "1" },
-        })
-      : null;
-  const app = needs_http && server === null ? await buildApp({ ctx }) : null;
-  const base_url =
-    server?.base_url ?? (app === null ? null : await app.listen({ host: "127.0.0.1", port: 0 }));
   const problems: string[] = [];
   const results: ScenarioResult[] = [];
   const log_keys = new LogKeyStore();
+  let server: ServerProcess | null = null;
+  let app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  let profiled_server = false;
   try {
     const baseline = await runBaseline(bench.db, market, {
       seed: options.seed,
@@ -85,45 +76,74 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
     problems.push(...baseline.problems);
     const baseline_orders_per_s = baseline.result.orders / baseline.result.seconds;
     io.stderr(`baseline: ${baseline_orders_per_s.toFixed(1)} orders/s (naive, one transaction per order)\n`);
-    for (const name of options.scenarios) {
-      if (name === "report") {
-        // Not a throughput scenario: its own line (docs/reports.md).
-        const postings = options.report_postings ?? Math.round(options.seconds * 20_000);
-        const report = await runReportBench(ctx, options.backend, postings, (text) => {
-          if (io.progress) io.stderr(text);
+    // One pass per --server-workers value: the HTTP scenarios run in each,
+    // against a fresh server of that many processes; the others in the first only.
+    for (const [pass, server_workers] of options.server_workers.entries()) {
+      const names = options.scenarios.filter((name) => pass === 0 || http_scenarios.includes(name));
+      if (names.length === 0) continue;
+      server =
+        needs_http && options.server === "process" && bench.url !== undefined
+          ? await startServerProcess(bench.url, {
+              // One profile per run: the first pass's server (a worker's would overwrite another's).
+              cpu_profile_dir:
+                options.profile && pass === 0 && server_workers === 1 ? profile_directory : undefined,
+              // The server runs a dispatcher too, and the notify scenario's receiver is on loopback:
+              // without this the server's dispatcher would take its turns and refuse every delivery.
+              env: { CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE: "1" },
+              workers: server_workers,
+            })
+          : null;
+      if (server !== null && options.profile && pass === 0 && server_workers === 1) profiled_server = true;
+      if (server !== null && server_workers > 1)
+        io.stderr(`bench server: clearsplit serve --workers ${server_workers}\n`);
+      app = needs_http && server === null ? await buildApp({ ctx }) : null;
+      const base_url =
+        server?.base_url ?? (app === null ? null : await app.listen({ host: "127.0.0.1", port: 0 }));
+      for (const name of names) {
+        if (name === "report") {
+          // Not a throughput scenario: its own line (docs/reports.md).
+          const postings = options.report_postings ?? Math.round(options.seconds * 20_000);
+          const report = await runReportBench(ctx, options.backend, postings, (text) => {
+            if (io.progress) io.stderr(text);
+          });
+          problems.push(...report.problems);
+          io.stdout(
+            options.json
+              ? `${JSON.stringify(report)}\n`
+              : `report: ${report.postings.toLocaleString("en")} postings on one account; monthly statement ${report.statement_ms} ms, naive SUM ${report.naive_ms} ms (${report.speedup}x); aggregates built in ${report.aggregate_seconds} s (${report.aggregate_rows} rows); generated in ${report.generate_seconds} s\n`,
+          );
+          continue;
+        }
+        const result = await runScenario(name, {
+          options,
+          io,
+          bench,
+          ctx,
+          clock,
+          market,
+          end_ms,
+          base_url,
+          server,
+          server_workers: http_scenarios.includes(name) ? server_workers : 1,
+          baseline_orders_per_s,
+          problems,
+          // Bench logs are signed with throwaway keys sealed by the development secret.
+          log_keys,
         });
-        problems.push(...report.problems);
-        io.stdout(
-          options.json
-            ? `${JSON.stringify(report)}\n`
-            : `report: ${report.postings.toLocaleString("en")} postings on one account; monthly statement ${report.statement_ms} ms, naive SUM ${report.naive_ms} ms (${report.speedup}x); aggregates built in ${report.aggregate_seconds} s (${report.aggregate_rows} rows); generated in ${report.generate_seconds} s\n`,
-        );
-        continue;
+        results.push(result);
+        if (options.json) io.stdout(`${toJsonLine(result)}\n`);
       }
-      const result = await runScenario(name, {
-        options,
-        io,
-        bench,
-        ctx,
-        clock,
-        market,
-        end_ms,
-        base_url,
-        server,
-        baseline_orders_per_s,
-        problems,
-        // Bench logs are signed with throwaway keys sealed by the development secret.
-        log_keys,
-      });
-      results.push(result);
-      if (options.json) io.stdout(`${toJsonLine(result)}\n`);
+      await app?.close();
+      app = null;
+      await server?.stop();
+      server = null;
     }
   } finally {
     await app?.close();
     await server?.stop();
     await bench.drop();
   }
-  if (server !== null && options.profile) {
+  if (profiled_server) {
     await summariseServerProfile().catch((error: unknown) =>
       io.stderr(`profile: could not summarise the server's profile: ${String(error)}\n`),
     );
@@ -131,8 +151,27 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<numb
   if (!options.json) io.stdout(`${formatTable(results)}\n`);
   const comparison = notificationsComparison(results);
   if (comparison !== null) io.stderr(`${comparison}\n`);
+  for (const line of workersComparison(results)) io.stderr(`${line}\n`);
   for (const problem of problems) io.stderr(`CHECK FAILED: ${problem}\n`);
   return problems.length === 0 ? 0 : 1;
+}
+
+/** Each HTTP scenario run against servers of several process counts: its orders/s against its first count's. */
+export function workersComparison(results: readonly ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  for (const name of new Set(results.map((result) => result.scenario))) {
+    const runs = results.filter((result) => result.scenario === name);
+    const first = runs[0];
+    if (first === undefined || first.orders_per_s <= 0) continue;
+    for (const run of runs.slice(1)) {
+      lines.push(
+        `${name}: ${run.server_workers} server workers ran at ${(run.orders_per_s / first.orders_per_s).toFixed(2)}× ` +
+          `${first.server_workers} (${run.orders_per_s.toFixed(1)} vs ${first.orders_per_s.toFixed(1)} orders/s, ` +
+          `p99 ${run.p99_ms ?? "-"} vs ${first.p99_ms ?? "-"} ms)`,
+      );
+    }
+  }
+  return lines;
 }
 
 /** Booking with notifications on (notify) against off (batch), measured in the same run. */
@@ -154,6 +193,7 @@ interface RunContext {
   end_ms: number;
   base_url: string | null;
   server: ServerProcess | null;
+  server_workers: number;
   baseline_orders_per_s: number;
   problems: string[];
   log_keys: LogKeyStore;
@@ -256,5 +296,6 @@ async function runScenario(name: Exclude<ScenarioName, "report">, run: RunContex
         : process.resourceUsage().maxRSS / 1024,
     checkpoint_lag_ms_max: lag.max_ms,
     baseline_orders_per_s: run.baseline_orders_per_s,
+    server_workers: run.server_workers,
   });
 }

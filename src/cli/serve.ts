@@ -25,16 +25,30 @@ import {
   seedWithProgress,
   storedCredentials,
 } from "./demo-setup.ts";
+import {
+  announceListening,
+  db_connections_per_process_max,
+  db_connections_total_default,
+  isWorker,
+  poolPerWorker,
+  runPrimary,
+  serve_workers_max,
+  worker_pool_env,
+} from "./serve-cluster.ts";
 
 export const demo_orders_default = 3_000;
 
-export const usage = `usage: clearsplit serve [--demo] [--port P] [--host H]
+export const usage = `usage: clearsplit serve [--demo] [--port P] [--host H] [--workers N]
 
 Migrates the database, starts the API, the web console, the log sequencer, the
 scheduler and the notification dispatcher in one process.
-  --demo     seed the demo marketplace on first start and print its logins and keys
-  --port P   where to listen (default PORT or 3000; 0 picks a free port)
-  --host H   the address to bind (default HOST or 127.0.0.1)
+  --demo       seed the demo marketplace on first start and print its logins and keys
+  --port P     where to listen (default PORT or 3000; 0 picks a free port)
+  --host H     the address to bind (default HOST or 127.0.0.1)
+  --workers N  run N server processes sharing the port (default 1; PostgreSQL only).
+               Each has its own pool of CLEARSPLIT_DB_CONNECTIONS / N connections
+               (total default ${db_connections_total_default}, at most ${db_connections_per_process_max} each); background work is
+               led per tenant by one process at a time (docs/scale.md)
 The database is PostgreSQL when DATABASE_URL is set, else embedded PGlite in
 CLEARSPLIT_DATA_DIR (default ./.clearsplit), which one process owns at a time.
 `;
@@ -46,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       demo: { type: "boolean", default: false },
       port: { type: "string" },
       host: { type: "string" },
+      workers: { type: "string", default: "1" },
     },
   });
   const port = Number(values.port ?? process.env.PORT ?? 3000);
@@ -56,23 +71,69 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const db = await openDatabase();
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > serve_workers_max) {
+    process.stderr.write(
+      `clearsplit serve: --workers must be 1-${serve_workers_max}, got ${JSON.stringify(values.workers)}\n`,
+    );
+    return 2;
+  }
+  const on_postgres = (process.env.DATABASE_URL ?? "") !== "";
+  if (workers > 1 && !on_postgres) {
+    process.stderr.write(
+      "clearsplit serve: --workers needs PostgreSQL (DATABASE_URL): the embedded PGlite database " +
+        "belongs to one process, so it serves with one worker only\n",
+    );
+    return 2;
+  }
+  const worker = isWorker();
+  const pool = on_postgres ? poolPerWorker(workers) : db_connections_per_process_max;
+  if (typeof pool === "string") {
+    process.stderr.write(`clearsplit serve: ${pool}\n`);
+    return 2;
+  }
+  const open_options = {
+    connections_max: worker ? Number(process.env[worker_pool_env] ?? pool) : pool,
+    application_name: `clearsplit serve ${process.pid}`,
+  };
+  // The primary of --workers N prepares once (migrations, demo data, console
+  // build, log keys), then forks the workers that serve.
+  const prepare = !worker;
+  const db = await openDatabase(open_options);
   const ctx: ServiceContext = { db, now: systemClock };
-  let credentials = values.demo ? storedCredentials() : [];
-  if (values.demo && !(await demoSeeded(ctx))) credentials = await seedWithProgress(ctx, demo_orders_default);
-  const logins = values.demo ? await ensureDemoLogins(ctx) : [];
+  let credentials = values.demo && prepare ? storedCredentials() : [];
+  if (values.demo && prepare && !(await demoSeeded(ctx)))
+    credentials = await seedWithProgress(ctx, demo_orders_default);
+  const logins = values.demo && prepare ? await ensureDemoLogins(ctx) : [];
   // The web console is built here when web/dist is missing or older than its sources.
   const serve_console = process.env.CLEARSPLIT_CONSOLE !== "off";
-  if (serve_console) await ensureConsoleBuilt({ log: (line) => process.stderr.write(`${line}\n`) });
+  if (serve_console && prepare)
+    await ensureConsoleBuilt({ log: (line) => process.stderr.write(`${line}\n`) });
+  // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).
+  const keys = new LogKeyStore(logKeyOptionsFromEnv());
+  ctx.log_keys = keys;
+  const log_lines = await ensureLogKeys(db, keys);
+  // The demo's webhooks may point at a receiver on this machine (docs/notifications.md).
+  if (values.demo && process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE === undefined)
+    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
+  const printBanner = (address: string) =>
+    process.stdout.write(
+      banner({ address, backend: db.backend, serve_console, log_lines, logins, credentials, workers }),
+    );
+  if (workers > 1 && !worker) {
+    await db.close();
+    return runPrimary({
+      workers,
+      pool_per_worker: pool,
+      on_listening: printBanner,
+      shutdown_ms: shutdown_ms_max,
+    });
+  }
 
   const scheduler = startScheduler(ctx, {
     settle: true,
     on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
   });
-  // One key store for both: it caches the unsealed signers (scrypt is slow on purpose).
-  const keys = new LogKeyStore(logKeyOptionsFromEnv());
-  ctx.log_keys = keys;
-  const log_lines = await ensureLogKeys(db, keys);
   const sequencer = startSequencer(ctx, {
     keys,
     witnesses: witnessesFromEnv(),
@@ -81,9 +142,6 @@ export async function run(argv: string[]): Promise<number> {
   const events = startEventSequencer(ctx, {
     on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
   });
-  // The demo's webhooks may point at a receiver on this machine (docs/notifications.md).
-  if (values.demo && process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE === undefined)
-    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
   const dispatcher =
     process.env.CLEARSPLIT_NOTIFICATIONS === "off"
       ? null
@@ -108,37 +166,17 @@ export async function run(argv: string[]): Promise<number> {
     logger: process.env.CLEARSPLIT_LOG !== "0",
     ...(serve_console ? { console_dir } : {}),
   });
-  const address = await app.listen({ port, host });
-  if (db.backend === "pglite") announceDataDirUrl(embeddedDataDir(), address);
-  process.stdout.write(
-    [
-      `ClearSplit is listening on ${address}`,
-      ...(serve_console ? [`  web console:   ${address}/`] : []),
-      `  API docs:      ${address}/docs`,
-      `  OpenAPI:       ${address}/openapi.json`,
-      `  database:      ${db.backend === "pglite" ? `embedded PGlite (${embeddedDataDir()})` : "PostgreSQL"}`,
-      ...log_lines.map((line) => `  ${line}`),
-      ...(logins.length > 0
-        ? [
-            `  demo console logins (tenant ${demo_tenant_id}; sign in at ${address}/):`,
-            describeLogins(logins),
-          ]
-        : []),
-      ...(credentials.length > 0
-        ? [
-            "  demo API keys (send as `Authorization: Bearer <key>`; the integration key is the mall's, docs/integration.md):",
-            describeCredentials(credentials),
-            `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
-          ]
-        : []),
-      "",
-    ].join("\n"),
-  );
-  const signal = await new Promise<string>((resolve) => {
+  // Registered before listening: a worker told to stop while it starts still drains.
+  const signal = new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  return shutdown(signal, [
+  const address = await app.listen({ port, host });
+  if (db.backend === "pglite") announceDataDirUrl(embeddedDataDir(), address);
+  // A worker's primary prints the banner once all its workers listen.
+  if (worker) announceListening(address);
+  else printBanner(address);
+  const code = await shutdown(await signal, [
     // Stop accepting; requests in flight finish (a queued group commit
     // included, since its requests await it); new ones get 503 meanwhile.
     ["http", () => app.close()],
@@ -151,6 +189,41 @@ export async function run(argv: string[]): Promise<number> {
     ["scheduler", () => scheduler.stop()],
     ["database", () => db.close()],
   ]);
+  // A worker's channel to its primary would keep it alive.
+  if (worker) process.disconnect?.();
+  return code;
+}
+
+function banner(parts: {
+  address: string;
+  backend: string;
+  serve_console: boolean;
+  log_lines: string[];
+  logins: Awaited<ReturnType<typeof ensureDemoLogins>>;
+  credentials: ReturnType<typeof storedCredentials>;
+  workers: number;
+}): string {
+  const { address, serve_console, log_lines, logins, credentials } = parts;
+  return [
+    `ClearSplit is listening on ${address}`,
+    ...(serve_console ? [`  web console:   ${address}/`] : []),
+    `  API docs:      ${address}/docs`,
+    `  OpenAPI:       ${address}/openapi.json`,
+    `  database:      ${parts.backend === "pglite" ? `embedded PGlite (${embeddedDataDir()})` : "PostgreSQL"}`,
+    ...(parts.workers > 1 ? [`  workers:       ${parts.workers} processes share the port`] : []),
+    ...log_lines.map((line) => `  ${line}`),
+    ...(logins.length > 0
+      ? [`  demo console logins (tenant ${demo_tenant_id}; sign in at ${address}/):`, describeLogins(logins)]
+      : []),
+    ...(credentials.length > 0
+      ? [
+          "  demo API keys (send as `Authorization: Bearer <key>`; the integration key is the mall's, docs/integration.md):",
+          describeCredentials(credentials),
+          `  try: curl -H "Authorization: Bearer ${credentials[0]!.key}" ${address}/v1/orders?limit=3`,
+        ]
+      : []),
+    "",
+  ].join("\n");
 }
 
 /** How long a graceful shutdown may take before the process exits anyway. */

@@ -10,6 +10,8 @@ export interface OpenOptions {
   /** PGlite directory; `null` keeps the database in memory (tests). */
   data_dir?: string | null;
   connections_max?: number;
+  /** PostgreSQL's application_name for this process's connections (default "clearsplit"). */
+  application_name?: string;
 }
 
 /** Opens the configured database and brings its schema up to date. */
@@ -17,7 +19,10 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   const database_url = options.database_url ?? process.env.DATABASE_URL;
   let db: Database;
   if (database_url) {
-    db = await openPostgres(database_url, { connections_max: options.connections_max ?? 10 });
+    db = await openPostgres(database_url, {
+      connections_max: options.connections_max ?? 10,
+      ...(options.application_name === undefined ? {} : { application_name: options.application_name }),
+    });
   } else {
     const data_dir =
       options.data_dir === null

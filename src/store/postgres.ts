@@ -3,6 +3,8 @@ import { type Database, normaliseParams, type Queryable, type Row } from "./data
 
 export interface PostgresOptions {
   connections_max?: number;
+  /** Shown in pg_stat_activity: `serve` names its process, so a lock in pg_locks points at one. */
+  application_name?: string;
 }
 
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
@@ -11,7 +13,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     types: { bigint: postgres.BigInt },
     onnotice: () => {},
     prepare: true,
-    connection: { application_name: "clearsplit" },
+    connection: { application_name: options.application_name ?? "clearsplit" },
   });
   await sql`select 1`;
 
