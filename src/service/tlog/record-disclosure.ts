@@ -28,6 +28,15 @@ export function newDisclosureSeed(): Buffer {
   return randomBytes(disclosure_seed_bytes);
 }
 
+/** `count` seeds from one call to the random source (booking asks for one per journal record). */
+export function newDisclosureSeeds(count: number): Buffer[] {
+  const bytes = randomBytes(disclosure_seed_bytes * count);
+  const seeds: Buffer[] = new Array(count);
+  for (let index = 0; index < count; index++)
+    seeds[index] = bytes.subarray(index * disclosure_seed_bytes, (index + 1) * disclosure_seed_bytes);
+  return seeds;
+}
+
 export function partySalt(seed: Uint8Array, party_id: string): Buffer {
   assert(seed.length === disclosure_seed_bytes, "a disclosure seed has 16 bytes");
   return createHmac("sha256", seed)
@@ -62,8 +71,24 @@ export function commitJournalRecord(
   return { committed: { ...header, party_commitments: commitments }, disclosures };
 }
 
+/**
+ * The committed record alone: what booking hashes for every journal record,
+ * so it skips building the disclosures (copies of every part with its salt in
+ * base64) that only a proof bundle reads. Same result as commitJournalRecord.
+ */
+export function committedJournalRecord(record: JournalRecord, seed: Uint8Array): CommittedJournalRecord {
+  const { header, parts } = journalRecordParts(record);
+  const commitments: string[] = new Array(parts.length);
+  for (let index = 0; index < parts.length; index++) {
+    const part = parts[index]!;
+    commitments[index] = partCommitment(partySalt(seed, part.party_id), part);
+  }
+  commitments.sort();
+  return { ...header, party_commitments: commitments };
+}
+
 /** What the log hashes for a record: the committed form when it has a seed, else the record itself. */
 export function hashedRecord(kind: LogRecordKind, record: unknown, seed: Uint8Array | null): unknown {
   if (seed === null || !isDisclosable(kind)) return record;
-  return commitJournalRecord(record as JournalRecord, seed).committed;
+  return committedJournalRecord(record as JournalRecord, seed);
 }

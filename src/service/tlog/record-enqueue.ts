@@ -6,7 +6,7 @@ import { sha256Bytes } from "../../core/sha256.ts";
 import type { Queryable } from "../../store/database.ts";
 import { logRecordRowsStep } from "../../store/log-records-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
-import { hashedRecord, isDisclosable, newDisclosureSeed } from "./record-disclosure.ts";
+import { hashedRecord, isDisclosable, newDisclosureSeeds } from "./record-disclosure.ts";
 
 export const record_salt_bytes = 16;
 
@@ -47,12 +47,13 @@ export function logRecordsWrite(
   const salt_hex: string[] = [];
   const sha_hex: string[] = [];
   const seed_hex: (string | null)[] = [];
+  const seeds = newDisclosureSeeds(records.length);
   records.forEach((item, index) => {
     const salt = salts.subarray(index * record_salt_bytes, (index + 1) * record_salt_bytes);
     assert(salt.length === record_salt_bytes, "salt has the wrong length");
     salt_hex.push(salt.toString("hex"));
     // Journal records commit to each party separately (selective disclosure, disclosure.ts).
-    const seed = isDisclosable(item.kind) ? newDisclosureSeed() : null;
+    const seed = isDisclosable(item.kind) ? seeds[index]! : null;
     seed_hex.push(seed === null ? null : seed.toString("hex"));
     sha_hex.push(recordSha256(salt, hashedRecord(item.kind, item.record, seed)).toString("hex"));
   });
