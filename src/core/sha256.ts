@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { canonicalJson } from "./jcs.ts";
 
 // The one module of src/core that imports Node: SHA-256, the only hash the
@@ -6,14 +6,19 @@ import { canonicalJson } from "./jcs.ts";
 // layering test (src/layering.test.ts) allows `node:` imports in core here and
 // nowhere else, so the rest of the domain stays runnable in a browser.
 
+// One-shot `hash()` rather than a createHash() object: booking hashes several
+// small texts per order, and the one-shot form costs about a quarter as much.
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }
 
 export function sha256Bytes(...parts: readonly (string | Uint8Array)[]): Buffer {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part);
-  return hash.digest();
+  const data =
+    parts.length === 1
+      ? parts[0]!
+      : Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part) : part)));
+  return hash("sha256", data, "buffer") as unknown as Buffer;
 }
 
 /** SHA-256 of the RFC 8785 canonical JSON of `value`, as lowercase hex: the one spelling of "hash this JSON". */
