@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -72,7 +72,7 @@ export class LogKeyStore {
     const stored = await selectKeyRow(db, tenant_id);
     if (stored) return this.#open(stored, origin);
     const candidate = this.#key_dir ? await this.#fileSigner(tenant_id, origin) : generateSigner(origin);
-    const sealed = this.#key_dir ? null : this.#seal(candidate.privateKeyText);
+    const sealed = this.#key_dir ? null : await this.#seal(candidate.privateKeyText);
     // Two processes may race on first start: the first insert wins and both use its key.
     await db.query(
       `INSERT INTO log_keys (tenant_id, origin, vkey, sealed_key, created_at)
@@ -81,6 +81,8 @@ export class LogKeyStore {
     );
     const row = await selectKeyRow(db, tenant_id);
     assert(row !== undefined, `log key of ${tenant_id} vanished after insert`);
+    // Our insert won: the key is the one in hand, no need to unseal it again (scrypt is slow on purpose).
+    if (row.vkey === candidate.vkey && row.origin === origin) return candidate;
     return this.#open(row, origin);
   }
 
@@ -91,7 +93,7 @@ export class LogKeyStore {
       );
     }
     const signer = row.sealed_key
-      ? signerFromPrivateKey(this.#unseal(Buffer.from(row.sealed_key), row.tenant_id))
+      ? signerFromPrivateKey(await this.#unseal(Buffer.from(row.sealed_key), row.tenant_id))
       : await this.#fileSigner(row.tenant_id, origin, false);
     if (signer.vkey !== row.vkey)
       throw new Error(`the private log key of ${row.tenant_id} does not match its recorded vkey ${row.vkey}`);
@@ -115,21 +117,21 @@ export class LogKeyStore {
     return signer;
   }
 
-  #seal(text: string): Buffer {
+  async #seal(text: string): Promise<Buffer> {
     const salt = randomBytes(scrypt_salt_bytes);
     const nonce = randomBytes(gcm_nonce_bytes);
-    const cipher = createCipheriv("aes-256-gcm", this.#derive(salt), nonce);
+    const cipher = createCipheriv("aes-256-gcm", await this.#derive(salt), nonce);
     cipher.setAAD(sealed_aad);
     const body = Buffer.concat([cipher.update(text, "utf8"), cipher.final()]);
     return Buffer.concat([salt, nonce, body, cipher.getAuthTag()]);
   }
 
-  #unseal(sealed: Buffer, tenant_id: string): string {
+  async #unseal(sealed: Buffer, tenant_id: string): Promise<string> {
     assert(sealed.length > scrypt_salt_bytes + gcm_nonce_bytes + gcm_tag_bytes, "sealed key is too short");
     const salt = sealed.subarray(0, scrypt_salt_bytes);
     const nonce = sealed.subarray(scrypt_salt_bytes, scrypt_salt_bytes + gcm_nonce_bytes);
     const body = sealed.subarray(scrypt_salt_bytes + gcm_nonce_bytes, sealed.length - gcm_tag_bytes);
-    const decipher = createDecipheriv("aes-256-gcm", this.#derive(salt), nonce);
+    const decipher = createDecipheriv("aes-256-gcm", await this.#derive(salt), nonce);
     decipher.setAAD(sealed_aad);
     decipher.setAuthTag(sealed.subarray(sealed.length - gcm_tag_bytes));
     try {
@@ -141,8 +143,13 @@ export class LogKeyStore {
     }
   }
 
-  #derive(salt: Buffer): Buffer {
-    return scryptSync(this.#secret, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+  /** scrypt on libuv's thread pool, not scryptSync: a server deriving a new tenant's key keeps serving meanwhile. */
+  #derive(salt: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) =>
+      scrypt(this.#secret, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (error, key) =>
+        error === null ? resolve(key) : reject(error),
+      ),
+    );
   }
 }
 
