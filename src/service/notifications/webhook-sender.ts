@@ -190,7 +190,8 @@ async function recordAttempts(
   assert(claimed.length === attempts.length, "one attempt (or null: not sent) per claimed delivery");
   const skipped = claimed.filter((_, i) => attempts[i] === null).map((delivery) => delivery.id);
   if (skipped.length > 0)
-    // Not sent (its endpoint answered 410 earlier in the pass): the lease goes, the delivery stays as it was.
+    // Not sent (its endpoint answered 410 earlier in the pass, or its lease ran short while it waited
+    // for a slot): the lease goes, the delivery stays as it was.
     await tx.query(
       "UPDATE webhook_deliveries SET lease_until = NULL WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending'",
       [tenant_id, skipped],
@@ -317,17 +318,22 @@ export async function sendDueWebhooks(
   const pass_started = performance.now();
   // Endpoints that answered 410 in this pass: the rest of their claimed deliveries are not sent.
   const gone = new Set<string>();
+  // A delivery still waiting for its endpoint's turn this long after its claim is not sent: its lease
+  // must not lapse while it is on the wire, or another process would send it at the same time.
+  const send_by_ms = lease_ms / 2;
   const in_flight = new Set<Promise<void>>();
   const failures: unknown[] = [];
   let total = 0;
   let drained = false;
   const sendBatch = async (claimed: Claimed[]) => {
     const started_at = ctx.now();
+    const claimed_ms = performance.now();
     const attempts = await Promise.all(
       claimed.map((delivery) =>
         endpoint_sends.run(delivery.endpoint_id, async () => {
-          if (gone.has(delivery.endpoint_id)) return null;
-          const attempt = await sendOne(delivery, started_at, options);
+          if (gone.has(delivery.endpoint_id) || performance.now() - claimed_ms > send_by_ms) return null;
+          // Signed when it leaves, not when claimed: it may have waited for a slot.
+          const attempt = await sendOne(delivery, ctx.now(), options);
           if (attempt.status_code === 410) gone.add(delivery.endpoint_id);
           return attempt;
         }),
