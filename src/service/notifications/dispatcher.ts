@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { assert } from "../../core/assert.ts";
 import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -7,20 +8,24 @@ import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
 import { dispatch_batch_max } from "./stream-batch.ts";
 import { fanOutWebhooks } from "./webhook-fanout.ts";
-import { claim_max, sendDueWebhooks } from "./webhook-sender.ts";
+import { sendDueWebhooks } from "./webhook-sender.ts";
 
 // The notification dispatcher: for each tenant, one round fans the newly
 // sequenced events out to people (inbox, mail) and to webhook endpoints, each
-// channel with its own durable cursor, then sends what is due. Every step is
-// its own short transaction under the tenant's advisory lock, so several
-// processes elect one leader per tenant per step, a crash loses nothing, and
-// booking never waits for it: it only reads the event stream that booking
-// already writes, and takes no lock that booking takes.
+// channel with its own durable cursor, and sends the webhooks that are due
+// meanwhile, then the mails. Every step is its own short transaction under the
+// tenant's advisory lock (the sender has a lock of its own, so sending goes on
+// while a fan-out commits), so several processes elect one leader per tenant
+// per step, a crash loses nothing, and booking never waits for it: it only
+// reads the event stream that booking already writes, and takes no lock that
+// booking takes.
 
 export const dispatcher_interval_ms_default = 200;
 export const catch_up_rounds_max = 50;
-/** Send rounds per dispatcher round: up to claim_max × this many attempts before fanning out again. */
-export const send_rounds_max = 16;
+/** How long a round goes on sending webhooks after its fan-out is done, before it returns. */
+export const round_send_ms_max = 5_000;
+/** While the fan-out runs and nothing is due, the sender looks again after this long. */
+export const send_idle_ms = 10;
 
 export interface DispatcherOptions {
   interval_ms?: number;
@@ -72,29 +77,52 @@ export async function dispatchTenant(
 ): Promise<RoundCounts> {
   const batch_max = deps.batch_max ?? dispatch_batch_max;
   const counts: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
-  for (let round = 0; round < catch_up_rounds_max; round++) {
-    const taken = await inTransaction(ctx.db, (tx) => fanOutPeople(tx, tenant_id, ctx.now(), batch_max));
-    counts.people_events += taken;
-    if (taken < batch_max) break;
-  }
-  for (let round = 0; round < catch_up_rounds_max; round++) {
-    const taken = await inTransaction(ctx.db, (tx) => fanOutWebhooks(tx, tenant_id, ctx.now(), batch_max));
-    counts.webhook_events += taken;
-    if (taken < batch_max) break;
-  }
-  // Send while full batches are due: one claimed batch per round used to cap delivery at
-  // claim_max per dispatcher round, far below booking's rate when a round also fans out.
+  let fanned_out = false;
+  // The fan-out and the sender run side by side: deliveries go out while later events are still being
+  // fanned out, instead of waiting for up to catch_up_rounds_max batches of them.
+  const fanning = (async () => {
+    try {
+      for (let round = 0; round < catch_up_rounds_max; round++) {
+        const taken = await inTransaction(ctx.db, (tx) => fanOutPeople(tx, tenant_id, ctx.now(), batch_max));
+        counts.people_events += taken;
+        if (taken < batch_max) break;
+      }
+      for (let round = 0; round < catch_up_rounds_max; round++) {
+        const taken = await inTransaction(ctx.db, (tx) =>
+          fanOutWebhooks(tx, tenant_id, ctx.now(), batch_max),
+        );
+        counts.webhook_events += taken;
+        if (taken < batch_max) break;
+      }
+    } finally {
+      fanned_out = true;
+    }
+  })();
   const sender = {
+    retries_due_by: ctx.now(),
     retry_schedule_ms: deps.retry_schedule_ms,
     allow_private: deps.allow_private,
     ...(deps.lease_ms === undefined ? {} : { lease_ms: deps.lease_ms }),
     ...(deps.resolver === undefined ? {} : { resolver: deps.resolver }),
   };
-  for (let round = 0; round < send_rounds_max; round++) {
-    const sent = await sendDueWebhooks(ctx, tenant_id, sender);
-    counts.webhook_attempts += sent;
-    if (sent < claim_max) break;
-  }
+  const sending = (async () => {
+    let after_fan_out: number | null = null;
+    for (;;) {
+      // Seen before the pass: a pass that starts after the fan-out ended sees every delivery it made.
+      const done_before = fanned_out;
+      const pass = await sendDueWebhooks(ctx, tenant_id, sender);
+      counts.webhook_attempts += pass.claimed;
+      if (done_before) {
+        after_fan_out ??= performance.now();
+        if (pass.drained || performance.now() - after_fan_out >= round_send_ms_max) return;
+      } else if (pass.claimed === 0) {
+        await Promise.race([fanning.catch(() => undefined), sleep(send_idle_ms)]);
+      }
+    }
+  })();
+  const [fanned, sent] = await Promise.allSettled([fanning, sending]);
+  if (fanned.status === "rejected") throw fanned.reason;
+  if (sent.status === "rejected") throw sent.reason;
   counts.mails = await sendDueMails(ctx, tenant_id, deps.mailer);
   return counts;
 }

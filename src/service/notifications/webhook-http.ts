@@ -24,7 +24,7 @@ const agents = {
   https: new HttpsAgent({ keepAlive: true, maxSockets: sockets_per_origin_max }),
 };
 
-export function postWebhook(
+export async function postWebhook(
   url_text: string,
   headers: Record<string, string>,
   body: string,
@@ -34,6 +34,23 @@ export function postWebhook(
 ): Promise<HttpAttempt> {
   assert(timeout_ms >= 1 && timeout_ms <= 60_000, "webhook timeout out of range");
   const started = performance.now();
+  const first = await postOnce(url_text, headers, body, allow_private, timeout_ms, resolver, started);
+  // A kept-alive socket the receiver closed while idle fails before any answer: the request never
+  // reached it, so it goes again at once on a fresh connection (as browsers do) rather than waiting
+  // out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
+  if (!first.stale_socket) return first.attempt;
+  return (await postOnce(url_text, headers, body, allow_private, timeout_ms, resolver, started)).attempt;
+}
+
+function postOnce(
+  url_text: string,
+  headers: Record<string, string>,
+  body: string,
+  allow_private: boolean,
+  timeout_ms: number,
+  resolver: Resolver | undefined,
+  started: number,
+): Promise<{ attempt: HttpAttempt; stale_socket: boolean }> {
   const elapsed = () => Math.max(0, Math.round(performance.now() - started));
   let url: URL;
   try {
@@ -43,19 +60,18 @@ export function postWebhook(
       throw new Error(`${host} is a private address`);
   } catch (error) {
     return Promise.resolve({
-      status_code: null,
-      retry_after: null,
-      error: messageOf(error),
-      latency_ms: elapsed(),
+      attempt: { status_code: null, retry_after: null, error: messageOf(error), latency_ms: elapsed() },
+      stale_socket: false,
     });
   }
   const https = url.protocol === "https:";
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (attempt: Omit<HttpAttempt, "latency_ms">) => {
+    let answered = false;
+    const finish = (attempt: Omit<HttpAttempt, "latency_ms">, stale_socket = false) => {
       if (settled) return;
       settled = true;
-      resolve({ ...attempt, latency_ms: elapsed() });
+      resolve({ attempt: { ...attempt, latency_ms: elapsed() }, stale_socket });
     };
     const request = (https ? httpsRequest : httpRequest)(
       url,
@@ -72,6 +88,7 @@ export function postWebhook(
         },
       },
       (response: IncomingMessage) => {
+        answered = true;
         // Read (and drop) a bounded response so the socket can be reused.
         let bytes = 0;
         response.on("data", (chunk: Buffer) => {
@@ -90,7 +107,12 @@ export function postWebhook(
       },
     );
     request.on("timeout", () => request.destroy(new Error(`no answer within ${timeout_ms} ms`)));
-    request.on("error", (error) => finish({ status_code: null, retry_after: null, error: messageOf(error) }));
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      finish(
+        { status_code: null, retry_after: null, error: messageOf(error) },
+        request.reusedSocket && !answered && error.code === "ECONNRESET",
+      ),
+    );
     request.end(body);
   });
 }

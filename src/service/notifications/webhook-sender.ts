@@ -7,18 +7,27 @@ import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import type { Resolver } from "./address-guard.ts";
-import { leadTenant } from "./stream-batch.ts";
-import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
+import { type HttpAttempt, postWebhook, sockets_per_origin_max } from "./webhook-http.ts";
 
-// Sends due deliveries. A round claims them with a lease under the tenant's
-// dispatcher lock (one short transaction), posts them outside any transaction,
-// then records every attempt in one more. A process that dies between the two
-// leaves the lease to expire; the delivery is sent again with the same
-// `webhook-id`: at least once, never lost.
+// Sends due deliveries. A pass claims them in batches with a lease (one short
+// transaction each, under the tenant's sender lock), posts them outside any
+// transaction, then records every attempt of a batch in one more. The next
+// batch is claimed while earlier ones are on the wire, so the database and the
+// receiver work at once. A process that dies between claim and record leaves
+// the lease to expire; the delivery is sent again with the same `webhook-id`:
+// at least once, never lost.
 
 export const claim_max = 256;
-export const sends_concurrent_max = 32;
+/** Claimed batches being sent or recorded at once in a pass. */
+export const batches_in_flight_max = 4;
+/** Requests in flight to one endpoint from this process; the agent keeps as many sockets per origin alive. */
+export const sends_per_endpoint_max = sockets_per_origin_max;
+/** A pass stops claiming after this long, so the dispatcher's other work gets its turn. */
+export const send_pass_ms_max = 2_000;
 export const lease_ms_default = 60_000;
+// The sender's advisory lock ("ClearSplit notifications" + 1): its own key, so claiming never waits
+// for a fan-out in flight; the sequencers and folds use others.
+export const sender_lock_class = 0x0c5e_0e18;
 
 export interface SenderOptions {
   retry_schedule_ms: readonly number[];
@@ -27,6 +36,19 @@ export interface SenderOptions {
   timeout_ms?: number;
   /** How endpoint host names are resolved at delivery (default: the system's resolver). */
   resolver?: Resolver;
+  /**
+   * Retries are claimed only when due by this instant (default: now); first attempts whenever due. A
+   * dispatcher round passes its start, so a failing delivery is tried at most once per round however
+   * short its retry delay.
+   */
+  retries_due_by?: Date;
+}
+
+export interface SendPass {
+  /** Deliveries claimed (and attempted, unless their endpoint answered 410 earlier in the pass). */
+  claimed: number;
+  /** The last claim came back short: nothing more was due. False when the pass ran out of time. */
+  drained: boolean;
 }
 
 type Claimed = {
@@ -44,23 +66,37 @@ type Claimed = {
   previous_secret_expires_at: Date | null;
 };
 
-async function claimDue(tx: Queryable, tenant_id: string, now: Date, lease_ms: number): Promise<Claimed[]> {
-  if (!(await leadTenant(tx, tenant_id))) return [];
+async function claimDue(
+  tx: Queryable,
+  tenant_id: string,
+  now: Date,
+  lease_ms: number,
+  retries_due_by: Date,
+): Promise<Claimed[]> {
+  const [lock] = await tx.query<{ leader: boolean }>(
+    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
+    [sender_lock_class, tenant_id],
+  );
+  if (lock?.leader !== true) return [];
   // One statement: pick the due rows (skipping any another transaction holds), lease them, return them.
+  // The ids go through ARRAY(...) so the lease is a primary-key lookup whatever the planner thinks of
+  // the table's size: a queue table grows faster than its statistics, and a join planned for one row
+  // compared every pending row with every claimed one.
   return tx.query<Claimed>(
-    `WITH due AS (
-       SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id
-        WHERE d.tenant_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
-          AND (d.lease_until IS NULL OR d.lease_until <= $2) AND w.status = 'enabled'
-        ORDER BY d.next_attempt_at, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED),
-     leased AS (
-       UPDATE webhook_deliveries d SET lease_until = $4 FROM due WHERE d.tenant_id = $1 AND d.id = due.id
+    `WITH leased AS (
+       UPDATE webhook_deliveries d SET lease_until = $4
+        WHERE d.tenant_id = $1 AND d.id = ANY(ARRAY(
+          SELECT c.id FROM webhook_deliveries c
+           WHERE c.tenant_id = $1 AND c.status = 'pending' AND c.next_attempt_at <= $2
+             AND (c.attempts = 0 OR c.next_attempt_at <= $5) AND (c.lease_until IS NULL OR c.lease_until <= $2)
+             AND c.endpoint_id = ANY(ARRAY(SELECT w.id FROM webhook_endpoints w WHERE w.tenant_id = $1 AND w.status = 'enabled'))
+           ORDER BY c.next_attempt_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED))
        RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.party_ids, d.next_attempt_at)
      SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts, l.party_ids,
             w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
       ORDER BY l.next_attempt_at, l.id`,
-    [tenant_id, now, claim_max, new Date(now.getTime() + lease_ms)],
+    [tenant_id, now, claim_max, new Date(now.getTime() + lease_ms), retries_due_by],
   );
 }
 
@@ -93,18 +129,40 @@ async function sendOne(delivery: Claimed, now: Date, options: SenderOptions): Pr
   );
 }
 
-async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
+/**
+ * At most `width` calls at once per key, started in the order asked: one endpoint's deliveries leave in
+ * claim order (its sequence order) but may arrive in another, and one slow endpoint does not hold up others.
+ */
+export class KeyedLimiter {
+  private readonly running = new Map<string, number>();
+  private readonly waiting = new Map<string, (() => void)[]>();
+  constructor(private readonly width: number) {
+    assert(width >= 1, "limiter width must be positive");
+  }
+
+  async run<R>(key: string, fn: () => Promise<R>): Promise<R> {
+    if ((this.running.get(key) ?? 0) >= this.width)
+      await new Promise<void>((resolve) => {
+        const queue = this.waiting.get(key) ?? [];
+        queue.push(resolve);
+        this.waiting.set(key, queue);
+      });
+    else this.running.set(key, (this.running.get(key) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const queue = this.waiting.get(key);
+      const next = queue?.shift();
+      if (queue !== undefined && queue.length === 0) this.waiting.delete(key);
+      // A waiter takes over the slot; otherwise it is freed.
+      if (next !== undefined) next();
+      else if ((this.running.get(key) ?? 0) <= 1) this.running.delete(key);
+      else this.running.set(key, this.running.get(key)! - 1);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return results;
+  }
 }
+
+const endpoint_sends = new KeyedLimiter(sends_per_endpoint_max);
 
 type Decision = { kind: "succeeded" } | { kind: "gone" } | { kind: "retry"; at: Date } | { kind: "dead" };
 
@@ -124,12 +182,25 @@ async function recordAttempts(
   tx: Queryable,
   tenant_id: string,
   claimed: readonly Claimed[],
-  attempts: readonly HttpAttempt[],
+  attempts: readonly (HttpAttempt | null)[],
   started_at: Date,
   now: Date,
   options: SenderOptions,
 ): Promise<void> {
-  assert(claimed.length === attempts.length, "one attempt per claimed delivery");
+  assert(claimed.length === attempts.length, "one attempt (or null: not sent) per claimed delivery");
+  const skipped = claimed.filter((_, i) => attempts[i] === null).map((delivery) => delivery.id);
+  if (skipped.length > 0)
+    // Not sent (its endpoint answered 410 earlier in the pass, or its lease ran short while it waited
+    // for a slot): the lease goes, the delivery stays as it was.
+    await tx.query(
+      "UPDATE webhook_deliveries SET lease_until = NULL WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending'",
+      [tenant_id, skipped],
+    );
+  const sent = claimed.flatMap((delivery, i) => {
+    const attempt = attempts[i];
+    return attempt === null || attempt === undefined ? [] : [{ delivery, attempt }];
+  });
+  if (sent.length === 0) return;
   const ids: string[] = [];
   const statuses: string[] = [];
   const next_at: (Date | null)[] = [];
@@ -137,9 +208,7 @@ async function recordAttempts(
   const errors: (string | null)[] = [];
   const dead: { delivery: Claimed; error: string | null; attempts: number }[] = [];
   const gone: Claimed[] = [];
-  for (let i = 0; i < claimed.length; i++) {
-    const delivery = claimed[i]!;
-    const attempt = attempts[i]!;
+  for (const { delivery, attempt } of sent) {
     const decision = decide(delivery, attempt, now, options);
     const error =
       decision.kind === "succeeded" ? null : (attempt.error ?? `HTTP ${attempt.status_code ?? "no answer"}`);
@@ -175,10 +244,10 @@ async function recordAttempts(
       codes,
       errors,
       started_at,
-      claimed.map(() => newId()),
-      claimed.map((delivery) => delivery.attempts + 1),
-      attempts.map((attempt) => attempt.latency_ms),
-      attempts.map((attempt) => attempt.error),
+      sent.map(() => newId()),
+      sent.map(({ delivery }) => delivery.attempts + 1),
+      sent.map(({ attempt }) => attempt.latency_ms),
+      sent.map(({ attempt }) => attempt.error),
     ],
   );
   for (const delivery of gone)
@@ -234,23 +303,69 @@ export async function disableEndpoint(
   return true;
 }
 
-/** One sending round for a tenant: returns how many deliveries it attempted. */
+/**
+ * One sending pass for a tenant: claims due batches until one comes back short (or the pass has run
+ * `send_pass_ms_max`), with up to `batches_in_flight_max` batches being sent or recorded at once.
+ * Claims nothing when another process holds the sender lock at that moment.
+ */
 export async function sendDueWebhooks(
   ctx: ServiceContext,
   tenant_id: string,
   options: SenderOptions,
-): Promise<number> {
+): Promise<SendPass> {
   const lease_ms = options.lease_ms ?? lease_ms_default;
   assert(lease_ms >= 1, "lease must be positive");
-  const claimed = await inTransaction(ctx.db, (tx) => claimDue(tx, tenant_id, ctx.now(), lease_ms));
-  if (claimed.length === 0) return 0;
-  const started_at = ctx.now();
-  const attempts = await inPool(claimed, sends_concurrent_max, (delivery) =>
-    sendOne(delivery, started_at, options),
-  );
-  const now = ctx.now();
-  await inTransaction(ctx.db, (tx) =>
-    recordAttempts(tx, tenant_id, claimed, attempts, started_at, now, options),
-  );
-  return claimed.length;
+  const pass_started = performance.now();
+  // Endpoints that answered 410 in this pass: the rest of their claimed deliveries are not sent.
+  const gone = new Set<string>();
+  // A delivery still waiting for its endpoint's turn this long after its claim is not sent: its lease
+  // must not lapse while it is on the wire, or another process would send it at the same time.
+  const send_by_ms = lease_ms / 2;
+  const in_flight = new Set<Promise<void>>();
+  const failures: unknown[] = [];
+  let total = 0;
+  let drained = false;
+  const sendBatch = async (claimed: Claimed[]) => {
+    const started_at = ctx.now();
+    const claimed_ms = performance.now();
+    const attempts = await Promise.all(
+      claimed.map((delivery) =>
+        endpoint_sends.run(delivery.endpoint_id, async () => {
+          if (gone.has(delivery.endpoint_id) || performance.now() - claimed_ms > send_by_ms) return null;
+          // Signed when it leaves, not when claimed: it may have waited for a slot.
+          const attempt = await sendOne(delivery, ctx.now(), options);
+          if (attempt.status_code === 410) gone.add(delivery.endpoint_id);
+          return attempt;
+        }),
+      ),
+    );
+    const now = ctx.now();
+    await inTransaction(ctx.db, (tx) =>
+      recordAttempts(tx, tenant_id, claimed, attempts, started_at, now, options),
+    );
+  };
+  for (;;) {
+    if (failures.length > 0) break;
+    const claimed = await inTransaction(ctx.db, (tx) => {
+      const now = ctx.now();
+      return claimDue(tx, tenant_id, now, lease_ms, options.retries_due_by ?? now);
+    });
+    total += claimed.length;
+    if (claimed.length > 0) {
+      const batch: Promise<void> = sendBatch(claimed).then(
+        () => void in_flight.delete(batch),
+        (error: unknown) => {
+          in_flight.delete(batch);
+          failures.push(error);
+        },
+      );
+      in_flight.add(batch);
+    }
+    drained = claimed.length < claim_max;
+    if (drained || performance.now() - pass_started >= send_pass_ms_max) break;
+    if (in_flight.size >= batches_in_flight_max) await Promise.race(in_flight);
+  }
+  await Promise.all(in_flight);
+  if (failures.length > 0) throw failures[0];
+  return { claimed: total, drained };
 }
