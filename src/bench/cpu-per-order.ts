@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+// CPU per order, booking and each background role apart: Node's own CPU
+// (process.cpuUsage) and the PostgreSQL backends' (/proc/<pid>/stat), both in
+// microseconds per order. CPU time, unlike orders/s, barely moves when other
+// work shares the machine, so two trees can be compared on a busy box:
+//
+//   DATABASE_URL=postgres://... npx tsx src/bench/cpu-per-order.ts --root ../other-checkout
+//
+// `--root` names the checkout whose code runs (this one by default); a role
+// that tree lacks is skipped. Linux only (it reads /proc). Not a test: it
+// prints figures and asserts nothing about them.
+
+const { values } = parseArgs({
+  options: {
+    root: { type: "string" },
+    orders: { type: "string", default: "10000" },
+    batch: { type: "string", default: "500" },
+  },
+});
+const root = resolve(values.root ?? new URL("../..", import.meta.url).pathname);
+const orders_total = Number(values.orders);
+const batch_size = Number(values.batch);
+if (!process.env.DATABASE_URL) throw new Error("cpu-per-order needs DATABASE_URL (PostgreSQL)");
+if (
+  !Number.isInteger(orders_total) ||
+  !Number.isInteger(batch_size) ||
+  batch_size < 1 ||
+  orders_total < batch_size
+)
+  throw new Error("--orders and --batch are positive integers, orders >= batch");
+
+const load = (path: string) => import(`${root}/${path}`);
+const first = (...paths: string[]) => paths.find((path) => existsSync(`${root}/${path}`)) ?? paths[0]!;
+const { createBenchDatabase } = await load("src/bench/database.ts");
+const { generateMarketplace } = await load("src/core/demo/index.ts");
+const { newId } = await load("src/core/ids.ts");
+const { ensureTenant } = await load("src/service/ledger/accounts.ts");
+const { seedBenchTenant } = await load("src/bench/seed.ts");
+const { OrderFeed } = await load("src/bench/feed.ts");
+const { bookOrders } = await load("src/service/orders/book.ts");
+
+const bench = await createBenchDatabase("pg", process.env.DATABASE_URL);
+const clock_tick_us = 10_000; // USER_HZ is 100 on Linux
+try {
+  const ctx = { db: bench.db, now: () => new Date() };
+  const market = generateMarketplace({ seed: 1 });
+  const tenant_id = `cpu-${newId().replaceAll("-", "").slice(-12)}`;
+  await ensureTenant(ctx, { id: tenant_id, name: "cpu per order" });
+  await seedBenchTenant(ctx, tenant_id, market);
+  const feed = new OrderFeed(market, 42, "CPU-", Date.now());
+  const bodies = () => feed.take(batch_size).map((order: { body: unknown }) => order.body);
+
+  const backendPids = async (): Promise<number[]> =>
+    (
+      (await bench.db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")) as {
+        pid: number;
+      }[]
+    ).map((row: { pid: number }) => row.pid);
+  const backendTicks = (pids: readonly number[]): number => {
+    let ticks = 0;
+    for (const pid of pids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // the backend ended: its CPU is lost to the count (pools keep theirs)
+      }
+    }
+    return ticks;
+  };
+  let created = 0;
+  async function phase(name: string, work: () => Promise<void>): Promise<void> {
+    const pids_before = await backendPids();
+    const ticks_before = backendTicks(pids_before);
+    const cpu_before = process.cpuUsage();
+    await work();
+    const cpu = process.cpuUsage(cpu_before);
+    const database_us = (backendTicks(await backendPids()) - ticks_before) * clock_tick_us;
+    const node_us = cpu.user + cpu.system;
+    console.log(
+      `${name.padEnd(16)} node ${String(Math.round(node_us / created)).padStart(5)} µs/order   ` +
+        `database ${String(Math.round(database_us / created)).padStart(5)} µs/order`,
+    );
+  }
+
+  await bookOrders(ctx, tenant_id, bodies()); // warm-up: accounts opened, code compiled
+  await phase("book", async () => {
+    for (let done = 0; done < orders_total; done += batch_size) {
+      const results = await bookOrders(ctx, tenant_id, bodies());
+      created += results.filter((result: { status: string }) => result.status === "created").length;
+    }
+  });
+  const { sequenceOnce } = await load(
+    first("src/service/tlog/log-sequencer.ts", "src/service/tlog/sequencer.ts"),
+  );
+  const { LogKeyStore } = await load(first("src/service/tlog/signing-keys.ts", "src/service/tlog/keys.ts"));
+  const keys = new LogKeyStore();
+  await keys.signer(bench.db, tenant_id); // the key's scrypt is not per order
+  await phase("log sequencer", async () => {
+    const cache = new Map();
+    for (;;) {
+      const result = await sequenceOnce(ctx, tenant_id, { keys, cache, batch_max: 50_000 });
+      if (result.status !== "checkpointed" || result.appended === 0) break;
+    }
+  });
+  const { sequenceEventsOnce } = await load(
+    first("src/service/events/event-sequencer.ts", "src/service/events/sequencer.ts"),
+  );
+  await phase("event sequencer", async () => {
+    while ((await sequenceEventsOnce(ctx)) > 0);
+  });
+  const fold = first("src/service/reports/report-fold.ts", "src/service/reports/fold.ts");
+  if (existsSync(`${root}/${fold}`)) {
+    const { foldLedgerDays } = await load(fold);
+    await phase("report fold", async () => {
+      while ((await foldLedgerDays(ctx)) > 0);
+    });
+  }
+  const audit = first("src/service/audit/audit-runner.ts", "src/service/audit/runner.ts");
+  if (existsSync(`${root}/${audit}`)) {
+    const { runAuditOnce } = await load(audit);
+    await phase("audit runner", async () => {
+      while ((await runAuditOnce(ctx)) > 0);
+    });
+  }
+  console.log(`${created} orders booked in batches of ${batch_size}, code from ${root}`);
+} finally {
+  await bench.drop();
+}
