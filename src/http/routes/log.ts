@@ -266,7 +266,8 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
       return pageOf(
         rows,
         limit,
-        (row) => [row.size.toString()],
+        "checkpoints",
+        (row) => [row.size],
         (row) => ({ ...row, root: toBase64(row.root) }),
       );
     },
@@ -274,8 +275,5 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
 }
 
 function checkpointCursor(cursor: string): bigint {
-  const [size] = decodeCursor(cursor, ["string"]);
-  if (!/^[1-9][0-9]{0,18}$/.test(size))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  return BigInt(size);
+  return decodeCursor("checkpoints", cursor, ["size"])[0];
 }

@@ -234,9 +234,8 @@ export async function listApiKeys(
   options: { limit?: number | undefined; cursor?: string | undefined; include_revoked: boolean },
 ): Promise<Page<ApiKeyView>> {
   const limit = pageLimit(options.limit, 100, api_keys_page_max);
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
-  if (after !== null && Number.isNaN(new Date(after[0]).getTime()))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const after =
+    options.cursor === undefined ? null : decodeCursor("api_keys", options.cursor, ["instant", "id"]);
   const rows = await db.query<ApiKeyView & Record<string, unknown>>(
     `SELECT ${key_columns} FROM api_keys
       WHERE tenant_id = $1 AND ($2::bool OR revoked_at IS NULL)
@@ -244,7 +243,7 @@ export async function listApiKeys(
       ORDER BY created_at DESC, id DESC LIMIT $5`,
     [tenant_id, options.include_revoked, after?.[0] ?? null, after?.[1] ?? "", limit + 1],
   );
-  return pageOf(rows, limit, (row) => [row.created_at.toISOString(), row.id]);
+  return pageOf(rows, limit, "api_keys", (row) => [row.created_at, row.id]);
 }
 
 /**

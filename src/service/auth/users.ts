@@ -365,12 +365,13 @@ export async function listUsersPage(
   options: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<Page<UserView>> {
   const limit = pageLimit(options.limit, 50, users_page_max);
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
+  const after =
+    options.cursor === undefined ? null : decodeCursor("users", options.cursor, ["instant", "uuid"]);
   const rows = await db.query<UserView & Record<string, unknown>>(
     `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
       WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
       ORDER BY created_at, id LIMIT $4`,
     [tenant_id, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
   );
-  return pageOf(rows, limit, (row) => [new Date(row.created_at).toISOString(), row.id]);
+  return pageOf(rows, limit, "users", (row) => [new Date(row.created_at), row.id]);
 }

@@ -1,6 +1,5 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
-import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
-import { DomainError } from "../../core/errors.ts";
+import { decodeCursor, encodeCursor, pageLimit } from "../../core/page.ts";
 import { journalKindOnLine } from "../../core/reports/kinds.ts";
 import type { Period } from "../../core/reports/period.ts";
 import { partyAccountsIn } from "../../store/account-daily-sql.ts";
@@ -53,10 +52,9 @@ export async function statementLineProofs(
   items: LineProofItem[];
   next_cursor: string | null;
 }> {
-  const limit = request.limit ?? 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > line_proofs_per_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${line_proofs_per_page_max}`, "limit");
-  const after = request.cursor === undefined ? null : decodeEntryCursor(request.cursor).transaction_id;
+  const limit = pageLimit(request.limit, 20, line_proofs_per_page_max);
+  const after =
+    request.cursor === undefined ? null : decodeCursor("line_proofs", request.cursor, ["uuid"])[0];
   const { currency, rows, resume } = await withReadScope(ctx.db, scope, async (tx) => {
     await assertPartyVisible(tx, scope, request.party_id);
     const currency = await statementCurrencyOf(tx, scope.tenant_id, request.party_id, request.currency);
@@ -128,9 +126,9 @@ export async function statementLineProofs(
     items,
     next_cursor:
       rows.length > limit && last !== undefined
-        ? encodeEntryCursor(last.transaction_id, 0)
+        ? encodeCursor("line_proofs", [last.transaction_id])
         : resume === null
           ? null
-          : encodeEntryCursor(resume, 0),
+          : encodeCursor("line_proofs", [resume]),
   };
 }
