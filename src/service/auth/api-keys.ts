@@ -4,6 +4,7 @@ import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordSecurityEvent } from "./security-events.ts";
 import { findUserById } from "./users.ts";
@@ -92,7 +93,7 @@ export async function createApiKey(
   }
   if (input.expires_at != null && input.expires_at <= now)
     throw new DomainError("expires_at_invalid", "expires_at must be in the future", "expires_at");
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     await tx.query(
       `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at, created_by, user_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -260,7 +261,7 @@ export async function revokeApiKey(
   if (reason.length > 500)
     throw new DomainError("reason_invalid", "reason must be at most 500 characters", "reason");
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const rows = await tx.query<ApiKeyView & Record<string, unknown>>(
       `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3),
               revoked_reason = CASE WHEN revoked_at IS NULL THEN $4 ELSE revoked_reason END,

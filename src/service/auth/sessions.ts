@@ -3,6 +3,7 @@ import { assert } from "../../core/assert.ts";
 import type { Principal } from "../../core/auth/roles.ts";
 import { newId } from "../../core/ids.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { decoy_password_hash, password_length_max, verifyPassword } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
@@ -78,7 +79,7 @@ export async function login(
   const password = request.password.slice(0, password_length_max);
   const matches = await verifyPassword(password, user?.password ?? decoy_password_hash);
   if (user === undefined || !matches || user.disabled_at !== null) {
-    const lock = await ctx.db.transaction(async (tx) => {
+    const lock = await inTransaction(ctx.db, async (tx) => {
       await recordSecurityEvent(
         tx,
         {
@@ -100,7 +101,7 @@ export async function login(
   const token = randomBytes(token_bytes).toString("base64url");
   const csrf_token = randomBytes(token_bytes).toString("base64url");
   const expires_at = new Date(now.getTime() + session_rules.lifetime_ms);
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     if (request.previous_token) await endSession(tx, request.previous_token, "rotated", now);
     await tx.query(
       `INSERT INTO sessions (tenant_id, id, user_id, token_sha256, csrf_sha256, created_at, last_seen_at, expires_at, ip)
@@ -142,7 +143,7 @@ export async function logout(
   ip: string,
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     const user_id = await endSession(tx, token, "logout", now);
     if (user_id === null) return;
     await recordSecurityEvent(

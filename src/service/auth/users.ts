@@ -4,6 +4,7 @@ import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { hashPassword, type PasswordHash, password_length_max, password_length_min } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
@@ -68,7 +69,7 @@ export async function createUser(
   const id = newId();
   const email = input.email == null ? null : input.email.toLowerCase();
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     if (input.party_id) {
       const party = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
         tenant_id,
@@ -220,7 +221,7 @@ export async function changeUserRole(
 ): Promise<UserView> {
   validateUser({ role: change.role, party_id: change.party_id, password: "x".repeat(password_length_min) });
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const before = await findUserById(tx, tenant_id, user_id);
     if (before === undefined) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
     await tx.query(
@@ -256,7 +257,7 @@ export async function disableUser(
   audit: { actor: string; ip: string | null },
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     const rows = await tx.query(
       "UPDATE users SET disabled_at = coalesce(disabled_at, $3), updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
       [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
@@ -299,7 +300,7 @@ export async function enableUser(
   audit: { actor: string; ip: string | null },
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     const rows = await tx.query(
       "UPDATE users SET disabled_at = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
       [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],

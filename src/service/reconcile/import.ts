@@ -19,6 +19,7 @@ import {
 import type { BillReport } from "../../core/reconcile/report.ts";
 import { type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
@@ -97,7 +98,7 @@ export async function importBill(
     amount_minor: options.tolerance_minor ?? 0n,
     date_ms: date_tolerance_ms,
   };
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
       import_lock_class,
       `${tenant_id}/${sha}`,

@@ -178,7 +178,7 @@ export async function runDueReports(ctx: ServiceContext): Promise<number> {
   const now = ctx.now();
   let produced = 0;
   for (let round = 0; round < due_reports_per_tick_max; round++) {
-    const due = await ctx.db.transaction(async (tx) => {
+    const due = await inTransaction(ctx.db, async (tx) => {
       const [row] = await tx.query<{ tenant_id: string } & SavedReport & Record<string, unknown>>(
         `SELECT tenant_id, ${saved_columns} FROM saved_reports
           WHERE schedule IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
