@@ -131,6 +131,21 @@ describe("layering over all of src", () => {
     expect(direct).toEqual([]);
   });
 
+  it("gives no two source files one base name, but for a few conventional ones (decisions §24)", () => {
+    // A module's entry point, its plain-data types, a program's entry, and test helpers.
+    const conventional = ["index.ts", "types.ts", "main.ts", "testing.ts"];
+    const by_name = new Map<string, string[]>();
+    for (const module of all) {
+      const name = module.path.split("/").pop()!;
+      if (!conventional.includes(name)) by_name.set(name, [...(by_name.get(name) ?? []), module.path]);
+    }
+    const clashes = [...by_name.values()]
+      .filter((paths) => paths.length > 1)
+      .map((paths) => paths.join(" ~ "));
+    expect(clashes).toEqual([]);
+    expect(all.length).toBeGreaterThan(300);
+  });
+
   it("has no import cycle anywhere in src", () => {
     const graph = new Map(all.map((module) => [module.path, module.local]));
     const state = new Map<string, "open" | "done">();

@@ -66,7 +66,7 @@ export async function backup(argv: string[]): Promise<number> {
   const out = resolve(values.out);
   if (!existsSync(dirname(out))) return fail(`directory ${dirname(out)} does not exist`, 2);
   const { openDatabase } = await import("../store/open.ts");
-  const { tenantCheckpoints, manifest_format } = await import("../service/backup/manifest.ts");
+  const { tenantCheckpoints, manifest_format } = await import("../service/backup/backup-manifest.ts");
   const db = await openDatabase();
   let tenants: Awaited<ReturnType<typeof tenantCheckpoints>>;
   try {
@@ -141,9 +141,9 @@ export async function restore(argv: string[]): Promise<number> {
     const owner = dataDirOwner(embeddedDataDir());
     if (owner !== null) throw new DataDirLockedError(embeddedDataDir(), owner);
   }
-  const { manifest_format, verifyRestored } = await import("../service/backup/manifest.ts");
+  const { manifest_format, verifyRestored } = await import("../service/backup/backup-manifest.ts");
   const { parseCheckpoint, parseNote } = await import("../verify/index.ts");
-  let manifest: import("../service/backup/manifest.ts").BackupManifest;
+  let manifest: import("../service/backup/backup-manifest.ts").BackupManifest;
   try {
     manifest = JSON.parse(await readFile(`${path}${manifest_suffix}`, "utf8"));
   } catch (error) {

@@ -3,10 +3,10 @@
 // re-exported from their modules; the group commit's defaults live here.
 // Remaining limits still sit beside their code (decisions §21 lists them).
 
-export * from "./ledger/limits.ts";
+export * from "./ledger/ledger-limits.ts";
 export { amount_minor_max } from "./money.ts";
 export { cursor_length_max_chars } from "./page.ts";
-export * from "./split/limits.ts";
+export * from "./split/split-limits.ts";
 
 /** Orders the group committer takes into one booking transaction, by default. */
 export const group_commit_orders_per_batch_default = 256;

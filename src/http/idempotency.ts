@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { idempotency_key_length_max } from "../core/ledger/limits.ts";
+import { idempotency_key_length_max } from "../core/ledger/ledger-limits.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { problem, sendProblem } from "./problem.ts";
 

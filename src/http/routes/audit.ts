@@ -20,13 +20,13 @@ import {
   publishAuditConfig,
   selectConfig,
 } from "../../service/audit/configs.ts";
-import { type DecisionInput, decideCase } from "../../service/audit/decide.ts";
+import { type DecisionInput, decideCase } from "../../service/audit/decide-case.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
+import { instantOf, limitOf, scopeOf } from "../request-scope.ts";
 import { id_params, idempotency_header, instant_query, problem_schema } from "../schemas.ts";
-import { instantOf, limitOf, scopeOf } from "../scope.ts";
 
 // The review queue, rule configurations and trails (docs/audit.md).
 

@@ -6,8 +6,8 @@ import {
   selectBillImportsNewestFirst,
   selectRunsNewestFirst,
 } from "../../store/settlement-sql.ts";
+import { scopedRead } from "../request-scope.ts";
 import { objectSchema, page_query, pageSchema, problem_schema } from "../schemas.ts";
-import { scopedRead } from "../scope.ts";
 
 // The two finance lists the console needs and the API lacked: settlement runs
 // and bill imports, newest first, in cursor pages. Each item is what its own

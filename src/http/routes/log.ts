@@ -15,10 +15,10 @@ import {
 } from "../../service/tlog/proofs.ts";
 import { logVkey } from "../../service/tlog/signing-keys.ts";
 import { tilePath, toBase64 } from "../../verify/index.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
+import { limitOf } from "../request-scope.ts";
 import { binary_body, mediaResponse, next_cursor_schema, page_query, text_body } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 // The log's public face (C2SP tlog-tiles: checkpoint, hash tiles, entry
 // tiles, vkey) and the authenticated proof endpoints.

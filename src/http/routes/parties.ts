@@ -3,7 +3,8 @@ import { party_kinds } from "../../core/ledger/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { createParty, type PartyInput } from "../../service/ledger/accounts.ts";
 import { getParty, listParties, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
+import { instantOf, limitOf, scopedRead } from "../request-scope.ts";
 import {
   amount_minor_max_number,
   entry_schema,
@@ -15,7 +16,6 @@ import {
   party_view_schema,
   problem_schema,
 } from "../schemas.ts";
-import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
 const party_schema = {
   type: "object",

@@ -11,10 +11,10 @@ import { bill_providers } from "../../core/reconcile/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { importBill } from "../../service/reconcile/import.ts";
 import { readBill } from "../../service/reconcile/read-bill.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { reconciliation_import_schema } from "../capability-schemas.ts";
+import { scopedRead } from "../request-scope.ts";
 import { id_params, mediaResponse, objectSchema, problem_schema, text_body } from "../schemas.ts";
-import { scopedRead } from "../scope.ts";
 
 // Bill upload and reconciliation results (docs/settlement.md). The body is the
 // bill file itself, streamed to a temporary file and read from there, so an

@@ -32,7 +32,7 @@ import {
   type SavedReportInput,
 } from "../../service/reports/saved.ts";
 import { simulatePolicy } from "../../service/reports/simulate.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import {
   report_run_schema,
   report_schema,
@@ -40,6 +40,7 @@ import {
   simulation_schema,
 } from "../capability-schemas.ts";
 import { componentRef } from "../components.ts";
+import { scopeOf } from "../request-scope.ts";
 import {
   binary_body,
   itemsSchema,
@@ -49,7 +50,6 @@ import {
   problem_schema,
   reportResponse,
 } from "../schemas.ts";
-import { scopeOf } from "../scope.ts";
 
 // GET /v1/reports/{report}: every standard report in JSON, CSV, XLSX or PDF.
 // The caller's role scopes it: merchants and suppliers see their own party

@@ -4,7 +4,7 @@ import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectTransactions } from "../../store/ledger-sql.ts";
 import { allocationsFor } from "./allocation.ts";
-import { selectRefunds } from "./lifecycle.ts";
+import { selectRefunds } from "./order-lifecycle.ts";
 import { partyKinds, shared_kinds } from "./party-accounts.ts";
 import { partyFacts } from "./party-facts.ts";
 import {

@@ -1,5 +1,5 @@
 import { DomainError } from "../../core/errors.ts";
-import { entries_page_size_max } from "../../core/ledger/limits.ts";
+import { entries_page_size_max } from "../../core/ledger/ledger-limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { type PartyRow, selectPartyRow, selectPartyRows } from "../../store/parties-sql.ts";

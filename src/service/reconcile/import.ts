@@ -16,7 +16,7 @@ import {
   matchPayouts,
   type ReconciliationStatus,
 } from "../../core/reconcile/match.ts";
-import type { BillReport } from "../../core/reconcile/report.ts";
+import type { BillReport } from "../../core/reconcile/parse-report.ts";
 import { type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -26,7 +26,7 @@ import { eventsWrite } from "../events/event-enqueue.ts";
 import { raiseReconciliationException } from "../settlement/audit-hooks.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
 import { readBill } from "./read-bill.ts";
-import { reconciliationRecord } from "./record.ts";
+import { reconciliationRecord } from "./reconciliation-record.ts";
 import {
   type ItemRow,
   insertItems,

@@ -5,9 +5,9 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { AdyenSettlementParser } from "../../core/reconcile/adyen.ts";
 import { AlipayParser } from "../../core/reconcile/alipay.ts";
-import { record_length_max, splitRecord } from "../../core/reconcile/csv.ts";
+import { record_length_max, splitRecord } from "../../core/reconcile/csv-records.ts";
 import { GenericParser, parseMapping } from "../../core/reconcile/generic.ts";
-import { type BillReport, BillTotals, rejected_rows_kept_max } from "../../core/reconcile/report.ts";
+import { type BillReport, BillTotals, rejected_rows_kept_max } from "../../core/reconcile/parse-report.ts";
 import { StripeBalanceParser } from "../../core/reconcile/stripe.ts";
 import {
   type BillParser,

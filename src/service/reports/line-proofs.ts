@@ -8,8 +8,8 @@ import type { ProofBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { proofBundle } from "../tlog/proofs.ts";
+import { statementCurrencyOf } from "./party-statement.ts";
 import { splitLineAmounts } from "./split-pieces.ts";
-import { statementCurrencyOf } from "./statement.ts";
 
 // The entries behind one line of a party's statement, each with its proof
 // bundle: the party can check, transaction by transaction, that what the line

@@ -19,7 +19,7 @@ import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
-import { runCustom } from "./custom.ts";
+import { runCustom } from "./custom-run.ts";
 import { content_types, type ReportFormat, renderReport } from "./render/index.ts";
 
 // Saved custom reports: stored definitions, private to their owner or shared

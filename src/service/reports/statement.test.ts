@@ -10,7 +10,7 @@ import { partyBalances } from "../parties/party-reads.ts";
 import { LogKeyStore } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
 import { foldLedgerDays } from "./fold.ts";
-import { partyStatement } from "./statement.ts";
+import { partyStatement } from "./party-statement.ts";
 
 let db: Database;
 beforeAll(async () => {

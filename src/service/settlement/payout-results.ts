@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { DomainError, isDomainError } from "../../core/errors.ts";
-import { splitRecord } from "../../core/reconcile/csv.ts";
+import { splitRecord } from "../../core/reconcile/csv-records.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { resolveIn } from "./payouts.ts";

@@ -1,8 +1,8 @@
 import { assert } from "../../core/assert.ts";
 import { newId } from "../../core/ids.ts";
 import type { PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import { payoutRecord } from "../../core/settlement/payout-record.ts";
 import { decidePayout, type SettlementProfile } from "../../core/settlement/profile.ts";
-import { payoutRecord } from "../../core/settlement/record.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
 import {

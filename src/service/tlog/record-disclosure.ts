@@ -1,6 +1,5 @@
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
-import { canonicalJson } from "../../core/jcs.ts";
 import {
   type CommittedJournalRecord,
   type JournalRecord,
@@ -8,6 +7,7 @@ import {
   journalRecordParts,
   type LogRecordKind,
 } from "../../core/log/records.ts";
+import { saltedCanonicalJsonSha256 } from "../../core/sha256.ts";
 
 // Selective disclosure of journal records (docs/transparency.md). The log
 // hashes a committed record: the header and one salted commitment per party.
@@ -37,7 +37,7 @@ export function partySalt(seed: Uint8Array, party_id: string): Buffer {
 }
 
 export function partCommitment(salt: Uint8Array, part: JournalRecordPart): string {
-  return createHash("sha256").update(salt).update(canonicalJson(part)).digest("hex");
+  return saltedCanonicalJsonSha256(salt, part).toString("hex");
 }
 
 /** Whether records of this kind are committed per party (the others are logged whole). */

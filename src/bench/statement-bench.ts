@@ -3,7 +3,7 @@ import { newId } from "../core/ids.ts";
 import { day_ms, parsePeriod, statement_days_max } from "../core/reports/period.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { createParty, ensureTenant, openAccount } from "../service/ledger/accounts.ts";
-import { partyStatement } from "../service/reports/statement.ts";
+import { partyStatement } from "../service/reports/party-statement.ts";
 import { rebuildAccountDaily } from "../store/account-daily-sql.ts";
 import { inTransaction } from "../store/retry.ts";
 

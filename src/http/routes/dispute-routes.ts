@@ -9,10 +9,10 @@ import {
 } from "../../service/audit/disputes.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
+import { limitOf, scopeOf } from "../request-scope.ts";
 import { id_params, idempotency_header, problem_schema } from "../schemas.ts";
-import { limitOf, scopeOf } from "../scope.ts";
 import { case_schema, trail_entry_schema } from "./audit.ts";
 
 // Merchant and supplier disputes (docs/audit.md): a party contests its legs;
