@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { newId } from "../core/ids.ts";
-import { day_ms, parsePeriod, statement_days_max } from "../core/reports/period.ts";
+import { statement_days_max } from "../core/limits.ts";
+import { day_ms, parsePeriod } from "../core/reports/period.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { createParty, ensureTenant, openAccount } from "../service/ledger/accounts.ts";
 import { partyStatement } from "../service/reports/party-statement.ts";

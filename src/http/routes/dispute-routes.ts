@@ -1,12 +1,8 @@
 import type { FastifyInstance } from "fastify";
+import { disputes_page_max, reason_length_max } from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
-import { caseNotFound, getCase, reason_length_max } from "../../service/audit/cases.ts";
-import {
-  type DisputeInput,
-  disputes_page_max,
-  listDisputes,
-  openDispute,
-} from "../../service/audit/disputes.ts";
+import { caseNotFound, getCase } from "../../service/audit/cases.ts";
+import { type DisputeInput, listDisputes, openDispute } from "../../service/audit/disputes.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../authenticate.ts";

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { history_page_default, history_page_max } from "../../core/limits.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
@@ -13,8 +14,6 @@ import { objectSchema, page_query, pageSchema, problem_schema } from "../schemas
 // and bill imports, newest first, in cursor pages. Each item is what its own
 // route (the run's summary, GET /v1/reconciliation/imports/{id}) already shows.
 
-export const history_page_max = 100;
-const history_page_default = 20;
 const finance = ["platform_admin", "finance"] as const;
 const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
 

@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { bill_upload_bytes_max, mapping_bytes_max, result_file_items_max } from "../../core/limits.ts";
 import { type ResultItem, resultCsv } from "../../core/reconcile/result-file.ts";
 import { bill_providers } from "../../core/reconcile/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
@@ -16,16 +17,9 @@ import { reconciliation_import_schema } from "../capability-schemas.ts";
 import { scopedRead } from "../request-scope.ts";
 import { id_params, mediaResponse, objectSchema, problem_schema, text_body } from "../schemas.ts";
 
-// Bill upload and reconciliation results (docs/settlement.md). The body is the
-// bill file itself, streamed to a temporary file and read from there, so an
-// upload never sits in memory whole.
-export const bill_upload_bytes_max = 64 * 1024 * 1024;
 const finance = ["platform_admin", "finance"] as const;
 const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
 const bill_types = ["text/csv", "text/plain", "application/octet-stream"];
-
-/** Items in one result file; a larger reconciliation is read by status, a page at a time. */
-export const result_file_items_max = 200_000;
 
 export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   await app.register(async (scope) => {
@@ -67,7 +61,7 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
               },
               mapping: {
                 type: "string",
-                maxLength: 16_384,
+                maxLength: mapping_bytes_max,
                 description: "For generic: the JSON column mapping",
               },
             },

@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { type CaseState, case_states, open_case_states } from "../../core/audit/four-eyes.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
+import { cases_page_max, comment_length_max, reason_length_max } from "../../core/limits.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
 import { type CaseRow, case_columns, caseOfRow, selectCase } from "../../store/audit-sql.ts";
@@ -14,10 +15,6 @@ import { writeActions } from "./trail-write.ts";
 
 // The review queue: list and filter, read one, claim, comment, flag by hand.
 // Decisions have their own module (decide.ts), the only path that decides.
-
-export const cases_page_max = 200;
-export const comment_length_max = 2_000;
-export const reason_length_max = 2_000;
 
 export interface CaseView {
   id: string;

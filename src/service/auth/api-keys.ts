@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { isRole, type Principal, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { api_keys_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -224,9 +225,6 @@ function sha256Hex(text: string): string {
 }
 
 const key_columns = `id, name, role, party_id, user_id::text AS user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
-
-/** The largest page of GET /v1/api-keys. */
-export const api_keys_page_max = 500;
 
 /** The tenant's keys, newest first, a page at a time. Secrets are never returned: only their hashes exist. */
 export async function listApiKeys(

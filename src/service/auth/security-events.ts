@@ -1,5 +1,6 @@
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { security_events_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 
@@ -64,9 +65,6 @@ export async function recordSecurityEvent(
   );
   return id;
 }
-
-/** The largest page of GET /v1/security-events. */
-export const security_events_page_max = 200;
 
 /** The tenant's security events, newest first, a page at a time. */
 export async function listSecurityEvents(

@@ -2,10 +2,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import type { Principal } from "../../core/auth/roles.ts";
 import { newId } from "../../core/ids.ts";
+import { login_length_max, password_length_max } from "../../core/limits.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { decoy_password_hash, password_length_max, verifyPassword } from "./password.ts";
+import { decoy_password_hash, verifyPassword } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
 import { clearAccountFailures, lockedUntil, recordLoginFailure, type ThrottleRules } from "./throttle.ts";
 import { findUserById, findUserByLogin, type UserView, userView } from "./users.ts";
@@ -24,7 +25,6 @@ export interface SessionRules {
 export const session_default: SessionRules = { lifetime_ms: 12 * 3_600_000, idle_ms: 2 * 3_600_000 };
 const token_bytes = 32;
 const last_seen_resolution_ms = 60_000;
-const login_length_max = 254;
 
 export interface LoginRequest {
   tenant_id: string;

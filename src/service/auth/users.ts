@@ -2,11 +2,12 @@ import { assert } from "../../core/assert.ts";
 import { isRole, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import { password_length_max, password_length_min, users_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { hashPassword, type PasswordHash, password_length_max, password_length_min } from "./password.ts";
+import { hashPassword, type PasswordHash } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
 
 // Console users: a role, a party for merchants and suppliers, and a scrypt
@@ -356,8 +357,6 @@ export async function listUsers(db: Queryable, tenant_id: string): Promise<UserV
     [tenant_id],
   );
 }
-
-export const users_page_max = 200;
 
 /** The tenant's users in creation order, one cursor page. */
 export async function listUsersPage(

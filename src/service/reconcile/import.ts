@@ -4,10 +4,13 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import {
-  billInstantMs,
   date_tolerance_ms_default,
   date_tolerance_ms_max,
-} from "../../core/reconcile/bill-time.ts";
+  exceptions_raised_max,
+  match_batch_rows,
+  payout_rows_max,
+} from "../../core/limits.ts";
+import { billInstantMs } from "../../core/reconcile/bill-time.ts";
 import {
   decideRow,
   exactText,
@@ -37,10 +40,6 @@ import {
   statusCounts,
 } from "./store.ts";
 
-export const match_batch_rows = 1_000;
-export const exceptions_raised_max = 1_000;
-/** Payout rows matched together at the end of an import; any beyond are matched one by one. */
-export const payout_rows_max = 10_000;
 const import_lock_class = 7_016;
 
 export interface ImportOptions {

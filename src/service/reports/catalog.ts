@@ -1,6 +1,7 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { isCurrency } from "../../core/currency.ts";
 import { DomainError } from "../../core/errors.ts";
+import { order_report_days_max, statement_days_max } from "../../core/limits.ts";
 import {
   type Cell,
   type ReportDocument,
@@ -9,13 +10,7 @@ import {
   streamedOf,
 } from "../../core/reports/document.ts";
 import { isReportLang, type ReportLang } from "../../core/reports/format.ts";
-import {
-  dayOf,
-  order_report_days_max,
-  type Period,
-  parsePeriod,
-  statement_days_max,
-} from "../../core/reports/period.ts";
+import { dayOf, type Period, parsePeriod } from "../../core/reports/period.ts";
 import type { Statement } from "../../core/reports/statement-fold.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";

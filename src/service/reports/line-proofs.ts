@@ -1,4 +1,5 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
+import { line_proofs_per_page_max } from "../../core/limits.ts";
 import { decodeCursor, encodeCursor, pageLimit } from "../../core/page.ts";
 import { journalKindOnLine } from "../../core/reports/kinds.ts";
 import type { Period } from "../../core/reports/period.ts";
@@ -19,7 +20,6 @@ import { splitLineAmounts } from "./split-pieces.ts";
 // is cut into pieces by kind as the statement cuts it, so it is listed under
 // each line it has a piece on, with that piece as its amount.
 
-export const line_proofs_per_page_max = 50;
 const scan_page_rows = 500;
 const scan_rounds_max = 40;
 

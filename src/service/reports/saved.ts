@@ -5,6 +5,7 @@ import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { due_reports_per_tick_max, saved_reports_per_page_max } from "../../core/limits.ts";
 import {
   type CustomDefinition,
   datasetAllowed,
@@ -30,8 +31,6 @@ import { content_types, type ReportFormat, renderReport } from "./render/index.t
 
 export const schedules = ["daily", "weekly", "monthly"] as const;
 export type Schedule = (typeof schedules)[number];
-export const saved_reports_per_page_max = 200;
-export const due_reports_per_tick_max = 20;
 
 export interface SavedReportInput {
   name?: unknown;

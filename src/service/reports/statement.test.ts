@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
-import { day_ms, parsePeriod, statement_days_max } from "../../core/reports/period.ts";
+import { statement_days_max } from "../../core/limits.ts";
+import { day_ms, parsePeriod } from "../../core/reports/period.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import type { ServiceContext } from "../context.ts";

@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { failure_reason_length_max, payouts_page_max } from "../../core/limits.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import { maskAccountRef } from "../../core/settlement/profile.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -13,9 +14,6 @@ import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.ts";
 import { payoutEventPayload } from "./settle-party.ts";
-
-export const failure_reason_length_max = 500;
-export const payouts_page_max = 200;
 
 export type PayoutResult =
   | { outcome: "confirm"; provider_reference?: string | undefined }
