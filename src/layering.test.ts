@@ -146,6 +146,11 @@ describe("layering over all of src", () => {
     expect(all.length).toBeGreaterThan(300);
   });
 
+  it("http writes no SQL: its queries are functions of store/<table>-sql.ts (decisions §24)", () => {
+    const sql = of("http").filter((module) => /\.query\s*[<(]|\.unsafe\(|\bsql`/.test(module.text));
+    expect(sql.map((module) => module.path)).toEqual([]);
+  });
+
   it("has no import cycle anywhere in src", () => {
     const graph = new Map(all.map((module) => [module.path, module.local]));
     const state = new Map<string, "open" | "done">();

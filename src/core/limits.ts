@@ -62,6 +62,8 @@ export const exceptions_raised_max = 1_000;
 export const payout_rows_max = 10_000;
 /** A bill upload's body: the file itself, streamed to a temporary file, never in memory whole. */
 export const bill_upload_bytes_max = 64 * 1024 * 1024;
+/** Items GET /v1/reconciliation/imports/{id} answers, of one status or of the exceptions. */
+export const reconciliation_items_per_read_max = 1_000;
 /** Items in one result file; a larger reconciliation is read by status, a page at a time. */
 export const result_file_items_max = 200_000;
 
