@@ -3,7 +3,7 @@ import { allocate, loadPolicy, parseOrder, pspTerms } from "../core/split/index.
 import type { Database } from "../store/database.ts";
 import { OrderFeed } from "./feed.ts";
 import { NaiveLedger, naiveProblems } from "./naive.ts";
-import { runTimed, type TimedResult } from "./runner.ts";
+import { runTimed, type TimedResult } from "./step-runner.ts";
 
 // Runs the naive ledger on the same generated orders, with one order per
 // transaction from `workers` concurrent connections.

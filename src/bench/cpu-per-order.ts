@@ -34,11 +34,11 @@ if (
 
 const load = (path: string) => import(`${root}/${path}`);
 const first = (...paths: string[]) => paths.find((path) => existsSync(`${root}/${path}`)) ?? paths[0]!;
-const { createBenchDatabase } = await load("src/bench/database.ts");
+const { createBenchDatabase } = await load(first("src/bench/bench-database.ts", "src/bench/database.ts"));
 const { generateMarketplace } = await load("src/core/demo/index.ts");
 const { newId } = await load("src/core/ids.ts");
 const { ensureTenant } = await load("src/service/ledger/accounts.ts");
-const { seedBenchTenant } = await load("src/bench/seed.ts");
+const { seedBenchTenant } = await load(first("src/bench/bench-seed.ts", "src/bench/seed.ts"));
 const { OrderFeed } = await load("src/bench/feed.ts");
 const { bookOrders } = await load("src/service/orders/book.ts");
 

@@ -4,11 +4,11 @@ import { allocate, loadPolicy, parseOrder, pspTerms } from "../core/split/index.
 import type { Database } from "../store/database.ts";
 import { openTestDatabase } from "../testing/db.ts";
 import { parseBenchArgs, scenario_names, UsageError } from "./args.ts";
+import { summarise } from "./cpu-profile.ts";
 import { uuidv7Ms } from "./lag.ts";
 import { NaiveLedger, naiveProblems } from "./naive.ts";
-import { summarise } from "./profile.ts";
 import { formatTable, percentile, result_fields, toJsonLine, toResult } from "./result.ts";
-import { runTimed } from "./runner.ts";
+import { runTimed } from "./step-runner.ts";
 
 describe("bench arguments", () => {
   it("defaults to every scenario, 10 s, and pg only when DATABASE_URL is set", () => {

@@ -8,23 +8,23 @@ import { ensureTenant } from "../service/ledger/accounts.ts";
 import { LogKeyStore } from "../service/tlog/index.ts";
 import type { BenchOptions, ScenarioName } from "./args.ts";
 import { runBaseline } from "./baseline.ts";
+import { type BenchDatabase, createBenchDatabase } from "./bench-database.ts";
+import { seedBenchTenant } from "./bench-seed.ts";
 import { countBooked, ledgerProblems } from "./checks.ts";
 import { BenchClient } from "./client.ts";
-import { type BenchDatabase, createBenchDatabase } from "./database.ts";
+import { clearServerProfile, ProfilePass, profile_directory, summariseServerProfile } from "./cpu-profile.ts";
 import { OrderFeed } from "./feed.ts";
 import { LagSampler } from "./lag.ts";
-import { clearServerProfile, ProfilePass, profile_directory, summariseServerProfile } from "./profile.ts";
-import { runReportBench } from "./report.ts";
 import { formatTable, type ScenarioResult, toJsonLine, toResult } from "./result.ts";
-import { runTimed } from "./runner.ts";
 import { batchScenario } from "./scenarios/batch.ts";
 import { libraryScenario } from "./scenarios/library.ts";
 import { lifecycleScenario } from "./scenarios/lifecycle.ts";
 import { notifyScenario } from "./scenarios/notify.ts";
 import { singleScenario } from "./scenarios/single.ts";
 import { BenchClock, type Scenario, type ScenarioEnv } from "./scenarios/types.ts";
-import { seedBenchTenant } from "./seed.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
+import { runReportBench } from "./statement-bench.ts";
+import { runTimed } from "./step-runner.ts";
 
 // `clearsplit bench`: a fresh database, the demo marketplace, the naive
 // baseline, then each scenario on its own seeded tenant, checked afterwards.

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { assert } from "../core/assert.ts";
-import { server_profile_name } from "./profile.ts";
+import { server_profile_name } from "./cpu-profile.ts";
 
 // On PostgreSQL the HTTP scenarios drive `clearsplit serve` in its own
 // process, as production runs it, so that the server's memory can be read

@@ -9,7 +9,7 @@ import { bookOrders } from "../service/orders/book.ts";
 import { openDatabase } from "../store/open.ts";
 import { newTestTenant } from "../testing/db.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
-import { run as audit } from "./audit.ts";
+import { run as audit } from "./audit-command.ts";
 
 // `clearsplit audit` lists, shows, claims and decides through the same
 // service path as the API, as a named user, and back-tests a draft; bad

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { inTransaction } from "../store/retry.ts";
 
 // `clearsplit backup --out FILE`: one consistent snapshot of the database
 // (pg_dump on PostgreSQL, in the snapshot the manifest was read in; PGlite's
@@ -65,7 +66,7 @@ export async function backup(argv: string[]): Promise<number> {
   const out = resolve(values.out);
   if (!existsSync(dirname(out))) return fail(`directory ${dirname(out)} does not exist`, 2);
   const { openDatabase } = await import("../store/open.ts");
-  const { tenantCheckpoints, manifest_format } = await import("../service/backup/manifest.ts");
+  const { tenantCheckpoints, manifest_format } = await import("../service/backup/backup-manifest.ts");
   const db = await openDatabase();
   let tenants: Awaited<ReturnType<typeof tenantCheckpoints>>;
   try {
@@ -73,7 +74,7 @@ export async function backup(argv: string[]): Promise<number> {
       const url = process.env.DATABASE_URL!;
       // The manifest is read in the snapshot pg_dump dumps: a repeatable-read
       // transaction exports it and stays open until the dump is done.
-      tenants = await db.transaction(async (tx) => {
+      tenants = await inTransaction(db, async (tx) => {
         await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         const [row] = await tx.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
         const found = await tenantCheckpoints(tx);
@@ -140,9 +141,9 @@ export async function restore(argv: string[]): Promise<number> {
     const owner = dataDirOwner(embeddedDataDir());
     if (owner !== null) throw new DataDirLockedError(embeddedDataDir(), owner);
   }
-  const { manifest_format, verifyRestored } = await import("../service/backup/manifest.ts");
+  const { manifest_format, verifyRestored } = await import("../service/backup/backup-manifest.ts");
   const { parseCheckpoint, parseNote } = await import("../verify/index.ts");
-  let manifest: import("../service/backup/manifest.ts").BackupManifest;
+  let manifest: import("../service/backup/backup-manifest.ts").BackupManifest;
   try {
     manifest = JSON.parse(await readFile(`${path}${manifest_suffix}`, "utf8"));
   } catch (error) {

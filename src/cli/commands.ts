@@ -15,7 +15,7 @@ export interface CommandEntry {
 export const commands: Record<string, CommandEntry> = {
   audit: {
     summary: "the audit review queue: list, show, claim, decide, backtest",
-    load: () => import("./audit.ts"),
+    load: () => import("./audit-command.ts"),
   },
   backup: {
     summary: "write a verified backup of the database with its manifest",
@@ -30,14 +30,14 @@ export const commands: Record<string, CommandEntry> = {
     summary: "seed a demo marketplace with orders, API keys and console logins",
     load: () => import("./demo.ts"),
   },
-  keys: { summary: "create, list and revoke API keys", load: () => import("./api-keys.ts") },
+  keys: { summary: "create, list and revoke API keys", load: () => import("./keys-command.ts") },
   policy: {
     summary: "simulate what a draft split policy would have paid",
-    load: () => import("./policy.ts"),
+    load: () => import("./policy-command.ts"),
   },
   report: {
     summary: "run statements and reports as JSON, CSV, XLSX or PDF",
-    load: () => import("./report.ts"),
+    load: () => import("./report-command.ts"),
   },
   reconcile: {
     summary: "import a payment provider's bill and reconcile it",
@@ -56,12 +56,15 @@ export const commands: Record<string, CommandEntry> = {
     summary: "split an order (and refunds) under a policy and explain every leg",
     load: () => import("./split.ts"),
   },
-  users: { summary: "create, list and manage console users", load: () => import("./users.ts") },
+  users: { summary: "create, list and manage console users", load: () => import("./users-command.ts") },
   verify: {
     summary: "verify proof bundles, a live log, the database or a statement",
     load: () => import("./verify.ts"),
   },
-  witness: { summary: "run a witness that cosigns a log's checkpoints", load: () => import("./witness.ts") },
+  witness: {
+    summary: "run a witness that cosigns a log's checkpoints",
+    load: () => import("./witness-command.ts"),
+  },
 };
 
 /** True when the arguments ask for help: `--help` or `-h` anywhere before a `--`. */

@@ -7,8 +7,8 @@ import { login } from "../service/auth/sessions.ts";
 import { createParty } from "../service/ledger/accounts.ts";
 import { openDatabase } from "../store/open.ts";
 import { newTestTenant } from "../testing/db.ts";
-import { run as keys } from "./api-keys.ts";
-import { run as users } from "./users.ts";
+import { run as keys } from "./keys-command.ts";
+import { run as users } from "./users-command.ts";
 
 // The CLIs open the configured database themselves (openDatabase()): a PGlite
 // directory here, or DATABASE_URL's PostgreSQL.

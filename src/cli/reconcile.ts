@@ -2,7 +2,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
-import { errorFromResponse } from "../client/errors.ts";
+import { errorFromResponse } from "../client/problem-error.ts";
 import { isDomainError } from "../core/errors.ts";
 import { systemClock } from "../service/context.ts";
 import { importBill } from "../service/reconcile/import.ts";

@@ -10,8 +10,8 @@ import { parseCsv } from "../service/reports/render/csv.ts";
 import { openDatabase } from "../store/open.ts";
 import { newTestTenant } from "../testing/db.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
-import { run as policy } from "./policy.ts";
-import { run as report } from "./report.ts";
+import { run as policy } from "./policy-command.ts";
+import { run as report } from "./report-command.ts";
 
 // The report CLIs open the configured database themselves: a PGlite directory
 // here, or DATABASE_URL's PostgreSQL.

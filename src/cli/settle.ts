@@ -2,13 +2,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
-import { errorFromResponse } from "../client/errors.ts";
+import { errorFromResponse } from "../client/problem-error.ts";
 import { isDomainError } from "../core/errors.ts";
 import { formatDecimal } from "../core/money.ts";
 import { systemClock } from "../service/context.ts";
-import { payoutFileOfRun } from "../service/settlement/payout-file.ts";
+import { payoutFileOfRun } from "../service/settlement/payout-file-export.ts";
 import { importPayoutResults } from "../service/settlement/payout-results.ts";
-import { runSettlement, runSummaryJson } from "../service/settlement/run.ts";
+import { runSettlement, runSummaryJson } from "../service/settlement/settlement-run.ts";
 import { openDatabase } from "../store/open.ts";
 import { type RemoteServer, remoteServer, throughServer } from "./remote.ts";
 

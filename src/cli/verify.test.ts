@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildProofBundle, newRecordSalt } from "../tlog/bundle-builder.ts";
 import { signCheckpoint } from "../tlog/checkpoint-format.ts";
-import { hashLeaf } from "../tlog/hash.ts";
 import { MemoryTiledLog } from "../tlog/memory-log.ts";
 import { generateSigner } from "../tlog/note-signer.ts";
 import { inclusionProofFromTiles } from "../tlog/tile-proofs.ts";
+import { hashLeaf } from "../tlog/tree-hash.ts";
 import { recordLeafInput } from "../verify/index.ts";
 import { run } from "./verify.ts";
 

@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from "../testing/http.ts";
 import { countJournal, expectLedgerInvariants } from "../testing/invariants.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import { ClearSplitError, createClearSplitClient } from "./index.ts";
-import { retryAfterMs, retryingFetch } from "./retry.ts";
+import { retryAfterMs, retryingFetch } from "./retrying-fetch.ts";
 
 // The typed client against a real server on loopback, and a real proxy in
 // front of it that fails on purpose, to show retries never book twice.

@@ -1,7 +1,7 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { paths } from "./api-types.ts";
-import { ClearSplitError, errorFromResponse } from "./errors.ts";
-import { attemptsOf, type RetryOptions, retry_defaults, retryingFetch } from "./retry.ts";
+import { ClearSplitError, errorFromResponse } from "./problem-error.ts";
+import { attemptsOf, type RetryOptions, retry_defaults, retryingFetch } from "./retrying-fetch.ts";
 
 // The typed ClearSplit client (`clearsplit/client`, docs/client.md). Types come
 // from the server's OpenAPI document (api-types.ts, generated); requests go
@@ -14,8 +14,8 @@ import { attemptsOf, type RetryOptions, retry_defaults, retryingFetch } from "./
 // It uses only fetch and WebCrypto, so it runs in Node and in browsers.
 
 export type { paths } from "./api-types.ts";
-export { ClearSplitError, isClearSplitError, type ProblemBody } from "./errors.ts";
-export type { RetryOptions } from "./retry.ts";
+export { ClearSplitError, isClearSplitError, type ProblemBody } from "./problem-error.ts";
+export type { RetryOptions } from "./retrying-fetch.ts";
 
 export interface ClientOptions {
   /** The server's base URL, e.g. `https://clearsplit.example` (no trailing `/v1`). */

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { event_type_entries, event_type_names, isEventType } from "./event-types.ts";
+import { event_type_entries, event_type_names, isEventType } from "./event-catalogue.ts";
 import { event_types, languages } from "./notifications/event-types.ts";
 
 // The one list of event types, its writers, the notifications registry and the

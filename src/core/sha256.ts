@@ -1,5 +1,5 @@
 import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
-import { canonicalJson } from "./jcs.ts";
+import { canonicalJson } from "./canonical-json.ts";
 
 // The one module of src/core that imports Node: SHA-256, the only hash the
 // domain needs (policy ids, content hashes, request fingerprints). The
@@ -24,6 +24,11 @@ export function sha256Bytes(...parts: readonly (string | Uint8Array)[]): Buffer 
 /** SHA-256 of the RFC 8785 canonical JSON of `value`, as lowercase hex: the one spelling of "hash this JSON". */
 export function canonicalJsonSha256Hex(value: unknown): string {
   return sha256Hex(canonicalJson(value));
+}
+
+/** SHA-256(salt ‖ JCS(value)): a salted commitment to JSON (log records and their disclosed parts). */
+export function saltedCanonicalJsonSha256(salt: Uint8Array, value: unknown): Buffer {
+  return sha256Bytes(salt, canonicalJson(value));
 }
 
 // The HMAC and randomness the domain needs (Standard Webhooks signatures and

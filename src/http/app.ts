@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { newId } from "../core/ids.ts";
 import { jsonReplacer, toJsonText } from "../core/json.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { installAuth } from "./auth.ts";
+import { installAuth } from "./authenticate.ts";
 import { registerComponents } from "./components.ts";
 import { type ConsoleServer, installConsole } from "./console.ts";
 import { clientErrorHandler, frameworkErrors, installHardening } from "./hardening.ts";

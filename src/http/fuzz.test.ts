@@ -8,8 +8,8 @@ import { bookOrders } from "../service/orders/book.ts";
 import type { Database } from "../store/database.ts";
 import { markersOf, type TenantFixture, tenantFixture } from "../testing/auth-fixtures.ts";
 import { openTestDatabase } from "../testing/db.ts";
+import { runFuzz } from "../testing/fuzz/fuzz-run.ts";
 import { fuzzRequest, routesOf } from "../testing/fuzz/requests.ts";
-import { runFuzz } from "../testing/fuzz/run.ts";
 import { startTestServer, type TestServer } from "../testing/http.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 

@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CursorColumn, type CursorList, encodeCursor } from "../core/page.ts";
 import { createApiKey } from "../service/auth/api-keys.ts";
 import type { ServiceContext } from "../service/context.ts";
 import type { Database } from "../store/database.ts";
@@ -97,6 +98,95 @@ describe("hostile input at the HTTP edge", () => {
         const response = await server.call("GET", `${path}?cursor=${cursor}`);
         expectProblem(response, 400);
         expect(response.body.code).toBe("cursor_invalid");
+      }
+    }
+  });
+
+  // Every list route with its cursor's columns (core/page.ts, the one cursor encoding).
+  const lists: [path: string, list: CursorList, columns: CursorColumn[]][] = [
+    ["/v1/orders", "orders", ["instant", "id"]],
+    ["/v1/parties", "parties", ["id"]],
+    ["/v1/parties/m-1001/entries", "party_entries", ["uuid", "smallint"]],
+    ["/v1/api-keys", "api_keys", ["instant", "id"]],
+    ["/v1/users", "users", ["instant", "uuid"]],
+    ["/v1/security-events", "security_events", ["uuid"]],
+    ["/v1/policy-assignments", "assignments", ["instant", "uuid"]],
+    ["/v1/audit/cases", "audit_cases", ["instant", "uuid"]],
+    ["/v1/settlements/runs", "settlement_runs", ["uuid"]],
+    ["/v1/reconciliation/imports", "bill_imports", ["uuid"]],
+    ["/v1/log/checkpoints", "checkpoints", ["size"]],
+    ["/v1/payouts", "payouts", ["uuid"]],
+    [
+      "/v1/reports/statement/lines/sales/proofs?party_id=m-1001&from=2026-11-01&to=2026-12-01",
+      "line_proofs",
+      ["uuid"],
+    ],
+  ];
+  const good: Record<CursorColumn, string | number> = {
+    uuid: "00000000-0000-7000-8000-000000000000",
+    id: "x",
+    instant: "2026-01-01T00:00:00.000Z",
+    smallint: 0,
+    size: "1",
+  };
+  const bad: Record<CursorColumn, unknown[]> = {
+    uuid: ["garbage", 99_999, "00000000-0000-7000-8000-00000000000G", null],
+    id: ["a\u0000b", 7, "", "x".repeat(200)],
+    instant: ["+275760-09-13T00:00:00.000Z", "garbage", 5],
+    smallint: [32_768, 99_999, -1, 1.5, "1"],
+    size: ["0", "99999999999999999999", 5, "-1"],
+  };
+  const raw = (key: unknown) => Buffer.from(JSON.stringify(key)).toString("base64url");
+  const at = (path: string, cursor: string) => `${path}${path.includes("?") ? "&" : "?"}cursor=${cursor}`;
+
+  it("takes back its own cursors on every list route (so the refusals below are about the cursor)", async () => {
+    for (const [path, list, columns] of lists) {
+      const cursor = encodeCursor(
+        list,
+        columns.map((column) => good[column] as string),
+      );
+      const response = await server.call("GET", at(path, cursor));
+      // The seeded party has booked nothing yet, so its statement lines have no currency.
+      const expected = list === "line_proofs" ? 422 : 200;
+      expect(response.status, `${path} ${JSON.stringify(response.body)}`).toBe(expected);
+    }
+  });
+
+  it("answers a crafted cursor on every list route with 400 cursor_invalid, never 500", async () => {
+    for (const [path, list, columns] of lists) {
+      const crafted: string[] = [
+        "bm9wZQ", // "nope"
+        "!!!",
+        raw([]),
+        raw({ list }),
+        raw([list]),
+        raw([list, ...columns.map((column) => good[column]), "extra"]),
+        // The pre-issue-13 encodings.
+        Buffer.from("00000000-0000-0000-0000-000000000000:99999").toString("base64url"),
+        raw(columns.map((column) => good[column])),
+        Buffer.from("00000000-0000-7000-8000-000000000000").toString("base64url"),
+      ];
+      // Each part out of its column's range or of the wrong type, one at a time.
+      columns.forEach((column, index) => {
+        for (const part of bad[column])
+          crafted.push(raw([list, ...columns.map((other, i) => (i === index ? part : good[other]))]));
+      });
+      // A well-formed cursor of every other list.
+      for (const [, other, other_columns] of lists)
+        if (other !== list)
+          crafted.push(
+            encodeCursor(
+              other,
+              other_columns.map((column) => good[column] as string),
+            ),
+          );
+      // Too long for any list: refused by the route's schema before it is decoded.
+      expectProblem(await server.call("GET", at(path, "A".repeat(600))), 400);
+      for (const cursor of crafted) {
+        const response = await server.call("GET", at(path, encodeURIComponent(cursor)));
+        expect(response.status, `${path} ${cursor} ${JSON.stringify(response.body)}`).toBe(400);
+        expect(response.headers.get("content-type")).toContain("application/problem+json");
+        expect(response.body.code, `${path} ${cursor}`).toBe("cursor_invalid");
       }
     }
   });

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { idempotency_key_length_max } from "../core/ledger/limits.ts";
+import { idempotency_key_length_max } from "../core/ledger/ledger-limits.ts";
 import type { ServiceContext } from "../service/context.ts";
+import { insertStoredResponse, selectStoredResponse } from "../store/http-idempotency-sql.ts";
 import { problem, sendProblem } from "./problem.ts";
 
 declare module "fastify" {
@@ -43,11 +44,7 @@ export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): v
       .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
       .digest("hex");
     const tenant_id = request.principal.tenant_id;
-    const rows = await ctx.db.query<{ request_sha256: string; status_code: number; response_body: string }>(
-      "SELECT request_sha256, status_code, response_body FROM http_idempotency WHERE tenant_id = $1 AND idempotency_key = $2",
-      [tenant_id, key],
-    );
-    const stored = rows[0];
+    const stored = await selectStoredResponse(ctx.db, tenant_id, key);
     if (stored !== undefined) {
       if (stored.request_sha256 !== request_sha256) {
         return sendProblem(
@@ -72,18 +69,14 @@ export function installIdempotency(app: FastifyInstance, ctx: ServiceContext): v
     const pending = request.idempotency;
     const principal = request.principal;
     if (!pending || !principal || reply.statusCode >= 500 || typeof payload !== "string") return payload;
-    await ctx.db.query(
-      `INSERT INTO http_idempotency (tenant_id, idempotency_key, request_sha256, status_code, response_body, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [
-        request.principal!.tenant_id,
-        pending.key,
-        pending.request_sha256,
-        reply.statusCode,
-        payload,
-        ctx.now(),
-      ],
-    );
+    await insertStoredResponse(ctx.db, {
+      tenant_id: principal.tenant_id,
+      idempotency_key: pending.key,
+      request_sha256: pending.request_sha256,
+      status_code: reply.statusCode,
+      response_body: payload,
+      created_at: ctx.now(),
+    });
     return payload;
   });
 }

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ServiceContext } from "../service/context.ts";
 import { type DispatcherBacklog, dispatcherBacklog } from "../service/notifications/status.ts";
 import { group_commit_channel } from "../service/orders/group-commit.ts";
+import { unnumberedEventCount } from "../store/events-sql.ts";
+import { unsequencedRecordCount } from "../store/log-records-sql.ts";
 import { mediaResponse, text_body } from "./schemas.ts";
 
 // GET /metrics in Prometheus text format: requests by route and status with
@@ -40,12 +42,7 @@ export function installMetrics(app: FastifyInstance, ctx: ServiceContext): void 
     help: "Log records queued but not yet a leaf of their tenant's log (the log sequencer's lag)",
     registers: [registry],
     async collect() {
-      this.set(
-        await backlog(
-          ctx,
-          "SELECT (SELECT count(*) FROM log_records) - (SELECT count(*) FROM log_leaves) AS n",
-        ),
-      );
+      this.set(await backlog(() => unsequencedRecordCount(ctx.db)));
     },
   });
   new Gauge({
@@ -53,9 +50,7 @@ export function installMetrics(app: FastifyInstance, ctx: ServiceContext): void 
     help: "Events stored but not yet numbered for the event stream (the event sequencer's lag)",
     registers: [registry],
     async collect() {
-      this.set(
-        await backlog(ctx, "SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM event_seqs) AS n"),
-      );
+      this.set(await backlog(() => unnumberedEventCount(ctx.db)));
     },
   });
   new Gauge({
@@ -133,10 +128,9 @@ async function dispatcherBacklogOrNull(ctx: ServiceContext): Promise<DispatcherB
   }
 }
 
-async function backlog(ctx: ServiceContext, sql: string): Promise<number> {
+async function backlog(count: () => Promise<number>): Promise<number> {
   try {
-    const [row] = await ctx.db.query<{ n: bigint | number }>(sql);
-    return Number(row?.n ?? 0);
+    return await count();
   } catch {
     return Number.NaN;
   }

@@ -1,5 +1,5 @@
 import type { SwaggerOptions } from "@fastify/swagger";
-import { csrf_header } from "./auth.ts";
+import { csrf_header } from "./authenticate.ts";
 import { componentNameOf } from "./components.ts";
 import { csrf_cookie, session_cookie } from "./cookies.ts";
 

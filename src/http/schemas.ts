@@ -13,7 +13,7 @@ import {
   referrers_per_order_max,
   refund_lines_max,
   timestamp_length_max,
-} from "../core/split/limits.ts";
+} from "../core/split/split-limits.ts";
 import { type ComponentRef, component, type JsonSchema } from "./components.ts";
 
 // JSON Schemas shared by routes: they validate shape at the edge and document

@@ -6,7 +6,7 @@ import { toJsonText } from "../core/json.ts";
 import { createApiKey, listApiKeys } from "../service/auth/api-keys.ts";
 import { listUsersPage } from "../service/auth/users.ts";
 import type { ServiceContext } from "../service/context.ts";
-import { refundOrder } from "../service/orders/lifecycle.ts";
+import { refundOrder } from "../service/orders/order-lifecycle.ts";
 import { getOrderDetail, listOrders } from "../service/orders/order-reads.ts";
 import { getParty, listParties, partyEntries } from "../service/parties/party-reads.ts";
 import { getPolicy, listAssignments, listPolicies } from "../service/policies.ts";

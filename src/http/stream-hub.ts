@@ -1,5 +1,6 @@
 import { assert } from "../core/assert.ts";
 import type { Database } from "../store/database.ts";
+import { latestEventSeqs } from "../store/events-sql.ts";
 
 // One poller per process for the live stream: for each tenant with connected
 // clients it reads the tenant's highest seq every `poll_ms`, and wakes that
@@ -87,12 +88,7 @@ export class StreamHub {
     try {
       const ids = [...this.tenants.keys()];
       if (ids.length === 0) return;
-      const rows = await this.db.query<{ tenant_id: string; seq: bigint }>(
-        `SELECT t.id AS tenant_id, coalesce((SELECT max(seq) FROM event_seqs s
-                  WHERE s.tenant_id = t.id), 0)::int8 AS seq
-           FROM unnest($1::text[]) AS t(id)`,
-        [ids],
-      );
+      const rows = await latestEventSeqs(this.db, ids);
       for (const row of rows) {
         const entry = this.tenants.get(row.tenant_id);
         if (entry === undefined || row.seq === entry.seq) continue;

@@ -185,13 +185,14 @@ export async function listAssignments(
   options: { scope?: string | undefined; limit?: number | undefined; cursor?: string | undefined },
 ): Promise<Page<AssignmentRow>> {
   const limit = pageLimit(options.limit, 50, assignments_page_max);
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
+  const after =
+    options.cursor === undefined ? null : decodeCursor("assignments", options.cursor, ["instant", "uuid"]);
   const rows = await selectAssignments(db, tenant_id, {
     scope: options.scope ?? null,
     after,
     limit: limit + 1,
   });
-  return pageOf(rows, limit, (row) => [new Date(row.effective_from).toISOString(), row.id]);
+  return pageOf(rows, limit, "assignments", (row) => [new Date(row.effective_from), row.id]);
 }
 
 export interface ResolvedPolicy {

@@ -6,7 +6,7 @@ import { expectLedgerInvariants } from "../testing/invariants.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import type { ServiceContext } from "./context.ts";
 import { bookOrders } from "./orders/book.ts";
-import { completeOrder } from "./orders/lifecycle.ts";
+import { completeOrder } from "./orders/order-lifecycle.ts";
 import { startScheduler } from "./scheduler.ts";
 
 let db: Database;

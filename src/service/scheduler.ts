@@ -1,6 +1,6 @@
 import type { ServiceContext } from "./context.ts";
 import { expireHolds } from "./ledger/holds.ts";
-import { releaseDue, releases_per_batch_max } from "./orders/lifecycle.ts";
+import { releaseDue, releases_per_batch_max } from "./orders/order-lifecycle.ts";
 import { foldLedgerDays } from "./reports/fold.ts";
 import { runDueReports } from "./reports/saved.ts";
 import { settleIfDue } from "./settlement/scheduled.ts";

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { newId } from "../core/ids.ts";
 import { openDatabase } from "../store/open.ts";
-import { ops_max, runSimulation, type SimResult } from "./run.ts";
+import { ops_max, runSimulation, type SimResult } from "./simulation.ts";
 
 // `npm run sim -- --ops N --seed S [--check-every K]`: the deterministic
 // simulation on PGlite (in memory) or on DATABASE_URL. Prints the seed first,

@@ -3,7 +3,7 @@ import { newId } from "../core/ids.ts";
 import type { Database } from "../store/database.ts";
 import { openTestDatabase } from "../testing/db.ts";
 import { describeOperation, type Operation, operations } from "./generator.ts";
-import { runSimulation } from "./run.ts";
+import { runSimulation } from "./simulation.ts";
 
 // The deterministic simulation in the suite: a short seeded run on the backend
 // under test with every invariant held, the generator a pure function of the

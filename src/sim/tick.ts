@@ -1,6 +1,7 @@
-import { audit_events_per_round_max, runAuditRound } from "../service/audit/runner.ts";
+import { audit_events_per_round_max } from "../core/limits.ts";
+import { runAuditRound } from "../service/audit/runner.ts";
 import { sequencer_batch_max, sequenceTenantEvents } from "../service/events/event-sequencer.ts";
-import { releaseDue, releases_per_batch_max } from "../service/orders/lifecycle.ts";
+import { releaseDue, releases_per_batch_max } from "../service/orders/order-lifecycle.ts";
 import { settleIfDue } from "../service/settlement/scheduled.ts";
 import { sequenceOnce } from "../service/tlog/log-sequencer.ts";
 import { inTransaction } from "../store/retry.ts";

@@ -1,4 +1,4 @@
-import { arrayLiteral } from "./database.ts";
+import { arrayLiteral, type Queryable } from "./database.ts";
 import type { WriteStep } from "./write-set.ts";
 
 // The one home of the `events` table's inserts (the live stream's queue; the
@@ -33,4 +33,25 @@ export function eventRowsStep(tenant_id: string, rows: readonly EventRow[], now:
       now,
     ],
   };
+}
+
+/** Each tenant's highest event sequence number (0 before its first): what the live stream polls. */
+export async function latestEventSeqs(
+  db: Queryable,
+  tenant_ids: readonly string[],
+): Promise<{ tenant_id: string; seq: bigint }[]> {
+  return db.query<{ tenant_id: string; seq: bigint }>(
+    `SELECT t.id AS tenant_id, coalesce((SELECT max(seq) FROM event_seqs s
+              WHERE s.tenant_id = t.id), 0)::int8 AS seq
+       FROM unnest($1::text[]) AS t(id)`,
+    [tenant_ids],
+  );
+}
+
+/** Events stored but not yet numbered, over all tenants (the event sequencer's lag, for /metrics). */
+export async function unnumberedEventCount(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: bigint | number }>(
+    "SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM event_seqs) AS n",
+  );
+  return Number(row?.n ?? 0);
 }

@@ -1,4 +1,4 @@
-import { arrayLiteral } from "./database.ts";
+import { arrayLiteral, type Queryable } from "./database.ts";
 import type { WriteStep } from "./write-set.ts";
 
 // The one home of the `log_records` table's inserts: each record's salt, its
@@ -39,4 +39,12 @@ export function logRecordRowsStep(tenant_id: string, rows: readonly LogRecordRow
       rows.map((row) => row.disclosure_seed_hex),
     ],
   };
+}
+
+/** Log records not yet a leaf, over all tenants (the log sequencer's lag, for /metrics). */
+export async function unsequencedRecordCount(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: bigint | number }>(
+    "SELECT (SELECT count(*) FROM log_records) - (SELECT count(*) FROM log_leaves) AS n",
+  );
+  return Number(row?.n ?? 0);
 }

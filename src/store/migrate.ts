@@ -86,3 +86,15 @@ export function splitStatements(sql: string): string[] {
   if (current.trim() !== "") statements.push(current.trim());
   return statements;
 }
+
+/** The schema's version (the highest migration applied, 0 before any) and whether a migration holds the lock now. */
+export async function schemaState(db: Database): Promise<{ version: number; migrating: boolean }> {
+  const [row] = await db.query<{ version: number | null; migrating: boolean }>(
+    `SELECT (SELECT max(version) FROM schema_migrations) AS version,
+            EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                     WHERE d.datname = current_database() AND l.locktype = 'advisory'
+                       AND l.objid = $1 AND l.granted) AS migrating`,
+    [migration_lock_key],
+  );
+  return { version: Number(row?.version ?? 0), migrating: row?.migrating === true };
+}

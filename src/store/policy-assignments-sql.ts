@@ -25,7 +25,7 @@ export function selectAssignments(
   tenant_id: string,
   filter: {
     scope: string | null;
-    after: readonly [string, string] | null;
+    after: readonly [Date, string] | null;
     limit: number;
   },
 ): Promise<AssignmentRow[]> {

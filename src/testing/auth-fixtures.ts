@@ -5,6 +5,7 @@ import type { ServiceContext } from "../service/context.ts";
 import { enqueueEvents } from "../service/events/event-enqueue.ts";
 import { createParty, openAccount } from "../service/ledger/accounts.ts";
 import { postTransaction } from "../service/ledger/post.ts";
+import { inTransaction } from "../store/retry.ts";
 import { newTestTenant } from "./db.ts";
 
 // Two merchants and a supplier with money and events in one tenant, plus a
@@ -70,7 +71,7 @@ export async function bookFixtureOrder(
     entries,
   });
   const parties = supplier ? [merchant.party_id, supplier.party_id] : [merchant.party_id];
-  await ctx.db.transaction((tx) =>
+  await inTransaction(ctx.db, (tx) =>
     enqueueEvents(
       tx,
       tenant_id,

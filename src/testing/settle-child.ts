@@ -1,4 +1,4 @@
-import { runSettlement } from "../service/settlement/run.ts";
+import { runSettlement } from "../service/settlement/settlement-run.ts";
 import { openDatabase } from "../store/open.ts";
 
 // A settlement run in its own process for the crash test: it reports each

@@ -4,9 +4,9 @@
 import { performance } from "node:perf_hooks";
 import { assert } from "../core/assert.ts";
 import { appendLeaves, type TreeEdge } from "./appender.ts";
-import { hashChildren, hashLeaf } from "./hash.ts";
 import { MemoryTiledLog } from "./memory-log.ts";
 import { inclusionProofFromTiles } from "./tile-proofs.ts";
+import { hashChildren, hashLeaf } from "./tree-hash.ts";
 
 const leaves_total = Number(process.env.BENCH_LEAVES ?? 1_000_000);
 const baseline_leaves_total = 200_000;

@@ -1,6 +1,6 @@
 import { assert } from "../core/assert.ts";
-import { empty_tree_root, hash_bytes, hashChildren } from "./hash.ts";
 import { partialTilesAt, type Tile, tile_width_max } from "./tile-math.ts";
+import { empty_tree_root, hash_bytes, hashChildren } from "./tree-hash.ts";
 
 // The sequencer's core: append a batch of leaf hashes to a tiled tree knowing
 // only its size and its right edge (the partial tile of each level). Every

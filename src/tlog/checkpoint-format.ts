@@ -1,7 +1,7 @@
 import { assert } from "../core/assert.ts";
 import { toBase64 } from "../verify/index.ts";
-import { hash_bytes } from "./hash.ts";
 import { type NoteSigner, signNote } from "./note-signer.ts";
+import { hash_bytes } from "./tree-hash.ts";
 
 // C2SP tlog-checkpoint v1.0.0 body: origin, decimal size, base64 root. We add
 // no extension lines (the spec does not recommend them).

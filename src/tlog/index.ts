@@ -4,7 +4,6 @@ export { type AppendResult, appendLeaves, perfectRoot, rootFromEdge, type TreeEd
 export { buildProofBundle, newRecordSalt } from "./bundle-builder.ts";
 export { formatCheckpoint, signCheckpoint } from "./checkpoint-format.ts";
 export { addSignatureLines, cosignatureLine } from "./cosigner.ts";
-export { empty_tree_root, hashChildren, hashLeaf, sha256Sync } from "./hash.ts";
 export { MemoryTiledLog } from "./memory-log.ts";
 export {
   generateSigner,
@@ -35,6 +34,7 @@ export {
   rootFromTiles,
   type TileFetcher,
 } from "./tile-proofs.ts";
+export { empty_tree_root, hashChildren, hashLeaf, sha256Sync } from "./tree-hash.ts";
 export {
   type WitnessOutcome,
   type WitnessRefusal,

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign } from "node:crypto";
 import { assert } from "../core/assert.ts";
 import { isValidKeyName, toBase64 } from "../verify/index.ts";
-import { sha256Sync } from "./hash.ts";
+import { sha256Sync } from "./tree-hash.ts";
 
 // Ed25519 signers for C2SP signed notes: the log's key (type 0x01) and a
 // witness's cosignature key (type 0x04, tlog-cosignature/v1). Keys are saved

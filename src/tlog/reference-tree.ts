@@ -1,5 +1,5 @@
 import { assert } from "../core/assert.ts";
-import { empty_tree_root, hashChildren } from "./hash.ts";
+import { empty_tree_root, hashChildren } from "./tree-hash.ts";
 
 // The RFC 9162 §2.1 definitions (MTH, PATH, PROOF) transcribed literally over
 // an in-memory list of leaf hashes. It is slow by design and exists to check

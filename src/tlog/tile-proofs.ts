@@ -1,8 +1,8 @@
 import { assert } from "../core/assert.ts";
 import { perfectRoot } from "./appender.ts";
-import { empty_tree_root, hash_bytes, hashChildren } from "./hash.ts";
 import { consistencyRanges, inclusionRanges, type LeafRange, perfectNodes } from "./proof-ranges.ts";
 import { nodeTileLocation, tileWidthAt } from "./tile-math.ts";
+import { empty_tree_root, hash_bytes, hashChildren } from "./tree-hash.ts";
 
 // Proofs and roots from stored tiles only. A perfect node at height h is read
 // from the level-⌊h/8⌋ tile, hashing at most 128 stored entries when h is not a

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex, verifyConsistency, verifyInclusion } from "../verify/index.ts";
-import { hashLeaf } from "./hash.ts";
 import { MemoryTiledLog } from "./memory-log.ts";
 import { ReferenceTree } from "./reference-tree.ts";
 import { consistencyProofFromTiles, inclusionProofFromTiles, rootFromTiles } from "./tile-proofs.ts";
+import { hashLeaf } from "./tree-hash.ts";
 
 const vectors = JSON.parse(readFileSync(new URL("../../test/vectors/rfc6962.json", import.meta.url), "utf8"));
 

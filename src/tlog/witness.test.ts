@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { verifyCosignature } from "../verify/index.ts";
 import { signCheckpoint } from "./checkpoint-format.ts";
-import { hashLeaf } from "./hash.ts";
 import { MemoryTiledLog } from "./memory-log.ts";
 import { generateSigner, signature_type_cosignature_v1 } from "./note-signer.ts";
 import { consistencyProofFromTiles } from "./tile-proofs.ts";
+import { hashLeaf } from "./tree-hash.ts";
 import { type WitnessState, witnessCheckpoint } from "./witness.ts";
 
 const origin = "log.example/acme";

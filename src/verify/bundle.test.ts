@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { buildProofBundle, newRecordSalt } from "../tlog/bundle-builder.ts";
 import { signCheckpoint } from "../tlog/checkpoint-format.ts";
 import { cosignatureLine } from "../tlog/cosigner.ts";
-import { hashLeaf } from "../tlog/hash.ts";
 import { MemoryTiledLog } from "../tlog/memory-log.ts";
 import { generateSigner, signature_type_cosignature_v1 } from "../tlog/note-signer.ts";
 import { inclusionProofFromTiles } from "../tlog/tile-proofs.ts";
+import { hashLeaf } from "../tlog/tree-hash.ts";
 import { canonicalJson, type ProofBundle, recordLeafInput, VerifyError, verifyBundle } from "./index.ts";
 import { parseNote } from "./note.ts";
 

@@ -7,10 +7,10 @@ import {
   recordCommitments,
   verifyDisclosures,
 } from "./disclosure.ts";
-import { VerifyError } from "./errors.ts";
 import { leafHash } from "./hash.ts";
 import { verifyInclusion } from "./merkle.ts";
 import { recordLeafInput } from "./record-leaf.ts";
+import { VerifyError } from "./verify-error.ts";
 import { parseVkey } from "./vkey.ts";
 
 // A ClearSplit proof bundle (docs/transparency.md): everything a party needs to

@@ -1,7 +1,7 @@
 import { fromBase64Strict } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
 import { hash_size_bytes } from "./hash.ts";
 import { verifyNote } from "./note.ts";
+import { VerifyError } from "./verify-error.ts";
 
 // C2SP tlog-checkpoint v1.0.0 (pinned: later drafts change the signature type).
 export interface Checkpoint {

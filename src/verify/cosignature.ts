@@ -1,5 +1,5 @@
-import { VerifyError } from "./errors.ts";
 import { checkSignature, parseNote } from "./note.ts";
+import { VerifyError } from "./verify-error.ts";
 import { parseVkey, signature_type_cosignature_v1 } from "./vkey.ts";
 
 // C2SP tlog-cosignature v1.0.1: a witness's signature line on a checkpoint,

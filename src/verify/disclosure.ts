@@ -1,7 +1,7 @@
 import { concatBytes, fromBase64Strict, toHex, utf8Encode } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
 import { sha256 } from "./hash.ts";
 import { canonicalJson } from "./jcs.ts";
+import { VerifyError } from "./verify-error.ts";
 
 // Selective disclosure (docs/transparency.md): a committed journal record
 // carries `party_commitments`, hex SHA-256(party salt ‖ JCS({entries,

@@ -18,7 +18,6 @@ export {
   recordCommitments,
   verifyDisclosures,
 } from "./disclosure.ts";
-export { VerifyError } from "./errors.ts";
 export { leafHash, nodeHash, sha256 } from "./hash.ts";
 export { canonicalJson } from "./jcs.ts";
 export { verifyConsistency, verifyInclusion } from "./merkle.ts";
@@ -34,4 +33,5 @@ export {
   verifyStatementText,
 } from "./statement.ts";
 export { tile_width_max, tilePath } from "./tile-path.ts";
+export { VerifyError } from "./verify-error.ts";
 export { computeKeyId, isValidKeyName, parseVkey, type VerifierKey } from "./vkey.ts";

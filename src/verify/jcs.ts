@@ -1,4 +1,4 @@
-import { VerifyError } from "./errors.ts";
+import { VerifyError } from "./verify-error.ts";
 
 // RFC 8785 JSON Canonicalization Scheme for plain JSON values. Our own small
 // version rather than the `canonicalize` package: that one is CommonJS with

@@ -1,6 +1,6 @@
 import { fromBase64Strict, utf8Encode } from "./bytes.ts";
 import { ed25519Verify } from "./ed25519.ts";
-import { VerifyError } from "./errors.ts";
+import { VerifyError } from "./verify-error.ts";
 import {
   isValidKeyName,
   parseVkey,

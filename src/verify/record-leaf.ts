@@ -1,7 +1,7 @@
 import { concatBytes, utf8Encode } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
 import { sha256 } from "./hash.ts";
 import { canonicalJson } from "./jcs.ts";
+import { VerifyError } from "./verify-error.ts";
 
 // ClearSplit leaf rule: leaf input = "clearsplit/v1\n" ‖ SHA-256(salt ‖ JCS(record)).
 // The random salt stops anyone who sees only the public log from confirming a

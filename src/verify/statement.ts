@@ -1,9 +1,9 @@
 import { toBase64, toHex, utf8Encode } from "./bytes.ts";
 import { verifyCheckpoint } from "./checkpoint.ts";
-import { VerifyError } from "./errors.ts";
 import { sha256 } from "./hash.ts";
 import { canonicalJson } from "./jcs.ts";
 import { verifyNote } from "./note.ts";
+import { VerifyError } from "./verify-error.ts";
 
 // A statement that proves itself. The file is the statement's JSON with a
 // `manifest`: the SHA-256 of the RFC 8785 form of everything else, the log

@@ -1,4 +1,4 @@
-import { VerifyError } from "./errors.ts";
+import { VerifyError } from "./verify-error.ts";
 
 export const tile_width_max = 256;
 

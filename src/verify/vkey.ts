@@ -1,6 +1,6 @@
 import { concatBytes, fromBase64Strict, utf8Encode } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
 import { sha256 } from "./hash.ts";
+import { VerifyError } from "./verify-error.ts";
 
 // C2SP signed-note signature types this verifier understands.
 export const signature_type_ed25519 = 0x01;

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { refundOrder } from "../../src/service/orders/lifecycle.ts";
+import { refundOrder } from "../../src/service/orders/order-lifecycle.ts";
 import { en } from "../src/i18n/messages/en.ts";
 import { zh_CN } from "../src/i18n/messages/zh-CN.ts";
 import { zh_TW } from "../src/i18n/messages/zh-TW.ts";

@@ -2,7 +2,7 @@ import { assert } from "../../core/assert.ts";
 import type { DemoOrder } from "../../core/demo/index.ts";
 import { isDomainError } from "../../core/errors.ts";
 import { bookOrders } from "../../service/orders/book.ts";
-import { completeOrders, refundOrder, releaseDue } from "../../service/orders/lifecycle.ts";
+import { completeOrders, refundOrder, releaseDue } from "../../service/orders/order-lifecycle.ts";
 import type { Scenario, ScenarioEnv } from "./types.ts";
 import { report } from "./types.ts";
 

@@ -3,7 +3,7 @@ import type { ServiceContext } from "../../service/context.ts";
 import type { BenchOptions } from "../args.ts";
 import type { BenchClient } from "../client.ts";
 import type { OrderFeed } from "../feed.ts";
-import type { StepOutcome } from "../runner.ts";
+import type { StepOutcome } from "../step-runner.ts";
 
 // What a scenario gets (a seeded tenant of its own, its order stream, the HTTP
 // client when it needs one) and what it gives the runner.

@@ -1,5 +1,6 @@
 import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
+import { four_eyes_minor_max, rules_per_config_max } from "../limits.ts";
 import { canonicalJsonSha256Hex } from "../sha256.ts";
 import {
   booking_rules,
@@ -14,9 +15,6 @@ import type { BookingFacts, CompletionFacts, HistoryFacts, Hit, RuleParams } fro
 // and from what amount a decision needs two people. It is a versioned
 // document, normalised (every parameter present, rules in id order) and named
 // by the SHA-256 of its RFC 8785 form, like a split policy.
-
-export const rules_per_config_max = 64;
-export const four_eyes_minor_max = Number.MAX_SAFE_INTEGER;
 
 export interface AuditConfig {
   /** A decision on a case worth at least this (minor units of the case's currency) needs two people. */

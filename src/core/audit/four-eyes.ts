@@ -1,7 +1,7 @@
 import { DomainError } from "../errors.ts";
 
 // The case state machine and the four-eyes rule, pure. The one service path
-// that decides (src/service/audit/decide.ts) locks the case, asks `judge`
+// that decides (src/service/audit/decide-case.ts) locks the case, asks `judge`
 // what a decision does, and writes exactly that.
 
 export const case_states = [

@@ -8,6 +8,6 @@ export {
   type DemoPartyKind,
   generateMarketplace,
   party_ids,
-} from "./marketplace.ts";
-export { type DemoOrder, type DemoRefund, generateOrders, type OrderOptions } from "./orders.ts";
+} from "./demo-marketplace.ts";
+export { type DemoOrder, type DemoRefund, generateOrders, type OrderOptions } from "./demo-orders.ts";
 export { pickWeighted, type Random, seededRandom } from "./random.ts";

@@ -6,7 +6,7 @@ import {
   idempotency_key_length_max,
   kind_length_max,
   memo_length_max,
-} from "./limits.ts";
+} from "./ledger-limits.ts";
 import { type Account, signedAmount, type TransactionRequest } from "./types.ts";
 
 /** Checks a request's shape and balance before any I/O. Throws a DomainError naming the field. */

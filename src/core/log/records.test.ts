@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../jcs.ts";
+import { canonicalJson } from "../canonical-json.ts";
 import { transactionContentHash } from "../ledger/content-hash.ts";
 import { journalRecord } from "./records.ts";
 

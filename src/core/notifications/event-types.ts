@@ -1,5 +1,5 @@
 import type { Role } from "../auth/roles.ts";
-import type { EventType } from "../event-types.ts";
+import type { EventType } from "../event-catalogue.ts";
 
 // The event types worth telling people about, who is told by default, and in
 // which words. Other capabilities add their types here as they land; a type

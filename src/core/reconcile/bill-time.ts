@@ -1,4 +1,5 @@
 import { assert } from "../assert.ts";
+import { date_tolerance_ms_max } from "../limits.ts";
 import type { BillProvider } from "./types.ts";
 
 // Bills state local times without an offset: WeChat Pay and Alipay in Beijing
@@ -15,11 +16,6 @@ export const bill_time_offsets: Readonly<Record<BillProvider, string>> = {
   adyen: "+00:00",
   generic: "+00:00",
 };
-
-/** The widest date tolerance a caller may ask for. */
-export const date_tolerance_ms_max = 7 * 86_400_000;
-/** Default: a payment near midnight may sit in the next day's bill, or be stamped minutes apart. */
-export const date_tolerance_ms_default = 2 * 3_600_000;
 
 const local_time = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/;
 const date_only = /^(\d{4}-\d{2}-\d{2})$/;

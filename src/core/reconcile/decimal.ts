@@ -11,7 +11,6 @@ export interface Exact {
   scale: number;
 }
 
-export const exact_scale_max = 12;
 export const zero: Exact = { units: 0n, scale: 0 };
 const decimal_text = /^([+-])?(\d{1,30})(?:\.(\d{1,12}))?$/;
 

@@ -1,5 +1,6 @@
 import { isCurrency } from "../currency.ts";
 import { DomainError } from "../errors.ts";
+import { mapping_bytes_max } from "../limits.ts";
 import { type Exact, parseExact, zero } from "./decimal.ts";
 import { no_summary } from "./summary.ts";
 import type { BillParser, BillRowKind, FeedResult, SummaryCheck } from "./types.ts";
@@ -32,7 +33,6 @@ type Column =
   | "currency"
   | "occurred_at"
   | "refund_id";
-export const mapping_bytes_max = 16_384;
 
 export interface Mapping {
   columns: Partial<Record<Column, string>> & { amount: string };

@@ -1,13 +1,13 @@
 import { isCurrency } from "../currency.ts";
 import { DomainError } from "../errors.ts";
 import {
-  day_ms,
-  dayOf,
+  dimensions_max,
+  filters_max,
+  measures_max,
   order_report_days_max,
-  type Period,
-  parsePeriod,
   statement_days_max,
-} from "./period.ts";
+} from "../limits.ts";
+import { day_ms, dayOf, type Period, parsePeriod } from "./period.ts";
 
 // A saved custom report: a dataset, the dimensions to group by, the measures
 // to sum, equality filters and a period (fixed days, or relative to when it
@@ -71,10 +71,6 @@ export interface CustomDefinition {
   filters: Record<string, string>;
   period: { from: string; to: string } | { relative: RelativePeriod };
 }
-
-export const dimensions_max = 4;
-export const measures_max = 4;
-export const filters_max = 8;
 
 function invalid(message: string, field: string): DomainError {
   return new DomainError("report_definition_invalid", message, field);

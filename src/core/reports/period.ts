@@ -6,10 +6,6 @@ import { DomainError } from "../errors.ts";
 // consecutive periods chain (one's closing is the next one's opening).
 
 export const day_ms = 86_400_000;
-/** Statements read daily aggregates, so they may span years. */
-export const statement_days_max = 3_660;
-/** Reports that recompute splits order by order read every order in the period. */
-export const order_report_days_max = 92;
 
 export interface Period {
   readonly from: Date;

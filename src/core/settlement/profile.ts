@@ -1,6 +1,7 @@
 import { assert } from "../assert.ts";
 import { isCurrency } from "../currency.ts";
 import { DomainError } from "../errors.ts";
+import { lag_days_max, payout_account_ref_length_max } from "../limits.ts";
 import { amount_minor_max } from "../money.ts";
 
 // A party's settlement profile: when it is paid (the cycle), how little is not
@@ -22,8 +23,6 @@ export interface SettlementProfile {
   net_debt_first: boolean;
 }
 
-export const lag_days_max = 90;
-export const payout_account_ref_length_max = 200;
 const day_ms = 86_400_000;
 
 export const default_profile: SettlementProfile = {

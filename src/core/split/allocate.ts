@@ -10,10 +10,10 @@ import {
   lineFacts,
 } from "./claims.ts";
 import { type ExactLeg, ExactLegs, formatExact, formatFraction } from "./exact.ts";
-import { bp_denominator } from "./limits.ts";
 import type { Order } from "./order.ts";
 import { type Policy, pspTerms } from "./policy.ts";
 import { compareLegs } from "./reverse.ts";
+import { bp_denominator } from "./split-limits.ts";
 import { isSubsidyLeg, subsidy_flag, subsidy_rule_id } from "./subsidy.ts";
 import type { AllocateContext, Allocation, Leg, Role } from "./types.ts";
 

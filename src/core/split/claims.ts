@@ -2,11 +2,11 @@ import { assert } from "../assert.ts";
 import { DomainError } from "../errors.ts";
 import { formatDecimal } from "../money.ts";
 import type { ExactLegs } from "./exact.ts";
-import { bp_denominator } from "./limits.ts";
 import type { Order, OrderLine } from "./order.ts";
 import { type Policy, pspTerms } from "./policy.ts";
 import { commissionRate } from "./rates.ts";
 import { compareLineIds, splitProRata } from "./rounding.ts";
+import { bp_denominator } from "./split-limits.ts";
 
 // The first stage of an allocation: what each non-merchant party claims from
 // the order before coupons, fees, absorption and tax adjust it. Every numerator

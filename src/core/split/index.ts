@@ -13,12 +13,12 @@ export {
   reversalToJson,
 } from "./allocation-json.ts";
 export { type LineFacts, lineFacts } from "./claims.ts";
-export * from "./limits.ts";
 export { type Coupon, type CouponFunder, type Order, type OrderLine, type Psp, parseOrder } from "./order.ts";
 export { type Base, type CapMode, type FeeBearer, type Policy, parsePolicy, pspTerms } from "./policy.ts";
 export { loadPolicy, type PolicyVersion, policyHash } from "./policy-hash.ts";
 export { parseRefund, type Refund, type RefundLine, refundAmount } from "./refund.ts";
 export { compareLegs, reverse } from "./reverse.ts";
 export { largestRemainder, splitProRata } from "./rounding.ts";
+export * from "./split-limits.ts";
 export type { AllocateContext, Allocation, Leg, Reversal, Role } from "./types.ts";
 export { roles } from "./types.ts";

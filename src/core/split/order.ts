@@ -14,7 +14,7 @@ import {
   qty_max,
   referrers_per_order_max,
   timestamp_length_max,
-} from "./limits.ts";
+} from "./split-limits.ts";
 
 export interface OrderLine {
   readonly line_id: string;

@@ -9,7 +9,6 @@ import {
   readObject,
   readString,
 } from "./field-readers.ts";
-import { bp_max, merchant_overrides_max, providers_max } from "./limits.ts";
 import { readId } from "./order.ts";
 import {
   absorber_roles,
@@ -21,6 +20,7 @@ import {
   type RuleKind,
 } from "./policy-types.ts";
 import { parseRateTable, parseTiers } from "./rates.ts";
+import { bp_max, merchant_overrides_max, providers_max } from "./split-limits.ts";
 import { type Role, roles } from "./types.ts";
 
 // How each kind of rule in a policy document is read and checked.

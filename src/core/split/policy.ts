@@ -1,7 +1,6 @@
 import { DomainError } from "../errors.ts";
 import { assertCurrency } from "../money.ts";
 import { readArray, readEnum, readInteger, readObject, readString } from "./field-readers.ts";
-import { id_length_max, rules_per_policy_max } from "./limits.ts";
 import { readId } from "./order.ts";
 import { allRuleFields, parseRule } from "./policy-rules.ts";
 import {
@@ -19,6 +18,7 @@ import {
   type SupplierRule,
   type TaxRule,
 } from "./policy-types.ts";
+import { id_length_max, rules_per_policy_max } from "./split-limits.ts";
 
 export type {
   Base,

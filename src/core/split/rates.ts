@@ -8,8 +8,8 @@ import {
   readObject,
   readString,
 } from "./field-readers.ts";
-import { bp_max, categories_per_table_max, category_length_max, tiers_max } from "./limits.ts";
 import type { CommissionRule, RateTable, Tier } from "./policy-types.ts";
+import { bp_max, categories_per_table_max, category_length_max, tiers_max } from "./split-limits.ts";
 
 export type { RateTable, Tier } from "./policy-types.ts";
 

@@ -3,6 +3,7 @@ import { DomainError } from "../errors.ts";
 import { formatDecimal } from "../money.ts";
 import { couponShares } from "./claims.ts";
 import { readArray, readInteger, readMinor, readObject, readString } from "./field-readers.ts";
+import type { Order } from "./order.ts";
 import {
   external_id_length_max,
   external_id_pattern,
@@ -10,8 +11,7 @@ import {
   qty_max,
   refund_lines_max,
   refunds_per_order_max,
-} from "./limits.ts";
-import type { Order } from "./order.ts";
+} from "./split-limits.ts";
 
 // A refund is given by lines and quantities (plus, optionally, shipping) or by
 // a plain amount. This file turns refunds into amounts; reverse.ts turns an

@@ -1,18 +1,22 @@
 import type { FastifyInstance } from "fastify";
-import { rules_per_config_max } from "../../core/audit/config.ts";
 import { case_states } from "../../core/audit/four-eyes.ts";
+import {
+  adjustment_entries_max,
+  cases_page_max,
+  comment_length_max,
+  id_length_max,
+  reason_length_max,
+  rules_per_config_max,
+} from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
 import { backtest_orders_max, backtestConfig } from "../../service/audit/backtest.ts";
 import {
   type CaseFilters,
-  cases_page_max,
   claimCase,
-  comment_length_max,
   commentOnCase,
   flagOrder,
   getCase,
   listCases,
-  reason_length_max,
 } from "../../service/audit/cases.ts";
 import {
   createAuditConfigDraft,
@@ -20,13 +24,13 @@ import {
   publishAuditConfig,
   selectConfig,
 } from "../../service/audit/configs.ts";
-import { type DecisionInput, decideCase } from "../../service/audit/decide.ts";
+import { type DecisionInput, decideCase } from "../../service/audit/decide-case.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
-import { id_params, idempotency_header, instant_query, problem_schema } from "../schemas.ts";
-import { instantOf, limitOf, scopeOf } from "../scope.ts";
+import { instantOf, limitOf, scopeOf } from "../request-scope.ts";
+import { id_params, idempotency_header, instant_query, page_query, problem_schema } from "../schemas.ts";
 
 // The review queue, rule configurations and trails (docs/audit.md).
 
@@ -115,14 +119,14 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           properties: {
             state: { enum: ["any_open", ...case_states] },
             rule_id: { type: "string", maxLength: 64 },
-            party_id: { type: "string", maxLength: 128 },
-            order_id: { type: "string", maxLength: 128 },
+            party_id: { type: "string", maxLength: id_length_max },
+            order_id: { type: "string", maxLength: id_length_max },
             kind: { enum: ["rule", "manual", "dispute"] },
             amount_min_minor: { type: "string", pattern: "^[0-9]{1,15}$" },
             amount_max_minor: { type: "string", pattern: "^[0-9]{1,15}$" },
             opened_before: instant_query,
             opened_after: instant_query,
-            cursor: { type: "string", maxLength: 500 },
+            cursor: page_query.cursor,
             limit: { type: "string", pattern: "^[0-9]{1,4}$", description: `1 to ${cases_page_max}` },
           },
         },
@@ -302,13 +306,13 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
             entries: {
               type: "array",
               description: "adjust only: balanced entries in the case's currency",
-              maxItems: 20,
+              maxItems: adjustment_entries_max,
               items: {
                 type: "object",
                 required: ["party_id", "purpose", "side", "amount_minor"],
                 additionalProperties: false,
                 properties: {
-                  party_id: { type: "string", minLength: 1, maxLength: 128 },
+                  party_id: { type: "string", minLength: 1, maxLength: id_length_max },
                   purpose: { type: "string", maxLength: 32 },
                   side: { enum: ["debit", "credit"] },
                   amount_minor: { type: "integer", minimum: 1 },

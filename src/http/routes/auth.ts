@@ -4,11 +4,11 @@ import { listSecurityEvents } from "../../service/auth/security-events.ts";
 import { login, logout } from "../../service/auth/sessions.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { withReadScope } from "../../store/scoped.ts";
-import { foreignOrigin, principalOf } from "../auth.ts";
+import { foreignOrigin, principalOf } from "../authenticate.ts";
 import { csrf_cookie, parseCookies, serializeCookie, session_cookie } from "../cookies.ts";
 import { problem, sendProblem } from "../problem.ts";
+import { limitOf } from "../request-scope.ts";
 import { next_cursor_schema, page_query, user_schema } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 function setSessionCookies(
   reply: FastifyReply,

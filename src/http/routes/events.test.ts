@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EventType } from "../../core/event-types.ts";
+import type { EventType } from "../../core/event-catalogue.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { enqueueEvents } from "../../service/events/event-enqueue.ts";
 import { sequenceEventsOnce, startEventSequencer } from "../../service/events/event-sequencer.ts";

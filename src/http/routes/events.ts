@@ -5,7 +5,7 @@ import { toJsonText } from "../../core/json.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { latestEventSeq, readEventsAfter } from "../../service/events/event-feed.ts";
 import { userOf } from "../../service/notifications/inbox.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { problem, sendProblem } from "../problem.ts";
 import { type StreamClient, StreamHub, streamLimitsFromEnv } from "../stream-hub.ts";
 

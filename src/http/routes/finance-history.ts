@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { DomainError } from "../../core/errors.ts";
-import { isUuid } from "../../core/ids.ts";
+import { history_page_default, history_page_max } from "../../core/limits.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
@@ -8,35 +7,38 @@ import {
   selectBillImportsNewestFirst,
   selectRunsNewestFirst,
 } from "../../store/settlement-sql.ts";
+import { scopedRead } from "../request-scope.ts";
 import { objectSchema, page_query, pageSchema, problem_schema } from "../schemas.ts";
-import { scopedRead } from "../scope.ts";
 
 // The two finance lists the console needs and the API lacked: settlement runs
 // and bill imports, newest first, in cursor pages. Each item is what its own
 // route (the run's summary, GET /v1/reconciliation/imports/{id}) already shows.
 
-export const history_page_max = 100;
-const history_page_default = 20;
 const finance = ["platform_admin", "finance"] as const;
 const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
 
 /** Reads `limit` and the opaque `cursor` (core/page.ts, the API's one pagination) into a page. */
-export function historyPageOf(query: { limit?: string; cursor?: string }): HistoryPage {
+export function historyPageOf(
+  list: "settlement_runs" | "bill_imports",
+  query: { limit?: string; cursor?: string },
+): HistoryPage {
   const limit = pageLimit(
     query.limit === undefined ? undefined : Number(query.limit),
     history_page_default,
     history_page_max,
   );
   if (query.cursor === undefined) return { limit, before_id: null };
-  const [before_id] = decodeCursor(query.cursor, ["string"]);
-  if (!isUuid(before_id))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const [before_id] = decodeCursor(list, query.cursor, ["uuid"]);
   return { limit, before_id };
 }
 
 /** A page newest first by id, from `limit + 1` rows. */
-function historyPage<T extends { id: string }>(rows: T[], limit: number) {
-  return pageOf(rows, limit, (row) => [row.id]);
+function historyPage<T extends { id: string }>(
+  list: "settlement_runs" | "bill_imports",
+  rows: T[],
+  limit: number,
+) {
+  return pageOf(rows, limit, list, (row) => [row.id]);
 }
 
 const list_query = { type: "object", additionalProperties: false, properties: page_query } as const;
@@ -61,11 +63,11 @@ export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceCon
       },
     },
     async (request) => {
-      const page = historyPageOf(request.query);
+      const page = historyPageOf("settlement_runs", request.query);
       const rows = await scopedRead(ctx.db, request, (tx, scope) =>
         selectRunsNewestFirst(tx, scope.tenant_id, { ...page, limit: page.limit + 1 }),
       );
-      return historyPage(rows, page.limit);
+      return historyPage("settlement_runs", rows, page.limit);
     },
   );
 
@@ -88,11 +90,12 @@ export async function financeHistoryRoutes(app: FastifyInstance, ctx: ServiceCon
       },
     },
     async (request) => {
-      const page = historyPageOf(request.query);
+      const page = historyPageOf("bill_imports", request.query);
       const rows = await scopedRead(ctx.db, request, (tx, scope) =>
         selectBillImportsNewestFirst(tx, scope.tenant_id, { ...page, limit: page.limit + 1 }),
       );
       return historyPage(
+        "bill_imports",
         rows.map((row) => {
           const stored = (typeof row.report === "string" ? JSON.parse(row.report) : row.report) as {
             counts?: unknown;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
-import { keyRoutes } from "./api-keys.ts";
+import { keyRoutes } from "./api-key-routes.ts";
 import { auditRoutes } from "./audit.ts";
 import { authRoutes } from "./auth.ts";
-import { disputeRoutes } from "./disputes.ts";
+import { disputeRoutes } from "./dispute-routes.ts";
 import { eventRoutes } from "./events.ts";
 import { financeHistoryRoutes } from "./finance-history.ts";
 import { healthRoutes } from "./health.ts";
@@ -12,13 +12,13 @@ import { logRoutes } from "./log.ts";
 import { notificationRoutes } from "./notifications.ts";
 import { orderRoutes } from "./orders.ts";
 import { partyRoutes } from "./parties.ts";
-import { policyRoutes } from "./policies.ts";
+import { policyRoutes } from "./policy-routes.ts";
 import { problemRoutes } from "./problems.ts";
 import { reconciliationRoutes } from "./reconciliation.ts";
 import { reportRoutes } from "./reports.ts";
 import { settlementRoutes } from "./settlement.ts";
 import { statsRoutes } from "./stats.ts";
-import { userRoutes } from "./users.ts";
+import { userRoutes } from "./user-routes.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
 // Every route module, registered in this order. A module is one resource.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { balanceMismatches, trialBalance } from "../../service/ledger/ledger-reads.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { trial_balance_schema } from "../capability-schemas.ts";
 
 export async function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {

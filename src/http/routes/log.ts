@@ -15,10 +15,10 @@ import {
 } from "../../service/tlog/proofs.ts";
 import { logVkey } from "../../service/tlog/signing-keys.ts";
 import { tilePath, toBase64 } from "../../verify/index.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
+import { limitOf } from "../request-scope.ts";
 import { binary_body, mediaResponse, next_cursor_schema, page_query, text_body } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 // The log's public face (C2SP tlog-tiles: checkpoint, hash tiles, entry
 // tiles, vkey) and the authenticated proof endpoints.
@@ -266,7 +266,8 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
       return pageOf(
         rows,
         limit,
-        (row) => [row.size.toString()],
+        "checkpoints",
+        (row) => [row.size],
         (row) => ({ ...row, root: toBase64(row.root) }),
       );
     },
@@ -274,8 +275,5 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
 }
 
 function checkpointCursor(cursor: string): bigint {
-  const [size] = decodeCursor(cursor, ["string"]);
-  if (!/^[1-9][0-9]{0,18}$/.test(size))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  return BigInt(size);
+  return decodeCursor("checkpoints", cursor, ["size"])[0];
 }

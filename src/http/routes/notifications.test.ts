@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EventType } from "../../core/event-types.ts";
+import type { EventType } from "../../core/event-catalogue.ts";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import { createUser } from "../../service/auth/users.ts";
 import type { ServiceContext } from "../../service/context.ts";

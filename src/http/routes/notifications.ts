@@ -10,7 +10,7 @@ import {
 } from "../../service/notifications/preferences.ts";
 import { notificationStatus } from "../../service/notifications/status.ts";
 import { sendTestNotification } from "../../service/notifications/test-notification.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import {
   event_type_schema,
   inbox_page_schema,
@@ -19,8 +19,8 @@ import {
   preferences_schema,
   test_notification_schema,
 } from "../capability-schemas.ts";
+import { limitOf } from "../request-scope.ts";
 import { id_params, itemsSchema, page_query, problem_schema } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 // The in-app inbox, preferences, the test notification and the dispatcher's
 // status. Who may see an item is decided when it is made (role, party,

@@ -6,7 +6,7 @@ import self_referral_order from "../../../examples/orders/b2b2c-self-referral.js
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { createHold } from "../../service/ledger/holds.ts";
-import { releaseDue } from "../../service/orders/lifecycle.ts";
+import { releaseDue } from "../../service/orders/order-lifecycle.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { startTestServer, type TestServer } from "../../testing/http.ts";

@@ -3,10 +3,16 @@ import type { ServiceContext } from "../../service/context.ts";
 import type { BookResult } from "../../service/orders/book.ts";
 import { bookOrders, clock_skew_ms_max, orders_per_batch_max } from "../../service/orders/book.ts";
 import { GroupCommitter } from "../../service/orders/group-commit.ts";
-import { completeOrder, type RefundKind, refundOrder, releaseOrder } from "../../service/orders/lifecycle.ts";
+import {
+  completeOrder,
+  type RefundKind,
+  refundOrder,
+  releaseOrder,
+} from "../../service/orders/order-lifecycle.ts";
 import { getOrderDetail, listOrders, type OrderFilters } from "../../service/orders/order-reads.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { problemFromDomain } from "../problem.ts";
+import { instantOf, limitOf, scopedRead } from "../request-scope.ts";
 import {
   batch_result_schema,
   chargeback_view_schema,
@@ -23,7 +29,6 @@ import {
   refund_schema,
   refund_view_schema,
 } from "../schemas.ts";
-import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
 const writers = ["platform_admin", "integration"] as const;
 export const batch_body_limit_bytes = 16 * 1024 * 1024;

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { party_kinds } from "../../core/ledger/types.ts";
+import { payout_account_ref_length_max } from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { createParty, type PartyInput } from "../../service/ledger/accounts.ts";
 import { getParty, listParties, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
+import { instantOf, limitOf, scopedRead } from "../request-scope.ts";
 import {
   amount_minor_max_number,
   entry_schema,
@@ -15,7 +17,6 @@ import {
   party_view_schema,
   problem_schema,
 } from "../schemas.ts";
-import { instantOf, limitOf, scopedRead } from "../scope.ts";
 
 const party_schema = {
   type: "object",
@@ -31,7 +32,7 @@ const party_schema = {
       properties: {
         cycle_days: { type: "integer", minimum: 0, maximum: 365 },
         minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
-        payout_account_ref: { type: "string", maxLength: 200 },
+        payout_account_ref: { type: "string", maxLength: payout_account_ref_length_max },
       },
       additionalProperties: false,
     },

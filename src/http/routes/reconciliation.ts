@@ -6,26 +6,30 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
-import { type ResultItem, resultCsv } from "../../core/reconcile/result-file.ts";
+import {
+  bill_upload_bytes_max,
+  mapping_bytes_max,
+  reconciliation_items_per_read_max,
+  result_file_items_max,
+} from "../../core/limits.ts";
+import { resultCsv } from "../../core/reconcile/result-file.ts";
 import { bill_providers } from "../../core/reconcile/types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { importBill } from "../../service/reconcile/import.ts";
 import { readBill } from "../../service/reconcile/read-bill.ts";
-import { principalOf } from "../auth.ts";
+import {
+  selectBillImport,
+  selectReconciliationItems,
+  selectResultItems,
+} from "../../store/reconciliation-sql.ts";
+import { principalOf } from "../authenticate.ts";
 import { reconciliation_import_schema } from "../capability-schemas.ts";
+import { scopedRead } from "../request-scope.ts";
 import { id_params, mediaResponse, objectSchema, problem_schema, text_body } from "../schemas.ts";
-import { scopedRead } from "../scope.ts";
 
-// Bill upload and reconciliation results (docs/settlement.md). The body is the
-// bill file itself, streamed to a temporary file and read from there, so an
-// upload never sits in memory whole.
-export const bill_upload_bytes_max = 64 * 1024 * 1024;
 const finance = ["platform_admin", "finance"] as const;
 const readers = ["platform_admin", "finance", "auditor", "reviewer"] as const;
 const bill_types = ["text/csv", "text/plain", "application/octet-stream"];
-
-/** Items in one result file; a larger reconciliation is read by status, a page at a time. */
-export const result_file_items_max = 200_000;
 
 export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   await app.register(async (scope) => {
@@ -67,7 +71,7 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
               },
               mapping: {
                 type: "string",
-                maxLength: 16_384,
+                maxLength: mapping_bytes_max,
                 description: "For generic: the JSON column mapping",
               },
             },
@@ -141,30 +145,15 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
     },
     async (request) =>
       scopedRead(ctx.db, request, async (tx, scope) => {
-        const [row] = isUuid(request.params.id)
-          ? await tx.query<
-              {
-                id: string;
-                provider: string;
-                file_sha256: string;
-                report: unknown;
-                created_at: Date;
-              } & Record<string, unknown>
-            >(
-              "SELECT id::text, provider, file_sha256, report, created_at FROM bill_imports WHERE tenant_id = $1 AND id = $2",
-              [scope.tenant_id, request.params.id],
-            )
-          : [];
+        const row = isUuid(request.params.id)
+          ? await selectBillImport(tx, scope.tenant_id, request.params.id)
+          : undefined;
         if (row === undefined)
           throw new DomainError("reconciliation_not_found", `no reconciliation ${request.params.id}`, "id");
-        const items = await tx.query(
-          `SELECT seq, status, bill_line, kind, provider_reference, order_id, refund_id, payout_id::text, currency::text AS currency,
-                  bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor
-             FROM reconciliation_items WHERE tenant_id = $1 AND import_id = $2
-              AND (CASE WHEN $3::text IS NULL THEN status <> 'matched' ELSE status = $3 END)
-            ORDER BY seq LIMIT 1000`,
-          [scope.tenant_id, row.id, request.query.status ?? null],
-        );
+        const items = await selectReconciliationItems(tx, scope.tenant_id, row.id, {
+          status: request.query.status ?? null,
+          limit: reconciliation_items_per_read_max,
+        });
         const stored = typeof row.report === "string" ? JSON.parse(row.report) : row.report;
         return {
           id: row.id,
@@ -194,35 +183,19 @@ export async function reconciliationRoutes(app: FastifyInstance, ctx: ServiceCon
     },
     async (request, reply) => {
       const file = await scopedRead(ctx.db, request, async (tx, scope) => {
-        const [row] = isUuid(request.params.id)
-          ? await tx.query<{ id: string; created_at: Date } & Record<string, unknown>>(
-              "SELECT id::text, created_at FROM bill_imports WHERE tenant_id = $1 AND id = $2",
-              [scope.tenant_id, request.params.id],
-            )
-          : [];
+        const row = isUuid(request.params.id)
+          ? await selectBillImport(tx, scope.tenant_id, request.params.id)
+          : undefined;
         if (row === undefined)
           throw new DomainError("reconciliation_not_found", `no reconciliation ${request.params.id}`, "id");
-        const items = await tx.query<ResultItem & Record<string, unknown>>(
-          `SELECT seq, status, kind, bill_line, provider_reference, order_id, refund_id, payout_id::text, currency::text AS currency,
-                  bill_amount, ledger_amount_minor, bill_fee, ledger_fee_minor, match_group, reason
-             FROM reconciliation_items WHERE tenant_id = $1 AND import_id = $2 ORDER BY seq LIMIT $3`,
-          [scope.tenant_id, row.id, result_file_items_max + 1],
-        );
+        const items = await selectResultItems(tx, scope.tenant_id, row.id, result_file_items_max + 1);
         if (items.length > result_file_items_max)
           throw new DomainError(
             "reconciliation_too_large",
             `this reconciliation has more than ${result_file_items_max} items: read it by status from GET /v1/reconciliation/imports/{id}`,
             "id",
           );
-        return resultCsv(
-          items.map((item) => ({
-            ...item,
-            seq: Number(item.seq),
-            bill_line: item.bill_line === null ? null : Number(item.bill_line),
-            ledger_amount_minor: item.ledger_amount_minor === null ? null : BigInt(item.ledger_amount_minor),
-            ledger_fee_minor: item.ledger_fee_minor === null ? null : BigInt(item.ledger_fee_minor),
-          })),
-        );
+        return resultCsv(items);
       });
       return reply
         .header("content-type", "text/csv; charset=utf-8")

@@ -1,8 +1,9 @@
 import { PassThrough } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../../core/errors.ts";
+import { id_length_max, line_proofs_per_page_max, statement_days_max } from "../../core/limits.ts";
 import type { ReportDocument, StreamedDocument } from "../../core/reports/document.ts";
-import { parseDay, parsePeriod, statement_days_max } from "../../core/reports/period.ts";
+import { parseDay, parsePeriod } from "../../core/reports/period.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
   langOf,
@@ -11,7 +12,7 @@ import {
   runReport,
   runReportStreamed,
 } from "../../service/reports/catalog.ts";
-import { line_proofs_per_page_max, statementLineProofs } from "../../service/reports/line-proofs.ts";
+import { statementLineProofs } from "../../service/reports/line-proofs.ts";
 import {
   assertRenderable,
   content_types,
@@ -32,7 +33,7 @@ import {
   type SavedReportInput,
 } from "../../service/reports/saved.ts";
 import { simulatePolicy } from "../../service/reports/simulate.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import {
   report_run_schema,
   report_schema,
@@ -40,16 +41,17 @@ import {
   simulation_schema,
 } from "../capability-schemas.ts";
 import { componentRef } from "../components.ts";
+import { scopeOf } from "../request-scope.ts";
 import {
   binary_body,
   itemsSchema,
   mediaResponse,
   next_cursor_schema,
+  page_query,
   pageSchema,
   problem_schema,
   reportResponse,
 } from "../schemas.ts";
-import { scopeOf } from "../scope.ts";
 
 // GET /v1/reports/{report}: every standard report in JSON, CSV, XLSX or PDF.
 // The caller's role scopes it: merchants and suppliers see their own party
@@ -196,7 +198,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
         querystring: {
           type: "object",
           properties: {
-            party_id: { type: "string", minLength: 1, maxLength: 128 },
+            party_id: { type: "string", minLength: 1, maxLength: id_length_max },
             from: { type: "string", maxLength: 40 },
             to: { type: "string", maxLength: 40 },
             currency: { type: "string", maxLength: 3 },
@@ -205,7 +207,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
               pattern: "^[0-9]{1,3}$",
               description: `1 to ${line_proofs_per_page_max}`,
             },
-            cursor: { type: "string", maxLength: 200 },
+            cursor: page_query.cursor,
           },
           additionalProperties: false,
         },

@@ -6,7 +6,7 @@ import { verifyPayoutFileJson } from "../../core/settlement/payout-file.ts";
 import { createApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { bookOrders } from "../../service/orders/book.ts";
-import { completeOrder, releaseDue } from "../../service/orders/lifecycle.ts";
+import { completeOrder, releaseDue } from "../../service/orders/order-lifecycle.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { startTestServer, type TestServer } from "../../testing/http.ts";

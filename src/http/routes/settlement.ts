@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
+import { id_length_max, named_parties_max } from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { type PartyStatus, party_statuses, updateParty } from "../../service/settlement/party-profile.ts";
-import { payoutFileOfRun } from "../../service/settlement/payout-file.ts";
+import { payoutFileOfRun } from "../../service/settlement/payout-file-export.ts";
 import { getPayout, listPayouts, payoutView, resolvePayoutResult } from "../../service/settlement/payouts.ts";
-import { named_parties_max, runSettlement, runSummaryJson } from "../../service/settlement/run.ts";
-import { orderSettlement, partySettlement } from "../../service/settlement/status.ts";
-import { principalOf } from "../auth.ts";
+import { orderSettlement, partySettlement } from "../../service/settlement/settlement-progress.ts";
+import { runSettlement, runSummaryJson } from "../../service/settlement/settlement-run.ts";
+import { principalOf } from "../authenticate.ts";
 import {
   order_settlement_schema,
   party_settlement_schema,
@@ -14,6 +15,7 @@ import {
   payout_schema,
   settlement_run_schema,
 } from "../capability-schemas.ts";
+import { limitOf, scopedRead } from "../request-scope.ts";
 import {
   amount_minor_max_number,
   id_params,
@@ -25,7 +27,6 @@ import {
   problem_schema,
   text_body,
 } from "../schemas.ts";
-import { limitOf, scopedRead } from "../scope.ts";
 
 // Settlement profiles, runs, payouts and settlement status (docs/settlement.md).
 const finance = ["platform_admin", "finance"] as const;
@@ -241,7 +242,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           type: "object",
           properties: {
             ...page_query,
-            party_id: { type: "string", maxLength: 128 },
+            party_id: { type: "string", maxLength: id_length_max },
             state: { enum: ["in_transit", "paid_out", "failed", "carried_over", "netted"] },
             from: { type: "string", format: "date" },
             to: { type: "string", format: "date" },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { overview_days_max, platformOverview } from "../../service/stats/overview.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { problem_schema } from "../schemas.ts";
 
 const money = { type: "integer", description: "minor units of `currency`" } as const;

@@ -12,10 +12,10 @@ import {
   rotation_overlap_s_max,
   updateEndpoint,
 } from "../../service/notifications/endpoints.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { webhook_delivery_schema, webhook_endpoint_schema } from "../capability-schemas.ts";
+import { limitOf } from "../request-scope.ts";
 import { id_params, page_query, pageSchema, problem_schema } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 // Webhook endpoints (Standard Webhooks), their deliveries, and redelivery.
 // The schema bounds sizes; the service checks meaning (URL, types, party).

@@ -1,6 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { type AccountPurpose, account_purposes, type TransactionRequest } from "../../core/ledger/types.ts";
+import { adjustment_entries_max } from "../../core/limits.ts";
 import type { CaseRow } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
@@ -13,8 +14,6 @@ import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.
 // adjustment posts the correcting entries finance gave. Both are ordinary
 // balanced journal transactions (so the trial balance stays zero and each is
 // a log record), keyed by the case so a retry cannot post twice.
-
-export const adjustment_entries_max = 20;
 
 export interface AdjustmentEntry {
   party_id: string;

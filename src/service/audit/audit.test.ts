@@ -10,7 +10,7 @@ import { verifyBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { sequenceEventsOnce } from "../events/event-sequencer.ts";
 import { bookOrders } from "../orders/book.ts";
-import { completeOrder, refundOrder, releaseDue, releaseOrder } from "../orders/lifecycle.ts";
+import { completeOrder, refundOrder, releaseDue, releaseOrder } from "../orders/order-lifecycle.ts";
 import { getOrderDetail } from "../orders/order-reads.ts";
 import { auditLog } from "../tlog/log-audit.ts";
 import { LogKeyStore, logVkey } from "../tlog/signing-keys.ts";
@@ -19,7 +19,7 @@ import type { Actor } from "./actor.ts";
 import { backtestConfig } from "./backtest.ts";
 import { claimCase, commentOnCase, flagOrder, listCases } from "./cases.ts";
 import { createAuditConfigDraft, publishAuditConfig } from "./configs.ts";
-import { decideCase } from "./decide.ts";
+import { decideCase } from "./decide-case.ts";
 import { runAuditRound } from "./runner.ts";
 import { caseTrail } from "./trail.ts";
 

@@ -1,9 +1,10 @@
 import { evaluateBooking, evaluateCompletion, type LoadedConfig } from "../../core/audit/config.ts";
 import type { BookingFacts, Hit } from "../../core/audit/types.ts";
+import { hits_per_call_max } from "../../core/limits.ts";
 import type { Allocation, Order, Policy } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
 import { configInForce } from "./configs.ts";
-import { hits_per_call_max, raiseAuditHits } from "./hits.ts";
+import { raiseAuditHits } from "./hits.ts";
 
 // The cheap rules, inside the booking transaction: they read nothing the
 // booking has not already read (the order, its allocation, its policy), so

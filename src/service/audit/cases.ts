@@ -2,6 +2,8 @@ import { assert } from "../../core/assert.ts";
 import { type CaseState, case_states, open_case_states } from "../../core/audit/four-eyes.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
+import { cases_page_max, comment_length_max, reason_length_max } from "../../core/limits.ts";
+import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
 import { type CaseRow, case_columns, caseOfRow, selectCase } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -13,10 +15,6 @@ import { writeActions } from "./trail-write.ts";
 
 // The review queue: list and filter, read one, claim, comment, flag by hand.
 // Decisions have their own module (decide.ts), the only path that decides.
-
-export const cases_page_max = 200;
-export const comment_length_max = 2_000;
-export const reason_length_max = 2_000;
 
 export interface CaseView {
   id: string;
@@ -85,16 +83,14 @@ export async function listCases(
   tenant_id: string,
   filters: CaseFilters,
 ): Promise<{ items: CaseView[]; next_cursor: string | null }> {
-  const limit = filters.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > cases_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${cases_page_max}`, "limit");
+  const limit = pageLimit(filters.limit, 50, cases_page_max);
   if (filters.state !== undefined && filters.state !== "any_open" && !case_states.includes(filters.state))
     throw new DomainError(
       "state_invalid",
       `state must be any_open or one of ${case_states.join(", ")}`,
       "state",
     );
-  const after = filters.cursor === undefined ? null : decodeCursor(filters.cursor);
+  const after = filters.cursor === undefined ? null : auditCaseCursor(filters.cursor);
   const states =
     filters.state === undefined
       ? null
@@ -131,26 +127,17 @@ export async function listCases(
       limit + 1,
     ],
   );
-  const items = rows.slice(0, limit).map((row) => caseView(caseOfRow(row)));
-  const last = items[items.length - 1];
-  return {
-    items,
-    next_cursor:
-      rows.length > limit && last !== undefined
-        ? Buffer.from(JSON.stringify([last.opened_at.toISOString(), last.id])).toString("base64url")
-        : null,
-  };
+  return pageOf(
+    rows.map((row) => caseView(caseOfRow(row))),
+    limit,
+    "audit_cases",
+    (item) => [item.opened_at, item.id],
+  );
 }
 
-function decodeCursor(cursor: string): { opened_at: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, string];
-    const opened_at = new Date(at);
-    assert(!Number.isNaN(opened_at.getTime()) && typeof id === "string" && id.length === 36, "cursor shape");
-    return { opened_at, id };
-  } catch {
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
-  }
+function auditCaseCursor(cursor: string): { opened_at: Date; id: string } {
+  const [opened_at, id] = decodeCursor("audit_cases", cursor, ["instant", "uuid"]);
+  return { opened_at, id };
 }
 
 export interface HitView {

@@ -6,6 +6,7 @@ import {
 } from "../../core/audit/config.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid, newId } from "../../core/ids.ts";
+import { configs_page_max } from "../../core/limits.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
@@ -15,7 +16,6 @@ import { writeActions } from "./trail-write.ts";
 // Rule configurations: drafted, back-tested, then published. The newest
 // published one is in force; each draft and publication is a trail action.
 
-export const configs_page_max = 200;
 const name_length_max = 200;
 
 export interface AuditConfigView {

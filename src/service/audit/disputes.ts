@@ -2,6 +2,7 @@ import type { Principal } from "../../core/auth/roles.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import { disputes_page_max } from "../../core/limits.ts";
 import { selectCase } from "../../store/audit-sql.ts";
 import type { Database, Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -19,8 +20,6 @@ import { writeActions } from "./trail-write.ts";
 // entries, attaching the proof bundle it was given. The dispute opens its own
 // case on the order (which holds the order's funds like any open case); the
 // party sees its disputes and their trails, and no one else's.
-
-export const disputes_page_max = 200;
 
 export interface DisputeInput {
   order_id: string;

@@ -3,13 +3,13 @@ import { inputsSha256 } from "../../core/audit/config.ts";
 import { open_case_states } from "../../core/audit/four-eyes.ts";
 import type { Hit } from "../../core/audit/types.ts";
 import { newId } from "../../core/ids.ts";
+import { hits_per_call_max } from "../../core/limits.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
 import { type CaseKind, type CaseRow, case_columns, caseOfRow } from "../../store/audit-sql.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeActions } from "./trail-write.ts";
 
-export const hits_per_call_max = 1_000;
 const open_states_sql = `(${open_case_states.map((s) => `'${s}'`).join(", ")})`;
 
 export interface RaiseOptions {

@@ -1,11 +1,12 @@
 import { assert } from "../../core/assert.ts";
 import { type AuditConfig, evaluateHistory, type LoadedConfig, ruleParams } from "../../core/audit/config.ts";
 import type { HistoryFacts, OrderHistoryFacts, RefundHistoryFacts } from "../../core/audit/types.ts";
+import { audit_events_per_round_max, hits_per_call_max } from "../../core/limits.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { configInForce } from "./configs.ts";
-import { hits_per_call_max, raiseAuditHits } from "./hits.ts";
+import { raiseAuditHits } from "./hits.ts";
 
 // The history rules, off the booking's critical path. They follow the
 // commit-ordered event stream (event_seqs) from a durable per-tenant cursor
@@ -15,7 +16,6 @@ import { hits_per_call_max, raiseAuditHits } from "./hits.ts";
 // is evaluated again after a restart (at least once). Hits carry dedupe keys
 // made of rule, subject and event id, so a page evaluated twice adds nothing.
 
-export const audit_events_per_round_max = 200;
 const audit_lock_class = 0x0c5e_0a01;
 const history_orders_max = 1_000;
 

@@ -1,5 +1,6 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { isDomainError } from "../../core/errors.ts";
+import { trail_actions_max } from "../../core/limits.ts";
 import type { AuditActionRecord } from "../../core/log/records.ts";
 import { selectCaseActions } from "../../store/audit-sql.ts";
 import type { ProofBundle } from "../../verify/index.ts";
@@ -10,8 +11,6 @@ import { getCase } from "./cases.ts";
 // A case's trail: every action on it, oldest first, each with the proof
 // bundle that shows its record in the signed log (`clearsplit verify bundle`
 // checks it offline). An action not yet in a checkpoint has `bundle: null`.
-
-export const trail_actions_max = 500;
 
 export interface TrailEntry {
   action: AuditActionRecord;

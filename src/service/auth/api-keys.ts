@@ -2,8 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { isRole, type Principal, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { api_keys_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordSecurityEvent } from "./security-events.ts";
 import { findUserById } from "./users.ts";
@@ -92,7 +94,7 @@ export async function createApiKey(
   }
   if (input.expires_at != null && input.expires_at <= now)
     throw new DomainError("expires_at_invalid", "expires_at must be in the future", "expires_at");
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     await tx.query(
       `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at, created_by, user_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -224,9 +226,6 @@ function sha256Hex(text: string): string {
 
 const key_columns = `id, name, role, party_id, user_id::text AS user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
 
-/** The largest page of GET /v1/api-keys. */
-export const api_keys_page_max = 500;
-
 /** The tenant's keys, newest first, a page at a time. Secrets are never returned: only their hashes exist. */
 export async function listApiKeys(
   db: Queryable,
@@ -234,9 +233,8 @@ export async function listApiKeys(
   options: { limit?: number | undefined; cursor?: string | undefined; include_revoked: boolean },
 ): Promise<Page<ApiKeyView>> {
   const limit = pageLimit(options.limit, 100, api_keys_page_max);
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
-  if (after !== null && Number.isNaN(new Date(after[0]).getTime()))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const after =
+    options.cursor === undefined ? null : decodeCursor("api_keys", options.cursor, ["instant", "id"]);
   const rows = await db.query<ApiKeyView & Record<string, unknown>>(
     `SELECT ${key_columns} FROM api_keys
       WHERE tenant_id = $1 AND ($2::bool OR revoked_at IS NULL)
@@ -244,7 +242,7 @@ export async function listApiKeys(
       ORDER BY created_at DESC, id DESC LIMIT $5`,
     [tenant_id, options.include_revoked, after?.[0] ?? null, after?.[1] ?? "", limit + 1],
   );
-  return pageOf(rows, limit, (row) => [row.created_at.toISOString(), row.id]);
+  return pageOf(rows, limit, "api_keys", (row) => [row.created_at, row.id]);
 }
 
 /**
@@ -261,7 +259,7 @@ export async function revokeApiKey(
   if (reason.length > 500)
     throw new DomainError("reason_invalid", "reason must be at most 500 characters", "reason");
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const rows = await tx.query<ApiKeyView & Record<string, unknown>>(
       `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3),
               revoked_reason = CASE WHEN revoked_at IS NULL THEN $4 ELSE revoked_reason END,

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { assert } from "../../core/assert.ts";
+import { password_length_max, password_length_min } from "../../core/limits.ts";
 
 // Passwords are hashed with scrypt from node:crypto. The parameters travel
 // with each hash, so raising them later leaves old hashes verifiable.
@@ -17,8 +18,6 @@ export interface PasswordHash extends ScryptParams {
 
 /** N = 2^15, r = 8, p = 1: about 32 MiB and ~50 ms on this box, OWASP's floor for scrypt. */
 export const scrypt_default: ScryptParams = { n: 2 ** 15, r: 8, p: 1 };
-export const password_length_min = 12;
-export const password_length_max = 256;
 const salt_bytes = 16;
 const hash_bytes = 32;
 

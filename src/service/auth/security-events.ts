@@ -1,6 +1,6 @@
-import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { security_events_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 
@@ -66,9 +66,6 @@ export async function recordSecurityEvent(
   return id;
 }
 
-/** The largest page of GET /v1/security-events. */
-export const security_events_page_max = 200;
-
 /** The tenant's security events, newest first, a page at a time. */
 export async function listSecurityEvents(
   db: Queryable,
@@ -76,9 +73,8 @@ export async function listSecurityEvents(
   options: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<Page<SecurityEvent>> {
   const limit = pageLimit(options.limit, 50, security_events_page_max);
-  const before = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string"])[0];
-  if (before !== null && !/^[0-9a-f-]{36}$/.test(before))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const before =
+    options.cursor === undefined ? null : decodeCursor("security_events", options.cursor, ["uuid"])[0];
   const rows = await db.query<SecurityEvent & Record<string, unknown>>(
     `SELECT tenant_id, id::text, occurred_at, actor, ip, action, outcome, subject, detail
        FROM security_events
@@ -86,5 +82,5 @@ export async function listSecurityEvents(
       ORDER BY id DESC LIMIT $3`,
     [tenant_id, before, limit + 1],
   );
-  return pageOf(rows, limit, (row) => [row.id]);
+  return pageOf(rows, limit, "security_events", (row) => [row.id]);
 }

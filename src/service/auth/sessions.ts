@@ -2,9 +2,17 @@ import { createHash, randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
 import type { Principal } from "../../core/auth/roles.ts";
 import { newId } from "../../core/ids.ts";
+import { login_length_max, password_length_max } from "../../core/limits.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
+import {
+  insertSession,
+  revokeSession,
+  selectUnrevokedSession,
+  touchSession,
+} from "../../store/sessions-sql.ts";
 import type { ServiceContext } from "../context.ts";
-import { decoy_password_hash, password_length_max, verifyPassword } from "./password.ts";
+import { decoy_password_hash, verifyPassword } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
 import { clearAccountFailures, lockedUntil, recordLoginFailure, type ThrottleRules } from "./throttle.ts";
 import { findUserById, findUserByLogin, type UserView, userView } from "./users.ts";
@@ -23,7 +31,6 @@ export interface SessionRules {
 export const session_default: SessionRules = { lifetime_ms: 12 * 3_600_000, idle_ms: 2 * 3_600_000 };
 const token_bytes = 32;
 const last_seen_resolution_ms = 60_000;
-const login_length_max = 254;
 
 export interface LoginRequest {
   tenant_id: string;
@@ -78,7 +85,7 @@ export async function login(
   const password = request.password.slice(0, password_length_max);
   const matches = await verifyPassword(password, user?.password ?? decoy_password_hash);
   if (user === undefined || !matches || user.disabled_at !== null) {
-    const lock = await ctx.db.transaction(async (tx) => {
+    const lock = await inTransaction(ctx.db, async (tx) => {
       await recordSecurityEvent(
         tx,
         {
@@ -100,22 +107,18 @@ export async function login(
   const token = randomBytes(token_bytes).toString("base64url");
   const csrf_token = randomBytes(token_bytes).toString("base64url");
   const expires_at = new Date(now.getTime() + session_rules.lifetime_ms);
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     if (request.previous_token) await endSession(tx, request.previous_token, "rotated", now);
-    await tx.query(
-      `INSERT INTO sessions (tenant_id, id, user_id, token_sha256, csrf_sha256, created_at, last_seen_at, expires_at, ip)
-       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)`,
-      [
-        user.tenant_id,
-        newId(),
-        user.id,
-        sha256Hex(token),
-        sha256Hex(csrf_token),
-        now,
-        expires_at,
-        request.ip.slice(0, 64),
-      ],
-    );
+    await insertSession(tx, {
+      tenant_id: user.tenant_id,
+      id: newId(),
+      user_id: user.id,
+      token_sha256: sha256Hex(token),
+      csrf_sha256: sha256Hex(csrf_token),
+      created_at: now,
+      expires_at,
+      ip: request.ip.slice(0, 64),
+    });
     await clearAccountFailures(tx, subjects.account, now);
     await recordSecurityEvent(
       tx,
@@ -127,12 +130,7 @@ export async function login(
 }
 
 async function endSession(tx: Queryable, token: string, reason: string, now: Date): Promise<string | null> {
-  const rows = await tx.query<{ tenant_id: string; user_id: string }>(
-    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
-      WHERE token_sha256 = $1 AND revoked_at IS NULL RETURNING tenant_id, user_id::text`,
-    [sha256Hex(token), now, reason],
-  );
-  return rows[0]?.user_id ?? null;
+  return revokeSession(tx, sha256Hex(token), now, reason);
 }
 
 export async function logout(
@@ -142,7 +140,7 @@ export async function logout(
   ip: string,
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     const user_id = await endSession(tx, token, "logout", now);
     if (user_id === null) return;
     await recordSecurityEvent(
@@ -167,15 +165,6 @@ export interface SessionPrincipal {
   expires_at: Date;
 }
 
-interface SessionRow {
-  tenant_id: string;
-  user_id: string;
-  csrf_sha256: string;
-  last_seen_at: Date;
-  expires_at: Date;
-  [column: string]: unknown;
-}
-
 /** The principal of a live session token, or null: unknown, revoked, expired, idle or disabled all look alike. */
 export async function authenticateSession(
   db: Queryable,
@@ -185,19 +174,14 @@ export async function authenticateSession(
 ): Promise<SessionPrincipal | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const token_sha256 = sha256Hex(token);
-  const rows = await db.query<SessionRow>(
-    `SELECT tenant_id, user_id::text, csrf_sha256, last_seen_at, expires_at FROM sessions
-      WHERE token_sha256 = $1 AND revoked_at IS NULL`,
-    [token_sha256],
-  );
-  const row = rows[0];
+  const row = await selectUnrevokedSession(db, token_sha256);
   if (row === undefined || row.expires_at <= now) return null;
   if (now.getTime() - row.last_seen_at.getTime() > rules.idle_ms) return null;
   const user = await findUserById(db, row.tenant_id, row.user_id);
   if (user === undefined || user.disabled_at !== null) return null;
   assert(user.tenant_id === row.tenant_id, "session and user disagree on the tenant");
   if (now.getTime() - row.last_seen_at.getTime() > last_seen_resolution_ms) {
-    await db.query("UPDATE sessions SET last_seen_at = $2 WHERE token_sha256 = $1", [token_sha256, now]);
+    await touchSession(db, token_sha256, now);
   }
   return {
     principal: {

@@ -2,10 +2,12 @@ import { assert } from "../../core/assert.ts";
 import { isRole, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import { password_length_max, password_length_min, users_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { hashPassword, type PasswordHash, password_length_max, password_length_min } from "./password.ts";
+import { hashPassword, type PasswordHash } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
 
 // Console users: a role, a party for merchants and suppliers, and a scrypt
@@ -68,7 +70,7 @@ export async function createUser(
   const id = newId();
   const email = input.email == null ? null : input.email.toLowerCase();
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     if (input.party_id) {
       const party = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
         tenant_id,
@@ -220,7 +222,7 @@ export async function changeUserRole(
 ): Promise<UserView> {
   validateUser({ role: change.role, party_id: change.party_id, password: "x".repeat(password_length_min) });
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const before = await findUserById(tx, tenant_id, user_id);
     if (before === undefined) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
     await tx.query(
@@ -256,7 +258,7 @@ export async function disableUser(
   audit: { actor: string; ip: string | null },
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     const rows = await tx.query(
       "UPDATE users SET disabled_at = coalesce(disabled_at, $3), updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
       [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
@@ -299,7 +301,7 @@ export async function enableUser(
   audit: { actor: string; ip: string | null },
 ): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     const rows = await tx.query(
       "UPDATE users SET disabled_at = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
       [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
@@ -356,8 +358,6 @@ export async function listUsers(db: Queryable, tenant_id: string): Promise<UserV
   );
 }
 
-export const users_page_max = 200;
-
 /** The tenant's users in creation order, one cursor page. */
 export async function listUsersPage(
   db: Queryable,
@@ -365,12 +365,13 @@ export async function listUsersPage(
   options: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<Page<UserView>> {
   const limit = pageLimit(options.limit, 50, users_page_max);
-  const after = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string", "string"]);
+  const after =
+    options.cursor === undefined ? null : decodeCursor("users", options.cursor, ["instant", "uuid"]);
   const rows = await db.query<UserView & Record<string, unknown>>(
     `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
       WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
       ORDER BY created_at, id LIMIT $4`,
     [tenant_id, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
   );
-  return pageOf(rows, limit, (row) => [new Date(row.created_at).toISOString(), row.id]);
+  return pageOf(rows, limit, "users", (row) => [new Date(row.created_at), row.id]);
 }

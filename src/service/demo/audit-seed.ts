@@ -3,7 +3,7 @@ import { booking_rules, history_rules } from "../../core/audit/rules.ts";
 import type { Actor } from "../audit/actor.ts";
 import { flagOrder } from "../audit/cases.ts";
 import { createAuditConfigDraft, publishAuditConfig } from "../audit/configs.ts";
-import { decideCase } from "../audit/decide.ts";
+import { decideCase } from "../audit/decide-case.ts";
 import { openDispute } from "../audit/disputes.ts";
 import { createUser } from "../auth/users.ts";
 import type { ServiceContext } from "../context.ts";

@@ -15,7 +15,7 @@ import {
   refundOrder,
   releaseDue,
   releases_per_batch_max,
-} from "../orders/lifecycle.ts";
+} from "../orders/order-lifecycle.ts";
 import { assignPolicy, createPolicyDraft, publishPolicy } from "../policies.ts";
 import { seedDemoAudit } from "./audit-seed.ts";
 import { createDemoLogins, type DemoLogin } from "./logins.ts";

@@ -1,4 +1,4 @@
-import type { EventType } from "../../core/event-types.ts";
+import type { EventType } from "../../core/event-catalogue.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -6,7 +6,7 @@ import { eventRowsStep } from "../../store/events-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 
 export interface EventInput {
-  /** One of the one list (src/core/event-types.ts), so writers and the notifications registry agree. */
+  /** One of the one list (src/core/event-catalogue.ts), so writers and the notifications registry agree. */
   type: EventType;
   /** Parties that may see it; empty: platform roles only. */
   party_ids: readonly string[];

@@ -12,6 +12,7 @@ import {
 } from "../../core/ledger/types.ts";
 import type { Queryable } from "../../store/database.ts";
 import { type PartyRow, selectPartyRow } from "../../store/parties-sql.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 
 export type Party = PartyRow;
@@ -49,7 +50,7 @@ export async function createParty(ctx: ServiceContext, tenant_id: string, input:
   if (typeof input.name !== "string" || input.name.length === 0 || input.name.length > 200) {
     throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
   }
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     if (input.parent_id) {
       const parent = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
         tenant_id,
@@ -232,7 +233,7 @@ export async function openAccount(
   tenant_id: string,
   spec: AccountSpec,
 ): Promise<Account> {
-  const accounts = await ctx.db.transaction((tx) => ensureAccounts(tx, tenant_id, [spec], ctx.now()));
+  const accounts = await inTransaction(ctx.db, (tx) => ensureAccounts(tx, tenant_id, [spec], ctx.now()));
   const account = accounts.get(accountKey(spec));
   assert(account !== undefined, "opened account is missing");
   return account;

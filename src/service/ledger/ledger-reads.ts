@@ -1,6 +1,5 @@
-import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
-import { entries_page_size_max } from "../../core/ledger/limits.ts";
+import { entries_page_size_max } from "../../core/ledger/ledger-limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 
@@ -75,7 +74,7 @@ export async function listEntries(
   options: { cursor?: string | undefined; limit?: number | undefined } = {},
 ): Promise<Page<EntryLine>> {
   const limit = pageLimit(options.limit, 100, entries_page_size_max);
-  const after = options.cursor === undefined ? null : entryCursor(options.cursor);
+  const after = options.cursor === undefined ? null : entryCursor("account_entries", options.cursor);
   const rows = await db.query<EntryLine & Record<string, unknown>>(
     `SELECT p.transaction_id::text, p.seq, j.kind, p.amount_minor, p.currency::text, p.effective_at,
             j.recorded_at, j.order_id, j.memo
@@ -87,7 +86,7 @@ export async function listEntries(
       LIMIT $5`,
     [tenant_id, account_id, after?.transaction_id ?? null, after?.seq ?? 0, limit + 1],
   );
-  return pageOf(rows, limit, entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
+  return pageOf(rows, limit, "account_entries", entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
 }
 
 /** Entries page by (transaction_id, seq), the postings primary key order. */
@@ -95,10 +94,11 @@ export function entryCursorKey(row: { transaction_id: string; seq: number | stri
   return [row.transaction_id, Number(row.seq)];
 }
 
-export function entryCursor(cursor: string): { transaction_id: string; seq: number } {
-  const [transaction_id, seq] = decodeCursor(cursor, ["string", "number"]);
-  if (!/^[0-9a-f-]{36}$/.test(transaction_id) || seq < 0 || seq > 32_767)
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+export function entryCursor(
+  list: "account_entries" | "party_entries",
+  cursor: string,
+): { transaction_id: string; seq: number } {
+  const [transaction_id, seq] = decodeCursor(list, cursor, ["uuid", "smallint"]);
   return { transaction_id, seq };
 }
 

@@ -3,7 +3,7 @@ import { DomainError, isDomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { transactionContentHash } from "../../core/ledger/content-hash.ts";
 import { decideBatch } from "../../core/ledger/decide.ts";
-import { transactions_per_batch_max } from "../../core/ledger/limits.ts";
+import { transactions_per_batch_max } from "../../core/ledger/ledger-limits.ts";
 import {
   type Account,
   type JournalTransaction,

@@ -1,7 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import type { LoadedConfig } from "../../core/audit/config.ts";
+import { canonicalJson } from "../../core/canonical-json.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
-import { canonicalJson } from "../../core/jcs.ts";
 import type { Account, PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
 import { splitPieceKind, splitPieces } from "../../core/reports/split-lines.ts";
 import { sha256Hex } from "../../core/sha256.ts";

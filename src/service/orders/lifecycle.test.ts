@@ -7,7 +7,7 @@ import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { partyBalances } from "../parties/party-reads.ts";
 import { bookOrders } from "./book.ts";
-import { completeOrder, refundOrder, releaseDue } from "./lifecycle.ts";
+import { completeOrder, refundOrder, releaseDue } from "./order-lifecycle.ts";
 import { getOrderDetail } from "./order-reads.ts";
 
 let db: Database;

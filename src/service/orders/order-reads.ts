@@ -1,11 +1,10 @@
-import { checkedCursorId, checkedCursorInstant } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { JournalTransaction } from "../../core/ledger/types.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectTransactions } from "../../store/ledger-sql.ts";
 import { allocationsFor } from "./allocation.ts";
-import { selectRefunds } from "./lifecycle.ts";
+import { selectRefunds } from "./order-lifecycle.ts";
 import { partyKinds, shared_kinds } from "./party-accounts.ts";
 import { partyFacts } from "./party-facts.ts";
 import {
@@ -143,11 +142,10 @@ export async function listOrders(
       limit + 1,
     ],
   );
-  return pageOf(rows, limit, (row) => [row.paid_at.toISOString(), row.id], summaryOf);
+  return pageOf(rows, limit, "orders", (row) => [row.paid_at, row.id], summaryOf);
 }
 
 function orderCursor(cursor: string): { paid_at: Date; id: string } {
-  const [paid_at, id] = decodeCursor(cursor, ["string", "string"]);
-  // Checked against what the columns hold (a timestamptz's range, an id without NUL).
-  return { paid_at: checkedCursorInstant(paid_at), id: checkedCursorId(id) };
+  const [paid_at, id] = decodeCursor("orders", cursor, ["instant", "id"]);
+  return { paid_at, id };
 }

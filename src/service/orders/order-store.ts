@@ -1,6 +1,6 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
-import type { EventType } from "../../core/event-types.ts";
+import type { EventType } from "../../core/event-catalogue.ts";
 import { type AllocationJson, loadPolicy } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
 import type { WriteStep } from "../../store/write-set.ts";

@@ -6,7 +6,7 @@ import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "./book.ts";
-import { refundOrder } from "./lifecycle.ts";
+import { refundOrder } from "./order-lifecycle.ts";
 import { getOrderDetail } from "./order-reads.ts";
 
 // A platform coupon larger than the platform's commission is booked in the

@@ -1,6 +1,5 @@
-import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
 import { DomainError } from "../../core/errors.ts";
-import { entries_page_size_max } from "../../core/ledger/limits.ts";
+import { entries_page_size_max } from "../../core/ledger/ledger-limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { type PartyRow, selectPartyRow, selectPartyRows } from "../../store/parties-sql.ts";
@@ -38,14 +37,14 @@ export async function listParties(
   options: { kind?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
 ): Promise<Page<PartyRow>> {
   const limit = pageLimit(options.limit, 100, parties_page_max);
-  const after_id = options.cursor === undefined ? null : decodeCursor(options.cursor, ["string"])[0];
+  const after_id = options.cursor === undefined ? null : decodeCursor("parties", options.cursor, ["id"])[0];
   const rows = await selectPartyRows(db, scope.tenant_id, {
     party_id: scope.party_id,
     kind: options.kind ?? null,
     after_id,
     limit: limit + 1,
   });
-  return pageOf(rows, limit, (row) => [row.id]);
+  return pageOf(rows, limit, "parties", (row) => [row.id]);
 }
 
 export interface PartyBalance {
@@ -139,7 +138,7 @@ export async function partyEntries(
 ): Promise<{ items: PartyEntry[]; next_cursor: string | null }> {
   await assertPartyVisible(db, scope, party_id);
   const limit = pageLimit(options.limit, 100, entries_page_size_max);
-  const after = options.cursor === undefined ? null : entryCursor(options.cursor);
+  const after = options.cursor === undefined ? null : entryCursor("party_entries", options.cursor);
   const rows = await db.query<PartyEntry & Record<string, unknown>>(
     `SELECT p.transaction_id::text, p.seq, j.kind, a.purpose, p.amount_minor, p.currency::text AS currency, p.effective_at,
             j.recorded_at, j.order_id
@@ -162,5 +161,5 @@ export async function partyEntries(
       limit + 1,
     ],
   );
-  return pageOf(rows, limit, entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
+  return pageOf(rows, limit, "party_entries", entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
 }

@@ -8,7 +8,7 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
-import { refundOrder } from "../orders/lifecycle.ts";
+import { refundOrder } from "../orders/order-lifecycle.ts";
 import { recordSha256 } from "../tlog/record-enqueue.ts";
 import { rebuildRecords } from "../tlog/record-rebuild.ts";
 import { importBill } from "./import.ts";

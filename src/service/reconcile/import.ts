@@ -4,10 +4,13 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import {
-  billInstantMs,
   date_tolerance_ms_default,
   date_tolerance_ms_max,
-} from "../../core/reconcile/bill-time.ts";
+  exceptions_raised_max,
+  match_batch_rows,
+  payout_rows_max,
+} from "../../core/limits.ts";
+import { billInstantMs } from "../../core/reconcile/bill-time.ts";
 import {
   decideRow,
   exactText,
@@ -16,16 +19,17 @@ import {
   matchPayouts,
   type ReconciliationStatus,
 } from "../../core/reconcile/match.ts";
-import type { BillReport } from "../../core/reconcile/report.ts";
+import type { BillReport } from "../../core/reconcile/parse-report.ts";
 import { type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
 import type { Queryable } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
 import { raiseReconciliationException } from "../settlement/audit-hooks.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
 import { readBill } from "./read-bill.ts";
-import { reconciliationRecord } from "./record.ts";
+import { reconciliationRecord } from "./reconciliation-record.ts";
 import {
   type ItemRow,
   insertItems,
@@ -36,10 +40,6 @@ import {
   statusCounts,
 } from "./store.ts";
 
-export const match_batch_rows = 1_000;
-export const exceptions_raised_max = 1_000;
-/** Payout rows matched together at the end of an import; any beyond are matched one by one. */
-export const payout_rows_max = 10_000;
 const import_lock_class = 7_016;
 
 export interface ImportOptions {
@@ -97,7 +97,7 @@ export async function importBill(
     amount_minor: options.tolerance_minor ?? 0n,
     date_ms: date_tolerance_ms,
   };
-  return ctx.db.transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
       import_lock_class,
       `${tenant_id}/${sha}`,

@@ -8,8 +8,8 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
-import { completeOrder, refundOrder, releaseDue } from "../orders/lifecycle.ts";
-import { runSettlement } from "../settlement/run.ts";
+import { completeOrder, refundOrder, releaseDue } from "../orders/order-lifecycle.ts";
+import { runSettlement } from "../settlement/settlement-run.ts";
 import { importBill } from "./import.ts";
 
 // Matching beyond one-to-one: a payment near midnight is judged by the bill

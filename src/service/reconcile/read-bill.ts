@@ -3,11 +3,12 @@ import { createReadStream, statSync } from "node:fs";
 import iconv from "iconv-lite";
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
+import { bill_chunk_bytes, record_length_max, rejected_rows_kept_max } from "../../core/limits.ts";
 import { AdyenSettlementParser } from "../../core/reconcile/adyen.ts";
 import { AlipayParser } from "../../core/reconcile/alipay.ts";
-import { record_length_max, splitRecord } from "../../core/reconcile/csv.ts";
+import { splitRecord } from "../../core/reconcile/csv-records.ts";
 import { GenericParser, parseMapping } from "../../core/reconcile/generic.ts";
-import { type BillReport, BillTotals, rejected_rows_kept_max } from "../../core/reconcile/report.ts";
+import { type BillReport, BillTotals } from "../../core/reconcile/parse-report.ts";
 import { StripeBalanceParser } from "../../core/reconcile/stripe.ts";
 import {
   type BillParser,
@@ -23,7 +24,6 @@ import { WechatFundParser } from "../../core/reconcile/wechat-fund.ts";
 // parser → rows, handed to the caller one at a time. Memory stays bounded by
 // the chunk size and the longest record, whatever the file's size.
 
-export const bill_chunk_bytes = 256 * 1024;
 const sniff_bytes = 64 * 1024;
 
 export interface ReadOptions {

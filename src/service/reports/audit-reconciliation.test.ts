@@ -10,7 +10,7 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { Actor } from "../audit/actor.ts";
 import { listCases } from "../audit/cases.ts";
-import { decideCase } from "../audit/decide.ts";
+import { decideCase } from "../audit/decide-case.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
 import { importBill } from "../reconcile/import.ts";

@@ -1,5 +1,6 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
+import { audit_report_cases_max } from "../../core/limits.ts";
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { Period } from "../../core/reports/period.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -9,7 +10,6 @@ import type { Queryable } from "../../store/database.ts";
 // with their time to decision. Platform roles and auditors only. Times to
 // decision are whole minutes (from opening to the deciding action).
 
-export const audit_report_cases_max = 100_000;
 const minute_ms = 60_000;
 
 interface CaseRow {

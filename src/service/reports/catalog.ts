@@ -1,6 +1,7 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { isCurrency } from "../../core/currency.ts";
 import { DomainError } from "../../core/errors.ts";
+import { order_report_days_max, statement_days_max } from "../../core/limits.ts";
 import {
   type Cell,
   type ReportDocument,
@@ -9,24 +10,18 @@ import {
   streamedOf,
 } from "../../core/reports/document.ts";
 import { isReportLang, type ReportLang } from "../../core/reports/format.ts";
-import {
-  dayOf,
-  order_report_days_max,
-  type Period,
-  parsePeriod,
-  statement_days_max,
-} from "../../core/reports/period.ts";
-import type { Statement } from "../../core/reports/statement.ts";
+import { dayOf, type Period, parsePeriod } from "../../core/reports/period.ts";
+import type { Statement } from "../../core/reports/statement-fold.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { auditReport } from "./audit-report.ts";
 import { signStatement } from "./manifest.ts";
 import { orderLegs } from "./order-legs.ts";
+import { statementIn } from "./party-statement.ts";
 import { reconciliationReport } from "./reconciliation-report.ts";
 import { settlementStatus } from "./settlement-status.ts";
 import { type ExportOptions, splitDetail, splitDetailTables } from "./split-detail.ts";
-import { statementIn } from "./statement.ts";
 
 // The standard reports by name: what each reads, who may run it, and the
 // tables it renders. Party-scoped callers (merchants, suppliers) get their own

@@ -1,4 +1,5 @@
 import { assert } from "../../core/assert.ts";
+import { fold_rounds_per_tenant_max } from "../../core/limits.ts";
 import { split_piece_prefix } from "../../core/reports/split-lines.ts";
 import {
   fold_leaves_max,
@@ -24,7 +25,6 @@ import { postingKey, splitPostingPieces } from "./split-pieces.ts";
 
 // The advisory lock's first key: "ClearSplit reports".
 const fold_lock_class = 0x0c5e_0e16;
-export const fold_rounds_per_tenant_max = 50;
 
 /** Folds one batch for a tenant; returns the leaves folded (0 when another process leads or nothing is new). */
 export async function foldTenantOnce(

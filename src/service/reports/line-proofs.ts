@@ -1,6 +1,6 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
-import { decodeEntryCursor, encodeEntryCursor } from "../../core/cursor.ts";
-import { DomainError } from "../../core/errors.ts";
+import { line_proofs_per_page_max } from "../../core/limits.ts";
+import { decodeCursor, encodeCursor, pageLimit } from "../../core/page.ts";
 import { journalKindOnLine } from "../../core/reports/kinds.ts";
 import type { Period } from "../../core/reports/period.ts";
 import { partyAccountsIn } from "../../store/account-daily-sql.ts";
@@ -9,8 +9,8 @@ import type { ProofBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { proofBundle } from "../tlog/proofs.ts";
+import { statementCurrencyOf } from "./party-statement.ts";
 import { splitLineAmounts } from "./split-pieces.ts";
-import { statementCurrencyOf } from "./statement.ts";
 
 // The entries behind one line of a party's statement, each with its proof
 // bundle: the party can check, transaction by transaction, that what the line
@@ -20,7 +20,6 @@ import { statementCurrencyOf } from "./statement.ts";
 // is cut into pieces by kind as the statement cuts it, so it is listed under
 // each line it has a piece on, with that piece as its amount.
 
-export const line_proofs_per_page_max = 50;
 const scan_page_rows = 500;
 const scan_rounds_max = 40;
 
@@ -53,10 +52,9 @@ export async function statementLineProofs(
   items: LineProofItem[];
   next_cursor: string | null;
 }> {
-  const limit = request.limit ?? 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > line_proofs_per_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${line_proofs_per_page_max}`, "limit");
-  const after = request.cursor === undefined ? null : decodeEntryCursor(request.cursor).transaction_id;
+  const limit = pageLimit(request.limit, 20, line_proofs_per_page_max);
+  const after =
+    request.cursor === undefined ? null : decodeCursor("line_proofs", request.cursor, ["uuid"])[0];
   const { currency, rows, resume } = await withReadScope(ctx.db, scope, async (tx) => {
     await assertPartyVisible(tx, scope, request.party_id);
     const currency = await statementCurrencyOf(tx, scope.tenant_id, request.party_id, request.currency);
@@ -128,9 +126,9 @@ export async function statementLineProofs(
     items,
     next_cursor:
       rows.length > limit && last !== undefined
-        ? encodeEntryCursor(last.transaction_id, 0)
+        ? encodeCursor("line_proofs", [last.transaction_id])
         : resume === null
           ? null
-          : encodeEntryCursor(resume, 0),
+          : encodeCursor("line_proofs", [resume]),
   };
 }

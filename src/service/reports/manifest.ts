@@ -1,6 +1,6 @@
 import { assert } from "../../core/assert.ts";
 import { toJsonText } from "../../core/json.ts";
-import type { Statement } from "../../core/reports/statement.ts";
+import type { Statement } from "../../core/reports/statement-fold.ts";
 import { signNote } from "../../tlog/index.ts";
 import {
   type StatementManifest,

@@ -1,6 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
+import { report_orders_max } from "../../core/limits.ts";
 import type { Period } from "../../core/reports/period.ts";
 import type { LegJson } from "../../core/split/index.ts";
 import type { Database, Queryable } from "../../store/database.ts";
@@ -11,8 +12,6 @@ import { type OrderRow, orderColumns } from "../orders/view.ts";
 // Split-based reports read the orders of a period and recompute their splits
 // (the engine is deterministic: decision 9), so every leg comes with its rule
 // and explanation. Bounded: a period holds at most `report_orders_max` orders.
-
-export const report_orders_max = 200_000;
 
 export interface OrderLeg {
   order: OrderRow;

@@ -1,4 +1,8 @@
 import { DomainError } from "../../core/errors.ts";
+import {
+  reconciliation_report_exceptions_max,
+  reconciliation_report_imports_max,
+} from "../../core/limits.ts";
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { Period } from "../../core/reports/period.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -16,8 +20,6 @@ export const reconciliation_statuses = [
   "fee_mismatch",
   "duplicate",
 ] as const;
-export const reconciliation_report_imports_max = 10_000;
-export const reconciliation_report_exceptions_max = 100_000;
 
 interface ImportRow {
   id: string;

@@ -5,6 +5,7 @@ import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { due_reports_per_tick_max, saved_reports_per_page_max } from "../../core/limits.ts";
 import {
   type CustomDefinition,
   datasetAllowed,
@@ -19,7 +20,7 @@ import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
-import { runCustom } from "./custom.ts";
+import { runCustom } from "./custom-run.ts";
 import { content_types, type ReportFormat, renderReport } from "./render/index.ts";
 
 // Saved custom reports: stored definitions, private to their owner or shared
@@ -30,8 +31,6 @@ import { content_types, type ReportFormat, renderReport } from "./render/index.t
 
 export const schedules = ["daily", "weekly", "monthly"] as const;
 export type Schedule = (typeof schedules)[number];
-export const saved_reports_per_page_max = 200;
-export const due_reports_per_tick_max = 20;
 
 export interface SavedReportInput {
   name?: unknown;
@@ -178,7 +177,7 @@ export async function runDueReports(ctx: ServiceContext): Promise<number> {
   const now = ctx.now();
   let produced = 0;
   for (let round = 0; round < due_reports_per_tick_max; round++) {
-    const due = await ctx.db.transaction(async (tx) => {
+    const due = await inTransaction(ctx.db, async (tx) => {
       const [row] = await tx.query<{ tenant_id: string } & SavedReport & Record<string, unknown>>(
         `SELECT tenant_id, ${saved_columns} FROM saved_reports
           WHERE schedule IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,

@@ -1,15 +1,15 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
+import { order_report_days_max, report_orders_max } from "../../core/limits.ts";
 import type { ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
-import { dayOf, order_report_days_max, parsePeriod } from "../../core/reports/period.ts";
+import { dayOf, parsePeriod } from "../../core/reports/period.ts";
 import { allocate, loadPolicy, parseOrder } from "../../core/split/index.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { allocationsFor } from "../orders/allocation.ts";
 import { type OrderRow, orderColumns } from "../orders/view.ts";
 import { getPolicy } from "../policies.ts";
-import { report_orders_max } from "./order-legs.ts";
 
 // The policy simulator: re-runs a policy (typically a draft) over the orders
 // of a past period, read-only, and shows per merchant and party what each got

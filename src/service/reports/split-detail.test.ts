@@ -12,7 +12,7 @@ import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
 import { runReport, runReportStreamed } from "./catalog.ts";
-import { runCustom } from "./custom.ts";
+import { runCustom } from "./custom-run.ts";
 import { parseCsv } from "./render/csv.ts";
 import { renderReport, renderStreamed } from "./render/index.ts";
 

@@ -1,4 +1,5 @@
 import { assert } from "../../core/assert.ts";
+import { split_orders_per_read_max } from "../../core/limits.ts";
 import { type SplitLineKind, splitPieceKind, splitPieces } from "../../core/reports/split-lines.ts";
 import { subsidy_rule_id } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -11,8 +12,6 @@ import { type OrderRow, orderColumns } from "../orders/view.ts";
 // cut into pieces only when it is its party's one credit in the split and the
 // pieces sum to it exactly; otherwise it stays whole, under its journal kind,
 // so the aggregates are exact whatever happens here.
-
-export const split_orders_per_read_max = 5_000;
 
 export interface SplitPosting {
   transaction_id: string;

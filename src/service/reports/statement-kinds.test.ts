@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import example_cap from "../../../examples/orders/b2b2c-cap-audit.json" with { type: "json" };
 import example_order from "../../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import example_negative from "../../../examples/orders/b2b2c-merchant-negative.json" with { type: "json" };
-import { day_ms, parsePeriod, statement_days_max } from "../../core/reports/period.ts";
-import type { Statement } from "../../core/reports/statement.ts";
+import { statement_days_max } from "../../core/limits.ts";
+import { day_ms, parsePeriod } from "../../core/reports/period.ts";
+import type { Statement } from "../../core/reports/statement-fold.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
@@ -15,7 +16,7 @@ import { partyBalances } from "../parties/party-reads.ts";
 import { LogKeyStore } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
 import { foldLedgerDays } from "./fold.ts";
-import { partyStatement } from "./statement.ts";
+import { partyStatement } from "./party-statement.ts";
 
 let db: Database;
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
-import { day_ms, parsePeriod, statement_days_max } from "../../core/reports/period.ts";
+import { statement_days_max } from "../../core/limits.ts";
+import { day_ms, parsePeriod } from "../../core/reports/period.ts";
 import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import type { ServiceContext } from "../context.ts";
@@ -10,7 +11,7 @@ import { partyBalances } from "../parties/party-reads.ts";
 import { LogKeyStore } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
 import { foldLedgerDays } from "./fold.ts";
-import { partyStatement } from "./statement.ts";
+import { partyStatement } from "./party-statement.ts";
 
 let db: Database;
 beforeAll(async () => {

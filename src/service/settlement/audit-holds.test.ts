@@ -8,14 +8,14 @@ import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { Actor } from "../audit/actor.ts";
 import { flagOrder } from "../audit/cases.ts";
 import { createAuditConfigDraft, publishAuditConfig } from "../audit/configs.ts";
-import { decideCase } from "../audit/decide.ts";
+import { decideCase } from "../audit/decide-case.ts";
 import { raiseAuditHit } from "../audit/hits.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
-import { completeOrder, releaseDue, releaseOrder } from "../orders/lifecycle.ts";
+import { completeOrder, releaseDue, releaseOrder } from "../orders/order-lifecycle.ts";
 import { getOrderDetail } from "../orders/order-reads.ts";
 import { partyBalances } from "../parties/party-reads.ts";
-import { runSettlement } from "./run.ts";
+import { runSettlement } from "./settlement-run.ts";
 
 // Audit × settlement (issues 14 and 15): an open case on an order keeps that
 // order's funds out of every payout; an open party-level case holds the whole

@@ -9,8 +9,8 @@ import { newTestTenant, testClock } from "../../testing/db.ts";
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import { bookOrders } from "../orders/book.ts";
-import { completeOrder, releaseDue } from "../orders/lifecycle.ts";
-import { runSettlement } from "./run.ts";
+import { completeOrder, releaseDue } from "../orders/order-lifecycle.ts";
+import { runSettlement } from "./settlement-run.ts";
 
 const child_script = join(import.meta.dirname, "../../testing/settle-child.ts");
 

@@ -5,12 +5,12 @@ import { openTestDatabase, testClock } from "../../testing/db.ts";
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import type { ServiceContext } from "../context.ts";
 import { seedDemo } from "../demo/seed.ts";
-import { releaseDue } from "../orders/lifecycle.ts";
+import { releaseDue } from "../orders/order-lifecycle.ts";
 import { type PartyBalance, partyBalances } from "../parties/party-reads.ts";
 import { recordSha256 } from "../tlog/record-enqueue.ts";
 import { rebuildRecords } from "../tlog/record-rebuild.ts";
 import { resolvePayoutResult } from "./payouts.ts";
-import { runSettlement } from "./run.ts";
+import { runSettlement } from "./settlement-run.ts";
 
 let db: Database;
 beforeAll(async () => {

@@ -5,11 +5,11 @@ import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts"
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
-import { releaseOrder } from "../orders/lifecycle.ts";
+import { releaseOrder } from "../orders/order-lifecycle.ts";
 import { auditLog } from "../tlog/log-audit.ts";
 import { sequenceOnce } from "../tlog/log-sequencer.ts";
 import { LogKeyStore } from "../tlog/signing-keys.ts";
-import { runSettlement } from "./run.ts";
+import { runSettlement } from "./settlement-run.ts";
 
 // A payout's log record rebuilds to the logged hash when its entries' time
 // order differs from their transactions' id order: here the clock steps back

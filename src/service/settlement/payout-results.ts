@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { DomainError, isDomainError } from "../../core/errors.ts";
-import { splitRecord } from "../../core/reconcile/csv.ts";
+import { result_file_bytes_max } from "../../core/limits.ts";
+import { splitRecord } from "../../core/reconcile/csv-records.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { resolveIn } from "./payouts.ts";
@@ -11,8 +12,6 @@ import { resolveIn } from "./payouts.ts";
 //   CSP20261126F6A7B8C9D0,failed,account closed,
 // applied in one transaction. Unknown references and bad lines are reported by
 // line and the rest is applied; the same file again changes nothing.
-
-export const result_file_bytes_max = 16 * 1024 * 1024;
 
 export interface ResultImport {
   confirmed: number;

@@ -2,6 +2,8 @@ import { assert } from "../../core/assert.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import { failure_reason_length_max, payouts_page_max } from "../../core/limits.ts";
+import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import { maskAccountRef } from "../../core/settlement/profile.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -12,9 +14,6 @@ import { eventsWrite } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.ts";
 import { payoutEventPayload } from "./settle-party.ts";
-
-export const failure_reason_length_max = 500;
-export const payouts_page_max = 200;
 
 export type PayoutResult =
   | { outcome: "confirm"; provider_reference?: string | undefined }
@@ -176,11 +175,8 @@ export async function listPayouts(
   scope: ReadScope,
   filter: PayoutFilter,
 ): Promise<{ items: PayoutRow[]; next_cursor: string | null }> {
-  const limit = filter.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > payouts_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${payouts_page_max}`, "limit");
-  if (filter.cursor !== undefined && !isUuid(filter.cursor))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
+  const limit = pageLimit(filter.limit, 50, payouts_page_max);
+  const after = filter.cursor === undefined ? null : decodeCursor("payouts", filter.cursor, ["uuid"])[0];
   for (const field of ["from", "to"] as const)
     if (filter[field] !== undefined && !date_pattern.test(filter[field]!))
       throw new DomainError("field_invalid", `${field} must be a date YYYY-MM-DD`, field);
@@ -193,18 +189,9 @@ export async function listPayouts(
         AND ($4::date IS NULL OR run_date >= $4::date) AND ($5::date IS NULL OR run_date <= $5::date)
         AND ($6::uuid IS NULL OR id > $6::uuid)
       ORDER BY id LIMIT $7`,
-    [
-      scope.tenant_id,
-      party,
-      filter.state ?? null,
-      filter.from ?? null,
-      filter.to ?? null,
-      filter.cursor ?? null,
-      limit + 1,
-    ],
+    [scope.tenant_id, party, filter.state ?? null, filter.from ?? null, filter.to ?? null, after, limit + 1],
   );
-  const items = rows.slice(0, limit);
-  return { items, next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  return pageOf(rows, limit, "payouts", (row) => [row.id]);
 }
 
 export async function getPayout(db: Queryable, scope: ReadScope, payout_id: string): Promise<PayoutRow> {

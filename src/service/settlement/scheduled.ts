@@ -1,6 +1,6 @@
 import { isoDate } from "../../core/settlement/profile.ts";
 import type { ServiceContext } from "../context.ts";
-import { runSettlement } from "./run.ts";
+import { runSettlement } from "./settlement-run.ts";
 
 /**
  * The scheduler's settlement step: once per UTC day per tenant, at the first

@@ -1,8 +1,9 @@
 import { assert } from "../../core/assert.ts";
 import { newId } from "../../core/ids.ts";
 import type { PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
+import { entries_per_payout_max } from "../../core/limits.ts";
+import { payoutRecord } from "../../core/settlement/payout-record.ts";
 import { decidePayout, type SettlementProfile } from "../../core/settlement/profile.ts";
-import { payoutRecord } from "../../core/settlement/record.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
 import {
@@ -20,8 +21,6 @@ import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
 import { ordersBlockedByAudit, partyHeldByAudit } from "./audit-hooks.ts";
 
-/** Entries one payout covers at most; older ones first, the rest wait for the next cycle. */
-export const entries_per_payout_max = 50_000;
 // Advisory-lock namespace for one party's settlement (second key: hash of tenant and party).
 const settle_party_lock_class = 7_015;
 

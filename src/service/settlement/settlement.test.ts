@@ -9,12 +9,12 @@ import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
-import { completeOrder, refundOrder, releaseDue } from "../orders/lifecycle.ts";
+import { completeOrder, refundOrder, releaseDue } from "../orders/order-lifecycle.ts";
 import { partyBalances } from "../parties/party-reads.ts";
 import { updateParty } from "./party-profile.ts";
 import { importPayoutResults } from "./payout-results.ts";
 import { listPayouts, resolvePayoutResult } from "./payouts.ts";
-import { runSettlement } from "./run.ts";
+import { runSettlement } from "./settlement-run.ts";
 
 let db: Database;
 beforeAll(async () => {

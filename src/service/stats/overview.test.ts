@@ -4,7 +4,7 @@ import type { Database } from "../../store/database.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import { bookOrders } from "../orders/book.ts";
-import { refundOrder } from "../orders/lifecycle.ts";
+import { refundOrder } from "../orders/order-lifecycle.ts";
 import { getOrderDetail } from "../orders/order-reads.ts";
 import { daysBetween, platformOverview } from "./overview.ts";
 

@@ -1,6 +1,7 @@
 // The database half of the transparency log: keys, the sequencer, witnesses,
 // record rebuilding, proofs and the tamper audit.
 export { firstUnsequenced } from "./cursor.ts";
+export { type Sequencer, type SequencerOptions, startSequencer } from "./log-runner.ts";
 export { checkpointLagMs, type SequenceOptions, type SequenceResult, sequenceOnce } from "./log-sequencer.ts";
 export {
   assertTenant,
@@ -14,7 +15,6 @@ export {
   servedCheckpoint,
 } from "./proofs.ts";
 export { rebuildRecord, rebuildRecords } from "./record-rebuild.ts";
-export { type Sequencer, type SequencerOptions, startSequencer } from "./runner.ts";
 export {
   ensureLogKeys,
   type LogKeyOptions,

@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
-import { canonicalJson } from "../../core/jcs.ts";
 import {
   type CommittedJournalRecord,
   type JournalRecord,
@@ -8,7 +7,7 @@ import {
   journalRecordParts,
   type LogRecordKind,
 } from "../../core/log/records.ts";
-import { sha256Bytes } from "../../core/sha256.ts";
+import { saltedCanonicalJsonSha256 } from "../../core/sha256.ts";
 
 // Selective disclosure of journal records (docs/transparency.md). The log
 // hashes a committed record: the header and one salted commitment per party.
@@ -47,7 +46,7 @@ export function partySalt(seed: Uint8Array, party_id: string): Buffer {
 }
 
 export function partCommitment(salt: Uint8Array, part: JournalRecordPart): string {
-  return sha256Bytes(salt, canonicalJson(part)).toString("hex");
+  return saltedCanonicalJsonSha256(salt, part).toString("hex");
 }
 
 /** Whether records of this kind are committed per party (the others are logged whole). */

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { assert } from "../../core/assert.ts";
-import { canonicalJson } from "../../core/jcs.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
-import { sha256Bytes } from "../../core/sha256.ts";
+import { saltedCanonicalJsonSha256 } from "../../core/sha256.ts";
 import type { Queryable } from "../../store/database.ts";
 import { logRecordRowsStep } from "../../store/log-records-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
@@ -19,7 +18,7 @@ export interface LogRecordInput {
 
 /** SHA-256(salt ‖ JCS(record)): the part of the leaf input that commits to the record. */
 export function recordSha256(salt: Uint8Array, record: unknown): Buffer {
-  return sha256Bytes(salt, canonicalJson(record));
+  return saltedCanonicalJsonSha256(salt, record);
 }
 
 /**

@@ -1,7 +1,7 @@
-import { payoutRecord } from "../../core/settlement/record.ts";
+import { payoutRecord } from "../../core/settlement/payout-record.ts";
 import type { Queryable } from "../../store/database.ts";
 import { type PayoutRow, selectPayoutEntries, selectPayouts } from "../../store/settlement-sql.ts";
-import { reconciliationRecord } from "../reconcile/record.ts";
+import { reconciliationRecord } from "../reconcile/reconciliation-record.ts";
 
 // Rebuilding the settlement and reconciliation records from their rows, with
 // the builders their writers hashed (src/service/tlog/record-rebuild.ts dispatches here).

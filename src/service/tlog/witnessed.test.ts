@@ -12,7 +12,7 @@ import { parseNote, verifyBundle, verifyCosignature } from "../../verify/index.t
 import type { ServiceContext } from "../context.ts";
 import { createWitnessServer } from "../witness/witness-server.ts";
 import { loadWitnessSigner } from "../witness/witness-state.ts";
-import { startSequencer } from "./runner.ts";
+import { startSequencer } from "./log-runner.ts";
 import { LogKeyStore, logVkey } from "./signing-keys.ts";
 import { bookSales, logFixture, sequenceAll } from "./testing.ts";
 import type { WitnessConfig } from "./witnesses.ts";

@@ -1,4 +1,5 @@
 import { assert } from "../../core/assert.ts";
+import { inTransaction } from "../../store/retry.ts";
 import { consistencyProofFromTiles } from "../../tlog/index.ts";
 import { parseVkey, toBase64, verifyCosignature } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
@@ -130,7 +131,7 @@ async function storeCosignature(
       reason: `bad cosignature: ${errorText(error)}`,
     };
   }
-  await ctx.db.transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     assert(
       (await checkpointAt(tx, tenant_id, checkpoint.size)) !== undefined,
       "cosigned checkpoint vanished",

@@ -1,4 +1,4 @@
-import { ClearSplitError } from "./errors.ts";
+import { ClearSplitError } from "./problem-error.ts";
 
 // A fetch that retries what is safe to retry. Reads (GET, HEAD) and writes
 // that carry an Idempotency-Key are retried on network errors, 429 and 503

@@ -1,10 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { newId } from "../core/ids.ts";
-import { day_ms, parsePeriod, statement_days_max } from "../core/reports/period.ts";
+import { statement_days_max } from "../core/limits.ts";
+import { day_ms, parsePeriod } from "../core/reports/period.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { createParty, ensureTenant, openAccount } from "../service/ledger/accounts.ts";
-import { partyStatement } from "../service/reports/statement.ts";
+import { partyStatement } from "../service/reports/party-statement.ts";
 import { rebuildAccountDaily } from "../store/account-daily-sql.ts";
+import { inTransaction } from "../store/retry.ts";
 
 // `clearsplit bench --scenario report`: a monthly statement over one account
 // with many postings (10,000,000 at full size, generated in SQL), read from
@@ -69,7 +71,7 @@ export async function runReportBench(
   log("\n");
   if (ctx.db.backend === "postgres") await ctx.db.query("ANALYZE postings");
   started = performance.now();
-  const aggregate_rows = await ctx.db.transaction((tx) =>
+  const aggregate_rows = await inTransaction(ctx.db, (tx) =>
     rebuildAccountDaily(tx, tenant_id, [account.id, clearing.id]),
   );
   const aggregate_seconds = (performance.now() - started) / 1000;

@@ -47,12 +47,12 @@ export const event_type_entries = {
   },
   "order.refunded": {
     meaning: "a refund is booked",
-    written_by: "service/orders/refund.ts",
+    written_by: "service/orders/refund-order.ts",
     fields: ["order_id", "refund_id", "currency", "amount_minor", "before_release"],
   },
   "order.charged_back": {
     meaning: "a chargeback is booked",
-    written_by: "service/orders/refund.ts",
+    written_by: "service/orders/refund-order.ts",
     fields: ["order_id", "refund_id", "currency", "amount_minor", "before_release"],
   },
   "order.completed": {
@@ -92,7 +92,7 @@ export const event_type_entries = {
   },
   "settlement.run_finished": {
     meaning: "a settlement run finished",
-    written_by: "service/settlement/run.ts",
+    written_by: "service/settlement/settlement-run.ts",
     fields: [
       "run_id",
       "run_date",
@@ -117,7 +117,7 @@ export const event_type_entries = {
   },
   "audit.case_decided": {
     meaning: "an audit case was decided (approve, reverse or adjust)",
-    written_by: "service/audit/decide.ts",
+    written_by: "service/audit/decide-case.ts",
     fields: case_fields,
   },
   "dispute.opened": {
@@ -127,7 +127,7 @@ export const event_type_entries = {
   },
   "dispute.answered": {
     meaning: "the platform answered a party's dispute",
-    written_by: "service/audit/decide.ts",
+    written_by: "service/audit/decide-case.ts",
     fields: ["dispute_id", "case_id", "state", "order_id"],
   },
   "report.ready": {

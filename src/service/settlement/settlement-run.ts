@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import type { PartyKind } from "../../core/ledger/types.ts";
+import { named_parties_max, parties_per_run_max } from "../../core/limits.ts";
 import { cycleOn, isoDate, parseProfile } from "../../core/settlement/profile.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
@@ -12,8 +13,6 @@ import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */
 export const unsettled_kinds: ReadonlySet<PartyKind> = new Set(["platform", "psp", "tax"]);
-export const parties_per_run_max = 100_000;
-export const named_parties_max = 1_000;
 
 export interface RunOptions {
   /** The run's instant; its UTC day decides which cycles are due. Defaults to now. */

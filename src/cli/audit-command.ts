@@ -5,7 +5,7 @@ import { isUuid } from "../core/ids.ts";
 import type { Actor } from "../service/audit/actor.ts";
 import { backtestConfig } from "../service/audit/backtest.ts";
 import { type CaseFilters, claimCase, getCase, listCases } from "../service/audit/cases.ts";
-import { decideCase } from "../service/audit/decide.ts";
+import { decideCase } from "../service/audit/decide-case.ts";
 import { findUserById } from "../service/auth/users.ts";
 import { systemClock } from "../service/context.ts";
 import type { Database } from "../store/database.ts";

@@ -1,5 +1,6 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
+import { custom_groups_max } from "../../core/limits.ts";
 import { type CustomDefinition, datasetAllowed, resolvePeriod } from "../../core/reports/custom.ts";
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
@@ -14,8 +15,6 @@ import type { ExportOptions } from "./split-detail.ts";
 // caller's scope. Dimensions and measures map to fixed SQL expressions, never
 // to caller text; filter values travel as parameters. Money measures are
 // grouped per currency, always, so no sum ever mixes currencies.
-
-export const custom_groups_max = 100_000;
 
 const entry_dimensions: Readonly<Record<string, string>> = {
   day: "to_char(p.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",

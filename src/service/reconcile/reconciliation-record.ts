@@ -1,4 +1,4 @@
-import type { BillReport } from "../../core/reconcile/report.ts";
+import type { BillReport } from "../../core/reconcile/parse-report.ts";
 
 // The transparency-log record of a reconciliation (kind `reconciliation`):
 // which file, what it held, whether its own summary agreed, and how many items

@@ -11,8 +11,8 @@ import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import type { Database } from "../store/database.ts";
 import { execute, finance, SimFailure } from "./execute.ts";
 import { describeOperation, operations } from "./generator.ts";
-import { invariantProblems } from "./invariants.ts";
 import { SimModel } from "./model.ts";
+import { invariantProblems } from "./sim-invariants.ts";
 import type { World } from "./world.ts";
 
 // The deterministic simulation (docs/reliability.md): one process, one virtual

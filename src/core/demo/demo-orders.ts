@@ -1,5 +1,5 @@
 import { assert } from "../assert.ts";
-import { type Category, categories, type DemoMarketplace, supplierIds } from "./marketplace.ts";
+import { type Category, categories, type DemoMarketplace, supplierIds } from "./demo-marketplace.ts";
 import { pickWeighted, type Random, seededRandom } from "./random.ts";
 
 // Orders of the demo marketplace as the mall would send them: JSON numbers in

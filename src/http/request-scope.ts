@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { type ReadScope, readScopeOf } from "../core/auth/scope.ts";
 import type { Database, Queryable } from "../store/database.ts";
 import { withReadScope } from "../store/scoped.ts";
-import { principalOf } from "./auth.ts";
+import { principalOf } from "./authenticate.ts";
 
 /** The read scope of the caller: party-scoped roles see their own party only. */
 export function scopeOf(request: FastifyRequest): ReadScope {

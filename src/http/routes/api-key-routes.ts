@@ -2,10 +2,10 @@ import type { FastifyInstance } from "fastify";
 import { type Role, roles } from "../../core/auth/roles.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
+import { limitOf } from "../request-scope.ts";
 import { api_key_schema, page_query, pageSchema } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 const api_key_created_schema = component("ApiKeyCreated", {
   type: "object",

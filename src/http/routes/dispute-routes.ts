@@ -1,18 +1,14 @@
 import type { FastifyInstance } from "fastify";
+import { disputes_page_max, reason_length_max } from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
-import { caseNotFound, getCase, reason_length_max } from "../../service/audit/cases.ts";
-import {
-  type DisputeInput,
-  disputes_page_max,
-  listDisputes,
-  openDispute,
-} from "../../service/audit/disputes.ts";
+import { caseNotFound, getCase } from "../../service/audit/cases.ts";
+import { type DisputeInput, listDisputes, openDispute } from "../../service/audit/disputes.ts";
 import { caseTrail } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
+import { limitOf, scopeOf } from "../request-scope.ts";
 import { id_params, idempotency_header, problem_schema } from "../schemas.ts";
-import { limitOf, scopeOf } from "../scope.ts";
 import { case_schema, trail_entry_schema } from "./audit.ts";
 
 // Merchant and supplier disputes (docs/audit.md): a party contests its legs;

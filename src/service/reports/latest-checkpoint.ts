@@ -1,4 +1,4 @@
-import type { CheckpointRef } from "../../core/reports/statement.ts";
+import type { CheckpointRef } from "../../core/reports/statement-fold.ts";
 import type { Queryable } from "../../store/database.ts";
 
 export interface LatestCheckpoint {

@@ -6,8 +6,6 @@ import type { BillRow, SummaryCheck } from "./types.ts";
 // exact decimal strings in major units: gross (payments), refunds (refunds and
 // chargebacks, positive), fees (charged, net of fees given back), and net.
 
-export const rejected_rows_kept_max = 1_000;
-
 interface Totals {
   gross: Exact;
   refunds: Exact;

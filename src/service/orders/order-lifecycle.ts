@@ -2,5 +2,5 @@
 // chargebacks. One file per use case; this module is their common entry point.
 export { completeOrder, completeOrders, completions_per_batch_max } from "./complete.ts";
 export { lockOrder, type StoredRefund, selectRefunds } from "./order-store.ts";
-export { type RefundKind, refundOrder } from "./refund.ts";
+export { type RefundKind, refundOrder } from "./refund-order.ts";
 export { releaseDue, releaseOrder, releases_per_batch_max } from "./release.ts";

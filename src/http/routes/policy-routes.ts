@@ -11,7 +11,8 @@ import {
   listPolicies,
   publishPolicy,
 } from "../../service/policies.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
+import { limitOf, scopeOf } from "../request-scope.ts";
 import {
   assignment_schema,
   instant_query,
@@ -21,7 +22,6 @@ import {
   policy_schema,
   problem_schema,
 } from "../schemas.ts";
-import { limitOf, scopeOf } from "../scope.ts";
 
 const platform_roles = ["platform_admin", "finance", "reviewer", "auditor", "integration"] as const;
 

@@ -1,7 +1,5 @@
 // One CSV record from one or more physical lines (RFC 4180 quoting). Returns
 // null while a quoted cell is still open, so the caller joins the next line.
-export const record_length_max = 1_000_000;
-
 export function splitRecord(text: string, delimiter = ","): string[] | null {
   const cells: string[] = [];
   let cell = "";

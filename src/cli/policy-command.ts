@@ -5,7 +5,7 @@ import { langOf } from "../service/reports/catalog.ts";
 import { formatOf } from "../service/reports/render/index.ts";
 import { simulatePolicy } from "../service/reports/simulate.ts";
 import { openDatabase } from "../store/open.ts";
-import { writeDocument } from "./report.ts";
+import { writeDocument } from "./report-command.ts";
 
 // `clearsplit policy simulate ID --tenant T --from DAY --to DAY …`: what a
 // (draft) policy would have paid each party over a past period, read-only.

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { type Role, roles } from "../../core/auth/roles.ts";
-import { password_length_max, password_length_min } from "../../service/auth/password.ts";
+import { login_length_max, password_length_max, password_length_min } from "../../core/limits.ts";
 import { createUser, listUsersPage, updateUser } from "../../service/auth/users.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { principalOf } from "../auth.ts";
+import { principalOf } from "../authenticate.ts";
+import { limitOf } from "../request-scope.ts";
 import { id_params, page_query, pageSchema, problem_schema, user_schema } from "../schemas.ts";
-import { limitOf } from "../scope.ts";
 
 // Console users over the API (issue 12 §6): platform_admin only, and every
 // change is a security event (service/auth/users.ts), as with API keys.
@@ -30,7 +30,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
             login: {
               type: "string",
               minLength: 3,
-              maxLength: 254,
+              maxLength: login_length_max,
               description: "The e-mail the user logs in with",
             },
             password: { type: "string", minLength: password_length_min, maxLength: password_length_max },

@@ -1,12 +1,12 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { dayOf, type Period } from "../../core/reports/period.ts";
-import { buildStatement, type Statement, type StatementInputRow } from "../../core/reports/statement.ts";
+import { buildStatement, type Statement, type StatementInputRow } from "../../core/reports/statement-fold.ts";
 import { dailySums, partyAccountsIn, partyCurrencies, tailPostings } from "../../store/account-daily-sql.ts";
 import type { Database, Queryable } from "../../store/database.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
-import { latestCheckpoint, partyTransactionsAfter } from "./checkpoint.ts";
+import { latestCheckpoint, partyTransactionsAfter } from "./latest-checkpoint.ts";
 import { postingKey, splitPostingPieces } from "./split-pieces.ts";
 
 // The party statement: opening, movements by kind and closing, per currency
