@@ -45,5 +45,19 @@ describe("payout records", () => {
     await sequenceOnce(ctx, tenant, { keys: new LogKeyStore() });
     const report = await auditLog(db, tenant, { grace_ms: 0, now: clock.now() });
     expect(report.findings).toEqual([]);
+
+    // Raised out of band, a payout is named CHANGED in plain words: its record
+    // has no postings to sum, so no "unbalanced by undefined".
+    await db.transaction(async (tx) => {
+      await tx.query("SET LOCAL session_replication_role = replica");
+      await tx.query(
+        "UPDATE payouts SET amount_minor = amount_minor + 100000 WHERE tenant_id = $1 AND id = $2",
+        [tenant, run.paid[0]!.payout_id],
+      );
+    });
+    const tampered = await auditLog(db, tenant, { grace_ms: 0, now: clock.now() });
+    const changed = tampered.findings.filter((finding) => finding.finding === "CHANGED");
+    expect(changed.map((finding) => finding.record_kind)).toEqual(["settlement_batch"]);
+    expect(changed[0]!.detail).toBe("its settlement batch rows now rebuild to a different record");
   }, 120_000);
 });

@@ -269,11 +269,16 @@ function judgeLeaf(
   }
   const seed = row.disclosure_seed === null ? null : Buffer.from(row.disclosure_seed);
   const leaf = hashLeaf(leafInputOf(recordSha256(row.salt, hashedRecord(row.kind, record, seed))));
-  if (!same(leaf, expected)) report({ ...base, finding: "CHANGED", detail: describeChange(record) });
+  if (!same(leaf, expected))
+    report({ ...base, finding: "CHANGED", detail: describeChange(row.kind, record) });
   return leaf;
 }
 
-function describeChange(record: unknown): string {
+function describeChange(kind: string, record: unknown): string {
+  // Only a journal transaction's entries are postings that must balance; a
+  // payout or reconciliation record's lines are not, so name what changed plainly.
+  if (kind !== "journal_transaction")
+    return `its ${kind.replaceAll("_", " ")} rows now rebuild to a different record`;
   const entries = (record as { entries?: { amount_minor: number; currency: string }[] }).entries;
   if (!Array.isArray(entries)) return "its rows now rebuild to a different record";
   const sums = new Map<string, number>();
