@@ -20,6 +20,7 @@ import {
   checkpointAt,
   databaseTileFetcher,
   latestCheckpoint,
+  selectCoveringTiles,
   servedNote,
 } from "./tiles-sql.ts";
 
@@ -190,7 +191,11 @@ export async function listCheckpoints(
   return rows.map((row) => ({ ...row, size: BigInt(row.size), cosignatures: Number(row.cosignatures) }));
 }
 
-/** A hash tile, if it exists as stored (full, or partial at a checkpointed size). */
+/**
+ * A hash tile of any width up to the widest stored at its place, cut from the
+ * narrowest stored tile at least that wide: byte for byte the tile of that
+ * width, whether or not that partial tile itself was pruned (decision §27).
+ */
 export async function readTile(
   db: Queryable,
   tenant_id: string,
@@ -198,11 +203,8 @@ export async function readTile(
   index: bigint,
   width: number,
 ): Promise<Uint8Array | undefined> {
-  const rows = await db.query<{ hashes: Uint8Array }>(
-    "SELECT hashes FROM log_tiles WHERE tenant_id = $1 AND level = $2 AND tile_index = $3 AND width = $4",
-    [tenant_id, level, index, width],
-  );
-  return rows[0]?.hashes;
+  const [tile] = await selectCoveringTiles(db, tenant_id, [{ level, index, width }]);
+  return tile?.hashes;
 }
 
 /**
