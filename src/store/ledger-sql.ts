@@ -29,6 +29,21 @@ export async function selectAccounts(
   return new Map(rows.map((row) => [row.id, { ...row, bucket_count: Number(row.bucket_count) }]));
 }
 
+/** The accounts the postings of these transactions touch (by the postings, so it needs no earlier read). */
+export async function selectTransactionAccounts(
+  tx: Queryable,
+  tenant_id: string,
+  transaction_ids: readonly string[],
+): Promise<Map<string, Account>> {
+  const rows = await tx.query<AccountRow>(
+    `SELECT id::text, party_id, purpose, currency::text, allow_negative, bucket_count, status
+       FROM accounts WHERE tenant_id = $1 AND id IN (
+         SELECT p.account_id FROM postings p WHERE p.tenant_id = $1 AND p.transaction_id = ANY($2::uuid[]))`,
+    [tenant_id, transaction_ids],
+  );
+  return new Map(rows.map((row) => [row.id, { ...row, bucket_count: Number(row.bucket_count) }]));
+}
+
 export interface ExistingTransaction {
   id: string;
   idempotency_key: string;
@@ -253,18 +268,21 @@ export async function selectTransactions(
   ids: readonly string[],
 ): Promise<Map<string, JournalTransaction>> {
   if (ids.length === 0) return new Map();
-  const headers = await tx.query<TransactionRow>(
-    `SELECT id::text, kind, idempotency_key, content_hash, effective_at, recorded_at, order_id, event_id,
-            policy_hash, hold_id::text, memo
-       FROM journal_transactions WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-    [tenant_id, ids],
-  );
-  const entries = await tx.query<EntryRow>(
-    `SELECT transaction_id::text, seq, account_id::text, amount_minor, currency::text
-       FROM postings WHERE tenant_id = $1 AND transaction_id = ANY($2::uuid[])
-      ORDER BY transaction_id, seq`,
-    [tenant_id, ids],
-  );
+  // Both at once: two round trips' latency become one (a pool runs them side by side, a transaction pipelines them).
+  const [headers, entries] = await Promise.all([
+    tx.query<TransactionRow>(
+      `SELECT id::text, kind, idempotency_key, content_hash, effective_at, recorded_at, order_id, event_id,
+              policy_hash, hold_id::text, memo
+         FROM journal_transactions WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [tenant_id, ids],
+    ),
+    tx.query<EntryRow>(
+      `SELECT transaction_id::text, seq, account_id::text, amount_minor, currency::text
+         FROM postings WHERE tenant_id = $1 AND transaction_id = ANY($2::uuid[])
+        ORDER BY transaction_id, seq`,
+      [tenant_id, ids],
+    ),
+  ]);
   const result = new Map<string, JournalTransaction>();
   for (const header of headers) {
     const { content_hash: _content_hash, ...rest } = header;

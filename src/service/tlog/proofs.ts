@@ -15,6 +15,7 @@ import { leafInputOf } from "./log-sequencer.ts";
 import { commitJournalRecord, type Disclosure, hashedRecord, isDisclosable } from "./record-disclosure.ts";
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
+import { cachedTile, cachedTileFetcher, cacheTile } from "./tile-cache.ts";
 import {
   type CheckpointRow,
   checkpointAt,
@@ -47,9 +48,37 @@ interface LogRecordRow {
   record_sha256: Uint8Array;
   party_ids: string[];
   leaf_index: bigint | null;
+  /** The bundle's checkpoint (see below) as served: its size, signed note and cosignature lines. */
+  checkpoint_size: bigint | null;
+  checkpoint_note: string | null;
+  checkpoint_lines: string | null;
   [key: string]: unknown;
 }
 
+/**
+ * The record, its leaf, and the checkpoint its bundle carries, in one round
+ * trip: the newest cosigned checkpoint covering the leaf, else the newest
+ * checkpoint. Both are index probes (max over a primary key), however many
+ * checkpoints the log has; the cosignature lines come along as the note is served.
+ */
+const record_and_checkpoint_sql = `
+  SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index,
+         c.size AS checkpoint_size, c.note AS checkpoint_note,
+         (SELECT coalesce(string_agg(s.line, '' ORDER BY s.witness), '') FROM log_cosignatures s
+           WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS checkpoint_lines
+    FROM log_records r
+    LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
+    LEFT JOIN log_checkpoints c ON c.tenant_id = r.tenant_id AND l.leaf_index IS NOT NULL
+     AND c.size = coalesce(
+           (SELECT max(s.size) FROM log_cosignatures s WHERE s.tenant_id = r.tenant_id AND s.size > l.leaf_index),
+           (SELECT max(k.size) FROM log_checkpoints k WHERE k.tenant_id = r.tenant_id))
+   WHERE r.tenant_id = $1 AND r.id = $2::uuid`;
+
+/**
+ * A record's proof bundle. Three round trips after authentication: the record
+ * with its leaf and checkpoint; then, at once, the record's business rows and
+ * the tiles of its inclusion proof that the tile cache lacks (usually none).
+ */
 export async function proofBundle(
   ctx: ServiceContext,
   tenant_id: string,
@@ -58,13 +87,7 @@ export async function proofBundle(
 ): Promise<ProofBundle> {
   const not_found = new DomainError("record_not_found", `no record ${record_id}`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(record_id)) throw not_found;
-  const [row] = await ctx.db.query<LogRecordRow>(
-    `SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index
-       FROM log_records r
-       LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
-      WHERE r.tenant_id = $1 AND r.id = $2::uuid`,
-    [tenant_id, record_id],
-  );
+  const [row] = await ctx.db.query<LogRecordRow>(record_and_checkpoint_sql, [tenant_id, record_id]);
   // Another party's record is answered exactly like a missing one: no existence oracle.
   if (!row || (scope.party_id !== null && !row.party_ids.includes(scope.party_id))) throw not_found;
   if (row.leaf_index === null) {
@@ -74,7 +97,16 @@ export async function proofBundle(
     );
   }
   const leaf_index = BigInt(row.leaf_index);
-  const record = await rebuildRecord(ctx.db, tenant_id, row.kind, record_id);
+  assert(
+    row.checkpoint_size !== null && row.checkpoint_note !== null,
+    `leaf ${leaf_index} has no checkpoint`,
+  );
+  const tree_size = BigInt(row.checkpoint_size);
+  assert(tree_size > leaf_index, `checkpoint ${tree_size} does not cover leaf ${leaf_index}`);
+  const [record, inclusion_proof] = await Promise.all([
+    rebuildRecord(ctx.db, tenant_id, row.kind, record_id),
+    inclusionProofFromTiles(leaf_index, tree_size, cachedTileFetcher(ctx.db, tenant_id)),
+  ]);
   const seed = row.disclosure_seed === null ? null : Buffer.from(row.disclosure_seed);
   if (
     record === undefined ||
@@ -87,16 +119,14 @@ export async function proofBundle(
       `record ${record_id} no longer matches the log; the operator must run \`clearsplit verify db\``,
     );
   }
-  const checkpoint = await bundleCheckpoint(ctx.db, tenant_id, leaf_index);
-  const fetch = databaseTileFetcher(ctx.db, tenant_id);
   return buildProofBundle({
-    origin: parseCheckpoint(parseNote(checkpoint.note).text).origin,
+    origin: parseCheckpoint(parseNote(row.checkpoint_note).text).origin,
     ...disclosed(row.kind, record, seed, scope),
     salt: row.salt,
     leaf_index,
-    tree_size: checkpoint.size,
-    inclusion_proof: await inclusionProofFromTiles(leaf_index, checkpoint.size, fetch),
-    checkpoint: await servedNote(ctx.db, tenant_id, checkpoint),
+    tree_size,
+    inclusion_proof,
+    checkpoint: row.checkpoint_note + (row.checkpoint_lines ?? ""),
   });
 }
 
@@ -120,24 +150,6 @@ function disclosed(
   };
 }
 
-/** The newest cosigned checkpoint covering the leaf, else the newest checkpoint. */
-async function bundleCheckpoint(
-  db: Queryable,
-  tenant_id: string,
-  leaf_index: bigint,
-): Promise<CheckpointRow> {
-  const [row] = await db.query<CheckpointRow>(
-    `SELECT c.size, c.root, c.note, c.created_at FROM log_checkpoints c
-      WHERE c.tenant_id = $1 AND c.size > $2
-      ORDER BY EXISTS (SELECT 1 FROM log_cosignatures s WHERE s.tenant_id = c.tenant_id AND s.size = c.size) DESC,
-               c.size DESC
-      LIMIT 1`,
-    [tenant_id, leaf_index],
-  );
-  assert(row !== undefined, `leaf ${leaf_index} of ${tenant_id} has no checkpoint`);
-  return row;
-}
-
 export interface ConsistencyProof {
   from: bigint;
   to: bigint;
@@ -156,7 +168,7 @@ export async function consistencyProof(
   if (from > to) throw new DomainError("size_invalid", "from must not exceed to", "from");
   const checkpoint = await checkpointAt(ctx.db, tenant_id, to);
   if (!checkpoint) throw new DomainError("checkpoint_not_found", `no checkpoint of size ${to}`, "to");
-  const proof = await consistencyProofFromTiles(from, to, databaseTileFetcher(ctx.db, tenant_id));
+  const proof = await consistencyProofFromTiles(from, to, cachedTileFetcher(ctx.db, tenant_id));
   return { from, to, proof, checkpoint: await servedNote(ctx.db, tenant_id, checkpoint) };
 }
 
@@ -203,7 +215,10 @@ export async function readTile(
   index: bigint,
   width: number,
 ): Promise<Uint8Array | undefined> {
+  const cached = cachedTile(db, tenant_id, level, index, width);
+  if (cached !== undefined) return cached;
   const [tile] = await selectCoveringTiles(db, tenant_id, [{ level, index, width }]);
+  if (tile !== undefined) cacheTile(db, tenant_id, level, index, tile.hashes);
   return tile?.hashes;
 }
 

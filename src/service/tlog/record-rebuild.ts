@@ -8,7 +8,7 @@ import {
 } from "../../core/log/records.ts";
 import { selectActionRecords } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
-import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
+import { selectTransactionAccounts, selectTransactions } from "../../store/ledger-sql.ts";
 import { rebuildPayoutRecords, rebuildReconciliationRecords } from "./settlement-records.ts";
 
 // Records are not stored: they are rebuilt from their business rows, with the
@@ -55,11 +55,11 @@ async function rebuildJournalRecords(
   tenant_id: string,
   ids: readonly string[],
 ): Promise<Map<string, JournalRecord>> {
-  const transactions = await selectTransactions(tx, tenant_id, ids);
-  const account_ids = [
-    ...new Set([...transactions.values()].flatMap((t) => t.entries.map((entry) => entry.account_id))),
-  ];
-  const accounts = await selectAccounts(tx, tenant_id, account_ids);
+  // The accounts are found through the postings, so all three reads go at once.
+  const [transactions, accounts] = await Promise.all([
+    selectTransactions(tx, tenant_id, ids),
+    selectTransactionAccounts(tx, tenant_id, ids),
+  ]);
   const records = new Map<string, JournalRecord>();
   for (const [id, transaction] of transactions) {
     records.set(
