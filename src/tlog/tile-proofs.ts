@@ -13,6 +13,31 @@ import { empty_tree_root, hash_bytes, hashChildren } from "./tree-hash.ts";
 // partial one is pruned): only the first `width` hashes are used.
 export type TileFetcher = (level: number, index: bigint, width: number) => Uint8Array | Promise<Uint8Array>;
 
+// The inner nodes of a tile, once hashed, kept for as long as the tile's bytes
+// are: a fetcher that caches tiles (the server's) returns the same array for
+// later proofs, which then read those nodes instead of hashing up to 247 of
+// them again. The bytes of a tile never change, so neither do its nodes.
+const inner_nodes = new WeakMap<Uint8Array, Map<number, Uint8Array>>();
+
+function tileNode(hashes: Uint8Array, offset: number, count: number): Uint8Array {
+  assert(count > 0 && (count & (count - 1)) === 0, `count ${count} must be a power of two`);
+  if (count === 1) return perfectRoot(hashes, offset, 1);
+  let nodes = inner_nodes.get(hashes);
+  if (nodes === undefined) {
+    nodes = new Map();
+    inner_nodes.set(hashes, nodes);
+  }
+  // offset < 256 and count ≤ 256: one number names the node.
+  const key = offset * 512 + count;
+  let node = nodes.get(key);
+  if (node === undefined) {
+    const half = count / 2;
+    node = hashChildren(tileNode(hashes, offset, half), tileNode(hashes, offset + half, half));
+    nodes.set(key, node);
+  }
+  return node;
+}
+
 class TileHashReader {
   readonly #cache = new Map<string, Promise<Uint8Array>>();
 
@@ -37,7 +62,7 @@ class TileHashReader {
   async node(height: number, index: bigint): Promise<Uint8Array> {
     const where = nodeTileLocation(height, index);
     const hashes = await this.#tile(where.level, where.tileIndex);
-    return perfectRoot(hashes, where.offset, where.count);
+    return tileNode(hashes, where.offset, where.count);
   }
 
   async range(range: LeafRange): Promise<Uint8Array> {
