@@ -1,6 +1,9 @@
 import { assert } from "../../core/assert.ts";
-import type { Database, Queryable } from "../../store/database.ts";
+import type { Database } from "../../store/database.ts";
 import { sequencerLockKey } from "./log-sequencer.ts";
+import { deleteSupersededTiles } from "./tiles-sql.ts";
+
+export { tileStorage } from "./tiles-sql.ts";
 
 // Pruning of superseded partial tiles (docs/decisions.md §27). Each round
 // stores the partial tiles of its checkpoint; once a wider tile (a wider
@@ -33,36 +36,8 @@ export async function pruneTiles(
       [sequencerLockKey(tenant_id)],
     );
     if (!lock?.locked) return { status: "busy" };
-    const [deleted] = await tx.query<{ count: bigint }>(
-      `WITH doomed AS (
-         SELECT p.level, p.tile_index, p.width FROM log_tiles p
-          WHERE p.tenant_id = $1 AND p.width < 256
-            AND EXISTS (SELECT 1 FROM log_tiles w
-                         WHERE w.tenant_id = p.tenant_id AND w.level = p.level
-                           AND w.tile_index = p.tile_index AND w.width > p.width)
-          ORDER BY p.level, p.tile_index, p.width
-          LIMIT $2),
-       deleted AS (
-         DELETE FROM log_tiles t USING doomed d
-          WHERE t.tenant_id = $1 AND t.level = d.level AND t.tile_index = d.tile_index AND t.width = d.width
-         RETURNING 1)
-       SELECT count(*) AS count FROM deleted`,
-      [tenant_id, rows_max],
-    );
-    const rows = Number(deleted?.count ?? -1);
+    const rows = await deleteSupersededTiles(tx, tenant_id, rows_max);
     assert(rows >= 0 && rows <= rows_max, `pruned ${rows} tiles, at most ${rows_max}`);
     return { status: "pruned", rows };
   });
-}
-
-/** Stored tile rows and hash bytes of one tenant's log (the figure pruning shrinks). */
-export async function tileStorage(
-  db: Queryable,
-  tenant_id: string,
-): Promise<{ rows: number; bytes: number }> {
-  const [row] = await db.query<{ rows: bigint; bytes: bigint | null }>(
-    "SELECT count(*) AS rows, sum(octet_length(hashes)) AS bytes FROM log_tiles WHERE tenant_id = $1",
-    [tenant_id],
-  );
-  return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0) };
 }

@@ -157,3 +157,45 @@ export function databaseTileFetcher(db: Queryable, tenant_id: string): TileFetch
     });
   };
 }
+
+/**
+ * Deletes up to `rows_max` partial tiles that a wider stored tile at the same
+ * level and index supersedes (the trigger of migration 091 checks each is a
+ * prefix of it). The partial index log_tiles_partial keeps the scan to the few
+ * partial tiles left, however many full tiles the log has.
+ */
+export async function deleteSupersededTiles(
+  tx: Queryable,
+  tenant_id: string,
+  rows_max: number,
+): Promise<number> {
+  const [deleted] = await tx.query<{ count: bigint }>(
+    `WITH doomed AS (
+       SELECT p.level, p.tile_index, p.width FROM log_tiles p
+        WHERE p.tenant_id = $1 AND p.width < 256
+          AND EXISTS (SELECT 1 FROM log_tiles w
+                       WHERE w.tenant_id = p.tenant_id AND w.level = p.level
+                         AND w.tile_index = p.tile_index AND w.width > p.width)
+        ORDER BY p.level, p.tile_index, p.width
+        LIMIT $2),
+     deleted AS (
+       DELETE FROM log_tiles t USING doomed d
+        WHERE t.tenant_id = $1 AND t.level = d.level AND t.tile_index = d.tile_index AND t.width = d.width
+       RETURNING 1)
+     SELECT count(*) AS count FROM deleted`,
+    [tenant_id, rows_max],
+  );
+  return Number(deleted?.count ?? -1);
+}
+
+/** Stored tile rows and hash bytes of one tenant's log (the figure pruning shrinks). */
+export async function tileStorage(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ rows: number; bytes: number }> {
+  const [row] = await db.query<{ rows: bigint; bytes: bigint | null }>(
+    "SELECT count(*) AS rows, sum(octet_length(hashes)) AS bytes FROM log_tiles WHERE tenant_id = $1",
+    [tenant_id],
+  );
+  return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0) };
+}
