@@ -1,5 +1,6 @@
 import { assert } from "../../core/assert.ts";
 import type { Database } from "../../store/database.ts";
+import { inTransaction } from "../../store/retry.ts";
 import { sequencerLockKey } from "./log-sequencer.ts";
 import { deleteSupersededTiles } from "./tiles-sql.ts";
 
@@ -30,7 +31,7 @@ export async function pruneTiles(
 ): Promise<PruneResult> {
   assert(Number.isInteger(rows_max), "rows_max must be an integer");
   assert(rows_max >= 1 && rows_max <= tile_prune_rows_max * 100, "rows_max out of range");
-  return db.transaction(async (tx): Promise<PruneResult> => {
+  return inTransaction(db, async (tx): Promise<PruneResult> => {
     const [lock] = await tx.query<{ locked: boolean }>(
       "SELECT pg_try_advisory_xact_lock($1::int8) AS locked",
       [sequencerLockKey(tenant_id)],
