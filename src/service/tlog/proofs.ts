@@ -17,9 +17,7 @@ import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
 import { cachedTile, cachedTileFetcher, cacheTile } from "./tile-cache.ts";
 import {
-  type CheckpointRow,
   checkpointAt,
-  databaseTileFetcher,
   latestCheckpoint,
   selectCoveringTiles,
   servedNote,
