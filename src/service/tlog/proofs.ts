@@ -16,12 +16,7 @@ import { commitJournalRecord, type Disclosure, hashedRecord, isDisclosable } fro
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
 import { cachedTile, cachedTileFetcher, cacheTile } from "./tile-cache.ts";
-import {
-  checkpointAt,
-  latestCheckpoint,
-  selectCoveringTiles,
-  servedNote,
-} from "./tiles-sql.ts";
+import { checkpointAt, latestCheckpoint, selectCoveringTiles, servedNote } from "./tiles-sql.ts";
 
 // Reads of the log for the API: proof bundles, consistency proofs, tiles and
 // checkpoints. Everything comes from stored tiles; nothing is rehashed from leaves.
