@@ -297,3 +297,62 @@ export async function selectTransactions(
   }
   return result;
 }
+
+interface OwnedEntryJson {
+  account_id: string;
+  amount_minor: string;
+  currency: string;
+  party_id: string | null;
+  purpose: string | null;
+}
+
+/** The owner of each account an entry touches, as a journal record names it. */
+export type AccountOwner = Pick<Account, "party_id" | "purpose">;
+
+/**
+ * One transaction with its entries and the owner of each entry's account, in
+ * one query: what a single record's proof bundle rebuilds from (the batch
+ * rebuild of the audit uses selectTransactions and selectTransactionAccounts).
+ * An account row that is gone has no owner in the map.
+ */
+export async function selectTransactionWithOwners(
+  tx: Queryable,
+  tenant_id: string,
+  id: string,
+): Promise<{ transaction: JournalTransaction; owners: Map<string, AccountOwner> } | undefined> {
+  const [row] = await tx.query<
+    Omit<TransactionRow, "content_hash"> & {
+      entries: string | OwnedEntryJson[] | null;
+    }
+  >(
+    `SELECT t.id::text, t.kind, t.idempotency_key, t.effective_at, t.recorded_at, t.order_id, t.event_id,
+            t.policy_hash, t.hold_id::text, t.memo,
+            (SELECT json_agg(json_build_object('account_id', p.account_id::text, 'amount_minor', p.amount_minor::text,
+                                               'currency', p.currency::text, 'party_id', a.party_id, 'purpose', a.purpose)
+                             ORDER BY p.seq)
+               FROM postings p LEFT JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
+              WHERE p.tenant_id = t.tenant_id AND p.transaction_id = t.id) AS entries
+       FROM journal_transactions t WHERE t.tenant_id = $1 AND t.id = $2::uuid`,
+    [tenant_id, id],
+  );
+  if (row === undefined) return undefined;
+  const { entries: json, ...header } = row;
+  const entries: OwnedEntryJson[] = (typeof json === "string" ? JSON.parse(json) : json) ?? [];
+  const owners = new Map<string, AccountOwner>();
+  for (const entry of entries) {
+    if (entry.party_id !== null && entry.purpose !== null)
+      owners.set(entry.account_id, {
+        party_id: entry.party_id,
+        purpose: entry.purpose as Account["purpose"],
+      });
+  }
+  const transaction = {
+    ...(header as unknown as JournalTransaction),
+    entries: entries.map((entry) => ({
+      account_id: entry.account_id,
+      amount_minor: BigInt(entry.amount_minor),
+      currency: entry.currency,
+    })),
+  };
+  return { transaction, owners };
+}
