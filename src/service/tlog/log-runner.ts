@@ -3,7 +3,7 @@ import type { TreeEdge } from "../../tlog/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { sequence_batch_max_default, sequenceOnce } from "./log-sequencer.ts";
 import { LogKeyStore } from "./signing-keys.ts";
-import { pruneTiles } from "./tile-pruning.ts";
+import { pruneTiles, tile_prune_rows_max } from "./tile-pruning.ts";
 import { requestCosignatures, type WitnessConfig, type WitnessResult } from "./witnesses.ts";
 
 // The sequencer loop. Every state that matters lives in the database, so the
@@ -47,6 +47,10 @@ export function startSequencer(ctx: ServiceContext, options: SequencerOptions = 
   );
   const keys = options.keys ?? new LogKeyStore();
   const cache = new Map<string, TreeEdge>();
+  // Tenants whose last prune pass left nothing behind. A tenant not in it (each
+  // one, once, after a start) is pruned even in a round that signs nothing, so a
+  // backlog from before migration 091 is cleared without waiting for new records.
+  const prune_settled = new Set<string>();
   const batch_max = options.batch_max ?? sequence_batch_max_default;
   const on_error =
     options.on_error ??
@@ -71,8 +75,13 @@ export function startSequencer(ctx: ServiceContext, options: SequencerOptions = 
       options.on_witness?.(tenant_id, results);
     }
     // After the round and its witnesses, in a transaction of its own: superseded
-    // partial tiles go in bounded batches (decision §27), so a round never waits for a backlog.
-    if (checkpointed) await pruneTiles(ctx.db, tenant_id);
+    // partial tiles go in bounded batches (decision §27), so a round never waits
+    // for a backlog. A full batch means more is left: the next rounds go on.
+    if (checkpointed || !prune_settled.has(tenant_id)) {
+      const pruned = await pruneTiles(ctx.db, tenant_id);
+      if (pruned.status === "pruned" && pruned.rows < tile_prune_rows_max) prune_settled.add(tenant_id);
+      else prune_settled.delete(tenant_id);
+    }
   }
 
   async function loop(): Promise<void> {

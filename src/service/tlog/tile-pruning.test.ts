@@ -228,6 +228,35 @@ describe("pruning partial tiles", () => {
   });
 });
 
+describe("pruning a backlog", () => {
+  // Proves a log that stored partial tiles before pruning existed is pruned by
+  // the runner after a start, even when no new record arrives.
+  it("prunes an old backlog on the runner's first rounds without new records", async () => {
+    const tenant = await newTestTenant(ctx);
+    const f = await logFixture(ctx, tenant);
+    for (let round = 0; round < 4; round++) {
+      await bookSales(
+        ctx,
+        f,
+        Array.from({ length: 20 }, (_, i) => ({
+          key: `c${round}-${i}`,
+          merchant: "m1" as const,
+          amount_minor: 100n,
+        })),
+      );
+      await sequenceExpecting(ctx, tenant, keys, 20);
+    }
+    expect((await tileStorage(db, tenant)).rows).toBe(4);
+    const sequencer = startSequencer(ctx, { tenant_ids: [tenant], keys, interval_ms: 10 });
+    try {
+      await sequencer.settled();
+    } finally {
+      await sequencer.stop();
+    }
+    expect(await tileStorage(db, tenant)).toEqual({ rows: 1, bytes: 80 * 32 });
+  });
+});
+
 async function bookedIds(tenant: string): Promise<string[]> {
   const rows = await db.query<{ id: string }>(
     "SELECT record_id::text AS id FROM log_leaves WHERE tenant_id = $1 ORDER BY leaf_index",
