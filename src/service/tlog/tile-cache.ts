@@ -11,8 +11,11 @@ import { databaseTileFetcher } from "./tiles-sql.ts";
 // the log's older part needs only full tiles, which are then always cached;
 // only the right-edge partial tiles of a new checkpoint are read, once.
 
-/** Tiles kept per database handle: at most 8 KiB each, so at most 32 MiB. */
-export const tile_cache_tiles_max = 4_096;
+/**
+ * Tiles kept per database handle: at most 8 KiB each, and as much again for the
+ * inner nodes hashed from them (src/tlog/tile-proofs.ts), so at most 32 MiB.
+ */
+export const tile_cache_tiles_max = 2_048;
 
 class TileCache {
   readonly #tiles = new Map<string, Uint8Array>();
