@@ -9,6 +9,8 @@ export const scenario_names = [
   "lifecycle",
   "report",
   "notify",
+  "proof",
+  "proof-load",
 ] as const;
 export type ScenarioName = (typeof scenario_names)[number];
 export type Backend = "pg" | "pglite";
@@ -49,7 +51,7 @@ export class UsageError extends Error {
 export const usage = `usage: clearsplit bench [--scenario NAME]... [--seconds S] [--backend pg|pglite] [--json] [--profile]
                        [--clients N] [--workers N] [--batch-size N] [--seed N] [--server process|inline]
                        [--server-workers N]... [--report-postings N]
-  scenarios: ${scenario_names.join(", ")} (default: all)
+  scenarios: ${scenario_names.join(", ")} (default: all; proof runs proof-load too)
   --backend defaults to pg when DATABASE_URL is set (a fresh database is created on that server and dropped after)
   --server defaults to process on pg (clearsplit serve in its own process) and is inline on pglite
   --server-workers N runs that server as \`serve --workers N\` (default 1); given more than once, the HTTP
@@ -79,13 +81,14 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const values = parsed.values;
-  const scenarios = (values.scenario ?? []).map((name) => {
+  const scenarios = (values.scenario ?? []).flatMap((name) => {
     if (!(scenario_names as readonly string[]).includes(name)) {
       throw new UsageError(
         `--scenario must be one of ${scenario_names.join(", ")}, got ${JSON.stringify(name)}`,
       );
     }
-    return name as ScenarioName;
+    // `proof` is the proof latency at idle and under batch load: both lines.
+    return name === "proof" ? (["proof", "proof-load"] as const) : [name as ScenarioName];
   });
   const backend = values.backend ?? (env.DATABASE_URL ? "pg" : "pglite");
   if (backend !== "pg" && backend !== "pglite") {

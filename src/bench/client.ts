@@ -26,21 +26,22 @@ export class BenchClient {
   }
 
   post(path: string, payload: unknown): Promise<JsonResponse> {
-    const body = JSON.stringify(payload);
+    return this.send("POST", path, JSON.stringify(payload));
+  }
+
+  get(path: string): Promise<JsonResponse> {
+    return this.send("GET", path, null);
+  }
+
+  private send(method: "GET" | "POST", path: string, body: string | null): Promise<JsonResponse> {
+    const headers: Record<string, string | number> = { authorization: `Bearer ${this.api_key}` };
+    if (body !== null) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = Buffer.byteLength(body);
+    }
     return new Promise((resolve, reject) => {
       const outgoing = request(
-        {
-          agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
-          method: "POST",
-          path,
-          headers: {
-            authorization: `Bearer ${this.api_key}`,
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(body),
-          },
-        },
+        { agent: this.agent, host: this.url.hostname, port: this.url.port, method, path, headers },
         (response) => {
           const chunks: Buffer[] = [];
           let length = 0;
@@ -61,7 +62,7 @@ export class BenchClient {
         },
       );
       outgoing.on("error", reject);
-      outgoing.end(body);
+      outgoing.end(body ?? undefined);
     });
   }
 

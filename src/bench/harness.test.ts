@@ -47,6 +47,13 @@ describe("bench arguments", () => {
     expect(options.profile).toBe(true);
   });
 
+  // Proves `--scenario proof` measures proofs both at idle and under batch load, and that both are in the default list.
+  it("expands proof to the idle and the loaded proof scenarios", () => {
+    expect(parseBenchArgs(["--scenario", "proof"], {}).scenarios).toEqual(["proof", "proof-load"]);
+    expect(parseBenchArgs(["--scenario", "proof-load"], {}).scenarios).toEqual(["proof-load"]);
+    expect(parseBenchArgs([], {}).scenarios).toEqual(expect.arrayContaining(["proof", "proof-load"]));
+  });
+
   it("refuses unknown scenarios, bad numbers, unknown flags and pg without a URL", () => {
     expect(() => parseBenchArgs(["--scenario", "nope"], {})).toThrow(UsageError);
     expect(() => parseBenchArgs(["--seconds", "0"], {})).toThrow(/seconds/);

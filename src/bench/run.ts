@@ -20,6 +20,7 @@ import { batchScenario } from "./scenarios/batch.ts";
 import { libraryScenario } from "./scenarios/library.ts";
 import { lifecycleScenario } from "./scenarios/lifecycle.ts";
 import { notifyScenario } from "./scenarios/notify.ts";
+import { proofScenario } from "./scenarios/proof.ts";
 import { singleScenario } from "./scenarios/single.ts";
 import { BenchClock, type Scenario, type ScenarioEnv } from "./scenarios/types.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
@@ -43,8 +44,18 @@ const builders: Record<Exclude<ScenarioName, "report">, (env: ScenarioEnv) => Sc
   single: singleScenario,
   lifecycle: lifecycleScenario,
   notify: notifyScenario,
+  // Proof bundle latency at idle, and while batch writers book through the same server.
+  proof: (env) => proofScenario(env, false),
+  "proof-load": (env) => proofScenario(env, true),
 };
-const http_scenarios: readonly ScenarioName[] = ["batch", "batch-audit", "single", "notify"];
+const http_scenarios: readonly ScenarioName[] = [
+  "batch",
+  "batch-audit",
+  "single",
+  "notify",
+  "proof",
+  "proof-load",
+];
 
 export function warmupSeconds(seconds: number): number {
   return Math.min(2, Math.max(0.5, seconds / 10));

@@ -29,6 +29,21 @@ export async function selectAccounts(
   return new Map(rows.map((row) => [row.id, { ...row, bucket_count: Number(row.bucket_count) }]));
 }
 
+/** The accounts the postings of these transactions touch (by the postings, so it needs no earlier read). */
+export async function selectTransactionAccounts(
+  tx: Queryable,
+  tenant_id: string,
+  transaction_ids: readonly string[],
+): Promise<Map<string, Account>> {
+  const rows = await tx.query<AccountRow>(
+    `SELECT id::text, party_id, purpose, currency::text, allow_negative, bucket_count, status
+       FROM accounts WHERE tenant_id = $1 AND id IN (
+         SELECT p.account_id FROM postings p WHERE p.tenant_id = $1 AND p.transaction_id = ANY($2::uuid[]))`,
+    [tenant_id, transaction_ids],
+  );
+  return new Map(rows.map((row) => [row.id, { ...row, bucket_count: Number(row.bucket_count) }]));
+}
+
 export interface ExistingTransaction {
   id: string;
   idempotency_key: string;
@@ -253,18 +268,21 @@ export async function selectTransactions(
   ids: readonly string[],
 ): Promise<Map<string, JournalTransaction>> {
   if (ids.length === 0) return new Map();
-  const headers = await tx.query<TransactionRow>(
-    `SELECT id::text, kind, idempotency_key, content_hash, effective_at, recorded_at, order_id, event_id,
-            policy_hash, hold_id::text, memo
-       FROM journal_transactions WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-    [tenant_id, ids],
-  );
-  const entries = await tx.query<EntryRow>(
-    `SELECT transaction_id::text, seq, account_id::text, amount_minor, currency::text
-       FROM postings WHERE tenant_id = $1 AND transaction_id = ANY($2::uuid[])
-      ORDER BY transaction_id, seq`,
-    [tenant_id, ids],
-  );
+  // Both at once: two round trips' latency become one (a pool runs them side by side, a transaction pipelines them).
+  const [headers, entries] = await Promise.all([
+    tx.query<TransactionRow>(
+      `SELECT id::text, kind, idempotency_key, content_hash, effective_at, recorded_at, order_id, event_id,
+              policy_hash, hold_id::text, memo
+         FROM journal_transactions WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [tenant_id, ids],
+    ),
+    tx.query<EntryRow>(
+      `SELECT transaction_id::text, seq, account_id::text, amount_minor, currency::text
+         FROM postings WHERE tenant_id = $1 AND transaction_id = ANY($2::uuid[])
+        ORDER BY transaction_id, seq`,
+      [tenant_id, ids],
+    ),
+  ]);
   const result = new Map<string, JournalTransaction>();
   for (const header of headers) {
     const { content_hash: _content_hash, ...rest } = header;
@@ -278,4 +296,63 @@ export async function selectTransactions(
     });
   }
   return result;
+}
+
+interface OwnedEntryJson {
+  account_id: string;
+  amount_minor: string;
+  currency: string;
+  party_id: string | null;
+  purpose: string | null;
+}
+
+/** The owner of each account an entry touches, as a journal record names it. */
+export type AccountOwner = Pick<Account, "party_id" | "purpose">;
+
+/**
+ * One transaction with its entries and the owner of each entry's account, in
+ * one query: what a single record's proof bundle rebuilds from (the batch
+ * rebuild of the audit uses selectTransactions and selectTransactionAccounts).
+ * An account row that is gone has no owner in the map.
+ */
+export async function selectTransactionWithOwners(
+  tx: Queryable,
+  tenant_id: string,
+  id: string,
+): Promise<{ transaction: JournalTransaction; owners: Map<string, AccountOwner> } | undefined> {
+  const [row] = await tx.query<
+    Omit<TransactionRow, "content_hash"> & {
+      entries: string | OwnedEntryJson[] | null;
+    }
+  >(
+    `SELECT t.id::text, t.kind, t.idempotency_key, t.effective_at, t.recorded_at, t.order_id, t.event_id,
+            t.policy_hash, t.hold_id::text, t.memo,
+            (SELECT json_agg(json_build_object('account_id', p.account_id::text, 'amount_minor', p.amount_minor::text,
+                                               'currency', p.currency::text, 'party_id', a.party_id, 'purpose', a.purpose)
+                             ORDER BY p.seq)
+               FROM postings p LEFT JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
+              WHERE p.tenant_id = t.tenant_id AND p.transaction_id = t.id) AS entries
+       FROM journal_transactions t WHERE t.tenant_id = $1 AND t.id = $2::uuid`,
+    [tenant_id, id],
+  );
+  if (row === undefined) return undefined;
+  const { entries: json, ...header } = row;
+  const entries: OwnedEntryJson[] = (typeof json === "string" ? JSON.parse(json) : json) ?? [];
+  const owners = new Map<string, AccountOwner>();
+  for (const entry of entries) {
+    if (entry.party_id !== null && entry.purpose !== null)
+      owners.set(entry.account_id, {
+        party_id: entry.party_id,
+        purpose: entry.purpose as Account["purpose"],
+      });
+  }
+  const transaction = {
+    ...(header as unknown as JournalTransaction),
+    entries: entries.map((entry) => ({
+      account_id: entry.account_id,
+      amount_minor: BigInt(entry.amount_minor),
+      currency: entry.currency,
+    })),
+  };
+  return { transaction, owners };
 }

@@ -22,4 +22,5 @@ export {
   logKeyOptionsFromEnv,
   logVkey,
 } from "./signing-keys.ts";
+export { type PruneResult, pruneTiles, tile_prune_rows_max, tileStorage } from "./tile-pruning.ts";
 export { requestCosignatures, type WitnessConfig, witnessesFromEnv } from "./witnesses.ts";

@@ -3,6 +3,7 @@ import type { TreeEdge } from "../../tlog/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { sequence_batch_max_default, sequenceOnce } from "./log-sequencer.ts";
 import { LogKeyStore } from "./signing-keys.ts";
+import { pruneTiles, tile_prune_rows_max } from "./tile-pruning.ts";
 import { requestCosignatures, type WitnessConfig, type WitnessResult } from "./witnesses.ts";
 
 // The sequencer loop. Every state that matters lives in the database, so the
@@ -14,7 +15,8 @@ export const sequencer_interval_ms_max = 1_000;
  * every older one still open (the commit horizon), then for the next round:
  * with 500 ms batch transactions that is about 2 × 500 ms + this, so a 1 s
  * checkpoint lag needs rounds well under 500 ms apart. Each round that finds
- * records signs a checkpoint and keeps its partial tiles (docs/performance.md).
+ * records signs a checkpoint and stores its partial tiles; the partial tiles
+ * a wider one supersedes are pruned after it (decision §27).
  */
 export const sequencer_interval_ms_default = 250;
 const catch_up_rounds_max = 1_000;
@@ -45,6 +47,10 @@ export function startSequencer(ctx: ServiceContext, options: SequencerOptions = 
   );
   const keys = options.keys ?? new LogKeyStore();
   const cache = new Map<string, TreeEdge>();
+  // Tenants whose last prune pass left nothing behind. A tenant not in it (each
+  // one, once, after a start) is pruned even in a round that signs nothing, so a
+  // backlog from before migration 091 is cleared without waiting for new records.
+  const prune_settled = new Set<string>();
   const batch_max = options.batch_max ?? sequence_batch_max_default;
   const on_error =
     options.on_error ??
@@ -67,6 +73,14 @@ export function startSequencer(ctx: ServiceContext, options: SequencerOptions = 
     if (checkpointed && options.witnesses && options.witnesses.length > 0) {
       const results = await requestCosignatures(ctx, tenant_id, options.witnesses);
       options.on_witness?.(tenant_id, results);
+    }
+    // After the round and its witnesses, in a transaction of its own: superseded
+    // partial tiles go in bounded batches (decision §27), so a round never waits
+    // for a backlog. A full batch means more is left: the next rounds go on.
+    if (checkpointed || !prune_settled.has(tenant_id)) {
+      const pruned = await pruneTiles(ctx.db, tenant_id);
+      if (pruned.status === "pruned" && pruned.rows < tile_prune_rows_max) prune_settled.add(tenant_id);
+      else prune_settled.delete(tenant_id);
     }
   }
 

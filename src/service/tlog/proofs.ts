@@ -15,13 +15,8 @@ import { leafInputOf } from "./log-sequencer.ts";
 import { commitJournalRecord, type Disclosure, hashedRecord, isDisclosable } from "./record-disclosure.ts";
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
-import {
-  type CheckpointRow,
-  checkpointAt,
-  databaseTileFetcher,
-  latestCheckpoint,
-  servedNote,
-} from "./tiles-sql.ts";
+import { cachedTile, cachedTileFetcher, cacheTile } from "./tile-cache.ts";
+import { checkpointAt, latestCheckpoint, selectCoveringTiles, servedNote } from "./tiles-sql.ts";
 
 // Reads of the log for the API: proof bundles, consistency proofs, tiles and
 // checkpoints. Everything comes from stored tiles; nothing is rehashed from leaves.
@@ -46,26 +41,55 @@ interface LogRecordRow {
   record_sha256: Uint8Array;
   party_ids: string[];
   leaf_index: bigint | null;
+  /** The bundle's checkpoint (see below) as served: its size, signed note and cosignature lines. */
+  checkpoint_size: bigint | null;
+  checkpoint_note: string | null;
+  checkpoint_lines: string | null;
   [key: string]: unknown;
 }
 
+/**
+ * The record, its leaf, and the checkpoint its bundle carries, in one round
+ * trip: the newest cosigned checkpoint covering the leaf, else the newest
+ * checkpoint. Both are index probes (max over a primary key), however many
+ * checkpoints the log has; the cosignature lines come along as the note is served.
+ */
+const record_and_checkpoint_sql = `
+  SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index,
+         c.size AS checkpoint_size, c.note AS checkpoint_note,
+         (SELECT coalesce(string_agg(s.line, '' ORDER BY s.witness), '') FROM log_cosignatures s
+           WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS checkpoint_lines
+    FROM log_records r
+    LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
+    LEFT JOIN log_checkpoints c ON c.tenant_id = r.tenant_id AND l.leaf_index IS NOT NULL
+     AND c.size = coalesce(
+           (SELECT max(s.size) FROM log_cosignatures s WHERE s.tenant_id = r.tenant_id AND s.size > l.leaf_index),
+           (SELECT max(k.size) FROM log_checkpoints k WHERE k.tenant_id = r.tenant_id))
+   WHERE r.tenant_id = $1 AND r.id = $2::uuid`;
+
+/**
+ * A record's proof bundle. One round trip after authentication for a journal
+ * transaction whose tiles are cached (the usual case): the record with its leaf
+ * and checkpoint, and the transaction's business rows, at once; then the tiles
+ * of its inclusion proof that the tile cache lacks (usually none).
+ */
 export async function proofBundle(
   ctx: ServiceContext,
   tenant_id: string,
   record_id: string,
   scope: ProofScope,
 ): Promise<ProofBundle> {
-  const not_found = new DomainError("record_not_found", `no record ${record_id}`);
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(record_id)) throw not_found;
-  const [row] = await ctx.db.query<LogRecordRow>(
-    `SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index
-       FROM log_records r
-       LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
-      WHERE r.tenant_id = $1 AND r.id = $2::uuid`,
-    [tenant_id, record_id],
-  );
+  // Made only when thrown: an error's stack trace costs more than the rest of a cached proof.
+  const notFound = () => new DomainError("record_not_found", `no record ${record_id}`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(record_id)) throw notFound();
+  // Most records are journal transactions: their business rows are read at the
+  // same time as the log's row, before the kind is known. Nothing of them is
+  // used, or returned, until the scope check below has passed.
+  const journal = rebuildRecord(ctx.db, tenant_id, "journal_transaction", record_id);
+  journal.catch(() => undefined); // awaited below, or abandoned when the record is refused
+  const [row] = await ctx.db.query<LogRecordRow>(record_and_checkpoint_sql, [tenant_id, record_id]);
   // Another party's record is answered exactly like a missing one: no existence oracle.
-  if (!row || (scope.party_id !== null && !row.party_ids.includes(scope.party_id))) throw not_found;
+  if (!row || (scope.party_id !== null && !row.party_ids.includes(scope.party_id))) throw notFound();
   if (row.leaf_index === null) {
     throw new DomainError(
       "record_not_sequenced",
@@ -73,7 +97,16 @@ export async function proofBundle(
     );
   }
   const leaf_index = BigInt(row.leaf_index);
-  const record = await rebuildRecord(ctx.db, tenant_id, row.kind, record_id);
+  assert(
+    row.checkpoint_size !== null && row.checkpoint_note !== null,
+    `leaf ${leaf_index} has no checkpoint`,
+  );
+  const tree_size = BigInt(row.checkpoint_size);
+  assert(tree_size > leaf_index, `checkpoint ${tree_size} does not cover leaf ${leaf_index}`);
+  const [record, inclusion_proof] = await Promise.all([
+    row.kind === "journal_transaction" ? journal : rebuildRecord(ctx.db, tenant_id, row.kind, record_id),
+    inclusionProofFromTiles(leaf_index, tree_size, cachedTileFetcher(ctx.db, tenant_id)),
+  ]);
   const seed = row.disclosure_seed === null ? null : Buffer.from(row.disclosure_seed);
   if (
     record === undefined ||
@@ -86,16 +119,14 @@ export async function proofBundle(
       `record ${record_id} no longer matches the log; the operator must run \`clearsplit verify db\``,
     );
   }
-  const checkpoint = await bundleCheckpoint(ctx.db, tenant_id, leaf_index);
-  const fetch = databaseTileFetcher(ctx.db, tenant_id);
   return buildProofBundle({
-    origin: parseCheckpoint(parseNote(checkpoint.note).text).origin,
+    origin: parseCheckpoint(parseNote(row.checkpoint_note).text).origin,
     ...disclosed(row.kind, record, seed, scope),
     salt: row.salt,
     leaf_index,
-    tree_size: checkpoint.size,
-    inclusion_proof: await inclusionProofFromTiles(leaf_index, checkpoint.size, fetch),
-    checkpoint: await servedNote(ctx.db, tenant_id, checkpoint),
+    tree_size,
+    inclusion_proof,
+    checkpoint: row.checkpoint_note + (row.checkpoint_lines ?? ""),
   });
 }
 
@@ -119,24 +150,6 @@ function disclosed(
   };
 }
 
-/** The newest cosigned checkpoint covering the leaf, else the newest checkpoint. */
-async function bundleCheckpoint(
-  db: Queryable,
-  tenant_id: string,
-  leaf_index: bigint,
-): Promise<CheckpointRow> {
-  const [row] = await db.query<CheckpointRow>(
-    `SELECT c.size, c.root, c.note, c.created_at FROM log_checkpoints c
-      WHERE c.tenant_id = $1 AND c.size > $2
-      ORDER BY EXISTS (SELECT 1 FROM log_cosignatures s WHERE s.tenant_id = c.tenant_id AND s.size = c.size) DESC,
-               c.size DESC
-      LIMIT 1`,
-    [tenant_id, leaf_index],
-  );
-  assert(row !== undefined, `leaf ${leaf_index} of ${tenant_id} has no checkpoint`);
-  return row;
-}
-
 export interface ConsistencyProof {
   from: bigint;
   to: bigint;
@@ -155,7 +168,7 @@ export async function consistencyProof(
   if (from > to) throw new DomainError("size_invalid", "from must not exceed to", "from");
   const checkpoint = await checkpointAt(ctx.db, tenant_id, to);
   if (!checkpoint) throw new DomainError("checkpoint_not_found", `no checkpoint of size ${to}`, "to");
-  const proof = await consistencyProofFromTiles(from, to, databaseTileFetcher(ctx.db, tenant_id));
+  const proof = await consistencyProofFromTiles(from, to, cachedTileFetcher(ctx.db, tenant_id));
   return { from, to, proof, checkpoint: await servedNote(ctx.db, tenant_id, checkpoint) };
 }
 
@@ -190,7 +203,11 @@ export async function listCheckpoints(
   return rows.map((row) => ({ ...row, size: BigInt(row.size), cosignatures: Number(row.cosignatures) }));
 }
 
-/** A hash tile, if it exists as stored (full, or partial at a checkpointed size). */
+/**
+ * A hash tile of any width up to the widest stored at its place, cut from the
+ * narrowest stored tile at least that wide: byte for byte the tile of that
+ * width, whether or not that partial tile itself was pruned (decision §27).
+ */
 export async function readTile(
   db: Queryable,
   tenant_id: string,
@@ -198,11 +215,11 @@ export async function readTile(
   index: bigint,
   width: number,
 ): Promise<Uint8Array | undefined> {
-  const rows = await db.query<{ hashes: Uint8Array }>(
-    "SELECT hashes FROM log_tiles WHERE tenant_id = $1 AND level = $2 AND tile_index = $3 AND width = $4",
-    [tenant_id, level, index, width],
-  );
-  return rows[0]?.hashes;
+  const cached = cachedTile(db, tenant_id, level, index, width);
+  if (cached !== undefined) return cached;
+  const [tile] = await selectCoveringTiles(db, tenant_id, [{ level, index, width }]);
+  if (tile !== undefined) cacheTile(db, tenant_id, level, index, tile.hashes);
+  return tile?.hashes;
 }
 
 /**

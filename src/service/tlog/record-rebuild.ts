@@ -8,7 +8,11 @@ import {
 } from "../../core/log/records.ts";
 import { selectActionRecords } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
-import { selectAccounts, selectTransactions } from "../../store/ledger-sql.ts";
+import {
+  selectTransactionAccounts,
+  selectTransactions,
+  selectTransactionWithOwners,
+} from "../../store/ledger-sql.ts";
 import { rebuildPayoutRecords, rebuildReconciliationRecords } from "./settlement-records.ts";
 
 // Records are not stored: they are rebuilt from their business rows, with the
@@ -47,19 +51,26 @@ export async function rebuildRecord(
   kind: LogRecordKind,
   id: string,
 ): Promise<unknown | undefined> {
-  return (await rebuildRecords(tx, tenant_id, kind, [id])).get(id);
+  if (kind !== "journal_transaction") return (await rebuildRecords(tx, tenant_id, kind, [id])).get(id);
+  // One query instead of three: a proof bundle's latency is mostly round trips.
+  const found = await selectTransactionWithOwners(tx, tenant_id, id);
+  if (found === undefined) return undefined;
+  // An account row deleted out of band: rebuild with placeholders so the leaf differs.
+  return journalRecord(found.transaction, (account_id) => found.owners.get(account_id) ?? missing_account);
 }
+
+const missing_account = { party_id: "", purpose: "held" } as const;
 
 async function rebuildJournalRecords(
   tx: Queryable,
   tenant_id: string,
   ids: readonly string[],
 ): Promise<Map<string, JournalRecord>> {
-  const transactions = await selectTransactions(tx, tenant_id, ids);
-  const account_ids = [
-    ...new Set([...transactions.values()].flatMap((t) => t.entries.map((entry) => entry.account_id))),
-  ];
-  const accounts = await selectAccounts(tx, tenant_id, account_ids);
+  // The accounts are found through the postings, so all three reads go at once.
+  const [transactions, accounts] = await Promise.all([
+    selectTransactions(tx, tenant_id, ids),
+    selectTransactionAccounts(tx, tenant_id, ids),
+  ]);
   const records = new Map<string, JournalRecord>();
   for (const [id, transaction] of transactions) {
     records.set(
@@ -67,7 +78,7 @@ async function rebuildJournalRecords(
       journalRecord(transaction, (account_id) => {
         const account = accounts.get(account_id);
         // An account row deleted out of band: rebuild with placeholders so the leaf differs.
-        return account ?? { party_id: "", purpose: "held" };
+        return account ?? missing_account;
       }),
     );
   }

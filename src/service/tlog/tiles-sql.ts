@@ -66,6 +66,40 @@ export async function selectTiles(db: Queryable, tenant_id: string, ids: readonl
   }));
 }
 
+/**
+ * For each id, the narrowest stored tile at its level and index that is at
+ * least as wide, cut to the width asked for. A tile only grows by appending, so
+ * that is byte for byte the tile of that width, whether or not it was pruned
+ * (decision §27). Ids with no such tile are left out.
+ */
+export async function selectCoveringTiles(
+  db: Queryable,
+  tenant_id: string,
+  ids: readonly TileId[],
+): Promise<Tile[]> {
+  if (ids.length === 0) return [];
+  assert(ids.length <= tile_batch_max, `at most ${tile_batch_max} tiles per query`);
+  const rows = await db.query<{ level: number; tile_index: bigint; width: number; hashes: Uint8Array }>(
+    `SELECT k.level, k.tile_index, k.width, substring(c.hashes FROM 1 FOR 32 * k.width) AS hashes
+       FROM unnest($2::int2[], $3::int8[], $4::int2[]) AS k(level, tile_index, width)
+       CROSS JOIN LATERAL (
+         SELECT t.hashes FROM log_tiles t
+          WHERE t.tenant_id = $1 AND t.level = k.level AND t.tile_index = k.tile_index AND t.width >= k.width
+          ORDER BY t.width LIMIT 1) AS c`,
+    [tenant_id, ids.map((id) => id.level), ids.map((id) => id.index), ids.map((id) => id.width)],
+  );
+  return rows.map((row) => {
+    const tile = {
+      level: Number(row.level),
+      index: BigInt(row.tile_index),
+      width: Number(row.width),
+      hashes: row.hashes,
+    };
+    assert(tile.hashes.length === tile.width * 32, `tile ${tile.level}/${tile.index} cut to its width`);
+    return tile;
+  });
+}
+
 export async function insertTiles(tx: Queryable, tenant_id: string, tiles: readonly Tile[]): Promise<void> {
   for (let start = 0; start < tiles.length; start += tile_batch_max) {
     const batch = tiles.slice(start, start + tile_batch_max);
@@ -89,8 +123,9 @@ export async function insertTiles(tx: Queryable, tenant_id: string, tiles: reado
 
 /**
  * A TileFetcher over the database that collects every request made in one
- * synchronous pass and answers them with one query. Missing tiles reject:
- * tiles of every checkpointed size are stored, so a miss is a broken invariant.
+ * synchronous pass and answers them with one query. A pruned partial tile is
+ * read from the wider tile that superseded it. Missing tiles reject: every
+ * checkpointed size is covered by stored tiles, so a miss is a broken invariant.
  */
 export function databaseTileFetcher(db: Queryable, tenant_id: string): TileFetcher {
   let pending: { id: TileId; resolve: (hashes: Uint8Array) => void; reject: (error: unknown) => void }[] = [];
@@ -101,7 +136,7 @@ export function databaseTileFetcher(db: Queryable, tenant_id: string): TileFetch
       const found = new Map<string, Uint8Array>();
       for (let start = 0; start < batch.length; start += tile_batch_max) {
         const ids = batch.slice(start, start + tile_batch_max).map((item) => item.id);
-        for (const tile of await selectTiles(db, tenant_id, ids))
+        for (const tile of await selectCoveringTiles(db, tenant_id, ids))
           found.set(`${tile.level}/${tile.index}/${tile.width}`, tile.hashes);
       }
       for (const item of batch) {
@@ -121,4 +156,46 @@ export function databaseTileFetcher(db: Queryable, tenant_id: string): TileFetch
       pending.push({ id: { level, index, width }, resolve, reject });
     });
   };
+}
+
+/**
+ * Deletes up to `rows_max` partial tiles that a wider stored tile at the same
+ * level and index supersedes (the trigger of migration 091 checks each is a
+ * prefix of it). The partial index log_tiles_partial keeps the scan to the few
+ * partial tiles left, however many full tiles the log has.
+ */
+export async function deleteSupersededTiles(
+  tx: Queryable,
+  tenant_id: string,
+  rows_max: number,
+): Promise<number> {
+  const [deleted] = await tx.query<{ count: bigint }>(
+    `WITH doomed AS (
+       SELECT p.level, p.tile_index, p.width FROM log_tiles p
+        WHERE p.tenant_id = $1 AND p.width < 256
+          AND EXISTS (SELECT 1 FROM log_tiles w
+                       WHERE w.tenant_id = p.tenant_id AND w.level = p.level
+                         AND w.tile_index = p.tile_index AND w.width > p.width)
+        ORDER BY p.level, p.tile_index, p.width
+        LIMIT $2),
+     deleted AS (
+       DELETE FROM log_tiles t USING doomed d
+        WHERE t.tenant_id = $1 AND t.level = d.level AND t.tile_index = d.tile_index AND t.width = d.width
+       RETURNING 1)
+     SELECT count(*) AS count FROM deleted`,
+    [tenant_id, rows_max],
+  );
+  return Number(deleted?.count ?? -1);
+}
+
+/** Stored tile rows and hash bytes of one tenant's log (the figure pruning shrinks). */
+export async function tileStorage(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ rows: number; bytes: number }> {
+  const [row] = await db.query<{ rows: bigint; bytes: bigint | null }>(
+    "SELECT count(*) AS rows, sum(octet_length(hashes)) AS bytes FROM log_tiles WHERE tenant_id = $1",
+    [tenant_id],
+  );
+  return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0) };
 }
