@@ -122,10 +122,8 @@ describe("layering over all of src", () => {
   });
 
   it("opens a transaction one way: inTransaction, outside the store adapters (decisions §26)", () => {
-    // Owned by work in flight elsewhere; convert them when it has landed.
-    const not_yet = ["service/tlog/log-sequencer.ts", "service/notifications/testing.ts"];
     const direct = all
-      .filter((module) => module.layer !== "store" && !not_yet.includes(module.path))
+      .filter((module) => module.layer !== "store")
       .filter((module) => /\.transaction\(/.test(module.text))
       .map((module) => module.path);
     expect(direct).toEqual([]);

@@ -6,6 +6,7 @@ import { DomainError } from "../../core/errors.ts";
 import { isUuid, newId } from "../../core/ids.ts";
 import { event_types } from "../../core/notifications/event-types.ts";
 import { newWebhookSecret } from "../../core/notifications/webhook-signature.ts";
+import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
@@ -115,10 +116,7 @@ export async function createEndpoint(
         `a tenant may have at most ${endpoints_per_tenant_max} endpoints`,
       );
     // Wait out a fan-out round in flight, so the endpoint starts exactly after the events it has already passed.
-    await tx.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [
-      dispatcher_lock_class,
-      tenant_id,
-    ]);
+    await transactionLock(tx, dispatcher_lock_class, tenant_id);
     const from_seq = await latestSeq(tx, tenant_id);
     const rows = await tx.query<EndpointView>(
       `INSERT INTO webhook_endpoints (tenant_id, id, url, event_types, party_id, description, secret, status, from_seq,

@@ -1,4 +1,5 @@
 import { assert } from "../../core/assert.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 
 // The dispatcher's view of the sequenced event stream: a durable cursor per
@@ -22,11 +23,7 @@ export type SequencedEvent = {
 
 /** Takes the tenant's dispatcher lock for this transaction; false when another process leads. */
 export async function leadTenant(tx: Queryable, tenant_id: string): Promise<boolean> {
-  const [row] = await tx.query<{ leader: boolean }>(
-    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-    [dispatcher_lock_class, tenant_id],
-  );
-  return row?.leader === true;
+  return tryTransactionLock(tx, dispatcher_lock_class, tenant_id);
 }
 
 export async function channelCursor(tx: Queryable, tenant_id: string, channel: Channel): Promise<bigint> {

@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { newId } from "../../core/ids.ts";
 import { nextAttempt, outcomeOf } from "../../core/notifications/retry-schedule.ts";
 import { webhookHeaders } from "../../core/notifications/webhook-signature.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
@@ -73,11 +74,7 @@ async function claimDue(
   lease_ms: number,
   retries_due_by: Date,
 ): Promise<Claimed[]> {
-  const [lock] = await tx.query<{ leader: boolean }>(
-    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-    [sender_lock_class, tenant_id],
-  );
-  if (lock?.leader !== true) return [];
+  if (!(await tryTransactionLock(tx, sender_lock_class, tenant_id))) return [];
   // One statement: pick the due rows (skipping any another transaction holds), lease them, return them.
   // The ids go through ARRAY(...) so the lease is a primary-key lookup whatever the planner thinks of
   // the table's size: a queue table grows faster than its statistics, and a join planned for one row

@@ -1,6 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { openedCaseOrderIds, orderBlockedByCaseSql } from "../audit/blocked.ts";
@@ -57,11 +58,7 @@ export function releaseDue(
   );
   return inTransaction(ctx.db, async (tx) => {
     if (options.leader_only) {
-      const [lock] = await tx.query<{ leader: boolean }>(
-        "SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader",
-        [release_lock_class, tenant_id],
-      );
-      if (!lock?.leader) return 0;
+      if (!(await tryTransactionLock(tx, release_lock_class, tenant_id))) return 0;
     }
     const now = ctx.now();
     const due = await tx.query<OrderRow & Record<string, unknown>>(

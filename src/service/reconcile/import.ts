@@ -21,6 +21,7 @@ import {
 } from "../../core/reconcile/match.ts";
 import type { BillReport } from "../../core/reconcile/parse-report.ts";
 import { type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
+import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
@@ -98,10 +99,7 @@ export async function importBill(
     date_ms: date_tolerance_ms,
   };
   return inTransaction(ctx.db, async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
-      import_lock_class,
-      `${tenant_id}/${sha}`,
-    ]);
+    await transactionLock(tx, import_lock_class, `${tenant_id}/${sha}`);
     const [existing] = await tx.query<
       {
         id: string;

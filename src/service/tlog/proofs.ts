@@ -3,6 +3,13 @@ import { DomainError } from "../../core/errors.ts";
 import type { JournalRecord, LogRecordKind } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
 import {
+  type CheckpointRow,
+  checkpointAt,
+  databaseTileFetcher,
+  latestCheckpoint,
+  servedNote,
+} from "../../store/log-tree-sql.ts";
+import {
   buildProofBundle,
   consistencyProofFromTiles,
   inclusionProofFromTiles,
@@ -15,13 +22,6 @@ import { leafInputOf } from "./log-sequencer.ts";
 import { commitJournalRecord, type Disclosure, hashedRecord, isDisclosable } from "./record-disclosure.ts";
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
-import {
-  type CheckpointRow,
-  checkpointAt,
-  databaseTileFetcher,
-  latestCheckpoint,
-  servedNote,
-} from "./tiles-sql.ts";
 
 // Reads of the log for the API: proof bundles, consistency proofs, tiles and
 // checkpoints. Everything comes from stored tiles; nothing is rehashed from leaves.
