@@ -181,12 +181,19 @@ export async function selectCaseActions(
   tenant_id: string,
   case_id: string,
   limit: number,
-): Promise<{ record: AuditActionRecord; party_ids: string[] }[]> {
+  after: readonly [Date, string] | null = null,
+): Promise<{ record: AuditActionRecord; party_ids: string[]; created_at: Date; id: string }[]> {
   assert(limit >= 1, "a trail page holds at least one action");
   const rows = await tx.query<ActionRow>(
     `SELECT ${action_columns} FROM audit_actions WHERE tenant_id = $1 AND case_id = $2::uuid
+        AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))
       ORDER BY created_at, id LIMIT $3`,
-    [tenant_id, case_id, limit],
+    [tenant_id, case_id, limit, after?.[0] ?? null, after?.[1] ?? null],
   );
-  return rows.map((row) => ({ record: recordOfRow(row), party_ids: row.party_ids }));
+  return rows.map((row) => ({
+    record: recordOfRow(row),
+    party_ids: row.party_ids,
+    created_at: row.created_at,
+    id: row.id,
+  }));
 }

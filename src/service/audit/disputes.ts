@@ -2,9 +2,11 @@ import type { Principal } from "../../core/auth/roles.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
-import { disputes_page_max } from "../../core/limits.ts";
+import { disputes_page_items_default, disputes_page_max } from "../../core/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import { selectCase } from "../../store/audit-sql.ts";
 import type { Database, Queryable } from "../../store/database.ts";
+import { type DisputeListRow, selectDisputes } from "../../store/disputes-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { verifyBundle } from "../../verify/index.ts";
@@ -201,22 +203,17 @@ async function checkRecord(
     );
 }
 
-/** Disputes newest first: a party sees its own (row-level security agrees), platform roles all. */
+/** Disputes newest first, one cursor page: a party sees its own (row-level security agrees), platform roles all. */
 export async function listDisputes(
   db: Database,
   scope: ReadScope,
-  limit: number,
-): Promise<Omit<DisputeView, "case">[]> {
-  if (!Number.isInteger(limit) || limit < 1 || limit > disputes_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${disputes_page_max}`, "limit");
-  return withReadScope(db, scope, (tx) =>
-    tx.query(
-      `SELECT d.id::text AS id, d.case_id::text AS case_id, d.party_id, d.order_id, d.record_id::text AS record_id,
-              d.reason, d.bundle_verified, d.created_at, c.state
-         FROM disputes d JOIN audit_cases c ON c.tenant_id = d.tenant_id AND c.id = d.case_id
-        WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.party_id = $2)
-        ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
-      [scope.tenant_id, scope.party_id, limit],
-    ),
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<DisputeListRow>> {
+  const limit = pageLimit(options.limit, disputes_page_items_default, disputes_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("disputes", options.cursor, ["instant", "uuid"]);
+  const rows = await withReadScope(db, scope, (tx) =>
+    selectDisputes(tx, scope.tenant_id, { party_id: scope.party_id, before, limit: limit + 1 }),
   );
+  return pageOf(rows, limit, "disputes", (row) => [row.created_at, row.id]);
 }

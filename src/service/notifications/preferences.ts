@@ -1,5 +1,6 @@
 import type { Principal } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
+import { preferences_per_request_max } from "../../core/limits.ts";
 import {
   type Delivery,
   event_types,
@@ -15,8 +16,6 @@ import { userOf } from "./inbox.ts";
 
 // Per user and event type: inbox, e-mail, both, a daily digest, or nothing.
 // A preference chooses the channel; it never widens what the user may see.
-
-export const preferences_per_request_max = 100;
 
 export interface PreferenceView {
   language: Language;

@@ -1,4 +1,5 @@
 import { assert } from "../../core/assert.ts";
+import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 
@@ -8,7 +9,6 @@ import type { Queryable } from "../../store/database.ts";
 // resumes exactly where its last committed round ended.
 
 export type Channel = "people" | "webhooks";
-export const dispatch_batch_max = 1_000;
 // The advisory lock's first key: "ClearSplit notifications" (the sequencers use their own).
 export const dispatcher_lock_class = 0x0c5e_0e17;
 
@@ -57,7 +57,7 @@ export async function eventsAfter(
   after_seq: bigint,
   limit: number,
 ): Promise<SequencedEvent[]> {
-  assert(limit >= 1 && limit <= dispatch_batch_max, "dispatch batch out of range");
+  assert(limit >= 1 && limit <= dispatch_events_per_batch_max, "dispatch batch out of range");
   const rows = await tx.query<SequencedEvent>(
     `SELECT s.seq, e.id::text AS id, e.type, e.party_ids, e.payload, e.created_at
        FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id

@@ -6,6 +6,7 @@ import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import { due_reports_per_tick_max, saved_reports_per_page_max } from "../../core/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import {
   type CustomDefinition,
   datasetAllowed,
@@ -17,6 +18,12 @@ import type { ReportDocument } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
 import { dayOf, type Period } from "../../core/reports/period.ts";
 import { inTransaction } from "../../store/retry.ts";
+import {
+  type ReportRunRow,
+  saved_report_columns,
+  selectReportRuns,
+  selectSavedReports,
+} from "../../store/saved-reports-sql.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
@@ -118,18 +125,25 @@ export async function createSavedReport(
   return report;
 }
 
-const saved_columns =
-  "id::text, name, owner, party_id, shared, definition, schedule, schedule_format, next_run_at, created_at";
+const saved_columns = saved_report_columns;
 
-/** The saved reports the caller may see: shared ones in its scope, and its own. */
-export async function listSavedReports(ctx: ServiceContext, caller: Caller): Promise<SavedReport[]> {
-  return withReadScope(ctx.db, caller.scope, (tx) =>
-    tx.query<SavedReport & Record<string, unknown>>(
-      `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND ($2::text IS NULL OR shared OR owner = $2)
-        ORDER BY created_at DESC, id LIMIT $3`,
-      [caller.scope.tenant_id, caller.actor, saved_reports_per_page_max],
-    ),
+/** The saved reports the caller may see (shared ones in its scope, and its own), newest first, one cursor page. */
+export async function listSavedReports(
+  ctx: ServiceContext,
+  caller: Caller,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<SavedReport>> {
+  const limit = pageLimit(options.limit, saved_reports_per_page_max, saved_reports_per_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("saved_reports", options.cursor, ["instant", "uuid"]);
+  const rows = await withReadScope(ctx.db, caller.scope, (tx) =>
+    selectSavedReports<SavedReport>(tx, caller.scope.tenant_id, {
+      actor: caller.actor,
+      before,
+      limit: limit + 1,
+    }),
   );
+  return pageOf(rows, limit, "saved_reports", (row) => [row.created_at, row.id]);
 }
 
 export async function getSavedReport(ctx: ServiceContext, caller: Caller, id: string): Promise<SavedReport> {
@@ -263,27 +277,24 @@ export function reportReadyEvent(
   };
 }
 
-export interface ReportRun {
-  id: string;
-  period_from: Date;
-  period_to: Date;
-  format: string;
-  content_type: string;
-  sha256: string;
-  created_at: Date;
-}
+export type ReportRun = ReportRunRow;
 
+/** The files a schedule produced, latest period first, one cursor page. */
 export async function listReportRuns(
   ctx: ServiceContext,
   caller: Caller,
   report_id: string,
-): Promise<ReportRun[]> {
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<ReportRun>> {
+  const limit = pageLimit(options.limit, saved_reports_per_page_max, saved_reports_per_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("report_runs", options.cursor, ["instant", "uuid"]);
   await getSavedReport(ctx, caller, report_id);
-  return ctx.db.query<ReportRun & Record<string, unknown>>(
-    `SELECT id::text, period_from, period_to, format, content_type, sha256, created_at FROM report_runs
-      WHERE tenant_id = $1 AND report_id = $2::uuid ORDER BY period_from DESC LIMIT $3`,
-    [caller.scope.tenant_id, report_id, saved_reports_per_page_max],
-  );
+  const rows = await selectReportRuns(ctx.db, caller.scope.tenant_id, report_id, {
+    before,
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, "report_runs", (row) => [row.period_from, row.id]);
 }
 
 export async function reportRunFile(
