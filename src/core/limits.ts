@@ -93,6 +93,8 @@ export const line_proofs_per_page_max = 50;
 
 // Users, keys, sessions
 export const users_page_max = 200;
+/** Users the CLI lists at once. */
+export const users_listed_max = 10_000;
 /** The largest page of GET /v1/api-keys. */
 export const api_keys_page_max = 500;
 /** The largest page of GET /v1/security-events. */
