@@ -191,7 +191,6 @@ describe("layering over all of src", () => {
       "service/orders/complete.ts",
       "service/orders/held.ts",
       "service/orders/order-reads.ts",
-      "service/orders/order-store.ts",
       "service/orders/policy-resolver.ts",
       "service/orders/release.ts",
       "service/parties/party-reads.ts",

@@ -87,3 +87,12 @@ export async function markPolicyPublished(
     [tenant_id, id, hash, now],
   );
 }
+
+/** The body of the published policy with this hash. */
+export async function selectPolicyBody(db: Queryable, tenant_id: string, hash: string): Promise<unknown> {
+  const [row] = await db.query<{ body: unknown }>(
+    "SELECT body FROM policies WHERE tenant_id = $1 AND hash = $2",
+    [tenant_id, hash],
+  );
+  return row?.body;
+}

@@ -6,7 +6,7 @@ import type { CaseRow } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { heldByOrder } from "../orders/held.ts";
-import { lockOrder } from "../orders/order-store.ts";
+import { lockOrder } from "../orders/order-lookups.ts";
 import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.ts";
 
 // What a decision does to the ledger. A reversal moves exactly what the order

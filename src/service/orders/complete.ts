@@ -6,7 +6,7 @@ import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { allocationsFor } from "./allocation.ts";
 import { clock_skew_ms_max } from "./book.ts";
-import { orderEvent } from "./order-store.ts";
+import { orderEvent } from "./order-lookups.ts";
 import { type OrderRow, type OrderView, orderColumns, viewOf } from "./view.ts";
 
 /**

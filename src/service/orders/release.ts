@@ -10,7 +10,7 @@ import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder } from "./held.ts";
-import { lockOrder, orderEvent } from "./order-store.ts";
+import { lockOrder, orderEvent } from "./order-lookups.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
 import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
 

@@ -1,75 +1,68 @@
-import { assert } from "../../core/assert.ts";
-import { DomainError } from "../../core/errors.ts";
-import type { EventType } from "../../core/event-catalogue.ts";
-import { type AllocationJson, loadPolicy } from "../../core/split/index.ts";
-import type { Queryable } from "../../store/database.ts";
-import type { WriteStep } from "../../store/write-set.ts";
-import type { EventInput } from "../events/event-enqueue.ts";
-import { legPartyIds } from "./allocation.ts";
-import { type OrderRow, order_columns, type RefundView } from "./view.ts";
+import { assert } from "../core/assert.ts";
+import type { Queryable } from "./database.ts";
+import type { WriteStep } from "./write-set.ts";
 
-// Reads shared by the order use cases, each inside the caller's transaction.
+// The one home of the `orders` table's row, select list and shared queries
+// (decisions §29): the booking's insert step, the lookup by ids and the lock
+// of one order. A refund's writes are in ./order-refunds-sql.ts.
 
-export async function policyBody(tx: Queryable, tenant_id: string, hash: string): Promise<unknown> {
-  const [row] = await tx.query<{ body: unknown }>(
-    "SELECT body FROM policies WHERE tenant_id = $1 AND hash = $2",
-    [tenant_id, hash],
-  );
-  assert(row !== undefined, `policy ${hash} is missing`);
-  return row.body;
+export interface OrderRow {
+  id: string;
+  merchant_id: string;
+  currency: string;
+  paid_minor: bigint;
+  paid_at: Date;
+  facts: unknown;
+  facts_sha256: string;
+  policy_hash: string;
+  transaction_id: string;
+  refunded_minor: bigint;
+  completed_at: Date | null;
+  releasable_at: Date | null;
+  released_at: Date | null;
+  release_transaction_id: string | null;
+  created_at: Date;
+  /** Referrers that were not parties when the order was booked; their share went to the platform. */
+  referrers_unknown: string[] | null;
 }
 
-export async function platformOf(tx: Queryable, tenant_id: string, hash: string): Promise<string> {
-  const { policy } = loadPolicy(await policyBody(tx, tenant_id, hash));
-  return policy.parties.platform;
+const order_column_list = [
+  "id",
+  "merchant_id",
+  "currency::text AS currency",
+  "paid_minor",
+  "paid_at",
+  "facts",
+  "facts_sha256",
+  "policy_hash",
+  "transaction_id::text AS transaction_id",
+  "refunded_minor",
+  "completed_at",
+  "releasable_at",
+  "released_at",
+  "release_transaction_id::text AS release_transaction_id",
+  "created_at",
+  "referrers_unknown",
+];
+
+/** The select list for an OrderRow, optionally qualified by a table alias. */
+export function orderColumns(alias?: string): string {
+  return order_column_list.map((column) => (alias === undefined ? column : `${alias}.${column}`)).join(", ");
 }
 
-export async function lockOrder(tx: Queryable, tenant_id: string, order_id: string): Promise<OrderRow> {
+export const order_columns = orderColumns();
+
+/** The order, locked for the caller's transaction (FOR UPDATE); undefined when there is none. */
+export async function selectOrderForUpdate(
+  tx: Queryable,
+  tenant_id: string,
+  order_id: string,
+): Promise<OrderRow | undefined> {
   const [row] = await tx.query<OrderRow & Record<string, unknown>>(
     `SELECT ${order_columns} FROM orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
     [tenant_id, order_id],
   );
-  if (row === undefined)
-    throw new DomainError("order_not_found", `no order ${JSON.stringify(order_id)}`, "id");
   return row;
-}
-
-export interface StoredRefund extends RefundView {
-  request: unknown;
-  request_sha256: string;
-}
-
-export async function selectRefunds(
-  tx: Queryable,
-  tenant_id: string,
-  order_ids: readonly string[],
-): Promise<Map<string, StoredRefund[]>> {
-  const rows = await tx.query<StoredRefund & { order_id: string } & Record<string, unknown>>(
-    `SELECT order_id, refund_id, kind, amount_minor, request, request_sha256, reversal, transaction_id::text AS transaction_id,
-            before_release, created_at
-       FROM order_refunds WHERE tenant_id = $1 AND order_id = ANY($2::text[]) ORDER BY transaction_id`,
-    [tenant_id, order_ids],
-  );
-  const result = new Map<string, StoredRefund[]>();
-  for (const { order_id, ...refund } of rows) {
-    const list = result.get(order_id) ?? [];
-    list.push(refund as StoredRefund);
-    result.set(order_id, list);
-  }
-  return result;
-}
-
-export function orderEvent(
-  type: EventType,
-  row: OrderRow,
-  allocation: AllocationJson,
-  extra: Record<string, unknown>,
-): EventInput {
-  return {
-    type,
-    party_ids: legPartyIds(allocation),
-    payload: { order_id: row.id, merchant_id: row.merchant_id, ...extra },
-  };
 }
 
 /**
