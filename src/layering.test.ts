@@ -194,8 +194,6 @@ describe("layering over all of src", () => {
       "service/orders/policy-resolver.ts",
       "service/orders/release.ts",
       "service/parties/party-reads.ts",
-      "service/reconcile/import.ts",
-      "service/reconcile/store.ts",
       "service/reports/audit-report.ts",
       "service/reports/catalog.ts",
       "service/reports/custom-run.ts",
