@@ -27,6 +27,8 @@ export const policies_page_items_default = 200;
 export const rules_per_config_max = 64;
 export const four_eyes_minor_max = Number.MAX_SAFE_INTEGER;
 export const cases_page_max = 200;
+/** Hits shown with one case. */
+export const case_hits_shown_max = 500;
 export const comment_length_max = 2_000;
 export const reason_length_max = 2_000;
 export const disputes_page_max = 200;

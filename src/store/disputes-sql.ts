@@ -1,9 +1,8 @@
 import { assert } from "../core/assert.ts";
 import type { Queryable } from "./database.ts";
 
-// Queries of the `disputes` table (decisions §29). Opening a dispute still
-// writes inline in service/audit/disputes.ts (see layering.test.ts). Run the
-// reads on a scoped handle (store/scoped.ts).
+// The one home of the `disputes` table's queries (decisions §29). Run the
+// list on a scoped handle (store/scoped.ts).
 
 export interface DisputeListRow {
   id: string;
@@ -33,4 +32,53 @@ export function selectDisputes(
       ORDER BY d.created_at DESC, d.id DESC LIMIT $5`,
     [tenant_id, filter.party_id, filter.before?.[0] ?? null, filter.before?.[1] ?? null, filter.limit],
   );
+}
+
+export async function insertDispute(
+  tx: Queryable,
+  tenant_id: string,
+  dispute: {
+    id: string;
+    case_id: string;
+    party_id: string;
+    order_id: string;
+    record_id: string | null;
+    reason: string;
+    bundle_json: string | null;
+    bundle_verified: boolean;
+    created_by: string;
+  },
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO disputes (tenant_id, id, case_id, party_id, order_id, record_id, reason, bundle, bundle_verified,
+                           created_at, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11)`,
+    [
+      tenant_id,
+      dispute.id,
+      dispute.case_id,
+      dispute.party_id,
+      dispute.order_id,
+      dispute.record_id,
+      dispute.reason,
+      dispute.bundle_json,
+      dispute.bundle_verified,
+      now,
+      dispute.created_by,
+    ],
+  );
+}
+
+/** The first dispute that opened a case, if any. */
+export async function selectCaseDisputeId(
+  tx: Queryable,
+  tenant_id: string,
+  case_id: string,
+): Promise<string | undefined> {
+  const [row] = await tx.query<{ id: string }>(
+    "SELECT id::text AS id FROM disputes WHERE tenant_id = $1 AND case_id = $2 ORDER BY created_at LIMIT 1",
+    [tenant_id, case_id],
+  );
+  return row?.id;
 }

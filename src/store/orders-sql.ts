@@ -140,3 +140,31 @@ export async function selectOrders(
   const rows = await tx.query<OrderRow & Record<string, unknown>>(select_orders_sql, [tenant_id, ids]);
   return new Map(rows.map((row) => [row.id, row]));
 }
+
+/** What a manual flag needs of an order, locked for the caller's transaction; undefined when there is none. */
+export async function selectOrderAmountForUpdate(
+  tx: Queryable,
+  tenant_id: string,
+  order_id: string,
+): Promise<{ merchant_id: string; paid_minor: bigint; currency: string } | undefined> {
+  const [row] = await tx.query<{ merchant_id: string; paid_minor: bigint; currency: string }>(
+    "SELECT merchant_id, paid_minor, currency::text AS currency FROM orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+    [tenant_id, order_id],
+  );
+  return row;
+}
+
+/** The order if `party_id` is on it (clearsplit_order_has_party); another party's is undefined, like a missing one. */
+export async function selectOrderOfParty(
+  tx: Queryable,
+  tenant_id: string,
+  order_id: string,
+  party_id: string,
+): Promise<{ paid_minor: bigint; currency: string; merchant_id: string } | undefined> {
+  const [row] = await tx.query<{ paid_minor: bigint; currency: string; merchant_id: string }>(
+    `SELECT paid_minor, currency::text AS currency, merchant_id FROM orders o
+      WHERE tenant_id = $1 AND id = $2 AND clearsplit_order_has_party(o.tenant_id, o.id, $3)`,
+    [tenant_id, order_id, party_id],
+  );
+  return row;
+}
