@@ -5,6 +5,7 @@ import { audit_events_per_round_max, hits_per_call_max } from "../../core/limits
 import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { configInForce } from "./configs.ts";
 import { raiseAuditHits } from "./hits.ts";
@@ -241,9 +242,9 @@ export async function refundFacts(
 
 /** Rounds for every tenant until each is caught up (or `rounds_max` per tenant). */
 export async function runAuditOnce(ctx: ServiceContext, rounds_max = 50): Promise<number> {
-  const tenants = await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const tenants = await selectTenantIds(ctx.db);
   let total = 0;
-  for (const { id } of tenants) {
+  for (const id of tenants) {
     for (let round = 0; round < rounds_max; round++) {
       const count = await runAuditRound(ctx, id);
       total += count;

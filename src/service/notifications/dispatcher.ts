@@ -9,6 +9,7 @@ import {
 } from "../../core/limits.ts";
 import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { privateAllowed, type Resolver } from "./address-guard.ts";
 import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
@@ -134,8 +135,8 @@ export async function dispatchOnce(
   on_error: (error: unknown, tenant_id: string) => void = () => undefined,
 ): Promise<RoundCounts> {
   const total: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
-  const tenants = await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
-  for (const { id } of tenants) {
+  const tenants = await selectTenantIds(ctx.db);
+  for (const id of tenants) {
     try {
       const counts = await dispatchTenant(ctx, id, deps);
       total.people_events += counts.people_events;

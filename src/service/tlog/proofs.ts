@@ -9,6 +9,7 @@ import {
   latestCheckpoint,
   servedNote,
 } from "../../store/log-tree-sql.ts";
+import { tenantExists } from "../../store/tenants-sql.ts";
 import {
   buildProofBundle,
   consistencyProofFromTiles,
@@ -35,8 +36,8 @@ export const checkpoints_page_max = 1_000;
 const leaf_input_bytes = 46;
 
 export async function assertTenant(db: Queryable, tenant_id: string): Promise<void> {
-  const rows = await db.query("SELECT 1 FROM tenants WHERE id = $1", [tenant_id]);
-  if (rows.length === 0) throw new DomainError("tenant_not_found", `no tenant ${tenant_id}`);
+  if (!(await tenantExists(db, tenant_id)))
+    throw new DomainError("tenant_not_found", `no tenant ${tenant_id}`);
 }
 
 interface LogRecordRow {

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../../core/assert.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import { generateSigner, type NoteSigner, signerFromPrivateKey } from "../../tlog/index.ts";
 
 // The log signing key of each tenant: generated on first use, then stored
@@ -183,8 +184,7 @@ export async function ensureLogKeys(
   keys: LogKeyStore,
   tenant_ids?: readonly string[],
 ): Promise<string[]> {
-  const tenants =
-    tenant_ids ?? (await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id")).map((row) => row.id);
+  const tenants = tenant_ids ?? (await selectTenantIds(db));
   const lines: string[] = [];
   for (const tenant_id of tenants) {
     const signer = await keys.signer(db, tenant_id);
