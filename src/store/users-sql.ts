@@ -141,3 +141,31 @@ export function selectUsers(
     [tenant_id, filter.after?.[0] ?? null, filter.after?.[1] ?? null, filter.limit],
   );
 }
+
+/** A user's language and email, as notifications address them; undefined when there is no such user. */
+export async function selectUserContact(
+  db: Queryable,
+  tenant_id: string,
+  id: string,
+): Promise<{ language: string; email: string | null } | undefined> {
+  const [row] = await db.query<{ language: string; email: string | null }>(
+    "SELECT language, email FROM users WHERE tenant_id = $1 AND id = $2",
+    [tenant_id, id],
+  );
+  return row;
+}
+
+export async function updateUserLanguage(
+  tx: Queryable,
+  tenant_id: string,
+  id: string,
+  language: string,
+  now: Date,
+): Promise<void> {
+  await tx.query("UPDATE users SET language = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2", [
+    tenant_id,
+    id,
+    language,
+    now,
+  ]);
+}
