@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { latestEventSeq } from "../../store/events-sql.ts";
 
 // The dispatcher's view of the sequenced event stream: a durable cursor per
 // (tenant, channel) and the events after it. A channel moves its cursor in the
@@ -67,10 +68,6 @@ export async function eventsAfter(
   return rows.map((row) => ({ ...row, seq: BigInt(row.seq) }));
 }
 
-export async function latestSeq(tx: Queryable, tenant_id: string): Promise<bigint> {
-  const [row] = await tx.query<{ seq: bigint }>(
-    "SELECT coalesce(max(seq), 0)::int8 AS seq FROM event_seqs WHERE tenant_id = $1",
-    [tenant_id],
-  );
-  return BigInt(row?.seq ?? 0n);
+export function latestSeq(tx: Queryable, tenant_id: string): Promise<bigint> {
+  return latestEventSeq(tx, tenant_id);
 }
