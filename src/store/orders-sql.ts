@@ -168,3 +168,32 @@ export async function selectOrderOfParty(
   );
   return row;
 }
+
+/** The orders with their policy's return window, locked for the caller's transaction, by id. */
+export function selectOrdersWithReturnWindowForUpdate(
+  tx: Queryable,
+  tenant_id: string,
+  order_ids: readonly string[],
+): Promise<(OrderRow & { return_window_ms: bigint })[]> {
+  return tx.query<OrderRow & { return_window_ms: bigint } & Record<string, unknown>>(
+    `SELECT ${orderColumns("o")}, p.return_window_ms
+       FROM orders o JOIN policies p ON p.tenant_id = o.tenant_id AND p.hash = o.policy_hash
+      WHERE o.tenant_id = $1 AND o.id = ANY($2::text[]) ORDER BY o.id FOR UPDATE OF o`,
+    [tenant_id, order_ids],
+  );
+}
+
+/** Records completions: each order completed at `completed_at`, releasable at its own instant. */
+export async function updateOrdersCompleted(
+  tx: Queryable,
+  tenant_id: string,
+  completed_at: Date,
+  orders: readonly { id: string; releasable_at: Date }[],
+): Promise<void> {
+  await tx.query(
+    `UPDATE orders o SET completed_at = $2, releasable_at = c.releasable_at
+       FROM unnest($3::text[], $4::timestamptz[]) AS c(id, releasable_at)
+      WHERE o.tenant_id = $1 AND o.id = c.id`,
+    [tenant_id, completed_at, orders.map((order) => order.id), orders.map((order) => order.releasable_at)],
+  );
+}

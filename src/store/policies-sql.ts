@@ -96,3 +96,15 @@ export async function selectPolicyBody(db: Queryable, tenant_id: string, hash: s
   );
   return row?.body;
 }
+
+/** The policies with these hashes: their bodies and return windows (a hash not stored is left out). */
+export function selectPoliciesByHash(
+  db: Queryable,
+  tenant_id: string,
+  hashes: readonly string[],
+): Promise<{ hash: string; body: unknown; return_window_ms: bigint }[]> {
+  return db.query<{ hash: string; body: unknown; return_window_ms: bigint }>(
+    "SELECT hash, body, return_window_ms FROM policies WHERE tenant_id = $1 AND hash = ANY($2::text[])",
+    [tenant_id, hashes],
+  );
+}
