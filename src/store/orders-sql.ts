@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import { orderBlockedByCaseSql } from "./audit-holds-sql.ts";
 import type { Queryable } from "./database.ts";
 import type { WriteStep } from "./write-set.ts";
 
@@ -195,5 +196,115 @@ export async function updateOrdersCompleted(
        FROM unnest($3::text[], $4::timestamptz[]) AS c(id, releasable_at)
       WHERE o.tenant_id = $1 AND o.id = c.id`,
     [tenant_id, completed_at, orders.map((order) => order.id), orders.map((order) => order.releasable_at)],
+  );
+}
+
+/** Up to `limit` orders releasable by `now` and held by no open case, locked and skipped by other releasers. */
+export function selectReleasableForUpdate(
+  tx: Queryable,
+  tenant_id: string,
+  now: Date,
+  limit: number,
+): Promise<OrderRow[]> {
+  return tx.query<OrderRow & Record<string, unknown>>(
+    `SELECT ${order_columns} FROM orders
+      WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2
+        AND NOT ${orderBlockedByCaseSql("orders")}
+      ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+    [tenant_id, now, limit],
+  );
+}
+
+/** Records releases: each order released at `now` by its release transaction (null: nothing was held). */
+export async function updateOrdersReleased(
+  tx: Queryable,
+  tenant_id: string,
+  now: Date,
+  order_ids: readonly string[],
+  transaction_ids: readonly (string | null)[],
+): Promise<void> {
+  assert(order_ids.length === transaction_ids.length, "a release transaction (or null) per order");
+  await tx.query(
+    `UPDATE orders o SET released_at = $2, release_transaction_id = r.transaction_id
+       FROM unnest($3::text[], $4::uuid[]) AS r(id, transaction_id)
+      WHERE o.tenant_id = $1 AND o.id = r.id`,
+    [tenant_id, now, order_ids, transaction_ids],
+  );
+}
+
+/** The order as `party_id` may see it (null: any order of the tenant); undefined otherwise. */
+export async function selectOrderForParty(
+  db: Queryable,
+  tenant_id: string,
+  order_id: string,
+  party_id: string | null,
+): Promise<OrderRow | undefined> {
+  const [row] = await db.query<OrderRow & Record<string, unknown>>(
+    `SELECT ${order_columns} FROM orders o WHERE o.tenant_id = $1 AND o.id = $2
+        AND ($3::text IS NULL OR clearsplit_order_has_party(o.tenant_id, o.id, $3))`,
+    [tenant_id, order_id, party_id],
+  );
+  return row;
+}
+
+/**
+ * How a party's orders are found: none asked; through the journal, for a
+ * party with a leg in most orders (a shared kind); or through order_parties'
+ * index, for a merchant, supplier or referrer (migration 007).
+ */
+export type OrderPartyMatch = "none" | "shared" | "indexed";
+
+export interface OrderListQuery {
+  party_match: OrderPartyMatch;
+  party_id: string | null;
+  merchant_id: string | null;
+  paid_from: Date | null;
+  paid_to: Date | null;
+  state: string | null;
+  before: { paid_at: Date; id: string } | null;
+  limit: number;
+}
+
+/** Orders newest first (paid_at, id), filtered, before the cursor's key; `limit` rows. */
+export function selectOrderPage(
+  db: Queryable,
+  tenant_id: string,
+  query: OrderListQuery,
+): Promise<OrderRow[]> {
+  assert(query.limit >= 1, "a page reads at least one row");
+  const party_filter =
+    query.party_match === "none"
+      ? "$2::text IS NULL"
+      : query.party_match === "shared"
+        ? "clearsplit_order_has_party(o.tenant_id, o.id, $2::text)"
+        : `EXISTS (SELECT 1 FROM order_parties p WHERE p.tenant_id = o.tenant_id AND p.order_id = o.id
+                      AND p.party_id = $2::text)`;
+  return db.query<OrderRow & Record<string, unknown>>(
+    `SELECT ${order_columns} FROM orders o
+      WHERE o.tenant_id = $1
+        AND ${party_filter}
+        AND ($3::text IS NULL OR o.merchant_id = $3)
+        AND ($4::timestamptz IS NULL OR o.paid_at >= $4)
+        AND ($5::timestamptz IS NULL OR o.paid_at < $5)
+        AND ($6::text IS NULL
+             OR ($6 = 'held' AND o.completed_at IS NULL AND o.released_at IS NULL)
+             OR ($6 = 'completed' AND o.completed_at IS NOT NULL AND o.released_at IS NULL)
+             OR ($6 = 'released' AND o.released_at IS NOT NULL)
+             OR ($6 = 'partially_refunded' AND o.refunded_minor > 0 AND o.refunded_minor < o.paid_minor)
+             OR ($6 = 'refunded' AND o.refunded_minor = o.paid_minor))
+        AND ($7::timestamptz IS NULL OR (o.paid_at, o.id) < ($7::timestamptz, $8::text))
+      ORDER BY o.paid_at DESC, o.id DESC
+      LIMIT $9`,
+    [
+      tenant_id,
+      query.party_id,
+      query.merchant_id,
+      query.paid_from,
+      query.paid_to,
+      query.state,
+      query.before?.paid_at ?? null,
+      query.before?.id ?? "",
+      query.limit,
+    ],
   );
 }
