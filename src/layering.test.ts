@@ -178,7 +178,6 @@ describe("layering over all of src", () => {
       "service/notifications/webhook-fanout.ts",
       "service/notifications/webhook-sender.ts",
       "service/orders/held.ts",
-      "service/parties/party-reads.ts",
       "service/reports/audit-report.ts",
       "service/reports/custom-run.ts",
       "service/reports/line-proofs.ts",
