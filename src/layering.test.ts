@@ -169,7 +169,6 @@ describe("layering over all of src", () => {
       "service/ledger/accounts.ts",
       "service/ledger/holds.ts",
       "service/ledger/integrity.ts",
-      "service/ledger/ledger-reads.ts",
       "service/notifications/mailer.ts",
       "service/notifications/people.ts",
       "service/notifications/status.ts",
