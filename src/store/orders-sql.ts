@@ -308,3 +308,21 @@ export function selectOrderPage(
     ],
   );
 }
+
+export async function tenantHasOrders(db: Queryable, tenant_id: string): Promise<boolean> {
+  const rows = await db.query("SELECT 1 FROM orders WHERE tenant_id = $1 LIMIT 1", [tenant_id]);
+  return rows.length > 0;
+}
+
+/** The largest unreleased orders, largest first: what the demo's audit cases are opened on. */
+export function selectLargestHeldOrders(
+  db: Queryable,
+  tenant_id: string,
+  limit: number,
+): Promise<{ id: string; merchant_id: string; paid_minor: bigint }[]> {
+  return db.query<{ id: string; merchant_id: string; paid_minor: bigint }>(
+    `SELECT id, merchant_id, paid_minor FROM orders WHERE tenant_id = $1 AND released_at IS NULL
+      ORDER BY paid_minor DESC, id LIMIT $2`,
+    [tenant_id, limit],
+  );
+}

@@ -108,3 +108,22 @@ export function selectPoliciesByHash(
     [tenant_id, hashes],
   );
 }
+
+/** The policies with these ids, as their log records need them. */
+export function selectPolicyRecordRows(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<{ id: string; name: string; hash: string | null; published_at: Date | null; body: unknown }[]> {
+  return tx.query<{
+    id: string;
+    name: string;
+    hash: string | null;
+    published_at: Date | null;
+    body: unknown;
+  }>(
+    `SELECT id::text, name, hash, published_at, body FROM policies
+      WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenant_id, ids],
+  );
+}

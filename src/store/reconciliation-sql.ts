@@ -446,3 +446,15 @@ export function selectExceptionItems(
     [tenant_id, import_id, limit],
   );
 }
+
+/** Bill imports by id with their stored `{ report, counts }`, as their log records need them. */
+export function selectBillImportsById(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<{ id: string; report: unknown; created_at: Date }[]> {
+  return tx.query<{ id: string; report: unknown; created_at: Date } & Record<string, unknown>>(
+    "SELECT id::text, report, created_at FROM bill_imports WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+    [tenant_id, ids],
+  );
+}
