@@ -186,7 +186,6 @@ describe("layering over all of src", () => {
       "service/settlement/settlement-run.ts",
       "service/tlog/log-audit.ts",
       "service/tlog/proofs.ts",
-      "service/tlog/signing-keys.ts",
       "service/tlog/testing.ts",
       "service/tlog/witnesses.ts",
     ];
