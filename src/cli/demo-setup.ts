@@ -5,6 +5,7 @@ import type { ServiceContext } from "../service/context.ts";
 import { createDemoLogins, type DemoLogin } from "../service/demo/logins.ts";
 import { type DemoCredential, demo_tenant_id, seedDemo } from "../service/demo/seed.ts";
 import { embeddedDataDir } from "../store/open.ts";
+import { tenantHasOrders } from "../store/orders-sql.ts";
 import { progressLines } from "./progress-lines.ts";
 
 // The demo's API keys are written next to the embedded database so a restart
@@ -15,8 +16,7 @@ export function credentialsPath(): string {
 }
 
 export async function demoSeeded(ctx: ServiceContext, tenant_id = demo_tenant_id): Promise<boolean> {
-  const rows = await ctx.db.query("SELECT 1 FROM orders WHERE tenant_id = $1 LIMIT 1", [tenant_id]);
-  return rows.length > 0;
+  return tenantHasOrders(ctx.db, tenant_id);
 }
 
 export async function seedWithProgress(

@@ -66,10 +66,16 @@ export async function run(argv: string[]): Promise<number> {
   const caller = { scope, actor: null };
   try {
     if (action === "list") {
-      for (const report of await listSavedReports(ctx, caller))
-        process.stdout.write(
-          `${report.id}  ${report.name}  ${report.definition.dataset}  ${report.schedule ?? "-"}\n`,
-        );
+      // Every page: the CLI lists them all.
+      let cursor: string | undefined;
+      do {
+        const page = await listSavedReports(ctx, caller, { cursor });
+        for (const report of page.items)
+          process.stdout.write(
+            `${report.id}  ${report.name}  ${report.definition.dataset}  ${report.schedule ?? "-"}\n`,
+          );
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
       return 0;
     }
     const format = formatOf(values.format);

@@ -10,6 +10,7 @@ import { payoutFileOfRun } from "../service/settlement/payout-file-export.ts";
 import { importPayoutResults } from "../service/settlement/payout-results.ts";
 import { runSettlement, runSummaryJson } from "../service/settlement/settlement-run.ts";
 import { openDatabase } from "../store/open.ts";
+import { tenantExists } from "../store/tenants-sql.ts";
 import { type RemoteServer, remoteServer, throughServer } from "./remote.ts";
 
 export const usage = `usage: clearsplit settle --tenant T [--as-of DATE] [--party ID ...] [--out DIR] [--json]
@@ -84,8 +85,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   let started = false;
   try {
-    const tenant = await db.query("SELECT 1 FROM tenants WHERE id = $1", [values.tenant]);
-    if (tenant.length === 0) throw new UsageError(`no tenant ${JSON.stringify(values.tenant)}`);
+    if (!(await tenantExists(db, values.tenant)))
+      throw new UsageError(`no tenant ${JSON.stringify(values.tenant)}`);
     if (values.results !== undefined) {
       const applied = await importPayoutResults(ctx, values.tenant, values.results);
       process.stdout.write(`${JSON.stringify(applied)}\n`);

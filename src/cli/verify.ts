@@ -257,13 +257,10 @@ async function verifyDb(argv: string[]): Promise<number> {
   const { checkLedgerIntegrity } = await import("../service/ledger/integrity.ts");
   const db = await openDatabase();
   try {
-    const tenants =
-      values.tenant ??
-      (await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id")).map((row) => row.id);
-    const known = await db.query<{ id: string }>("SELECT id FROM tenants WHERE id = ANY($1::text[])", [
-      tenants,
-    ]);
-    const unknown = tenants.filter((tenant) => !known.some((row) => row.id === tenant));
+    const { selectKnownTenantIds, selectTenantIds } = await import("../store/tenants-sql.ts");
+    const tenants = values.tenant ?? (await selectTenantIds(db));
+    const known = await selectKnownTenantIds(db, tenants);
+    const unknown = tenants.filter((tenant) => !known.includes(tenant));
     if (unknown.length > 0) return fail(`no tenant ${unknown.join(", ")} in this database`, 2);
     let clean = true;
     const reports = [];

@@ -503,8 +503,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: components["schemas"]["AuditCase"][];
-                            next_cursor?: string | null;
+                            items: components["schemas"]["AuditCase"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -980,7 +981,10 @@ export interface paths {
         /** Every action on the case, oldest first, each with its proof bundle (null until the next checkpoint); `clearsplit verify bundle` checks each offline */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1029,10 +1033,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Rule configurations, newest first; the newest published one is in force */
+        /** Rule configurations, newest first (cursor pages); the newest published one is in force */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1046,7 +1053,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: components["schemas"]["AuditConfig"][];
+                            items: components["schemas"]["AuditConfig"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -1484,7 +1493,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description 1 to 200 */
+                    cursor?: string;
                     limit?: string;
                 };
                 header?: never;
@@ -1500,7 +1509,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: components["schemas"]["Dispute"][];
+                            items: components["schemas"]["Dispute"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -1947,7 +1958,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: {
+                            items: {
                                 cosignatures?: number;
                                 /** Format: date-time */
                                 created_at?: string;
@@ -1956,7 +1967,7 @@ export interface paths {
                                 size?: number;
                             }[];
                             /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor?: string | null;
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -3401,10 +3412,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Policies, newest first */
+        /** Policies, newest first (cursor pages) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -3419,6 +3433,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["Policy"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -4117,10 +4133,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Saved reports the caller may run */
+        /** Saved reports the caller may run, newest first (cursor pages) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -4323,10 +4342,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Files a schedule produced */
+        /** Files a schedule produced, latest period first (cursor pages) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -4343,6 +4365,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["ReportRun"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -4541,7 +4565,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items?: {
+                            items: {
                                 action?: string;
                                 actor?: string;
                                 detail?: {
@@ -4555,7 +4579,7 @@ export interface paths {
                                 subject?: string | null;
                             }[];
                             /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor?: string | null;
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -5068,10 +5092,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The endpoints the caller may see */
+        /** The endpoints the caller may see, by id (cursor pages) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    cursor?: string;
+                    limit?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -5509,7 +5536,9 @@ export interface components {
             status?: "draft" | "published";
         };
         AuditTrail: {
-            items?: components["schemas"]["AuditTrailEntry"][];
+            items: components["schemas"]["AuditTrailEntry"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /** @description One action on a case, with the proof bundle of its log record. */
         AuditTrailEntry: {
@@ -5619,7 +5648,7 @@ export interface components {
         InboxPage: {
             items: components["schemas"]["InboxItem"][];
             next_cursor: string | null;
-            unread?: number;
+            unread_count?: number;
         } & {
             [key: string]: unknown;
         };

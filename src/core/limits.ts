@@ -3,8 +3,8 @@
 // days) and the qualifier last. The split's and the ledger's limits are
 // re-exported from their modules; the group commit's defaults and the limits of
 // audit, settlement, reconciliation, reports, users and keys live here, and the
-// HTTP schemas are built from them (decisions §26). The notifications' limits
-// still sit beside their code (service/notifications, edited elsewhere now).
+// HTTP schemas are built from them (decisions §26); the notifications' limits
+// joined them last (decisions §29).
 
 export * from "./ledger/ledger-limits.ts";
 export { amount_minor_max } from "./money.ts";
@@ -19,13 +19,20 @@ export const group_commit_wait_ms_default = 2;
 export const group_commit_inflight_max_pglite = 1;
 export const group_commit_inflight_max_postgres = 4;
 
+// Policies: the largest page of GET /v1/policies (the one fixed page before issue 13), and its default.
+export const policies_page_items_max = 200;
+export const policies_page_items_default = 200;
+
 // Audit: pages, review texts, rules per configuration, the runner's rounds.
 export const rules_per_config_max = 64;
 export const four_eyes_minor_max = Number.MAX_SAFE_INTEGER;
 export const cases_page_max = 200;
+/** Hits shown with one case. */
+export const case_hits_shown_max = 500;
 export const comment_length_max = 2_000;
 export const reason_length_max = 2_000;
 export const disputes_page_max = 200;
+export const disputes_page_items_default = 50;
 export const configs_page_max = 200;
 export const trail_actions_max = 500;
 export const adjustment_entries_max = 20;
@@ -88,6 +95,8 @@ export const line_proofs_per_page_max = 50;
 
 // Users, keys, sessions
 export const users_page_max = 200;
+/** Users the CLI lists at once. */
+export const users_listed_max = 10_000;
 /** The largest page of GET /v1/api-keys. */
 export const api_keys_page_max = 500;
 /** The largest page of GET /v1/security-events. */
@@ -95,3 +104,65 @@ export const security_events_page_max = 200;
 export const password_length_min = 12;
 export const password_length_max = 256;
 export const login_length_max = 254;
+
+// Notifications: the inbox's and deliveries' pages, endpoints, recipients, mail, the
+// dispatcher's rounds and the webhook sender's claims, leases and sockets.
+/** The default and largest page of GET /v1/inbox. */
+export const inbox_page_items_default = 50;
+export const inbox_page_items_max = 200;
+/** The default and largest page of GET /v1/webhook-endpoints/{id}/deliveries. */
+export const deliveries_page_items_default = 50;
+export const deliveries_page_items_max = 100;
+/** Attempts shown with each delivery (the newest are kept in the table). */
+export const delivery_attempts_shown_max = 20;
+/** Endpoints per tenant, which is also the largest page of GET /v1/webhook-endpoints. */
+export const endpoints_per_tenant_max = 100;
+export const event_types_per_endpoint_max = 50;
+export const endpoint_description_length_max = 500;
+export const webhook_url_length_max = 2_048;
+/** How long a rotated-out signing secret still signs, by default and at most. */
+export const rotation_overlap_seconds_default = 24 * 3_600;
+export const rotation_overlap_seconds_max = 7 * 24 * 3_600;
+/** An event type's name at the HTTP edge. An endpoint's filter takes longer names and more of them, so
+ * the service, not the schema, names the unknown type or the count (event_types_per_endpoint_max). */
+export const event_type_length_max = 64;
+export const event_type_filter_length_max = 200;
+export const event_type_filters_per_request_max = 1_000;
+/** People one tenant's notifications may reach. */
+export const recipients_per_tenant_max = 10_000;
+/** Event types in one PUT /v1/notifications/preferences. */
+export const preferences_per_request_max = 100;
+export const notification_title_length_max = 300;
+export const notification_body_length_max = 4_000;
+/** The latest a retry schedule may wait, and how many tries it may list. */
+export const retry_after_ms_max = 24 * 3_600_000;
+export const retry_schedule_length_max = 20;
+/** The dispatcher's tick, and the rounds it runs back to back while behind. */
+export const dispatcher_interval_ms_default = 200;
+export const dispatcher_catch_up_rounds_max = 50;
+/** How long a round goes on sending webhooks after its fan-out is done, before it returns. */
+export const dispatcher_round_send_ms_max = 5_000;
+/** While the fan-out runs and nothing is due, the sender looks again after this long. */
+export const dispatcher_send_idle_ms = 10;
+/** Events one fan-out batch reads from the stream. */
+export const dispatch_events_per_batch_max = 1_000;
+/** One webhook request's time to answer, and the part of its answer kept. */
+export const webhook_timeout_ms = 15_000;
+export const webhook_response_bytes_max = 4_096;
+export const webhook_sockets_per_origin_max = 32;
+/** Deliveries one claim leases. */
+export const webhook_deliveries_per_claim_max = 256;
+/** Claimed batches being sent or recorded at once in a pass. */
+export const webhook_claims_in_flight_max = 4;
+/** Requests in flight to one endpoint from this process; the agent keeps as many sockets per origin alive. */
+export const webhook_sends_per_endpoint_max = webhook_sockets_per_origin_max;
+/** A pass stops claiming after this long, so the dispatcher's other work gets its turn. */
+export const webhook_send_pass_ms_max = 2_000;
+/** How long a claimed delivery is the claimer's before another process may send it again. */
+export const webhook_lease_ms_default = 60_000;
+/** Mails one round sends, items one digest lists, and how long and often a failing mail is retried. */
+export const mails_per_round_max = 50;
+export const digest_items_max = 500;
+export const email_attempts_max = 12;
+export const email_backoff_ms_max = 3_600_000;
+export const smtp_timeout_ms = 10_000;

@@ -24,16 +24,25 @@ export type CursorList =
   | "api_keys"
   | "assignments"
   | "audit_cases"
+  | "audit_configs"
+  | "audit_trail"
   | "bill_imports"
   | "checkpoints"
+  | "disputes"
+  | "inbox_items"
   | "line_proofs"
   | "orders"
   | "parties"
   | "party_entries"
   | "payouts"
+  | "policies"
+  | "report_runs"
+  | "saved_reports"
   | "security_events"
   | "settlement_runs"
-  | "users";
+  | "users"
+  | "webhook_deliveries"
+  | "webhook_endpoints";
 
 /** The longest cursor any list accepts: a list name and a few sort-key columns, base64url-encoded. */
 export const cursor_length_max_chars = 512;

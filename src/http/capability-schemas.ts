@@ -226,7 +226,7 @@ export const inbox_page_schema = component(
     {
       items: { type: "array", items: inbox_item_schema },
       next_cursor: nullable_string,
-      unread: integer,
+      unread_count: integer,
     },
     ["items", "next_cursor"],
   ),

@@ -102,6 +102,11 @@ describe("hostile input at the HTTP edge", () => {
     }
   });
 
+  // No such endpoint, case or saved report: a list under one checks the page's bounds first, so a
+  // bad cursor is 400 and a good one 404.
+  const absent_endpoint = "00000000-0000-7000-8000-00000000e0e0";
+  const absent_resource = "00000000-0000-7000-8000-00000000e0e1";
+  const under_absent: CursorList[] = ["webhook_deliveries", "audit_trail", "report_runs"];
   // Every list route with its cursor's columns (core/page.ts, the one cursor encoding).
   const lists: [path: string, list: CursorList, columns: CursorColumn[]][] = [
     ["/v1/orders", "orders", ["instant", "id"]],
@@ -116,6 +121,15 @@ describe("hostile input at the HTTP edge", () => {
     ["/v1/reconciliation/imports", "bill_imports", ["uuid"]],
     ["/v1/log/checkpoints", "checkpoints", ["size"]],
     ["/v1/payouts", "payouts", ["uuid"]],
+    ["/v1/inbox", "inbox_items", ["uuid"]],
+    ["/v1/webhook-endpoints", "webhook_endpoints", ["uuid"]],
+    [`/v1/webhook-endpoints/${absent_endpoint}/deliveries`, "webhook_deliveries", ["uuid"]],
+    ["/v1/policies", "policies", ["instant", "uuid"]],
+    ["/v1/audit/configs", "audit_configs", ["instant", "uuid"]],
+    [`/v1/audit/cases/${absent_resource}/trail`, "audit_trail", ["instant", "uuid"]],
+    ["/v1/disputes", "disputes", ["instant", "uuid"]],
+    ["/v1/reports/saved", "saved_reports", ["instant", "uuid"]],
+    [`/v1/reports/saved/${absent_resource}/runs`, "report_runs", ["instant", "uuid"]],
     [
       "/v1/reports/statement/lines/sales/proofs?party_id=m-1001&from=2026-11-01&to=2026-12-01",
       "line_proofs",
@@ -139,6 +153,28 @@ describe("hostile input at the HTTP edge", () => {
   const raw = (key: unknown) => Buffer.from(JSON.stringify(key)).toString("base64url");
   const at = (path: string, cursor: string) => `${path}${path.includes("?") ? "&" : "?"}cursor=${cursor}`;
 
+  it("lists every list route of the OpenAPI document here, so each is sent hostile cursors", async () => {
+    const document = (await server.call("GET", "/openapi.json")).body as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }
+        >
+      >;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const routes = Object.entries(document.paths)
+      .filter(([, item]) => {
+        const schema = item.get?.responses["200"]?.content?.["application/json"]?.schema;
+        const body = schema?.$ref ? document.components.schemas[schema.$ref.split("/").at(-1)!] : schema;
+        return "next_cursor" in ((body as { properties?: object } | undefined)?.properties ?? {});
+      })
+      .map(([path]) => new RegExp(`^${path.replace(/\{[^}]+\}/g, "[^/]+")}$`));
+    const missing = routes.filter((route) => !lists.some(([path]) => route.test(path.split("?")[0]!)));
+    expect(missing.map(String)).toEqual([]);
+  });
+
   it("takes back its own cursors on every list route (so the refusals below are about the cursor)", async () => {
     for (const [path, list, columns] of lists) {
       const cursor = encodeCursor(
@@ -147,7 +183,7 @@ describe("hostile input at the HTTP edge", () => {
       );
       const response = await server.call("GET", at(path, cursor));
       // The seeded party has booked nothing yet, so its statement lines have no currency.
-      const expected = list === "line_proofs" ? 422 : 200;
+      const expected = list === "line_proofs" ? 422 : under_absent.includes(list) ? 404 : 200;
       expect(response.status, `${path} ${JSON.stringify(response.body)}`).toBe(expected);
     }
   });

@@ -154,6 +154,36 @@ describe("the OpenAPI document", () => {
     expect(ast.length).toBeGreaterThan(0);
   });
 
+  it("pages every list route one way: limit and cursor in, { items, next_cursor } out (decisions §20, §29)", () => {
+    // Fixed catalogues from the code, not lists of stored rows: nothing to page.
+    const catalogues = ["GET /problems", "GET /v1/event-types"];
+    const schemas = (document.components as { schemas: Record<string, Json> }).schemas;
+    const deref = (schema: Json | undefined): Json | undefined => {
+      const ref = schema?.$ref as string | undefined;
+      return ref === undefined ? schema : schemas[ref.split("/").at(-1)!];
+    };
+    const lists: string[] = [];
+    const wrong: string[] = [];
+    for (const [name, operation] of operations()) {
+      if (!name.startsWith("GET ")) continue;
+      const ok = operation.responses["200"] as { content?: Record<string, { schema?: Json }> } | undefined;
+      const body = deref(ok?.content?.["application/json"]?.schema);
+      const properties = (body?.properties ?? {}) as Record<string, Json>;
+      if (!("items" in properties) || catalogues.includes(name)) continue;
+      lists.push(name);
+      const query = ((operation as { parameters?: { in: string; name: string }[] }).parameters ?? [])
+        .filter((parameter) => parameter.in === "query")
+        .map((parameter) => parameter.name);
+      if (!query.includes("limit")) wrong.push(`${name} takes no limit`);
+      if (!query.includes("cursor")) wrong.push(`${name} takes no cursor`);
+      if (!("next_cursor" in properties)) wrong.push(`${name} answers no next_cursor`);
+      if (!(body?.required as string[] | undefined)?.includes("next_cursor"))
+        wrong.push(`${name} does not require next_cursor`);
+    }
+    expect(wrong).toEqual([]);
+    expect(lists.length).toBeGreaterThan(20);
+  });
+
   it("shows examples for the main operations", () => {
     const text = JSON.stringify(document);
     for (const name of ["OrderInput", "OrderView", "Problem", "RefundInput"]) {

@@ -82,12 +82,7 @@ describe("responses serialized from their schemas", () => {
       pageSchema(ref("Entry")),
       () => partyEntries(db, everything(), "m-1001", {}),
     ],
-    [
-      "Policy list",
-      "/v1/policies",
-      { type: "object", properties: { items: { type: "array", items: ref("Policy") } } },
-      async () => ({ items: await listPolicies(db, tenant) }),
-    ],
+    ["Policy page", "/v1/policies", pageSchema(ref("Policy")), () => listPolicies(db, tenant)],
     [
       "PolicyAssignment page",
       "/v1/policy-assignments",

@@ -1,9 +1,18 @@
 import { DomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
+import { policies_page_items_default, policies_page_items_max } from "../core/limits.ts";
 import type { PolicyRecord } from "../core/log/records.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../core/page.ts";
 import { loadPolicy, type Policy } from "../core/split/index.ts";
 import type { Queryable } from "../store/database.ts";
+import {
+  insertPolicyDraft,
+  markPolicyPublished,
+  type PolicyRow,
+  selectPolicies,
+  selectPolicyByHash,
+  selectPolicyById,
+} from "../store/policies-sql.ts";
 import { type AssignmentRow, insertAssignment, selectAssignments } from "../store/policy-assignments-sql.ts";
 import { inTransaction } from "../store/retry.ts";
 import type { ServiceContext } from "./context.ts";
@@ -16,16 +25,7 @@ import { enqueueLogRecords } from "./tlog/record-enqueue.ts";
 export const return_window_ms_max = 366 * 24 * 3_600_000;
 export const default_return_window_ms = 7 * 24 * 3_600_000;
 
-export interface PolicyView {
-  id: string;
-  name: string;
-  status: "draft" | "published";
-  hash: string | null;
-  return_window_ms: number;
-  body: unknown;
-  created_at: Date;
-  published_at: Date | null;
-}
+export type PolicyView = PolicyRow;
 
 export interface PolicyDraftInput {
   name: string;
@@ -56,10 +56,11 @@ export async function createPolicyDraft(
   }
   const id = newId();
   const now = ctx.now();
-  await ctx.db.query(
-    `INSERT INTO policies (tenant_id, id, name, status, body, return_window_ms, created_at)
-     VALUES ($1, $2, $3, 'draft', $4::text::jsonb, $5, $6)`,
-    [tenant_id, id, input.name, JSON.stringify(input.body), return_window_ms, now],
+  await insertPolicyDraft(
+    ctx.db,
+    tenant_id,
+    { id, name: input.name, body: input.body, return_window_ms },
+    now,
   );
   return {
     id,
@@ -80,17 +81,14 @@ export function publishPolicy(
   policy_id: string,
 ): Promise<PolicyView> {
   return inTransaction(ctx.db, async (tx) => {
-    const [row] = await selectPolicies(tx, tenant_id, "id = $2::uuid FOR UPDATE", [policy_id]);
+    const row = await selectPolicyById(tx, tenant_id, policy_id, true);
     if (row === undefined) throw new DomainError("policy_not_found", `no policy ${policy_id}`, "id");
     if (row.status === "published") return row;
     const { policy_hash } = loadPolicy(row.body);
-    const taken = await selectPolicies(tx, tenant_id, "hash = $2", [policy_hash]);
-    if (taken[0] !== undefined) return taken[0];
+    const taken = await selectPolicyByHash(tx, tenant_id, policy_hash);
+    if (taken !== undefined) return taken;
     const now = ctx.now();
-    await tx.query(
-      "UPDATE policies SET status = 'published', hash = $3, published_at = $4 WHERE tenant_id = $1 AND id = $2",
-      [tenant_id, policy_id, policy_hash, now],
-    );
+    await markPolicyPublished(tx, tenant_id, policy_id, policy_hash, now);
     const published: PolicyView = { ...row, status: "published", hash: policy_hash, published_at: now };
     await enqueueLogRecords(
       tx,
@@ -118,18 +116,26 @@ export function policyRecord(policy: PolicyView): PolicyRecord {
 export async function getPolicy(db: Queryable, tenant_id: string, id_or_hash: string): Promise<PolicyView> {
   const by_hash = /^[0-9a-f]{64}$/.test(id_or_hash);
   const by_id = /^[0-9a-f-]{36}$/.test(id_or_hash);
-  const rows = by_hash
-    ? await selectPolicies(db, tenant_id, "hash = $2", [id_or_hash])
+  const row = by_hash
+    ? await selectPolicyByHash(db, tenant_id, id_or_hash)
     : by_id
-      ? await selectPolicies(db, tenant_id, "id = $2::uuid", [id_or_hash])
-      : [];
-  const row = rows[0];
+      ? await selectPolicyById(db, tenant_id, id_or_hash)
+      : undefined;
   if (row === undefined) throw new DomainError("policy_not_found", `no policy ${id_or_hash}`, "id");
   return row;
 }
 
-export async function listPolicies(db: Queryable, tenant_id: string): Promise<PolicyView[]> {
-  return selectPolicies(db, tenant_id, "true ORDER BY created_at DESC LIMIT 200", []);
+/** The tenant's policies newest first, one cursor page. */
+export async function listPolicies(
+  db: Queryable,
+  tenant_id: string,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<PolicyView>> {
+  const limit = pageLimit(options.limit, policies_page_items_default, policies_page_items_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("policies", options.cursor, ["instant", "uuid"]);
+  const rows = await selectPolicies(db, tenant_id, { before, limit: limit + 1 });
+  return pageOf(rows, limit, "policies", (row) => [row.created_at, row.id]);
 }
 
 export type AssignmentScope = "tenant" | "merchant" | "category";
@@ -153,7 +159,7 @@ export async function assignPolicy(ctx: ServiceContext, tenant_id: string, input
       "scope_value",
     );
   }
-  const [policy] = await selectPolicies(ctx.db, tenant_id, "hash = $2", [input.policy_hash]);
+  const policy = await selectPolicyByHash(ctx.db, tenant_id, input.policy_hash);
   if (policy === undefined)
     throw new DomainError("policy_not_found", `no published policy ${input.policy_hash}`, "policy_hash");
   const id = newId();
@@ -199,20 +205,4 @@ export interface ResolvedPolicy {
   policy: Policy;
   policy_hash: string;
   return_window_ms: number;
-}
-
-type PolicyRow = PolicyView & Record<string, unknown>;
-
-async function selectPolicies(
-  db: Queryable,
-  tenant_id: string,
-  where: string,
-  params: unknown[],
-): Promise<PolicyView[]> {
-  const rows = await db.query<PolicyRow>(
-    `SELECT id::text, name, status, hash, return_window_ms, body, created_at, published_at
-       FROM policies WHERE tenant_id = $1 AND ${where}`,
-    [tenant_id, ...params],
-  );
-  return rows.map((row) => ({ ...row, return_window_ms: Number(row.return_window_ms) }));
 }

@@ -1,3 +1,4 @@
+import { selectTenantIds } from "../store/tenants-sql.ts";
 import type { ServiceContext } from "./context.ts";
 import { expireHolds } from "./ledger/holds.ts";
 import { releaseDue, releases_per_batch_max } from "./orders/order-lifecycle.ts";
@@ -34,9 +35,9 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
   let running: Promise<number> = Promise.resolve(0);
 
   async function tick(): Promise<number> {
-    const tenants = await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+    const tenants = await selectTenantIds(ctx.db);
     let released = 0;
-    for (const { id } of tenants) {
+    for (const id of tenants) {
       for (let round = 0; round < rounds_max && !stopped; round++) {
         const count = await releaseDue(ctx, id, releases_per_batch_max, { leader_only: true });
         released += count;

@@ -48,10 +48,47 @@ export async function latestEventSeqs(
   );
 }
 
+/** The tenant's highest event sequence number, 0 before its first. */
+export async function latestEventSeq(db: Queryable, tenant_id: string): Promise<bigint> {
+  const [row] = await db.query<{ seq: bigint }>(
+    "SELECT coalesce(max(seq), 0)::int8 AS seq FROM event_seqs WHERE tenant_id = $1",
+    [tenant_id],
+  );
+  return BigInt(row?.seq ?? 0n);
+}
+
 /** Events stored but not yet numbered, over all tenants (the event sequencer's lag, for /metrics). */
 export async function unnumberedEventCount(db: Queryable): Promise<number> {
   const [row] = await db.query<{ n: bigint | number }>(
     "SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM event_seqs) AS n",
   );
   return Number(row?.n ?? 0);
+}
+
+export interface StreamEventRow {
+  seq: bigint;
+  id: string;
+  type: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+/**
+ * Sequenced events after `after_seq` that `party_id` (null: every party) may
+ * see, in seq order; inbox pushes (`inbox.*`) only to their own user. Run it on
+ * a scoped handle: row-level security then holds whatever the filter says.
+ */
+export function selectSequencedEventsFor(
+  tx: Queryable,
+  tenant_id: string,
+  filter: { after_seq: bigint; party_id: string | null; user_id: string | null; limit: number },
+): Promise<StreamEventRow[]> {
+  return tx.query<StreamEventRow & Record<string, unknown>>(
+    `SELECT s.seq, e.id::text AS id, e.type, e.payload, e.created_at
+       FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
+      WHERE s.tenant_id = $1 AND s.seq > $2 AND ($3::text IS NULL OR e.party_ids @> ARRAY[$3::text])
+        AND (e.type NOT LIKE 'inbox.%' OR e.payload->>'user_id' = $5::text)
+      ORDER BY s.seq LIMIT $4`,
+    [tenant_id, filter.after_seq, filter.party_id, filter.limit, filter.user_id],
+  );
 }

@@ -356,3 +356,17 @@ export async function selectTransactionWithOwners(
   };
   return { transaction, owners };
 }
+
+/** Whether the journal transaction `id` (a uuid) belongs to the order. */
+export async function transactionOfOrderExists(
+  tx: Queryable,
+  tenant_id: string,
+  id: string,
+  order_id: string,
+): Promise<boolean> {
+  const rows = await tx.query(
+    "SELECT 1 FROM journal_transactions WHERE tenant_id = $1 AND id = $2::uuid AND order_id = $3",
+    [tenant_id, id, order_id],
+  );
+  return rows.length > 0;
+}

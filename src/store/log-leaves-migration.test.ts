@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tenantsWithPendingEvents } from "../service/events/event-sequencer.ts";
-import { firstUnsequenced } from "../service/tlog/cursor.ts";
+import { firstUnsequenced } from "./log-leaves-sql.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
 

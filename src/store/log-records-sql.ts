@@ -48,3 +48,22 @@ export async function unsequencedRecordCount(db: Queryable): Promise<number> {
   );
   return Number(row?.n ?? 0);
 }
+
+/** Journal transactions of this party that the checkpoint of `size` leaves does not cover (logged after it, or not yet). */
+export async function partyTransactionsAfter(
+  tx: Queryable,
+  tenant_id: string,
+  party_id: string,
+  size: number,
+): Promise<number> {
+  const [row] = await tx.query<{ count: bigint }>(
+    `WITH last AS (
+       SELECT r.xid, r.id FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+        WHERE l.tenant_id = $1 AND l.leaf_index = $3::int8 - 1)
+     SELECT count(*) AS count FROM log_records r
+      WHERE r.tenant_id = $1 AND r.kind = 'journal_transaction' AND r.party_ids @> ARRAY[$2::text]
+        AND (NOT EXISTS (SELECT 1 FROM last) OR (r.xid, r.id) > (SELECT xid, id FROM last))`,
+    [tenant_id, party_id, size],
+  );
+  return Number(row?.count ?? 0);
+}

@@ -1,7 +1,8 @@
+import type { ReversalJson } from "../core/split/index.ts";
 import type { Queryable } from "./database.ts";
 
 // The one home of the writes a refund or chargeback makes to `orders` and
-// `order_refunds` (the reads are in service/orders/order-store.ts for now).
+// `order_refunds`, and the refunds' read.
 
 export interface OrderRefundRow {
   order_id: string;
@@ -47,4 +48,37 @@ export async function insertOrderRefund(
       row.created_at,
     ],
   );
+}
+
+/** A stored refund or chargeback, with the request that made it. */
+export interface StoredRefund {
+  refund_id: string;
+  kind: "refund" | "chargeback";
+  amount_minor: bigint;
+  before_release: boolean;
+  transaction_id: string;
+  created_at: Date;
+  reversal: ReversalJson;
+  request: unknown;
+  request_sha256: string;
+}
+
+export async function selectRefunds(
+  tx: Queryable,
+  tenant_id: string,
+  order_ids: readonly string[],
+): Promise<Map<string, StoredRefund[]>> {
+  const rows = await tx.query<StoredRefund & { order_id: string } & Record<string, unknown>>(
+    `SELECT order_id, refund_id, kind, amount_minor, request, request_sha256, reversal, transaction_id::text AS transaction_id,
+            before_release, created_at
+       FROM order_refunds WHERE tenant_id = $1 AND order_id = ANY($2::text[]) ORDER BY transaction_id`,
+    [tenant_id, order_ids],
+  );
+  const result = new Map<string, StoredRefund[]>();
+  for (const { order_id, ...refund } of rows) {
+    const list = result.get(order_id) ?? [];
+    list.push(refund as StoredRefund);
+    result.set(order_id, list);
+  }
+  return result;
 }

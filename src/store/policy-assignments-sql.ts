@@ -37,3 +37,21 @@ export function selectAssignments(
     [tenant_id, filter.scope, filter.after?.[0] ?? null, filter.after?.[1] ?? null, filter.limit],
   );
 }
+
+/** The assignments that may apply to orders of these merchants and categories, newest in force first. */
+export function selectApplicableAssignments(
+  tx: Queryable,
+  tenant_id: string,
+  merchants: readonly string[],
+  categories: readonly string[],
+): Promise<Pick<AssignmentRow, "scope" | "scope_value" | "policy_hash" | "effective_from">[]> {
+  return tx.query<
+    Pick<AssignmentRow, "scope" | "scope_value" | "policy_hash" | "effective_from"> & Record<string, unknown>
+  >(
+    `SELECT scope, scope_value, policy_hash, effective_from FROM policy_assignments
+      WHERE tenant_id = $1 AND (scope = 'tenant' OR (scope = 'merchant' AND scope_value = ANY($2::text[]))
+                                OR (scope = 'category' AND scope_value = ANY($3::text[])))
+      ORDER BY effective_from DESC, created_at DESC`,
+    [tenant_id, merchants, categories],
+  );
+}

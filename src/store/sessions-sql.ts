@@ -70,3 +70,17 @@ export async function selectUnrevokedSession(
 export async function touchSession(db: Queryable, token_sha256: string, now: Date): Promise<void> {
   await db.query("UPDATE sessions SET last_seen_at = $2 WHERE token_sha256 = $1", [token_sha256, now]);
 }
+
+/** Ends every live session of a user (a role change, disabling). */
+export async function revokeUserSessions(
+  tx: Queryable,
+  tenant_id: string,
+  user_id: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = $1 AND user_id = $2::uuid AND revoked_at IS NULL",
+    [tenant_id, user_id, now, reason],
+  );
+}

@@ -266,3 +266,53 @@ export async function selectBillImportsNewestFirst(
     [tenant_id, page.before_id, page.limit],
   );
 }
+
+/** Payouts in id order after `after_id`, filtered; `limit` rows. */
+export function selectPayoutPage(
+  db: Queryable,
+  tenant_id: string,
+  filter: {
+    party_id: string | null;
+    state: string | null;
+    from: string | null;
+    to: string | null;
+    after_id: string | null;
+    limit: number;
+  },
+): Promise<PayoutRow[]> {
+  return db.query<PayoutRow & Record<string, unknown>>(
+    `SELECT ${payout_columns} FROM payouts
+      WHERE tenant_id = $1 AND ($2::text IS NULL OR party_id = $2) AND ($3::text IS NULL OR state = $3)
+        AND ($4::date IS NULL OR run_date >= $4::date) AND ($5::date IS NULL OR run_date <= $5::date)
+        AND ($6::uuid IS NULL OR id > $6::uuid)
+      ORDER BY id LIMIT $7`,
+    [tenant_id, filter.party_id, filter.state, filter.from, filter.to, filter.after_id, filter.limit],
+  );
+}
+
+/** The payout a provider's reference names, with its state; undefined when there is none. */
+export async function selectPayoutByReference(
+  tx: Queryable,
+  tenant_id: string,
+  reference: string,
+): Promise<{ id: string; state: string } | undefined> {
+  const [row] = await tx.query<{ id: string; state: string } & Record<string, unknown>>(
+    "SELECT id::text, state FROM payouts WHERE tenant_id = $1 AND reference = $2",
+    [tenant_id, reference],
+  );
+  return row;
+}
+
+/** Whether the scheduler has already finished a run for this date. */
+export async function scheduledRunFinished(
+  db: Queryable,
+  tenant_id: string,
+  run_date: string,
+): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM settlement_runs
+      WHERE tenant_id = $1 AND run_date = $2::date AND trigger = 'scheduler' AND status = 'finished' LIMIT 1`,
+    [tenant_id, run_date],
+  );
+  return rows.length > 0;
+}

@@ -1,12 +1,11 @@
 import { isCurrency } from "../currency.ts";
+import { notification_body_length_max, notification_title_length_max } from "../limits.ts";
 import { formatMoney } from "../money.ts";
 import type { Language, Template } from "./event-types.ts";
 
 // Fills a template from an event's payload: the inbox item's title and body,
 // and a mail's subject, text part and HTML part. Pure: same input, same text.
 
-export const title_length_max = 300;
-export const body_length_max = 4_000;
 const placeholder = /\{([a-z_][a-z0-9_]{0,63})(\|money)?\}/g;
 
 export interface Rendered {
@@ -47,8 +46,8 @@ export function renderTemplate(template: Template, type: string, payload: unknow
       fieldText(fields, field, money !== undefined),
     );
   return {
-    title: clip(fill(template.title), title_length_max),
-    body: clip(fill(template.body), body_length_max),
+    title: clip(fill(template.title), notification_title_length_max),
+    body: clip(fill(template.body), notification_body_length_max),
   };
 }
 

@@ -1,4 +1,5 @@
 import { assert } from "../assert.ts";
+import { retry_after_ms_max, retry_schedule_length_max } from "../limits.ts";
 
 // When to try a failed webhook delivery again: the Standard Webhooks schedule
 // (immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after
@@ -17,8 +18,6 @@ export const standard_retry_schedule_ms: readonly number[] = [
   20 * 3_600_000,
   24 * 3_600_000,
 ];
-export const retry_after_ms_max = 24 * 3_600_000;
-export const retry_schedule_length_max = 20;
 
 export type AttemptOutcome =
   | { kind: "succeeded" }

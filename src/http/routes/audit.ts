@@ -25,12 +25,20 @@ import {
   selectConfig,
 } from "../../service/audit/configs.ts";
 import { type DecisionInput, decideCase } from "../../service/audit/decide-case.ts";
-import { caseTrail } from "../../service/audit/trail.ts";
+import { caseTrailPage } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
 import { instantOf, limitOf, scopeOf } from "../request-scope.ts";
-import { id_params, idempotency_header, instant_query, page_query, problem_schema } from "../schemas.ts";
+import {
+  id_params,
+  idempotency_header,
+  instant_query,
+  next_cursor_schema,
+  page_query,
+  pageSchema,
+  problem_schema,
+} from "../schemas.ts";
 
 // The review queue, rule configurations and trails (docs/audit.md).
 
@@ -131,13 +139,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           },
         },
         response: {
-          200: {
-            type: "object",
-            properties: {
-              items: { type: "array", items: case_schema },
-              next_cursor: { type: ["string", "null"] },
-            },
-          },
+          200: pageSchema(case_schema),
           400: problem_schema,
         },
       },
@@ -342,7 +344,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { cursor?: string; limit?: string } }>(
     "/v1/audit/cases/:id/trail",
     {
       config: { roles: readers },
@@ -351,23 +353,33 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         summary:
           "Every action on the case, oldest first, each with its proof bundle (null until the next checkpoint); `clearsplit verify bundle` checks each offline",
         params: id_params,
+        querystring: { type: "object", additionalProperties: false, properties: page_query },
         response: { 200: trail_schema, 404: problem_schema },
       },
     },
-    async (request) => ({ items: await caseTrail(ctx, scopeOf(request), request.params.id) }),
+    async (request) =>
+      caseTrailPage(ctx, scopeOf(request), request.params.id, {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
-  app.get(
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     "/v1/audit/configs",
     {
       config: { roles: readers },
       schema: {
         tags: ["audit"],
-        summary: "Rule configurations, newest first; the newest published one is in force",
-        response: { 200: { type: "object", properties: { items: { type: "array", items: config_schema } } } },
+        summary: "Rule configurations, newest first (cursor pages); the newest published one is in force",
+        querystring: { type: "object", additionalProperties: false, properties: page_query },
+        response: { 200: pageSchema(config_schema) },
       },
     },
-    async (request) => ({ items: await listAuditConfigs(ctx.db, principalOf(request).tenant_id) }),
+    async (request) =>
+      listAuditConfigs(ctx.db, principalOf(request).tenant_id, {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
   app.post<{ Body: { name: string; body: unknown } }>(
@@ -481,7 +493,8 @@ export const trail_entry_schema = component("AuditTrailEntry", {
 
 export const trail_schema = component("AuditTrail", {
   type: "object",
-  properties: { items: { type: "array", items: trail_entry_schema } },
+  required: ["items", "next_cursor"],
+  properties: { items: { type: "array", items: trail_entry_schema }, next_cursor: next_cursor_schema },
 });
 
 const backtest_schema = component("AuditBacktest", {

@@ -153,6 +153,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
         response: {
           200: {
             type: "object",
+            required: ["items", "next_cursor"],
             properties: {
               items: {
                 type: "array",

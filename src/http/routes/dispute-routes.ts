@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { disputes_page_max, reason_length_max } from "../../core/limits.ts";
+import { reason_length_max } from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
 import { caseNotFound, getCase } from "../../service/audit/cases.ts";
 import { type DisputeInput, listDisputes, openDispute } from "../../service/audit/disputes.ts";
@@ -8,7 +8,7 @@ import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
 import { limitOf, scopeOf } from "../request-scope.ts";
-import { id_params, idempotency_header, problem_schema } from "../schemas.ts";
+import { id_params, idempotency_header, page_query, pageSchema, problem_schema } from "../schemas.ts";
 import { case_schema, trail_entry_schema } from "./audit.ts";
 
 // Merchant and supplier disputes (docs/audit.md): a party contests its legs;
@@ -67,7 +67,7 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
     },
   );
 
-  app.get<{ Querystring: { limit?: string } }>(
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     "/v1/disputes",
     {
       config: {
@@ -79,19 +79,19 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: {
-            limit: { type: "string", pattern: "^[0-9]{1,4}$", description: `1 to ${disputes_page_max}` },
-          },
+          properties: page_query,
         },
         response: {
-          200: { type: "object", properties: { items: { type: "array", items: dispute_schema } } },
+          200: pageSchema(dispute_schema),
           400: problem_schema,
         },
       },
     },
-    async (request) => ({
-      items: await listDisputes(ctx.db, scopeOf(request), limitOf(request.query.limit) ?? 50),
-    }),
+    async (request) =>
+      listDisputes(ctx.db, scopeOf(request), {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
   app.get<{ Params: { id: string } }>(

@@ -69,6 +69,7 @@ const consistency_schema = component("ConsistencyProof", {
 });
 const checkpoints_schema = {
   type: "object",
+  required: ["items", "next_cursor"],
   properties: {
     items: {
       type: "array",

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from "fastify";
+import { event_type_length_max, preferences_per_request_max } from "../../core/limits.ts";
 import { deliveries, event_types, languages } from "../../core/notifications/event-types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { listInbox, markAllRead, markRead } from "../../service/notifications/inbox.ts";
 import { mailConfigFromEnv } from "../../service/notifications/mailer.ts";
-import {
-  getPreferences,
-  preferences_per_request_max,
-  setPreferences,
-} from "../../service/notifications/preferences.ts";
+import { getPreferences, setPreferences } from "../../service/notifications/preferences.ts";
 import { notificationStatus } from "../../service/notifications/status.ts";
 import { sendTestNotification } from "../../service/notifications/test-notification.ts";
 import { principalOf } from "../authenticate.ts";
@@ -26,7 +23,7 @@ import { id_params, itemsSchema, page_query, problem_schema } from "../schemas.t
 // status. Who may see an item is decided when it is made (role, party,
 // preference) and again when it is read (row-level security).
 
-const event_type_name = { type: "string", minLength: 1, maxLength: 64 } as const;
+const event_type_name = { type: "string", minLength: 1, maxLength: event_type_length_max } as const;
 
 export async function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.get<{ Querystring: { cursor?: string; limit?: string; unread?: "true" | "false" } }>(

@@ -16,7 +16,6 @@ import { limitOf, scopeOf } from "../request-scope.ts";
 import {
   assignment_schema,
   instant_query,
-  itemsSchema,
   page_query,
   pageSchema,
   policy_schema,
@@ -84,19 +83,22 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     "/v1/policies",
     {
       config: { roles: platform_roles },
       schema: {
         tags: ["policies"],
-        summary: "Policies, newest first",
-        response: { 200: itemsSchema(policy_schema) },
+        summary: "Policies, newest first (cursor pages)",
+        querystring: { type: "object", additionalProperties: false, properties: page_query },
+        response: { 200: pageSchema(policy_schema) },
       },
     },
-    async (request) => ({
-      items: await listPolicies(ctx.db, principalOf(request).tenant_id),
-    }),
+    async (request) =>
+      listPolicies(ctx.db, principalOf(request).tenant_id, {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
   app.put<{

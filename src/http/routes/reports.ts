@@ -41,10 +41,9 @@ import {
   simulation_schema,
 } from "../capability-schemas.ts";
 import { componentRef } from "../components.ts";
-import { scopeOf } from "../request-scope.ts";
+import { limitOf, scopeOf } from "../request-scope.ts";
 import {
   binary_body,
-  itemsSchema,
   mediaResponse,
   next_cursor_schema,
   page_query,
@@ -274,17 +273,22 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
       reply.status(201).send(await createSavedReport(ctx, callerOf(request), request.body)),
   );
 
-  app.get(
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     "/v1/reports/saved",
     {
       config: { roles: [...report_roles] },
       schema: {
         tags: ["reports"],
+        querystring: { type: "object", additionalProperties: false, properties: page_query },
         response: { 200: pageSchema(saved_report_schema) },
-        summary: "Saved reports the caller may run",
+        summary: "Saved reports the caller may run, newest first (cursor pages)",
       },
     },
-    async (request) => ({ items: await listSavedReports(ctx, callerOf(request)), next_cursor: null }),
+    async (request) =>
+      listSavedReports(ctx, callerOf(request), {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -343,20 +347,22 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { cursor?: string; limit?: string } }>(
     "/v1/reports/saved/:id/runs",
     {
       config: { roles: [...report_roles] },
       schema: {
         tags: ["reports"],
-        summary: "Files a schedule produced",
-        response: { 200: itemsSchema(report_run_schema), 404: problem_schema },
+        summary: "Files a schedule produced, latest period first (cursor pages)",
+        querystring: { type: "object", additionalProperties: false, properties: page_query },
+        response: { 200: pageSchema(report_run_schema), 404: problem_schema },
       },
     },
-    async (request) => ({
-      items: await listReportRuns(ctx, callerOf(request), request.params.id),
-      next_cursor: null,
-    }),
+    async (request) =>
+      listReportRuns(ctx, callerOf(request), request.params.id, {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
   app.get<{ Params: { id: string; run_id: string } }>(

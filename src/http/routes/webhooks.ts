@@ -1,15 +1,21 @@
 import type { FastifyInstance } from "fastify";
+import {
+  endpoint_description_length_max,
+  event_type_filter_length_max,
+  event_type_filters_per_request_max,
+  id_length_max,
+  rotation_overlap_seconds_max,
+  webhook_url_length_max,
+} from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
-import { webhook_url_length_max } from "../../service/notifications/address-guard.ts";
+
 import { listDeliveries, retryDelivery } from "../../service/notifications/deliveries.ts";
 import {
   createEndpoint,
-  description_length_max,
   type EndpointPatch,
   getEndpoint,
   listEndpoints,
   rotateSecret,
-  rotation_overlap_s_max,
   updateEndpoint,
 } from "../../service/notifications/endpoints.ts";
 import { principalOf } from "../authenticate.ts";
@@ -24,8 +30,8 @@ const endpoint_roles = ["platform_admin", "integration", "merchant", "supplier",
 // Generous at the edge so the service can name the limit in its own error.
 const types_schema = {
   type: "array",
-  maxItems: 1_000,
-  items: { type: "string", minLength: 1, maxLength: 200 },
+  maxItems: event_type_filters_per_request_max,
+  items: { type: "string", minLength: 1, maxLength: event_type_filter_length_max },
 } as const;
 const url_schema = { type: "string", minLength: 1, maxLength: webhook_url_length_max * 2 } as const;
 
@@ -46,8 +52,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
           properties: {
             url: url_schema,
             event_types: types_schema,
-            party_id: { type: ["string", "null"], minLength: 1, maxLength: 128 },
-            description: { type: ["string", "null"], maxLength: description_length_max },
+            party_id: { type: ["string", "null"], minLength: 1, maxLength: id_length_max },
+            description: { type: ["string", "null"], maxLength: endpoint_description_length_max },
           },
         },
         response: { 201: webhook_endpoint_schema, 400: problem_schema },
@@ -57,17 +63,22 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
       reply.status(201).send(await createEndpoint(ctx, principalOf(request), request.body)),
   );
 
-  app.get(
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
     "/v1/webhook-endpoints",
     {
       config: { roles: endpoint_roles },
       schema: {
         tags: ["webhooks"],
+        querystring: { type: "object", additionalProperties: false, properties: page_query },
         response: { 200: pageSchema(webhook_endpoint_schema) },
-        summary: "The endpoints the caller may see",
+        summary: "The endpoints the caller may see, by id (cursor pages)",
       },
     },
-    async (request) => ({ items: await listEndpoints(ctx, principalOf(request)), next_cursor: null }),
+    async (request) =>
+      listEndpoints(ctx, principalOf(request), {
+        limit: limitOf(request.query.limit),
+        cursor: request.query.cursor,
+      }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -98,7 +109,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
           properties: {
             url: url_schema,
             event_types: types_schema,
-            description: { type: ["string", "null"], maxLength: description_length_max },
+            description: { type: ["string", "null"], maxLength: endpoint_description_length_max },
             status: { enum: ["enabled", "disabled"] },
           },
         },
@@ -133,7 +144,9 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServiceContext): 
         body: {
           type: ["object", "null"],
           additionalProperties: false,
-          properties: { overlap_seconds: { type: "integer", minimum: 0, maximum: rotation_overlap_s_max } },
+          properties: {
+            overlap_seconds: { type: "integer", minimum: 0, maximum: rotation_overlap_seconds_max },
+          },
         },
         response: { 200: webhook_endpoint_schema, 404: problem_schema },
       },

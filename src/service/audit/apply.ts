@@ -4,9 +4,10 @@ import { type AccountPurpose, account_purposes, type TransactionRequest } from "
 import { adjustment_entries_max } from "../../core/limits.ts";
 import type { CaseRow } from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectSplitPlatform } from "../../store/ledger-reads-sql.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { heldByOrder } from "../orders/held.ts";
-import { lockOrder } from "../orders/order-store.ts";
+import { lockOrder } from "../orders/order-lookups.ts";
 import { accountFor, partyAccounts, partyKinds } from "../orders/party-accounts.ts";
 
 // What a decision does to the ledger. A reversal moves exactly what the order
@@ -173,11 +174,7 @@ async function postOne(
 
 /** The platform of an order: the owner of the clearing account its split debited. */
 async function platformOf(tx: Queryable, tenant_id: string, transaction_id: string): Promise<string> {
-  const [row] = await tx.query<{ party_id: string }>(
-    `SELECT a.party_id FROM postings p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
-      WHERE p.tenant_id = $1 AND p.transaction_id = $2::uuid AND a.purpose = 'clearing' LIMIT 1`,
-    [tenant_id, transaction_id],
-  );
-  assert(row !== undefined, `split ${transaction_id} has no clearing posting`);
-  return row.party_id;
+  const party_id = await selectSplitPlatform(tx, tenant_id, transaction_id);
+  assert(party_id !== undefined, `split ${transaction_id} has no clearing posting`);
+  return party_id;
 }

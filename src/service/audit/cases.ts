@@ -2,11 +2,24 @@ import { assert } from "../../core/assert.ts";
 import { type CaseState, case_states, open_case_states } from "../../core/audit/four-eyes.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
-import { cases_page_max, comment_length_max, reason_length_max } from "../../core/limits.ts";
+import {
+  case_hits_shown_max,
+  cases_page_max,
+  comment_length_max,
+  reason_length_max,
+} from "../../core/limits.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
-import { type CaseRow, case_columns, caseOfRow, selectCase } from "../../store/audit-sql.ts";
+import {
+  type CaseRow,
+  type HitRow,
+  selectCase,
+  selectCaseHits,
+  selectCases,
+  updateCaseClaim,
+} from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectOrderAmountForUpdate } from "../../store/orders-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import type { Actor } from "./actor.ts";
@@ -97,38 +110,21 @@ export async function listCases(
       : filters.state === "any_open"
         ? [...open_case_states]
         : [filters.state];
-  const rows = await db.query(
-    `SELECT ${case_columns} FROM audit_cases
-      WHERE tenant_id = $1
-        AND ($2::text[] IS NULL OR state = ANY($2::text[]))
-        AND ($3::text IS NULL OR $3 = ANY(rule_ids))
-        AND ($4::text IS NULL OR party_id = $4)
-        AND ($5::text IS NULL OR order_id = $5)
-        AND ($6::int8 IS NULL OR amount_minor >= $6)
-        AND ($7::int8 IS NULL OR amount_minor <= $7)
-        AND ($8::timestamptz IS NULL OR opened_at < $8)
-        AND ($9::timestamptz IS NULL OR opened_at >= $9)
-        AND ($10::text IS NULL OR kind = $10)
-        AND ($11::timestamptz IS NULL OR (opened_at, id) < ($11::timestamptz, $12::uuid))
-      ORDER BY opened_at DESC, id DESC LIMIT $13`,
-    [
-      tenant_id,
-      states,
-      filters.rule_id ?? null,
-      filters.party_id ?? null,
-      filters.order_id ?? null,
-      filters.amount_min_minor ?? null,
-      filters.amount_max_minor ?? null,
-      filters.opened_before ?? null,
-      filters.opened_after ?? null,
-      filters.kind ?? null,
-      after?.opened_at ?? null,
-      after?.id ?? null,
-      limit + 1,
-    ],
-  );
+  const rows = await selectCases(db, tenant_id, {
+    states,
+    rule_id: filters.rule_id ?? null,
+    party_id: filters.party_id ?? null,
+    order_id: filters.order_id ?? null,
+    amount_min_minor: filters.amount_min_minor ?? null,
+    amount_max_minor: filters.amount_max_minor ?? null,
+    opened_before: filters.opened_before ?? null,
+    opened_after: filters.opened_after ?? null,
+    kind: filters.kind ?? null,
+    before: after,
+    limit: limit + 1,
+  });
   return pageOf(
-    rows.map((row) => caseView(caseOfRow(row))),
+    rows.map((row) => caseView(row)),
     limit,
     "audit_cases",
     (item) => [item.opened_at, item.id],
@@ -140,15 +136,7 @@ function auditCaseCursor(cursor: string): { opened_at: Date; id: string } {
   return { opened_at, id };
 }
 
-export interface HitView {
-  id: string;
-  rule_id: string;
-  reason: string;
-  inputs: unknown;
-  inputs_sha256: string;
-  config_hash: string | null;
-  created_at: Date;
-}
+export type HitView = HitRow;
 
 export interface CaseDetail extends CaseView {
   hits: HitView[];
@@ -162,11 +150,7 @@ export async function getCase(db: Queryable, scope: ReadScope, case_id: string):
     (scope.party_id !== null && (row.kind !== "dispute" || row.party_id !== scope.party_id))
   )
     throw caseNotFound(case_id);
-  const hits = await db.query<HitView & Record<string, unknown>>(
-    `SELECT id::text AS id, rule_id, reason, inputs, inputs_sha256, config_hash, created_at FROM audit_hits
-      WHERE tenant_id = $1 AND case_id = $2::uuid ORDER BY created_at, id LIMIT 500`,
-    [scope.tenant_id, case_id],
-  );
+  const hits = await selectCaseHits(db, scope.tenant_id, case_id, case_hits_shown_max);
   return { ...caseView(row), hits: scope.party_id === null ? hits : [] };
 }
 
@@ -198,11 +182,7 @@ export async function claimCase(
       );
     const now = ctx.now();
     const state: CaseState = row.state === "open" ? "claimed" : row.state;
-    await tx.query(
-      `UPDATE audit_cases SET claimed_by = $3, claimed_at = $4, state = $5, updated_at = $4
-        WHERE tenant_id = $1 AND id = $2::uuid`,
-      [tenant_id, case_id, me, now, state],
-    );
+    await updateCaseClaim(tx, tenant_id, case_id, { claimed_by: me, state }, now);
     await writeActions(
       tx,
       tenant_id,
@@ -259,10 +239,7 @@ export async function flagOrder(
 ): Promise<CaseView> {
   checkReason(input.reason);
   return inTransaction(ctx.db, async (tx) => {
-    const [order] = await tx.query<{ merchant_id: string; paid_minor: bigint; currency: string }>(
-      `SELECT merchant_id, paid_minor, currency::text AS currency FROM orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-      [tenant_id, input.order_id],
-    );
+    const order = await selectOrderAmountForUpdate(tx, tenant_id, input.order_id);
     if (order === undefined)
       throw new DomainError("order_not_found", `no order ${JSON.stringify(input.order_id)}`, "order_id");
     const now = ctx.now();

@@ -7,6 +7,15 @@ import {
 import { DomainError } from "../../core/errors.ts";
 import { isUuid, newId } from "../../core/ids.ts";
 import { configs_page_max } from "../../core/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
+import {
+  type AuditConfigRow,
+  insertAuditConfigDraft,
+  markAuditConfigPublished,
+  selectAuditConfig,
+  selectAuditConfigInForce,
+  selectAuditConfigs,
+} from "../../store/audit-configs-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
@@ -18,25 +27,7 @@ import { writeActions } from "./trail-write.ts";
 
 const name_length_max = 200;
 
-export interface AuditConfigView {
-  id: string;
-  name: string;
-  status: "draft" | "published";
-  hash: string;
-  body: unknown;
-  created_at: Date;
-  created_by: string;
-  published_at: Date | null;
-  published_by: string | null;
-}
-
-const config_columns =
-  "id::text AS id, name, status, hash, body, created_at, created_by, published_at, published_by";
-
-function viewOfRow(row: Record<string, unknown>): AuditConfigView {
-  const body = row.body;
-  return { ...(row as unknown as AuditConfigView), body: typeof body === "string" ? JSON.parse(body) : body };
-}
+export type AuditConfigView = AuditConfigRow;
 
 export async function createAuditConfigDraft(
   ctx: ServiceContext,
@@ -51,10 +42,11 @@ export async function createAuditConfigDraft(
   const id = newId();
   const body = auditConfigJson(config);
   return inTransaction(ctx.db, async (tx) => {
-    await tx.query(
-      `INSERT INTO audit_configs (tenant_id, id, name, status, body, hash, created_at, created_by)
-       VALUES ($1, $2, $3, 'draft', $4::text::jsonb, $5, $6, $7)`,
-      [tenant_id, id, input.name, JSON.stringify(body), hash, now, actor.actor],
+    await insertAuditConfigDraft(
+      tx,
+      tenant_id,
+      { id, name: input.name, body, hash, created_by: actor.actor },
+      now,
     );
     await writeActions(
       tx,
@@ -98,11 +90,7 @@ export async function publishAuditConfig(
     const row = await selectConfig(tx, tenant_id, config_id, true);
     if (row.status === "published") return row;
     const now = ctx.now();
-    await tx.query(
-      `UPDATE audit_configs SET status = 'published', published_at = $3, published_by = $4
-        WHERE tenant_id = $1 AND id = $2::uuid`,
-      [tenant_id, config_id, now, actor.actor],
-    );
+    await markAuditConfigPublished(tx, tenant_id, config_id, actor.actor, now);
     await writeActions(
       tx,
       tenant_id,
@@ -129,23 +117,23 @@ export async function selectConfig(
   config_id: string,
   lock = false,
 ): Promise<AuditConfigView> {
-  const rows = isUuid(config_id)
-    ? await tx.query(
-        `SELECT ${config_columns} FROM audit_configs WHERE tenant_id = $1 AND id = $2::uuid${lock ? " FOR UPDATE" : ""}`,
-        [tenant_id, config_id],
-      )
-    : [];
-  if (rows[0] === undefined)
+  const row = isUuid(config_id) ? await selectAuditConfig(tx, tenant_id, config_id, lock) : undefined;
+  if (row === undefined)
     throw new DomainError("audit_config_not_found", `no audit configuration ${config_id}`, "id");
-  return viewOfRow(rows[0]);
+  return row;
 }
 
-export async function listAuditConfigs(db: Queryable, tenant_id: string): Promise<AuditConfigView[]> {
-  const rows = await db.query(
-    `SELECT ${config_columns} FROM audit_configs WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [tenant_id, configs_page_max],
-  );
-  return rows.map(viewOfRow);
+/** Configurations newest first, one cursor page (by default the one fixed page of before). */
+export async function listAuditConfigs(
+  db: Queryable,
+  tenant_id: string,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<AuditConfigView>> {
+  const limit = pageLimit(options.limit, configs_page_max, configs_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("audit_configs", options.cursor, ["instant", "uuid"]);
+  const rows = await selectAuditConfigs(db, tenant_id, { before, limit: limit + 1 });
+  return pageOf(rows, limit, "audit_configs", (row) => [row.created_at, row.id]);
 }
 
 // Parsed configurations by hash: a hash names one immutable document.
@@ -154,11 +142,7 @@ const parsed_cache_max = 256;
 
 /** The configuration in force (the newest published), or null when the tenant has none. */
 export async function configInForce(tx: Queryable, tenant_id: string): Promise<LoadedConfig | null> {
-  const [row] = await tx.query<{ hash: string; body: unknown }>(
-    `SELECT hash, body FROM audit_configs WHERE tenant_id = $1 AND status = 'published'
-      ORDER BY published_at DESC, id DESC LIMIT 1`,
-    [tenant_id],
-  );
+  const row = await selectAuditConfigInForce(tx, tenant_id);
   if (row === undefined) return null;
   const cached = parsed_by_hash.get(row.hash);
   if (cached !== undefined) return { config: cached, hash: row.hash };

@@ -8,8 +8,15 @@ import {
   type Verdict,
 } from "../../core/audit/four-eyes.ts";
 import { DomainError } from "../../core/errors.ts";
-import { type CaseRow, selectCase } from "../../store/audit-sql.ts";
+import {
+  type CaseRow,
+  selectCase,
+  updateCaseDecided,
+  updateCasePending,
+  updateCaseRejected,
+} from "../../store/audit-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectCaseDisputeId } from "../../store/disputes-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
@@ -84,11 +91,7 @@ export async function decideCase(
         input: proposal_input,
         at: now.toISOString(),
       };
-      await tx.query(
-        `UPDATE audit_cases SET state = 'awaiting_second_approval', pending = $3::text::jsonb, updated_at = $4
-          WHERE tenant_id = $1 AND id = $2::uuid`,
-        [tenant_id, case_id, JSON.stringify(pending), now],
-      );
+      await updateCasePending(tx, tenant_id, case_id, pending, now);
       await writeActions(
         tx,
         tenant_id,
@@ -113,11 +116,7 @@ export async function decideCase(
     }
     const transaction_id = await apply(tx, tenant_id, row, decision, proposal_input, input.reason, now);
     const state: CaseState = decided_state[decision];
-    await tx.query(
-      `UPDATE audit_cases SET state = $3, pending = NULL, decided_at = $4, updated_at = $4
-        WHERE tenant_id = $1 AND id = $2::uuid`,
-      [tenant_id, case_id, state, now],
-    );
+    await updateCaseDecided(tx, tenant_id, case_id, state, now);
     const second = judgement.second_of;
     await writeActions(
       tx,
@@ -156,10 +155,7 @@ async function reject(
   now: Date,
 ): Promise<DecisionResult> {
   assert(row.pending !== null, "a rejection needs a pending decision");
-  await tx.query(
-    `UPDATE audit_cases SET state = 'rejected', pending = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid`,
-    [tenant_id, row.id, now],
-  );
+  await updateCaseRejected(tx, tenant_id, row.id, now);
   await writeActions(
     tx,
     tenant_id,
@@ -195,14 +191,11 @@ async function decidedEvents(tx: Queryable, tenant_id: string, row: CaseRow, now
   const party_ids = row.party_id === null ? [] : [row.party_id];
   const events: EventInput[] = [{ type: "audit.case_decided", party_ids, payload: caseEventPayload(row) }];
   if (row.kind === "dispute" && row.party_id !== null) {
-    const [dispute] = await tx.query<{ id: string }>(
-      "SELECT id::text AS id FROM disputes WHERE tenant_id = $1 AND case_id = $2 ORDER BY created_at LIMIT 1",
-      [tenant_id, row.id],
-    );
+    const dispute_id = await selectCaseDisputeId(tx, tenant_id, row.id);
     events.push({
       type: "dispute.answered",
       party_ids: [row.party_id],
-      payload: { dispute_id: dispute?.id ?? null, case_id: row.id, state: row.state, order_id: row.order_id },
+      payload: { dispute_id: dispute_id ?? null, case_id: row.id, state: row.state, order_id: row.order_id },
     });
   }
   await enqueueEvents(tx, tenant_id, events, now);

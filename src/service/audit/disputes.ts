@@ -2,9 +2,13 @@ import type { Principal } from "../../core/auth/roles.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
-import { disputes_page_max } from "../../core/limits.ts";
-import { selectCase } from "../../store/audit-sql.ts";
+import { disputes_page_items_default, disputes_page_max } from "../../core/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
+import { insertDisputeCase, selectCase } from "../../store/audit-sql.ts";
 import type { Database, Queryable } from "../../store/database.ts";
+import { type DisputeListRow, insertDispute, selectDisputes } from "../../store/disputes-sql.ts";
+import { transactionOfOrderExists } from "../../store/ledger-sql.ts";
+import { selectOrderOfParty } from "../../store/orders-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { verifyBundle } from "../../verify/index.ts";
@@ -59,11 +63,7 @@ export async function openDispute(
   const bundle_verified =
     input.bundle === undefined ? false : await checkBundle(ctx.db, tenant_id, input, party_id);
   return inTransaction(ctx.db, async (tx) => {
-    const [order] = await tx.query<{ paid_minor: bigint; currency: string; merchant_id: string }>(
-      `SELECT paid_minor, currency::text AS currency, merchant_id FROM orders o
-        WHERE tenant_id = $1 AND id = $2 AND clearsplit_order_has_party(o.tenant_id, o.id, $3)`,
-      [tenant_id, input.order_id, party_id],
-    );
+    const order = await selectOrderOfParty(tx, tenant_id, input.order_id, party_id);
     // Another party's order is answered exactly like a missing one.
     if (order === undefined)
       throw new DomainError("order_not_found", `no order ${JSON.stringify(input.order_id)}`, "order_id");
@@ -71,39 +71,35 @@ export async function openDispute(
     const now = ctx.now();
     const case_id = newId();
     const dispute_id = newId();
-    await tx.query(
-      `INSERT INTO audit_cases (tenant_id, id, kind, state, order_id, party_id, rule_ids, amount_minor, currency,
-                                opened_at, opened_by, involved, updated_at)
-       VALUES ($1, $2, 'dispute', 'open', $3, $4, '{}', $5, $6, $7, $8, ARRAY[$9::text], $7)`,
-      [
-        tenant_id,
-        case_id,
-        input.order_id,
+    await insertDisputeCase(
+      tx,
+      tenant_id,
+      {
+        id: case_id,
+        order_id: input.order_id,
         party_id,
-        order.paid_minor,
-        order.currency,
-        now,
-        actor.actor,
-        actor.person ?? actor.actor,
-      ],
+        amount_minor: order.paid_minor,
+        currency: order.currency,
+        opened_by: actor.actor,
+        involved: actor.person ?? actor.actor,
+      },
+      now,
     );
-    await tx.query(
-      `INSERT INTO disputes (tenant_id, id, case_id, party_id, order_id, record_id, reason, bundle, bundle_verified,
-                             created_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11)`,
-      [
-        tenant_id,
-        dispute_id,
+    await insertDispute(
+      tx,
+      tenant_id,
+      {
+        id: dispute_id,
         case_id,
         party_id,
-        input.order_id,
+        order_id: input.order_id,
         record_id,
-        input.reason,
-        input.bundle === undefined ? null : JSON.stringify(input.bundle),
+        reason: input.reason,
+        bundle_json: input.bundle === undefined ? null : JSON.stringify(input.bundle),
         bundle_verified,
-        now,
-        actor.actor,
-      ],
+        created_by: actor.actor,
+      },
+      now,
     );
     const row = (await selectCase(tx, tenant_id, case_id))!;
     await writeActions(
@@ -187,13 +183,10 @@ async function checkRecord(
   record_id: string,
   order_id: string,
 ): Promise<void> {
-  const rows = /^[0-9a-f-]{36}$/.test(record_id)
-    ? await tx.query(
-        "SELECT 1 FROM journal_transactions WHERE tenant_id = $1 AND id = $2::uuid AND order_id = $3",
-        [tenant_id, record_id, order_id],
-      )
-    : [];
-  if (rows.length === 0)
+  const found = /^[0-9a-f-]{36}$/.test(record_id)
+    ? await transactionOfOrderExists(tx, tenant_id, record_id, order_id)
+    : false;
+  if (!found)
     throw new DomainError(
       "record_not_found",
       `no journal transaction ${record_id} on order ${order_id}`,
@@ -201,22 +194,17 @@ async function checkRecord(
     );
 }
 
-/** Disputes newest first: a party sees its own (row-level security agrees), platform roles all. */
+/** Disputes newest first, one cursor page: a party sees its own (row-level security agrees), platform roles all. */
 export async function listDisputes(
   db: Database,
   scope: ReadScope,
-  limit: number,
-): Promise<Omit<DisputeView, "case">[]> {
-  if (!Number.isInteger(limit) || limit < 1 || limit > disputes_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${disputes_page_max}`, "limit");
-  return withReadScope(db, scope, (tx) =>
-    tx.query(
-      `SELECT d.id::text AS id, d.case_id::text AS case_id, d.party_id, d.order_id, d.record_id::text AS record_id,
-              d.reason, d.bundle_verified, d.created_at, c.state
-         FROM disputes d JOIN audit_cases c ON c.tenant_id = d.tenant_id AND c.id = d.case_id
-        WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.party_id = $2)
-        ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
-      [scope.tenant_id, scope.party_id, limit],
-    ),
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<DisputeListRow>> {
+  const limit = pageLimit(options.limit, disputes_page_items_default, disputes_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("disputes", options.cursor, ["instant", "uuid"]);
+  const rows = await withReadScope(db, scope, (tx) =>
+    selectDisputes(tx, scope.tenant_id, { party_id: scope.party_id, before, limit: limit + 1 }),
   );
+  return pageOf(rows, limit, "disputes", (row) => [row.created_at, row.id]);
 }

@@ -2,8 +2,10 @@ import { assert } from "../../core/assert.ts";
 import { type AuditConfig, evaluateHistory, type LoadedConfig, ruleParams } from "../../core/audit/config.ts";
 import type { HistoryFacts, OrderHistoryFacts, RefundHistoryFacts } from "../../core/audit/types.ts";
 import { audit_events_per_round_max, hits_per_call_max } from "../../core/limits.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { configInForce } from "./configs.ts";
 import { raiseAuditHits } from "./hits.ts";
@@ -36,11 +38,7 @@ export function runAuditRound(
 ): Promise<number> {
   assert(limit >= 1 && limit <= audit_events_per_round_max, "audit round size out of range");
   return inTransaction(ctx.db, async (tx) => {
-    const [lock] = await tx.query<{ leader: boolean }>(
-      "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-      [audit_lock_class, tenant_id],
-    );
-    if (lock?.leader !== true) return 0;
+    if (!(await tryTransactionLock(tx, audit_lock_class, tenant_id))) return 0;
     const [cursor] = await tx.query<{ seq: bigint }>("SELECT seq FROM audit_cursors WHERE tenant_id = $1", [
       tenant_id,
     ]);
@@ -244,9 +242,9 @@ export async function refundFacts(
 
 /** Rounds for every tenant until each is caught up (or `rounds_max` per tenant). */
 export async function runAuditOnce(ctx: ServiceContext, rounds_max = 50): Promise<number> {
-  const tenants = await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const tenants = await selectTenantIds(ctx.db);
   let total = 0;
-  for (const { id } of tenants) {
+  for (const id of tenants) {
     for (let round = 0; round < rounds_max; round++) {
       const count = await runAuditRound(ctx, id);
       total += count;

@@ -4,7 +4,15 @@ import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
 import { api_keys_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
+import {
+  insertApiKey,
+  revokeApiKeyRow,
+  selectApiKeys,
+  selectKeyForAuthentication,
+  touchApiKey,
+} from "../../store/api-keys-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectPartyRow } from "../../store/parties-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordSecurityEvent } from "./security-events.ts";
@@ -85,31 +93,28 @@ export async function createApiKey(
   const secret = randomText(32, alphabet);
   const now = ctx.now();
   if (input.party_id) {
-    const party = await ctx.db.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
-      tenant_id,
-      input.party_id,
-    ]);
-    if (party.length === 0)
+    const party = await selectPartyRow(ctx.db, tenant_id, input.party_id);
+    if (party === undefined)
       throw new DomainError("party_not_found", `no party ${input.party_id}`, "party_id");
   }
   if (input.expires_at != null && input.expires_at <= now)
     throw new DomainError("expires_at_invalid", "expires_at must be in the future", "expires_at");
+  const role = input.role; // Checked above; a closure does not keep the narrowing of a reassigned parameter.
   await inTransaction(ctx.db, async (tx) => {
-    await tx.query(
-      `INSERT INTO api_keys (tenant_id, id, secret_sha256, name, role, party_id, created_at, expires_at, created_by, user_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
+    await insertApiKey(
+      tx,
+      {
         tenant_id,
         id,
-        sha256Hex(secret),
-        input.name,
-        input.role,
-        input.party_id ?? null,
-        now,
-        input.expires_at ?? null,
-        audit.actor,
-        input.user_id ?? null,
-      ],
+        secret_sha256: sha256Hex(secret),
+        name: input.name,
+        role,
+        party_id: input.party_id ?? null,
+        expires_at: input.expires_at ?? null,
+        created_by: audit.actor,
+        user_id: input.user_id ?? null,
+      },
+      now,
     );
     await recordSecurityEvent(
       tx,
@@ -169,32 +174,12 @@ async function forUser(db: Queryable, tenant_id: string, input: ApiKeyInput): Pr
   return { ...input, role: user.role, party_id: user.party_id };
 }
 
-interface KeyRow {
-  tenant_id: string;
-  id: string;
-  secret_sha256: string;
-  role: string;
-  party_id: string | null;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-  user_id: string | null;
-  [column: string]: unknown;
-}
-
 /** Resolves a bearer token to its principal, or null. Unknown ids and wrong secrets take the same path. */
 export async function authenticateApiKey(db: Queryable, token: string, now: Date): Promise<Principal | null> {
   const match = key_pattern.exec(token);
   const id = match?.[1] ?? "";
   const secret = match?.[2] ?? "";
-  const rows = match
-    ? await db.query<KeyRow>(
-        `SELECT tenant_id, id, secret_sha256, role, party_id, expires_at, revoked_at, last_used_at, user_id::text
-           FROM api_keys WHERE id = $1`,
-        [id],
-      )
-    : [];
-  const row = rows[0];
+  const row = match ? await selectKeyForAuthentication(db, id) : undefined;
   const stored = row ? Buffer.from(row.secret_sha256, "hex") : decoy_sha256;
   const equal = timingSafeEqual(stored, createHash("sha256").update(secret).digest());
   if (!row || !equal || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now))
@@ -215,7 +200,7 @@ export async function authenticateApiKey(db: Queryable, token: string, now: Date
   }
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() > 60_000) {
     // Recorded at most once a minute per key, so authentication adds no write per request.
-    await db.query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [row.id, now]);
+    await touchApiKey(db, row.id, now);
   }
   return principal;
 }
@@ -223,8 +208,6 @@ export async function authenticateApiKey(db: Queryable, token: string, now: Date
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
-
-const key_columns = `id, name, role, party_id, user_id::text AS user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason`;
 
 /** The tenant's keys, newest first, a page at a time. Secrets are never returned: only their hashes exist. */
 export async function listApiKeys(
@@ -235,13 +218,11 @@ export async function listApiKeys(
   const limit = pageLimit(options.limit, 100, api_keys_page_max);
   const after =
     options.cursor === undefined ? null : decodeCursor("api_keys", options.cursor, ["instant", "id"]);
-  const rows = await db.query<ApiKeyView & Record<string, unknown>>(
-    `SELECT ${key_columns} FROM api_keys
-      WHERE tenant_id = $1 AND ($2::bool OR revoked_at IS NULL)
-        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::text))
-      ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [tenant_id, options.include_revoked, after?.[0] ?? null, after?.[1] ?? "", limit + 1],
-  );
+  const rows = (await selectApiKeys(db, tenant_id, {
+    include_revoked: options.include_revoked,
+    before: after,
+    limit: limit + 1,
+  })) as ApiKeyView[];
   return pageOf(rows, limit, "api_keys", (row) => [row.created_at, row.id]);
 }
 
@@ -260,14 +241,9 @@ export async function revokeApiKey(
     throw new DomainError("reason_invalid", "reason must be at most 500 characters", "reason");
   const now = ctx.now();
   return inTransaction(ctx.db, async (tx) => {
-    const rows = await tx.query<ApiKeyView & Record<string, unknown>>(
-      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3),
-              revoked_reason = CASE WHEN revoked_at IS NULL THEN $4 ELSE revoked_reason END,
-              revoked_by = coalesce(revoked_by, $5)
-        WHERE tenant_id = $1 AND id = $2 RETURNING ${key_columns}`,
-      [tenant_id, id, now, reason, audit.actor],
-    );
-    const row = rows[0];
+    const row = (await revokeApiKeyRow(tx, tenant_id, id, { reason, revoked_by: audit.actor }, now)) as
+      | ApiKeyView
+      | undefined;
     if (row === undefined) throw new DomainError("api_key_not_found", `no API key ${id}`, "id");
     await recordSecurityEvent(
       tx,

@@ -3,6 +3,7 @@ import { toJsonText } from "../../core/json.ts";
 import { security_events_page_max } from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { insertSecurityEvent, selectSecurityEvents } from "../../store/security-events-sql.ts";
 
 // The security audit trail: append-only rows (the table refuses UPDATE and
 // DELETE). Written in the same transaction as the change it describes.
@@ -47,22 +48,18 @@ export async function recordSecurityEvent(
   now: Date,
 ): Promise<string> {
   const id = newId();
-  await tx.query(
-    `INSERT INTO security_events (tenant_id, id, occurred_at, actor, ip, action, outcome, subject, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb)`,
-    [
-      // Failed logins carry whatever tenant the caller typed: clip it, never refuse the audit row.
-      input.tenant_id.slice(0, tenant_length_max) || "-",
-      id,
-      now,
-      input.actor.slice(0, actor_length_max),
-      input.ip === null ? null : input.ip.slice(0, 64),
-      input.action,
-      input.outcome,
-      input.subject === null ? null : input.subject.slice(0, 300),
-      toJsonText(input.detail ?? {}),
-    ],
-  );
+  await insertSecurityEvent(tx, {
+    // Failed logins carry whatever tenant the caller typed: clip it, never refuse the audit row.
+    tenant_id: input.tenant_id.slice(0, tenant_length_max) || "-",
+    id,
+    occurred_at: now,
+    actor: input.actor.slice(0, actor_length_max),
+    ip: input.ip === null ? null : input.ip.slice(0, 64),
+    action: input.action,
+    outcome: input.outcome,
+    subject: input.subject === null ? null : input.subject.slice(0, 300),
+    detail_json: toJsonText(input.detail ?? {}),
+  });
   return id;
 }
 
@@ -75,12 +72,9 @@ export async function listSecurityEvents(
   const limit = pageLimit(options.limit, 50, security_events_page_max);
   const before =
     options.cursor === undefined ? null : decodeCursor("security_events", options.cursor, ["uuid"])[0];
-  const rows = await db.query<SecurityEvent & Record<string, unknown>>(
-    `SELECT tenant_id, id::text, occurred_at, actor, ip, action, outcome, subject, detail
-       FROM security_events
-      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid)
-      ORDER BY id DESC LIMIT $3`,
-    [tenant_id, before, limit + 1],
-  );
+  const rows = await selectSecurityEvents<SecurityEvent>(db, tenant_id, {
+    before_id: before,
+    limit: limit + 1,
+  });
   return pageOf(rows, limit, "security_events", (row) => [row.id]);
 }

@@ -2,10 +2,27 @@ import { assert } from "../../core/assert.ts";
 import { isRole, party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
-import { password_length_max, password_length_min, users_page_max } from "../../core/limits.ts";
+import {
+  password_length_max,
+  password_length_min,
+  users_listed_max,
+  users_page_max,
+} from "../../core/limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectPartyRow } from "../../store/parties-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { revokeUserSessions } from "../../store/sessions-sql.ts";
+import {
+  insertUser,
+  type StoredUserRow,
+  selectUserById,
+  selectUserByLogin,
+  selectUsers,
+  setUserDisabled,
+  updateUserRole,
+  userEmailTaken,
+} from "../../store/users-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { hashPassword, type PasswordHash } from "./password.ts";
 import { recordSecurityEvent } from "./security-events.ts";
@@ -72,38 +89,18 @@ export async function createUser(
   const now = ctx.now();
   return inTransaction(ctx.db, async (tx) => {
     if (input.party_id) {
-      const party = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
-        tenant_id,
-        input.party_id,
-      ]);
-      if (party.length === 0)
+      const party = await selectPartyRow(tx, tenant_id, input.party_id);
+      if (party === undefined)
         throw new DomainError("party_not_found", `no party ${input.party_id}`, "party_id");
     }
     if (email !== null) {
-      const taken = await tx.query("SELECT 1 FROM users WHERE tenant_id = $1 AND email = $2", [
-        tenant_id,
-        email,
-      ]);
-      if (taken.length > 0)
+      if (await userEmailTaken(tx, tenant_id, email))
         throw new DomainError("user_exists", `a user with email ${email} exists`, "email");
     }
-    await tx.query(
-      `INSERT INTO users (tenant_id, id, email, role, party_id, password_salt_hex, password_hash_hex,
-                          scrypt_n, scrypt_r, scrypt_p, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
-      [
-        tenant_id,
-        id,
-        email,
-        input.role,
-        input.party_id ?? null,
-        password.salt_hex,
-        password.hash_hex,
-        password.n,
-        password.r,
-        password.p,
-        now,
-      ],
+    await insertUser(
+      tx,
+      { tenant_id, id, email, role: input.role, party_id: input.party_id ?? null, password },
+      now,
     );
     await recordSecurityEvent(
       tx,
@@ -129,38 +126,14 @@ export async function createUser(
   });
 }
 
-interface StoredUser {
-  tenant_id: string;
-  id: string;
-  email: string | null;
-  role: string;
-  party_id: string | null;
-  password_salt_hex: string;
-  password_hash_hex: string;
-  scrypt_n: number;
-  scrypt_r: number;
-  scrypt_p: number;
-  created_at: Date;
-  disabled_at: Date | null;
-  [column: string]: unknown;
-}
-
-const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The user a login name (email or user id) names in the tenant, or undefined. */
 export async function findUserByLogin(
   db: Queryable,
   tenant_id: string,
   login: string,
 ): Promise<UserRow | undefined> {
-  const lowered = login.toLowerCase();
-  const rows = await db.query<StoredUser>(
-    `SELECT tenant_id, id::text, email, role, party_id, password_salt_hex, password_hash_hex,
-            scrypt_n, scrypt_r, scrypt_p, created_at, disabled_at
-       FROM users WHERE tenant_id = $1 AND (email = $2 OR id = $3::uuid)`,
-    [tenant_id, lowered, uuid_pattern.test(lowered) ? lowered : null],
-  );
-  return rows[0] === undefined ? undefined : toUserRow(rows[0]);
+  const row = await selectUserByLogin(db, tenant_id, login.toLowerCase());
+  return row === undefined ? undefined : toUserRow(row);
 }
 
 export async function findUserById(
@@ -168,17 +141,11 @@ export async function findUserById(
   tenant_id: string,
   id: string,
 ): Promise<UserRow | undefined> {
-  if (!uuid_pattern.test(id)) return undefined;
-  const rows = await db.query<StoredUser>(
-    `SELECT tenant_id, id::text, email, role, party_id, password_salt_hex, password_hash_hex,
-            scrypt_n, scrypt_r, scrypt_p, created_at, disabled_at
-       FROM users WHERE tenant_id = $1 AND id = $2::uuid`,
-    [tenant_id, id],
-  );
-  return rows[0] === undefined ? undefined : toUserRow(rows[0]);
+  const row = await selectUserById(db, tenant_id, id);
+  return row === undefined ? undefined : toUserRow(row);
 }
 
-function toUserRow(row: StoredUser): UserRow | undefined {
+function toUserRow(row: StoredUserRow): UserRow | undefined {
   if (!isRole(row.role)) return undefined;
   return {
     tenant_id: row.tenant_id,
@@ -225,11 +192,14 @@ export async function changeUserRole(
   return inTransaction(ctx.db, async (tx) => {
     const before = await findUserById(tx, tenant_id, user_id);
     if (before === undefined) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
-    await tx.query(
-      "UPDATE users SET role = $3, party_id = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2",
-      [tenant_id, user_id, change.role, change.party_id ?? null, now],
+    await updateUserRole(
+      tx,
+      tenant_id,
+      user_id,
+      { role: change.role, party_id: change.party_id ?? null },
+      now,
     );
-    await revokeSessionsOf(tx, tenant_id, user_id, "role_changed", now);
+    await revokeUserSessions(tx, tenant_id, user_id, "role_changed", now);
     await recordSecurityEvent(
       tx,
       {
@@ -259,12 +229,9 @@ export async function disableUser(
 ): Promise<void> {
   const now = ctx.now();
   await inTransaction(ctx.db, async (tx) => {
-    const rows = await tx.query(
-      "UPDATE users SET disabled_at = coalesce(disabled_at, $3), updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
-      [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
-    );
-    if (rows.length === 0) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
-    await revokeSessionsOf(tx, tenant_id, user_id, "user_disabled", now);
+    if (!(await setUserDisabled(tx, tenant_id, user_id, true, now)))
+      throw new DomainError("user_not_found", `no user ${user_id}`, "id");
+    await revokeUserSessions(tx, tenant_id, user_id, "user_disabled", now);
     await recordSecurityEvent(
       tx,
       {
@@ -280,19 +247,6 @@ export async function disableUser(
   });
 }
 
-async function revokeSessionsOf(
-  tx: Queryable,
-  tenant_id: string,
-  user_id: string,
-  reason: string,
-  now: Date,
-): Promise<void> {
-  await tx.query(
-    "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = $1 AND user_id = $2::uuid AND revoked_at IS NULL",
-    [tenant_id, user_id, now, reason],
-  );
-}
-
 /** Enables a disabled user again; its old sessions stay ended. Audited as `user_enabled`. */
 export async function enableUser(
   ctx: ServiceContext,
@@ -302,11 +256,8 @@ export async function enableUser(
 ): Promise<void> {
   const now = ctx.now();
   await inTransaction(ctx.db, async (tx) => {
-    const rows = await tx.query(
-      "UPDATE users SET disabled_at = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2::uuid RETURNING id",
-      [tenant_id, uuid_pattern.test(user_id) ? user_id : null, now],
-    );
-    if (rows.length === 0) throw new DomainError("user_not_found", `no user ${user_id}`, "id");
+    if (!(await setUserDisabled(tx, tenant_id, user_id, false, now)))
+      throw new DomainError("user_not_found", `no user ${user_id}`, "id");
     await recordSecurityEvent(
       tx,
       {
@@ -350,12 +301,9 @@ export async function updateUser(
   return userView(after);
 }
 
+/** Every user of the tenant in creation order, up to users_listed_max (the CLI's list). */
 export async function listUsers(db: Queryable, tenant_id: string): Promise<UserView[]> {
-  return db.query<UserView & Record<string, unknown>>(
-    `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
-      WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 10000`,
-    [tenant_id],
-  );
+  return (await selectUsers(db, tenant_id, { after: null, limit: users_listed_max })) as UserView[];
 }
 
 /** The tenant's users in creation order, one cursor page. */
@@ -367,11 +315,6 @@ export async function listUsersPage(
   const limit = pageLimit(options.limit, 50, users_page_max);
   const after =
     options.cursor === undefined ? null : decodeCursor("users", options.cursor, ["instant", "uuid"]);
-  const rows = await db.query<UserView & Record<string, unknown>>(
-    `SELECT id::text, email, role, party_id, created_at, disabled_at FROM users
-      WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-      ORDER BY created_at, id LIMIT $4`,
-    [tenant_id, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-  );
+  const rows = (await selectUsers(db, tenant_id, { after, limit: limit + 1 })) as UserView[];
   return pageOf(rows, limit, "users", (row) => [new Date(row.created_at), row.id]);
 }

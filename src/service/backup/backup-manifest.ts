@@ -1,10 +1,10 @@
 import type { Queryable } from "../../store/database.ts";
+import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
 import { rootFromTiles } from "../../tlog/index.ts";
 import { parseCheckpoint, parseNote, toHex, verifyCheckpoint } from "../../verify/index.ts";
 import { checkLedgerIntegrity, type LedgerFinding } from "../ledger/integrity.ts";
 import { servedCheckpoint } from "../tlog/proofs.ts";
 import { logVkey } from "../tlog/signing-keys.ts";
-import { databaseTileFetcher } from "../tlog/tiles-sql.ts";
 
 // A backup's manifest: what the backup must prove once restored. For every
 // tenant, the latest signed checkpoint (with its witnesses' cosignatures)

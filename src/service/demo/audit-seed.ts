@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { booking_rules, history_rules } from "../../core/audit/rules.ts";
+import { selectLargestHeldOrders } from "../../store/orders-sql.ts";
 import type { Actor } from "../audit/actor.ts";
 import { flagOrder } from "../audit/cases.ts";
 import { createAuditConfigDraft, publishAuditConfig } from "../audit/configs.ts";
@@ -32,11 +33,7 @@ export async function seedDemoAudit(ctx: ServiceContext, tenant_id: string): Pro
     people.push({ actor: `user:${user.id}`, person: `user:${user.id}`, role: "reviewer" });
   }
   // Unreleased orders, largest first: the ones a case can still hold.
-  const orders = await ctx.db.query<{ id: string; merchant_id: string; paid_minor: bigint }>(
-    `SELECT id, merchant_id, paid_minor FROM orders WHERE tenant_id = $1 AND released_at IS NULL
-      ORDER BY paid_minor DESC, id LIMIT 50`,
-    [tenant_id],
-  );
+  const orders = await selectLargestHeldOrders(ctx.db, tenant_id, 50);
   if (orders.length < 5) return logins;
   const pick = (fraction: number) => orders[Math.floor((orders.length - 1) * fraction)]!;
   // The second-largest order sets the threshold: the largest case needs two people, the others one.

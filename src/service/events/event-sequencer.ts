@@ -1,8 +1,9 @@
 import { assert } from "../../core/assert.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { cursor_origin } from "../../store/log-leaves-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
-import { cursor_origin } from "../tlog/cursor.ts";
 
 // Gives queued events their per-tenant `seq` in commit order, as rows of
 // event_seqs (an event is never updated). A row is taken only once every
@@ -11,7 +12,7 @@ import { cursor_origin } from "../tlog/cursor.ts";
 // (xid, id) of the last numbered event: every event at or before it is
 // numbered, the round takes the ones after it), and a reader resuming after
 // seq N misses nothing. The cursor is derived from the last seq rather than
-// stored, as the log's is (src/service/tlog/cursor.ts). One leader per tenant
+// stored, as the log's is (src/store/log-leaves-sql.ts). One leader per tenant
 // per round, through a transaction-scoped advisory lock.
 //
 // The horizon is `pg_snapshot_xmin(pg_current_snapshot())` narrowed to this
@@ -31,11 +32,7 @@ export async function sequenceTenantEvents(
   batch_max = sequencer_batch_max,
 ): Promise<number> {
   assert(batch_max >= 1 && batch_max <= sequencer_batch_max, "batch_max out of range");
-  const lock = await tx.query<{ leader: boolean }>(
-    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-    [events_lock_class, tenant_id],
-  );
-  if (lock[0]?.leader !== true) return 0;
+  if (!(await tryTransactionLock(tx, events_lock_class, tenant_id))) return 0;
   const horizon = await commitHorizon(tx);
   const cursor = await eventCursor(tx, tenant_id);
   const [inserted] = await tx.query<{ count: bigint }>(

@@ -1,6 +1,7 @@
 import { connect, headers, type JetStreamClient, type NatsConnection, nanos, StorageType } from "nats";
 import { assert } from "../../core/assert.ts";
 import { toJsonText } from "../../core/json.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import {
   advanceConsumerCursor,
   readConsumerCursor,
@@ -100,11 +101,7 @@ async function publishTenantBatch(
   tenant_id: string,
 ): Promise<{ count: number; last_seq: bigint }> {
   return inTransaction(ctx.db, async (tx) => {
-    const lock = await tx.query<{ leader: boolean }>(
-      "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-      [nats_lock_class, tenant_id],
-    );
-    if (lock[0]?.leader !== true) return { count: 0, last_seq: 0n };
+    if (!(await tryTransactionLock(tx, nats_lock_class, tenant_id))) return { count: 0, last_seq: 0n };
     const cursor = await readConsumerCursor(tx, tenant_id, nats_consumer);
     const events = await readSequencedEvents(tx, tenant_id, cursor, nats_batch_max);
     if (events.length === 0) return { count: 0, last_seq: cursor };

@@ -1,6 +1,7 @@
 import { lookup } from "node:dns";
 import { BlockList, isIP } from "node:net";
 import { DomainError } from "../../core/errors.ts";
+import { webhook_url_length_max } from "../../core/limits.ts";
 
 // A webhook must not be turned against the platform's own network: its URL is
 // http(s) only, and every address it resolves to must be public, unless the
@@ -8,8 +9,6 @@ import { DomainError } from "../../core/errors.ts";
 // runs when the endpoint is saved and again on every connection, inside the
 // socket's own DNS lookup, so a name that re-resolves to 127.0.0.1 later
 // (DNS rebinding) is refused at delivery.
-
-export const webhook_url_length_max = 2_048;
 
 const blocked = new BlockList();
 for (const [network, prefix] of [

@@ -1,30 +1,29 @@
+import { assert } from "../../core/assert.ts";
 import type { Principal } from "../../core/auth/roles.ts";
 import { readScopeOf } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
+import {
+  deliveries_page_items_default,
+  deliveries_page_items_max,
+  delivery_attempts_shown_max,
+} from "../../core/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import { withReadScope } from "../../store/scoped.ts";
+import {
+  type DeliveryRow,
+  rescheduleDelivery,
+  selectAttempts,
+  selectDeliveries,
+  selectDeliveryEndpoint,
+} from "../../store/webhook-deliveries-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { getEndpoint } from "./endpoints.ts";
 
 // An endpoint's deliveries, newest first, each with its attempts (status code,
 // latency, error); and redelivery by hand, with the same webhook-id.
 
-export const deliveries_page_max = 100;
-const attempts_shown_max = 20;
-
-export type DeliveryView = {
-  id: string;
-  message_id: string;
-  event_id: string | null;
-  type: string;
-  sequence: bigint;
-  status: string;
-  attempts: number;
-  next_attempt_at: Date | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: Date;
-  finished_at: Date | null;
+export type DeliveryView = DeliveryRow & {
   attempt_log: {
     attempt: number;
     started_at: Date;
@@ -39,42 +38,34 @@ export async function listDeliveries(
   principal: Principal,
   endpoint_id: string,
   options: { limit?: number | undefined; cursor?: string | undefined; status?: string | undefined },
-): Promise<{ items: DeliveryView[]; next_cursor: string | null }> {
+): Promise<Page<DeliveryView>> {
+  // The page's bounds first: a bad limit or cursor is the request's fault whatever the endpoint.
+  const limit = pageLimit(options.limit, deliveries_page_items_default, deliveries_page_items_max);
+  const [before_id] =
+    options.cursor === undefined ? [null] : decodeCursor("webhook_deliveries", options.cursor, ["uuid"]);
   await getEndpoint(ctx, principal, endpoint_id);
-  const limit = options.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > deliveries_page_max)
-    throw new DomainError("limit_invalid", `limit must be 1 to ${deliveries_page_max}`, "limit");
-  const before = options.cursor === undefined ? null : Buffer.from(options.cursor, "base64url").toString();
-  if (before !== null && !isUuid(before))
-    throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
   const scope = readScopeOf(principal);
   return withReadScope(ctx.db, scope, async (tx) => {
-    const rows = await tx.query<Omit<DeliveryView, "attempt_log">>(
-      `SELECT id::text AS id, message_id, event_id::text AS event_id, type, sequence, status, attempts,
-              CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, last_status_code, last_error,
-              created_at, finished_at
-         FROM webhook_deliveries
-        WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::uuid IS NULL OR id < $3::uuid) AND ($4::text IS NULL OR status = $4)
-        ORDER BY id DESC LIMIT $5`,
-      [scope.tenant_id, endpoint_id, before, options.status ?? null, limit + 1],
-    );
-    const page = rows.slice(0, limit);
-    const attempts = await tx.query<DeliveryView["attempt_log"][number] & { delivery_id: string }>(
-      `SELECT delivery_id::text AS delivery_id, attempt, started_at, latency_ms, status_code, error FROM webhook_attempts
-        WHERE tenant_id = $1 AND delivery_id = ANY($2::uuid[]) ORDER BY delivery_id, attempt`,
-      [scope.tenant_id, page.map((row) => row.id)],
+    const rows = await selectDeliveries(tx, scope.tenant_id, endpoint_id, {
+      before_id,
+      status: options.status ?? null,
+      limit: limit + 1,
+    });
+    const page = pageOf(rows, limit, "webhook_deliveries", (row) => [row.id]);
+    const attempts = await selectAttempts(
+      tx,
+      scope.tenant_id,
+      page.items.map((row) => row.id),
     );
     const by_delivery = new Map<string, DeliveryView["attempt_log"]>();
     for (const { delivery_id, ...attempt } of attempts) {
       const list = by_delivery.get(delivery_id) ?? [];
-      if (list.length < attempts_shown_max) list.push(attempt);
+      if (list.length < delivery_attempts_shown_max) list.push(attempt);
       by_delivery.set(delivery_id, list);
     }
-    const last = page.at(-1);
     return {
-      items: page.map((row) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] })),
-      next_cursor:
-        rows.length > limit && last !== undefined ? Buffer.from(last.id).toString("base64url") : null,
+      items: page.items.map((row) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] })),
+      next_cursor: page.next_cursor,
     };
   });
 }
@@ -89,25 +80,18 @@ export async function retryDelivery(
     new DomainError("webhook_delivery_not_found", `no webhook delivery ${id.slice(0, 80)}`, "id");
   if (!isUuid(id)) throw missing();
   const scope = readScopeOf(principal);
-  const visible = await withReadScope(ctx.db, scope, (tx) =>
-    tx.query<{ endpoint_id: string }>(
-      "SELECT endpoint_id::text AS endpoint_id FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2",
-      [scope.tenant_id, id],
-    ),
+  const endpoint_id = await withReadScope(ctx.db, scope, (tx) =>
+    selectDeliveryEndpoint(tx, scope.tenant_id, id),
   );
-  if (visible[0] === undefined) throw missing();
-  const endpoint = await getEndpoint(ctx, principal, visible[0].endpoint_id);
+  if (endpoint_id === undefined) throw missing();
+  const endpoint = await getEndpoint(ctx, principal, endpoint_id);
   if (endpoint.status !== "enabled")
     throw new DomainError(
       "webhook_endpoint_disabled",
       "the endpoint is disabled; enable it before redelivering",
       "id",
     );
-  const now = ctx.now();
-  const rows = await ctx.db.query<{ id: string; status: string; next_attempt_at: Date }>(
-    `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-      WHERE tenant_id = $1 AND id = $2 RETURNING id::text AS id, status, next_attempt_at`,
-    [scope.tenant_id, id, now],
-  );
-  return rows[0]!;
+  const rescheduled = await rescheduleDelivery(ctx.db, scope.tenant_id, id, ctx.now());
+  assert(rescheduled !== undefined, "a delivery the caller could see is there to reschedule");
+  return rescheduled;
 }

@@ -1,12 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { assert } from "../../core/assert.ts";
+import {
+  dispatch_events_per_batch_max,
+  dispatcher_catch_up_rounds_max,
+  dispatcher_interval_ms_default,
+  dispatcher_round_send_ms_max,
+  dispatcher_send_idle_ms,
+} from "../../core/limits.ts";
 import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { privateAllowed, type Resolver } from "./address-guard.ts";
 import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
-import { dispatch_batch_max } from "./stream-batch.ts";
+
 import { fanOutWebhooks } from "./webhook-fanout.ts";
 import { sendDueWebhooks } from "./webhook-sender.ts";
 
@@ -19,13 +27,6 @@ import { sendDueWebhooks } from "./webhook-sender.ts";
 // per step, a crash loses nothing, and booking never waits for it: it only
 // reads the event stream that booking already writes, and takes no lock that
 // booking takes.
-
-export const dispatcher_interval_ms_default = 200;
-export const catch_up_rounds_max = 50;
-/** How long a round goes on sending webhooks after its fan-out is done, before it returns. */
-export const round_send_ms_max = 5_000;
-/** While the fan-out runs and nothing is due, the sender looks again after this long. */
-export const send_idle_ms = 10;
 
 export interface DispatcherOptions {
   interval_ms?: number;
@@ -75,19 +76,19 @@ export async function dispatchTenant(
   tenant_id: string,
   deps: DispatcherDeps,
 ): Promise<RoundCounts> {
-  const batch_max = deps.batch_max ?? dispatch_batch_max;
+  const batch_max = deps.batch_max ?? dispatch_events_per_batch_max;
   const counts: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
   let fanned_out = false;
   // The fan-out and the sender run side by side: deliveries go out while later events are still being
-  // fanned out, instead of waiting for up to catch_up_rounds_max batches of them.
+  // fanned out, instead of waiting for up to dispatcher_catch_up_rounds_max batches of them.
   const fanning = (async () => {
     try {
-      for (let round = 0; round < catch_up_rounds_max; round++) {
+      for (let round = 0; round < dispatcher_catch_up_rounds_max; round++) {
         const taken = await inTransaction(ctx.db, (tx) => fanOutPeople(tx, tenant_id, ctx.now(), batch_max));
         counts.people_events += taken;
         if (taken < batch_max) break;
       }
-      for (let round = 0; round < catch_up_rounds_max; round++) {
+      for (let round = 0; round < dispatcher_catch_up_rounds_max; round++) {
         const taken = await inTransaction(ctx.db, (tx) =>
           fanOutWebhooks(tx, tenant_id, ctx.now(), batch_max),
         );
@@ -114,9 +115,9 @@ export async function dispatchTenant(
       counts.webhook_attempts += pass.claimed;
       if (done_before) {
         after_fan_out ??= performance.now();
-        if (pass.drained || performance.now() - after_fan_out >= round_send_ms_max) return;
+        if (pass.drained || performance.now() - after_fan_out >= dispatcher_round_send_ms_max) return;
       } else if (pass.claimed === 0) {
-        await Promise.race([fanning.catch(() => undefined), sleep(send_idle_ms)]);
+        await Promise.race([fanning.catch(() => undefined), sleep(dispatcher_send_idle_ms)]);
       }
     }
   })();
@@ -134,8 +135,8 @@ export async function dispatchOnce(
   on_error: (error: unknown, tenant_id: string) => void = () => undefined,
 ): Promise<RoundCounts> {
   const total: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
-  const tenants = await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
-  for (const { id } of tenants) {
+  const tenants = await selectTenantIds(ctx.db);
+  for (const id of tenants) {
     try {
       const counts = await dispatchTenant(ctx, id, deps);
       total.people_events += counts.people_events;

@@ -4,11 +4,30 @@ import { party_scoped_roles } from "../../core/auth/roles.ts";
 import { readScopeOf } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid, newId } from "../../core/ids.ts";
+import {
+  endpoints_per_tenant_max,
+  event_types_per_endpoint_max,
+  rotation_overlap_seconds_default,
+  rotation_overlap_seconds_max,
+} from "../../core/limits.ts";
 import { event_types } from "../../core/notifications/event-types.ts";
 import { newWebhookSecret } from "../../core/notifications/webhook-signature.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
+import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectPartyRow } from "../../store/parties-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { withReadScope } from "../../store/scoped.ts";
+import {
+  countEndpoints,
+  type EndpointRow,
+  insertEndpoint,
+  rotateEndpointSecret,
+  selectEndpoint,
+  selectEndpointSecrets,
+  selectEndpoints,
+  updateEndpointRow,
+} from "../../store/webhook-endpoints-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { checkWebhookHost, checkWebhookUrl } from "./address-guard.ts";
 import { dispatcher_lock_class, latestSeq } from "./stream-batch.ts";
@@ -18,12 +37,6 @@ import { disableEndpoint } from "./webhook-sender.ts";
 // party-scoped caller manages only its own party's endpoints; the secret is
 // shown once, at creation and at each rotation.
 
-export const event_types_per_endpoint_max = 50;
-export const endpoints_per_tenant_max = 100;
-export const rotation_overlap_s_default = 24 * 3_600;
-export const rotation_overlap_s_max = 7 * 24 * 3_600;
-export const description_length_max = 500;
-
 export interface EndpointInput {
   url: string;
   event_types: string[];
@@ -31,22 +44,7 @@ export interface EndpointInput {
   description?: string | null | undefined;
 }
 
-export type EndpointView = {
-  id: string;
-  url: string;
-  event_types: string[];
-  party_id: string | null;
-  description: string | null;
-  status: "enabled" | "disabled";
-  disabled_reason: string | null;
-  last_sequence: bigint;
-  previous_secret_expires_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-};
-
-const view_columns = `id::text AS id, url, event_types, party_id, description, status, disabled_reason, last_sequence,
-  previous_secret_expires_at, created_at, updated_at`;
+export type EndpointView = EndpointRow;
 
 export function checkEventTypes(types: readonly string[]): string[] {
   if (types.length === 0)
@@ -99,45 +97,32 @@ export async function createEndpoint(
   const now = ctx.now();
   const view = await inTransaction(ctx.db, async (tx) => {
     if (party_id !== null) {
-      const party = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
-        tenant_id,
-        party_id,
-      ]);
-      if (party.length === 0) throw new DomainError("party_not_found", `no party ${party_id}`, "party_id");
+      const party = await selectPartyRow(tx, tenant_id, party_id);
+      if (party === undefined) throw new DomainError("party_not_found", `no party ${party_id}`, "party_id");
     }
-    const [count] = await tx.query<{ n: bigint }>(
-      "SELECT count(*)::int8 AS n FROM webhook_endpoints WHERE tenant_id = $1",
-      [tenant_id],
-    );
-    if (BigInt(count?.n ?? 0n) >= BigInt(endpoints_per_tenant_max))
+    if ((await countEndpoints(tx, tenant_id)) >= endpoints_per_tenant_max)
       throw new DomainError(
         "webhook_endpoints_too_many",
         `a tenant may have at most ${endpoints_per_tenant_max} endpoints`,
       );
     // Wait out a fan-out round in flight, so the endpoint starts exactly after the events it has already passed.
-    await tx.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [
-      dispatcher_lock_class,
-      tenant_id,
-    ]);
+    await transactionLock(tx, dispatcher_lock_class, tenant_id);
     const from_seq = await latestSeq(tx, tenant_id);
-    const rows = await tx.query<EndpointView>(
-      `INSERT INTO webhook_endpoints (tenant_id, id, url, event_types, party_id, description, secret, status, from_seq,
-                                      created_by, created_at, updated_at)
-       VALUES ($1, $2, $3, $4::text[], $5, $6, $7, 'enabled', $8, $9, $10, $10) RETURNING ${view_columns}`,
-      [
-        tenant_id,
-        newId(),
-        url.href,
-        types,
+    return insertEndpoint(
+      tx,
+      tenant_id,
+      {
+        id: newId(),
+        url: url.href,
+        event_types: types,
         party_id,
-        input.description ?? null,
+        description: input.description ?? null,
         secret,
         from_seq,
-        principal.actor,
-        now,
-      ],
+        created_by: principal.actor,
+      },
+      now,
     );
-    return rows[0]!;
   });
   return { ...view, secret };
 }
@@ -150,27 +135,28 @@ export async function getEndpoint(
 ): Promise<EndpointView> {
   if (!isUuid(id))
     throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id.slice(0, 80)}`, "id");
-  const rows = await withReadScope(ctx.db, readScopeOf(principal), (tx) =>
-    tx.query<EndpointView>(
-      `SELECT ${view_columns} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2::uuid`,
-      [principal.tenant_id, id],
-    ),
+  const row = await withReadScope(ctx.db, readScopeOf(principal), (tx) =>
+    selectEndpoint(tx, principal.tenant_id, id),
   );
-  const row = rows[0];
   if (row === undefined)
     throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id}`, "id");
   return row;
 }
 
-export async function listEndpoints(ctx: ServiceContext, principal: Principal): Promise<EndpointView[]> {
+/** The endpoints the caller may see, by id, one cursor page (a tenant has at most endpoints_per_tenant_max). */
+export async function listEndpoints(
+  ctx: ServiceContext,
+  principal: Principal,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<EndpointView>> {
+  const limit = pageLimit(options.limit, endpoints_per_tenant_max, endpoints_per_tenant_max);
+  const [after_id] =
+    options.cursor === undefined ? [null] : decodeCursor("webhook_endpoints", options.cursor, ["uuid"]);
   const scope = readScopeOf(principal);
-  return withReadScope(ctx.db, scope, (tx) =>
-    tx.query<EndpointView>(
-      `SELECT ${view_columns} FROM webhook_endpoints
-        WHERE tenant_id = $1 AND ($2::text IS NULL OR party_id = $2) ORDER BY id LIMIT $3`,
-      [scope.tenant_id, scope.party_id, endpoints_per_tenant_max],
-    ),
+  const rows = await withReadScope(ctx.db, scope, (tx) =>
+    selectEndpoints(tx, scope.tenant_id, { party_id: scope.party_id, after_id, limit: limit + 1 }),
   );
+  return pageOf(rows, limit, "webhook_endpoints", (row) => [row.id]);
 }
 
 export interface EndpointPatch {
@@ -194,25 +180,18 @@ export async function updateEndpoint(
   return inTransaction(ctx.db, async (tx) => {
     if (patch.status === "disabled")
       await disableEndpoint(tx, principal.tenant_id, id, `disabled by ${principal.actor}`, now);
-    const rows = await tx.query<EndpointView>(
-      `UPDATE webhook_endpoints SET url = coalesce($3, url), event_types = coalesce($4::text[], event_types),
-              description = CASE WHEN $5::boolean THEN $6 ELSE description END,
-              status = CASE WHEN $7::text = 'enabled' THEN 'enabled' ELSE status END,
-              disabled_reason = CASE WHEN $7::text = 'enabled' THEN NULL ELSE disabled_reason END,
-              updated_at = $8
-        WHERE tenant_id = $1 AND id = $2 RETURNING ${view_columns}`,
-      [
-        principal.tenant_id,
-        id,
-        url?.href ?? null,
-        types ?? null,
-        patch.description !== undefined,
-        patch.description ?? null,
-        patch.status ?? null,
-        now,
-      ],
+    return updateEndpointRow(
+      tx,
+      principal.tenant_id,
+      id,
+      {
+        url: url?.href ?? null,
+        event_types: types ?? null,
+        description: patch.description === undefined ? null : { value: patch.description },
+        enable: patch.status === "enabled",
+      },
+      now,
     );
-    return rows[0]!;
   });
 }
 
@@ -221,23 +200,20 @@ export async function rotateSecret(
   ctx: ServiceContext,
   principal: Principal,
   id: string,
-  overlap_s = rotation_overlap_s_default,
+  overlap_s = rotation_overlap_seconds_default,
 ): Promise<EndpointView & { secret: string }> {
-  if (!Number.isInteger(overlap_s) || overlap_s < 0 || overlap_s > rotation_overlap_s_max)
+  if (!Number.isInteger(overlap_s) || overlap_s < 0 || overlap_s > rotation_overlap_seconds_max)
     throw new DomainError(
       "overlap_invalid",
-      `overlap_seconds must be 0 to ${rotation_overlap_s_max}`,
+      `overlap_seconds must be 0 to ${rotation_overlap_seconds_max}`,
       "overlap_seconds",
     );
   await getEndpoint(ctx, principal, id);
   const secret = newWebhookSecret();
   const now = ctx.now();
-  const rows = await ctx.db.query<EndpointView>(
-    `UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = $4, secret = $3, updated_at = $5
-      WHERE tenant_id = $1 AND id = $2 RETURNING ${view_columns}`,
-    [principal.tenant_id, id, secret, new Date(now.getTime() + overlap_s * 1_000), now],
-  );
-  return { ...rows[0]!, secret };
+  const expires_at = new Date(now.getTime() + overlap_s * 1_000);
+  const row = await rotateEndpointSecret(ctx.db, principal.tenant_id, id, secret, expires_at, now);
+  return { ...row, secret };
 }
 
 /** Reads an endpoint's secrets as the owner (signing, tests). */
@@ -246,10 +222,7 @@ export async function endpointSecrets(
   tenant_id: string,
   id: string,
 ): Promise<{ secret: string; previous_secret: string | null }> {
-  const [row] = await db.query<{ secret: string; previous_secret: string | null }>(
-    "SELECT secret, previous_secret FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2",
-    [tenant_id, id],
-  );
+  const row = await selectEndpointSecrets(db, tenant_id, id);
   assert(row !== undefined, `no endpoint ${id}`);
   return row;
 }

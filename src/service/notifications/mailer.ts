@@ -2,6 +2,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import nodemailer, { type Transporter } from "nodemailer";
 import { assert } from "../../core/assert.ts";
+import {
+  digest_items_max,
+  email_attempts_max,
+  email_backoff_ms_max,
+  mails_per_round_max,
+  smtp_timeout_ms,
+} from "../../core/limits.ts";
 import { isLanguage } from "../../core/notifications/event-types.ts";
 import { digestMailOf } from "../../core/notifications/render.ts";
 import type { Queryable } from "../../store/database.ts";
@@ -13,12 +20,6 @@ import { leadTenant } from "./stream-batch.ts";
 // configured (the demo), keeps each as an .eml file in the data directory,
 // where the inbox shows it. An unreachable server is retried with a growing
 // delay and reported by the status route; it never stops the dispatcher.
-
-export const mails_per_round_max = 50;
-export const digest_items_max = 500;
-export const email_attempts_max = 12;
-export const email_backoff_ms_max = 3_600_000;
-export const smtp_timeout_ms = 10_000;
 
 export interface MailConfig {
   /** `smtp://` or `smtps://` URL; null keeps mails as .eml files in `eml_dir`. */

@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { isRole } from "../../core/auth/roles.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { dispatch_events_per_batch_max, recipients_per_tenant_max } from "../../core/limits.ts";
 import {
   type Delivery,
   eventTypeSpec,
@@ -20,21 +21,12 @@ import { mailOf, renderTemplate } from "../../core/notifications/render.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import {
-  channelCursor,
-  dispatch_batch_max,
-  eventsAfter,
-  leadTenant,
-  moveCursor,
-  type SequencedEvent,
-} from "./stream-batch.ts";
+import { channelCursor, eventsAfter, leadTenant, moveCursor, type SequencedEvent } from "./stream-batch.ts";
 
 // The "people" channel: events become inbox items and e-mails for the
 // tenant's users, by role, party and preference. Each inbox item is also
 // written as an `inbox.item_created` event, so the live stream pushes it to
 // its user (src/http/routes/events.ts shows those to their user only).
-
-export const recipients_per_tenant_max = 10_000;
 
 export interface InboxRow {
   id: string;
@@ -241,7 +233,7 @@ export async function fanOutPeople(
   tx: Queryable,
   tenant_id: string,
   now: Date,
-  batch_max = dispatch_batch_max,
+  batch_max = dispatch_events_per_batch_max,
 ): Promise<number> {
   if (!(await leadTenant(tx, tenant_id))) return 0;
   const cursor = await channelCursor(tx, tenant_id, "people");

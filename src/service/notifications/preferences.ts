@@ -1,5 +1,6 @@
 import type { Principal } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
+import { preferences_per_request_max } from "../../core/limits.ts";
 import {
   type Delivery,
   event_types,
@@ -9,14 +10,14 @@ import {
   type Language,
 } from "../../core/notifications/event-types.ts";
 import { defaultDelivery } from "../../core/notifications/recipients.ts";
+import { selectPreferences, upsertPreferences } from "../../store/notification-preferences-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectUserContact, updateUserLanguage } from "../../store/users-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { userOf } from "./inbox.ts";
 
 // Per user and event type: inbox, e-mail, both, a daily digest, or nothing.
 // A preference chooses the channel; it never widens what the user may see.
-
-export const preferences_per_request_max = 100;
 
 export interface PreferenceView {
   language: Language;
@@ -37,21 +38,12 @@ function requireUser(principal: Principal): string {
 /** A user's preferences; for an API key (no user), the role's defaults. */
 export async function getPreferences(ctx: ServiceContext, principal: Principal): Promise<PreferenceView> {
   const user_id = userOf(principal) ?? "";
-  const [user] =
+  const user =
     user_id === ""
-      ? [{ language: "zh-CN", email: null }]
-      : await ctx.db.query<{ language: string; email: string | null }>(
-          "SELECT language, email FROM users WHERE tenant_id = $1 AND id = $2",
-          [principal.tenant_id, user_id],
-        );
+      ? { language: "zh-CN", email: null }
+      : await selectUserContact(ctx.db, principal.tenant_id, user_id);
   if (user === undefined) throw new DomainError("user_not_found", `no user ${user_id}`);
-  const rows =
-    user_id === ""
-      ? []
-      : await ctx.db.query<{ event_type: string; delivery: string }>(
-          "SELECT event_type, delivery FROM notification_preferences WHERE tenant_id = $1 AND user_id = $2",
-          [principal.tenant_id, user_id],
-        );
+  const rows = user_id === "" ? [] : await selectPreferences(ctx.db, principal.tenant_id, user_id);
   const chosen = new Map(rows.map((row) => [row.event_type, row.delivery]));
   const recipient = {
     id: user_id,
@@ -112,25 +104,8 @@ export async function setPreferences(
   const now = ctx.now();
   await inTransaction(ctx.db, async (tx) => {
     if (input.language !== undefined)
-      await tx.query("UPDATE users SET language = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2", [
-        principal.tenant_id,
-        user_id,
-        input.language,
-        now,
-      ]);
-    if (items.length > 0)
-      await tx.query(
-        `INSERT INTO notification_preferences (tenant_id, user_id, event_type, delivery, updated_at)
-         SELECT $1, $2, p.event_type, p.delivery, $5 FROM unnest($3::text[], $4::text[]) AS p(event_type, delivery)
-         ON CONFLICT (tenant_id, user_id, event_type) DO UPDATE SET delivery = excluded.delivery, updated_at = excluded.updated_at`,
-        [
-          principal.tenant_id,
-          user_id,
-          items.map((item) => item.event_type),
-          items.map((item) => item.delivery),
-          now,
-        ],
-      );
+      await updateUserLanguage(tx, principal.tenant_id, user_id, input.language, now);
+    await upsertPreferences(tx, principal.tenant_id, user_id, items, now);
   });
   return getPreferences(ctx, principal);
 }

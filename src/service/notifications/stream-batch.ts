@@ -1,5 +1,8 @@
 import { assert } from "../../core/assert.ts";
+import { dispatch_events_per_batch_max } from "../../core/limits.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { latestEventSeq } from "../../store/events-sql.ts";
 
 // The dispatcher's view of the sequenced event stream: a durable cursor per
 // (tenant, channel) and the events after it. A channel moves its cursor in the
@@ -7,7 +10,6 @@ import type { Queryable } from "../../store/database.ts";
 // resumes exactly where its last committed round ended.
 
 export type Channel = "people" | "webhooks";
-export const dispatch_batch_max = 1_000;
 // The advisory lock's first key: "ClearSplit notifications" (the sequencers use their own).
 export const dispatcher_lock_class = 0x0c5e_0e17;
 
@@ -22,11 +24,7 @@ export type SequencedEvent = {
 
 /** Takes the tenant's dispatcher lock for this transaction; false when another process leads. */
 export async function leadTenant(tx: Queryable, tenant_id: string): Promise<boolean> {
-  const [row] = await tx.query<{ leader: boolean }>(
-    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-    [dispatcher_lock_class, tenant_id],
-  );
-  return row?.leader === true;
+  return tryTransactionLock(tx, dispatcher_lock_class, tenant_id);
 }
 
 export async function channelCursor(tx: Queryable, tenant_id: string, channel: Channel): Promise<bigint> {
@@ -60,7 +58,7 @@ export async function eventsAfter(
   after_seq: bigint,
   limit: number,
 ): Promise<SequencedEvent[]> {
-  assert(limit >= 1 && limit <= dispatch_batch_max, "dispatch batch out of range");
+  assert(limit >= 1 && limit <= dispatch_events_per_batch_max, "dispatch batch out of range");
   const rows = await tx.query<SequencedEvent>(
     `SELECT s.seq, e.id::text AS id, e.type, e.party_ids, e.payload, e.created_at
        FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
@@ -70,10 +68,6 @@ export async function eventsAfter(
   return rows.map((row) => ({ ...row, seq: BigInt(row.seq) }));
 }
 
-export async function latestSeq(tx: Queryable, tenant_id: string): Promise<bigint> {
-  const [row] = await tx.query<{ seq: bigint }>(
-    "SELECT coalesce(max(seq), 0)::int8 AS seq FROM event_seqs WHERE tenant_id = $1",
-    [tenant_id],
-  );
-  return BigInt(row?.seq ?? 0n);
+export function latestSeq(tx: Queryable, tenant_id: string): Promise<bigint> {
+  return latestEventSeq(tx, tenant_id);
 }

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Principal, Role } from "../../core/auth/roles.ts";
+import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
 import { sequenceEventsOnce } from "../events/event-sequencer.ts";
@@ -43,7 +44,7 @@ export function testDeps(overrides: Partial<DispatcherDeps> = {}): DispatcherDep
 
 /** Writes events in their own transaction and numbers them, as a business write and the sequencer would. */
 export async function emit(ctx: ServiceContext, tenant_id: string, events: EventInput[]): Promise<void> {
-  await ctx.db.transaction((tx) => enqueueEvents(tx, tenant_id, events, ctx.now()));
+  await inTransaction(ctx.db, (tx) => enqueueEvents(tx, tenant_id, events, ctx.now()));
   await sequenceEventsOnce(ctx);
 }
 

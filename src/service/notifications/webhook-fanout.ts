@@ -1,10 +1,10 @@
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
+import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { internal_type_prefix } from "../../core/notifications/event-types.ts";
 import { arrayLiteral, type Queryable } from "../../store/database.ts";
 import {
   channelCursor,
-  dispatch_batch_max,
   eventsAfter,
   latestSeq,
   leadTenant,
@@ -144,7 +144,7 @@ export async function fanOutWebhooks(
   tx: Queryable,
   tenant_id: string,
   now: Date,
-  batch_max = dispatch_batch_max,
+  batch_max = dispatch_events_per_batch_max,
 ): Promise<number> {
   if (!(await leadTenant(tx, tenant_id))) return 0;
   const cursor = await channelCursor(tx, tenant_id, "webhooks");

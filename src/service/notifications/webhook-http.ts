@@ -2,15 +2,16 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { assert } from "../../core/assert.ts";
+import {
+  webhook_response_bytes_max,
+  webhook_sockets_per_origin_max,
+  webhook_timeout_ms,
+} from "../../core/limits.ts";
 import { checkWebhookUrl, guardedLookup, isPrivateAddress, type Resolver } from "./address-guard.ts";
 
 // One webhook POST. The URL is checked again here, and the connection's DNS
 // answer is checked inside the socket's lookup, so what was public when the
 // endpoint was saved cannot have become private since.
-
-export const webhook_timeout_ms = 15_000;
-export const response_bytes_max = 4_096;
-export const sockets_per_origin_max = 32;
 
 export interface HttpAttempt {
   status_code: number | null;
@@ -20,8 +21,8 @@ export interface HttpAttempt {
 }
 
 const agents = {
-  http: new HttpAgent({ keepAlive: true, maxSockets: sockets_per_origin_max }),
-  https: new HttpsAgent({ keepAlive: true, maxSockets: sockets_per_origin_max }),
+  http: new HttpAgent({ keepAlive: true, maxSockets: webhook_sockets_per_origin_max }),
+  https: new HttpsAgent({ keepAlive: true, maxSockets: webhook_sockets_per_origin_max }),
 };
 
 export async function postWebhook(
@@ -93,7 +94,7 @@ function postOnce(
         let bytes = 0;
         response.on("data", (chunk: Buffer) => {
           bytes += chunk.length;
-          if (bytes > response_bytes_max) response.destroy();
+          if (bytes > webhook_response_bytes_max) response.destroy();
         });
         const done = () =>
           finish({

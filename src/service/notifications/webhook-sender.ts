@@ -1,13 +1,21 @@
 import { assert } from "../../core/assert.ts";
 import { newId } from "../../core/ids.ts";
+import {
+  webhook_claims_in_flight_max,
+  webhook_deliveries_per_claim_max,
+  webhook_lease_ms_default,
+  webhook_send_pass_ms_max,
+  webhook_sends_per_endpoint_max,
+} from "../../core/limits.ts";
 import { nextAttempt, outcomeOf } from "../../core/notifications/retry-schedule.ts";
 import { webhookHeaders } from "../../core/notifications/webhook-signature.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import type { Resolver } from "./address-guard.ts";
-import { type HttpAttempt, postWebhook, sockets_per_origin_max } from "./webhook-http.ts";
+import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
 
 // Sends due deliveries. A pass claims them in batches with a lease (one short
 // transaction each, under the tenant's sender lock), posts them outside any
@@ -17,14 +25,6 @@ import { type HttpAttempt, postWebhook, sockets_per_origin_max } from "./webhook
 // the lease to expire; the delivery is sent again with the same `webhook-id`:
 // at least once, never lost.
 
-export const claim_max = 256;
-/** Claimed batches being sent or recorded at once in a pass. */
-export const batches_in_flight_max = 4;
-/** Requests in flight to one endpoint from this process; the agent keeps as many sockets per origin alive. */
-export const sends_per_endpoint_max = sockets_per_origin_max;
-/** A pass stops claiming after this long, so the dispatcher's other work gets its turn. */
-export const send_pass_ms_max = 2_000;
-export const lease_ms_default = 60_000;
 // The sender's advisory lock ("ClearSplit notifications" + 1): its own key, so claiming never waits
 // for a fan-out in flight; the sequencers and folds use others.
 export const sender_lock_class = 0x0c5e_0e18;
@@ -73,11 +73,7 @@ async function claimDue(
   lease_ms: number,
   retries_due_by: Date,
 ): Promise<Claimed[]> {
-  const [lock] = await tx.query<{ leader: boolean }>(
-    "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-    [sender_lock_class, tenant_id],
-  );
-  if (lock?.leader !== true) return [];
+  if (!(await tryTransactionLock(tx, sender_lock_class, tenant_id))) return [];
   // One statement: pick the due rows (skipping any another transaction holds), lease them, return them.
   // The ids go through ARRAY(...) so the lease is a primary-key lookup whatever the planner thinks of
   // the table's size: a queue table grows faster than its statistics, and a join planned for one row
@@ -96,7 +92,7 @@ async function claimDue(
             w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
       ORDER BY l.next_attempt_at, l.id`,
-    [tenant_id, now, claim_max, new Date(now.getTime() + lease_ms), retries_due_by],
+    [tenant_id, now, webhook_deliveries_per_claim_max, new Date(now.getTime() + lease_ms), retries_due_by],
   );
 }
 
@@ -162,7 +158,7 @@ export class KeyedLimiter {
   }
 }
 
-const endpoint_sends = new KeyedLimiter(sends_per_endpoint_max);
+const endpoint_sends = new KeyedLimiter(webhook_sends_per_endpoint_max);
 
 type Decision = { kind: "succeeded" } | { kind: "gone" } | { kind: "retry"; at: Date } | { kind: "dead" };
 
@@ -305,7 +301,7 @@ export async function disableEndpoint(
 
 /**
  * One sending pass for a tenant: claims due batches until one comes back short (or the pass has run
- * `send_pass_ms_max`), with up to `batches_in_flight_max` batches being sent or recorded at once.
+ * `webhook_send_pass_ms_max`), with up to `webhook_claims_in_flight_max` batches being sent or recorded at once.
  * Claims nothing when another process holds the sender lock at that moment.
  */
 export async function sendDueWebhooks(
@@ -313,7 +309,7 @@ export async function sendDueWebhooks(
   tenant_id: string,
   options: SenderOptions,
 ): Promise<SendPass> {
-  const lease_ms = options.lease_ms ?? lease_ms_default;
+  const lease_ms = options.lease_ms ?? webhook_lease_ms_default;
   assert(lease_ms >= 1, "lease must be positive");
   const pass_started = performance.now();
   // Endpoints that answered 410 in this pass: the rest of their claimed deliveries are not sent.
@@ -361,9 +357,9 @@ export async function sendDueWebhooks(
       );
       in_flight.add(batch);
     }
-    drained = claimed.length < claim_max;
-    if (drained || performance.now() - pass_started >= send_pass_ms_max) break;
-    if (in_flight.size >= batches_in_flight_max) await Promise.race(in_flight);
+    drained = claimed.length < webhook_deliveries_per_claim_max;
+    if (drained || performance.now() - pass_started >= webhook_send_pass_ms_max) break;
+    if (in_flight.size >= webhook_claims_in_flight_max) await Promise.race(in_flight);
   }
   await Promise.all(in_flight);
   if (failures.length > 0) throw failures[0];

@@ -17,6 +17,7 @@ import {
 import { isSubsidyLeg, subsidy_flag, subsidy_rule_id, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { orderPartyRowsStep } from "../../store/order-parties-sql.ts";
+import { ordersWrite, selectOrders } from "../../store/orders-sql.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 import { auditBookedOrders } from "../audit/booking.ts";
@@ -25,7 +26,6 @@ import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
 import { journalSteps, planJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor, legPartyIds } from "./allocation.ts";
-import { ordersWrite, selectOrders } from "./order-store.ts";
 import {
   accountFor,
   type PartyAccountSpec,

@@ -1,13 +1,14 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
+import { selectOrdersWithReturnWindowForUpdate, updateOrdersCompleted } from "../../store/orders-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { auditCompletions } from "../audit/booking.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { allocationsFor } from "./allocation.ts";
 import { clock_skew_ms_max } from "./book.ts";
-import { orderEvent } from "./order-store.ts";
-import { type OrderRow, type OrderView, orderColumns, viewOf } from "./view.ts";
+import { orderEvent } from "./order-lookups.ts";
+import { type OrderRow, type OrderView, viewOf } from "./view.ts";
 
 /**
  * The buyer confirmed receipt (确认收货): the policy's return window starts at
@@ -57,12 +58,7 @@ export function completeOrders(
   if (completed_at !== undefined && Number.isNaN(completed_at.getTime()))
     throw new DomainError("completed_at_invalid", "completed_at is not a time", "completed_at");
   return inTransaction(ctx.db, async (tx) => {
-    const rows = await tx.query<OrderRow & { return_window_ms: bigint } & Record<string, unknown>>(
-      `SELECT ${orderColumns("o")}, p.return_window_ms
-         FROM orders o JOIN policies p ON p.tenant_id = o.tenant_id AND p.hash = o.policy_hash
-        WHERE o.tenant_id = $1 AND o.id = ANY($2::text[]) ORDER BY o.id FOR UPDATE OF o`,
-      [tenant_id, order_ids],
-    );
+    const rows = await selectOrdersWithReturnWindowForUpdate(tx, tenant_id, order_ids);
     const by_id = new Map(rows.map((row) => [row.id, row]));
     const missing = order_ids.find((id) => !by_id.has(id));
     if (missing !== undefined)
@@ -80,11 +76,11 @@ export function completeOrders(
     const allocations = new Map(rows.map((row) => [row.id, allocationOf(row)]));
     const releasable = due.map((row) => new Date(stated.getTime() + Number(row.return_window_ms)));
     if (due.length > 0) {
-      await tx.query(
-        `UPDATE orders o SET completed_at = $2, releasable_at = c.releasable_at
-           FROM unnest($3::text[], $4::timestamptz[]) AS c(id, releasable_at)
-          WHERE o.tenant_id = $1 AND o.id = c.id`,
-        [tenant_id, stated, due.map((row) => row.id), releasable],
+      await updateOrdersCompleted(
+        tx,
+        tenant_id,
+        stated,
+        due.map((row, index) => ({ id: row.id, releasable_at: releasable[index]! })),
       );
       if (completed_at !== undefined) await auditCompletions(tx, tenant_id, due, stated, now);
       await enqueueEvents(

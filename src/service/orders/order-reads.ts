@@ -1,18 +1,18 @@
 import { DomainError } from "../../core/errors.ts";
 import type { JournalTransaction } from "../../core/ledger/types.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
+import { selectOrderOpenCases } from "../../store/audit-holds-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { selectTransactions } from "../../store/ledger-sql.ts";
+import { selectOrderForParty, selectOrderPage } from "../../store/orders-sql.ts";
 import { allocationsFor } from "./allocation.ts";
 import { selectRefunds } from "./order-lifecycle.ts";
 import { partyKinds, shared_kinds } from "./party-accounts.ts";
 import { partyFacts } from "./party-facts.ts";
 import {
-  type OrderRow,
   type OrderState,
   type OrderSummary,
   type OrderView,
-  order_columns,
   type RefundView,
   summaryOf,
   viewOf,
@@ -38,11 +38,7 @@ export async function getOrderDetail(
   scope: ReadScope,
   order_id: string,
 ): Promise<OrderDetail> {
-  const [row] = await db.query<OrderRow & Record<string, unknown>>(
-    `SELECT ${order_columns} FROM orders o WHERE o.tenant_id = $1 AND o.id = $2
-        AND ($3::text IS NULL OR clearsplit_order_has_party(o.tenant_id, o.id, $3))`,
-    [scope.tenant_id, order_id, scope.party_id],
-  );
+  const row = await selectOrderForParty(db, scope.tenant_id, order_id, scope.party_id);
   if (row === undefined)
     throw new DomainError("order_not_found", `no order ${JSON.stringify(order_id)}`, "id");
   const refunds = (await selectRefunds(db, scope.tenant_id, [order_id])).get(order_id) ?? [];
@@ -55,11 +51,7 @@ export async function getOrderDetail(
     a.id < b.id ? -1 : 1,
   );
   const sees_all = scope.party_id === null || scope.party_id === row.merchant_id;
-  const [blocking] = await db.query<{ case_ids: string[] }>(
-    "SELECT clearsplit_order_open_cases($1, $2) AS case_ids",
-    [scope.tenant_id, order_id],
-  );
-  const case_ids = blocking?.case_ids ?? [];
+  const case_ids = await selectOrderOpenCases(db, scope.tenant_id, order_id);
   return {
     ...viewOf(row, (await allocationsFor(db, scope.tenant_id, [row]))(row), scope.party_id),
     blocked_by_case: case_ids.length > 0 ? { case_ids } : null,
@@ -107,41 +99,21 @@ export async function listOrders(
   // its index; a shared party has a leg in most orders, so scanning them in
   // page order and asking the journal finds its page as fast (migration 007).
   const party_kind = party === null ? undefined : (await partyKinds(db, scope.tenant_id, [party])).get(party);
-  const party_filter =
-    party === null
-      ? "$2::text IS NULL"
-      : party_kind !== undefined && shared_kinds.has(party_kind)
-        ? "clearsplit_order_has_party(o.tenant_id, o.id, $2::text)"
-        : `EXISTS (SELECT 1 FROM order_parties p WHERE p.tenant_id = o.tenant_id AND p.order_id = o.id
-                      AND p.party_id = $2::text)`;
-  const rows = await db.query<OrderRow & Record<string, unknown>>(
-    `SELECT ${order_columns} FROM orders o
-      WHERE o.tenant_id = $1
-        AND ${party_filter}
-        AND ($3::text IS NULL OR o.merchant_id = $3)
-        AND ($4::timestamptz IS NULL OR o.paid_at >= $4)
-        AND ($5::timestamptz IS NULL OR o.paid_at < $5)
-        AND ($6::text IS NULL
-             OR ($6 = 'held' AND o.completed_at IS NULL AND o.released_at IS NULL)
-             OR ($6 = 'completed' AND o.completed_at IS NOT NULL AND o.released_at IS NULL)
-             OR ($6 = 'released' AND o.released_at IS NOT NULL)
-             OR ($6 = 'partially_refunded' AND o.refunded_minor > 0 AND o.refunded_minor < o.paid_minor)
-             OR ($6 = 'refunded' AND o.refunded_minor = o.paid_minor))
-        AND ($7::timestamptz IS NULL OR (o.paid_at, o.id) < ($7::timestamptz, $8::text))
-      ORDER BY o.paid_at DESC, o.id DESC
-      LIMIT $9`,
-    [
-      scope.tenant_id,
-      party,
-      filters.merchant_id ?? null,
-      filters.paid_from ?? null,
-      filters.paid_to ?? null,
-      filters.state ?? null,
-      after?.paid_at ?? null,
-      after?.id ?? "",
-      limit + 1,
-    ],
-  );
+  const rows = await selectOrderPage(db, scope.tenant_id, {
+    party_match:
+      party === null
+        ? "none"
+        : party_kind !== undefined && shared_kinds.has(party_kind)
+          ? "shared"
+          : "indexed",
+    party_id: party,
+    merchant_id: filters.merchant_id ?? null,
+    paid_from: filters.paid_from ?? null,
+    paid_to: filters.paid_to ?? null,
+    state: filters.state ?? null,
+    before: after,
+    limit: limit + 1,
+  });
   return pageOf(rows, limit, "orders", (row) => [row.paid_at, row.id], summaryOf);
 }
 

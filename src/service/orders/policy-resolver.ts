@@ -2,20 +2,14 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { loadPolicy, type Order } from "../../core/split/index.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectPoliciesByHash } from "../../store/policies-sql.ts";
+import { selectApplicableAssignments } from "../../store/policy-assignments-sql.ts";
 import type { ResolvedPolicy } from "../policies.ts";
 
 // Published policies never change, so a process may keep every one it has
 // loaded. Assignments can be added at any time and are read per batch.
 const published_cache = new Map<string, ResolvedPolicy>();
 const published_cache_max = 1_000;
-
-interface AssignmentRow {
-  scope: "tenant" | "merchant" | "category";
-  scope_value: string;
-  policy_hash: string;
-  effective_from: Date;
-  [column: string]: unknown;
-}
 
 export interface PolicyResolver {
   /** The policy in force for this order at its paid_at: category beats merchant beats tenant. */
@@ -26,10 +20,7 @@ export interface PolicyResolver {
 async function loadPublished(tx: Queryable, tenant_id: string, hashes: readonly string[]): Promise<void> {
   const missing = [...new Set(hashes)].filter((hash) => !published_cache.has(`${tenant_id}:${hash}`));
   if (missing.length === 0) return;
-  const rows = await tx.query<{ hash: string; body: unknown; return_window_ms: bigint }>(
-    "SELECT hash, body, return_window_ms FROM policies WHERE tenant_id = $1 AND hash = ANY($2::text[])",
-    [tenant_id, missing],
-  );
+  const rows = await selectPoliciesByHash(tx, tenant_id, missing);
   if (published_cache.size > published_cache_max) published_cache.clear();
   for (const row of rows) {
     const { policy, policy_hash } = loadPolicy(row.body);
@@ -69,13 +60,7 @@ export async function loadPolicyResolver(
 ): Promise<PolicyResolver> {
   const merchants = [...new Set(orders.map((order) => order.merchant_id))];
   const categories = [...new Set(orders.flatMap((order) => order.lines.map((line) => line.category)))];
-  const assignments = await tx.query<AssignmentRow>(
-    `SELECT scope, scope_value, policy_hash, effective_from FROM policy_assignments
-      WHERE tenant_id = $1 AND (scope = 'tenant' OR (scope = 'merchant' AND scope_value = ANY($2::text[]))
-                                OR (scope = 'category' AND scope_value = ANY($3::text[])))
-      ORDER BY effective_from DESC, created_at DESC`,
-    [tenant_id, merchants, categories],
-  );
+  const assignments = await selectApplicableAssignments(tx, tenant_id, merchants, categories);
   await loadPublished(
     tx,
     tenant_id,

@@ -16,14 +16,14 @@ import {
 import { isSubsidyLeg, subsidyOf } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
-import { insertOrderRefund } from "../../store/order-refunds-sql.ts";
+import { insertOrderRefund, type StoredRefund, selectRefunds } from "../../store/order-refunds-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder, shareByParty } from "./held.ts";
-import { lockOrder, platformOf, policyBody, type StoredRefund, selectRefunds } from "./order-store.ts";
+import { lockOrder, platformOf, policyBody } from "./order-lookups.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
 import type { OrderRow, OrderView, RefundView } from "./view.ts";
 import { viewOf } from "./view.ts";

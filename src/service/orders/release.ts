@@ -1,17 +1,19 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
+import { openedCaseOrderIds } from "../../store/audit-holds-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectReleasableForUpdate, updateOrdersReleased } from "../../store/orders-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
-import { openedCaseOrderIds, orderBlockedByCaseSql } from "../audit/blocked.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder } from "./held.ts";
-import { lockOrder, orderEvent } from "./order-store.ts";
+import { lockOrder, orderEvent } from "./order-lookups.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
-import { type OrderRow, type OrderView, order_columns, viewOf } from "./view.ts";
+import { type OrderRow, type OrderView, viewOf } from "./view.ts";
 
 export const releases_per_batch_max = 500;
 
@@ -57,20 +59,10 @@ export function releaseDue(
   );
   return inTransaction(ctx.db, async (tx) => {
     if (options.leader_only) {
-      const [lock] = await tx.query<{ leader: boolean }>(
-        "SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader",
-        [release_lock_class, tenant_id],
-      );
-      if (!lock?.leader) return 0;
+      if (!(await tryTransactionLock(tx, release_lock_class, tenant_id))) return 0;
     }
     const now = ctx.now();
-    const due = await tx.query<OrderRow & Record<string, unknown>>(
-      `SELECT ${order_columns} FROM orders
-        WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2
-          AND NOT ${orderBlockedByCaseSql("orders")}
-        ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-      [tenant_id, now, limit],
-    );
+    const due = await selectReleasableForUpdate(tx, tenant_id, now, limit);
     if (due.length > 0) await releaseRows(tx, tenant_id, due, now);
     return due.length;
   });
@@ -135,11 +127,12 @@ async function releaseRows(
     const result = position === undefined ? undefined : results[position];
     return result === undefined || result.status === "rejected" ? null : result.transaction.id;
   });
-  await tx.query(
-    `UPDATE orders o SET released_at = $2, release_transaction_id = r.transaction_id
-       FROM unnest($3::text[], $4::uuid[]) AS r(id, transaction_id)
-      WHERE o.tenant_id = $1 AND o.id = r.id`,
-    [tenant_id, now, rows.map((row) => row.id), transaction_ids],
+  await updateOrdersReleased(
+    tx,
+    tenant_id,
+    now,
+    rows.map((row) => row.id),
+    transaction_ids,
   );
   const allocationOf = await allocationsFor(tx, tenant_id, rows);
   await enqueueEvents(

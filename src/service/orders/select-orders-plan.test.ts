@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
+import { select_orders_sql } from "../../store/orders-sql.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
-import { select_orders_sql } from "./order-store.ts";
 
 // Proves the booking's order lookup is one primary-key probe per id on a
 // table the planner has no statistics for (as on a server with autovacuum

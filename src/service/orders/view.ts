@@ -1,55 +1,13 @@
 import { legAmountToJson, minorToJson } from "../../core/split/allocation-json.ts";
 import type { AllocationJson, ReversalJson } from "../../core/split/index.ts";
 import type { Leg } from "../../core/split/types.ts";
+import type { OrderRow } from "../../store/orders-sql.ts";
 
 export type OrderState = "held" | "completed" | "released";
 export type RefundState = "none" | "partially_refunded" | "refunded";
 
-export interface OrderRow {
-  id: string;
-  merchant_id: string;
-  currency: string;
-  paid_minor: bigint;
-  paid_at: Date;
-  facts: unknown;
-  facts_sha256: string;
-  policy_hash: string;
-  transaction_id: string;
-  refunded_minor: bigint;
-  completed_at: Date | null;
-  releasable_at: Date | null;
-  released_at: Date | null;
-  release_transaction_id: string | null;
-  created_at: Date;
-  /** Referrers that were not parties when the order was booked; their share went to the platform. */
-  referrers_unknown: string[] | null;
-}
-
-const order_column_list = [
-  "id",
-  "merchant_id",
-  "currency::text AS currency",
-  "paid_minor",
-  "paid_at",
-  "facts",
-  "facts_sha256",
-  "policy_hash",
-  "transaction_id::text AS transaction_id",
-  "refunded_minor",
-  "completed_at",
-  "releasable_at",
-  "released_at",
-  "release_transaction_id::text AS release_transaction_id",
-  "created_at",
-  "referrers_unknown",
-];
-
-/** The select list for an OrderRow, optionally qualified by a table alias. */
-export function orderColumns(alias?: string): string {
-  return order_column_list.map((column) => (alias === undefined ? column : `${alias}.${column}`)).join(", ");
-}
-
-export const order_columns = orderColumns();
+// The order row and its select list live with the table's queries (store/orders-sql.ts).
+export { type OrderRow, order_columns, orderColumns } from "../../store/orders-sql.ts";
 
 export interface OrderSummary {
   id: string;

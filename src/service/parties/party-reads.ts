@@ -3,16 +3,19 @@ import { entries_page_size_max } from "../../core/ledger/ledger-limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import { type PartyRow, selectPartyRow, selectPartyRows } from "../../store/parties-sql.ts";
+import {
+  type PartyEntryRow,
+  selectPartyEntries,
+  selectPartyPurposeBalances,
+} from "../../store/party-ledger-sql.ts";
 import { entryCursor, entryCursorKey } from "../ledger/ledger-reads.ts";
 import type { ReadScope } from "../orders/order-reads.ts";
 
 /** A party-scoped caller may only name its own party; any other is "not found". */
 export async function assertPartyVisible(db: Queryable, scope: ReadScope, party_id: string): Promise<void> {
   const visible = scope.party_id === null || scope.party_id === party_id;
-  const rows = visible
-    ? await db.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [scope.tenant_id, party_id])
-    : [];
-  if (rows.length === 0)
+  const party = visible ? await selectPartyRow(db, scope.tenant_id, party_id) : undefined;
+  if (party === undefined)
     throw new DomainError("party_not_found", `no party ${JSON.stringify(party_id)}`, "id");
 }
 
@@ -65,31 +68,7 @@ export async function partyBalances(
   as_of?: Date,
 ): Promise<PartyBalance[]> {
   await assertPartyVisible(db, scope, party_id);
-  const rows =
-    as_of === undefined
-      ? await db.query<{
-          currency: string;
-          purpose: string;
-          posted_minor: bigint;
-          pending_out_minor: bigint;
-        }>(
-          `SELECT a.currency::text AS currency, a.purpose, coalesce(sum(b.posted_minor), 0)::int8 AS posted_minor,
-                  coalesce(sum(b.pending_out_minor), 0)::int8 AS pending_out_minor
-             FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
-            WHERE a.tenant_id = $1 AND a.party_id = $2 GROUP BY a.currency, a.purpose`,
-          [scope.tenant_id, party_id],
-        )
-      : await db.query<{
-          currency: string;
-          purpose: string;
-          posted_minor: bigint;
-          pending_out_minor: bigint;
-        }>(
-          `SELECT a.currency::text AS currency, a.purpose, coalesce(sum(p.amount_minor), 0)::int8 AS posted_minor, 0::int8 AS pending_out_minor
-             FROM accounts a LEFT JOIN postings p ON p.tenant_id = a.tenant_id AND p.account_id = a.id AND p.effective_at <= $3
-            WHERE a.tenant_id = $1 AND a.party_id = $2 GROUP BY a.currency, a.purpose`,
-          [scope.tenant_id, party_id, as_of],
-        );
+  const rows = await selectPartyPurposeBalances(db, scope.tenant_id, party_id, as_of);
   const by_currency = new Map<string, PartyBalance>();
   for (const row of rows) {
     const balance = by_currency.get(row.currency) ?? {
@@ -112,17 +91,7 @@ export async function partyBalances(
   return [...by_currency.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1));
 }
 
-export interface PartyEntry {
-  transaction_id: string;
-  seq: number;
-  kind: string;
-  purpose: string;
-  amount_minor: bigint;
-  currency: string;
-  effective_at: Date;
-  recorded_at: Date;
-  order_id: string | null;
-}
+export type PartyEntry = PartyEntryRow;
 
 export async function partyEntries(
   db: Queryable,
@@ -139,27 +108,12 @@ export async function partyEntries(
   await assertPartyVisible(db, scope, party_id);
   const limit = pageLimit(options.limit, 100, entries_page_size_max);
   const after = options.cursor === undefined ? null : entryCursor("party_entries", options.cursor);
-  const rows = await db.query<PartyEntry & Record<string, unknown>>(
-    `SELECT p.transaction_id::text, p.seq, j.kind, a.purpose, p.amount_minor, p.currency::text AS currency, p.effective_at,
-            j.recorded_at, j.order_id
-       FROM accounts a
-       JOIN postings p ON p.tenant_id = a.tenant_id AND p.account_id = a.id
-       JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
-      WHERE a.tenant_id = $1 AND a.party_id = $2
-        AND ($3::text IS NULL OR a.purpose = $3) AND ($4::text IS NULL OR a.currency = $4)
-        AND ($5::text IS NULL OR j.order_id = $5)
-        AND ($6::uuid IS NULL OR (p.transaction_id, p.seq) > ($6::uuid, $7::int2))
-      ORDER BY p.transaction_id, p.seq LIMIT $8`,
-    [
-      scope.tenant_id,
-      party_id,
-      options.purpose ?? null,
-      options.currency ?? null,
-      options.order_id ?? null,
-      after?.transaction_id ?? null,
-      after?.seq ?? 0,
-      limit + 1,
-    ],
-  );
+  const rows = await selectPartyEntries(db, scope.tenant_id, party_id, {
+    purpose: options.purpose ?? null,
+    currency: options.currency ?? null,
+    order_id: options.order_id ?? null,
+    after,
+    limit: limit + 1,
+  });
   return pageOf(rows, limit, "party_entries", entryCursorKey, (row) => ({ ...row, seq: Number(row.seq) }));
 }

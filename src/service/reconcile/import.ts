@@ -21,7 +21,20 @@ import {
 } from "../../core/reconcile/match.ts";
 import type { BillReport } from "../../core/reconcile/parse-report.ts";
 import { type BillProvider, type BillRow, bill_providers } from "../../core/reconcile/types.ts";
+import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import {
+  type ItemRow,
+  insertBillImport,
+  insertItems,
+  lookupLedger,
+  lookupPayouts,
+  markDuplicates,
+  markMissingInBill,
+  selectBillImportBySha,
+  selectExceptionItems,
+  statusCounts,
+} from "../../store/reconciliation-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
@@ -30,15 +43,6 @@ import { raiseReconciliationException } from "../settlement/audit-hooks.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
 import { readBill } from "./read-bill.ts";
 import { reconciliationRecord } from "./reconciliation-record.ts";
-import {
-  type ItemRow,
-  insertItems,
-  lookupLedger,
-  lookupPayouts,
-  markDuplicates,
-  markMissingInBill,
-  statusCounts,
-} from "./store.ts";
 
 const import_lock_class = 7_016;
 
@@ -98,20 +102,8 @@ export async function importBill(
     date_ms: date_tolerance_ms,
   };
   return inTransaction(ctx.db, async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
-      import_lock_class,
-      `${tenant_id}/${sha}`,
-    ]);
-    const [existing] = await tx.query<
-      {
-        id: string;
-        provider: string;
-        report: { report: BillReport; counts: ImportResult["counts"] };
-      } & Record<string, unknown>
-    >("SELECT id::text, provider, report FROM bill_imports WHERE tenant_id = $1 AND file_sha256 = $2", [
-      tenant_id,
-      sha,
-    ]);
+    await transactionLock(tx, import_lock_class, `${tenant_id}/${sha}`);
+    const existing = await selectBillImportBySha(tx, tenant_id, sha);
     if (existing !== undefined && existing.provider !== options.provider)
       throw new DomainError(
         "bill_provider_conflict",
@@ -120,7 +112,12 @@ export async function importBill(
         { import_id: existing.id },
       );
     if (existing !== undefined) {
-      const stored = typeof existing.report === "string" ? JSON.parse(existing.report) : existing.report;
+      const stored = (
+        typeof existing.report === "string" ? JSON.parse(existing.report) : existing.report
+      ) as {
+        report: BillReport;
+        counts: ImportResult["counts"];
+      };
       return { import_id: existing.id, replayed: true, report: stored.report, counts: stored.counts };
     }
     const import_id = newId();
@@ -182,20 +179,19 @@ export async function importBill(
         seq,
       );
     const counts = await statusCounts(tx, tenant_id, import_id);
-    await tx.query(
-      `INSERT INTO bill_imports (tenant_id, id, provider, file_sha256, encoding, rows_total, rows_parsed, report, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)`,
-      [
-        tenant_id,
-        import_id,
-        report.provider,
-        sha,
-        report.encoding,
-        report.rows_total,
-        report.rows_parsed,
-        JSON.stringify({ report, counts }),
-        now,
-      ],
+    await insertBillImport(
+      tx,
+      tenant_id,
+      {
+        id: import_id,
+        provider: report.provider,
+        file_sha256: sha,
+        encoding: report.encoding,
+        rows_total: report.rows_total,
+        rows_parsed: report.rows_parsed,
+        report_json: JSON.stringify({ report, counts }),
+      },
+      now,
     );
     const record = reconciliationRecord({ id: import_id, created_at: now, report, counts });
     const exceptions = Object.entries(counts).filter(([status, count]) => status !== "matched" && count > 0);
@@ -233,24 +229,7 @@ async function raiseExceptions(
   import_id: string,
   now: Date,
 ): Promise<void> {
-  const rows = await tx.query<
-    {
-      seq: number;
-      status: string;
-      order_id: string;
-      provider_reference: string | null;
-      bill_line: number | null;
-      currency: string;
-      paid_minor: bigint;
-      ledger_amount_minor: bigint | null;
-    } & Record<string, unknown>
-  >(
-    `SELECT r.seq, r.status, r.order_id, r.provider_reference, r.bill_line, o.currency::text AS currency, o.paid_minor,
-            r.ledger_amount_minor
-       FROM reconciliation_items r JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
-      WHERE r.tenant_id = $1 AND r.import_id = $2 AND r.status <> 'matched' ORDER BY r.seq LIMIT $3`,
-    [tenant_id, import_id, exceptions_raised_max],
-  );
+  const rows = await selectExceptionItems(tx, tenant_id, import_id, exceptions_raised_max);
   for (const row of rows)
     await raiseReconciliationException(
       tx,

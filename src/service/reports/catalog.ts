@@ -13,6 +13,7 @@ import { isReportLang, type ReportLang } from "../../core/reports/format.ts";
 import { dayOf, type Period, parsePeriod } from "../../core/reports/period.ts";
 import type { Statement } from "../../core/reports/statement-fold.ts";
 import { withReadScope } from "../../store/scoped.ts";
+import { selectTenantName } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { auditReport } from "./audit-report.ts";
@@ -153,10 +154,8 @@ async function reportBase(
   const lang = langOf(params.lang);
   if (platform_only.has(name) && scope.party_id !== null)
     throw new DomainError("report_not_found", `no report ${name} for this caller`, "report");
-  const [tenant] = await ctx.db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [
-    scope.tenant_id,
-  ]);
-  return { lang, platform_name: tenant?.name ?? scope.tenant_id, generated_at: ctx.now().toISOString() };
+  const tenant_name = await selectTenantName(ctx.db, scope.tenant_id);
+  return { lang, platform_name: tenant_name ?? scope.tenant_id, generated_at: ctx.now().toISOString() };
 }
 
 function orderPeriodOf(params: ReportParams): Period | undefined {

@@ -10,6 +10,7 @@ import {
   splitCreditsIn,
   tenantsBehind,
 } from "../../store/account-daily-sql.ts";
+import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { postingKey, splitPostingPieces } from "./split-pieces.ts";
@@ -33,11 +34,7 @@ export async function foldTenantOnce(
   leaves_max = fold_leaves_max,
 ): Promise<number> {
   return inTransaction(ctx.db, async (tx) => {
-    const lock = await tx.query<{ leader: boolean }>(
-      "SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2)) AS leader",
-      [fold_lock_class, tenant_id],
-    );
-    if (lock[0]?.leader !== true) return 0;
+    if (!(await tryTransactionLock(tx, fold_lock_class, tenant_id))) return 0;
     const batch = await nextFoldBatch(tx, tenant_id, leaves_max);
     const credits = await splitCreditsIn(tx, tenant_id, batch);
     const { pieces, unstored } = storedPieces(credits);

@@ -1,6 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import { toJsonText } from "../../core/json.ts";
 import type { Statement } from "../../core/reports/statement-fold.ts";
+import { checkpointAt } from "../../store/log-tree-sql.ts";
 import { signNote } from "../../tlog/index.ts";
 import {
   type StatementManifest,
@@ -44,10 +45,7 @@ export async function signStatement(
   // The note of the checkpoint the statement names: checkpoints are insert-only, so it is still there.
   let checkpoint_note: string | null = null;
   if (statement.checkpoint !== null) {
-    const [row] = await ctx.db.query<{ note: string }>(
-      "SELECT note FROM log_checkpoints WHERE tenant_id = $1 AND size = $2",
-      [tenant_id, statement.checkpoint.size],
-    );
+    const row = await checkpointAt(ctx.db, tenant_id, BigInt(statement.checkpoint.size));
     assert(row !== undefined, `checkpoint ${statement.checkpoint.size} of ${tenant_id} vanished`);
     checkpoint_note = row.note;
   }

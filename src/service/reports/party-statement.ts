@@ -4,6 +4,7 @@ import { dayOf, type Period } from "../../core/reports/period.ts";
 import { buildStatement, type Statement, type StatementInputRow } from "../../core/reports/statement-fold.ts";
 import { dailySums, partyAccountsIn, partyCurrencies, tailPostings } from "../../store/account-daily-sql.ts";
 import type { Database, Queryable } from "../../store/database.ts";
+import { selectPartyRow } from "../../store/parties-sql.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { assertPartyVisible } from "../parties/party-reads.ts";
 import { latestCheckpoint, partyTransactionsAfter } from "./latest-checkpoint.ts";
@@ -39,10 +40,7 @@ export async function statementIn(
 ): Promise<Statement> {
   await assertPartyVisible(tx, scope, request.party_id);
   const tenant_id = scope.tenant_id;
-  const [party] = await tx.query<{ name: string }>(
-    "SELECT name FROM parties WHERE tenant_id = $1 AND id = $2",
-    [tenant_id, request.party_id],
-  );
+  const party = await selectPartyRow(tx, tenant_id, request.party_id);
   const currency = await statementCurrencyOf(tx, tenant_id, request.party_id, request.currency);
   const accounts = await partyAccountsIn(tx, tenant_id, request.party_id, currency);
   const purpose_of = new Map(accounts.map((account) => [account.id, account.purpose]));

@@ -6,6 +6,7 @@ import { DomainError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import { due_reports_per_tick_max, saved_reports_per_page_max } from "../../core/limits.ts";
+import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import {
   type CustomDefinition,
   datasetAllowed,
@@ -17,6 +18,17 @@ import type { ReportDocument } from "../../core/reports/document.ts";
 import type { ReportLang } from "../../core/reports/format.ts";
 import { dayOf, type Period } from "../../core/reports/period.ts";
 import { inTransaction } from "../../store/retry.ts";
+import {
+  claimDueSavedReport,
+  insertReportRun,
+  insertSavedReport,
+  type ReportRunRow,
+  selectReportRunFile,
+  selectReportRuns,
+  selectSavedReport,
+  selectSavedReports,
+  updateNextRun,
+} from "../../store/saved-reports-sql.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
@@ -98,50 +110,50 @@ export async function createSavedReport(
     next_run_at: schedule === null ? null : nextRunAfter(schedule as Schedule, now),
     created_at: now,
   };
-  await ctx.db.query(
-    `INSERT INTO saved_reports (tenant_id, id, name, owner, party_id, shared, definition, schedule, schedule_format, next_run_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10, $11)`,
-    [
-      caller.scope.tenant_id,
-      report.id,
-      report.name,
-      report.owner,
-      report.party_id,
-      report.shared,
-      JSON.stringify(definition),
-      report.schedule,
-      report.schedule_format,
-      report.next_run_at,
-      now,
-    ],
+  await insertSavedReport(
+    ctx.db,
+    caller.scope.tenant_id,
+    {
+      id: report.id,
+      name: report.name,
+      owner: report.owner,
+      party_id: report.party_id,
+      shared: report.shared,
+      definition,
+      schedule: report.schedule,
+      schedule_format: report.schedule_format,
+      next_run_at: report.next_run_at,
+    },
+    now,
   );
   return report;
 }
 
-const saved_columns =
-  "id::text, name, owner, party_id, shared, definition, schedule, schedule_format, next_run_at, created_at";
-
-/** The saved reports the caller may see: shared ones in its scope, and its own. */
-export async function listSavedReports(ctx: ServiceContext, caller: Caller): Promise<SavedReport[]> {
-  return withReadScope(ctx.db, caller.scope, (tx) =>
-    tx.query<SavedReport & Record<string, unknown>>(
-      `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND ($2::text IS NULL OR shared OR owner = $2)
-        ORDER BY created_at DESC, id LIMIT $3`,
-      [caller.scope.tenant_id, caller.actor, saved_reports_per_page_max],
-    ),
+/** The saved reports the caller may see (shared ones in its scope, and its own), newest first, one cursor page. */
+export async function listSavedReports(
+  ctx: ServiceContext,
+  caller: Caller,
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<SavedReport>> {
+  const limit = pageLimit(options.limit, saved_reports_per_page_max, saved_reports_per_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("saved_reports", options.cursor, ["instant", "uuid"]);
+  const rows = await withReadScope(ctx.db, caller.scope, (tx) =>
+    selectSavedReports<SavedReport>(tx, caller.scope.tenant_id, {
+      actor: caller.actor,
+      before,
+      limit: limit + 1,
+    }),
   );
+  return pageOf(rows, limit, "saved_reports", (row) => [row.created_at, row.id]);
 }
 
 export async function getSavedReport(ctx: ServiceContext, caller: Caller, id: string): Promise<SavedReport> {
-  const rows = /^[0-9a-f-]{36}$/.test(id)
+  const row = /^[0-9a-f-]{36}$/.test(id)
     ? await withReadScope(ctx.db, caller.scope, (tx) =>
-        tx.query<SavedReport & Record<string, unknown>>(
-          `SELECT ${saved_columns} FROM saved_reports WHERE tenant_id = $1 AND id = $2::uuid AND ($3::text IS NULL OR shared OR owner = $3)`,
-          [caller.scope.tenant_id, id, caller.actor],
-        ),
+        selectSavedReport<SavedReport>(tx, caller.scope.tenant_id, id, caller.actor),
       )
-    : [];
-  const row = rows[0];
+    : undefined;
   if (row === undefined)
     throw new DomainError("saved_report_not_found", `no saved report ${JSON.stringify(id)}`, "id");
   return row;
@@ -178,17 +190,9 @@ export async function runDueReports(ctx: ServiceContext): Promise<number> {
   let produced = 0;
   for (let round = 0; round < due_reports_per_tick_max; round++) {
     const due = await inTransaction(ctx.db, async (tx) => {
-      const [row] = await tx.query<{ tenant_id: string } & SavedReport & Record<string, unknown>>(
-        `SELECT tenant_id, ${saved_columns} FROM saved_reports
-          WHERE schedule IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [now],
-      );
+      const row = await claimDueSavedReport<SavedReport>(tx, now);
       if (row === undefined) return undefined;
-      await tx.query("UPDATE saved_reports SET next_run_at = $3 WHERE tenant_id = $1 AND id = $2::uuid", [
-        row.tenant_id,
-        row.id,
-        nextRunAfter(row.schedule!, row.next_run_at!),
-      ]);
+      await updateNextRun(tx, row.tenant_id, row.id, nextRunAfter(row.schedule!, row.next_run_at!));
       return row;
     });
     if (due === undefined) break;
@@ -218,24 +222,22 @@ async function produceRun(
   const sha256 = createHash("sha256").update(body).digest("hex");
   // The file and its report.ready event commit together: a run recorded is a run told, once.
   await inTransaction(ctx.db, async (tx) => {
-    const inserted = await tx.query(
-      `INSERT INTO report_runs (tenant_id, id, report_id, period_from, period_to, format, content_type, body, sha256, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex'), $9, $10)
-       ON CONFLICT (tenant_id, report_id, period_from, period_to, format) DO NOTHING RETURNING 1`,
-      [
-        due.tenant_id,
-        run_id,
-        due.id,
-        period.from,
-        period.to,
+    const inserted = await insertReportRun(
+      tx,
+      due.tenant_id,
+      {
+        id: run_id,
+        report_id: due.id,
+        period_from: period.from,
+        period_to: period.to,
         format,
-        content_types[format],
-        body.toString("hex"),
+        content_type: content_types[format],
+        body,
         sha256,
-        now,
-      ],
+      },
+      now,
     );
-    if (inserted.length === 0) return;
+    if (!inserted) return;
     await enqueueEvents(tx, due.tenant_id, [reportReadyEvent(due, { run_id, period, format, sha256 })], now);
   });
 }
@@ -263,27 +265,24 @@ export function reportReadyEvent(
   };
 }
 
-export interface ReportRun {
-  id: string;
-  period_from: Date;
-  period_to: Date;
-  format: string;
-  content_type: string;
-  sha256: string;
-  created_at: Date;
-}
+export type ReportRun = ReportRunRow;
 
+/** The files a schedule produced, latest period first, one cursor page. */
 export async function listReportRuns(
   ctx: ServiceContext,
   caller: Caller,
   report_id: string,
-): Promise<ReportRun[]> {
+  options: { limit?: number | undefined; cursor?: string | undefined } = {},
+): Promise<Page<ReportRun>> {
+  const limit = pageLimit(options.limit, saved_reports_per_page_max, saved_reports_per_page_max);
+  const before =
+    options.cursor === undefined ? null : decodeCursor("report_runs", options.cursor, ["instant", "uuid"]);
   await getSavedReport(ctx, caller, report_id);
-  return ctx.db.query<ReportRun & Record<string, unknown>>(
-    `SELECT id::text, period_from, period_to, format, content_type, sha256, created_at FROM report_runs
-      WHERE tenant_id = $1 AND report_id = $2::uuid ORDER BY period_from DESC LIMIT $3`,
-    [caller.scope.tenant_id, report_id, saved_reports_per_page_max],
-  );
+  const rows = await selectReportRuns(ctx.db, caller.scope.tenant_id, report_id, {
+    before,
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, "report_runs", (row) => [row.period_from, row.id]);
 }
 
 export async function reportRunFile(
@@ -293,13 +292,9 @@ export async function reportRunFile(
   run_id: string,
 ): Promise<{ content_type: string; body: Buffer; format: string }> {
   await getSavedReport(ctx, caller, report_id);
-  const rows = /^[0-9a-f-]{36}$/.test(run_id)
-    ? await ctx.db.query<{ content_type: string; body: Uint8Array; format: string }>(
-        "SELECT content_type, body, format FROM report_runs WHERE tenant_id = $1 AND report_id = $2::uuid AND id = $3::uuid",
-        [caller.scope.tenant_id, report_id, run_id],
-      )
-    : [];
-  const row = rows[0];
+  const row = /^[0-9a-f-]{36}$/.test(run_id)
+    ? await selectReportRunFile(ctx.db, caller.scope.tenant_id, report_id, run_id)
+    : undefined;
   if (row === undefined)
     throw new DomainError("saved_report_not_found", `no run ${JSON.stringify(run_id)}`, "run_id");
   return { content_type: row.content_type, body: Buffer.from(row.body), format: row.format };

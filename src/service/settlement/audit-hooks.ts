@@ -1,5 +1,5 @@
+import { openedCaseOrderIds, partyHoldingCases } from "../../store/audit-holds-sql.ts";
 import type { Queryable } from "../../store/database.ts";
-import { openedCaseOrderIds, partyHoldingCases } from "../audit/blocked.ts";
 import { raiseAuditHit } from "../audit/hits.ts";
 
 // The two places settlement and reconciliation meet audit (issue 14), each one

@@ -3,6 +3,7 @@ import { DomainError, isDomainError } from "../../core/errors.ts";
 import { result_file_bytes_max } from "../../core/limits.ts";
 import { splitRecord } from "../../core/reconcile/csv-records.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectPayoutByReference } from "../../store/settlement-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { resolveIn } from "./payouts.ts";
 
@@ -53,10 +54,7 @@ export async function importPayoutResults(
       }
       const reference = cells[at("reference")] ?? "";
       const status = (cells[at("status")] ?? "").toLowerCase();
-      const [payout] = await tx.query<{ id: string; state: string } & Record<string, unknown>>(
-        "SELECT id::text, state FROM payouts WHERE tenant_id = $1 AND reference = $2",
-        [tenant_id, reference],
-      );
+      const payout = await selectPayoutByReference(tx, tenant_id, reference);
       if (payout === undefined) {
         reject(`no payout with reference ${JSON.stringify(reference)}`);
         continue;

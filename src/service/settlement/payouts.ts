@@ -7,7 +7,12 @@ import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import { maskAccountRef } from "../../core/settlement/profile.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
-import { type PayoutRow, payout_columns, resolvePayout, selectPayouts } from "../../store/settlement-sql.ts";
+import {
+  type PayoutRow,
+  resolvePayout,
+  selectPayoutPage,
+  selectPayouts,
+} from "../../store/settlement-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
@@ -183,14 +188,15 @@ export async function listPayouts(
   const party = scope.party_id ?? filter.party_id ?? null;
   if (scope.party_id !== null && filter.party_id !== undefined && filter.party_id !== scope.party_id)
     return { items: [], next_cursor: null };
-  const rows = await db.query<PayoutRow & Record<string, unknown>>(
-    `SELECT ${payout_columns} FROM payouts
-      WHERE tenant_id = $1 AND ($2::text IS NULL OR party_id = $2) AND ($3::text IS NULL OR state = $3)
-        AND ($4::date IS NULL OR run_date >= $4::date) AND ($5::date IS NULL OR run_date <= $5::date)
-        AND ($6::uuid IS NULL OR id > $6::uuid)
-      ORDER BY id LIMIT $7`,
-    [scope.tenant_id, party, filter.state ?? null, filter.from ?? null, filter.to ?? null, after, limit + 1],
-  );
+  const rows = await selectPayoutPage(db, scope.tenant_id, {
+    party_id: party,
+    state: filter.state ?? null,
+    from: filter.from ?? null,
+    to: filter.to ?? null,
+    after_id: after,
+    limit: limit + 1,
+  });
+
   return pageOf(rows, limit, "payouts", (row) => [row.id]);
 }
 

@@ -1,4 +1,5 @@
 import { isoDate } from "../../core/settlement/profile.ts";
+import { scheduledRunFinished } from "../../store/settlement-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { runSettlement } from "./settlement-run.ts";
 
@@ -11,12 +12,7 @@ import { runSettlement } from "./settlement-run.ts";
  */
 export async function settleIfDue(ctx: ServiceContext, tenant_id: string): Promise<number> {
   const now = ctx.now();
-  const [done] = await ctx.db.query(
-    `SELECT 1 FROM settlement_runs
-      WHERE tenant_id = $1 AND run_date = $2::date AND trigger = 'scheduler' AND status = 'finished' LIMIT 1`,
-    [tenant_id, isoDate(now)],
-  );
-  if (done !== undefined) return 0;
+  if (await scheduledRunFinished(ctx.db, tenant_id, isoDate(now))) return 0;
   const result = await runSettlement(ctx, tenant_id, { trigger: "scheduler", as_of: now });
   return result.paid.length;
 }

@@ -4,6 +4,7 @@ import type { PartyKind, TransactionRequest } from "../../core/ledger/types.ts";
 import { entries_per_payout_max } from "../../core/limits.ts";
 import { payoutRecord } from "../../core/settlement/payout-record.ts";
 import { decidePayout, type SettlementProfile } from "../../core/settlement/profile.ts";
+import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
 import {
@@ -56,10 +57,7 @@ export async function settlePartyCycle(
   cycle: PartyCycle,
   now: Date,
 ): Promise<PartyOutcome> {
-  await tx.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
-    settle_party_lock_class,
-    `${tenant_id}/${cycle.party_id}`,
-  ]);
+  await transactionLock(tx, settle_party_lock_class, `${tenant_id}/${cycle.party_id}`);
   const existing = await selectPayoutByCycle(tx, tenant_id, cycle);
   if (existing !== undefined) return { status: "replayed", payout: existing };
   // A party-level audit case holds the whole party: nothing moves and no payout is recorded,

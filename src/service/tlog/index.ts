@@ -1,6 +1,6 @@
 // The database half of the transparency log: keys, the sequencer, witnesses,
 // record rebuilding, proofs and the tamper audit.
-export { firstUnsequenced } from "./cursor.ts";
+export { firstUnsequenced } from "../../store/log-leaves-sql.ts";
 export { type Sequencer, type SequencerOptions, startSequencer } from "./log-runner.ts";
 export { checkpointLagMs, type SequenceOptions, type SequenceResult, sequenceOnce } from "./log-sequencer.ts";
 export {

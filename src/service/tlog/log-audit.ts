@@ -1,6 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
+import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
 import {
   hashLeaf,
   MemoryTiledLog,
@@ -15,7 +16,6 @@ import { hashedRecord } from "./record-disclosure.ts";
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuild_batch_max, rebuildable_kinds, rebuildRecords } from "./record-rebuild.ts";
 import { logVkey } from "./signing-keys.ts";
-import { databaseTileFetcher } from "./tiles-sql.ts";
 
 // `clearsplit verify db`: the tamper audit. It trusts only the log's signing
 // key. Stored tiles are first checked against every signed checkpoint; the

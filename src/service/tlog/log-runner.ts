@@ -1,4 +1,5 @@
 import { assert } from "../../core/assert.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { TreeEdge } from "../../tlog/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { sequence_batch_max_default, sequenceOnce } from "./log-sequencer.ts";
@@ -88,12 +89,10 @@ export function startSequencer(ctx: ServiceContext, options: SequencerOptions = 
     while (running) {
       const tenants =
         options.tenant_ids ??
-        (
-          await ctx.db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id").catch((error) => {
-            on_error(error, "*");
-            return [];
-          })
-        ).map((row) => row.id);
+        (await selectTenantIds(ctx.db).catch((error) => {
+          on_error(error, "*");
+          return [];
+        }));
       for (const tenant_id of tenants) {
         if (!running) break;
         try {

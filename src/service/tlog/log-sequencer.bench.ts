@@ -4,6 +4,7 @@
 // proof bundles are fetched for real journal transactions through HTTP inject.
 import { performance } from "node:perf_hooks";
 import { buildApp } from "../../http/app.ts";
+import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
 import { openDatabase } from "../../store/open.ts";
 import { newTestTenant } from "../../testing/db.ts";
 import { appendLeaves, hashLeaf, inclusionProofFromTiles } from "../../tlog/index.ts";
@@ -11,7 +12,6 @@ import { createApiKey } from "../auth/api-keys.ts";
 import { checkpointLagMs, leafInputOf, sequenceOnce } from "./log-sequencer.ts";
 import { LogKeyStore } from "./signing-keys.ts";
 import { bookSales, logFixture } from "./testing.ts";
-import { databaseTileFetcher } from "./tiles-sql.ts";
 
 const leaves = Number(process.argv[2] ?? 200_000);
 const batch_max = 50_000;

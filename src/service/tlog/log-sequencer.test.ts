@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
+import { databaseTileFetcher, latestCheckpoint } from "../../store/log-tree-sql.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { hashLeaf, MemoryTiledLog, rootFromTiles } from "../../tlog/index.ts";
 import { verifyBundle, verifyCheckpoint, verifyConsistency } from "../../verify/index.ts";
@@ -12,7 +13,6 @@ import { checkpointLagMs, leafInputOf, sequenceOnce } from "./log-sequencer.ts";
 import { consistencyProof, proofBundle } from "./proofs.ts";
 import { LogKeyStore, logVkey } from "./signing-keys.ts";
 import { bookSales, logFixture, saleRequest, sequenceAll, sequenceExpecting } from "./testing.ts";
-import { databaseTileFetcher, latestCheckpoint } from "./tiles-sql.ts";
 
 let db: Database;
 let ctx: ServiceContext;

@@ -1,15 +1,17 @@
 import { createHash } from "node:crypto";
 import { assert } from "../../core/assert.ts";
+import { tryTransactionLock64 } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { cursorAt, firstUnsequenced, insertLeaves, recordsAfter } from "../../store/log-leaves-sql.ts";
+import { insertCheckpoint, insertTiles, latestCheckpoint, selectTiles } from "../../store/log-tree-sql.ts";
+import { inTransaction } from "../../store/retry.ts";
 import { appendLeaves, hashLeaf, partialTilesAt, signCheckpoint, type TreeEdge } from "../../tlog/index.ts";
 import { record_leaf_prefix } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { cursorAt, firstUnsequenced } from "./cursor.ts";
 import type { LogKeyStore } from "./signing-keys.ts";
-import { insertTiles, latestCheckpoint, selectTiles } from "./tiles-sql.ts";
 
 // The sequencer: one round takes the records committed so far after its
-// cursor, in (xid, id) order (./cursor.ts), gives them consecutive leaf indexes
+// cursor, in (xid, id) order (store/log-leaves-sql.ts), gives them consecutive leaf indexes
 // as new log_leaves rows (a record is never updated), stores the new tiles and
 // signs a checkpoint, all in one database transaction under a per-tenant
 // advisory lock. A round that cannot take the lock does nothing: another
@@ -56,24 +58,12 @@ export async function sequenceOnce(
   const signer = await options.keys.signer(ctx.db, tenant_id);
   const origin = options.keys.origin(tenant_id);
   const cache = options.cache ?? new Map<string, TreeEdge>();
-  const result = await ctx.db.transaction(async (tx): Promise<SequenceResult & { edge?: TreeEdge }> => {
-    const [lock] = await tx.query<{ locked: boolean }>(
-      "SELECT pg_try_advisory_xact_lock($1::int8) AS locked",
-      [sequencerLockKey(tenant_id)],
-    );
-    if (!lock?.locked) return { status: "busy" };
+  const result = await inTransaction(ctx.db, async (tx): Promise<SequenceResult & { edge?: TreeEdge }> => {
+    if (!(await tryTransactionLock64(tx, sequencerLockKey(tenant_id)))) return { status: "busy" };
     const latest = await latestCheckpoint(tx, tenant_id);
     const tree = await loadTree(tx, tenant_id, latest?.size ?? 0n, cache.get(tenant_id));
     const cursor = await cursorAt(tx, tenant_id, tree.size);
-    const pending = await tx.query<{ id: string; record_sha256: Uint8Array }>(
-      // r.id, not id: a bare name in ORDER BY means the output column, the
-      // text, whose sort is not the index's (and could disagree with the cursor's uuid order).
-      `SELECT r.id::text AS id, r.record_sha256 FROM log_records r
-        WHERE r.tenant_id = $1 AND (r.xid, r.id) > ($2::xid8, $3::uuid)
-          AND r.xid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY r.xid, r.id LIMIT $4`,
-      [tenant_id, cursor.xid, cursor.id, batch_max],
-    );
+    const pending = await recordsAfter(tx, tenant_id, cursor, batch_max);
     if (pending.length === 0 && latest !== undefined)
       return { status: "idle", size: latest.size, edge: tree };
     const appended = appendLeaves(
@@ -89,11 +79,7 @@ export async function sequenceOnce(
       );
     await insertTiles(tx, tenant_id, appended.tiles);
     const note = signCheckpoint(origin, appended.size, appended.root, signer);
-    await tx.query(
-      `INSERT INTO log_checkpoints (tenant_id, size, root, note, created_at)
-       VALUES ($1, $2, decode($3, 'hex'), $4, $5)`,
-      [tenant_id, appended.size, Buffer.from(appended.root).toString("hex"), note, ctx.now()],
-    );
+    await insertCheckpoint(tx, tenant_id, { size: appended.size, root: appended.root, note }, ctx.now());
     return {
       status: "checkpointed",
       size: appended.size,
@@ -120,29 +106,6 @@ async function loadTree(
   assert(tiles.length === ids.length, `log of ${tenant_id} at size ${size} is missing edge tiles`);
   tiles.sort((a, b) => a.level - b.level);
   return { size, edge: tiles };
-}
-
-/** One insert for the whole batch: leaf index = first + position in (xid, id) order. */
-async function insertLeaves(
-  tx: Queryable,
-  tenant_id: string,
-  first: bigint,
-  ids: readonly string[],
-): Promise<void> {
-  // The primary key refuses an index given twice, the unique key a record sequenced twice.
-  const [inserted] = await tx.query<{ count: bigint }>(
-    `WITH inserted AS (
-       INSERT INTO log_leaves (tenant_id, leaf_index, record_id)
-       SELECT $1, $2::int8 + u.position - 1, u.id
-         FROM unnest($3::uuid[]) WITH ORDINALITY AS u(id, position)
-       RETURNING 1)
-     SELECT count(*) AS count FROM inserted`,
-    [tenant_id, first, ids],
-  );
-  assert(
-    BigInt(inserted?.count ?? -1) === BigInt(ids.length),
-    `inserted ${inserted?.count} of ${ids.length} leaves`,
-  );
 }
 
 /**

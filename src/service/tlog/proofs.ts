@@ -2,6 +2,8 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { JournalRecord, LogRecordKind } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
+import { checkpointAt, latestCheckpoint, selectCoveringTiles, servedNote } from "../../store/log-tree-sql.ts";
+import { tenantExists } from "../../store/tenants-sql.ts";
 import {
   buildProofBundle,
   consistencyProofFromTiles,
@@ -16,7 +18,6 @@ import { commitJournalRecord, type Disclosure, hashedRecord, isDisclosable } fro
 import { recordSha256 } from "./record-enqueue.ts";
 import { rebuildRecord } from "./record-rebuild.ts";
 import { cachedTile, cachedTileFetcher, cacheTile } from "./tile-cache.ts";
-import { checkpointAt, latestCheckpoint, selectCoveringTiles, servedNote } from "./tiles-sql.ts";
 
 // Reads of the log for the API: proof bundles, consistency proofs, tiles and
 // checkpoints. Everything comes from stored tiles; nothing is rehashed from leaves.
@@ -30,8 +31,8 @@ export const checkpoints_page_max = 1_000;
 const leaf_input_bytes = 46;
 
 export async function assertTenant(db: Queryable, tenant_id: string): Promise<void> {
-  const rows = await db.query("SELECT 1 FROM tenants WHERE id = $1", [tenant_id]);
-  if (rows.length === 0) throw new DomainError("tenant_not_found", `no tenant ${tenant_id}`);
+  if (!(await tenantExists(db, tenant_id)))
+    throw new DomainError("tenant_not_found", `no tenant ${tenant_id}`);
 }
 
 interface LogRecordRow {

@@ -13,6 +13,7 @@ import {
   selectTransactions,
   selectTransactionWithOwners,
 } from "../../store/ledger-sql.ts";
+import { selectPolicyRecordRows } from "../../store/policies-sql.ts";
 import { rebuildPayoutRecords, rebuildReconciliationRecords } from "./settlement-records.ts";
 
 // Records are not stored: they are rebuilt from their business rows, with the
@@ -90,17 +91,7 @@ async function rebuildPolicyRecords(
   tenant_id: string,
   ids: readonly string[],
 ): Promise<Map<string, PolicyRecord>> {
-  const rows = await tx.query<{
-    id: string;
-    name: string;
-    hash: string | null;
-    published_at: Date | null;
-    body: unknown;
-  }>(
-    `SELECT id::text, name, hash, published_at, body FROM policies
-      WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-    [tenant_id, ids],
-  );
+  const rows = await selectPolicyRecordRows(tx, tenant_id, ids);
   const records = new Map<string, PolicyRecord>();
   for (const row of rows) {
     // A policy enters the log when it is published; a draft has no record.

@@ -1,5 +1,6 @@
 import { payoutRecord } from "../../core/settlement/payout-record.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectBillImportsById } from "../../store/reconciliation-sql.ts";
 import { type PayoutRow, selectPayoutEntries, selectPayouts } from "../../store/settlement-sql.ts";
 import { reconciliationRecord } from "../reconcile/reconciliation-record.ts";
 
@@ -39,10 +40,7 @@ export async function rebuildReconciliationRecords(
   tenant_id: string,
   ids: readonly string[],
 ): Promise<Map<string, unknown>> {
-  const rows = await tx.query<{ id: string; report: unknown; created_at: Date } & Record<string, unknown>>(
-    "SELECT id::text, report, created_at FROM bill_imports WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-    [tenant_id, ids],
-  );
+  const rows = await selectBillImportsById(tx, tenant_id, ids);
   const records = new Map<string, unknown>();
   for (const row of rows) {
     const stored = (typeof row.report === "string" ? JSON.parse(row.report) : row.report) as {

@@ -4,6 +4,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../../core/assert.ts";
 import type { Queryable } from "../../store/database.ts";
+import { insertLogKeyIfNone, type LogKeyRow, selectLogKey } from "../../store/log-keys-sql.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import { generateSigner, type NoteSigner, signerFromPrivateKey } from "../../tlog/index.ts";
 
 // The log signing key of each tenant: generated on first use, then stored
@@ -74,11 +76,11 @@ export class LogKeyStore {
     const candidate = this.#key_dir ? await this.#fileSigner(tenant_id, origin) : generateSigner(origin);
     const sealed = this.#key_dir ? null : await this.#seal(candidate.privateKeyText);
     // Two processes may race on first start: the first insert wins and both use its key.
-    await db.query(
-      `INSERT INTO log_keys (tenant_id, origin, vkey, sealed_key, created_at)
-       VALUES ($1, $2, $3, decode($4, 'hex'), now()) ON CONFLICT (tenant_id) DO NOTHING`,
-      [tenant_id, origin, candidate.vkey, sealed?.toString("hex") ?? null],
-    );
+    await insertLogKeyIfNone(db, tenant_id, {
+      origin,
+      vkey: candidate.vkey,
+      sealed_key_hex: sealed?.toString("hex") ?? null,
+    });
     const row = await selectKeyRow(db, tenant_id);
     assert(row !== undefined, `log key of ${tenant_id} vanished after insert`);
     // Our insert won: the key is the one in hand, no need to unseal it again (scrypt is slow on purpose).
@@ -153,20 +155,10 @@ export class LogKeyStore {
   }
 }
 
-interface KeyRow {
-  tenant_id: string;
-  origin: string;
-  vkey: string;
-  sealed_key: Uint8Array | null;
-  [key: string]: unknown;
-}
+type KeyRow = LogKeyRow;
 
-async function selectKeyRow(db: Queryable, tenant_id: string): Promise<KeyRow | undefined> {
-  const rows = await db.query<KeyRow>(
-    "SELECT tenant_id, origin, vkey, sealed_key FROM log_keys WHERE tenant_id = $1",
-    [tenant_id],
-  );
-  return rows[0];
+function selectKeyRow(db: Queryable, tenant_id: string): Promise<KeyRow | undefined> {
+  return selectLogKey(db, tenant_id);
 }
 
 /** The recorded vkey of a tenant's log, or undefined before its first start. */
@@ -183,8 +175,7 @@ export async function ensureLogKeys(
   keys: LogKeyStore,
   tenant_ids?: readonly string[],
 ): Promise<string[]> {
-  const tenants =
-    tenant_ids ?? (await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id")).map((row) => row.id);
+  const tenants = tenant_ids ?? (await selectTenantIds(db));
   const lines: string[] = [];
   for (const tenant_id of tenants) {
     const signer = await keys.signer(db, tenant_id);

@@ -1,7 +1,7 @@
 import { assert } from "../../core/assert.ts";
 import type { Queryable } from "../../store/database.ts";
+import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
 import { type TileFetcher, tile_width_max } from "../../tlog/index.ts";
-import { databaseTileFetcher } from "./tiles-sql.ts";
 
 // An in-process cache of tile bytes for serving proofs. A stored tile never
 // changes: it only grows by appending, and a tile of width W is the first W

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../http/app.ts";
 import type { Database } from "../../store/database.ts";
+import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { hashLeaf, inclusionProofFromTiles, tileCountsAt } from "../../tlog/index.ts";
 import { tilePath, verifyCheckpoint, verifyConsistency, verifyInclusion } from "../../verify/index.ts";
@@ -20,7 +21,6 @@ import {
   unsequenced_count_sql,
 } from "./testing.ts";
 import { pruneTiles, tileStorage } from "./tile-pruning.ts";
-import { databaseTileFetcher } from "./tiles-sql.ts";
 
 let db: Database;
 let ctx: ServiceContext;

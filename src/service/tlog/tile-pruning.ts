@@ -1,10 +1,11 @@
 import { assert } from "../../core/assert.ts";
+import { tryTransactionLock64 } from "../../store/advisory-locks-sql.ts";
 import type { Database } from "../../store/database.ts";
+import { deleteSupersededTiles } from "../../store/log-tree-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { sequencerLockKey } from "./log-sequencer.ts";
-import { deleteSupersededTiles } from "./tiles-sql.ts";
 
-export { tileStorage } from "./tiles-sql.ts";
+export { tileStorage } from "../../store/log-tree-sql.ts";
 
 // Pruning of superseded partial tiles (docs/decisions.md §27). Each round
 // stores the partial tiles of its checkpoint; once a wider tile (a wider
@@ -32,11 +33,7 @@ export async function pruneTiles(
   assert(Number.isInteger(rows_max), "rows_max must be an integer");
   assert(rows_max >= 1 && rows_max <= tile_prune_rows_max * 100, "rows_max out of range");
   return inTransaction(db, async (tx): Promise<PruneResult> => {
-    const [lock] = await tx.query<{ locked: boolean }>(
-      "SELECT pg_try_advisory_xact_lock($1::int8) AS locked",
-      [sequencerLockKey(tenant_id)],
-    );
-    if (!lock?.locked) return { status: "busy" };
+    if (!(await tryTransactionLock64(tx, sequencerLockKey(tenant_id)))) return { status: "busy" };
     const rows = await deleteSupersededTiles(tx, tenant_id, rows_max);
     assert(rows >= 0 && rows <= rows_max, `pruned ${rows} tiles, at most ${rows_max}`);
     return { status: "pruned", rows };

@@ -1,9 +1,14 @@
 import { assert } from "../../core/assert.ts";
+import {
+  type CheckpointRow,
+  checkpointAt,
+  databaseTileFetcher,
+  latestCheckpoint,
+} from "../../store/log-tree-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { consistencyProofFromTiles } from "../../tlog/index.ts";
 import { parseVkey, toBase64, verifyCosignature } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { type CheckpointRow, checkpointAt, databaseTileFetcher, latestCheckpoint } from "./tiles-sql.ts";
 
 // The log's side of C2SP tlog-witness: after each checkpoint, POST
 // `old <size>\n<proof lines>\n\n<note>` to every witness configured for the

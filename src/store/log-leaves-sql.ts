@@ -1,5 +1,5 @@
-import { assert } from "../../core/assert.ts";
-import type { Queryable } from "../../store/database.ts";
+import { assert } from "../core/assert.ts";
+import type { Queryable } from "./database.ts";
 
 // Where the sequencer stands in a tenant's queue of log records.
 //
@@ -79,4 +79,49 @@ export async function firstUnsequenced(
     [tenant_id, cursor_origin.xid, cursor_origin.id],
   );
   return row;
+}
+
+/**
+ * The records committed after `cursor` and below the horizon, in (xid, id)
+ * order: the next round's leaves, at most `batch_max` of them.
+ */
+export function recordsAfter(
+  tx: Queryable,
+  tenant_id: string,
+  cursor: LogCursor,
+  batch_max: number,
+): Promise<{ id: string; record_sha256: Uint8Array }[]> {
+  assert(batch_max >= 1, "a round takes at least one record");
+  return tx.query<{ id: string; record_sha256: Uint8Array }>(
+    // r.id, not id: a bare name in ORDER BY means the output column, the
+    // text, whose sort is not the index's (and could disagree with the cursor's uuid order).
+    `SELECT r.id::text AS id, r.record_sha256 FROM log_records r
+      WHERE r.tenant_id = $1 AND (r.xid, r.id) > ($2::xid8, $3::uuid)
+        AND r.xid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY r.xid, r.id LIMIT $4`,
+    [tenant_id, cursor.xid, cursor.id, batch_max],
+  );
+}
+
+/** One insert for the whole batch: leaf index = first + position in (xid, id) order. */
+export async function insertLeaves(
+  tx: Queryable,
+  tenant_id: string,
+  first: bigint,
+  ids: readonly string[],
+): Promise<void> {
+  // The primary key refuses an index given twice, the unique key a record sequenced twice.
+  const [inserted] = await tx.query<{ count: bigint }>(
+    `WITH inserted AS (
+       INSERT INTO log_leaves (tenant_id, leaf_index, record_id)
+       SELECT $1, $2::int8 + u.position - 1, u.id
+         FROM unnest($3::uuid[]) WITH ORDINALITY AS u(id, position)
+       RETURNING 1)
+     SELECT count(*) AS count FROM inserted`,
+    [tenant_id, first, ids],
+  );
+  assert(
+    BigInt(inserted?.count ?? -1) === BigInt(ids.length),
+    `inserted ${inserted?.count} of ${ids.length} leaves`,
+  );
 }

@@ -1,6 +1,6 @@
-import { assert } from "../../core/assert.ts";
-import type { Queryable } from "../../store/database.ts";
-import { type Tile, type TileFetcher, type TileId, tile_width_max } from "../../tlog/index.ts";
+import { assert } from "../core/assert.ts";
+import { type Tile, type TileFetcher, type TileId, tile_width_max } from "../tlog/index.ts";
+import type { Queryable } from "./database.ts";
 
 // SQL for the log's tiles and checkpoints. Tiles are read in batches: a proof
 // asks for all its tiles in one synchronous pass, so a fetcher that waits one
@@ -47,6 +47,21 @@ export async function servedNote(
     [tenant_id, checkpoint.size],
   );
   return checkpoint.note + lines.map((row) => row.line).join("");
+}
+
+/** Stores the signed checkpoint of a round; the primary key refuses a size signed twice. */
+export async function insertCheckpoint(
+  tx: Queryable,
+  tenant_id: string,
+  checkpoint: { size: bigint; root: Uint8Array; note: string },
+  now: Date,
+): Promise<void> {
+  assert(checkpoint.root.length === 32, "a checkpoint root is 32 bytes");
+  await tx.query(
+    `INSERT INTO log_checkpoints (tenant_id, size, root, note, created_at)
+     VALUES ($1, $2, decode($3, 'hex'), $4, $5)`,
+    [tenant_id, checkpoint.size, Buffer.from(checkpoint.root).toString("hex"), checkpoint.note, now],
+  );
 }
 
 export async function selectTiles(db: Queryable, tenant_id: string, ids: readonly TileId[]): Promise<Tile[]> {

@@ -1,12 +1,13 @@
-import { assert } from "../../core/assert.ts";
-import { open_case_states } from "../../core/audit/four-eyes.ts";
-import type { Queryable } from "../../store/database.ts";
+import { assert } from "../core/assert.ts";
+import { open_case_states } from "../core/audit/four-eyes.ts";
+import type { Queryable } from "./database.ts";
 
 // While a case on an order is open (open, claimed, awaiting its second
 // approval, or with a rejected proposal), the order's funds may be neither
 // released nor settled. A party-level case (a rule or manual case on a party,
 // no order) holds the party: its payouts stop, and the orders it is the
-// merchant of are not released. Release and settlement use these forms.
+// merchant of are not released. Release and settlement use these forms; the
+// one home of the audit holds' queries (decisions §29).
 
 const open_states_sql = open_case_states.map((state) => `'${state}'`).join(", ");
 // The predicate of the partial unique index audit_cases_open_party: a probe of it.
@@ -73,4 +74,17 @@ export async function partyHoldingCases(
   );
   assert(rows.length <= 1, "at most one open party-level case per party (audit_cases_open_party)");
   return rows.map((row) => row.case_id);
+}
+
+/** The open cases that hold this order (clearsplit_order_open_cases), oldest first. */
+export async function selectOrderOpenCases(
+  tx: Queryable,
+  tenant_id: string,
+  order_id: string,
+): Promise<string[]> {
+  const [row] = await tx.query<{ case_ids: string[] }>(
+    "SELECT clearsplit_order_open_cases($1, $2) AS case_ids",
+    [tenant_id, order_id],
+  );
+  return row?.case_ids ?? [];
 }
