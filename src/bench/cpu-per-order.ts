@@ -28,6 +28,8 @@ const { values } = parseArgs({
     orders: { type: "string", default: "10000" },
     batch: { type: "string", default: "500" },
     "notify-batch": { type: "string", default: "1000" },
+    /** A role to profile (V8 CPU profile in bench-out/cpu-<role>.cpuprofile); its figures then include the profiler's cost. */
+    profile: { type: "string" },
   },
 });
 const root = resolve(values.root ?? new URL("../..", import.meta.url).pathname);
@@ -55,6 +57,7 @@ const { ensureTenant } = await load("src/service/ledger/accounts.ts");
 const { seedBenchTenant } = await load(first("src/bench/bench-seed.ts", "src/bench/seed.ts"));
 const { OrderFeed } = await load("src/bench/feed.ts");
 const { bookOrders } = await load("src/service/orders/book.ts");
+const { Profiler } = await import("./cpu-profile.ts");
 
 const bench = await createBenchDatabase("pg", process.env.DATABASE_URL);
 const clock_tick_us = 10_000; // USER_HZ is 100 on Linux
@@ -88,11 +91,14 @@ try {
   };
   let created = 0;
   async function phase(name: string, work: () => Promise<void>): Promise<void> {
+    const profiler = values.profile === name ? new Profiler() : null;
+    await profiler?.start();
     const pids_before = await backendPids();
     const ticks_before = backendTicks(pids_before);
     const cpu_before = process.cpuUsage();
     await work();
     const cpu = process.cpuUsage(cpu_before);
+    if (profiler !== null) console.log(await profiler.stop(`cpu-${name.replaceAll(" ", "-")}`));
     const database_us = (backendTicks(await backendPids()) - ticks_before) * clock_tick_us;
     const node_us = cpu.user + cpu.system;
     console.log(
