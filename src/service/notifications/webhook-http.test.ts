@@ -1,7 +1,12 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postWebhook } from "./webhook-http.ts";
+import { postWebhook, sockets_per_origin_max } from "./webhook-http.ts";
 
 // A kept-alive connection the receiver has dropped fails the next request
 // before any answer; the sender goes again at once on a fresh connection
@@ -46,5 +51,93 @@ describe("postWebhook", () => {
     expect(second).toMatchObject({ status_code: 204, error: null });
     expect(connections.size).toBe(2);
     expect(requests).toBe(3);
+  });
+});
+
+// The client against a raw TCP receiver that answers in each framing a
+// receiver may use, or not at all.
+describe("postWebhook on the wire", () => {
+  let raw: NetServer;
+  let raw_url: string;
+  let answer: (request: string, socket: Socket) => void = () => undefined;
+  const heads: string[] = [];
+  let raw_connections = 0;
+  const raw_sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    raw = createNetServer((socket) => {
+      raw_connections++;
+      raw_sockets.add(socket);
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString("utf8");
+        const end = text.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const length = Number(/\r\ncontent-length: (\d+)/.exec(text.slice(0, end))?.[1]);
+        if (Buffer.byteLength(text.slice(end + 4)) < length) return;
+        const request = text;
+        text = "";
+        heads.push(request.slice(0, end));
+        answer(request, socket);
+      });
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    raw_url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/raw?x=1`;
+  });
+  afterAll(async () => {
+    for (const socket of raw_sockets) socket.destroy();
+    await new Promise<void>((resolve) => raw.close(() => resolve()));
+  });
+
+  it("sends the body's UTF-8 byte length and the headers given, and reads a chunked answer", async () => {
+    const body = JSON.stringify({ name: "商户甲", amount_minor: 1 });
+    let received = "";
+    answer = (request, socket) => {
+      received = request.slice(request.indexOf("\r\n\r\n") + 4);
+      socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    };
+    const attempt = await postWebhook(raw_url, { "webhook-id": "msg_utf8" }, body, true);
+    expect(attempt).toMatchObject({ status_code: 200, error: null });
+    expect(received).toBe(body);
+    const head = heads.at(-1)!;
+    expect(head.split("\r\n")[0]).toBe("POST /raw?x=1 HTTP/1.1");
+    expect(head).toContain("\r\nwebhook-id: msg_utf8");
+    expect(head).toContain(`\r\ncontent-length: ${Buffer.byteLength(body)}`);
+    expect(head).toContain(`\r\nhost: 127.0.0.1:${new URL(raw_url).port}`);
+  });
+
+  it("reads an answer framed by the connection's end, and Retry-After", async () => {
+    answer = (_request, socket) => socket.end("HTTP/1.1 503 Busy\r\nRetry-After: 7\r\n\r\ncome back later");
+    const attempt = await postWebhook(raw_url, { "webhook-id": "msg_close" }, "{}", true);
+    expect(attempt).toMatchObject({ status_code: 503, retry_after: "7", error: null });
+  });
+
+  it("gives up on a receiver that does not answer within the timeout", async () => {
+    answer = () => undefined;
+    const attempt = await postWebhook(raw_url, { "webhook-id": "msg_silent" }, "{}", true, 50);
+    expect(attempt).toMatchObject({ status_code: null, error: "no answer within 50 ms" });
+    expect(attempt.latency_ms).toBeGreaterThanOrEqual(45);
+  });
+
+  it("reports an answer that is not HTTP", async () => {
+    answer = (_request, socket) => socket.write("hello there\r\n\r\n");
+    const attempt = await postWebhook(raw_url, { "webhook-id": "msg_garbage" }, "{}", true);
+    expect(attempt).toMatchObject({ status_code: null, error: "not an HTTP/1.x response" });
+  });
+
+  it("keeps connections alive, at most sockets_per_origin_max to one origin", async () => {
+    answer = (_request, socket) => setTimeout(() => socket.write("HTTP/1.1 204 No Content\r\n\r\n"), 5);
+    const before = raw_connections;
+    const attempts = await Promise.all(
+      Array.from({ length: sockets_per_origin_max + 8 }, (_, i) =>
+        postWebhook(raw_url, { "webhook-id": `msg_${i}` }, "{}", true),
+      ),
+    );
+    expect(attempts.every((attempt) => attempt.status_code === 204)).toBe(true);
+    const opened = raw_connections - before;
+    expect(opened).toBeLessThanOrEqual(sockets_per_origin_max);
+    await postWebhook(raw_url, { "webhook-id": "msg_again" }, "{}", true);
+    expect(raw_connections - before).toBe(opened);
   });
 });
