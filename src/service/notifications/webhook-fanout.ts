@@ -1,3 +1,4 @@
+import { assert } from "../../core/assert.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import { internal_type_prefix } from "../../core/notifications/event-types.ts";
@@ -11,11 +12,16 @@ import {
   moveCursor,
   type SequencedEvent,
 } from "./stream-batch.ts";
+import type { ClaimedDelivery } from "./webhook-sender.ts";
 
 // The "webhooks" channel: each event becomes one delivery per enabled endpoint
 // that subscribes to its type and may see it (an endpoint of a party gets only
 // events naming that party). The delivery's body is fixed here, with the
 // endpoint's next sequence number, so every attempt sends the same bytes.
+// The deliveries are made leased to this process and handed to its sender
+// as the transaction commits (decisions §30): their first attempt needs no
+// claim. Should the process die first, the lease lapses and any process's
+// sender claims them from the table.
 
 export interface EndpointTarget {
   id: string;
@@ -23,6 +29,21 @@ export interface EndpointTarget {
   party_id: string | null;
   from_seq: bigint;
   last_sequence: bigint;
+}
+
+/** What the sender needs of an endpoint to send to it. */
+export interface EndpointAddress {
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+export interface FanOut {
+  /** Events taken from the stream (the cursor moved past them). */
+  events: number;
+  /** The deliveries made, leased to this process until `lease_until`, for its sender. */
+  leased: ClaimedDelivery[];
 }
 
 export interface DeliveryRow {
@@ -87,22 +108,24 @@ export function planDeliveries(
   return rows;
 }
 
+/** Inserts deliveries, leased until `lease_until` when given; returns the ids inserted (not there before). */
 export async function insertDeliveries(
   tx: Queryable,
   tenant_id: string,
   rows: readonly DeliveryRow[],
   now: Date,
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await tx.query(
+  lease_until: Date | null = null,
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = await tx.query<{ id: string }>(
     `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
-                                     party_ids, body, status, next_attempt_at, created_at)
+                                     party_ids, body, status, next_attempt_at, lease_until, created_at)
      SELECT $1, d.id, d.endpoint_id, d.message_id, d.event_id, d.event_seq, d.sequence, d.type, d.parties::text[],
-            d.body, 'pending', $11, $11
+            d.body, 'pending', $11, $12, $11
        FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::int8[], $7::int8[], $8::text[], $9::text[], $10::text[])
          AS d(id, endpoint_id, message_id, event_id, event_seq, sequence, type, parties, body)
      ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
-     RETURNING 1`,
+     RETURNING id::text AS id`,
     [
       tenant_id,
       rows.map((row) => row.id),
@@ -115,21 +138,30 @@ export async function insertDeliveries(
       rows.map((row) => arrayLiteral(row.party_ids)),
       rows.map((row) => row.body),
       now,
+      lease_until,
     ],
   );
-  return inserted.length;
+  return new Set(inserted.map((row) => row.id));
 }
 
-async function enabledEndpoints(tx: Queryable, tenant_id: string): Promise<EndpointTarget[]> {
+async function enabledEndpoints(
+  tx: Queryable,
+  tenant_id: string,
+): Promise<(EndpointTarget & EndpointAddress)[]> {
   const rows = await tx.query<{
     id: string;
     event_types: string[];
     party_id: string | null;
     from_seq: bigint;
     last_sequence: bigint;
+    url: string;
+    secret: string;
+    previous_secret: string | null;
+    previous_secret_expires_at: Date | null;
   }>(
-    `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence FROM webhook_endpoints
-      WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
+    `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence, url, secret, previous_secret,
+            previous_secret_expires_at
+       FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
     [tenant_id],
   );
   return rows.map((row) => ({
@@ -139,28 +171,33 @@ async function enabledEndpoints(tx: Queryable, tenant_id: string): Promise<Endpo
   }));
 }
 
-/** One round of the webhooks channel in the caller's transaction; returns how many events it took. */
+/**
+ * One round of the webhooks channel in the caller's transaction: the events it took, and the
+ * deliveries it made, leased until `lease_until` for the caller to send once the transaction commits.
+ */
 export async function fanOutWebhooks(
   tx: Queryable,
   tenant_id: string,
   now: Date,
+  lease_until: Date,
   batch_max = dispatch_batch_max,
-): Promise<number> {
-  if (!(await leadTenant(tx, tenant_id))) return 0;
+): Promise<FanOut> {
+  assert(lease_until.getTime() > now.getTime(), "a fanned-out delivery is leased into the future");
+  if (!(await leadTenant(tx, tenant_id))) return { events: 0, leased: [] };
   const cursor = await channelCursor(tx, tenant_id, "webhooks");
   const endpoints = await enabledEndpoints(tx, tenant_id);
   if (endpoints.length === 0) {
     // Nobody listens: skip ahead without reading the events.
     const latest = await latestSeq(tx, tenant_id);
     if (latest > cursor) await moveCursor(tx, tenant_id, "webhooks", cursor, latest, now);
-    return 0;
+    return { events: 0, leased: [] };
   }
   const events = await eventsAfter(tx, tenant_id, cursor, batch_max);
   const last = events.at(-1);
-  if (last === undefined) return 0;
+  if (last === undefined) return { events: 0, leased: [] };
   const before = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint.last_sequence]));
   const rows = planDeliveries(events, endpoints);
-  await insertDeliveries(tx, tenant_id, rows, now);
+  const inserted = await insertDeliveries(tx, tenant_id, rows, now, lease_until);
   const moved = endpoints.filter((endpoint) => endpoint.last_sequence !== before.get(endpoint.id));
   if (moved.length > 0)
     await tx.query(
@@ -169,5 +206,25 @@ export async function fanOutWebhooks(
       [tenant_id, moved.map((endpoint) => endpoint.id), moved.map((endpoint) => endpoint.last_sequence)],
     );
   await moveCursor(tx, tenant_id, "webhooks", cursor, last.seq, now);
-  return events.length;
+  const by_id = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+  const leased = rows
+    .filter((row) => inserted.has(row.id))
+    .map((row): ClaimedDelivery => {
+      const endpoint = by_id.get(row.endpoint_id)!;
+      return {
+        id: row.id,
+        endpoint_id: row.endpoint_id,
+        message_id: row.message_id,
+        type: row.type,
+        body: row.body,
+        attempts: 0,
+        party_ids: [...row.party_ids],
+        url: endpoint.url,
+        party_id: endpoint.party_id,
+        secret: endpoint.secret,
+        previous_secret: endpoint.previous_secret,
+        previous_secret_expires_at: endpoint.previous_secret_expires_at,
+      };
+    });
+  return { events: events.length, leased };
 }

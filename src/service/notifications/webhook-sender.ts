@@ -25,6 +25,8 @@ export const sends_per_endpoint_max = sockets_per_origin_max;
 /** A pass stops claiming after this long, so the dispatcher's other work gets its turn. */
 export const send_pass_ms_max = 2_000;
 export const lease_ms_default = 60_000;
+/** Fanned-out deliveries waiting for the sender, at most, before the fan-out waits (4 claims' worth). */
+export const handed_deliveries_max = 4 * 256;
 // The sender's advisory lock ("ClearSplit notifications" + 1): its own key, so claiming never waits
 // for a fan-out in flight; the sequencers and folds use others.
 export const sender_lock_class = 0x0c5e_0e18;
@@ -42,6 +44,11 @@ export interface SenderOptions {
    * short its retry delay.
    */
   retries_due_by?: Date;
+  /**
+   * The fan-out's deliveries, sent first as they are handed over; the pass claims from the table only
+   * once the hand-off is closed and empty.
+   */
+  hand_off?: HandOff;
 }
 
 export interface SendPass {
@@ -51,7 +58,8 @@ export interface SendPass {
   drained: boolean;
 }
 
-type Claimed = {
+/** A delivery leased to this process, with what sending it needs of its endpoint. */
+export type ClaimedDelivery = {
   id: string;
   endpoint_id: string;
   message_id: string;
@@ -65,6 +73,87 @@ type Claimed = {
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
 };
+type Claimed = ClaimedDelivery;
+
+/** Deliveries leased at `leased_ms` (performance.now()), sent together and recorded in one transaction. */
+type LeasedBatch = { deliveries: Claimed[]; leased_ms: number };
+
+/**
+ * The fan-out's deliveries on their way to the sender of the same process: each fan-out transaction,
+ * once committed, hands over what it made, already leased (decisions §30). Bounded: the fan-out waits for
+ * `room()` so that it runs no further ahead of the sender than `handed_deliveries_max`.
+ */
+export class HandOff {
+  private readonly batches: LeasedBatch[] = [];
+  private waiters: (() => void)[] = [];
+  private size_now = 0;
+  private closed_now = false;
+  private abandoned = false;
+
+  /** Deliveries handed over and not taken yet. */
+  get size(): number {
+    return this.size_now;
+  }
+
+  get closed(): boolean {
+    return this.closed_now;
+  }
+
+  /** Hands over a committed fan-out's leased deliveries, in sending batches of at most `claim_max`. */
+  push(deliveries: readonly Claimed[], leased_ms: number): void {
+    assert(!this.closed_now, "nothing is handed over after the fan-out closed the hand-off");
+    if (this.abandoned) return;
+    for (let start = 0; start < deliveries.length; start += claim_max) {
+      const batch = deliveries.slice(start, start + claim_max);
+      this.batches.push({ deliveries: batch, leased_ms });
+      this.size_now += batch.length;
+    }
+    this.wake();
+  }
+
+  /** The fan-out is over (done or failed): the sender stops waiting for more. */
+  close(): void {
+    this.closed_now = true;
+    this.wake();
+  }
+
+  /**
+   * The sender is gone (its pass failed): what is still here is dropped, and later pushes too, so the
+   * fan-out never waits for room. The dropped deliveries stay leased in the table until the lease lapses,
+   * then any sender claims them.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.batches.length = 0;
+    this.size_now = 0;
+    this.wake();
+  }
+
+  take(): LeasedBatch | undefined {
+    const batch = this.batches.shift();
+    if (batch !== undefined) {
+      this.size_now -= batch.deliveries.length;
+      this.wake();
+    }
+    return batch;
+  }
+
+  /** Resolves at the next push, take or close. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves once fewer than `handed_deliveries_max` deliveries wait to be taken. */
+  async room(): Promise<void> {
+    while (this.size_now >= handed_deliveries_max) await this.changed();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
 
 async function claimDue(
   tx: Queryable,
@@ -325,9 +414,8 @@ export async function sendDueWebhooks(
   const failures: unknown[] = [];
   let total = 0;
   let drained = false;
-  const sendBatch = async (claimed: Claimed[]) => {
+  const sendBatch = async ({ deliveries: claimed, leased_ms: claimed_ms }: LeasedBatch) => {
     const started_at = ctx.now();
-    const claimed_ms = performance.now();
     const attempts = await Promise.all(
       claimed.map((delivery) =>
         endpoint_sends.run(delivery.endpoint_id, async () => {
@@ -344,14 +432,28 @@ export async function sendDueWebhooks(
       recordAttempts(tx, tenant_id, claimed, attempts, started_at, now, options),
     );
   };
+  const hand_off = options.hand_off;
   for (;;) {
     if (failures.length > 0) break;
-    const claimed = await inTransaction(ctx.db, (tx) => {
-      const now = ctx.now();
-      return claimDue(tx, tenant_id, now, lease_ms, options.retries_due_by ?? now);
-    });
-    total += claimed.length;
-    if (claimed.length > 0) {
+    const handed = hand_off?.take();
+    if (handed === undefined && hand_off !== undefined && !hand_off.closed) {
+      // Woken by the fan-out, or by a batch ending (a failed one ends the pass).
+      await Promise.race([hand_off.changed(), ...in_flight]);
+      continue;
+    }
+    const claimed =
+      handed ??
+      (await inTransaction(ctx.db, async (tx) => {
+        // Taken before the lease's start, so the lease is never thought longer than it is.
+        const leased_ms = performance.now();
+        const now = ctx.now();
+        return {
+          deliveries: await claimDue(tx, tenant_id, now, lease_ms, options.retries_due_by ?? now),
+          leased_ms,
+        };
+      }));
+    total += claimed.deliveries.length;
+    if (claimed.deliveries.length > 0) {
       const batch: Promise<void> = sendBatch(claimed).then(
         () => void in_flight.delete(batch),
         (error: unknown) => {
@@ -361,7 +463,11 @@ export async function sendDueWebhooks(
       );
       in_flight.add(batch);
     }
-    drained = claimed.length < claim_max;
+    if (handed !== undefined) {
+      if (in_flight.size >= batches_in_flight_max) await Promise.race(in_flight);
+      continue;
+    }
+    drained = claimed.deliveries.length < claim_max;
     if (drained || performance.now() - pass_started >= send_pass_ms_max) break;
     if (in_flight.size >= batches_in_flight_max) await Promise.race(in_flight);
   }
