@@ -72,11 +72,13 @@ export function webhookBody(
   event: { id: string; type: string; created_at: Date; payload: unknown },
   sequence: bigint,
 ): string {
+  // A number, not a bigint: toJsonText would walk the whole payload a second time to convert it.
+  assert(sequence <= BigInt(Number.MAX_SAFE_INTEGER), "an endpoint's sequence fits a JSON number");
   return toJsonText({
     id: event.id,
     type: event.type,
     timestamp: event.created_at.toISOString(),
-    sequence,
+    sequence: Number(sequence),
     data: event.payload,
   });
 }
