@@ -66,7 +66,6 @@ export type ClaimedDelivery = {
   type: string;
   body: string;
   attempts: number;
-  party_ids: string[];
   url: string;
   party_id: string | null;
   secret: string;
@@ -180,8 +179,8 @@ async function claimDue(
              AND (c.attempts = 0 OR c.next_attempt_at <= $5) AND (c.lease_until IS NULL OR c.lease_until <= $2)
              AND c.endpoint_id = ANY(ARRAY(SELECT w.id FROM webhook_endpoints w WHERE w.tenant_id = $1 AND w.status = 'enabled'))
            ORDER BY c.next_attempt_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED))
-       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.party_ids, d.next_attempt_at)
-     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts, l.party_ids,
+       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.next_attempt_at)
+     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts,
             w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
       ORDER BY l.next_attempt_at, l.id`,
