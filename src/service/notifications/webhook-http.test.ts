@@ -5,6 +5,7 @@ import {
   type Server as NetServer,
   type Socket,
 } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postWebhook, sockets_per_origin_max } from "./webhook-http.ts";
 
@@ -139,5 +140,48 @@ describe("postWebhook on the wire", () => {
     expect(opened).toBeLessThanOrEqual(sockets_per_origin_max);
     await postWebhook(raw_url, { "webhook-id": "msg_again" }, "{}", true);
     expect(raw_connections - before).toBe(opened);
+  });
+});
+
+// A self-signed certificate for localhost, made for this test only (openssl req -x509, P-256).
+const test_certificate = `-----BEGIN CERTIFICATE-----
+MIIBgDCCASWgAwIBAgIUe0mn/iBccxzCddwKZqTymxUFvlMwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwNzEyMzMyNloYDzIxMjYxMTEz
+MTIzMzI2WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASP2kOoYDCYrwrKucTWBqiVO9CSAjx2WCLh0Kj7kbeLDh7aWYiH8kwG
+pMdSUINBi7E5XlVi8qhFU08jZyrLktI3o1MwUTAdBgNVHQ4EFgQUrq9AqklwR32L
+jXCN06ZBccGWvP4wHwYDVR0jBBgwFoAUrq9AqklwR32LjXCN06ZBccGWvP4wDwYD
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAgx47BCHMNw6bt2Jl9aCo
+TE6fp3h8jWWn1F3wm925EAMCIQDCJaAoUKcTznvLMtrYnXi3sAYv9xnnmo8y6c42
+yduSfQ==
+-----END CERTIFICATE-----`;
+const test_key = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgM2xcNK3rrXncOiuW
+Ae9ENf4sWq/RRlCUhthsF1RlRJWhRANCAASP2kOoYDCYrwrKucTWBqiVO9CSAjx2
+WCLh0Kj7kbeLDh7aWYiH8kwGpMdSUINBi7E5XlVi8qhFU08jZyrLktI3
+-----END PRIVATE KEY-----`;
+
+describe("postWebhook over TLS", () => {
+  it("checks the receiver's certificate: a self-signed one is refused, nothing is sent", async () => {
+    let requests_seen = 0;
+    const server = createTlsServer({ cert: test_certificate, key: test_key }, (socket) => {
+      socket.on("data", () => requests_seen++);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const attempt = await postWebhook(
+        `https://localhost:${port}/hooks`,
+        { "webhook-id": "msg_tls" },
+        "{}",
+        true,
+      );
+      expect(attempt.status_code).toBeNull();
+      expect(attempt.error).toMatch(/self[- ]signed/i);
+      expect(requests_seen).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
