@@ -50,7 +50,7 @@ describe("fanOutWebhooks", () => {
       event("inbox.item_created", "m-a", "internal"),
       event("order.refunded", "m-a", "o-4"),
     ]);
-    const endpoints = await db.query<EndpointTarget & { id: string }>(
+    const endpoints = await db.query<{ [column: string]: unknown } & EndpointTarget>(
       `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence FROM webhook_endpoints
         WHERE tenant_id = $1 ORDER BY id`,
       [tenant],
