@@ -49,10 +49,18 @@ export async function listDeliveries(
     throw new DomainError("cursor_invalid", "cursor is not one this API returned", "cursor");
   const scope = readScopeOf(principal);
   return withReadScope(ctx.db, scope, async (tx) => {
-    const rows = await tx.query<Omit<DeliveryView, "attempt_log">>(
+    const rows = await tx.query<
+      Omit<DeliveryView, "attempt_log"> & {
+        first_attempt_started_at: Date | null;
+        first_attempt_latency_ms: number | null;
+        first_attempt_status_code: number | null;
+        first_attempt_error: string | null;
+      }
+    >(
       `SELECT id::text AS id, message_id, event_id::text AS event_id, type, sequence, status, attempts,
               CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, last_status_code, last_error,
-              created_at, finished_at
+              created_at, finished_at, first_attempt_started_at, first_attempt_latency_ms, first_attempt_status_code,
+              first_attempt_error
          FROM webhook_deliveries
         WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::uuid IS NULL OR id < $3::uuid) AND ($4::text IS NULL OR status = $4)
         ORDER BY id DESC LIMIT $5`,
@@ -65,6 +73,18 @@ export async function listDeliveries(
       [scope.tenant_id, page.map((row) => row.id)],
     );
     const by_delivery = new Map<string, DeliveryView["attempt_log"]>();
+    // The first attempt is on the delivery (decisions §30); deliveries made before that have it as a row.
+    for (const row of page)
+      if (row.first_attempt_started_at !== null)
+        by_delivery.set(row.id, [
+          {
+            attempt: 1,
+            started_at: row.first_attempt_started_at,
+            latency_ms: row.first_attempt_latency_ms ?? 0,
+            status_code: row.first_attempt_status_code,
+            error: row.first_attempt_error,
+          },
+        ]);
     for (const { delivery_id, ...attempt } of attempts) {
       const list = by_delivery.get(delivery_id) ?? [];
       if (list.length < attempts_shown_max) list.push(attempt);
@@ -72,7 +92,15 @@ export async function listDeliveries(
     }
     const last = page.at(-1);
     return {
-      items: page.map((row) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] })),
+      items: page.map(
+        ({
+          first_attempt_started_at: _started_at,
+          first_attempt_latency_ms: _latency_ms,
+          first_attempt_status_code: _status_code,
+          first_attempt_error: _error,
+          ...row
+        }) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] }),
+      ),
       next_cursor:
         rows.length > limit && last !== undefined ? Buffer.from(last.id).toString("base64url") : null,
     };

@@ -310,18 +310,26 @@ async function recordAttempts(
     if (decision.kind === "dead") dead.push({ delivery, error, attempts: delivery.attempts + 1 });
     if (decision.kind === "gone") gone.push(delivery);
   }
-  // The attempts and the deliveries' new states in one round trip.
+  // A first attempt is recorded on its delivery (decisions §30), later ones as webhook_attempts rows:
+  // most deliveries succeed at once, and a row each cost more than the rest of the record.
+  const later = sent.filter(({ delivery }) => delivery.attempts > 0);
+  // The later attempts and the deliveries' new states in one round trip.
   await tx.query(
     `WITH attempts AS (
        INSERT INTO webhook_attempts (tenant_id, id, delivery_id, attempt, started_at, latency_ms, status_code, error)
        SELECT $1, a.id, a.delivery_id, a.attempt, $8, a.latency_ms, a.status_code, a.attempt_error
-         FROM unnest($9::uuid[], $3::uuid[], $10::int4[], $11::int4[], $6::int4[], $12::text[])
+         FROM unnest($9::uuid[], $10::uuid[], $11::int4[], $12::int4[], $13::int4[], $14::text[])
            AS a(id, delivery_id, attempt, latency_ms, status_code, attempt_error)
        RETURNING 1)
      UPDATE webhook_deliveries d SET status = u.status, attempts = d.attempts + 1, lease_until = NULL,
             next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status_code = u.code, last_error = u.error,
-            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END
-       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[]) AS u(id, status, next_at, code, error)
+            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END,
+            first_attempt_started_at = CASE WHEN d.attempts = 0 THEN $8 ELSE d.first_attempt_started_at END,
+            first_attempt_latency_ms = CASE WHEN d.attempts = 0 THEN u.latency_ms ELSE d.first_attempt_latency_ms END,
+            first_attempt_status_code = CASE WHEN d.attempts = 0 THEN u.code ELSE d.first_attempt_status_code END,
+            first_attempt_error = CASE WHEN d.attempts = 0 THEN u.attempt_error ELSE d.first_attempt_error END
+       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[], $15::int4[], $16::text[])
+         AS u(id, status, next_at, code, error, latency_ms, attempt_error)
       WHERE d.tenant_id = $1 AND d.id = u.id`,
     [
       tenant_id,
@@ -332,8 +340,12 @@ async function recordAttempts(
       codes,
       errors,
       started_at,
-      sent.map(() => newId()),
-      sent.map(({ delivery }) => delivery.attempts + 1),
+      later.map(() => newId()),
+      later.map(({ delivery }) => delivery.id),
+      later.map(({ delivery }) => delivery.attempts + 1),
+      later.map(({ attempt }) => attempt.latency_ms),
+      later.map(({ attempt }) => attempt.status_code),
+      later.map(({ attempt }) => attempt.error),
       sent.map(({ attempt }) => attempt.latency_ms),
       sent.map(({ attempt }) => attempt.error),
     ],
