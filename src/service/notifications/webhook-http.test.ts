@@ -115,6 +115,14 @@ describe("postWebhook on the wire", () => {
     expect(attempt).toMatchObject({ status_code: 503, retry_after: "7", error: null });
   });
 
+  it("reads at most 4 KiB of an answer: a longer one is cut off, its status kept", async () => {
+    answer = (_request, socket) =>
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n${"x".repeat(8_192)}`);
+    const attempt = await postWebhook(raw_url, { "webhook-id": "msg_long" }, "{}", true, 5_000);
+    expect(attempt).toMatchObject({ status_code: 200, error: null });
+    expect(attempt.latency_ms).toBeLessThan(2_000);
+  });
+
   it("gives up on a receiver that does not answer within the timeout", async () => {
     answer = () => undefined;
     const attempt = await postWebhook(raw_url, { "webhook-id": "msg_silent" }, "{}", true, 50);

@@ -119,39 +119,50 @@ export async function postWebhook(
 
 type Outcome = { attempt: Omit<HttpAttempt, "latency_ms">; closed_before_answer: boolean };
 
-async function postOnce(
+/**
+ * One request through undici's dispatcher interface: the status and Retry-After are taken from the
+ * head, and the body is counted and dropped (past response_bytes_max the request is aborted, which
+ * closes the connection instead of draining it), with no response stream per request.
+ */
+function postOnce(
   agent: Agent,
   target: Target,
   headers: Record<string, string>,
   body: string,
   timeout_ms: number,
 ): Promise<Outcome> {
-  let response: Awaited<ReturnType<Agent["request"]>>;
-  try {
-    response = await agent.request({
-      origin: target.origin,
-      path: target.path,
-      method: "POST",
-      headers,
-      body,
-    });
-  } catch (error) {
-    return {
-      attempt: { status_code: null, retry_after: null, error: errorText(error, timeout_ms) },
-      closed_before_answer: closedBeforeAnswer(error),
-    };
-  }
-  const retry_after = response.headers["retry-after"];
-  // Read (and drop) at most response_bytes_max of the answer; a longer one closes the connection.
-  await response.body.dump({ limit: response_bytes_max }).catch(() => undefined);
-  return {
-    attempt: {
-      status_code: response.statusCode,
-      retry_after: (Array.isArray(retry_after) ? retry_after[0] : retry_after) ?? null,
-      error: null,
-    },
-    closed_before_answer: false,
-  };
+  return new Promise<Outcome>((resolve) => {
+    let status_code: number | null = null;
+    let retry_after: string | null = null;
+    let bytes = 0;
+    const answered = () =>
+      resolve({ attempt: { status_code, retry_after, error: null }, closed_before_answer: false });
+    agent.dispatch(
+      { origin: target.origin, path: target.path, method: "POST", headers, body },
+      {
+        // Its presence tells undici this handler speaks the controller interface.
+        onRequestStart() {},
+        onResponseStart(_controller, status, response_headers) {
+          status_code = status;
+          const value = response_headers["retry-after"];
+          retry_after = (Array.isArray(value) ? value[0] : value) ?? null;
+        },
+        onResponseData(controller, chunk) {
+          bytes += chunk.length;
+          if (bytes > response_bytes_max) controller.abort(new Error("answer longer than read"));
+        },
+        onResponseEnd: answered,
+        onResponseError(_controller, error) {
+          // After the head, a cut-short or over-long body still leaves the answer's status.
+          if (status_code !== null) return answered();
+          resolve({
+            attempt: { status_code: null, retry_after: null, error: errorText(error, timeout_ms) },
+            closed_before_answer: closedBeforeAnswer(error),
+          });
+        },
+      },
+    );
+  });
 }
 
 /** The connection closed or was reset with no byte of an answer (undici's SocketError, or the OS's). */
