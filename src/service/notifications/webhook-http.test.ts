@@ -115,6 +115,15 @@ describe("postWebhook on the wire", () => {
     expect(attempt).toMatchObject({ status_code: 503, retry_after: "7", error: null });
   });
 
+  it("skips an interim 103 head and reads the final one", async () => {
+    answer = (_request, socket) =>
+      socket.write(
+        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 429 Slow Down\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n",
+      );
+    const attempt = await postWebhook(raw_url, { "webhook-id": "msg_103" }, "{}", true);
+    expect(attempt).toMatchObject({ status_code: 429, retry_after: "30", error: null });
+  });
+
   it("reads at most 4 KiB of an answer: a longer one is cut off, its status kept", async () => {
     answer = (_request, socket) =>
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n${"x".repeat(8_192)}`);

@@ -143,6 +143,7 @@ function postOnce(
         // Its presence tells undici this handler speaks the controller interface.
         onRequestStart() {},
         onResponseStart(_controller, status, response_headers) {
+          if (status < 200) return; // an interim head (103 Early Hints): the final one follows
           status_code = status;
           const value = response_headers["retry-after"];
           retry_after = (Array.isArray(value) ? value[0] : value) ?? null;
