@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 // CPU per order, booking and each background role apart: Node's own CPU
@@ -12,23 +14,37 @@ import { parseArgs } from "node:util";
 // `--root` names the checkout whose code runs (this one by default); a role
 // that tree lacks is skipped. Linux only (it reads /proc). Not a test: it
 // prints figures and asserts nothing about them.
+//
+// The notification roles: "people fan-out" (the people channel over the
+// booked orders' events; the bench tenant has no users, as in `bench`) and
+// "webhooks" (dispatcher rounds with one endpoint subscribed to order.booked,
+// fanning out and sending every delivery to a loopback receiver). The
+// receiver runs in a child process, so its CPU is not counted: what is
+// counted is what the platform spends per order to deliver it.
 
 const { values } = parseArgs({
   options: {
     root: { type: "string" },
     orders: { type: "string", default: "10000" },
     batch: { type: "string", default: "500" },
+    "notify-batch": { type: "string", default: "1000" },
+    /** A role to profile (V8 CPU profile in bench-out/cpu-<role>.cpuprofile); its figures then include the profiler's cost. */
+    profile: { type: "string" },
   },
 });
 const root = resolve(values.root ?? new URL("../..", import.meta.url).pathname);
 const orders_total = Number(values.orders);
 const batch_size = Number(values.batch);
+/** Events per dispatcher fan-out transaction (the dispatcher's own default is 1,000). */
+const notify_batch = Number(values["notify-batch"]);
 if (!process.env.DATABASE_URL) throw new Error("cpu-per-order needs DATABASE_URL (PostgreSQL)");
 if (
   !Number.isInteger(orders_total) ||
   !Number.isInteger(batch_size) ||
   batch_size < 1 ||
-  orders_total < batch_size
+  orders_total < batch_size ||
+  !Number.isInteger(notify_batch) ||
+  notify_batch < 1
 )
   throw new Error("--orders and --batch are positive integers, orders >= batch");
 
@@ -41,6 +57,7 @@ const { ensureTenant } = await load("src/service/ledger/accounts.ts");
 const { seedBenchTenant } = await load(first("src/bench/bench-seed.ts", "src/bench/seed.ts"));
 const { OrderFeed } = await load("src/bench/feed.ts");
 const { bookOrders } = await load("src/service/orders/book.ts");
+const { Profiler } = await import("./cpu-profile.ts");
 
 const bench = await createBenchDatabase("pg", process.env.DATABASE_URL);
 const clock_tick_us = 10_000; // USER_HZ is 100 on Linux
@@ -74,20 +91,41 @@ try {
   };
   let created = 0;
   async function phase(name: string, work: () => Promise<void>): Promise<void> {
+    const profiler = values.profile === name ? new Profiler() : null;
+    await profiler?.start();
     const pids_before = await backendPids();
     const ticks_before = backendTicks(pids_before);
     const cpu_before = process.cpuUsage();
     await work();
     const cpu = process.cpuUsage(cpu_before);
+    if (profiler !== null) console.log(await profiler.stop(`cpu-${name.replaceAll(" ", "-")}`));
     const database_us = (backendTicks(await backendPids()) - ticks_before) * clock_tick_us;
     const node_us = cpu.user + cpu.system;
     console.log(
       `${name.padEnd(16)} node ${String(Math.round(node_us / created)).padStart(5)} µs/order   ` +
-        `database ${String(Math.round(database_us / created)).padStart(5)} µs/order`,
+        `database ${String(Math.round(database_us / created)).padStart(5)} µs/order   ` +
+        `(node in the kernel ${Math.round(cpu.system / created)})`,
     );
   }
 
   await bookOrders(ctx, tenant_id, bodies()); // warm-up: accounts opened, code compiled
+  const notifications = existsSync(`${root}/src/service/notifications/dispatcher.ts`);
+  const receiver = notifications ? await startReceiverProcess() : null;
+  if (receiver !== null) {
+    // The endpoint starts at the stream's end: the warm-up's events are numbered first, so it gets
+    // exactly the orders booked below.
+    const { sequenceEventsOnce } = await load(
+      first("src/service/events/event-sequencer.ts", "src/service/events/sequencer.ts"),
+    );
+    while ((await sequenceEventsOnce(ctx)) > 0);
+    process.env.CLEARSPLIT_WEBHOOK_ALLOW_PRIVATE = "1";
+    const { createEndpoint } = await load("src/service/notifications/endpoints.ts");
+    await createEndpoint(
+      ctx,
+      { tenant_id, role: "platform_admin", party_id: null, actor: "key:cpu" },
+      { url: `${receiver.url}/cpu`, event_types: ["order.booked"] },
+    );
+  }
   await phase("book", async () => {
     for (let done = 0; done < orders_total; done += batch_size) {
       const results = await bookOrders(ctx, tenant_id, bodies());
@@ -127,7 +165,77 @@ try {
       while ((await runAuditOnce(ctx)) > 0);
     });
   }
+  if (receiver !== null) await notificationPhases(receiver);
   console.log(`${created} orders booked in batches of ${batch_size}, code from ${root}`);
+
+  async function notificationPhases(receiver: ReceiverProcess): Promise<void> {
+    const { inTransaction } = await load("src/store/retry.ts");
+    const { fanOutPeople } = await load("src/service/notifications/people.ts");
+    const { dispatchTenant } = await load("src/service/notifications/dispatcher.ts");
+    const { Mailer } = await load("src/service/notifications/mailer.ts");
+    await phase("people fan-out", async () => {
+      while (
+        (await inTransaction(ctx.db, (tx: unknown) =>
+          fanOutPeople(tx, tenant_id, ctx.now(), notify_batch),
+        )) >= notify_batch
+      );
+    });
+    const mailer = new Mailer({
+      smtp_url: null,
+      from: "ClearSplit <noreply@clearsplit.test>",
+      eml_dir: mkdtempSync(join(tmpdir(), "clearsplit-cpu-mail-")),
+      tls_reject_unauthorized: true,
+      backoff_ms: 5_000,
+      lease_ms: 60_000,
+    });
+    const deps = { retry_schedule_ms: [5_000], allow_private: true, mailer, batch_max: notify_batch };
+    await phase("webhooks", async () => {
+      for (;;) {
+        const counts = await dispatchTenant(ctx, tenant_id, deps);
+        if (counts.webhook_events === 0 && counts.webhook_attempts === 0) break;
+      }
+    });
+    mailer.close();
+    const received = await receiver.count();
+    await receiver.stop();
+    if (received !== created)
+      console.log(`warning: the receiver got ${received} deliveries for ${created} orders booked`);
+  }
 } finally {
   await bench.drop();
+}
+
+interface ReceiverProcess {
+  url: string;
+  count(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A loopback webhook receiver in a child process: 204 to every POST, GET answers how many it got. */
+async function startReceiverProcess(): Promise<ReceiverProcess> {
+  const script = `
+    const ids = new Set();
+    const server = require("node:http").createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        if (request.method === "GET") return response.end(String(ids.size));
+        ids.add(String(request.headers["webhook-id"]));
+        response.writeHead(204).end();
+      });
+    });
+    server.listen(0, "127.0.0.1", () => process.stdout.write(server.address().port + "\\n"));`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once("exit", () => reject(new Error("the receiver process ended")));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    count: async () => Number(await (await fetch(`${url}/count`)).text()),
+    stop: async () => {
+      child.kill();
+      await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
 }

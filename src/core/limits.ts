@@ -142,8 +142,6 @@ export const dispatcher_interval_ms_default = 200;
 export const dispatcher_catch_up_rounds_max = 50;
 /** How long a round goes on sending webhooks after its fan-out is done, before it returns. */
 export const dispatcher_round_send_ms_max = 5_000;
-/** While the fan-out runs and nothing is due, the sender looks again after this long. */
-export const dispatcher_send_idle_ms = 10;
 /** Events one fan-out batch reads from the stream. */
 export const dispatch_events_per_batch_max = 1_000;
 /** One webhook request's time to answer, and the part of its answer kept. */

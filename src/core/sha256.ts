@@ -38,6 +38,11 @@ export function hmacSha256(key: Uint8Array, data: string | Uint8Array): Buffer {
   return createHmac("sha256", key).update(data).digest();
 }
 
+/** The same HMAC as base64 text, without the Buffer between. */
+export function hmacSha256Base64(key: Uint8Array, data: string): string {
+  return createHmac("sha256", key).update(data).digest("base64");
+}
+
 export function secureRandomBytes(count: number): Buffer {
   return randomBytes(count);
 }

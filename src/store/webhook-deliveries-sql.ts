@@ -21,6 +21,14 @@ export interface DeliveryRow {
   finished_at: Date | null;
 }
 
+/** A delivery row with its first attempt, which is kept on the delivery itself (migration 061). */
+export interface DeliveryWithFirstAttemptRow extends DeliveryRow {
+  first_attempt_started_at: Date | null;
+  first_attempt_latency_ms: number | null;
+  first_attempt_status_code: number | null;
+  first_attempt_error: string | null;
+}
+
 export interface AttemptRow {
   delivery_id: string;
   attempt: number;
@@ -36,12 +44,13 @@ export function selectDeliveries(
   tenant_id: string,
   endpoint_id: string,
   filter: { before_id: string | null; status: string | null; limit: number },
-): Promise<DeliveryRow[]> {
+): Promise<DeliveryWithFirstAttemptRow[]> {
   assert(filter.limit >= 1, "a page reads at least one row");
-  return tx.query<DeliveryRow & Record<string, unknown>>(
+  return tx.query<DeliveryWithFirstAttemptRow & Record<string, unknown>>(
     `SELECT id::text AS id, message_id, event_id::text AS event_id, type, sequence, status, attempts,
             CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, last_status_code, last_error,
-            created_at, finished_at
+            created_at, finished_at, first_attempt_started_at, first_attempt_latency_ms, first_attempt_status_code,
+            first_attempt_error
        FROM webhook_deliveries
       WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::uuid IS NULL OR id < $3::uuid) AND ($4::text IS NULL OR status = $4)
       ORDER BY id DESC LIMIT $5`,

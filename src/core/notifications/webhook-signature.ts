@@ -1,5 +1,5 @@
 import { assert } from "../assert.ts";
-import { constantTimeEqual, hmacSha256, secureRandomBytes } from "../sha256.ts";
+import { constantTimeEqual, hmacSha256Base64, secureRandomBytes } from "../sha256.ts";
 
 // Standard Webhooks signatures (https://www.standardwebhooks.com): the signed
 // content is `${webhook-id}.${webhook-timestamp}.${body}`, the key is the
@@ -19,10 +19,18 @@ export function isWebhookSecret(secret: string): boolean {
   return secret_pattern.test(secret);
 }
 
+/** Decoded keys by secret: every delivery to an endpoint signs with the same one or two. */
+const keys = new Map<string, Buffer>();
+const keys_cached_max = 1_000;
+
 function keyOf(secret: string): Buffer {
+  const known = keys.get(secret);
+  if (known !== undefined) return known;
   assert(secret.startsWith(secret_prefix), "a webhook secret starts with whsec_");
   const key = Buffer.from(secret.slice(secret_prefix.length), "base64");
   assert(key.length >= 16 && key.length <= 64, `a webhook secret has ${key.length} bytes`);
+  if (keys.size >= keys_cached_max) keys.clear();
+  keys.set(secret, key);
   return key;
 }
 
@@ -30,8 +38,7 @@ function keyOf(secret: string): Buffer {
 export function signWebhook(secret: string, message_id: string, timestamp_s: number, body: string): string {
   assert(Number.isSafeInteger(timestamp_s) && timestamp_s > 0, "timestamp is unix seconds");
   assert(message_id.length > 0 && !message_id.includes("."), "a message id has no dot");
-  const mac = hmacSha256(keyOf(secret), `${message_id}.${timestamp_s}.${body}`).toString("base64");
-  return `v1,${mac}`;
+  return `v1,${hmacSha256Base64(keyOf(secret), `${message_id}.${timestamp_s}.${body}`)}`;
 }
 
 /** The three headers of one attempt, signed with every secret in force (current first). */

@@ -58,13 +58,33 @@ export async function listDeliveries(
       page.items.map((row) => row.id),
     );
     const by_delivery = new Map<string, DeliveryView["attempt_log"]>();
+    // The first attempt is on the delivery (decisions §30); deliveries made before that have it as a row.
+    for (const row of page.items)
+      if (row.first_attempt_started_at !== null)
+        by_delivery.set(row.id, [
+          {
+            attempt: 1,
+            started_at: row.first_attempt_started_at,
+            latency_ms: row.first_attempt_latency_ms ?? 0,
+            status_code: row.first_attempt_status_code,
+            error: row.first_attempt_error,
+          },
+        ]);
     for (const { delivery_id, ...attempt } of attempts) {
       const list = by_delivery.get(delivery_id) ?? [];
       if (list.length < delivery_attempts_shown_max) list.push(attempt);
       by_delivery.set(delivery_id, list);
     }
     return {
-      items: page.items.map((row) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] })),
+      items: page.items.map(
+        ({
+          first_attempt_started_at: _started_at,
+          first_attempt_latency_ms: _latency_ms,
+          first_attempt_status_code: _status_code,
+          first_attempt_error: _error,
+          ...row
+        }) => ({ ...row, attempt_log: by_delivery.get(row.id) ?? [] }),
+      ),
       next_cursor: page.next_cursor,
     };
   });

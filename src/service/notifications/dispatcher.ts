@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { assert } from "../../core/assert.ts";
 import {
   dispatch_events_per_batch_max,
   dispatcher_catch_up_rounds_max,
   dispatcher_interval_ms_default,
   dispatcher_round_send_ms_max,
-  dispatcher_send_idle_ms,
+  webhook_lease_ms_default,
 } from "../../core/limits.ts";
 import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notifications/retry-schedule.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -16,12 +15,13 @@ import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
 
 import { fanOutWebhooks } from "./webhook-fanout.ts";
-import { sendDueWebhooks } from "./webhook-sender.ts";
+import { HandOff, sendDueWebhooks } from "./webhook-sender.ts";
 
 // The notification dispatcher: for each tenant, one round fans the newly
 // sequenced events out to people (inbox, mail) and to webhook endpoints, each
-// channel with its own durable cursor, and sends the webhooks that are due
-// meanwhile, then the mails. Every step is its own short transaction under the
+// channel with its own durable cursor, and sends the webhooks it makes as each
+// fan-out commits (handed over already leased, decisions §30), then whatever
+// else is due (retries, lapsed leases, redeliveries by hand), then the mails. Every step is its own short transaction under the
 // tenant's advisory lock (the sender has a lock of its own, so sending goes on
 // while a fan-out commits), so several processes elect one leader per tenant
 // per step, a crash loses nothing, and booking never waits for it: it only
@@ -78,9 +78,10 @@ export async function dispatchTenant(
 ): Promise<RoundCounts> {
   const batch_max = deps.batch_max ?? dispatch_events_per_batch_max;
   const counts: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
-  let fanned_out = false;
-  // The fan-out and the sender run side by side: deliveries go out while later events are still being
-  // fanned out, instead of waiting for up to dispatcher_catch_up_rounds_max batches of them.
+  const lease_ms = deps.lease_ms ?? webhook_lease_ms_default;
+  const hand_off = new HandOff();
+  // The fan-out and the sender run side by side: each fan-out batch is sent as soon as it commits,
+  // while later events are still being fanned out.
   const fanning = (async () => {
     try {
       for (let round = 0; round < dispatcher_catch_up_rounds_max; round++) {
@@ -89,36 +90,49 @@ export async function dispatchTenant(
         if (taken < batch_max) break;
       }
       for (let round = 0; round < dispatcher_catch_up_rounds_max; round++) {
-        const taken = await inTransaction(ctx.db, (tx) =>
-          fanOutWebhooks(tx, tenant_id, ctx.now(), batch_max),
-        );
-        counts.webhook_events += taken;
-        if (taken < batch_max) break;
+        await hand_off.room();
+        const fanned = await inTransaction(ctx.db, async (tx) => {
+          // Taken before the lease's start, so the sender never thinks the lease longer than it is.
+          const leased_ms = performance.now();
+          const now = ctx.now();
+          const made = await fanOutWebhooks(
+            tx,
+            tenant_id,
+            now,
+            new Date(now.getTime() + lease_ms),
+            batch_max,
+          );
+          return { ...made, leased_ms };
+        });
+        hand_off.push(fanned.leased, fanned.leased_ms);
+        counts.webhook_events += fanned.events;
+        if (fanned.events < batch_max) break;
       }
     } finally {
-      fanned_out = true;
+      hand_off.close();
     }
   })();
   const sender = {
     retries_due_by: ctx.now(),
     retry_schedule_ms: deps.retry_schedule_ms,
     allow_private: deps.allow_private,
-    ...(deps.lease_ms === undefined ? {} : { lease_ms: deps.lease_ms }),
+    lease_ms,
+    hand_off,
     ...(deps.resolver === undefined ? {} : { resolver: deps.resolver }),
   };
   const sending = (async () => {
-    let after_fan_out: number | null = null;
-    for (;;) {
-      // Seen before the pass: a pass that starts after the fan-out ended sees every delivery it made.
-      const done_before = fanned_out;
-      const pass = await sendDueWebhooks(ctx, tenant_id, sender);
+    try {
+      // The first pass sends what the fan-out hands over until it is done, then claims what else is due.
+      let pass = await sendDueWebhooks(ctx, tenant_id, sender);
       counts.webhook_attempts += pass.claimed;
-      if (done_before) {
-        after_fan_out ??= performance.now();
-        if (pass.drained || performance.now() - after_fan_out >= dispatcher_round_send_ms_max) return;
-      } else if (pass.claimed === 0) {
-        await Promise.race([fanning.catch(() => undefined), sleep(dispatcher_send_idle_ms)]);
+      const after_fan_out = performance.now();
+      while (!pass.drained && performance.now() - after_fan_out < dispatcher_round_send_ms_max) {
+        pass = await sendDueWebhooks(ctx, tenant_id, sender);
+        counts.webhook_attempts += pass.claimed;
       }
+    } catch (error) {
+      hand_off.abandon();
+      throw error;
     }
   })();
   const [fanned, sent] = await Promise.allSettled([fanning, sending]);

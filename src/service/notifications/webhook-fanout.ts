@@ -1,21 +1,20 @@
+import { assert } from "../../core/assert.ts";
 import { newId } from "../../core/ids.ts";
 import { toJsonText } from "../../core/json.ts";
 import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { internal_type_prefix } from "../../core/notifications/event-types.ts";
-import { arrayLiteral, type Queryable } from "../../store/database.ts";
-import {
-  channelCursor,
-  eventsAfter,
-  latestSeq,
-  leadTenant,
-  moveCursor,
-  type SequencedEvent,
-} from "./stream-batch.ts";
+import type { Queryable } from "../../store/database.ts";
+import { channelCursor, latestSeq, leadTenant, moveCursor, type SequencedEvent } from "./stream-batch.ts";
+import type { ClaimedDelivery } from "./webhook-sender.ts";
 
 // The "webhooks" channel: each event becomes one delivery per enabled endpoint
 // that subscribes to its type and may see it (an endpoint of a party gets only
 // events naming that party). The delivery's body is fixed here, with the
 // endpoint's next sequence number, so every attempt sends the same bytes.
+// The deliveries are made leased to this process and handed to its sender
+// as the transaction commits (decisions §30): their first attempt needs no
+// claim. Should the process die first, the lease lapses and any process's
+// sender claims them from the table.
 
 export interface EndpointTarget {
   id: string;
@@ -23,6 +22,21 @@ export interface EndpointTarget {
   party_id: string | null;
   from_seq: bigint;
   last_sequence: bigint;
+}
+
+/** What the sender needs of an endpoint to send to it. */
+export interface EndpointAddress {
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+export interface FanOut {
+  /** Events taken from the stream (the cursor moved past them). */
+  events: number;
+  /** The deliveries made, leased to this process until `lease_until`, for its sender. */
+  leased: ClaimedDelivery[];
 }
 
 export interface DeliveryRow {
@@ -51,11 +65,13 @@ export function webhookBody(
   event: { id: string; type: string; created_at: Date; payload: unknown },
   sequence: bigint,
 ): string {
+  // A number, not a bigint: toJsonText would walk the whole payload a second time to convert it.
+  assert(sequence <= BigInt(Number.MAX_SAFE_INTEGER), "an endpoint's sequence fits a JSON number");
   return toJsonText({
     id: event.id,
     type: event.type,
     timestamp: event.created_at.toISOString(),
-    sequence,
+    sequence: Number(sequence),
     data: event.payload,
   });
 }
@@ -87,49 +103,71 @@ export function planDeliveries(
   return rows;
 }
 
-export async function insertDeliveries(
+/** The id of the `index`-th delivery of a fan-out (from 1): the batch's UUIDv7 with its last 32 bits the index. */
+const delivery_id_sql = (base: string, index: string) =>
+  `overlay(${base}::text placing lpad(to_hex(${index}), 8, '0') from 29 for 8)::uuid`;
+
+/**
+ * The fan-out of one batch of the stream in one statement: the events after the cursor, each joined to
+ * the endpoints that want it (planDeliveries is the same rule in TypeScript), numbered per endpoint,
+ * each body built from the event's stored JSON, inserted leased, the endpoints' last sequence moved.
+ * The payloads never come to Node and the bodies go there once, to be sent. Returns one row per delivery
+ * made, each with the batch's event count and last seq (one row with no delivery when none was made).
+ */
+const fan_out_sql = `
+  WITH ev AS MATERIALIZED (
+    SELECT s.seq, e.id, e.type, e.party_ids, e.payload, e.created_at
+      FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
+     WHERE s.tenant_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3),
+  planned AS MATERIALIZED (
+    SELECT ev.seq, ev.id AS event_id, ev.type, ev.party_ids, ev.payload, ev.created_at, w.id AS endpoint_id,
+           w.last_sequence + row_number() OVER (PARTITION BY w.id ORDER BY ev.seq) AS sequence,
+           row_number() OVER (ORDER BY ev.seq, w.id) AS n
+      FROM ev JOIN webhook_endpoints w
+        ON w.tenant_id = $1 AND w.status = 'enabled' AND ev.seq > w.from_seq
+       AND (ev.type = ANY(w.event_types) OR '*' = ANY(w.event_types))
+       AND (w.party_id IS NULL OR w.party_id = ANY(ev.party_ids))
+     WHERE NOT starts_with(ev.type, $4)),
+  inserted AS (
+    INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
+                                    party_ids, body, status, next_attempt_at, lease_until, created_at)
+    SELECT $1, ${delivery_id_sql("$5", "p.n")}, p.endpoint_id, p.event_id::text, p.event_id, p.seq, p.sequence, p.type,
+           p.party_ids,
+           '{"id":' || to_json(p.event_id::text)::text || ',"type":' || to_json(p.type)::text || ',"timestamp":"'
+             || to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
+             || p.sequence::text || ',"data":' || p.payload::text || '}',
+           'pending', $6, $7, $6
+      FROM planned p ORDER BY p.n
+    ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
+    RETURNING id, endpoint_id, message_id, type, body),
+  moved AS (
+    UPDATE webhook_endpoints w SET last_sequence = m.last_sequence
+      FROM (SELECT endpoint_id, max(sequence) AS last_sequence FROM planned GROUP BY endpoint_id) m
+     WHERE w.tenant_id = $1 AND w.id = m.endpoint_id
+    RETURNING 1)
+  SELECT b.events, b.last_seq, i.id::text AS id, i.endpoint_id::text AS endpoint_id, i.message_id, i.type, i.body
+    FROM (SELECT count(*)::int4 AS events, max(seq) AS last_seq FROM ev) b
+    LEFT JOIN inserted i ON true
+   ORDER BY i.id`;
+
+async function enabledEndpoints(
   tx: Queryable,
   tenant_id: string,
-  rows: readonly DeliveryRow[],
-  now: Date,
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await tx.query(
-    `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
-                                     party_ids, body, status, next_attempt_at, created_at)
-     SELECT $1, d.id, d.endpoint_id, d.message_id, d.event_id, d.event_seq, d.sequence, d.type, d.parties::text[],
-            d.body, 'pending', $11, $11
-       FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::int8[], $7::int8[], $8::text[], $9::text[], $10::text[])
-         AS d(id, endpoint_id, message_id, event_id, event_seq, sequence, type, parties, body)
-     ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
-     RETURNING 1`,
-    [
-      tenant_id,
-      rows.map((row) => row.id),
-      rows.map((row) => row.endpoint_id),
-      rows.map((row) => row.message_id),
-      rows.map((row) => row.event_id),
-      rows.map((row) => row.event_seq),
-      rows.map((row) => row.sequence),
-      rows.map((row) => row.type),
-      rows.map((row) => arrayLiteral(row.party_ids)),
-      rows.map((row) => row.body),
-      now,
-    ],
-  );
-  return inserted.length;
-}
-
-async function enabledEndpoints(tx: Queryable, tenant_id: string): Promise<EndpointTarget[]> {
+): Promise<(EndpointTarget & EndpointAddress)[]> {
   const rows = await tx.query<{
     id: string;
     event_types: string[];
     party_id: string | null;
     from_seq: bigint;
     last_sequence: bigint;
+    url: string;
+    secret: string;
+    previous_secret: string | null;
+    previous_secret_expires_at: Date | null;
   }>(
-    `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence FROM webhook_endpoints
-      WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
+    `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence, url, secret, previous_secret,
+            previous_secret_expires_at
+       FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
     [tenant_id],
   );
   return rows.map((row) => ({
@@ -139,35 +177,60 @@ async function enabledEndpoints(tx: Queryable, tenant_id: string): Promise<Endpo
   }));
 }
 
-/** One round of the webhooks channel in the caller's transaction; returns how many events it took. */
+/**
+ * One round of the webhooks channel in the caller's transaction: the events it took, and the
+ * deliveries it made, leased until `lease_until` for the caller to send once the transaction commits.
+ */
 export async function fanOutWebhooks(
   tx: Queryable,
   tenant_id: string,
   now: Date,
+  lease_until: Date,
   batch_max = dispatch_events_per_batch_max,
-): Promise<number> {
-  if (!(await leadTenant(tx, tenant_id))) return 0;
+): Promise<FanOut> {
+  assert(lease_until.getTime() > now.getTime(), "a fanned-out delivery is leased into the future");
+  if (!(await leadTenant(tx, tenant_id))) return { events: 0, leased: [] };
   const cursor = await channelCursor(tx, tenant_id, "webhooks");
   const endpoints = await enabledEndpoints(tx, tenant_id);
   if (endpoints.length === 0) {
     // Nobody listens: skip ahead without reading the events.
     const latest = await latestSeq(tx, tenant_id);
     if (latest > cursor) await moveCursor(tx, tenant_id, "webhooks", cursor, latest, now);
-    return 0;
+    return { events: 0, leased: [] };
   }
-  const events = await eventsAfter(tx, tenant_id, cursor, batch_max);
-  const last = events.at(-1);
-  if (last === undefined) return 0;
-  const before = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint.last_sequence]));
-  const rows = planDeliveries(events, endpoints);
-  await insertDeliveries(tx, tenant_id, rows, now);
-  const moved = endpoints.filter((endpoint) => endpoint.last_sequence !== before.get(endpoint.id));
-  if (moved.length > 0)
-    await tx.query(
-      `UPDATE webhook_endpoints w SET last_sequence = m.last_sequence
-         FROM unnest($2::uuid[], $3::int8[]) AS m(id, last_sequence) WHERE w.tenant_id = $1 AND w.id = m.id`,
-      [tenant_id, moved.map((endpoint) => endpoint.id), moved.map((endpoint) => endpoint.last_sequence)],
-    );
-  await moveCursor(tx, tenant_id, "webhooks", cursor, last.seq, now);
-  return events.length;
+  const rows = await tx.query<{
+    events: number;
+    last_seq: bigint | null;
+    id: string | null;
+    endpoint_id: string;
+    message_id: string;
+    type: string;
+    body: string;
+  }>(fan_out_sql, [tenant_id, cursor, batch_max, internal_type_prefix, newId(), now, lease_until]);
+  const summary = rows[0];
+  assert(summary !== undefined, "the fan-out statement returns at least its summary row");
+  if (summary.events === 0) return { events: 0, leased: [] };
+  assert(summary.last_seq !== null, "a batch with events has a last seq");
+  await moveCursor(tx, tenant_id, "webhooks", cursor, BigInt(summary.last_seq), now);
+  const by_id = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+  const leased: ClaimedDelivery[] = [];
+  for (const row of rows) {
+    if (row.id === null) continue;
+    const endpoint = by_id.get(row.endpoint_id);
+    assert(endpoint !== undefined, `delivery ${row.id} is for an endpoint this transaction locked`);
+    leased.push({
+      id: row.id,
+      endpoint_id: row.endpoint_id,
+      message_id: row.message_id,
+      type: row.type,
+      body: row.body,
+      attempts: 0,
+      url: endpoint.url,
+      party_id: endpoint.party_id,
+      secret: endpoint.secret,
+      previous_secret: endpoint.previous_secret,
+      previous_secret_expires_at: endpoint.previous_secret_expires_at,
+    });
+  }
+  return { events: summary.events, leased };
 }

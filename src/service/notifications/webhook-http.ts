@@ -1,17 +1,28 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
+import { Agent } from "undici";
 import { assert } from "../../core/assert.ts";
 import {
   webhook_response_bytes_max,
   webhook_sockets_per_origin_max,
   webhook_timeout_ms,
 } from "../../core/limits.ts";
-import { checkWebhookUrl, guardedLookup, isPrivateAddress, type Resolver } from "./address-guard.ts";
+import {
+  checkWebhookUrl,
+  guardedLookup,
+  isPrivateAddress,
+  type Resolver,
+  systemResolver,
+} from "./address-guard.ts";
 
-// One webhook POST. The URL is checked again here, and the connection's DNS
-// answer is checked inside the socket's lookup, so what was public when the
-// endpoint was saved cannot have become private since.
+// One webhook POST, on a kept-alive connection of its origin, sent with
+// undici (HTTP/1.1 framing, TLS, SNI and certificate checks, connection
+// pooling are the library's). The URL is checked again here, and every new
+// connection's DNS answer is checked inside the socket's own lookup (undici's
+// `connect.lookup`), so what was public when the endpoint was saved cannot
+// have become private since.
+
+/** An idle connection older than this is closed rather than reused: receivers time out idle ones at about 5 s. */
+export const idle_socket_ms_max = 4_000;
 
 export interface HttpAttempt {
   status_code: number | null;
@@ -20,107 +31,161 @@ export interface HttpAttempt {
   latency_ms: number;
 }
 
-const agents = {
-  http: new HttpAgent({ keepAlive: true, maxSockets: webhook_sockets_per_origin_max }),
-  https: new HttpsAgent({ keepAlive: true, maxSockets: webhook_sockets_per_origin_max }),
-};
+type Target = { origin: string; path: string };
 
+/** The parsed, checked target of a URL text: memoised, as every delivery of an endpoint has the same URL. */
+const targets = new Map<string, Target>();
+const targets_max = 1_000;
+
+function targetOf(url_text: string, allow_private: boolean): Target {
+  const key = `${allow_private ? 1 : 0}${url_text}`;
+  const known = targets.get(key);
+  if (known !== undefined) return known;
+  const url = checkWebhookUrl(url_text, allow_private);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (!allow_private && isIP(host) !== 0 && isPrivateAddress(host))
+    throw new Error(`${host} is a private address`);
+  const target: Target = { origin: url.origin, path: `${url.pathname || "/"}${url.search}` };
+  if (targets.size >= targets_max) targets.clear();
+  targets.set(key, target);
+  return target;
+}
+
+/**
+ * One undici Agent (a pool of kept-alive connections per origin) for each address policy, resolver,
+ * timeout and trusted CA: the policy and the resolver are in the connections' lookup, so connections
+ * made under one are never reused under another.
+ */
+const agents_by_resolver = new WeakMap<Resolver, Map<string, Agent>>();
+
+function agentOf(allow_private: boolean, resolver: Resolver, timeout_ms: number, ca: string | undefined) {
+  let agents = agents_by_resolver.get(resolver);
+  if (agents === undefined) {
+    agents = new Map();
+    agents_by_resolver.set(resolver, agents);
+  }
+  const key = `${allow_private ? 1 : 0}:${timeout_ms}:${ca ?? ""}`;
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    agent = new Agent({
+      connections: webhook_sockets_per_origin_max,
+      pipelining: 1,
+      keepAliveTimeout: idle_socket_ms_max,
+      keepAliveMaxTimeout: idle_socket_ms_max,
+      headersTimeout: timeout_ms,
+      bodyTimeout: timeout_ms,
+      connect: {
+        timeout: timeout_ms,
+        lookup: guardedLookup(allow_private, resolver) as never,
+        ...(ca === undefined ? {} : { ca }),
+      },
+    });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+const fixed_headers = { "content-type": "application/json", "user-agent": "ClearSplit-Webhooks/1" };
+
+/**
+ * POSTs a signed webhook body. `ca` is a certificate authority to trust besides the system's (a
+ * receiver behind a private CA; tests); certificates are always checked.
+ */
 export async function postWebhook(
   url_text: string,
   headers: Record<string, string>,
   body: string,
   allow_private: boolean,
   timeout_ms = webhook_timeout_ms,
-  resolver?: Resolver,
+  resolver: Resolver = systemResolver,
+  ca?: string,
 ): Promise<HttpAttempt> {
   assert(timeout_ms >= 1 && timeout_ms <= 60_000, "webhook timeout out of range");
   const started = performance.now();
-  const first = await postOnce(url_text, headers, body, allow_private, timeout_ms, resolver, started);
-  // A kept-alive socket the receiver closed while idle fails before any answer: the request never
-  // reached it, so it goes again at once on a fresh connection (as browsers do) rather than waiting
-  // out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
-  if (!first.stale_socket) return first.attempt;
-  return (await postOnce(url_text, headers, body, allow_private, timeout_ms, resolver, started)).attempt;
+  const elapsed = () => Math.max(0, Math.round(performance.now() - started));
+  let target: Target;
+  try {
+    target = targetOf(url_text, allow_private);
+  } catch (error) {
+    return { status_code: null, retry_after: null, error: messageOf(error), latency_ms: elapsed() };
+  }
+  const agent = agentOf(allow_private, resolver, timeout_ms, ca);
+  const all_headers = { ...headers, ...fixed_headers };
+  let outcome = await postOnce(agent, target, all_headers, body, timeout_ms);
+  // A kept-alive connection the receiver closed while idle fails before any answer: the request never
+  // got one, so it goes again at once (undici retries only idempotent requests itself) rather than
+  // waiting out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
+  if (outcome.closed_before_answer) outcome = await postOnce(agent, target, all_headers, body, timeout_ms);
+  return { ...outcome.attempt, latency_ms: elapsed() };
 }
 
+type Outcome = { attempt: Omit<HttpAttempt, "latency_ms">; closed_before_answer: boolean };
+
+/**
+ * One request through undici's dispatcher interface: the status and Retry-After are taken from the
+ * head, and the body is counted and dropped (past webhook_response_bytes_max the request is aborted, which
+ * closes the connection instead of draining it), with no response stream per request.
+ */
 function postOnce(
-  url_text: string,
+  agent: Agent,
+  target: Target,
   headers: Record<string, string>,
   body: string,
-  allow_private: boolean,
   timeout_ms: number,
-  resolver: Resolver | undefined,
-  started: number,
-): Promise<{ attempt: HttpAttempt; stale_socket: boolean }> {
-  const elapsed = () => Math.max(0, Math.round(performance.now() - started));
-  let url: URL;
-  try {
-    url = checkWebhookUrl(url_text, allow_private);
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    if (!allow_private && isIP(host) !== 0 && isPrivateAddress(host))
-      throw new Error(`${host} is a private address`);
-  } catch (error) {
-    return Promise.resolve({
-      attempt: { status_code: null, retry_after: null, error: messageOf(error), latency_ms: elapsed() },
-      stale_socket: false,
-    });
-  }
-  const https = url.protocol === "https:";
-  return new Promise((resolve) => {
-    let settled = false;
-    let answered = false;
-    const finish = (attempt: Omit<HttpAttempt, "latency_ms">, stale_socket = false) => {
-      if (settled) return;
-      settled = true;
-      resolve({ attempt: { ...attempt, latency_ms: elapsed() }, stale_socket });
-    };
-    const request = (https ? httpsRequest : httpRequest)(
-      url,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let status_code: number | null = null;
+    let retry_after: string | null = null;
+    let bytes = 0;
+    const answered = () =>
+      resolve({ attempt: { status_code, retry_after, error: null }, closed_before_answer: false });
+    agent.dispatch(
+      { origin: target.origin, path: target.path, method: "POST", headers, body },
       {
-        method: "POST",
-        agent: https ? agents.https : agents.http,
-        lookup: guardedLookup(allow_private, resolver) as never,
-        timeout: timeout_ms,
-        headers: {
-          ...headers,
-          "content-type": "application/json",
-          "content-length": String(Buffer.byteLength(body)),
-          "user-agent": "ClearSplit-Webhooks/1",
+        // Its presence tells undici this handler speaks the controller interface.
+        onRequestStart() {},
+        onResponseStart(_controller, status, response_headers) {
+          if (status < 200) return; // an interim head (103 Early Hints): the final one follows
+          status_code = status;
+          const value = response_headers["retry-after"];
+          retry_after = (Array.isArray(value) ? value[0] : value) ?? null;
+        },
+        onResponseData(controller, chunk) {
+          bytes += chunk.length;
+          if (bytes > webhook_response_bytes_max) controller.abort(new Error("answer longer than read"));
+        },
+        onResponseEnd: answered,
+        onResponseError(_controller, error) {
+          // After the head, a cut-short or over-long body still leaves the answer's status.
+          if (status_code !== null) return answered();
+          resolve({
+            attempt: { status_code: null, retry_after: null, error: errorText(error, timeout_ms) },
+            closed_before_answer: closedBeforeAnswer(error),
+          });
         },
       },
-      (response: IncomingMessage) => {
-        answered = true;
-        // Read (and drop) a bounded response so the socket can be reused.
-        let bytes = 0;
-        response.on("data", (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > webhook_response_bytes_max) response.destroy();
-        });
-        const done = () =>
-          finish({
-            status_code: response.statusCode ?? null,
-            retry_after: headerText(response.headers["retry-after"]),
-            error: null,
-          });
-        response.on("end", done);
-        response.on("close", done);
-        response.on("error", done);
-      },
     );
-    request.on("timeout", () => request.destroy(new Error(`no answer within ${timeout_ms} ms`)));
-    request.on("error", (error: NodeJS.ErrnoException) =>
-      finish(
-        { status_code: null, retry_after: null, error: messageOf(error) },
-        request.reusedSocket && !answered && error.code === "ECONNRESET",
-      ),
-    );
-    request.end(body);
   });
 }
 
-function headerText(value: string | string[] | undefined): string | null {
-  if (value === undefined) return null;
-  return Array.isArray(value) ? (value[0] ?? null) : value;
+/** The connection closed or was reset with no byte of an answer (undici's SocketError, or the OS's). */
+function closedBeforeAnswer(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (code === "ECONNRESET" || code === "EPIPE") return true;
+  if (code !== "UND_ERR_SOCKET") return false;
+  const message = (error as Error).message;
+  return message === "other side closed" || message === "closed";
+}
+
+function errorText(error: unknown, timeout_ms: number): string {
+  const code = (error as { code?: unknown }).code;
+  if (
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT" ||
+    code === "UND_ERR_CONNECT_TIMEOUT"
+  )
+    return `no answer within ${timeout_ms} ms`;
+  return messageOf(error);
 }
 
 function messageOf(error: unknown): string {

@@ -25,6 +25,8 @@ import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
 // the lease to expire; the delivery is sent again with the same `webhook-id`:
 // at least once, never lost.
 
+/** Fanned-out deliveries waiting for the sender, at most, before the fan-out waits (4 claims' worth). */
+export const handed_deliveries_max = 4 * webhook_deliveries_per_claim_max;
 // The sender's advisory lock ("ClearSplit notifications" + 1): its own key, so claiming never waits
 // for a fan-out in flight; the sequencers and folds use others.
 export const sender_lock_class = 0x0c5e_0e18;
@@ -42,6 +44,11 @@ export interface SenderOptions {
    * short its retry delay.
    */
   retries_due_by?: Date;
+  /**
+   * The fan-out's deliveries, sent first as they are handed over; the pass claims from the table only
+   * once the hand-off is closed and empty.
+   */
+  hand_off?: HandOff;
 }
 
 export interface SendPass {
@@ -51,20 +58,101 @@ export interface SendPass {
   drained: boolean;
 }
 
-type Claimed = {
+/** A delivery leased to this process, with what sending it needs of its endpoint. */
+export type ClaimedDelivery = {
   id: string;
   endpoint_id: string;
   message_id: string;
   type: string;
   body: string;
   attempts: number;
-  party_ids: string[];
   url: string;
   party_id: string | null;
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
 };
+type Claimed = ClaimedDelivery;
+
+/** Deliveries leased at `leased_ms` (performance.now()), sent together and recorded in one transaction. */
+type LeasedBatch = { deliveries: Claimed[]; leased_ms: number };
+
+/**
+ * The fan-out's deliveries on their way to the sender of the same process: each fan-out transaction,
+ * once committed, hands over what it made, already leased (decisions §30). Bounded: the fan-out waits for
+ * `room()` so that it runs no further ahead of the sender than `handed_deliveries_max`.
+ */
+export class HandOff {
+  private readonly batches: LeasedBatch[] = [];
+  private waiters: (() => void)[] = [];
+  private size_now = 0;
+  private closed_now = false;
+  private abandoned = false;
+
+  /** Deliveries handed over and not taken yet. */
+  get size(): number {
+    return this.size_now;
+  }
+
+  get closed(): boolean {
+    return this.closed_now;
+  }
+
+  /** Hands over a committed fan-out's leased deliveries, in sending batches of at most `webhook_deliveries_per_claim_max`. */
+  push(deliveries: readonly Claimed[], leased_ms: number): void {
+    assert(!this.closed_now, "nothing is handed over after the fan-out closed the hand-off");
+    if (this.abandoned) return;
+    for (let start = 0; start < deliveries.length; start += webhook_deliveries_per_claim_max) {
+      const batch = deliveries.slice(start, start + webhook_deliveries_per_claim_max);
+      this.batches.push({ deliveries: batch, leased_ms });
+      this.size_now += batch.length;
+    }
+    this.wake();
+  }
+
+  /** The fan-out is over (done or failed): the sender stops waiting for more. */
+  close(): void {
+    this.closed_now = true;
+    this.wake();
+  }
+
+  /**
+   * The sender is gone (its pass failed): what is still here is dropped, and later pushes too, so the
+   * fan-out never waits for room. The dropped deliveries stay leased in the table until the lease lapses,
+   * then any sender claims them.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.batches.length = 0;
+    this.size_now = 0;
+    this.wake();
+  }
+
+  take(): LeasedBatch | undefined {
+    const batch = this.batches.shift();
+    if (batch !== undefined) {
+      this.size_now -= batch.deliveries.length;
+      this.wake();
+    }
+    return batch;
+  }
+
+  /** Resolves at the next push, take or close. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves once fewer than `handed_deliveries_max` deliveries wait to be taken. */
+  async room(): Promise<void> {
+    while (this.size_now >= handed_deliveries_max) await this.changed();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
 
 async function claimDue(
   tx: Queryable,
@@ -87,8 +175,8 @@ async function claimDue(
              AND (c.attempts = 0 OR c.next_attempt_at <= $5) AND (c.lease_until IS NULL OR c.lease_until <= $2)
              AND c.endpoint_id = ANY(ARRAY(SELECT w.id FROM webhook_endpoints w WHERE w.tenant_id = $1 AND w.status = 'enabled'))
            ORDER BY c.next_attempt_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED))
-       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.party_ids, d.next_attempt_at)
-     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts, l.party_ids,
+       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.next_attempt_at)
+     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts,
             w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
       ORDER BY l.next_attempt_at, l.id`,
@@ -218,18 +306,26 @@ async function recordAttempts(
     if (decision.kind === "dead") dead.push({ delivery, error, attempts: delivery.attempts + 1 });
     if (decision.kind === "gone") gone.push(delivery);
   }
-  // The attempts and the deliveries' new states in one round trip.
+  // A first attempt is recorded on its delivery (decisions §30), later ones as webhook_attempts rows:
+  // most deliveries succeed at once, and a row each cost more than the rest of the record.
+  const later = sent.filter(({ delivery }) => delivery.attempts > 0);
+  // The later attempts and the deliveries' new states in one round trip.
   await tx.query(
     `WITH attempts AS (
        INSERT INTO webhook_attempts (tenant_id, id, delivery_id, attempt, started_at, latency_ms, status_code, error)
        SELECT $1, a.id, a.delivery_id, a.attempt, $8, a.latency_ms, a.status_code, a.attempt_error
-         FROM unnest($9::uuid[], $3::uuid[], $10::int4[], $11::int4[], $6::int4[], $12::text[])
+         FROM unnest($9::uuid[], $10::uuid[], $11::int4[], $12::int4[], $13::int4[], $14::text[])
            AS a(id, delivery_id, attempt, latency_ms, status_code, attempt_error)
        RETURNING 1)
      UPDATE webhook_deliveries d SET status = u.status, attempts = d.attempts + 1, lease_until = NULL,
             next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status_code = u.code, last_error = u.error,
-            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END
-       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[]) AS u(id, status, next_at, code, error)
+            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END,
+            first_attempt_started_at = CASE WHEN d.attempts = 0 THEN $8 ELSE d.first_attempt_started_at END,
+            first_attempt_latency_ms = CASE WHEN d.attempts = 0 THEN u.latency_ms ELSE d.first_attempt_latency_ms END,
+            first_attempt_status_code = CASE WHEN d.attempts = 0 THEN u.code ELSE d.first_attempt_status_code END,
+            first_attempt_error = CASE WHEN d.attempts = 0 THEN u.attempt_error ELSE d.first_attempt_error END
+       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[], $15::int4[], $16::text[])
+         AS u(id, status, next_at, code, error, latency_ms, attempt_error)
       WHERE d.tenant_id = $1 AND d.id = u.id`,
     [
       tenant_id,
@@ -240,8 +336,12 @@ async function recordAttempts(
       codes,
       errors,
       started_at,
-      sent.map(() => newId()),
-      sent.map(({ delivery }) => delivery.attempts + 1),
+      later.map(() => newId()),
+      later.map(({ delivery }) => delivery.id),
+      later.map(({ delivery }) => delivery.attempts + 1),
+      later.map(({ attempt }) => attempt.latency_ms),
+      later.map(({ attempt }) => attempt.status_code),
+      later.map(({ attempt }) => attempt.error),
       sent.map(({ attempt }) => attempt.latency_ms),
       sent.map(({ attempt }) => attempt.error),
     ],
@@ -321,9 +421,8 @@ export async function sendDueWebhooks(
   const failures: unknown[] = [];
   let total = 0;
   let drained = false;
-  const sendBatch = async (claimed: Claimed[]) => {
+  const sendBatch = async ({ deliveries: claimed, leased_ms: claimed_ms }: LeasedBatch) => {
     const started_at = ctx.now();
-    const claimed_ms = performance.now();
     const attempts = await Promise.all(
       claimed.map((delivery) =>
         endpoint_sends.run(delivery.endpoint_id, async () => {
@@ -340,14 +439,28 @@ export async function sendDueWebhooks(
       recordAttempts(tx, tenant_id, claimed, attempts, started_at, now, options),
     );
   };
+  const hand_off = options.hand_off;
   for (;;) {
     if (failures.length > 0) break;
-    const claimed = await inTransaction(ctx.db, (tx) => {
-      const now = ctx.now();
-      return claimDue(tx, tenant_id, now, lease_ms, options.retries_due_by ?? now);
-    });
-    total += claimed.length;
-    if (claimed.length > 0) {
+    const handed = hand_off?.take();
+    if (handed === undefined && hand_off !== undefined && !hand_off.closed) {
+      // Woken by the fan-out, or by a batch ending (a failed one ends the pass).
+      await Promise.race([hand_off.changed(), ...in_flight]);
+      continue;
+    }
+    const claimed =
+      handed ??
+      (await inTransaction(ctx.db, async (tx) => {
+        // Taken before the lease's start, so the lease is never thought longer than it is.
+        const leased_ms = performance.now();
+        const now = ctx.now();
+        return {
+          deliveries: await claimDue(tx, tenant_id, now, lease_ms, options.retries_due_by ?? now),
+          leased_ms,
+        };
+      }));
+    total += claimed.deliveries.length;
+    if (claimed.deliveries.length > 0) {
       const batch: Promise<void> = sendBatch(claimed).then(
         () => void in_flight.delete(batch),
         (error: unknown) => {
@@ -357,7 +470,11 @@ export async function sendDueWebhooks(
       );
       in_flight.add(batch);
     }
-    drained = claimed.length < webhook_deliveries_per_claim_max;
+    if (handed !== undefined) {
+      if (in_flight.size >= webhook_claims_in_flight_max) await Promise.race(in_flight);
+      continue;
+    }
+    drained = claimed.deliveries.length < webhook_deliveries_per_claim_max;
     if (drained || performance.now() - pass_started >= webhook_send_pass_ms_max) break;
     if (in_flight.size >= webhook_claims_in_flight_max) await Promise.race(in_flight);
   }

@@ -68,6 +68,9 @@ describe("webhooks", () => {
     // Another round sends nothing new: idempotent by event.
     await dispatchUntil(ctx, tenant, deps, () => true);
     expect(mine()).toHaveLength(3);
+    // A first attempt is kept on its delivery, not as an attempts row (decisions §30).
+    const rows = await db.query("SELECT 1 FROM webhook_attempts WHERE tenant_id = $1", [tenant]);
+    expect(rows).toHaveLength(0);
   });
 
   it("retries after failing twice, then succeeds, with the same webhook-id and a fresh signature each time", async () => {
@@ -83,6 +86,10 @@ describe("webhooks", () => {
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ status: "succeeded", attempts: 3 });
     expect(page.items[0]!.attempt_log.map((attempt) => attempt.status_code)).toEqual([500, 503, 204]);
+    expect(page.items[0]!.attempt_log.map((attempt) => attempt.attempt)).toEqual([1, 2, 3]);
+    // The first on the delivery, the later two as rows.
+    const rows = await db.query("SELECT 1 FROM webhook_attempts WHERE tenant_id = $1", [tenant]);
+    expect(rows).toHaveLength(2);
     expect(page.items[0]!.attempt_log.every((attempt) => attempt.latency_ms >= 0)).toBe(true);
   });
 
