@@ -67,9 +67,9 @@ function report(result: SimResult, check_every: number | undefined): number {
   const { model } = result;
   process.stdout.write(
     `sim: seed ${result.seed}: ${result.steps_done} operations in ${seconds.toFixed(1)} s ` +
-      `(${(result.steps_done / seconds).toFixed(0)} ops/s), ${result.checks} invariant checks, ` +
+      `(${(result.steps_done / seconds).toFixed(0)} ops/s), ${result.checks} invariant checks (${result.full_checks} full), ` +
       `${result.checkpoints_verified} checkpoints verified, sequence sha256 ${result.sequence_sha256.slice(0, 16)}\n` +
-      `sim: ${model.orders.length} orders, ${model.paid_in_minor} paid in, ${model.refunded_out_minor} refunded, ` +
+      `sim: ${model.orders_count} orders, ${model.paid_in_minor} paid in, ${model.refunded_out_minor} refunded, ` +
       `${model.paid_out_minor} paid out, ${model.in_transit_minor} in transit (minor units)\n`,
   );
   for (const [kind, by_outcome] of [...model.outcomes].sort(([a], [b]) => (a < b ? -1 : 1)))
