@@ -1,14 +1,18 @@
 import { parseArgs } from "node:util";
+import { createBenchDatabase } from "../bench/bench-database.ts";
 import { newId } from "../core/ids.ts";
+import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
 import { ops_max, runSimulation, type SimResult } from "./simulation.ts";
 
 // `npm run sim -- --ops N --seed S [--check-every K]`: the deterministic
 // simulation on PGlite (in memory) or on DATABASE_URL. Prints the seed first,
 // progress while it runs, then ops/s and the result; exits 1 with the seed and
-// step when an invariant breaks (docs/reliability.md).
+// step when an invariant breaks (docs/reliability.md). On PostgreSQL the run
+// gets a database of its own on DATABASE_URL's server, dropped at the end
+// (--keep-database keeps it to look into), so no `sim-*` tenant is left behind.
 
-const usage = "usage: npm run sim -- --ops N [--seed S] [--check-every K]";
+const usage = "usage: npm run sim -- --ops N [--seed S] [--check-every K] [--keep-database]";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +20,7 @@ async function main(): Promise<number> {
       ops: { type: "string" },
       seed: { type: "string" },
       "check-every": { type: "string" },
+      "keep-database": { type: "boolean" },
     },
   });
   const ops = Number(values.ops ?? "10000");
@@ -28,7 +33,7 @@ async function main(): Promise<number> {
     return fail(`--check-every must be a positive integer; ${usage}`);
   const backend = process.env.DATABASE_URL ? "postgresql" : "pglite";
   process.stdout.write(`sim: seed ${seed}, ${ops} operations on ${backend}\n`);
-  const db = await openDatabase({ data_dir: null, connections_max: 4 });
+  const { db, drop } = await simDatabase(values["keep-database"] === true);
   const started_ms = performance.now();
   let last_print_ms = 0;
   try {
@@ -58,8 +63,22 @@ async function main(): Promise<number> {
     );
     return 1;
   } finally {
-    await db.close();
+    await drop();
   }
+}
+
+/** PGlite in memory, or a throwaway database on DATABASE_URL's server. */
+async function simDatabase(keep: boolean): Promise<{ db: Database; drop: () => Promise<void> }> {
+  const database_url = process.env.DATABASE_URL;
+  if (!database_url) {
+    const db = await openDatabase({ data_dir: null });
+    return { db, drop: () => db.close() };
+  }
+  const created = await createBenchDatabase("pg", database_url, "clearsplit_sim");
+  process.stdout.write(
+    `sim: database ${created.location}${keep ? " (kept at the end)" : " (dropped at the end)"}\n`,
+  );
+  return { db: created.db, drop: keep ? () => created.db.close() : () => created.drop() };
 }
 
 function report(result: SimResult, check_every: number | undefined): number {
