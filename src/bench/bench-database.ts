@@ -26,11 +26,12 @@ export interface BenchDatabase {
 export async function createBenchDatabase(
   backend: Backend,
   database_url: string | undefined,
-  /** The new database's name begins with this (the simulation's are `clearsplit_sim_…`). */
+  /** The new database's name (or directory's, with dashes) begins with this: the simulation's are `clearsplit_sim_…`. */
   name_prefix = "clearsplit_bench",
 ): Promise<BenchDatabase> {
+  assert(/^[a-z_]{1,32}$/.test(name_prefix), "a database name prefix is lower-case letters and underscores");
   if (backend === "pglite") {
-    const directory = await mkdtemp(join(tmpdir(), "clearsplit-bench-"));
+    const directory = await mkdtemp(join(tmpdir(), `${name_prefix.replaceAll("_", "-")}-`));
     const db = await openDatabase({ data_dir: directory });
     return {
       db,
@@ -43,7 +44,6 @@ export async function createBenchDatabase(
     };
   }
   if (!database_url) throw new Error("the pg backend needs DATABASE_URL");
-  assert(/^[a-z_]{1,32}$/.test(name_prefix), "a database name prefix is lower-case letters and underscores");
   const name = `${name_prefix}_${Date.now().toString(36)}_${process.pid}`;
   const admin = postgres(database_url, { max: 1, onnotice: () => {} });
   try {
