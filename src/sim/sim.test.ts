@@ -47,6 +47,27 @@ describe("deterministic simulation", () => {
     expect(result.sequence_sha256).toBe(digest.digest("hex"));
   }, 900_000);
 
+  it("gives the same result for the same seed: every outcome and every total, run twice", async () => {
+    const run = () => runSimulation({ db, seed: 4242, ops: 150, check_every: 50, tenant_id: tenant() });
+    const summary = (result: Awaited<ReturnType<typeof run>>) => ({
+      failure: result.failure,
+      sequence_sha256: result.sequence_sha256,
+      checks: [result.checks, result.full_checks, result.checkpoints_verified],
+      orders: result.model.orders_count,
+      money: [
+        result.model.paid_in_minor,
+        result.model.refunded_out_minor,
+        result.model.paid_out_minor,
+        result.model.in_transit_minor,
+      ],
+      outcomes: [...result.model.outcomes].map(([kind, by]) => [kind, [...by]]).sort(),
+    });
+    const first = summary(await run());
+    expect(first.failure).toBeNull();
+    expect(first.orders).toBeGreaterThan(0);
+    expect(summary(await run())).toEqual(first);
+  }, 300_000);
+
   it("catches a balance raised out of band at the next check, naming the step", async () => {
     const result = await runSimulation({
       db,
