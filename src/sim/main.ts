@@ -5,7 +5,7 @@ import type { Database } from "../store/database.ts";
 import { ops_max, runSimulation, type SimResult } from "./simulation.ts";
 
 // `npm run sim -- --ops N --seed S [--check-every K]`: the deterministic
-// simulation on PGlite (in memory) or on DATABASE_URL. Prints the seed first,
+// simulation on PGlite or on DATABASE_URL. Prints the seed first,
 // progress while it runs, then ops/s and the result; exits 1 with the seed and
 // step when an invariant breaks (docs/reliability.md). On PostgreSQL the run
 // gets a database of its own on DATABASE_URL's server, dropped at the end

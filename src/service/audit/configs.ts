@@ -4,7 +4,6 @@ import {
   type LoadedConfig,
   loadAuditConfig,
 } from "../../core/audit/config.ts";
-import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import { isUuid, newId } from "../../core/ids.ts";
 import { configs_page_max } from "../../core/limits.ts";
@@ -155,24 +154,15 @@ const parsed_cache_max = 256;
 
 /** The configuration in force (the newest published), or null when the tenant has none. */
 export async function configInForce(tx: Queryable, tenant_id: string): Promise<LoadedConfig | null> {
-  // The hash alone first: the body is read (and parsed) only when no parsed copy is cached.
-  // Every booking asks, and the body is the larger part of the row (the simulation's profile).
-  const [row] = await tx.query<{ id: string; hash: string }>(
-    `SELECT id::text, hash FROM audit_configs WHERE tenant_id = $1 AND status = 'published'
+  const [row] = await tx.query<{ hash: string; body: unknown }>(
+    `SELECT hash, body FROM audit_configs WHERE tenant_id = $1 AND status = 'published'
       ORDER BY published_at DESC, id DESC LIMIT 1`,
     [tenant_id],
   );
   if (row === undefined) return null;
   const cached = parsed_by_hash.get(row.hash);
   if (cached !== undefined) return { config: cached, hash: row.hash };
-  const [with_body] = await tx.query<{ body: unknown }>(
-    "SELECT body FROM audit_configs WHERE tenant_id = $1 AND id = $2::uuid",
-    [tenant_id, row.id],
-  );
-  assert(with_body !== undefined, "the configuration in force is still there in the same transaction");
-  const loaded = loadAuditConfig(
-    typeof with_body.body === "string" ? JSON.parse(with_body.body) : with_body.body,
-  );
+  const loaded = loadAuditConfig(typeof row.body === "string" ? JSON.parse(row.body) : row.body);
   if (parsed_by_hash.size >= parsed_cache_max) parsed_by_hash.clear();
   parsed_by_hash.set(loaded.hash, loaded.config);
   return loaded;
