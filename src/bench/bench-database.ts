@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { assert } from "../core/assert.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
 import type { Backend } from "./args.ts";
@@ -25,9 +26,12 @@ export interface BenchDatabase {
 export async function createBenchDatabase(
   backend: Backend,
   database_url: string | undefined,
+  /** The new database's name (or directory's, with dashes) begins with this: the simulation's are `clearsplit_sim_…`. */
+  name_prefix = "clearsplit_bench",
 ): Promise<BenchDatabase> {
+  assert(/^[a-z_]{1,32}$/.test(name_prefix), "a database name prefix is lower-case letters and underscores");
   if (backend === "pglite") {
-    const directory = await mkdtemp(join(tmpdir(), "clearsplit-bench-"));
+    const directory = await mkdtemp(join(tmpdir(), `${name_prefix.replaceAll("_", "-")}-`));
     const db = await openDatabase({ data_dir: directory });
     return {
       db,
@@ -40,7 +44,7 @@ export async function createBenchDatabase(
     };
   }
   if (!database_url) throw new Error("the pg backend needs DATABASE_URL");
-  const name = `clearsplit_bench_${Date.now().toString(36)}_${process.pid}`;
+  const name = `${name_prefix}_${Date.now().toString(36)}_${process.pid}`;
   const admin = postgres(database_url, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`CREATE DATABASE ${name}`);

@@ -35,9 +35,13 @@ export async function allocationsDifferingFromJournal(
                          FROM postings p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id
                         WHERE p.tenant_id = o.tenant_id AND p.transaction_id = o.transaction_id AND p.amount_minor > 0
                         GROUP BY a.party_id) AS c) AS credits
-         FROM orders o WHERE o.tenant_id = $1 AND o.id > $2 AND ($4::text[] IS NULL OR o.id = ANY($4::text[]))
+         FROM orders o WHERE o.tenant_id = $1 AND o.id > $2 ${order_ids === undefined ? "" : "AND o.id = ANY($4::text[])"}
         ORDER BY o.id LIMIT $3`,
-      [tenant_id, after, orders_per_page, order_ids === undefined ? null : [...order_ids]],
+      // Two texts rather than `$4 IS NULL OR …`: only the plain `= ANY` is an index condition, so a
+      // list of orders is looked up rather than every later order scanned (the simulation's checks).
+      order_ids === undefined
+        ? [tenant_id, after, orders_per_page]
+        : [tenant_id, after, orders_per_page, [...order_ids]],
     );
     if (rows.length === 0) return differing;
     const allocationOf = await allocationsFor(db, tenant_id, rows);

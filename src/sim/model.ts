@@ -27,17 +27,29 @@ export interface SimPayout {
 
 /** Picks come from the most recent orders: old ones are long released and settled. */
 export const live_orders_max = 2_000;
+/**
+ * Orders kept in memory: the live window and some slack, so a run of a
+ * million operations (over a million orders) holds a bounded model. An older
+ * order is never picked again; the books still hold it and the final check
+ * recomputes its legs from the database.
+ */
+const orders_kept_max = 2 * live_orders_max;
 /** Refunds and resolved payouts kept for replays. */
 export const replayable_max = 1_000;
 
 export class SimModel {
+  /** The most recent orders (at most `orders_kept_max`), oldest first. */
   readonly orders: SimOrder[] = [];
   readonly order_by_id = new Map<string, SimOrder>();
+  /** Every order acknowledged since the run began. */
+  orders_count = 0;
   readonly refunds: SimRefund[] = [];
   readonly in_transit: SimPayout[] = [];
   readonly resolved: SimPayout[] = [];
   /** Orders booked since the last check: their legs are recomputed at the next one. */
   unchecked_order_ids: string[] = [];
+  /** Orders booked or refunded since the last check: their stored sums are compared with the tally at the next one. */
+  touched_orders = new Map<string, SimOrder>();
   paid_in_minor = 0n;
   refunded_out_minor = 0n;
   paid_out_minor = 0n;
@@ -58,8 +70,16 @@ export class SimModel {
     assert(order.paid_minor > 0n, "an order pays something");
     this.orders.push(order);
     this.order_by_id.set(order.id, order);
+    this.orders_count++;
     this.unchecked_order_ids.push(order.id);
+    this.touched_orders.set(order.id, order);
     this.paid_in_minor += order.paid_minor;
+    if (this.orders.length > orders_kept_max) {
+      // Dropped in one splice of the oldest half-window, so the array is not shifted per order.
+      for (const old of this.orders.splice(0, this.orders.length - live_orders_max))
+        this.order_by_id.delete(old.id);
+    }
+    assert(this.orders.length <= orders_kept_max, "the order window is bounded");
   }
 
   addRefund(refund: SimRefund, amount_minor: bigint): void {
@@ -69,6 +89,7 @@ export class SimModel {
     order.refunded_minor += amount_minor;
     assert(order.refunded_minor <= order.paid_minor, `order ${order.id} refunded at most what was paid`);
     this.refunded_out_minor += amount_minor;
+    this.touched_orders.set(order.id, order);
     this.refunds.push(refund);
     if (this.refunds.length > replayable_max) this.refunds.shift();
   }

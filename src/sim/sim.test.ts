@@ -37,7 +37,7 @@ describe("deterministic simulation", () => {
     expect(result.failure).toBeNull();
     expect(result.steps_done).toBe(ops);
     expect(result.checks).toBeGreaterThanOrEqual(4);
-    expect(result.model.orders.length).toBeGreaterThan(0);
+    expect(result.model.orders_count).toBeGreaterThan(0);
     expect(result.model.refunded_out_minor).toBeGreaterThan(0n);
     expect(result.checkpoints_verified).toBe(result.checks);
     // The sequence the run executed is the generator's for the seed.
@@ -46,6 +46,27 @@ describe("deterministic simulation", () => {
     for (const text of first(1818, ops)) digest.update(`${text}\n`);
     expect(result.sequence_sha256).toBe(digest.digest("hex"));
   }, 900_000);
+
+  it("gives the same result for the same seed: every outcome and every total, run twice", async () => {
+    const run = () => runSimulation({ db, seed: 4242, ops: 150, check_every: 50, tenant_id: tenant() });
+    const summary = (result: Awaited<ReturnType<typeof run>>) => ({
+      failure: result.failure,
+      sequence_sha256: result.sequence_sha256,
+      checks: [result.checks, result.full_checks, result.checkpoints_verified],
+      orders: result.model.orders_count,
+      money: [
+        result.model.paid_in_minor,
+        result.model.refunded_out_minor,
+        result.model.paid_out_minor,
+        result.model.in_transit_minor,
+      ],
+      outcomes: [...result.model.outcomes].map(([kind, by]) => [kind, [...by]]).sort(),
+    });
+    const first = summary(await run());
+    expect(first.failure).toBeNull();
+    expect(first.orders).toBeGreaterThan(0);
+    expect(summary(await run())).toEqual(first);
+  }, 300_000);
 
   it("catches a balance raised out of band at the next check, naming the step", async () => {
     const result = await runSimulation({
@@ -70,5 +91,36 @@ describe("deterministic simulation", () => {
     expect(result.failure!.step).toBe(100);
     expect(result.failure!.problems.join("\n")).toMatch(/TRIAL_BALANCE/);
     expect(result.failure!.problems.join("\n")).toMatch(/postings sum to/);
+  }, 300_000);
+
+  it("catches an old posting changed out of band at the next full check, which the incremental checks cannot see", async () => {
+    // Checks every 50 steps; full ones at 100, 200, 400. The posting changed at step 120 was
+    // read at step 100, so the checks of 150 read past it, and the full check of 200 must find it.
+    const result = await runSimulation({
+      db,
+      seed: 7,
+      ops: 260,
+      check_every: 50,
+      tenant_id: tenant(),
+      tamper: {
+        at_step: 120,
+        apply: async (database, tenant_id) => {
+          // The journal's append-only trigger refuses the edit unless triggers are off, as an intruder with the superuser's rights would turn them.
+          await database.transaction(async (tx) => {
+            await tx.query("SET LOCAL session_replication_role = replica");
+            await tx.query(
+              `UPDATE postings SET amount_minor = amount_minor + 1
+              WHERE tenant_id = $1 AND (transaction_id, seq) = (SELECT transaction_id, seq FROM postings
+                                                                  WHERE tenant_id = $1 ORDER BY transaction_id, seq LIMIT 1)`,
+              [tenant_id],
+            );
+          });
+        },
+      },
+    });
+    expect(result.failure).not.toBeNull();
+    expect(result.failure!.step).toBe(200);
+    expect(result.full_checks).toBe(2);
+    expect(result.failure!.problems.join("\n")).toMatch(/changed after it was written/);
   }, 300_000);
 });

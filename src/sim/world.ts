@@ -2,6 +2,7 @@ import type { DemoOrder } from "../core/demo/index.ts";
 import type { ServiceContext } from "../service/context.ts";
 import type { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import type { TreeEdge } from "../tlog/index.ts";
+import type { LedgerTally } from "./ledger-tally.ts";
 import type { SimModel } from "./model.ts";
 
 // What one simulation run carries from step to step: the real services'
@@ -15,6 +16,8 @@ export interface World {
   model: SimModel;
   orders: Iterator<DemoOrder>;
   log: LogState;
+  /** Running sums of the postings read so far, for the incremental balance check. */
+  ledger: LedgerTally;
 }
 
 export interface LogState {

@@ -20,19 +20,9 @@ export interface LedgerIntegrity {
 }
 
 export async function checkLedgerIntegrity(db: Queryable, tenant_id: string): Promise<LedgerIntegrity> {
-  const findings: LedgerFinding[] = [];
-  for (const total of await trialBalance(db, tenant_id)) {
-    if (total.total_minor !== 0n)
-      findings.push({
-        finding: "TRIAL_BALANCE",
-        detail: `balances in ${total.currency} sum to ${total.total_minor}, not 0`,
-      });
-  }
+  const findings: LedgerFinding[] = await trialBalanceFindings(db, tenant_id);
   for (const mismatch of await balanceMismatches(db, tenant_id)) {
-    findings.push({
-      finding: "BALANCE",
-      detail: `account ${mismatch.account_id} holds ${mismatch.balance_minor} but its postings sum to ${mismatch.postings_minor}`,
-    });
+    findings.push(balanceFinding(mismatch.account_id, mismatch.balance_minor, mismatch.postings_minor));
   }
   // Postings on an account that has no balance row at all.
   const orphaned = await db.query<{ account_id: string; postings_minor: bigint }>(
@@ -42,25 +32,8 @@ export async function checkLedgerIntegrity(db: Queryable, tenant_id: string): Pr
       GROUP BY p.account_id`,
     [tenant_id],
   );
-  for (const row of orphaned) {
-    findings.push({
-      finding: "BALANCE",
-      detail: `account ${row.account_id} has postings summing to ${row.postings_minor} but no balance`,
-    });
-  }
-  const below = await db.query<{ account_id: string; available_minor: bigint }>(
-    `SELECT a.id::text AS account_id, (sum(b.posted_minor) - sum(b.pending_out_minor))::int8 AS available_minor
-       FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
-      WHERE a.tenant_id = $1 AND NOT a.allow_negative
-      GROUP BY a.id HAVING sum(b.posted_minor) - sum(b.pending_out_minor) < 0`,
-    [tenant_id],
-  );
-  for (const row of below) {
-    findings.push({
-      finding: "FLOOR",
-      detail: `restricted account ${row.account_id} is at ${row.available_minor}, below 0`,
-    });
-  }
+  for (const row of orphaned) findings.push(orphanFinding(row.account_id, row.postings_minor));
+  findings.push(...(await floorFindings(db, tenant_id)));
   const [counts] = await db.query<{ accounts: bigint; postings: bigint }>(
     `SELECT (SELECT count(*) FROM accounts WHERE tenant_id = $1)::int8 AS accounts,
             (SELECT count(*) FROM postings WHERE tenant_id = $1)::int8 AS postings`,
@@ -72,5 +45,51 @@ export async function checkLedgerIntegrity(db: Queryable, tenant_id: string): Pr
     postings: counts?.postings ?? 0n,
     findings,
     clean: findings.length === 0,
+  };
+}
+
+/** Each currency's balances sum to zero. Reads the balance rows only (one per account bucket), never the postings. */
+export async function trialBalanceFindings(db: Queryable, tenant_id: string): Promise<LedgerFinding[]> {
+  const findings: LedgerFinding[] = [];
+  for (const total of await trialBalance(db, tenant_id)) {
+    if (total.total_minor !== 0n)
+      findings.push({
+        finding: "TRIAL_BALANCE",
+        detail: `balances in ${total.currency} sum to ${total.total_minor}, not 0`,
+      });
+  }
+  return findings;
+}
+
+/** No restricted account below its floor. Reads the balance rows only. */
+export async function floorFindings(db: Queryable, tenant_id: string): Promise<LedgerFinding[]> {
+  const below = await db.query<{ account_id: string; available_minor: bigint }>(
+    `SELECT a.id::text AS account_id, (sum(b.posted_minor) - sum(b.pending_out_minor))::int8 AS available_minor
+       FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
+      WHERE a.tenant_id = $1 AND NOT a.allow_negative
+      GROUP BY a.id HAVING sum(b.posted_minor) - sum(b.pending_out_minor) < 0`,
+    [tenant_id],
+  );
+  return below.map((row) => ({
+    finding: "FLOOR",
+    detail: `restricted account ${row.account_id} is at ${row.available_minor}, below 0`,
+  }));
+}
+
+export function balanceFinding(
+  account_id: string,
+  balance_minor: bigint,
+  postings_minor: bigint,
+): LedgerFinding {
+  return {
+    finding: "BALANCE",
+    detail: `account ${account_id} holds ${balance_minor} but its postings sum to ${postings_minor}`,
+  };
+}
+
+export function orphanFinding(account_id: string, postings_minor: bigint): LedgerFinding {
+  return {
+    finding: "BALANCE",
+    detail: `account ${account_id} has postings summing to ${postings_minor} but no balance`,
   };
 }
