@@ -3,6 +3,7 @@ import { entries_page_size_max } from "../../core/ledger/ledger-limits.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../../core/page.ts";
 import type { Queryable } from "../../store/database.ts";
 import {
+  type AccountEntryRow,
   selectAccountBalance,
   selectAccountEntries,
   selectBalanceMismatches,
@@ -44,17 +45,8 @@ export async function getPostedBalanceAsOf(
   return selectPostedAsOf(db, tenant_id, account_id, as_of);
 }
 
-export interface EntryLine {
-  transaction_id: string;
-  seq: number;
-  kind: string;
-  amount_minor: bigint;
-  currency: string;
-  effective_at: Date;
-  recorded_at: Date;
-  order_id: string | null;
-  memo: string | null;
-}
+/** One entry of an account, as the entries list shows it: the store's row as it is. */
+export type EntryLine = AccountEntryRow;
 
 export type { Page } from "../../core/page.ts";
 
