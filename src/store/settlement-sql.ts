@@ -99,10 +99,21 @@ export async function resolvePayout(
     resolved_at: Date;
   },
 ): Promise<void> {
+  // A failed payout's entries are free again: back into their account's open set
+  // (settlement-open-sql.ts), in the same statement that fails it.
   await tx.query(
-    `UPDATE payouts SET state = $3, result_transaction_id = $4, failure_reason = $5,
-            provider_reference = coalesce($6, provider_reference), resolved_at = $7
-      WHERE tenant_id = $1 AND id = $2 AND state = 'in_transit'`,
+    `WITH resolved AS (
+       UPDATE payouts SET state = $3, result_transaction_id = $4, failure_reason = $5,
+              provider_reference = coalesce($6, provider_reference), resolved_at = $7
+        WHERE tenant_id = $1 AND id = $2 AND state = 'in_transit'
+        RETURNING id, state)
+     INSERT INTO settlement_open_entries (tenant_id, account_id, transaction_id, seq, order_id, amount_minor, effective_at)
+     SELECT $1, p.account_id, pe.transaction_id, pe.seq, pe.order_id, pe.amount_minor, p.effective_at
+       FROM resolved r
+       JOIN payout_entries pe ON pe.tenant_id = $1 AND pe.payout_id = r.id
+       JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = pe.transaction_id AND p.seq = pe.seq
+      WHERE r.state = 'failed'
+     ON CONFLICT (tenant_id, transaction_id, seq) DO NOTHING`,
     [
       tenant_id,
       id,

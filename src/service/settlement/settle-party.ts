@@ -7,16 +7,17 @@ import { decidePayout, type SettlementProfile } from "../../core/settlement/prof
 import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
+import { closeOpenEntries, selectOpenEntries, takeNewPostings } from "../../store/settlement-open-sql.ts";
 import {
   type CoveredEntry,
   insertPayout,
   insertPayoutEntries,
   type PayoutRow,
   selectPayoutByCycle,
-  selectUncoveredEntries,
 } from "../../store/settlement-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
+import { commitHorizon } from "../events/event-sequencer.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";
@@ -90,7 +91,10 @@ export async function settlePartyCycle(
   }
   const owed_minor = debt_posted_minor < 0n ? -debt_posted_minor : 0n;
 
-  const uncovered = await selectUncoveredEntries(
+  // The open set, brought up to date with what was posted since the last run:
+  // bounded by the account's new and unpaid entries, not by its history.
+  await takeNewPostings(tx, tenant_id, available.id, await commitHorizon(tx));
+  const uncovered = await selectOpenEntries(
     tx,
     tenant_id,
     available.id,
@@ -148,6 +152,8 @@ export async function settlePartyCycle(
   const entries: CoveredEntry[] = decision.carried_over ? [] : covered;
   await insertPayout(tx, tenant_id, payout);
   await insertPayoutEntries(tx, tenant_id, payout_id, entries);
+  // Only a live payout covers its entries; a netted one's stay open, as they always have.
+  if (payout.state === "in_transit") await closeOpenEntries(tx, tenant_id, entries);
   const record = payoutRecord({ ...payout, carried_over: decision.carried_over, entries });
   await writeSteps(tx, [
     logRecordsWrite(

@@ -1,0 +1,111 @@
+import { assert } from "../core/assert.ts";
+import type { Queryable } from "./database.ts";
+import { type CoveredEntry, settlement_kinds } from "./settlement-sql.ts";
+
+// The open set of each available account: its entries that no live payout
+// covers (migration 092). A run takes in the postings written since the
+// account's mark, then reads the open set; neither reads the account's history.
+
+export interface TakeResult {
+  /** Postings of the account at or above the old mark: what the take read. */
+  scanned: number;
+  /** Of those, the ones newly put into the open set. */
+  opened: number;
+}
+
+/**
+ * Puts into the open set every posting of `account_id` written at or above
+ * its mark that is not of a settlement kind, not open already and not covered
+ * by a live payout; then moves the mark to `horizon` (commitHorizon, read in
+ * an earlier statement: every transaction below it has ended, so this
+ * statement sees all of their postings). A mark that this server has not
+ * issued yet (a dump restored into a younger cluster) is taken as no mark: the
+ * account's whole history is taken again, which the skips make harmless.
+ * The caller holds the party's settlement lock.
+ */
+export async function takeNewPostings(
+  tx: Queryable,
+  tenant_id: string,
+  account_id: string,
+  horizon: string,
+): Promise<TakeResult> {
+  assert(/^\d+$/.test(horizon), "the horizon is an xid8 in decimal");
+  const [row] = await tx.query<{ scanned: string; opened: string } & Record<string, unknown>>(
+    `WITH mark AS (
+       SELECT CASE WHEN m.taken_below <= pg_snapshot_xmax(pg_current_snapshot()) THEN m.taken_below
+                   ELSE '0'::xid8 END AS taken_below
+         FROM (SELECT coalesce(
+                 (SELECT taken_below FROM settlement_account_marks WHERE tenant_id = $1 AND account_id = $2),
+                 '0'::xid8) AS taken_below) AS m),
+     fresh AS (
+       SELECT p.transaction_id, p.seq, p.amount_minor, p.effective_at
+         FROM postings p, mark
+        WHERE p.tenant_id = $1 AND p.account_id = $2 AND p.xid >= mark.taken_below),
+     opened AS (
+       INSERT INTO settlement_open_entries (tenant_id, account_id, transaction_id, seq, order_id, amount_minor, effective_at)
+       SELECT $1, $2, f.transaction_id, f.seq, j.order_id, f.amount_minor, f.effective_at
+         FROM fresh f JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = f.transaction_id
+        WHERE j.kind <> ALL($4::text[])
+          AND NOT EXISTS (
+            SELECT 1 FROM payout_entries pe JOIN payouts po ON po.tenant_id = pe.tenant_id AND po.id = pe.payout_id
+             WHERE pe.tenant_id = $1 AND pe.transaction_id = f.transaction_id AND pe.seq = f.seq
+               AND po.state IN ('in_transit', 'paid_out'))
+       ON CONFLICT (tenant_id, transaction_id, seq) DO NOTHING
+       RETURNING 1),
+     marked AS (
+       INSERT INTO settlement_account_marks (tenant_id, account_id, taken_below) VALUES ($1, $2, $3::text::xid8)
+       ON CONFLICT (tenant_id, account_id) DO UPDATE SET taken_below = EXCLUDED.taken_below
+       RETURNING 1)
+     SELECT (SELECT count(*) FROM fresh)::text AS scanned, (SELECT count(*) FROM opened)::text AS opened,
+            (SELECT count(*) FROM marked)::text AS marked`,
+    [tenant_id, account_id, horizon, [...settlement_kinds]],
+  );
+  assert(row !== undefined, "the take returned no row");
+  const scanned = Number(row.scanned);
+  const opened = Number(row.opened);
+  assert(opened >= 0 && opened <= scanned, `opened ${opened} of ${scanned} scanned postings`);
+  assert(row.marked === "1", "the account's mark was not written");
+  return { scanned, opened };
+}
+
+/** Open entries of the account effective before `before`, oldest first; at most `limit`. */
+export async function selectOpenEntries(
+  tx: Queryable,
+  tenant_id: string,
+  account_id: string,
+  before: Date,
+  limit: number,
+): Promise<CoveredEntry[]> {
+  assert(limit >= 1, "limit must be positive");
+  const rows = await tx.query<CoveredEntry & Record<string, unknown>>(
+    `SELECT transaction_id::text, seq, order_id, amount_minor, effective_at
+       FROM settlement_open_entries
+      WHERE tenant_id = $1 AND account_id = $2 AND effective_at < $3
+      ORDER BY effective_at, transaction_id, seq
+      LIMIT $4`,
+    [tenant_id, account_id, before, limit],
+  );
+  return rows.map((row) => ({ ...row, seq: Number(row.seq), amount_minor: BigInt(row.amount_minor) }));
+}
+
+/** A live payout covers these entries: they leave the open set. */
+export async function closeOpenEntries(
+  tx: Queryable,
+  tenant_id: string,
+  entries: readonly CoveredEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = await tx.query<{ closed: string } & Record<string, unknown>>(
+    `WITH closed AS (
+       DELETE FROM settlement_open_entries o
+        USING unnest($2::uuid[], $3::int2[]) AS e(transaction_id, seq)
+        WHERE o.tenant_id = $1 AND o.transaction_id = e.transaction_id AND o.seq = e.seq
+        RETURNING 1)
+     SELECT count(*)::text AS closed FROM closed`,
+    [tenant_id, entries.map((entry) => entry.transaction_id), entries.map((entry) => entry.seq)],
+  );
+  assert(
+    rows[0]?.closed === String(entries.length),
+    `closed ${rows[0]?.closed} open entries of ${entries.length} covered`,
+  );
+}
