@@ -160,7 +160,6 @@ describe("layering over all of src", () => {
       "cli/backup.ts",
       "service/audit/backtest.ts",
       "service/audit/hits.ts",
-      "service/audit/runner.ts",
       "service/backup/backup-manifest.ts",
       "service/events/event-sequencer.ts",
       "service/ledger/accounts.ts",

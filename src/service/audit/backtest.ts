@@ -8,7 +8,7 @@ import type { Queryable } from "../../store/database.ts";
 import { loadPolicyResolver } from "../orders/policy-resolver.ts";
 import { bookingFacts } from "./booking.ts";
 import { selectConfig } from "./configs.ts";
-import { orderFacts, refundFacts } from "./runner.ts";
+import { orderFacts, refundFacts } from "./history-facts.ts";
 
 // Shadow mode: a configuration (a draft, usually) run over a past period
 // without opening a case or writing anything, reporting the hits it would
