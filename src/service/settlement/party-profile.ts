@@ -45,7 +45,7 @@ export interface PartyVersionView {
  * also a security event (`party_settlement_changed`). The profile is checked
  * in full before anything is written. A new profile takes effect from the
  * next cycle: a run reads the version in force at its day's cut-off
- * (profileAsOfSql), so a change cannot redirect a payout already due.
+ * (profileAsOfSql in store/settlement-runs-sql.ts), so a change cannot redirect a payout already due.
  */
 export function updateParty(
   ctx: ServiceContext,
@@ -190,17 +190,6 @@ function profileChangeDetail(
       .toISOString()
       .slice(0, 10),
   };
-}
-
-/**
- * The settlement profile of party `alias` in force at `cutoff_param` (a
- * timestamptz): the newest party version written before it, else the party's
- * own column (a party never changed, or created after the cut-off).
- */
-export function profileAsOfSql(alias: string, cutoff_param: string): string {
-  return `COALESCE((SELECT v.settlement FROM party_versions v
-     WHERE v.tenant_id = ${alias}.tenant_id AND v.party_id = ${alias}.id AND v.created_at < ${cutoff_param}
-     ORDER BY v.version DESC LIMIT 1), ${alias}.settlement)`;
 }
 
 function view(

@@ -2,6 +2,12 @@ import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
 import { parseProfile } from "../../core/settlement/profile.ts";
 import type { Queryable } from "../../store/database.ts";
+import {
+  selectOrderPayoutLinks,
+  selectPartySettlementProfile,
+  selectPayoutTotalsByState,
+  selectRecentPayouts,
+} from "../../store/settlement-runs-sql.ts";
 import { getOrderDetail } from "../orders/order-reads.ts";
 import { assertPartyVisible, partyBalances } from "../parties/party-reads.ts";
 import { settlementView } from "./party-profile.ts";
@@ -19,15 +25,6 @@ export interface OrderPartySettlement {
   payout: { id: string; reference: string; state: string } | null;
 }
 
-interface PayoutLink extends Record<string, unknown> {
-  party_id: string;
-  payout_id: string;
-  reference: string;
-  state: "in_transit" | "paid_out";
-  created_at: Date;
-  resolved_at: Date | null;
-}
-
 /** Settlement status of one order for each party the caller may see. */
 export async function orderSettlement(
   db: Queryable,
@@ -39,14 +36,7 @@ export async function orderSettlement(
   const party_ids = [...new Set(order.legs.map((leg) => leg.party_id))].filter(
     (party) => scope.party_id === null || party === scope.party_id,
   );
-  const links = await db.query<PayoutLink>(
-    `SELECT DISTINCT ON (p.party_id) p.party_id, p.id::text AS payout_id, p.reference, p.state, p.created_at, p.resolved_at
-       FROM payout_entries pe JOIN payouts p ON p.tenant_id = pe.tenant_id AND p.id = pe.payout_id
-      WHERE pe.tenant_id = $1 AND pe.order_id = $2 AND p.state IN ('in_transit', 'paid_out')
-        AND ($3::text IS NULL OR p.party_id = $3)
-      ORDER BY p.party_id, p.id DESC`,
-    [scope.tenant_id, order_id, scope.party_id],
-  );
+  const links = await selectOrderPayoutLinks(db, scope.tenant_id, order_id, scope.party_id);
   const link_of = new Map(links.map((link) => [link.party_id, link]));
   const parties = party_ids.sort().map((party_id): OrderPartySettlement => {
     const link = link_of.get(party_id);
@@ -87,33 +77,11 @@ export async function partySettlement(
   full_account: boolean,
 ) {
   await assertPartyVisible(db, scope, party_id);
-  const [party] = await db.query<{ settlement: unknown; status: string } & Record<string, unknown>>(
-    "SELECT settlement, status FROM parties WHERE tenant_id = $1 AND id = $2",
-    [scope.tenant_id, party_id],
-  );
+  const party = await selectPartySettlementProfile(db, scope.tenant_id, party_id);
   if (party === undefined) throw new DomainError("party_not_found", `no party ${party_id}`, "id");
   const balances = await partyBalances(db, scope, party_id);
-  const totals = await db.query<
-    { currency: string; state: string; amount_minor: bigint; payouts: bigint } & Record<string, unknown>
-  >(
-    `SELECT currency::text AS currency, state, coalesce(sum(amount_minor), 0)::int8 AS amount_minor, count(*)::int8 AS payouts
-       FROM payouts WHERE tenant_id = $1 AND party_id = $2 GROUP BY currency, state ORDER BY currency, state`,
-    [scope.tenant_id, party_id],
-  );
-  const last = await db.query<
-    {
-      id: string;
-      reference: string;
-      state: string;
-      amount_minor: bigint;
-      currency: string;
-      created_at: Date;
-    } & Record<string, unknown>
-  >(
-    `SELECT id::text, reference, state, amount_minor, currency::text AS currency, created_at FROM payouts
-      WHERE tenant_id = $1 AND party_id = $2 ORDER BY id DESC LIMIT 5`,
-    [scope.tenant_id, party_id],
-  );
+  const totals = await selectPayoutTotalsByState(db, scope.tenant_id, party_id);
+  const last = await selectRecentPayouts(db, scope.tenant_id, party_id, 5);
   const profile = parseProfile(party.settlement);
   return {
     party_id,

@@ -5,10 +5,14 @@ import type { PartyKind } from "../../core/ledger/types.ts";
 import { named_parties_max, parties_per_run_max } from "../../core/limits.ts";
 import { cycleOn, isoDate, parseProfile } from "../../core/settlement/profile.ts";
 import { inTransaction } from "../../store/retry.ts";
+import {
+  finishSettlementRun,
+  insertSettlementRun,
+  selectSettlementCandidates,
+} from "../../store/settlement-runs-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import { profileAsOfSql } from "./party-profile.ts";
 import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */
@@ -84,22 +88,12 @@ export async function runSettlement(
   const run_id = newId();
   const run_date = isoDate(as_of);
   const now = ctx.now();
-  const candidates = await ctx.db.query<Candidate & Record<string, unknown>>(
-    // The profile in force at the start of the run's day: a change takes effect from the next cycle.
-    // The status is read as it is now: a suspension stops payouts at once.
-    `SELECT p.id AS party_id, p.kind, a.currency::text AS currency, ${profileAsOfSql("p", "$5::timestamptz")} AS settlement
-       FROM parties p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.party_id = p.id AND a.purpose = 'available'
-      WHERE p.tenant_id = $1 AND p.status = 'active' AND p.kind <> ALL($2::text[])
-        AND ($3::text[] IS NULL OR p.id = ANY($3::text[]))
-      ORDER BY p.id, a.currency LIMIT $4`,
-    [
-      tenant_id,
-      [...unsettled_kinds],
-      named.size > 0 ? [...named] : null,
-      parties_per_run_max,
-      new Date(`${run_date}T00:00:00Z`),
-    ],
-  );
+  const candidates = (await selectSettlementCandidates(ctx.db, tenant_id, {
+    unsettled_kinds: [...unsettled_kinds],
+    named: named.size > 0 ? [...named] : null,
+    cutoff: new Date(`${run_date}T00:00:00Z`),
+    limit: parties_per_run_max,
+  })) as Candidate[];
   for (const id of named)
     if (!candidates.some((candidate) => candidate.party_id === id))
       throw new DomainError(
@@ -107,11 +101,13 @@ export async function runSettlement(
         `no settleable party ${JSON.stringify(id)} with funds`,
         "party_ids",
       );
-  await ctx.db.query(
-    `INSERT INTO settlement_runs (tenant_id, id, run_date, as_of, trigger, status, created_at)
-     VALUES ($1, $2, $3::date, $4, $5, 'running', $6)`,
-    [tenant_id, run_id, run_date, as_of, options.trigger, now],
-  );
+  await insertSettlementRun(ctx.db, tenant_id, {
+    id: run_id,
+    run_date,
+    as_of,
+    trigger: options.trigger,
+    created_at: now,
+  });
   const due = candidates.flatMap((candidate) => {
     const profile = parseProfile(candidate.settlement);
     if (profile.currency !== null && profile.currency !== candidate.currency) return [];
@@ -191,11 +187,7 @@ async function finishRun(ctx: ServiceContext, tenant_id: string, result: RunResu
   const summary = runSummaryJson(result);
   await inTransaction(ctx.db, async (tx) => {
     const now = ctx.now();
-    await tx.query(
-      `UPDATE settlement_runs SET status = 'finished', summary = $3::text::jsonb, finished_at = $4
-        WHERE tenant_id = $1 AND id = $2`,
-      [tenant_id, result.run_id, JSON.stringify(summary), now],
-    );
+    await finishSettlementRun(tx, tenant_id, result.run_id, summary, now);
     await writeSteps(tx, [
       eventsWrite(tenant_id, [{ type: "settlement.run_finished", party_ids: [], payload: summary }], now),
     ]);
