@@ -35,6 +35,11 @@ export interface PartyCycle {
   eligible_before: Date;
   run_id: string;
   run_date: string;
+  /**
+   * A commit horizon (commitHorizon) read before this transaction began, such as
+   * the run's: still true, only older, so one read serves every party of a run.
+   */
+  horizon?: string | undefined;
 }
 
 export type PartyOutcome =
@@ -90,10 +95,13 @@ export async function settlePartyCycle(
     else debt_posted_minor += row.posted_minor;
   }
   const owed_minor = debt_posted_minor < 0n ? -debt_posted_minor : 0n;
+  // Nothing can be paid from an account holding nothing: payable is at most available.
+  if (available_minor <= 0n)
+    return { status: "nothing_due", party_id: cycle.party_id, currency: cycle.currency };
 
   // The open set, brought up to date with what was posted since the last run:
   // bounded by the account's new and unpaid entries, not by its history.
-  await takeNewPostings(tx, tenant_id, available.id, await commitHorizon(tx));
+  await takeNewPostings(tx, tenant_id, available.id, cycle.horizon ?? (await commitHorizon(tx)));
   const uncovered = await selectOpenEntries(
     tx,
     tenant_id,

@@ -13,6 +13,7 @@ import {
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
+import { commitHorizon } from "../events/event-sequencer.ts";
 import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */
@@ -126,6 +127,8 @@ export async function runSettlement(
     held_by_case: [],
     totals: {},
   };
+  // Every transaction below it has ended: true for each party's transaction after it.
+  const horizon = due.length > 0 ? await commitHorizon(ctx.db) : undefined;
   for (const [index, { candidate, profile, decision }] of due.entries()) {
     const outcome = await inTransaction(ctx.db, (tx) =>
       settlePartyCycle(
@@ -140,6 +143,7 @@ export async function runSettlement(
           eligible_before: decision.eligible_before,
           run_id,
           run_date,
+          horizon,
         },
         ctx.now(),
       ),
