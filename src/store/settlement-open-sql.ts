@@ -14,14 +14,23 @@ export interface TakeResult {
 }
 
 /**
+ * The postings of the take: the account's, at or above its mark ($3). Its own
+ * constant so a test can show the plan reads only these rows (an index range
+ * on postings_account_xid), whatever the account's history.
+ */
+export const fresh_postings_sql = `SELECT p.transaction_id, p.seq, p.amount_minor, p.effective_at
+  FROM postings p WHERE p.tenant_id = $1 AND p.account_id = $2 AND p.xid >= $3::text::xid8`;
+
+/**
  * Puts into the open set every posting of `account_id` written at or above
  * its mark that is not of a settlement kind, not open already and not covered
  * by a live payout; then moves the mark to `horizon` (commitHorizon, read in
  * an earlier statement: every transaction below it has ended, so this
- * statement sees all of their postings). A mark that this server has not
- * issued yet (a dump restored into a younger cluster) is taken as no mark: the
- * account's whole history is taken again, which the skips make harmless.
- * The caller holds the party's settlement lock.
+ * statement sees all of their postings). A mark above the horizon is taken as
+ * no mark: it should come from another server (a dump restored into a younger
+ * cluster, whose xids restart lower), and the account's whole history is then
+ * taken again, which the skips make harmless. The caller holds the party's
+ * settlement lock.
  */
 export async function takeNewPostings(
   tx: Queryable,
@@ -30,22 +39,19 @@ export async function takeNewPostings(
   horizon: string,
 ): Promise<TakeResult> {
   assert(/^\d+$/.test(horizon), "the horizon is an xid8 in decimal");
-  const [row] = await tx.query<{ scanned: string; opened: string } & Record<string, unknown>>(
-    `WITH mark AS (
-       SELECT CASE WHEN m.taken_below <= pg_snapshot_xmax(pg_current_snapshot()) THEN m.taken_below
-                   ELSE '0'::xid8 END AS taken_below
-         FROM (SELECT coalesce(
-                 (SELECT taken_below FROM settlement_account_marks WHERE tenant_id = $1 AND account_id = $2),
-                 '0'::xid8) AS taken_below) AS m),
-     fresh AS (
-       SELECT p.transaction_id, p.seq, p.amount_minor, p.effective_at
-         FROM postings p, mark
-        WHERE p.tenant_id = $1 AND p.account_id = $2 AND p.xid >= mark.taken_below),
+  const [marked] = await tx.query<{ taken_below: string } & Record<string, unknown>>(
+    "SELECT taken_below::text FROM settlement_account_marks WHERE tenant_id = $1 AND account_id = $2",
+    [tenant_id, account_id],
+  );
+  const mark =
+    marked === undefined || BigInt(marked.taken_below) > BigInt(horizon) ? "0" : marked.taken_below;
+  const [row] = await tx.query<{ scanned: string; opened: string; marked: string } & Record<string, unknown>>(
+    `WITH fresh AS (${fresh_postings_sql}),
      opened AS (
        INSERT INTO settlement_open_entries (tenant_id, account_id, transaction_id, seq, order_id, amount_minor, effective_at)
        SELECT $1, $2, f.transaction_id, f.seq, j.order_id, f.amount_minor, f.effective_at
          FROM fresh f JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = f.transaction_id
-        WHERE j.kind <> ALL($4::text[])
+        WHERE j.kind <> ALL($5::text[])
           AND NOT EXISTS (
             SELECT 1 FROM payout_entries pe JOIN payouts po ON po.tenant_id = pe.tenant_id AND po.id = pe.payout_id
              WHERE pe.tenant_id = $1 AND pe.transaction_id = f.transaction_id AND pe.seq = f.seq
@@ -53,12 +59,12 @@ export async function takeNewPostings(
        ON CONFLICT (tenant_id, transaction_id, seq) DO NOTHING
        RETURNING 1),
      marked AS (
-       INSERT INTO settlement_account_marks (tenant_id, account_id, taken_below) VALUES ($1, $2, $3::text::xid8)
+       INSERT INTO settlement_account_marks (tenant_id, account_id, taken_below) VALUES ($1, $2, $4::text::xid8)
        ON CONFLICT (tenant_id, account_id) DO UPDATE SET taken_below = EXCLUDED.taken_below
        RETURNING 1)
      SELECT (SELECT count(*) FROM fresh)::text AS scanned, (SELECT count(*) FROM opened)::text AS opened,
             (SELECT count(*) FROM marked)::text AS marked`,
-    [tenant_id, account_id, horizon, [...settlement_kinds]],
+    [tenant_id, account_id, mark, horizon, [...settlement_kinds]],
   );
   assert(row !== undefined, "the take returned no row");
   const scanned = Number(row.scanned);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import order_json from "../../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import { entries_per_payout_max } from "../../core/limits.ts";
 import type { Database, Queryable } from "../../store/database.ts";
-import { selectOpenEntries, takeNewPostings } from "../../store/settlement-open-sql.ts";
+import { fresh_postings_sql, selectOpenEntries, takeNewPostings } from "../../store/settlement-open-sql.ts";
 import { selectUncoveredEntries } from "../../store/settlement-sql.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
@@ -50,6 +50,19 @@ async function expectOpenSetExact(tenant: string, account_id: string) {
   });
 }
 
+/** The one scan of a statement's plan, run: its index, rows returned and rows its filter removed. */
+async function scanOf(sql: string, params: unknown[]) {
+  const [row] = await db.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+  const raw = row!["QUERY PLAN"];
+  const plan = (typeof raw === "string" ? JSON.parse(raw) : raw) as [{ Plan: Record<string, unknown> }];
+  const node = plan[0].Plan;
+  return {
+    index: node["Index Name"],
+    returned: node["Actual Rows"],
+    removed: (node["Rows Removed by Filter"] as number | undefined) ?? 0,
+  };
+}
+
 const key = (entry: { transaction_id: string; seq: number }) => `${entry.transaction_id}/${entry.seq}`;
 
 describe("settlement's open set", () => {
@@ -86,6 +99,13 @@ describe("settlement's open set", () => {
     expect(history[5]! - history[0]!).toBeGreaterThanOrEqual(10);
     expect(new Set(scanned_per_round.slice(1)).size).toBe(1);
     expect(scanned_per_round[5]).toBeLessThanOrEqual(scanned_per_round[1]!);
+    // Rows examined, not only returned: the take's scan is an index range over the new postings.
+    const [mark] = await db.query<{ taken_below: string }>(
+      "SELECT taken_below::text FROM settlement_account_marks WHERE tenant_id = $1 AND account_id = $2",
+      [tenant, account_id],
+    );
+    const examined = await scanOf(fresh_postings_sql, [tenant, account_id, mark!.taken_below]);
+    expect(examined).toEqual({ index: "postings_account_xid", returned: 0, removed: 0 });
     // Everything paid: the open set is empty, and reading it reads nothing.
     const open = await db.transaction((tx) =>
       selectOpenEntries(tx, tenant, account_id, far_future, entries_per_payout_max),
