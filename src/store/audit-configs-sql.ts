@@ -81,14 +81,21 @@ export async function selectAuditConfigs(
 }
 
 /** The newest published configuration's hash and body: the one in force. */
+/**
+ * The published configuration in force. Its body is left out (null) when its
+ * hash is one of `known_hashes`: the caller has it parsed already, and the
+ * body is most of what this read would otherwise carry on every booking.
+ */
 export async function selectAuditConfigInForce(
   tx: Queryable,
   tenant_id: string,
+  known_hashes: readonly string[] = [],
 ): Promise<{ hash: string; body: unknown } | undefined> {
   const [row] = await tx.query<{ hash: string; body: unknown }>(
-    `SELECT hash, body FROM audit_configs WHERE tenant_id = $1 AND status = 'published'
+    `SELECT hash, CASE WHEN hash = ANY($2::text[]) THEN NULL ELSE body END AS body
+       FROM audit_configs WHERE tenant_id = $1 AND status = 'published'
       ORDER BY published_at DESC, id DESC LIMIT 1`,
-    [tenant_id],
+    [tenant_id, known_hashes],
   );
   return row;
 }

@@ -1,3 +1,4 @@
+import { assert } from "../../core/assert.ts";
 import {
   type AuditConfig,
   auditConfigJson,
@@ -142,10 +143,15 @@ const parsed_cache_max = 256;
 
 /** The configuration in force (the newest published), or null when the tenant has none. */
 export async function configInForce(tx: Queryable, tenant_id: string): Promise<LoadedConfig | null> {
-  const row = await selectAuditConfigInForce(tx, tenant_id);
+  const known = [...parsed_by_hash.keys()];
+  let row = await selectAuditConfigInForce(tx, tenant_id, known);
   if (row === undefined) return null;
   const cached = parsed_by_hash.get(row.hash);
   if (cached !== undefined) return { config: cached, hash: row.hash };
+  // Left out as known, then dropped from the cache by a concurrent call: read it whole.
+  if (row.body === null) row = await selectAuditConfigInForce(tx, tenant_id);
+  if (row === undefined) return null;
+  assert(row.body !== null, `audit config ${row.hash} came without its body`);
   const loaded = loadAuditConfig(typeof row.body === "string" ? JSON.parse(row.body) : row.body);
   if (parsed_by_hash.size >= parsed_cache_max) parsed_by_hash.clear();
   parsed_by_hash.set(loaded.hash, loaded.config);
