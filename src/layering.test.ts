@@ -163,7 +163,6 @@ describe("layering over all of src", () => {
       "service/audit/runner.ts",
       "service/backup/backup-manifest.ts",
       "service/events/event-sequencer.ts",
-      "service/ledger/accounts.ts",
       "service/ledger/holds.ts",
       "service/ledger/integrity.ts",
       "service/notifications/mailer.ts",
