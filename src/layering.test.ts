@@ -163,8 +163,6 @@ describe("layering over all of src", () => {
       "service/audit/runner.ts",
       "service/backup/backup-manifest.ts",
       "service/events/event-sequencer.ts",
-      "service/ledger/holds.ts",
-      "service/ledger/integrity.ts",
       "service/notifications/mailer.ts",
       "service/notifications/people.ts",
       "service/notifications/status.ts",
