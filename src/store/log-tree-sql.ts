@@ -24,6 +24,21 @@ export async function latestCheckpoint(db: Queryable, tenant_id: string): Promis
   return rows[0];
 }
 
+/** Whether the tenant's log has signed any checkpoint. */
+export async function hasCheckpoint(db: Queryable, tenant_id: string): Promise<boolean> {
+  const [has] = await db.query("SELECT 1 FROM log_checkpoints WHERE tenant_id = $1 LIMIT 1", [tenant_id]);
+  return has !== undefined;
+}
+
+/** The size of the tenant's latest checkpoint; 0 when there is none. */
+export async function latestCheckpointSize(db: Queryable, tenant_id: string): Promise<bigint> {
+  const [latest] = await db.query<{ size: bigint }>(
+    "SELECT coalesce(max(size), 0)::int8 AS size FROM log_checkpoints WHERE tenant_id = $1",
+    [tenant_id],
+  );
+  return latest?.size ?? 0n;
+}
+
 export async function checkpointAt(
   db: Queryable,
   tenant_id: string,
