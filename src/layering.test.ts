@@ -179,10 +179,6 @@ describe("layering over all of src", () => {
       "service/settlement/payout-file-export.ts",
       "service/settlement/settlement-progress.ts",
       "service/settlement/settlement-run.ts",
-      "service/tlog/log-audit.ts",
-      "service/tlog/proofs.ts",
-      "service/tlog/testing.ts",
-      "service/tlog/witnesses.ts",
     ];
     const outside = all
       .filter((module) => module.layer !== "store" && !tools.includes(module.layer))
