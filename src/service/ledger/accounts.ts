@@ -10,6 +10,7 @@ import {
   party_kinds,
   purposes_allowed_negative,
 } from "../../core/ledger/types.ts";
+import { id_length_max, name_length_max, tenant_id_length_max } from "../../core/limits.ts";
 import {
   closeAccountRow,
   insertAccountsWithBalances,
@@ -29,11 +30,13 @@ import type { ServiceContext } from "../context.ts";
 
 export type Party = PartyRow;
 
+const tenant_id_pattern = new RegExp(`^[a-z0-9][a-z0-9-]{0,${tenant_id_length_max - 1}}$`);
+
 export async function ensureTenant(ctx: ServiceContext, tenant: { id: string; name: string }): Promise<void> {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant.id)) {
+  if (!tenant_id_pattern.test(tenant.id)) {
     throw new DomainError(
       "tenant_id_invalid",
-      "tenant id must be 1-63 lowercase letters, digits or dashes",
+      `tenant id must be 1-${tenant_id_length_max} lowercase letters, digits or dashes`,
       "id",
     );
   }
@@ -50,14 +53,14 @@ export interface PartyInput {
 
 /** Creates a party, or returns the existing one when the same id is sent again with the same facts. */
 export async function createParty(ctx: ServiceContext, tenant_id: string, input: PartyInput): Promise<Party> {
-  if (typeof input.id !== "string" || input.id.length === 0 || input.id.length > 128) {
-    throw new DomainError("party_id_invalid", "id must be 1 to 128 characters", "id");
+  if (typeof input.id !== "string" || input.id.length === 0 || input.id.length > id_length_max) {
+    throw new DomainError("party_id_invalid", `id must be 1 to ${id_length_max} characters`, "id");
   }
   if (!party_kinds.includes(input.kind)) {
     throw new DomainError("party_kind_invalid", `kind must be one of ${party_kinds.join(", ")}`, "kind");
   }
-  if (typeof input.name !== "string" || input.name.length === 0 || input.name.length > 200) {
-    throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
+  if (typeof input.name !== "string" || input.name.length === 0 || input.name.length > name_length_max) {
+    throw new DomainError("party_name_invalid", `name must be 1 to ${name_length_max} characters`, "name");
   }
   return inTransaction(ctx.db, async (tx) => {
     if (input.parent_id) {
