@@ -63,21 +63,24 @@ export function lockDueHolds(tx: Queryable, tenant_id: string, now: Date, limit:
   );
 }
 
+/** A hold as it is created: pending, nothing posted, not resolved, with its memo. */
+export type NewHold = Pick<
+  HoldRow,
+  | "id"
+  | "idempotency_key"
+  | "content_hash"
+  | "source_account_id"
+  | "destination_account_id"
+  | "amount_minor"
+  | "currency"
+  | "expires_at"
+> & { memo: string | null };
+
 /** Inserts a pending hold; false when its idempotency key was taken first. */
 export async function insertPendingHold(
   tx: Queryable,
   tenant_id: string,
-  hold: {
-    id: string;
-    idempotency_key: string;
-    content_hash: string;
-    source_account_id: string;
-    destination_account_id: string;
-    amount_minor: bigint;
-    currency: string;
-    expires_at: Date | null;
-    memo: string | null;
-  },
+  hold: NewHold,
   now: Date,
 ): Promise<boolean> {
   const inserted = await tx.query(
