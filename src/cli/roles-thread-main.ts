@@ -12,6 +12,7 @@ const port = parentPort;
 if (port === null) throw new Error("roles-thread-main.ts runs only as a worker thread");
 const data = workerData as RolesThreadData;
 const db = await openDatabase({
+  database_url: data.database_url,
   connections_max: data.connections_max,
   application_name: `clearsplit roles ${process.pid}`,
 });

@@ -24,6 +24,8 @@ export const roles_restart_window_ms = 60_000;
 export interface RolesThreadData {
   entry: string;
   connections_max: number;
+  /** The database (default DATABASE_URL, which the thread inherits). */
+  database_url: string | undefined;
 }
 
 export type RolesThreadMessage =
@@ -33,6 +35,7 @@ export type RolesThreadMessage =
 
 export interface RolesThreadOptions {
   connections_max: number;
+  database_url?: string;
   log: (line: string) => void;
   /** The thread kept dying: the server should stop with exit 1. */
   on_fatal: (reason: string) => void;
@@ -49,7 +52,7 @@ export function startRolesThread(options: RolesThreadOptions): BackgroundRoles {
   let current: Promise<Worker | null> = Promise.resolve(null);
 
   const launch = () => {
-    current = spawn(options.connections_max).then(
+    current = spawn(options).then(
       (worker) => {
         if (stopping) {
           void worker.terminate();
@@ -110,10 +113,11 @@ export function startRolesThread(options: RolesThreadOptions): BackgroundRoles {
   };
 }
 
-function spawn(connections_max: number): Promise<Worker> {
+function spawn(options: RolesThreadOptions): Promise<Worker> {
   const data: RolesThreadData = {
     entry: new URL("./roles-thread-main.ts", import.meta.url).href,
-    connections_max,
+    connections_max: options.connections_max,
+    database_url: options.database_url,
   };
   const worker = new Worker(new URL("./thread-boot.mjs", import.meta.url), {
     workerData: data,
