@@ -25,6 +25,7 @@ import {
   seedWithProgress,
   storedCredentials,
 } from "./demo-setup.ts";
+import { applyHeapGrowth } from "./heap-growth.ts";
 import {
   announceListening,
   db_connections_per_process_max,
@@ -63,6 +64,11 @@ export async function run(argv: string[]): Promise<number> {
       workers: { type: "string", default: "1" },
     },
   });
+  const heap = applyHeapGrowth(process.env.CLEARSPLIT_HEAP_GROWING_PERCENT);
+  if (typeof heap === "string") {
+    process.stderr.write(`clearsplit serve: ${heap}\n`);
+    return 2;
+  }
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   const host = values.host ?? process.env.HOST ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -164,3 +164,11 @@ export const digest_items_max = 500;
 export const email_attempts_max = 12;
 export const email_backoff_ms_max = 3_600_000;
 export const smtp_timeout_ms = 10_000;
+
+/**
+ * The server's old generation grows to at most (1 + this/100) times what its last full collection left
+ * alive before the next one (`CLEARSPLIT_HEAP_GROWING_PERCENT`, 0 for V8's own factor of up to 4); decisions §31.
+ */
+export const heap_growing_percent_default = 50;
+/** The most `CLEARSPLIT_HEAP_GROWING_PERCENT` may be: V8's own largest factor is 4 (300%). */
+export const heap_growing_percent_max = 300;
