@@ -57,6 +57,8 @@ const variants = values.variant.map((text) => {
   return { name: text.slice(0, at), env };
 });
 
+/** Times one batch is sent again after a 503 before the run fails. */
+const retries_503_max = 50;
 const clock_tick_us = 10_000; // USER_HZ is 100 on Linux
 const cpuUs = (pid: number): number => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -87,7 +89,12 @@ try {
           while (sent < orders_total) {
             sent += batch_size;
             const orders = feed.take(batch_size).map((order) => order.body);
-            const response = await client.post("/v1/orders/batch", { orders });
+            let response = await client.post("/v1/orders/batch", { orders });
+            // 503: the server sheds load (its queue is full); the same orders go again shortly.
+            for (let tries = 1; response.status === 503 && tries < retries_503_max; tries++) {
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              response = await client.post("/v1/orders/batch", { orders });
+            }
             if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
             const results = (response.body as { results: { status: string }[] }).results;
             booked += results.filter((result) => result.status === "created").length;
