@@ -25,7 +25,14 @@ import { selectTenantPreferences } from "../../store/notification-preferences-sq
 import { selectRecipientUsers } from "../../store/users-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import { channelCursor, eventsAfter, leadTenant, moveCursor, type SequencedEvent } from "./stream-batch.ts";
+import {
+  channelCursor,
+  eventsAfter,
+  latestSeq,
+  leadTenant,
+  moveCursor,
+  type SequencedEvent,
+} from "./stream-batch.ts";
 
 // The "people" channel: events become inbox items and e-mails for the
 // tenant's users, by role, party and preference. Each inbox item is also
@@ -180,17 +187,21 @@ export async function fanOutPeople(
 ): Promise<number> {
   if (!(await leadTenant(tx, tenant_id))) return 0;
   const cursor = await channelCursor(tx, tenant_id, "people");
+  const latest = await latestSeq(tx, tenant_id);
+  if (latest <= cursor) return 0;
+  const users = await loadRecipients(tx, tenant_id);
+  if (users.length === 0) {
+    // Nobody to tell: skip ahead without reading the events (as the webhooks channel does with no endpoint).
+    await moveCursor(tx, tenant_id, "people", cursor, latest, now);
+    return Number(latest - cursor);
+  }
   const events = await eventsAfter(tx, tenant_id, cursor, batch_max);
   const last = events.at(-1);
   if (last === undefined) return 0;
-  const tellable = events.some((event) => !event.type.startsWith(internal_type_prefix));
-  if (tellable) {
-    const users = await loadRecipients(tx, tenant_id);
-    if (users.length > 0) {
-      const plan = planPeople(events, users, await loadPreferences(tx, tenant_id), now);
-      await insertInboxItems(tx, tenant_id, plan.inbox, now);
-      await insertEmails(tx, tenant_id, plan.email, now);
-    }
+  if (events.some((event) => !event.type.startsWith(internal_type_prefix))) {
+    const plan = planPeople(events, users, await loadPreferences(tx, tenant_id), now);
+    await insertInboxItems(tx, tenant_id, plan.inbox, now);
+    await insertEmails(tx, tenant_id, plan.email, now);
   }
   await moveCursor(tx, tenant_id, "people", cursor, last.seq, now);
   return events.length;
