@@ -159,13 +159,6 @@ describe("layering over all of src", () => {
     const not_yet = [
       "service/audit/runner.ts",
       "service/events/event-sequencer.ts",
-      "service/notifications/mailer.ts",
-      "service/notifications/people.ts",
-      "service/notifications/status.ts",
-      "service/notifications/stream-batch.ts",
-      "service/notifications/test-notification.ts",
-      "service/notifications/webhook-fanout.ts",
-      "service/notifications/webhook-sender.ts",
       "service/settlement/payout-file-export.ts",
       "service/settlement/settlement-progress.ts",
       "service/settlement/settlement-run.ts",

@@ -15,6 +15,7 @@ import {
   seedWithProgress,
   storedCredentials,
 } from "./demo-setup.ts";
+import { applyHeapGrowth } from "./heap-growth.ts";
 import { api_connections_min, roles_thread_connections, startRolesThread } from "./roles-thread.ts";
 import {
   announceListening,
@@ -54,6 +55,11 @@ export async function run(argv: string[]): Promise<number> {
       workers: { type: "string", default: "1" },
     },
   });
+  const heap = applyHeapGrowth(process.env.CLEARSPLIT_HEAP_GROWING_PERCENT);
+  if (typeof heap === "string") {
+    process.stderr.write(`clearsplit serve: ${heap}\n`);
+    return 2;
+  }
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   const host = values.host ?? process.env.HOST ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

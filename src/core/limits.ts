@@ -165,7 +165,7 @@ export const email_attempts_max = 12;
 export const email_backoff_ms_max = 3_600_000;
 export const smtp_timeout_ms = 10_000;
 
-// Texts and numbers the older HTTP schemas spelled as literals (decisions §31): the schema, the
+// Texts and numbers the older HTTP schemas spelled as literals (decisions §32): the schema, the
 // service's check and the column now read the same name.
 /** A display name: of a party, a policy, an API key, an audit configuration or a payout schedule. */
 export const name_length_max = 200;
@@ -187,3 +187,11 @@ export const provider_reference_length_max = 200;
 export const cycle_days_max = 365;
 /** A policy's return window: at most a leap year. */
 export const return_window_ms_max = 366 * 24 * 3_600_000;
+
+/**
+ * The server's old generation grows to at most (1 + this/100) times what its last full collection left
+ * alive before the next one (`CLEARSPLIT_HEAP_GROWING_PERCENT`, 0 for V8's own factor of up to 4); decisions §33.
+ */
+export const heap_growing_percent_default = 50;
+/** The most `CLEARSPLIT_HEAP_GROWING_PERCENT` may be: V8's own largest factor is 4 (300%). */
+export const heap_growing_percent_max = 300;
