@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { exportReadSnapshot, prepareRestoreTarget } from "../store/backup-sql.ts";
 import { inTransaction } from "../store/retry.ts";
 
 // `clearsplit backup --out FILE`: one consistent snapshot of the database
@@ -75,14 +76,13 @@ export async function backup(argv: string[]): Promise<number> {
       // The manifest is read in the snapshot pg_dump dumps: a repeatable-read
       // transaction exports it and stays open until the dump is done.
       tenants = await inTransaction(db, async (tx) => {
-        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-        const [row] = await tx.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
+        const snapshot = await exportReadSnapshot(tx);
         const found = await tenantCheckpoints(tx);
-        progress(`backup: snapshot ${row!.snapshot}, ${found.length} tenants; running pg_dump`);
+        progress(`backup: snapshot ${snapshot}, ${found.length} tenants; running pg_dump`);
         let tables = 0;
         await runTool(
           "pg_dump",
-          ["--format=custom", "--verbose", `--snapshot=${row!.snapshot}`, `--file=${out}`, `--dbname=${url}`],
+          ["--format=custom", "--verbose", `--snapshot=${snapshot}`, `--file=${out}`, `--dbname=${url}`],
           (line) => {
             if (/dumping contents of table/.test(line))
               progress(`backup: table ${++tables}: ${line.replace(/^.*table /, "")}`);
@@ -192,19 +192,8 @@ export async function restore(argv: string[]): Promise<number> {
     if (manifest.backend !== "postgres")
       return fail("this is a PGlite backup; unset DATABASE_URL to restore it", 2);
     const url = process.env.DATABASE_URL;
-    const { default: postgres } = await import("postgres");
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    try {
-      const [row] = await sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;
-      if (row!.n !== 0)
-        return fail("REFUSED: the target database is not empty; restore into an empty one", 2);
-      // Row-level security names this role; it is cluster-wide, so a new cluster may lack it.
-      await sql.unsafe(
-        "DO $$ BEGIN CREATE ROLE clearsplit_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-      );
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    if (!(await prepareRestoreTarget(url)))
+      return fail("REFUSED: the target database is not empty; restore into an empty one", 2);
     let items = 0;
     await runTool(
       "pg_restore",

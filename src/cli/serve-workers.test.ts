@@ -93,7 +93,8 @@ describe.skipIf(database_url === undefined)(
                 (SELECT oid FROM pg_database WHERE datname = current_database())`,
         [key >> 32n, key & 0xffff_ffffn],
       );
-      const pid = /^clearsplit serve (\d+)$/.exec(row?.application_name ?? "")?.[1];
+      // The loops run on the roles thread, whose connections are named "clearsplit roles <pid>".
+      const pid = /^clearsplit (?:serve|roles) (\d+)$/.exec(row?.application_name ?? "")?.[1];
       return pid === undefined ? undefined : Number(pid);
     }
 

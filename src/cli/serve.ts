@@ -1,21 +1,11 @@
 import { parseArgs } from "node:util";
 import { buildApp } from "../http/app.ts";
-import { startAuditRunner } from "../service/audit/runner.ts";
 import { type ServiceContext, systemClock } from "../service/context.ts";
 import { demo_tenant_id } from "../service/demo/seed.ts";
-import { startEventSequencer } from "../service/events/event-sequencer.ts";
-import { natsOptionsFromEnv, startNatsPublisher } from "../service/events/nats-publisher.ts";
-import { startDispatcher } from "../service/notifications/dispatcher.ts";
-import { startScheduler } from "../service/scheduler.ts";
-import {
-  ensureLogKeys,
-  LogKeyStore,
-  logKeyOptionsFromEnv,
-  startSequencer,
-  witnessesFromEnv,
-} from "../service/tlog/index.ts";
+import { ensureLogKeys, LogKeyStore, logKeyOptionsFromEnv } from "../service/tlog/index.ts";
 import { announceDataDirUrl } from "../store/data-dir-lock.ts";
 import { embeddedDataDir, openDatabase } from "../store/open.ts";
+import { type BackgroundRoles, startBackgroundRoles } from "./background-roles.ts";
 import { console_dir, ensureConsoleBuilt } from "./console-build.ts";
 import {
   demoSeeded,
@@ -25,6 +15,8 @@ import {
   seedWithProgress,
   storedCredentials,
 } from "./demo-setup.ts";
+import { applyHeapGrowth } from "./heap-growth.ts";
+import { api_connections_min, roles_thread_connections, startRolesThread } from "./roles-thread.ts";
 import {
   announceListening,
   db_connections_per_process_max,
@@ -63,6 +55,11 @@ export async function run(argv: string[]): Promise<number> {
       workers: { type: "string", default: "1" },
     },
   });
+  const heap = applyHeapGrowth(process.env.CLEARSPLIT_HEAP_GROWING_PERCENT);
+  if (typeof heap === "string") {
+    process.stderr.write(`clearsplit serve: ${heap}\n`);
+    return 2;
+  }
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   const host = values.host ?? process.env.HOST ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -92,8 +89,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`clearsplit serve: ${pool}\n`);
     return 2;
   }
+  const process_pool = worker ? Number(process.env[worker_pool_env] ?? pool) : pool;
+  // On PostgreSQL the background loops get a thread and a few of the process's connections (roles-thread.ts).
+  const roles_thread =
+    on_postgres &&
+    process.env.CLEARSPLIT_ROLES_THREAD !== "off" &&
+    process_pool - roles_thread_connections >= api_connections_min;
   const open_options = {
-    connections_max: worker ? Number(process.env[worker_pool_env] ?? pool) : pool,
+    connections_max: roles_thread ? process_pool - roles_thread_connections : process_pool,
     application_name: `clearsplit serve ${process.pid}`,
   };
   // The primary of --workers N prepares once (migrations, demo data, console
@@ -130,36 +133,18 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
 
-  const scheduler = startScheduler(ctx, {
-    settle: true,
-    on_error: (error) => process.stderr.write(`scheduler: ${String(error)}\n`),
-  });
-  const sequencer = startSequencer(ctx, {
-    keys,
-    witnesses: witnessesFromEnv(),
-    on_error: (error, tenant_id) => process.stderr.write(`log sequencer (${tenant_id}): ${String(error)}\n`),
-  });
-  const events = startEventSequencer(ctx, {
-    on_error: (error) => process.stderr.write(`event sequencer: ${String(error)}\n`),
-  });
-  const dispatcher =
-    process.env.CLEARSPLIT_NOTIFICATIONS === "off"
-      ? null
-      : startDispatcher(ctx, {
-          on_error: (error, tenant_id) =>
-            process.stderr.write(`dispatcher (${tenant_id}): ${String(error)}\n`),
-        });
-  // The history audit rules follow the sequenced event stream (docs/audit.md).
-  const audit = startAuditRunner(ctx, {
-    on_error: (error) => process.stderr.write(`audit runner: ${String(error)}\n`),
-  });
-  const nats_options = natsOptionsFromEnv();
-  const nats = nats_options
-    ? startNatsPublisher(ctx, {
-        ...nats_options,
-        on_error: (error) => process.stderr.write(`NATS publisher: ${String(error)}\n`),
+  let fatal: ((reason: string) => void) | null = null;
+  let fatal_reason: string | null = null;
+  const roles: BackgroundRoles = roles_thread
+    ? startRolesThread({
+        connections_max: roles_thread_connections,
+        log: (line) => process.stderr.write(`${line}\n`),
+        on_fatal: (reason) => {
+          fatal_reason = reason;
+          fatal?.(reason);
+        },
       })
-    : null;
+    : startBackgroundRoles(ctx, keys);
   // JSON logs by default (CLEARSPLIT_LOG=0 turns them off, CLEARSPLIT_LOG_LEVEL tunes them).
   const app = await buildApp({
     ctx,
@@ -170,6 +155,9 @@ export async function run(argv: string[]): Promise<number> {
   const signal = new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
+    // A roles thread that keeps dying stops the server, so its supervisor sees the failure.
+    fatal = (reason) => resolve(`fatal: ${reason}`);
+    if (fatal_reason !== null) fatal(fatal_reason);
   });
   const address = await app.listen({ port, host });
   if (db.backend === "pglite") announceDataDirUrl(embeddedDataDir(), address);
@@ -180,18 +168,13 @@ export async function run(argv: string[]): Promise<number> {
     // Stop accepting; requests in flight finish (a queued group commit
     // included, since its requests await it); new ones get 503 meanwhile.
     ["http", () => app.close()],
-    // Each loop finishes the round it is in, then stops.
-    ["log sequencer", () => sequencer.stop()],
-    ["event sequencer", () => events.stop()],
-    ["notification dispatcher", async () => dispatcher?.stop()],
-    ["audit runner", () => audit.stop()],
-    ["NATS publisher", async () => nats?.stop()],
-    ["scheduler", () => scheduler.stop()],
+    // Each loop finishes the round it is in, then stops (on its thread, when it has one).
+    ["background roles", () => roles.stop()],
     ["database", () => db.close()],
   ]);
   // A worker's channel to its primary would keep it alive.
   if (worker) process.disconnect?.();
-  return code;
+  return fatal_reason === null ? code : 1;
 }
 
 function banner(parts: {

@@ -164,3 +164,34 @@ export const digest_items_max = 500;
 export const email_attempts_max = 12;
 export const email_backoff_ms_max = 3_600_000;
 export const smtp_timeout_ms = 10_000;
+
+// Texts and numbers the older HTTP schemas spelled as literals (decisions §32): the schema, the
+// service's check and the column now read the same name.
+/** A display name: of a party, a policy, an API key, an audit configuration or a payout schedule. */
+export const name_length_max = 200;
+/** A tenant id: 1 to 63 lowercase letters, digits or dashes. */
+export const tenant_id_length_max = 63;
+/** A path parameter that names a resource by UUID (36 characters), code, ref or kind. */
+export const path_param_length_max = 64;
+/** An audit rule's id, in a configuration or as a filter. */
+export const rule_id_length_max = 64;
+/** An account purpose (`available`, `in_transit`, …) as a filter. */
+export const purpose_length_max = 32;
+/** An ISO 4217 currency code. */
+export const currency_code_length_max = 3;
+/** A report's `format` (json, csv, xlsx, pdf) or `lang` (en, zh-CN, zh-TW) as a query value. */
+export const report_option_length_max = 8;
+/** The reference a payment provider gives a payout it executed. */
+export const provider_reference_length_max = 200;
+/** The days of a daily payout cycle (`cycle_days` of a party's settlement profile). */
+export const cycle_days_max = 365;
+/** A policy's return window: at most a leap year. */
+export const return_window_ms_max = 366 * 24 * 3_600_000;
+
+/**
+ * The server's old generation grows to at most (1 + this/100) times what its last full collection left
+ * alive before the next one (`CLEARSPLIT_HEAP_GROWING_PERCENT`, 0 for V8's own factor of up to 4); decisions §33.
+ */
+export const heap_growing_percent_default = 50;
+/** The most `CLEARSPLIT_HEAP_GROWING_PERCENT` may be: V8's own largest factor is 4 (300%). */
+export const heap_growing_percent_max = 300;

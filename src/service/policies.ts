@@ -1,6 +1,11 @@
 import { DomainError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import { policies_page_items_default, policies_page_items_max } from "../core/limits.ts";
+import {
+  name_length_max,
+  policies_page_items_default,
+  policies_page_items_max,
+  return_window_ms_max,
+} from "../core/limits.ts";
 import type { PolicyRecord } from "../core/log/records.ts";
 import { decodeCursor, type Page, pageLimit, pageOf } from "../core/page.ts";
 import { loadPolicy, type Policy } from "../core/split/index.ts";
@@ -22,7 +27,6 @@ import { enqueueLogRecords } from "./tlog/record-enqueue.ts";
 // by the SHA-256 of its canonical JSON, and records it in the transparency log.
 // Assignments say which published policy applies to which orders, from when.
 
-export const return_window_ms_max = 366 * 24 * 3_600_000;
 export const default_return_window_ms = 7 * 24 * 3_600_000;
 
 export type PolicyView = PolicyRow;
@@ -38,8 +42,8 @@ export async function createPolicyDraft(
   tenant_id: string,
   input: PolicyDraftInput,
 ): Promise<PolicyView> {
-  if (typeof input.name !== "string" || input.name.length < 1 || input.name.length > 200) {
-    throw new DomainError("name_invalid", "name must be 1 to 200 characters", "name");
+  if (typeof input.name !== "string" || input.name.length < 1 || input.name.length > name_length_max) {
+    throw new DomainError("name_invalid", `name must be 1 to ${name_length_max} characters`, "name");
   }
   loadPolicy(input.body); // Refuse a draft that could never be published, naming the field.
   const return_window_ms = input.return_window_ms ?? default_return_window_ms;

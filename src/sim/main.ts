@@ -19,7 +19,7 @@ import { ops_max, runSimulation, type SimResult } from "./simulation.ts";
  * its WAL to reach the disk: commits are as atomic and isolated as ever, only
  * not durable across a crash of the server, which the simulation never has
  * (the crash test is where durability is proven). Halves the wall time of a
- * small transaction here (docs/decisions.md §31).
+ * small transaction here (docs/decisions.md §34).
  */
 const throwaway_commits = "SET synchronous_commit = off";
 

@@ -1,5 +1,5 @@
 import { assert } from "../core/assert.ts";
-import type { Queryable } from "./database.ts";
+import { arrayLiteral, type Queryable } from "./database.ts";
 
 // The one home of the `inbox_items` table's queries (decisions §29). Run the
 // reads on a scoped handle (store/scoped.ts): row-level security then confines
@@ -74,4 +74,48 @@ export async function markAllInboxItemsRead(
     [tenant_id, user_id, now],
   );
   return rows.length;
+}
+
+export interface NewInboxItemRow {
+  id: string;
+  user_id: string;
+  event_id: string | null;
+  event_seq: bigint | null;
+  type: string;
+  party_ids: readonly string[];
+  title: string;
+  body: string;
+  /** The item's data as JSON text. */
+  data_json: string;
+}
+
+/** Inserts items, idempotent by user and event; returns those inserted. */
+export function insertInboxItemRows(
+  tx: Queryable,
+  tenant_id: string,
+  rows: readonly NewInboxItemRow[],
+  now: Date,
+): Promise<{ id: string; user_id: string; type: string; title: string; party_ids: string[] }[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return tx.query<{ id: string; user_id: string; type: string; title: string; party_ids: string[] }>(
+    `INSERT INTO inbox_items (tenant_id, id, user_id, event_id, event_seq, type, party_ids, title, body, data, created_at)
+     SELECT $1, r.id, r.user_id, r.event_id, r.event_seq, r.type, r.parties::text[], r.title, r.body, r.data::jsonb, $11
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+         AS r(id, user_id, event_id, event_seq, type, parties, title, body, data)
+     ON CONFLICT (tenant_id, user_id, event_id) DO NOTHING
+     RETURNING id::text AS id, user_id::text AS user_id, type, title, party_ids`,
+    [
+      tenant_id,
+      rows.map((row) => row.id),
+      rows.map((row) => row.user_id),
+      rows.map((row) => row.event_id),
+      rows.map((row) => row.event_seq),
+      rows.map((row) => row.type),
+      rows.map((row) => arrayLiteral(row.party_ids)),
+      rows.map((row) => row.title),
+      rows.map((row) => row.body),
+      rows.map((row) => row.data_json),
+      now,
+    ],
+  );
 }

@@ -110,6 +110,47 @@ export function selectBalanceMismatches(
   );
 }
 
+/** Postings on an account that has no balance row at all: their sum per account. */
+export function selectOrphanedPostings(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ account_id: string; postings_minor: bigint }[]> {
+  return db.query<{ account_id: string; postings_minor: bigint }>(
+    `SELECT p.account_id::text, sum(p.amount_minor)::int8 AS postings_minor FROM postings p
+      WHERE p.tenant_id = $1
+        AND NOT EXISTS (SELECT 1 FROM balances b WHERE b.tenant_id = p.tenant_id AND b.account_id = p.account_id)
+      GROUP BY p.account_id`,
+    [tenant_id],
+  );
+}
+
+/** Restricted accounts whose available amount (posted less pending out) is below zero. Reads balance rows only. */
+export function selectAccountsBelowFloor(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ account_id: string; available_minor: bigint }[]> {
+  return db.query<{ account_id: string; available_minor: bigint }>(
+    `SELECT a.id::text AS account_id, (sum(b.posted_minor) - sum(b.pending_out_minor))::int8 AS available_minor
+       FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
+      WHERE a.tenant_id = $1 AND NOT a.allow_negative
+      GROUP BY a.id HAVING sum(b.posted_minor) - sum(b.pending_out_minor) < 0`,
+    [tenant_id],
+  );
+}
+
+/** How many accounts and postings the tenant has. */
+export async function selectLedgerCounts(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ accounts: bigint; postings: bigint }> {
+  const [counts] = await db.query<{ accounts: bigint; postings: bigint }>(
+    `SELECT (SELECT count(*) FROM accounts WHERE tenant_id = $1)::int8 AS accounts,
+            (SELECT count(*) FROM postings WHERE tenant_id = $1)::int8 AS postings`,
+    [tenant_id],
+  );
+  return counts ?? { accounts: 0n, postings: 0n };
+}
+
 /** Each party's held amount per order: the sum of the postings on its held account made for that order. */
 export function selectHeldByOrder(
   tx: Queryable,

@@ -64,6 +64,19 @@ export async function selectTransactionsByKey(
   return new Map(rows.map((row) => [row.idempotency_key, row]));
 }
 
+/** The idempotency key the transaction was booked under; undefined when there is no such transaction. */
+export async function selectTransactionKey(
+  tx: Queryable,
+  tenant_id: string,
+  transaction_id: string | null,
+): Promise<string | undefined> {
+  const rows = await tx.query<{ idempotency_key: string }>(
+    "SELECT idempotency_key FROM journal_transactions WHERE tenant_id = $1 AND id = $2",
+    [tenant_id, transaction_id],
+  );
+  return rows[0]?.idempotency_key;
+}
+
 export interface BalanceKey {
   account_id: string;
   bucket: number;

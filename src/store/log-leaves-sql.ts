@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import type { LogRecordKind } from "../core/log/records.ts";
 import type { Queryable } from "./database.ts";
 
 // Where the sequencer stands in a tenant's queue of log records.
@@ -124,4 +125,77 @@ export async function insertLeaves(
     BigInt(inserted?.count ?? -1) === BigInt(ids.length),
     `inserted ${inserted?.count} of ${ids.length} leaves`,
   );
+}
+
+export interface LeafRecordRow {
+  id: string;
+  kind: LogRecordKind;
+  salt: Uint8Array;
+  disclosure_seed: Uint8Array | null;
+  record_sha256: Uint8Array;
+  leaf_index: bigint;
+}
+
+/** The records of leaves [start, end) with their leaf index, in leaf order. */
+export function selectLeafRecords(
+  db: Queryable,
+  tenant_id: string,
+  start: bigint,
+  end: bigint,
+): Promise<LeafRecordRow[]> {
+  return db.query<LeafRecordRow & Record<string, unknown>>(
+    `SELECT r.id::text, r.kind, r.salt, r.disclosure_seed, r.record_sha256, l.leaf_index
+       FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+      WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
+    [tenant_id, start, end],
+  );
+}
+
+/** The record hashes of leaves [start, end), in leaf order (an entries tile's content). */
+export function selectLeafRecordHashes(
+  db: Queryable,
+  tenant_id: string,
+  start: bigint,
+  end: bigint,
+): Promise<{ leaf_index: bigint; record_sha256: Uint8Array }[]> {
+  return db.query<{ leaf_index: bigint; record_sha256: Uint8Array }>(
+    `SELECT l.leaf_index, r.record_sha256
+       FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
+      WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
+    [tenant_id, start, end],
+  );
+}
+
+/** How many leaves have an index at or beyond `size`. */
+export async function countLeavesFrom(db: Queryable, tenant_id: string, size: bigint): Promise<bigint> {
+  const rows = await db.query<{ count: bigint }>(
+    "SELECT count(*) AS count FROM log_leaves WHERE tenant_id = $1 AND leaf_index >= $2",
+    [tenant_id, size],
+  );
+  return BigInt(rows[0]?.count ?? 0n);
+}
+
+/** Every record of the tenant with no leaf yet, oldest first (not only those after the sequencer's cursor). */
+export function selectRecordsWithoutLeaf(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ id: string; kind: string; created_at: Date }[]> {
+  return db.query<{ id: string; kind: string; created_at: Date }>(
+    `SELECT r.id::text, r.kind, r.created_at FROM log_records r
+      WHERE r.tenant_id = $1
+        AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id)
+      ORDER BY r.created_at`,
+    [tenant_id],
+  );
+}
+
+/** How many of the tenant's records have no leaf yet. */
+export async function countRecordsWithoutLeaf(db: Queryable, tenant_id: string): Promise<bigint> {
+  const rows = await db.query<{ count: bigint }>(
+    `SELECT count(*) AS count FROM log_records r
+  WHERE r.tenant_id = $1
+    AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id)`,
+    [tenant_id],
+  );
+  return BigInt(rows[0]?.count ?? 0n);
 }

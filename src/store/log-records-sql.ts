@@ -1,3 +1,4 @@
+import type { LogRecordKind } from "../core/log/records.ts";
 import { arrayLiteral, type Queryable } from "./database.ts";
 import type { WriteStep } from "./write-set.ts";
 
@@ -66,4 +67,63 @@ export async function partyTransactionsAfter(
     [tenant_id, party_id, size],
   );
   return Number(row?.count ?? 0);
+}
+
+/** Journal transactions and published policies of the tenant that have no log record, by kind then id. */
+export function selectUnloggedRows(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ kind: string; id: string }[]> {
+  return db.query<{ kind: string; id: string }>(
+    `SELECT 'journal_transaction' AS kind, j.id::text AS id FROM journal_transactions j
+      WHERE j.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM log_records r WHERE r.tenant_id = j.tenant_id AND r.id = j.id)
+     UNION ALL
+     SELECT 'policy', p.id::text FROM policies p
+      WHERE p.tenant_id = $1 AND p.status = 'published'
+        AND NOT EXISTS (SELECT 1 FROM log_records r WHERE r.tenant_id = p.tenant_id AND r.id = p.id)
+     ORDER BY 1, 2`,
+    [tenant_id],
+  );
+}
+
+export interface RecordWithCheckpointRow {
+  kind: LogRecordKind;
+  salt: Uint8Array;
+  disclosure_seed: Uint8Array | null;
+  record_sha256: Uint8Array;
+  party_ids: string[];
+  leaf_index: bigint | null;
+  /** The bundle's checkpoint (see below) as served: its size, signed note and cosignature lines. */
+  checkpoint_size: bigint | null;
+  checkpoint_note: string | null;
+  checkpoint_lines: string | null;
+}
+
+/**
+ * The record, its leaf, and the checkpoint its bundle carries, in one round
+ * trip: the newest cosigned checkpoint covering the leaf, else the newest
+ * checkpoint. Both are index probes (max over a primary key), however many
+ * checkpoints the log has; the cosignature lines come along as the note is served.
+ */
+export async function selectRecordWithCheckpoint(
+  db: Queryable,
+  tenant_id: string,
+  record_id: string,
+): Promise<RecordWithCheckpointRow | undefined> {
+  const [row] = await db.query<RecordWithCheckpointRow & Record<string, unknown>>(
+    `
+  SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index,
+         c.size AS checkpoint_size, c.note AS checkpoint_note,
+         (SELECT coalesce(string_agg(s.line, '' ORDER BY s.witness), '') FROM log_cosignatures s
+           WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS checkpoint_lines
+    FROM log_records r
+    LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
+    LEFT JOIN log_checkpoints c ON c.tenant_id = r.tenant_id AND l.leaf_index IS NOT NULL
+     AND c.size = coalesce(
+           (SELECT max(s.size) FROM log_cosignatures s WHERE s.tenant_id = r.tenant_id AND s.size > l.leaf_index),
+           (SELECT max(k.size) FROM log_checkpoints k WHERE k.tenant_id = r.tenant_id))
+   WHERE r.tenant_id = $1 AND r.id = $2::uuid`,
+    [tenant_id, record_id],
+  );
+  return row;
 }

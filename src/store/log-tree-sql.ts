@@ -24,6 +24,21 @@ export async function latestCheckpoint(db: Queryable, tenant_id: string): Promis
   return rows[0];
 }
 
+/** Whether the tenant's log has signed any checkpoint. */
+export async function hasCheckpoint(db: Queryable, tenant_id: string): Promise<boolean> {
+  const [has] = await db.query("SELECT 1 FROM log_checkpoints WHERE tenant_id = $1 LIMIT 1", [tenant_id]);
+  return has !== undefined;
+}
+
+/** The size of the tenant's latest checkpoint; 0 when there is none. */
+export async function latestCheckpointSize(db: Queryable, tenant_id: string): Promise<bigint> {
+  const [latest] = await db.query<{ size: bigint }>(
+    "SELECT coalesce(max(size), 0)::int8 AS size FROM log_checkpoints WHERE tenant_id = $1",
+    [tenant_id],
+  );
+  return latest?.size ?? 0n;
+}
+
 export async function checkpointAt(
   db: Queryable,
   tenant_id: string,
@@ -213,4 +228,48 @@ export async function tileStorage(
     [tenant_id],
   );
   return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0) };
+}
+
+/** Every checkpoint of the tenant's log, smallest first (the tamper audit checks each signature). */
+export function selectCheckpoints(
+  db: Queryable,
+  tenant_id: string,
+): Promise<{ size: bigint; root: Uint8Array; note: string }[]> {
+  return db.query<{ size: bigint; root: Uint8Array; note: string }>(
+    "SELECT size, root, note FROM log_checkpoints WHERE tenant_id = $1 ORDER BY size",
+    [tenant_id],
+  );
+}
+
+export interface CheckpointSummaryRow {
+  size: bigint;
+  root: Uint8Array;
+  created_at: Date;
+  cosignatures: bigint;
+}
+
+/** Checkpoints newest first, those below `before` when given, `limit` rows, each with its count of cosignatures. */
+export function selectCheckpointSummaries(
+  db: Queryable,
+  tenant_id: string,
+  page: { before: bigint | null; limit: number },
+): Promise<CheckpointSummaryRow[]> {
+  assert(page.limit >= 1, "a page reads at least one row");
+  return db.query<CheckpointSummaryRow & Record<string, unknown>>(
+    `SELECT c.size, c.root, c.created_at,
+            (SELECT count(*) FROM log_cosignatures s WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS cosignatures
+       FROM log_checkpoints c
+      WHERE c.tenant_id = $1 AND ($2::int8 IS NULL OR c.size < $2::int8)
+      ORDER BY c.size DESC LIMIT $3`,
+    [tenant_id, page.before, page.limit],
+  );
+}
+
+/** Every full-width (256) tile of the tenant's log, keyed "level/index/256". */
+export async function selectFullTiles(db: Queryable, tenant_id: string): Promise<Map<string, Uint8Array>> {
+  const rows = await db.query<{ level: number; tile_index: bigint; hashes: Uint8Array }>(
+    "SELECT level, tile_index, hashes FROM log_tiles WHERE tenant_id = $1 AND width = 256",
+    [tenant_id],
+  );
+  return new Map(rows.map((row) => [`${row.level}/${row.tile_index}/256`, row.hashes]));
 }

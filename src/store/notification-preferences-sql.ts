@@ -30,3 +30,14 @@ export async function upsertPreferences(
     [tenant_id, user_id, items.map((item) => item.event_type), items.map((item) => item.delivery), now],
   );
 }
+
+/** Every user's chosen delivery per event type in a tenant. */
+export function selectTenantPreferences(
+  tx: Queryable,
+  tenant_id: string,
+): Promise<{ user_id: string; event_type: string; delivery: string }[]> {
+  return tx.query<{ user_id: string; event_type: string; delivery: string }>(
+    "SELECT user_id::text AS user_id, event_type, delivery FROM notification_preferences WHERE tenant_id = $1",
+    [tenant_id],
+  );
+}

@@ -144,3 +144,35 @@ export async function insertPartyVersion(
     ],
   );
 }
+
+/** Which of these ids are parties of the tenant. */
+export async function selectKnownPartyIds(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  const rows = await tx.query<{ id: string }>(
+    "SELECT id FROM parties WHERE tenant_id = $1 AND id = ANY($2::text[])",
+    [tenant_id, ids],
+  );
+  return rows.map((row) => row.id);
+}
+
+export async function partyExists(tx: Queryable, tenant_id: string, id: string): Promise<boolean> {
+  const rows = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [tenant_id, id]);
+  return rows.length > 0;
+}
+
+/** Creates the party unless one with this id exists (it is then left as it is). */
+export async function insertParty(
+  tx: Queryable,
+  tenant_id: string,
+  party: { id: string; kind: string; name: string; parent_id: string | null; settlement: unknown },
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO parties (tenant_id, id, kind, name, parent_id, settlement, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7) ON CONFLICT (tenant_id, id) DO NOTHING`,
+    [tenant_id, party.id, party.kind, party.name, party.parent_id, JSON.stringify(party.settlement), now],
+  );
+}

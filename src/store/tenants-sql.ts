@@ -24,3 +24,11 @@ export async function selectTenantName(db: Queryable, id: string): Promise<strin
   const [row] = await db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [id]);
   return row?.name;
 }
+
+/** Creates the tenant unless one with this id exists (its name is then kept). */
+export async function insertTenant(db: Queryable, tenant: { id: string; name: string }): Promise<void> {
+  await db.query("INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", [
+    tenant.id,
+    tenant.name,
+  ]);
+}

@@ -169,3 +169,23 @@ export async function updateUserLanguage(
     now,
   ]);
 }
+
+/** The tenant's enabled users as notification recipients, at most `limit`, by id. */
+export function selectRecipientUsers(
+  tx: Queryable,
+  tenant_id: string,
+  limit: number,
+): Promise<{ id: string; role: string; party_id: string | null; email: string | null; language: string }[]> {
+  assert(limit >= 1, "a recipient read takes at least one user");
+  return tx.query<{
+    id: string;
+    role: string;
+    party_id: string | null;
+    email: string | null;
+    language: string;
+  }>(
+    `SELECT id::text AS id, role, party_id, email, language FROM users
+      WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id LIMIT $2`,
+    [tenant_id, limit],
+  );
+}

@@ -1,10 +1,10 @@
 import { assert } from "../core/assert.ts";
 import type { Queryable } from "./database.ts";
 
-// Queries of the `webhook_deliveries` table and its `webhook_attempts` as the
-// API reads them (decisions §29). The sender's claims and outcome writes are
-// still in service/notifications/webhook-sender.ts (see layering.test.ts).
-// Run the reads on a scoped handle (store/scoped.ts).
+// The one home of the `webhook_deliveries` table's queries and its
+// `webhook_attempts` (decisions §29): the fan-out's insert, the sender's
+// claims and outcome writes, and the API's reads. Run the reads on a scoped
+// handle (store/scoped.ts).
 
 export interface DeliveryRow {
   id: string;
@@ -98,4 +98,292 @@ export async function rescheduleDelivery(
     [tenant_id, id, now],
   );
   return row;
+}
+
+/** A tenant's deliveries by state, for the notification status route. */
+export async function selectDeliveryCounts(
+  db: Queryable,
+  tenant_id: string,
+  now: Date,
+): Promise<{
+  pending: number;
+  due: number;
+  dead: number;
+  succeeded: number;
+  oldest_pending_at: Date | null;
+}> {
+  const [row] = await db.query<Record<string, bigint | Date | null>>(
+    `SELECT count(*) FILTER (WHERE status = 'pending')::int8 AS pending,
+            count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $2)::int8 AS due,
+            count(*) FILTER (WHERE status = 'dead')::int8 AS dead,
+            count(*) FILTER (WHERE status = 'succeeded')::int8 AS succeeded,
+            min(created_at) FILTER (WHERE status = 'pending') AS oldest_pending_at
+       FROM webhook_deliveries WHERE tenant_id = $1`,
+    [tenant_id, now],
+  );
+  return {
+    pending: Number(row?.pending ?? 0),
+    due: Number(row?.due ?? 0),
+    dead: Number(row?.dead ?? 0),
+    succeeded: Number(row?.succeeded ?? 0),
+    oldest_pending_at: (row?.oldest_pending_at as Date | null | undefined) ?? null,
+  };
+}
+
+/** Deliveries waiting to be sent (first attempt or retry) over every tenant, for /metrics. */
+export async function countPendingDeliveries(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: bigint | string }>(
+    "SELECT count(*)::int8 AS n FROM webhook_deliveries WHERE status = 'pending'",
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Inserts a delivery due at once, not leased (a test message: any sender claims it). */
+export async function insertDueDelivery(
+  tx: Queryable,
+  tenant_id: string,
+  row: {
+    id: string;
+    endpoint_id: string;
+    message_id: string;
+    sequence: bigint;
+    type: string;
+    party_ids: readonly string[];
+    body: string;
+  },
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
+                                     party_ids, body, status, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4, NULL, NULL, $5, $6, $7::text[], $8, 'pending', $9, $9)`,
+    [
+      tenant_id,
+      row.id,
+      row.endpoint_id,
+      row.message_id,
+      row.sequence,
+      row.type,
+      row.party_ids,
+      row.body,
+      now,
+    ],
+  );
+}
+
+/** The id of the `index`-th delivery of a fan-out (from 1): the batch's UUIDv7 with its last 32 bits the index. */
+const delivery_id_sql = (base: string, index: string) =>
+  `overlay(${base}::text placing lpad(to_hex(${index}), 8, '0') from 29 for 8)::uuid`;
+
+/**
+ * The fan-out of one batch of the stream in one statement: the events after the cursor, each joined to
+ * the endpoints that want it (service/notifications/webhook-fanout.ts's planDeliveries is the same rule in TypeScript), numbered per endpoint,
+ * each body built from the event's stored JSON, inserted leased, the endpoints' last sequence moved.
+ * The payloads never come to Node and the bodies go there once, to be sent. Returns one row per delivery
+ * made, each with the batch's event count and last seq (one row with no delivery when none was made).
+ */
+const fan_out_sql = `
+  WITH ev AS MATERIALIZED (
+    SELECT s.seq, e.id, e.type, e.party_ids, e.payload, e.created_at
+      FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
+     WHERE s.tenant_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3),
+  planned AS MATERIALIZED (
+    SELECT ev.seq, ev.id AS event_id, ev.type, ev.party_ids, ev.payload, ev.created_at, w.id AS endpoint_id,
+           w.last_sequence + row_number() OVER (PARTITION BY w.id ORDER BY ev.seq) AS sequence,
+           row_number() OVER (ORDER BY ev.seq, w.id) AS n
+      FROM ev JOIN webhook_endpoints w
+        ON w.tenant_id = $1 AND w.status = 'enabled' AND ev.seq > w.from_seq
+       AND (ev.type = ANY(w.event_types) OR '*' = ANY(w.event_types))
+       AND (w.party_id IS NULL OR w.party_id = ANY(ev.party_ids))
+     WHERE NOT starts_with(ev.type, $4)),
+  inserted AS (
+    INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
+                                    party_ids, body, status, next_attempt_at, lease_until, created_at)
+    SELECT $1, ${delivery_id_sql("$5", "p.n")}, p.endpoint_id, p.event_id::text, p.event_id, p.seq, p.sequence, p.type,
+           p.party_ids,
+           '{"id":' || to_json(p.event_id::text)::text || ',"type":' || to_json(p.type)::text || ',"timestamp":"'
+             || to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
+             || p.sequence::text || ',"data":' || p.payload::text || '}',
+           'pending', $6, $7, $6
+      FROM planned p ORDER BY p.n
+    ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
+    RETURNING id, endpoint_id, message_id, type, body),
+  moved AS (
+    UPDATE webhook_endpoints w SET last_sequence = m.last_sequence
+      FROM (SELECT endpoint_id, max(sequence) AS last_sequence FROM planned GROUP BY endpoint_id) m
+     WHERE w.tenant_id = $1 AND w.id = m.endpoint_id
+    RETURNING 1)
+  SELECT b.events, b.last_seq, i.id::text AS id, i.endpoint_id::text AS endpoint_id, i.message_id, i.type, i.body
+    FROM (SELECT count(*)::int4 AS events, max(seq) AS last_seq FROM ev) b
+    LEFT JOIN inserted i ON true
+   ORDER BY i.id`;
+
+export interface FannedOutRow {
+  /** The batch's event count and last seq, the same on every row. */
+  events: number;
+  last_seq: bigint | null;
+  /** Null on the one row of a batch that made no delivery. */
+  id: string | null;
+  endpoint_id: string;
+  message_id: string;
+  type: string;
+  body: string;
+}
+
+/**
+ * Runs `fan_out_sql`: the deliveries of the events after `after_seq` (at most `events_max`, those whose type
+ * starts with `internal_type_prefix` skipped), with ids from `base_id`, leased until `lease_until`.
+ */
+export function fanOutDeliveries(
+  tx: Queryable,
+  tenant_id: string,
+  batch: {
+    after_seq: bigint;
+    events_max: number;
+    internal_type_prefix: string;
+    base_id: string;
+    now: Date;
+    lease_until: Date;
+  },
+): Promise<FannedOutRow[]> {
+  assert(batch.events_max >= 1, "a fan-out takes at least one event");
+  return tx.query<FannedOutRow & Record<string, unknown>>(fan_out_sql, [
+    tenant_id,
+    batch.after_seq,
+    batch.events_max,
+    batch.internal_type_prefix,
+    batch.base_id,
+    batch.now,
+    batch.lease_until,
+  ]);
+}
+
+/** A delivery leased by a claim, with what sending it needs of its endpoint. */
+export type ClaimedDeliveryRow = {
+  id: string;
+  endpoint_id: string;
+  message_id: string;
+  type: string;
+  body: string;
+  attempts: number;
+  url: string;
+  party_id: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+};
+
+/**
+ * Leases until `lease_until` the due deliveries of enabled endpoints (at most `limit`, skipping rows another
+ * transaction holds and unlapsed leases): first attempts due by `now`, retries due by `retries_due_by`.
+ */
+export function claimDueDeliveries(
+  tx: Queryable,
+  tenant_id: string,
+  claim: { now: Date; limit: number; lease_until: Date; retries_due_by: Date },
+): Promise<ClaimedDeliveryRow[]> {
+  assert(claim.lease_until.getTime() > claim.now.getTime(), "a claim leases into the future");
+  // One statement: pick the due rows, lease them, return them. The ids go through ARRAY(...) so the lease
+  // is a primary-key lookup whatever the planner thinks of the table's size: a queue table grows faster
+  // than its statistics, and a join planned for one row compared every pending row with every claimed one.
+  return tx.query<ClaimedDeliveryRow & Record<string, unknown>>(
+    `WITH leased AS (
+       UPDATE webhook_deliveries d SET lease_until = $4
+        WHERE d.tenant_id = $1 AND d.id = ANY(ARRAY(
+          SELECT c.id FROM webhook_deliveries c
+           WHERE c.tenant_id = $1 AND c.status = 'pending' AND c.next_attempt_at <= $2
+             AND (c.attempts = 0 OR c.next_attempt_at <= $5) AND (c.lease_until IS NULL OR c.lease_until <= $2)
+             AND c.endpoint_id = ANY(ARRAY(SELECT w.id FROM webhook_endpoints w WHERE w.tenant_id = $1 AND w.status = 'enabled'))
+           ORDER BY c.next_attempt_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED))
+       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.next_attempt_at)
+     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts,
+            w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
+       FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
+      ORDER BY l.next_attempt_at, l.id`,
+    [tenant_id, claim.now, claim.limit, claim.lease_until, claim.retries_due_by],
+  );
+}
+
+/** Gives pending deliveries back unsent: their lease goes, nothing else changes. */
+export async function releaseDeliveryLeases(
+  tx: Queryable,
+  tenant_id: string,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(
+    "UPDATE webhook_deliveries SET lease_until = NULL WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending'",
+    [tenant_id, ids],
+  );
+}
+
+/** One sent delivery's attempt and the state it moves the delivery to. */
+export interface DeliveryOutcome {
+  id: string;
+  /** Attempts before this one: 0 for a first attempt. */
+  attempts_before: number;
+  status: "pending" | "succeeded" | "dead";
+  /** When a retry is due (status pending); null otherwise. */
+  next_attempt_at: Date | null;
+  status_code: number | null;
+  latency_ms: number;
+  /** The delivery's last error (null when it succeeded). */
+  error: string | null;
+  /** The attempt's own error, as the transport saw it. */
+  attempt_error: string | null;
+  /** The id of the `webhook_attempts` row of an attempt after the first; null for a first attempt. */
+  attempt_id: string | null;
+}
+
+/**
+ * Records attempts that started at `started_at` in one round trip: a first attempt on its delivery row
+ * (migration 061), later ones as `webhook_attempts` rows, and each delivery's new state, lease dropped.
+ */
+export async function recordDeliveryOutcomes(
+  tx: Queryable,
+  tenant_id: string,
+  outcomes: readonly DeliveryOutcome[],
+  started_at: Date,
+  now: Date,
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  const later = outcomes.filter((outcome) => outcome.attempts_before > 0);
+  for (const outcome of later)
+    assert(outcome.attempt_id !== null, `attempt ${outcome.attempts_before + 1} has an id`);
+  await tx.query(
+    `WITH attempts AS (
+       INSERT INTO webhook_attempts (tenant_id, id, delivery_id, attempt, started_at, latency_ms, status_code, error)
+       SELECT $1, a.id, a.delivery_id, a.attempt, $8, a.latency_ms, a.status_code, a.attempt_error
+         FROM unnest($9::uuid[], $10::uuid[], $11::int4[], $12::int4[], $13::int4[], $14::text[])
+           AS a(id, delivery_id, attempt, latency_ms, status_code, attempt_error)
+       RETURNING 1)
+     UPDATE webhook_deliveries d SET status = u.status, attempts = d.attempts + 1, lease_until = NULL,
+            next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status_code = u.code, last_error = u.error,
+            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END,
+            first_attempt_started_at = CASE WHEN d.attempts = 0 THEN $8 ELSE d.first_attempt_started_at END,
+            first_attempt_latency_ms = CASE WHEN d.attempts = 0 THEN u.latency_ms ELSE d.first_attempt_latency_ms END,
+            first_attempt_status_code = CASE WHEN d.attempts = 0 THEN u.code ELSE d.first_attempt_status_code END,
+            first_attempt_error = CASE WHEN d.attempts = 0 THEN u.attempt_error ELSE d.first_attempt_error END
+       FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[], $15::int4[], $16::text[])
+         AS u(id, status, next_at, code, error, latency_ms, attempt_error)
+      WHERE d.tenant_id = $1 AND d.id = u.id`,
+    [
+      tenant_id,
+      now,
+      outcomes.map((outcome) => outcome.id),
+      outcomes.map((outcome) => outcome.status),
+      outcomes.map((outcome) => outcome.next_attempt_at),
+      outcomes.map((outcome) => outcome.status_code),
+      outcomes.map((outcome) => outcome.error),
+      started_at,
+      later.map((outcome) => outcome.attempt_id),
+      later.map((outcome) => outcome.id),
+      later.map((outcome) => outcome.attempts_before + 1),
+      later.map((outcome) => outcome.latency_ms),
+      later.map((outcome) => outcome.status_code),
+      later.map((outcome) => outcome.attempt_error),
+      outcomes.map((outcome) => outcome.latency_ms),
+      outcomes.map((outcome) => outcome.attempt_error),
+    ],
+  );
 }

@@ -158,3 +158,59 @@ export async function selectEndpointSecrets(
   );
   return row;
 }
+
+/** The tenant's enabled endpoints with what the fan-out and the sender need, locked for this transaction, by id. */
+export function selectEnabledEndpointsForUpdate(
+  tx: Queryable,
+  tenant_id: string,
+): Promise<
+  {
+    id: string;
+    event_types: string[];
+    party_id: string | null;
+    from_seq: bigint;
+    last_sequence: bigint;
+    url: string;
+    secret: string;
+    previous_secret: string | null;
+    previous_secret_expires_at: Date | null;
+  }[]
+> {
+  return tx.query(
+    `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence, url, secret, previous_secret,
+            previous_secret_expires_at
+       FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
+    [tenant_id],
+  );
+}
+
+/** Disables an enabled endpoint; its url and party, or undefined when it was not enabled. */
+export async function disableEndpointRow(
+  tx: Queryable,
+  tenant_id: string,
+  endpoint_id: string,
+  reason: string,
+  now: Date,
+): Promise<{ url: string; party_id: string | null } | undefined> {
+  const [row] = await tx.query<{ url: string; party_id: string | null }>(
+    `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $3, updated_at = $4
+      WHERE tenant_id = $1 AND id = $2 AND status = 'enabled' RETURNING url, party_id`,
+    [tenant_id, endpoint_id, reason, now],
+  );
+  return row;
+}
+
+/** Takes the endpoint's next sequence number (for a message made outside the fan-out). */
+export async function nextEndpointSequence(
+  tx: Queryable,
+  tenant_id: string,
+  endpoint_id: string,
+): Promise<bigint> {
+  const [row] = await tx.query<{ sequence: bigint }>(
+    `UPDATE webhook_endpoints SET last_sequence = last_sequence + 1 WHERE tenant_id = $1 AND id = $2
+     RETURNING last_sequence AS sequence`,
+    [tenant_id, endpoint_id],
+  );
+  assert(row !== undefined, `endpoint ${endpoint_id} exists`);
+  return BigInt(row.sequence);
+}

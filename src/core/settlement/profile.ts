@@ -1,7 +1,7 @@
 import { assert } from "../assert.ts";
 import { isCurrency } from "../currency.ts";
 import { DomainError } from "../errors.ts";
-import { lag_days_max, payout_account_ref_length_max } from "../limits.ts";
+import { cycle_days_max, lag_days_max, payout_account_ref_length_max } from "../limits.ts";
 import { amount_minor_max } from "../money.ts";
 
 // A party's settlement profile: when it is paid (the cycle), how little is not
@@ -76,7 +76,7 @@ export function parseProfile(value: unknown): SettlementProfile {
     raw.cycle !== undefined
       ? parseCycle(raw.cycle)
       : raw.cycle_days !== undefined
-        ? { type: "daily" as const, lag_days: integerIn(raw.cycle_days, 0, 365, "cycle_days") }
+        ? { type: "daily" as const, lag_days: integerIn(raw.cycle_days, 0, cycle_days_max, "cycle_days") }
         : default_profile.cycle;
   const minimum = raw.minimum_payout_minor ?? raw.payout_min_minor ?? 0;
   if (

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { type Role, roles } from "../../core/auth/roles.ts";
+import { id_length_max, name_length_max, path_param_length_max } from "../../core/limits.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../service/auth/api-keys.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../authenticate.ts";
@@ -30,9 +31,9 @@ export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
           required: ["name"],
           additionalProperties: false,
           properties: {
-            name: { type: "string", minLength: 1, maxLength: 200 },
+            name: { type: "string", minLength: 1, maxLength: name_length_max },
             role: { type: "string", enum: [...roles] },
-            party_id: { type: "string", minLength: 1, maxLength: 128 },
+            party_id: { type: "string", minLength: 1, maxLength: id_length_max },
             user_id: { type: "string", format: "uuid" },
             expires_at: { type: "string", format: "date-time" },
           },
@@ -92,7 +93,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
         params: {
           type: "object",
           required: ["id"],
-          properties: { id: { type: "string", minLength: 1, maxLength: 64 } },
+          properties: { id: { type: "string", minLength: 1, maxLength: path_param_length_max } },
         },
         response: { 200: api_key_schema },
       },

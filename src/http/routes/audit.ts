@@ -5,7 +5,10 @@ import {
   cases_page_max,
   comment_length_max,
   id_length_max,
+  name_length_max,
+  purpose_length_max,
   reason_length_max,
+  rule_id_length_max,
   rules_per_config_max,
 } from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
@@ -126,7 +129,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           additionalProperties: false,
           properties: {
             state: { enum: ["any_open", ...case_states] },
-            rule_id: { type: "string", maxLength: 64 },
+            rule_id: { type: "string", maxLength: rule_id_length_max },
             party_id: { type: "string", maxLength: id_length_max },
             order_id: { type: "string", maxLength: id_length_max },
             kind: { enum: ["rule", "manual", "dispute"] },
@@ -176,7 +179,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           required: ["order_id", "reason"],
           additionalProperties: false,
           properties: {
-            order_id: { type: "string", minLength: 1, maxLength: 128 },
+            order_id: { type: "string", minLength: 1, maxLength: id_length_max },
             reason: { type: "string", minLength: 1, maxLength: reason_length_max },
           },
         },
@@ -315,7 +318,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
                 additionalProperties: false,
                 properties: {
                   party_id: { type: "string", minLength: 1, maxLength: id_length_max },
-                  purpose: { type: "string", maxLength: 32 },
+                  purpose: { type: "string", maxLength: purpose_length_max },
                   side: { enum: ["debit", "credit"] },
                   amount_minor: { type: "integer", minimum: 1 },
                 },
@@ -396,7 +399,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           required: ["name", "body"],
           additionalProperties: false,
           properties: {
-            name: { type: "string", minLength: 1, maxLength: 200 },
+            name: { type: "string", minLength: 1, maxLength: name_length_max },
             body: {
               type: "object",
               required: ["four_eyes_minor", "rules"],
@@ -408,7 +411,10 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
                   items: {
                     type: "object",
                     required: ["id"],
-                    properties: { id: { type: "string", maxLength: 64 }, params: { type: "object" } },
+                    properties: {
+                      id: { type: "string", maxLength: rule_id_length_max },
+                      params: { type: "object" },
+                    },
                   },
                 },
               },

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { readScopeOf } from "../../core/auth/scope.ts";
+import { login_length_max, password_length_max, tenant_id_length_max } from "../../core/limits.ts";
 import { listSecurityEvents } from "../../service/auth/security-events.ts";
 import { login, logout } from "../../service/auth/sessions.ts";
 import type { ServiceContext } from "../../service/context.ts";
@@ -41,9 +42,14 @@ export async function authRoutes(app: FastifyInstance, ctx: ServiceContext): Pro
           required: ["tenant_id", "login", "password"],
           additionalProperties: false,
           properties: {
-            tenant_id: { type: "string", minLength: 1, maxLength: 63 },
-            login: { type: "string", minLength: 1, maxLength: 254, description: "email or user id" },
-            password: { type: "string", minLength: 1, maxLength: 256 },
+            tenant_id: { type: "string", minLength: 1, maxLength: tenant_id_length_max },
+            login: {
+              type: "string",
+              minLength: 1,
+              maxLength: login_length_max,
+              description: "email or user id",
+            },
+            password: { type: "string", minLength: 1, maxLength: password_length_max },
           },
         },
         response: {

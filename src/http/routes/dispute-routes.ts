@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { reason_length_max } from "../../core/limits.ts";
+import { id_length_max, reason_length_max } from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
 import { caseNotFound, getCase } from "../../service/audit/cases.ts";
 import { type DisputeInput, listDisputes, openDispute } from "../../service/audit/disputes.ts";
@@ -45,7 +45,7 @@ export async function disputeRoutes(app: FastifyInstance, ctx: ServiceContext): 
           required: ["order_id", "reason"],
           additionalProperties: false,
           properties: {
-            order_id: { type: "string", minLength: 1, maxLength: 128 },
+            order_id: { type: "string", minLength: 1, maxLength: id_length_max },
             record_id: { type: "string", format: "uuid" },
             reason: { type: "string", minLength: 1, maxLength: reason_length_max },
             bundle: { type: "object", additionalProperties: true },

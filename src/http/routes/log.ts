@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { party_scoped_roles, type Role } from "../../core/auth/roles.ts";
 import { DomainError } from "../../core/errors.ts";
+import { path_param_length_max } from "../../core/limits.ts";
 import { decodeCursor, pageLimit, pageOf } from "../../core/page.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
@@ -175,7 +176,10 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
         params: {
           type: "object",
           required: ["tenant", "*"],
-          properties: { tenant: tenant_param.properties.tenant, "*": { type: "string", maxLength: 64 } },
+          properties: {
+            tenant: tenant_param.properties.tenant,
+            "*": { type: "string", maxLength: path_param_length_max },
+          },
         },
       },
     },
@@ -201,7 +205,11 @@ export async function logRoutes(app: FastifyInstance, ctx: ServiceContext): Prom
         tags: ["log"],
         summary:
           "Proof bundle of a record: the record, its salt, leaf index, inclusion proof and cosigned checkpoint",
-        params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } },
+        params: {
+          type: "object",
+          required: ["id"],
+          properties: { id: { type: "string", maxLength: path_param_length_max } },
+        },
         response: { 200: bundle_schema },
       },
     },

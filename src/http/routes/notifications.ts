@@ -1,5 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { event_type_length_max, preferences_per_request_max } from "../../core/limits.ts";
+import {
+  event_type_length_max,
+  path_param_length_max,
+  preferences_per_request_max,
+} from "../../core/limits.ts";
 import { deliveries, event_types, languages } from "../../core/notifications/event-types.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { listInbox, markAllRead, markRead } from "../../service/notifications/inbox.ts";
@@ -124,7 +128,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ServiceConte
         body: {
           type: ["object", "null"],
           additionalProperties: false,
-          properties: { endpoint_id: { type: "string", minLength: 1, maxLength: 64 } },
+          properties: { endpoint_id: { type: "string", minLength: 1, maxLength: path_param_length_max } },
         },
         response: { 202: test_notification_schema, 404: problem_schema },
       },

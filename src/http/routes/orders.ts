@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { id_length_max, timestamp_length_max } from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import type { BookResult } from "../../service/orders/book.ts";
 import { bookOrders, clock_skew_ms_max, orders_per_batch_max } from "../../service/orders/book.ts";
@@ -108,7 +109,9 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         // No body at all is "now", as before completed_at existed.
         body: {
           type: ["object", "null"],
-          properties: { completed_at: { type: "string", format: "date-time", maxLength: 40 } },
+          properties: {
+            completed_at: { type: "string", format: "date-time", maxLength: timestamp_length_max },
+          },
           additionalProperties: false,
         },
         response: { 200: order_view_schema, 404: problem_schema, 409: problem_schema, 422: problem_schema },
@@ -210,8 +213,8 @@ export async function orderRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         querystring: {
           type: "object",
           properties: {
-            merchant_id: { type: "string", maxLength: 128 },
-            party_id: { type: "string", maxLength: 128 },
+            merchant_id: { type: "string", maxLength: id_length_max },
+            party_id: { type: "string", maxLength: id_length_max },
             state: { enum: ["held", "completed", "released", "partially_refunded", "refunded"] },
             paid_from: instant_query,
             paid_to: instant_query,

@@ -1,6 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { party_kinds } from "../../core/ledger/types.ts";
-import { payout_account_ref_length_max } from "../../core/limits.ts";
+import {
+  cycle_days_max,
+  id_length_max,
+  name_length_max,
+  payout_account_ref_length_max,
+  purpose_length_max,
+} from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { createParty, type PartyInput } from "../../service/ledger/accounts.ts";
 import { getParty, listParties, partyBalances, partyEntries } from "../../service/parties/party-reads.ts";
@@ -22,15 +28,15 @@ const party_schema = {
   type: "object",
   required: ["id", "kind", "name"],
   properties: {
-    id: { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$" },
+    id: { type: "string", minLength: 1, maxLength: id_length_max, pattern: "^[\\x21-\\x7e]+$" },
     kind: { enum: [...party_kinds] },
-    name: { type: "string", minLength: 1, maxLength: 200 },
-    parent_id: { type: ["string", "null"], minLength: 1, maxLength: 128 },
+    name: { type: "string", minLength: 1, maxLength: name_length_max },
+    parent_id: { type: ["string", "null"], minLength: 1, maxLength: id_length_max },
     settlement: {
       type: "object",
       description: "Settlement profile: payout cycle T+N days, minimum payout, payout account reference.",
       properties: {
-        cycle_days: { type: "integer", minimum: 0, maximum: 365 },
+        cycle_days: { type: "integer", minimum: 0, maximum: cycle_days_max },
         minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
         payout_account_ref: { type: "string", maxLength: payout_account_ref_length_max },
       },
@@ -125,9 +131,9 @@ export async function partyRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           type: "object",
           properties: {
             ...page_query,
-            purpose: { type: "string", maxLength: 32 },
+            purpose: { type: "string", maxLength: purpose_length_max },
             currency: { type: "string", pattern: "^[A-Z]{3}$" },
-            order_id: { type: "string", maxLength: 128 },
+            order_id: { type: "string", maxLength: id_length_max },
           },
         },
         response: { 200: pageSchema(entry_schema) },

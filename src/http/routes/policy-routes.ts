@@ -1,5 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
+import {
+  id_length_max,
+  name_length_max,
+  path_param_length_max,
+  return_window_ms_max,
+} from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import {
   type AssignmentScope,
@@ -36,9 +42,9 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
           type: "object",
           required: ["name", "body"],
           properties: {
-            name: { type: "string", minLength: 1, maxLength: 200 },
+            name: { type: "string", minLength: 1, maxLength: name_length_max },
             body: { type: "object" },
-            return_window_ms: { type: "integer", minimum: 0, maximum: 31_622_400_000 },
+            return_window_ms: { type: "integer", minimum: 0, maximum: return_window_ms_max },
           },
           additionalProperties: false,
         },
@@ -70,7 +76,7 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
         tags: ["policies"],
         summary:
           "A policy by id or by hash; published policies are readable by every role so anyone can re-compute a split",
-        params: { type: "object", properties: { ref: { type: "string", maxLength: 64 } } },
+        params: { type: "object", properties: { ref: { type: "string", maxLength: path_param_length_max } } },
         response: { 200: policy_schema },
       },
     },
@@ -116,7 +122,7 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServiceContext): P
           required: ["scope", "policy_hash", "effective_from"],
           properties: {
             scope: { enum: ["tenant", "merchant", "category"] },
-            scope_value: { type: "string", minLength: 1, maxLength: 128 },
+            scope_value: { type: "string", minLength: 1, maxLength: id_length_max },
             policy_hash: { type: "string", pattern: "^[0-9a-f]{64}$" },
             effective_from: instant_query,
           },

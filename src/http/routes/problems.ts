@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { error_catalogue, error_codes, isErrorCode } from "../../core/error-catalogue.ts";
 import { renderProblemIndex, renderProblemPage } from "../../core/error-docs.ts";
+import { path_param_length_max } from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { problem_type_schema } from "../capability-schemas.ts";
 import { problem, sendProblem } from "../problem.ts";
@@ -50,7 +51,7 @@ export async function problemRoutes(app: FastifyInstance, _ctx: ServiceContext):
         security: [],
         params: {
           type: "object",
-          properties: { code: { type: "string", maxLength: 64 } },
+          properties: { code: { type: "string", maxLength: path_param_length_max } },
           required: ["code"],
         },
       },

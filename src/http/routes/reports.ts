@@ -1,7 +1,15 @@
 import { PassThrough } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../../core/errors.ts";
-import { id_length_max, line_proofs_per_page_max, statement_days_max } from "../../core/limits.ts";
+import {
+  currency_code_length_max,
+  id_length_max,
+  line_proofs_per_page_max,
+  path_param_length_max,
+  report_option_length_max,
+  statement_days_max,
+  timestamp_length_max,
+} from "../../core/limits.ts";
 import type { ReportDocument, StreamedDocument } from "../../core/reports/document.ts";
 import { parseDay, parsePeriod } from "../../core/reports/period.ts";
 import type { ServiceContext } from "../../service/context.ts";
@@ -69,8 +77,12 @@ const report_roles = [
 type Query = ReportParams & { format?: string; bom?: string };
 
 const format_query = {
-  format: { type: "string", maxLength: 8, description: "json (default), csv, xlsx or pdf" },
-  lang: { type: "string", maxLength: 8, description: "en (default), zh-CN or zh-TW" },
+  format: {
+    type: "string",
+    maxLength: report_option_length_max,
+    description: "json (default), csv, xlsx or pdf",
+  },
+  lang: { type: "string", maxLength: report_option_length_max, description: "en (default), zh-CN or zh-TW" },
   bom: {
     type: "string",
     enum: ["0", "1", "true", "false"],
@@ -137,17 +149,28 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
         tags: ["reports"],
         summary:
           "A report (statement, platform_revenue, split_detail, settlement_status, audit, reconciliation) as json, csv, xlsx or pdf, in en, zh-CN or zh-TW",
-        params: { type: "object", properties: { report: { type: "string", maxLength: 64 } } },
+        params: {
+          type: "object",
+          properties: { report: { type: "string", maxLength: path_param_length_max } },
+        },
         querystring: {
           type: "object",
           properties: {
-            party_id: { type: "string", minLength: 1, maxLength: 128 },
-            from: { type: "string", maxLength: 40, description: "first day, inclusive (2026-11-01)" },
-            to: { type: "string", maxLength: 40, description: "day after the last, exclusive (2026-12-01)" },
-            currency: { type: "string", maxLength: 3 },
-            order_id: { type: "string", minLength: 1, maxLength: 128 },
-            format: { type: "string", maxLength: 8 },
-            lang: { type: "string", maxLength: 8 },
+            party_id: { type: "string", minLength: 1, maxLength: id_length_max },
+            from: {
+              type: "string",
+              maxLength: timestamp_length_max,
+              description: "first day, inclusive (2026-11-01)",
+            },
+            to: {
+              type: "string",
+              maxLength: timestamp_length_max,
+              description: "day after the last, exclusive (2026-12-01)",
+            },
+            currency: { type: "string", maxLength: currency_code_length_max },
+            order_id: { type: "string", minLength: 1, maxLength: id_length_max },
+            format: { type: "string", maxLength: report_option_length_max },
+            lang: { type: "string", maxLength: report_option_length_max },
             bom: { type: "string", enum: ["0", "1", "true", "false"] },
           },
           additionalProperties: false,
@@ -193,14 +216,17 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
         tags: ["reports"],
         summary:
           "The journal transactions behind one line of a party's statement, each with its proof bundle; their amounts sum to the line",
-        params: { type: "object", properties: { kind: { type: "string", minLength: 1, maxLength: 64 } } },
+        params: {
+          type: "object",
+          properties: { kind: { type: "string", minLength: 1, maxLength: path_param_length_max } },
+        },
         querystring: {
           type: "object",
           properties: {
             party_id: { type: "string", minLength: 1, maxLength: id_length_max },
-            from: { type: "string", maxLength: 40 },
-            to: { type: "string", maxLength: 40 },
-            currency: { type: "string", maxLength: 3 },
+            from: { type: "string", maxLength: timestamp_length_max },
+            to: { type: "string", maxLength: timestamp_length_max },
+            currency: { type: "string", maxLength: currency_code_length_max },
             limit: {
               type: "string",
               pattern: "^[0-9]{1,3}$",
@@ -317,8 +343,8 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
         querystring: {
           type: "object",
           properties: {
-            from: { type: "string", maxLength: 40 },
-            to: { type: "string", maxLength: 40 },
+            from: { type: "string", maxLength: timestamp_length_max },
+            to: { type: "string", maxLength: timestamp_length_max },
             ...format_query,
           },
           additionalProperties: false,
@@ -403,9 +429,9 @@ export async function reportRoutes(app: FastifyInstance, ctx: ServiceContext): P
           type: "object",
           required: ["from", "to"],
           properties: {
-            from: { type: "string", maxLength: 40 },
-            to: { type: "string", maxLength: 40 },
-            merchant_id: { type: "string", minLength: 1, maxLength: 128 },
+            from: { type: "string", maxLength: timestamp_length_max },
+            to: { type: "string", maxLength: timestamp_length_max },
+            merchant_id: { type: "string", minLength: 1, maxLength: id_length_max },
             currency: { type: "string", pattern: "^[A-Z]{3}$" },
           },
           additionalProperties: false,

@@ -1,6 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/errors.ts";
-import { id_length_max, named_parties_max } from "../../core/limits.ts";
+import {
+  failure_reason_length_max,
+  id_length_max,
+  lag_days_max,
+  name_length_max,
+  named_parties_max,
+  payout_account_ref_length_max,
+  provider_reference_length_max,
+  timestamp_length_max,
+} from "../../core/limits.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { type PartyStatus, party_statuses, updateParty } from "../../service/settlement/party-profile.ts";
 import { payoutFileOfRun } from "../../service/settlement/payout-file-export.ts";
@@ -38,7 +47,10 @@ const cycle_schema = {
     {
       type: "object",
       required: ["type"],
-      properties: { type: { const: "daily" }, lag_days: { type: "integer", minimum: 0, maximum: 90 } },
+      properties: {
+        type: { const: "daily" },
+        lag_days: { type: "integer", minimum: 0, maximum: lag_days_max },
+      },
       additionalProperties: false,
     },
     {
@@ -70,7 +82,7 @@ const profile_schema = {
     cycle: cycle_schema,
     minimum_payout_minor: { type: "integer", minimum: 0, maximum: amount_minor_max_number },
     currency: { type: ["string", "null"], pattern: "^[A-Z]{3}$" },
-    payout_account_ref: { type: ["string", "null"], minLength: 1, maxLength: 200 },
+    payout_account_ref: { type: ["string", "null"], minLength: 1, maxLength: payout_account_ref_length_max },
     net_debt_first: { type: "boolean" },
   },
   additionalProperties: false,
@@ -92,7 +104,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
           type: "object",
           minProperties: 1,
           properties: {
-            name: { type: "string", minLength: 1, maxLength: 200 },
+            name: { type: "string", minLength: 1, maxLength: name_length_max },
             status: { enum: [...party_statuses] },
             settlement: profile_schema,
             version: {
@@ -162,11 +174,11 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
         body: {
           type: "object",
           properties: {
-            as_of: { type: "string", format: "date-time", maxLength: 40 },
+            as_of: { type: "string", format: "date-time", maxLength: timestamp_length_max },
             party_ids: {
               type: "array",
               maxItems: named_parties_max,
-              items: { type: "string", minLength: 1, maxLength: 128 },
+              items: { type: "string", minLength: 1, maxLength: id_length_max },
             },
           },
           additionalProperties: false,
@@ -290,7 +302,9 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
         headers: idempotency_header,
         body: {
           type: "object",
-          properties: { provider_reference: { type: "string", minLength: 1, maxLength: 200 } },
+          properties: {
+            provider_reference: { type: "string", minLength: 1, maxLength: provider_reference_length_max },
+          },
           additionalProperties: false,
         },
         response: { 200: payout_schema, 404: problem_schema, 409: problem_schema },
@@ -318,7 +332,7 @@ export async function settlementRoutes(app: FastifyInstance, ctx: ServiceContext
         body: {
           type: "object",
           required: ["reason"],
-          properties: { reason: { type: "string", minLength: 1, maxLength: 500 } },
+          properties: { reason: { type: "string", minLength: 1, maxLength: failure_reason_length_max } },
           additionalProperties: false,
         },
         response: { 200: payout_schema, 404: problem_schema, 409: problem_schema },

@@ -1,6 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { type Role, roles } from "../../core/auth/roles.ts";
-import { login_length_max, password_length_max, password_length_min } from "../../core/limits.ts";
+import {
+  id_length_max,
+  login_length_max,
+  password_length_max,
+  password_length_min,
+} from "../../core/limits.ts";
 import { createUser, listUsersPage, updateUser } from "../../service/auth/users.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../authenticate.ts";
@@ -11,7 +16,7 @@ import { id_params, page_query, pageSchema, problem_schema, user_schema } from "
 // change is a security event (service/auth/users.ts), as with API keys.
 
 const admin = { roles: ["platform_admin"] as const };
-const party_id = { type: ["string", "null"], minLength: 1, maxLength: 128 } as const;
+const party_id = { type: ["string", "null"], minLength: 1, maxLength: id_length_max } as const;
 
 export async function userRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.post<{ Body: { login: string; password: string; role: Role; party_id?: string | null } }>(

@@ -4,6 +4,11 @@ import { evaluateBooking, evaluateHistory, loadAuditConfig, ruleParams } from ".
 import type { Hit } from "../../core/audit/types.ts";
 import { DomainError, isDomainError } from "../../core/errors.ts";
 import { allocate, parseOrder } from "../../core/split/index.ts";
+import {
+  selectBuyerOrdersBetween,
+  selectOrdersPaidBetween,
+  selectRefundsBetween,
+} from "../../store/audit-backtest-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { loadPolicyResolver } from "../orders/policy-resolver.ts";
 import { bookingFacts } from "./booking.ts";
@@ -56,11 +61,7 @@ export async function backtestConfig(
     throw new DomainError("period_invalid", "to must be after from, by at most 366 days", "to");
   const view = await selectConfig(db, tenant_id, config_id);
   const { config, hash } = loadAuditConfig(view.body);
-  const rows = await db.query<{ id: string; facts: unknown; created_at: Date; paid_at: Date }>(
-    `SELECT id, facts, created_at, paid_at FROM orders WHERE tenant_id = $1 AND paid_at >= $2 AND paid_at < $3
-      ORDER BY paid_at, id LIMIT $4`,
-    [tenant_id, input.from, input.to, orders_max + 1],
-  );
+  const rows = await selectOrdersPaidBetween(db, tenant_id, input, orders_max + 1);
   const truncated = rows.length > orders_max;
   const evaluated = rows.slice(0, orders_max);
   const hits: Hit[] = [];
@@ -88,16 +89,7 @@ export async function backtestConfig(
       hits.push(...evaluateHistory(config, { order: order_facts }, `backtest:${row.id}`));
     }
   }
-  const refunds = await db.query<{
-    order_id: string;
-    refund_id: string;
-    amount_minor: bigint;
-    created_at: Date;
-  }>(
-    `SELECT order_id, refund_id, amount_minor, created_at FROM order_refunds
-      WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at LIMIT $4`,
-    [tenant_id, input.from, input.to, orders_max],
-  );
+  const refunds = await selectRefundsBetween(db, tenant_id, input, orders_max);
   for (const refund of refunds) {
     const facts = await refundFacts(
       db,
@@ -147,18 +139,12 @@ async function buyerVelocity(
   const first = evaluated[0];
   if (velocity === undefined || first === undefined || last === undefined) return () => 0;
   const window_ms = velocity.window_ms!;
-  const rows = await db.query<{ id: string; buyer_ref: string; paid_at: Date }>(
-    `SELECT id, facts->>'buyer_ref' AS buyer_ref, paid_at FROM orders
-      WHERE tenant_id = $1 AND paid_at > $2 AND (paid_at, id) <= ($3::timestamptz, $4::text)
-        AND facts->>'buyer_ref' IS NOT NULL
-      ORDER BY paid_at, id LIMIT $5`,
-    [
-      tenant_id,
-      new Date(new Date(first.paid_at).getTime() - window_ms),
-      last.paid_at,
-      last.id,
-      backtest_buyer_orders_max,
-    ],
+  const rows = await selectBuyerOrdersBetween(
+    db,
+    tenant_id,
+    new Date(new Date(first.paid_at).getTime() - window_ms),
+    last,
+    backtest_buyer_orders_max,
   );
   return countsInWindow(rows, window_ms);
 }

@@ -1,16 +1,20 @@
 import { assert } from "../../core/assert.ts";
 import { inputsSha256 } from "../../core/audit/config.ts";
-import { open_case_states } from "../../core/audit/four-eyes.ts";
 import type { Hit } from "../../core/audit/types.ts";
 import { newId } from "../../core/ids.ts";
 import { hits_per_call_max } from "../../core/limits.ts";
 import { minorToJson } from "../../core/split/allocation-json.ts";
-import { type CaseKind, type CaseRow, case_columns, caseOfRow } from "../../store/audit-sql.ts";
-import { arrayLiteral, type Queryable } from "../../store/database.ts";
+import {
+  type CaseSubject,
+  insertHit,
+  insertOpenCase,
+  joinOpenCase,
+  selectKnownHitKeys,
+} from "../../store/audit-hits-sql.ts";
+import type { CaseKind, CaseRow } from "../../store/audit-sql.ts";
+import type { Queryable } from "../../store/database.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeActions } from "./trail-write.ts";
-
-const open_states_sql = `(${open_case_states.map((s) => `'${s}'`).join(", ")})`;
 
 export interface RaiseOptions {
   /** The configuration the rule ran under; null for hits raised outside it (a manual flag). */
@@ -50,11 +54,13 @@ export async function raiseAuditHits(
 ): Promise<(RaisedHit | null)[]> {
   assert(hits.length <= hits_per_call_max, `at most ${hits_per_call_max} hits at once`);
   if (hits.length === 0) return [];
-  const known = await tx.query<{ dedupe_key: string }>(
-    "SELECT dedupe_key FROM audit_hits WHERE tenant_id = $1 AND dedupe_key = ANY($2::text[])",
-    [tenant_id, hits.map((hit) => hit.dedupe_key)],
+  const seen = new Set(
+    await selectKnownHitKeys(
+      tx,
+      tenant_id,
+      hits.map((hit) => hit.dedupe_key),
+    ),
   );
-  const seen = new Set(known.map((row) => row.dedupe_key));
   const out: (RaisedHit | null)[] = [];
   for (const hit of hits) {
     if (seen.has(hit.dedupe_key)) {
@@ -91,28 +97,25 @@ async function raiseOne(
   const { row, opened } = await openOrJoin(tx, tenant_id, hit, options, now);
   const hit_id = newId();
   const inputs_sha256 = inputsSha256(hit.inputs);
-  const inserted = await tx.query(
-    `INSERT INTO audit_hits (tenant_id, id, case_id, rule_id, config_hash, dedupe_key, order_id, party_id, reason,
-                             inputs, inputs_sha256, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12)
-     ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING 1`,
-    [
-      tenant_id,
-      hit_id,
-      row.id,
-      hit.rule_id,
-      options.config_hash,
-      hit.dedupe_key,
-      hit.order_id,
-      hit.party_id,
-      hit.reason,
-      JSON.stringify(hit.inputs),
+  const inserted = await insertHit(
+    tx,
+    tenant_id,
+    {
+      id: hit_id,
+      case_id: row.id,
+      rule_id: hit.rule_id,
+      config_hash: options.config_hash,
+      dedupe_key: hit.dedupe_key,
+      order_id: hit.order_id,
+      party_id: hit.party_id,
+      reason: hit.reason,
+      inputs: hit.inputs,
       inputs_sha256,
-      now,
-    ],
+    },
+    now,
   );
   // A concurrent writer recorded the same key first: this one is a replay.
-  if (inserted.length === 0 && !opened) return null;
+  if (!inserted && !opened) return null;
   const common = { case_id: row.id, actor: options.actor, person: options.person ?? null };
   const detail = {
     hit_id,
@@ -165,43 +168,30 @@ async function openOrJoin(
   options: RaiseOptions,
   now: Date,
 ): Promise<{ row: CaseRow; opened: boolean }> {
-  const subject =
-    hit.order_id !== null
-      ? { sql: "order_id = $2", value: hit.order_id }
-      : { sql: "order_id IS NULL AND party_id = $2", value: hit.party_id! };
+  const subject: CaseSubject =
+    hit.order_id !== null ? { order_id: hit.order_id } : { party_id: hit.party_id! };
   const kind = options.kind ?? "rule";
   for (let attempt = 0; attempt < 2; attempt++) {
-    const [existing] = await tx.query(
-      `UPDATE audit_cases
-          SET rule_ids = CASE WHEN $3 = ANY(rule_ids) THEN rule_ids ELSE rule_ids || ARRAY[$3::text] END,
-              amount_minor = greatest(amount_minor, $4::int8), updated_at = $5
-        WHERE tenant_id = $1 AND ${subject.sql} AND kind <> 'dispute' AND state IN ${open_states_sql}
-        RETURNING ${case_columns}`,
-      [tenant_id, subject.value, hit.rule_id, hit.amount_minor, now],
-    );
-    if (existing !== undefined) return { row: caseOfRow(existing), opened: false };
-    const id = newId();
-    const [created] = await tx.query(
-      `INSERT INTO audit_cases (tenant_id, id, kind, state, order_id, party_id, rule_ids, amount_minor, currency,
-                                config_hash, opened_at, opened_by, involved, updated_at)
-       VALUES ($1, $2, $3, 'open', $4, $5, ARRAY[$6::text], $7, $8, $9, $10, $11, $12::text[], $10)
-       ON CONFLICT DO NOTHING RETURNING ${case_columns}`,
-      [
-        tenant_id,
-        id,
+    const existing = await joinOpenCase(tx, tenant_id, subject, hit, now);
+    if (existing !== undefined) return { row: existing, opened: false };
+    const created = await insertOpenCase(
+      tx,
+      tenant_id,
+      {
+        id: newId(),
         kind,
-        hit.order_id,
-        hit.party_id,
-        hit.rule_id,
-        hit.amount_minor,
-        hit.currency,
-        options.config_hash,
-        now,
-        options.actor,
-        arrayLiteral(options.involved ?? []),
-      ],
+        order_id: hit.order_id,
+        party_id: hit.party_id,
+        rule_id: hit.rule_id,
+        amount_minor: hit.amount_minor,
+        currency: hit.currency,
+        config_hash: options.config_hash,
+        opened_by: options.actor,
+        involved: options.involved ?? [],
+      },
+      now,
     );
-    if (created !== undefined) return { row: caseOfRow(created), opened: true };
+    if (created !== undefined) return { row: created, opened: true };
     // Another transaction opened the case between our update and insert: join it.
   }
   throw new Error(`could not open or join a case for ${hit.dedupe_key}`);

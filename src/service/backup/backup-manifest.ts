@@ -1,5 +1,6 @@
 import type { Queryable } from "../../store/database.ts";
-import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
+import { databaseTileFetcher, hasCheckpoint, latestCheckpointSize } from "../../store/log-tree-sql.ts";
+import { selectTenantIds } from "../../store/tenants-sql.ts";
 import { rootFromTiles } from "../../tlog/index.ts";
 import { parseCheckpoint, parseNote, toHex, verifyCheckpoint } from "../../verify/index.ts";
 import { checkLedgerIntegrity, type LedgerFinding } from "../ledger/integrity.ts";
@@ -36,12 +37,10 @@ export interface BackupManifest {
 
 /** Every tenant's latest checkpoint as the given snapshot (transaction) sees it. */
 export async function tenantCheckpoints(db: Queryable): Promise<TenantCheckpoint[]> {
-  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
   const out: TenantCheckpoint[] = [];
-  for (const { id } of tenants) {
+  for (const id of await selectTenantIds(db)) {
     const vkey = (await logVkey(db, id)) ?? null;
-    const [has] = await db.query("SELECT 1 FROM log_checkpoints WHERE tenant_id = $1 LIMIT 1", [id]);
-    if (has === undefined) {
+    if (!(await hasCheckpoint(db, id))) {
       out.push({ tenant_id: id, vkey, checkpoint: null, size: "0", root_hex: null, cosignatures: 0 });
       continue;
     }
@@ -81,11 +80,7 @@ export async function verifyRestored(
   for (const tenant of expected) {
     const checks: string[] = [];
     const problems: string[] = [];
-    const [latest] = await db.query<{ size: bigint }>(
-      "SELECT coalesce(max(size), 0)::int8 AS size FROM log_checkpoints WHERE tenant_id = $1",
-      [tenant.tenant_id],
-    );
-    const restored_size = latest?.size ?? 0n;
+    const restored_size = await latestCheckpointSize(db, tenant.tenant_id);
     const vkey = tenant.vkey ?? (await logVkey(db, tenant.tenant_id)) ?? null;
     for (const { source, note } of tenant.notes) {
       try {

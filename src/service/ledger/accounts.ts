@@ -10,25 +10,37 @@ import {
   party_kinds,
   purposes_allowed_negative,
 } from "../../core/ledger/types.ts";
+import { id_length_max, name_length_max, tenant_id_length_max } from "../../core/limits.ts";
+import {
+  closeAccountRow,
+  insertAccountsWithBalances,
+  selectAccountsByTriple,
+} from "../../store/accounts-sql.ts";
 import type { Queryable } from "../../store/database.ts";
-import { type PartyRow, selectPartyRow } from "../../store/parties-sql.ts";
+import {
+  insertParty,
+  type PartyRow,
+  partyExists,
+  selectKnownPartyIds,
+  selectPartyRow,
+} from "../../store/parties-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { insertTenant } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 
 export type Party = PartyRow;
 
+const tenant_id_pattern = new RegExp(`^[a-z0-9][a-z0-9-]{0,${tenant_id_length_max - 1}}$`);
+
 export async function ensureTenant(ctx: ServiceContext, tenant: { id: string; name: string }): Promise<void> {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant.id)) {
+  if (!tenant_id_pattern.test(tenant.id)) {
     throw new DomainError(
       "tenant_id_invalid",
-      "tenant id must be 1-63 lowercase letters, digits or dashes",
+      `tenant id must be 1-${tenant_id_length_max} lowercase letters, digits or dashes`,
       "id",
     );
   }
-  await ctx.db.query("INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", [
-    tenant.id,
-    tenant.name,
-  ]);
+  await insertTenant(ctx.db, tenant);
 }
 
 export interface PartyInput {
@@ -41,36 +53,31 @@ export interface PartyInput {
 
 /** Creates a party, or returns the existing one when the same id is sent again with the same facts. */
 export async function createParty(ctx: ServiceContext, tenant_id: string, input: PartyInput): Promise<Party> {
-  if (typeof input.id !== "string" || input.id.length === 0 || input.id.length > 128) {
-    throw new DomainError("party_id_invalid", "id must be 1 to 128 characters", "id");
+  if (typeof input.id !== "string" || input.id.length === 0 || input.id.length > id_length_max) {
+    throw new DomainError("party_id_invalid", `id must be 1 to ${id_length_max} characters`, "id");
   }
   if (!party_kinds.includes(input.kind)) {
     throw new DomainError("party_kind_invalid", `kind must be one of ${party_kinds.join(", ")}`, "kind");
   }
-  if (typeof input.name !== "string" || input.name.length === 0 || input.name.length > 200) {
-    throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
+  if (typeof input.name !== "string" || input.name.length === 0 || input.name.length > name_length_max) {
+    throw new DomainError("party_name_invalid", `name must be 1 to ${name_length_max} characters`, "name");
   }
   return inTransaction(ctx.db, async (tx) => {
     if (input.parent_id) {
-      const parent = await tx.query("SELECT 1 FROM parties WHERE tenant_id = $1 AND id = $2", [
-        tenant_id,
-        input.parent_id,
-      ]);
-      if (parent.length === 0)
+      if (!(await partyExists(tx, tenant_id, input.parent_id)))
         throw new DomainError("party_not_found", `parent_id: no party ${input.parent_id}`, "parent_id");
     }
-    await tx.query(
-      `INSERT INTO parties (tenant_id, id, kind, name, parent_id, settlement, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7) ON CONFLICT (tenant_id, id) DO NOTHING`,
-      [
-        tenant_id,
-        input.id,
-        input.kind,
-        input.name,
-        input.parent_id ?? null,
-        JSON.stringify(input.settlement ?? {}),
-        ctx.now(),
-      ],
+    await insertParty(
+      tx,
+      tenant_id,
+      {
+        id: input.id,
+        kind: input.kind,
+        name: input.name,
+        parent_id: input.parent_id ?? null,
+        settlement: input.settlement ?? {},
+      },
+      ctx.now(),
     );
     const party = await selectParty(tx, tenant_id, input.id);
     assert(party !== undefined, "party just written is missing");
@@ -162,11 +169,9 @@ async function insertAccounts(
   specs: readonly AccountSpec[],
   now: Date,
 ): Promise<void> {
-  const parties = await tx.query<{ id: string }>(
-    "SELECT id FROM parties WHERE tenant_id = $1 AND id = ANY($2::text[])",
-    [tenant_id, [...new Set(specs.map((spec) => spec.party_id))]],
+  const known = new Set(
+    await selectKnownPartyIds(tx, tenant_id, [...new Set(specs.map((spec) => spec.party_id))]),
   );
-  const known = new Set(parties.map((row) => row.id));
   for (const spec of specs) {
     if (!known.has(spec.party_id)) {
       throw new DomainError(
@@ -179,31 +184,19 @@ async function insertAccounts(
       );
     }
   }
-  const ids = specs.map(() => newId());
-  const bucket_counts = specs.map((spec) => spec.bucket_count ?? 1);
-  await tx.query(
-    `INSERT INTO accounts (tenant_id, id, party_id, purpose, currency, allow_negative, bucket_count, created_at)
-     SELECT $1, * , $8::timestamptz FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]::bool[], $7::int2[])
-     ON CONFLICT (tenant_id, party_id, purpose, currency) DO NOTHING`,
-    [
-      tenant_id,
-      ids,
-      specs.map((spec) => spec.party_id),
-      specs.map((spec) => spec.purpose),
-      specs.map((spec) => spec.currency),
-      specs.map((spec) => spec.allow_negative ?? purposes_allowed_negative.has(spec.purpose)),
-      bucket_counts,
-      now,
-    ],
-  );
   // Balance rows only for the accounts this statement created (ids we made).
-  await tx.query(
-    `INSERT INTO balances (tenant_id, account_id, bucket, floor_enforced)
-     SELECT a.tenant_id, a.id, g.bucket, NOT a.allow_negative AND a.bucket_count = 1 FROM accounts a
-       CROSS JOIN LATERAL generate_series(0, a.bucket_count - 1) AS g(bucket)
-      WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[])
-     ON CONFLICT DO NOTHING`,
-    [tenant_id, ids],
+  await insertAccountsWithBalances(
+    tx,
+    tenant_id,
+    specs.map((spec) => ({
+      id: newId(),
+      party_id: spec.party_id,
+      purpose: spec.purpose,
+      currency: spec.currency,
+      allow_negative: spec.allow_negative ?? purposes_allowed_negative.has(spec.purpose),
+      bucket_count: spec.bucket_count ?? 1,
+    })),
+    now,
   );
 }
 
@@ -212,20 +205,8 @@ async function selectAccountsBySpec(
   tenant_id: string,
   specs: readonly AccountSpec[],
 ): Promise<Map<string, Account>> {
-  const rows = await tx.query<Account & Record<string, unknown>>(
-    `SELECT a.id::text, a.party_id, a.purpose, a.currency::text, a.allow_negative, a.bucket_count, a.status
-       FROM accounts a
-       JOIN unnest($2::text[], $3::text[], $4::text[]) AS s(party_id, purpose, currency)
-         ON a.party_id = s.party_id AND a.purpose = s.purpose AND a.currency = s.currency
-      WHERE a.tenant_id = $1`,
-    [
-      tenant_id,
-      specs.map((spec) => spec.party_id),
-      specs.map((spec) => spec.purpose),
-      specs.map((spec) => spec.currency),
-    ],
-  );
-  return new Map(rows.map((row) => [accountKey(row), { ...row, bucket_count: Number(row.bucket_count) }]));
+  const rows = await selectAccountsByTriple(tx, tenant_id, specs);
+  return new Map(rows.map((row) => [accountKey(row), row]));
 }
 
 export async function openAccount(
@@ -244,8 +225,5 @@ export async function closeAccount(
   tenant_id: string,
   account_id: string,
 ): Promise<void> {
-  await ctx.db.query("UPDATE accounts SET status = 'closed' WHERE tenant_id = $1 AND id = $2", [
-    tenant_id,
-    account_id,
-  ]);
+  await closeAccountRow(ctx.db, tenant_id, account_id);
 }

@@ -5,7 +5,22 @@ import { sha256Json } from "../../core/ledger/content-hash.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
 import { validateEntriesAgainstAccounts, validateTransactionRequest } from "../../core/ledger/validate.ts";
 import type { Queryable } from "../../store/database.ts";
-import { applyBalanceDeltas, lockBalances, selectAccounts } from "../../store/ledger-sql.ts";
+import {
+  type HoldRow,
+  insertPendingHold,
+  lockDueHolds,
+  lockHold,
+  selectHoldById,
+  selectHoldByKey,
+  updateHoldPosted,
+  updateHoldResolved,
+} from "../../store/holds-sql.ts";
+import {
+  applyBalanceDeltas,
+  lockBalances,
+  selectAccounts,
+  selectTransactionKey,
+} from "../../store/ledger-sql.ts";
 import { inTransaction, RetryTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { writeJournalBatch } from "./write-batch.ts";
@@ -14,20 +29,7 @@ import { writeJournalBatch } from "./write-batch.ts";
 // (it stops counting as available) until it is posted in full or in part,
 // voided, or expires. Posting books a real journal transaction.
 
-export interface Hold {
-  id: string;
-  idempotency_key: string;
-  source_account_id: string;
-  destination_account_id: string;
-  amount_minor: bigint;
-  currency: string;
-  status: "pending" | "posted" | "voided" | "expired";
-  posted_minor: bigint;
-  expires_at: Date | null;
-  created_at: Date;
-  resolved_at: Date | null;
-  transaction_id: string | null;
-}
+export type Hold = Omit<HoldRow, "content_hash">;
 
 export interface HoldRequest {
   idempotency_key: string;
@@ -58,7 +60,7 @@ export function createHold(ctx: ServiceContext, tenant_id: string, request: Hold
     memo: request.memo ?? null,
   });
   return inTransaction(ctx.db, async (tx) => {
-    const [existing] = await selectHolds(tx, tenant_id, "idempotency_key = $2", [request.idempotency_key]);
+    const existing = await selectHoldByKey(tx, tenant_id, request.idempotency_key);
     if (existing !== undefined) {
       if (existing.content_hash !== content_hash) {
         throw new DomainError(
@@ -67,7 +69,7 @@ export function createHold(ctx: ServiceContext, tenant_id: string, request: Hold
           "idempotency_key",
         );
       }
-      return existing.hold;
+      return asHold(existing);
     }
     const now = ctx.now();
     if (request.expires_at !== undefined && request.expires_at <= now) {
@@ -96,26 +98,23 @@ export function createHold(ctx: ServiceContext, tenant_id: string, request: Hold
       );
     }
     const id = newId();
-    const inserted = await tx.query(
-      `INSERT INTO holds (tenant_id, id, idempotency_key, content_hash, source_account_id, destination_account_id,
-                          amount_minor, currency, status, expires_at, created_at, memo)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)
-       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
-      [
-        tenant_id,
+    const inserted = await insertPendingHold(
+      tx,
+      tenant_id,
+      {
         id,
-        request.idempotency_key,
+        idempotency_key: request.idempotency_key,
         content_hash,
-        source.id,
-        request.destination_account_id,
-        request.amount_minor,
-        request.currency,
-        request.expires_at ?? null,
-        now,
-        request.memo ?? null,
-      ],
+        source_account_id: source.id,
+        destination_account_id: request.destination_account_id,
+        amount_minor: request.amount_minor,
+        currency: request.currency,
+        expires_at: request.expires_at ?? null,
+        memo: request.memo ?? null,
+      },
+      now,
     );
-    if (inserted.length === 0) throw new RetryTransaction("hold idempotency key taken concurrently");
+    if (!inserted) throw new RetryTransaction("hold idempotency key taken concurrently");
     await reserve(
       tx,
       tenant_id,
@@ -123,9 +122,9 @@ export function createHold(ctx: ServiceContext, tenant_id: string, request: Hold
       request.destination_account_id,
       request.amount_minor,
     );
-    const [created] = await selectHolds(tx, tenant_id, "id = $2", [id]);
+    const created = await selectHoldById(tx, tenant_id, id);
     assert(created !== undefined, "hold just written is missing");
-    return created.hold;
+    return asHold(created);
   });
 }
 
@@ -180,11 +179,11 @@ export function postHold(ctx: ServiceContext, tenant_id: string, request: PostHo
     );
     assert(result !== undefined, "no result for the hold's transaction");
     if (result.status === "rejected") throw result.error;
-    await tx.query(
-      `UPDATE holds SET status = 'posted', posted_minor = $3, resolved_at = $4, transaction_id = $5
-        WHERE tenant_id = $1 AND id = $2`,
-      [tenant_id, hold.id, amount_minor, now, result.transaction.id],
-    );
+    await updateHoldPosted(tx, tenant_id, hold.id, {
+      posted_minor: amount_minor,
+      resolved_at: now,
+      transaction_id: result.transaction.id,
+    });
     return {
       ...hold,
       status: "posted",
@@ -198,9 +197,9 @@ export function postHold(ctx: ServiceContext, tenant_id: string, request: PostHo
 /** Voids a pending hold and frees its reservation. Voiding a voided hold returns it unchanged. */
 export function voidHold(ctx: ServiceContext, tenant_id: string, hold_id: string): Promise<Hold> {
   return inTransaction(ctx.db, async (tx) => {
-    const [found] = await selectHolds(tx, tenant_id, "id = $2 FOR UPDATE", [hold_id]);
+    const found = await lockHold(tx, tenant_id, hold_id);
     if (found === undefined) throw holdNotFound(hold_id);
-    const hold = found.hold;
+    const hold = asHold(found);
     if (hold.status === "voided") return hold;
     if (hold.status === "posted")
       throw new DomainError("hold_already_posted", `hold ${hold_id} was already posted`, "hold_id");
@@ -216,13 +215,8 @@ export function voidHold(ctx: ServiceContext, tenant_id: string, hold_id: string
 export function expireHolds(ctx: ServiceContext, tenant_id: string, limit = 1000): Promise<number> {
   return inTransaction(ctx.db, async (tx) => {
     const now = ctx.now();
-    const due = await selectHolds(
-      tx,
-      tenant_id,
-      "status = 'pending' AND expires_at <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED",
-      [now, limit],
-    );
-    for (const { hold } of due) await resolve(tx, tenant_id, hold, "expired", now);
+    const due = await lockDueHolds(tx, tenant_id, now, limit);
+    for (const hold of due) await resolve(tx, tenant_id, asHold(hold), "expired", now);
     return due.length;
   });
 }
@@ -234,15 +228,11 @@ async function lockPendingHold(
   now: Date,
   key: string,
 ): Promise<Hold> {
-  const [found] = await selectHolds(tx, tenant_id, "id = $2 FOR UPDATE", [hold_id]);
+  const found = await lockHold(tx, tenant_id, hold_id);
   if (found === undefined) throw holdNotFound(hold_id);
-  const hold = found.hold;
+  const hold = asHold(found);
   if (hold.status === "posted") {
-    const rows = await tx.query<{ idempotency_key: string }>(
-      "SELECT idempotency_key FROM journal_transactions WHERE tenant_id = $1 AND id = $2",
-      [tenant_id, hold.transaction_id],
-    );
-    if (rows[0]?.idempotency_key === key) return hold;
+    if ((await selectTransactionKey(tx, tenant_id, hold.transaction_id)) === key) return hold;
     throw new DomainError("hold_already_posted", `hold ${hold_id} was already posted`, "hold_id");
   }
   if (hold.status === "voided")
@@ -265,12 +255,7 @@ async function resolve(
   now: Date,
 ): Promise<void> {
   await reserve(tx, tenant_id, hold.source_account_id, hold.destination_account_id, -hold.amount_minor);
-  await tx.query("UPDATE holds SET status = $3, resolved_at = $4 WHERE tenant_id = $1 AND id = $2", [
-    tenant_id,
-    hold.id,
-    status,
-    now,
-  ]);
+  await updateHoldResolved(tx, tenant_id, hold.id, status, now);
 }
 
 /** Moves the reservation counters of a hold's two accounts by `amount_minor` (negative releases). */
@@ -325,20 +310,7 @@ function holdNotFound(hold_id: string): DomainError {
   return new DomainError("hold_not_found", `no hold ${hold_id} in this tenant`, "hold_id");
 }
 
-type HoldRow = Hold & { content_hash: string } & Record<string, unknown>;
-
-async function selectHolds(
-  tx: Queryable,
-  tenant_id: string,
-  where: string,
-  params: unknown[],
-): Promise<{ hold: Hold; content_hash: string }[]> {
-  const rows = await tx.query<HoldRow>(
-    `SELECT id::text, idempotency_key, content_hash, source_account_id::text, destination_account_id::text,
-            amount_minor, currency::text, status, posted_minor, expires_at, created_at, resolved_at,
-            transaction_id::text
-       FROM holds WHERE tenant_id = $1 AND ${where}`,
-    [tenant_id, ...params],
-  );
-  return rows.map(({ content_hash, ...hold }) => ({ hold: hold as Hold, content_hash }));
+/** A hold as the service answers it: the row without its content hash. */
+function asHold({ content_hash: _, ...hold }: HoldRow): Hold {
+  return hold;
 }

@@ -1,4 +1,9 @@
 import type { Queryable } from "../../store/database.ts";
+import {
+  selectAccountsBelowFloor,
+  selectLedgerCounts,
+  selectOrphanedPostings,
+} from "../../store/ledger-reads-sql.ts";
 import { balanceMismatches, trialBalance } from "./ledger-reads.ts";
 
 // The ledger's own invariants, checked from the rows alone (no log needed):
@@ -25,24 +30,14 @@ export async function checkLedgerIntegrity(db: Queryable, tenant_id: string): Pr
     findings.push(balanceFinding(mismatch.account_id, mismatch.balance_minor, mismatch.postings_minor));
   }
   // Postings on an account that has no balance row at all.
-  const orphaned = await db.query<{ account_id: string; postings_minor: bigint }>(
-    `SELECT p.account_id::text, sum(p.amount_minor)::int8 AS postings_minor FROM postings p
-      WHERE p.tenant_id = $1
-        AND NOT EXISTS (SELECT 1 FROM balances b WHERE b.tenant_id = p.tenant_id AND b.account_id = p.account_id)
-      GROUP BY p.account_id`,
-    [tenant_id],
-  );
+  const orphaned = await selectOrphanedPostings(db, tenant_id);
   for (const row of orphaned) findings.push(orphanFinding(row.account_id, row.postings_minor));
   findings.push(...(await floorFindings(db, tenant_id)));
-  const [counts] = await db.query<{ accounts: bigint; postings: bigint }>(
-    `SELECT (SELECT count(*) FROM accounts WHERE tenant_id = $1)::int8 AS accounts,
-            (SELECT count(*) FROM postings WHERE tenant_id = $1)::int8 AS postings`,
-    [tenant_id],
-  );
+  const counts = await selectLedgerCounts(db, tenant_id);
   return {
     tenant_id,
-    accounts: Number(counts?.accounts ?? 0n),
-    postings: counts?.postings ?? 0n,
+    accounts: Number(counts.accounts),
+    postings: counts.postings,
     findings,
     clean: findings.length === 0,
   };
@@ -63,13 +58,7 @@ export async function trialBalanceFindings(db: Queryable, tenant_id: string): Pr
 
 /** No restricted account below its floor. Reads the balance rows only. */
 export async function floorFindings(db: Queryable, tenant_id: string): Promise<LedgerFinding[]> {
-  const below = await db.query<{ account_id: string; available_minor: bigint }>(
-    `SELECT a.id::text AS account_id, (sum(b.posted_minor) - sum(b.pending_out_minor))::int8 AS available_minor
-       FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
-      WHERE a.tenant_id = $1 AND NOT a.allow_negative
-      GROUP BY a.id HAVING sum(b.posted_minor) - sum(b.pending_out_minor) < 0`,
-    [tenant_id],
-  );
+  const below = await selectAccountsBelowFloor(db, tenant_id);
   return below.map((row) => ({
     finding: "FLOOR",
     detail: `restricted account ${row.account_id} is at ${row.available_minor}, below 0`,

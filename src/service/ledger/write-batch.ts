@@ -20,7 +20,8 @@ import {
   selectTransactionsByKey,
 } from "../../store/ledger-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
-import { type LogRecordInput, logRecordsWrite } from "../tlog/record-enqueue.ts";
+import { LoopSlicer, mapInSlices } from "../slices.ts";
+import { type LogRecordInput, logRecordsWriteInSlices } from "../tlog/record-enqueue.ts";
 import {
   balanceDeltasWrite,
   type LockedAvailability,
@@ -100,7 +101,8 @@ export async function planJournalBatch(
     `a batch holds at most ${transactions_per_batch_max} transactions`,
   );
   const results: (PostResult | undefined)[] = new Array(requests.length);
-  const { pending, duplicate_of } = validateAndDedupe(requests, results);
+  const slicer = new LoopSlicer();
+  const { pending, duplicate_of } = await validateAndDedupe(requests, results, slicer);
 
   const existing = options.keys_unused
     ? new Map<string, never>()
@@ -149,7 +151,14 @@ export async function planJournalBatch(
     else results[item.index] = { status: "rejected", error: decision.error };
   });
 
-  const { created, journal, balances } = planAccepted(tenant_id, accepted, accounts, locked, recorded_at);
+  const { created, journal, balances } = await planAccepted(
+    tenant_id,
+    accepted,
+    accounts,
+    locked,
+    recorded_at,
+    slicer,
+  );
   for (const [index, transaction] of created) results[index] = { status: "created", transaction };
 
   const replayed = await selectTransactions(tx, tenant_id, [...replay_ids.values()]);
@@ -169,20 +178,22 @@ export async function planJournalBatch(
   return { results: results as PostResult[], created, journal, balances };
 }
 
-function validateAndDedupe(
+async function validateAndDedupe(
   requests: readonly TransactionRequest[],
   results: (PostResult | undefined)[],
-): { pending: Pending[]; duplicate_of: Map<number, number> } {
+  slicer: LoopSlicer,
+): Promise<{ pending: Pending[]; duplicate_of: Map<number, number> }> {
   const pending: Pending[] = [];
   const duplicate_of = new Map<number, number>();
   const first_by_key = new Map<string, Pending>();
-  requests.forEach((request, index) => {
+  for (const [index, request] of requests.entries()) {
+    await slicer.pause();
     try {
       validateTransactionRequest(request);
     } catch (error) {
       if (!isDomainError(error)) throw error;
       results[index] = { status: "rejected", error };
-      return;
+      continue;
     }
     const item = { index, request, content_hash: transactionContentHash(request) };
     const first = first_by_key.get(request.idempotency_key);
@@ -194,20 +205,28 @@ function validateAndDedupe(
     } else {
       duplicate_of.set(index, first.index);
     }
-  });
+  }
   return { pending, duplicate_of };
 }
 
-function planAccepted(
+async function planAccepted(
   tenant_id: string,
   accepted: readonly Pending[],
   accounts: ReadonlyMap<string, Account>,
   locked: LockedAvailability,
   recorded_at: Date,
-): Pick<JournalPlan, "created" | "journal" | "balances"> {
+  slicer: LoopSlicer,
+): Promise<Pick<JournalPlan, "created" | "journal" | "balances">> {
   const created = new Map<number, JournalTransaction>();
   if (accepted.length === 0) return { created, journal: [], balances: null };
-  const transactions = accepted.map((item) => toJournal(item.request, recorded_at));
+  const transactions = await mapInSlices(accepted, (item) => toJournal(item.request, recorded_at), slicer);
+  // The records are canonicalised and hashed here, the batch's heaviest loop.
+  const records = await mapInSlices(
+    transactions,
+    (transaction) => logRecordOf(transaction, accounts),
+    slicer,
+  );
+  const records_write = await logRecordsWriteInSlices(tenant_id, records, recorded_at, slicer);
   for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
   // One statement: the journal, its postings, its log records, the caller's
   // own rows, and last the balance deltas (src/store/write-set.ts). If a
@@ -222,11 +241,7 @@ function planAccepted(
         accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
       ),
       postingsWrite(tenant_id, transactions),
-      logRecordsWrite(
-        tenant_id,
-        transactions.map((transaction) => logRecordOf(transaction, accounts)),
-        recorded_at,
-      ),
+      records_write,
     ],
     balances: balanceDeltasWrite(tenant_id, transactions, locked),
   };

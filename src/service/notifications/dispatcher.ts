@@ -15,7 +15,8 @@ import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
 
 import { fanOutWebhooks } from "./webhook-fanout.ts";
-import { HandOff, sendDueWebhooks } from "./webhook-sender.ts";
+import { HandOff } from "./webhook-hand-off.ts";
+import { sendDueWebhooks } from "./webhook-sender.ts";
 
 // The notification dispatcher: for each tenant, one round fans the newly
 // sequenced events out to people (inbox, mail) and to webhook endpoints, each

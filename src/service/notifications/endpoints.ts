@@ -31,7 +31,7 @@ import {
 import type { ServiceContext } from "../context.ts";
 import { checkWebhookHost, checkWebhookUrl } from "./address-guard.ts";
 import { dispatcher_lock_class, latestSeq } from "./stream-batch.ts";
-import { disableEndpoint } from "./webhook-sender.ts";
+import { disableEndpoint } from "./webhook-record.ts";
 
 // Webhook endpoints: per tenant, or per party for that party's own events. A
 // party-scoped caller manages only its own party's endpoints; the secret is

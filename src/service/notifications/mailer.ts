@@ -12,6 +12,13 @@ import {
 import { isLanguage } from "../../core/notifications/event-types.ts";
 import { digestMailOf } from "../../core/notifications/render.ts";
 import type { Queryable } from "../../store/database.ts";
+import {
+  claimDueMails,
+  type DueMailRow,
+  markMailsFailed,
+  markMailsSent,
+  releaseMailLeases,
+} from "../../store/email-messages-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { leadTenant } from "./stream-batch.ts";
@@ -109,34 +116,11 @@ export interface MailOut {
   html: string;
 }
 
-type DueMail = {
-  id: string;
-  user_id: string;
-  kind: string;
-  to_address: string;
-  language: string;
-  type: string;
-  subject: string;
-  text_body: string;
-  html_body: string;
-  attempts: number;
-};
+type DueMail = DueMailRow;
 
 async function claimMails(tx: Queryable, tenant_id: string, now: Date, lease_ms: number): Promise<DueMail[]> {
   if (!(await leadTenant(tx, tenant_id))) return [];
-  const rows = await tx.query<DueMail>(
-    `SELECT id::text AS id, user_id::text AS user_id, kind, to_address, language, type, subject, text_body, html_body, attempts
-       FROM email_messages
-      WHERE tenant_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
-      ORDER BY next_attempt_at, id LIMIT $3`,
-    [tenant_id, now, digest_items_max],
-  );
-  if (rows.length > 0)
-    await tx.query(
-      "UPDATE email_messages SET lease_until = $3 WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-      [tenant_id, rows.map((row) => row.id), new Date(now.getTime() + lease_ms)],
-    );
-  return rows;
+  return claimDueMails(tx, tenant_id, now, digest_items_max, new Date(now.getTime() + lease_ms));
 }
 
 /** Groups due rows into mails: one per event row, one per user for all its digest rows. */
@@ -200,28 +184,28 @@ async function recordMails(
     const result = results[i]!;
     const ids = mails[i]!.rows.map((row) => row.id);
     if (result.ok) {
-      await tx.query(
-        `UPDATE email_messages SET status = $3, attempts = attempts + 1, sent_at = $4, last_attempt_at = $4,
-                message_id = $5, eml_file = $6, lease_until = NULL, last_error = NULL
-          WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-        [tenant_id, ids, result.eml_file === null ? "sent" : "kept", now, result.message_id, result.eml_file],
+      const status = result.eml_file === null ? "sent" : "kept";
+      await markMailsSent(
+        tx,
+        tenant_id,
+        ids,
+        { status, message_id: result.message_id, eml_file: result.eml_file },
+        now,
       );
       continue;
     }
     const attempts = mails[i]!.rows[0]!.attempts + 1;
     const delay_ms = Math.min(config.backoff_ms * 2 ** Math.min(attempts - 1, 20), email_backoff_ms_max);
-    await tx.query(
-      `UPDATE email_messages SET attempts = attempts + 1, last_attempt_at = $3, last_error = $4, lease_until = NULL,
-              status = CASE WHEN attempts + 1 >= $6 THEN 'failed' ELSE 'pending' END, next_attempt_at = $5
-        WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-      [
-        tenant_id,
-        ids,
-        now,
-        result.error.slice(0, 1000),
-        new Date(now.getTime() + delay_ms),
-        email_attempts_max,
-      ],
+    await markMailsFailed(
+      tx,
+      tenant_id,
+      ids,
+      {
+        error: result.error,
+        next_attempt_at: new Date(now.getTime() + delay_ms),
+        attempts_max: email_attempts_max,
+      },
+      now,
     );
   }
 }
@@ -249,10 +233,6 @@ export async function sendDueMails(ctx: ServiceContext, tenant_id: string, maile
   // Rows claimed beyond this round's mails wait for their lease to lapse; release them now.
   const sent = new Set(mails.flatMap((mail) => mail.rows.map((row) => row.id)));
   const left = rows.filter((row) => !sent.has(row.id)).map((row) => row.id);
-  if (left.length > 0)
-    await ctx.db.query(
-      "UPDATE email_messages SET lease_until = NULL WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-      [tenant_id, left],
-    );
+  if (left.length > 0) await releaseMailLeases(ctx.db, tenant_id, left);
   return mails.length;
 }

@@ -18,10 +18,21 @@ import {
   tellingsOf,
 } from "../../core/notifications/recipients.ts";
 import { mailOf, renderTemplate } from "../../core/notifications/render.ts";
-import { arrayLiteral, type Queryable } from "../../store/database.ts";
+import type { Queryable } from "../../store/database.ts";
+import { insertEmailRows } from "../../store/email-messages-sql.ts";
+import { insertInboxItemRows } from "../../store/inbox-items-sql.ts";
+import { selectTenantPreferences } from "../../store/notification-preferences-sql.ts";
+import { selectRecipientUsers } from "../../store/users-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import { channelCursor, eventsAfter, leadTenant, moveCursor, type SequencedEvent } from "./stream-batch.ts";
+import {
+  channelCursor,
+  eventsAfter,
+  latestSeq,
+  leadTenant,
+  moveCursor,
+  type SequencedEvent,
+} from "./stream-batch.ts";
 
 // The "people" channel: events become inbox items and e-mails for the
 // tenant's users, by role, party and preference. Each inbox item is also
@@ -55,17 +66,7 @@ export interface EmailRow {
 }
 
 export async function loadRecipients(tx: Queryable, tenant_id: string): Promise<Recipient[]> {
-  const rows = await tx.query<{
-    id: string;
-    role: string;
-    party_id: string | null;
-    email: string | null;
-    language: string;
-  }>(
-    `SELECT id::text AS id, role, party_id, email, language FROM users
-      WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id LIMIT $2`,
-    [tenant_id, recipients_per_tenant_max],
-  );
+  const rows = await selectRecipientUsers(tx, tenant_id, recipients_per_tenant_max);
   return rows.map((row) => {
     assert(isRole(row.role), `user ${row.id} has role ${row.role}`);
     return {
@@ -79,10 +80,7 @@ export async function loadRecipients(tx: Queryable, tenant_id: string): Promise<
 }
 
 export async function loadPreferences(tx: Queryable, tenant_id: string): Promise<PreferenceMap> {
-  const rows = await tx.query<{ user_id: string; event_type: string; delivery: string }>(
-    "SELECT user_id::text AS user_id, event_type, delivery FROM notification_preferences WHERE tenant_id = $1",
-    [tenant_id],
-  );
+  const rows = await selectTenantPreferences(tx, tenant_id);
   const map = new Map<string, Map<string, Delivery>>();
   for (const row of rows) {
     if (!isDelivery(row.delivery)) continue;
@@ -148,32 +146,11 @@ export async function insertInboxItems(
   now: Date,
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await tx.query<{
-    id: string;
-    user_id: string;
-    type: string;
-    title: string;
-    party_ids: string[];
-  }>(
-    `INSERT INTO inbox_items (tenant_id, id, user_id, event_id, event_seq, type, party_ids, title, body, data, created_at)
-     SELECT $1, r.id, r.user_id, r.event_id, r.event_seq, r.type, r.parties::text[], r.title, r.body, r.data::jsonb, $11
-       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-         AS r(id, user_id, event_id, event_seq, type, parties, title, body, data)
-     ON CONFLICT (tenant_id, user_id, event_id) DO NOTHING
-     RETURNING id::text AS id, user_id::text AS user_id, type, title, party_ids`,
-    [
-      tenant_id,
-      rows.map((row) => row.id),
-      rows.map((row) => row.user_id),
-      rows.map((row) => row.event_id),
-      rows.map((row) => row.event_seq),
-      rows.map((row) => row.type),
-      rows.map((row) => arrayLiteral(row.party_ids)),
-      rows.map((row) => row.title),
-      rows.map((row) => row.body),
-      rows.map((row) => toJsonText(row.data ?? {})),
-      now,
-    ],
+  const inserted = await insertInboxItemRows(
+    tx,
+    tenant_id,
+    rows.map(({ data, ...row }) => ({ ...row, data_json: toJsonText(data ?? {}) })),
+    now,
   );
   await writeSteps(tx, [
     eventsWrite(
@@ -195,34 +172,7 @@ export async function insertEmails(
   rows: readonly EmailRow[],
   now: Date,
 ): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await tx.query(
-    `INSERT INTO email_messages (tenant_id, id, user_id, event_id, kind, to_address, language, type, subject,
-                                 text_body, html_body, status, next_attempt_at, created_at)
-     SELECT $1, m.id, m.user_id, m.event_id, m.kind, m.to_address, m.language, m.type, m.subject, m.text_body,
-            m.html_body, 'pending', m.next_attempt_at, $13
-       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                   $10::text[], $11::text[], $12::timestamptz[])
-         AS m(id, user_id, event_id, kind, to_address, language, type, subject, text_body, html_body, next_attempt_at)
-     ON CONFLICT (tenant_id, user_id, event_id) DO NOTHING
-     RETURNING 1`,
-    [
-      tenant_id,
-      rows.map((row) => row.id),
-      rows.map((row) => row.user_id),
-      rows.map((row) => row.event_id),
-      rows.map((row) => row.kind),
-      rows.map((row) => row.to_address),
-      rows.map((row) => row.language),
-      rows.map((row) => row.type),
-      rows.map((row) => row.subject),
-      rows.map((row) => row.text_body),
-      rows.map((row) => row.html_body),
-      rows.map((row) => row.next_attempt_at),
-      now,
-    ],
-  );
-  return inserted.length;
+  return insertEmailRows(tx, tenant_id, rows, now);
 }
 
 /**
@@ -237,17 +187,21 @@ export async function fanOutPeople(
 ): Promise<number> {
   if (!(await leadTenant(tx, tenant_id))) return 0;
   const cursor = await channelCursor(tx, tenant_id, "people");
+  const latest = await latestSeq(tx, tenant_id);
+  if (latest <= cursor) return 0;
+  const users = await loadRecipients(tx, tenant_id);
+  if (users.length === 0) {
+    // Nobody to tell: skip ahead without reading the events (as the webhooks channel does with no endpoint).
+    await moveCursor(tx, tenant_id, "people", cursor, latest, now);
+    return Number(latest - cursor);
+  }
   const events = await eventsAfter(tx, tenant_id, cursor, batch_max);
   const last = events.at(-1);
   if (last === undefined) return 0;
-  const tellable = events.some((event) => !event.type.startsWith(internal_type_prefix));
-  if (tellable) {
-    const users = await loadRecipients(tx, tenant_id);
-    if (users.length > 0) {
-      const plan = planPeople(events, users, await loadPreferences(tx, tenant_id), now);
-      await insertInboxItems(tx, tenant_id, plan.inbox, now);
-      await insertEmails(tx, tenant_id, plan.email, now);
-    }
+  if (events.some((event) => !event.type.startsWith(internal_type_prefix))) {
+    const plan = planPeople(events, users, await loadPreferences(tx, tenant_id), now);
+    await insertInboxItems(tx, tenant_id, plan.inbox, now);
+    await insertEmails(tx, tenant_id, plan.email, now);
   }
   await moveCursor(tx, tenant_id, "people", cursor, last.seq, now);
   return events.length;

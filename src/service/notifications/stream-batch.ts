@@ -3,6 +3,12 @@ import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { latestEventSeq } from "../../store/events-sql.ts";
+import {
+  type SequencedEventRow,
+  selectCursorForUpdate,
+  selectEventsAfter,
+  upsertCursor,
+} from "../../store/notification-cursors-sql.ts";
 
 // The dispatcher's view of the sequenced event stream: a durable cursor per
 // (tenant, channel) and the events after it. A channel moves its cursor in the
@@ -13,26 +19,15 @@ export type Channel = "people" | "webhooks";
 // The advisory lock's first key: "ClearSplit notifications" (the sequencers use their own).
 export const dispatcher_lock_class = 0x0c5e_0e17;
 
-export type SequencedEvent = {
-  seq: bigint;
-  id: string;
-  type: string;
-  party_ids: string[];
-  payload: unknown;
-  created_at: Date;
-};
+export type SequencedEvent = SequencedEventRow;
 
 /** Takes the tenant's dispatcher lock for this transaction; false when another process leads. */
 export async function leadTenant(tx: Queryable, tenant_id: string): Promise<boolean> {
   return tryTransactionLock(tx, dispatcher_lock_class, tenant_id);
 }
 
-export async function channelCursor(tx: Queryable, tenant_id: string, channel: Channel): Promise<bigint> {
-  const [row] = await tx.query<{ last_seq: bigint }>(
-    "SELECT last_seq FROM notification_cursors WHERE tenant_id = $1 AND channel = $2 FOR UPDATE",
-    [tenant_id, channel],
-  );
-  return row === undefined ? 0n : BigInt(row.last_seq);
+export function channelCursor(tx: Queryable, tenant_id: string, channel: Channel): Promise<bigint> {
+  return selectCursorForUpdate(tx, tenant_id, channel);
 }
 
 export async function moveCursor(
@@ -45,27 +40,17 @@ export async function moveCursor(
 ): Promise<void> {
   assert(to_seq >= from_seq, `channel ${channel} cursor would move back from ${from_seq} to ${to_seq}`);
   if (to_seq === from_seq) return;
-  await tx.query(
-    `INSERT INTO notification_cursors (tenant_id, channel, last_seq, updated_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (tenant_id, channel) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
-    [tenant_id, channel, to_seq, now],
-  );
+  await upsertCursor(tx, tenant_id, channel, to_seq, now);
 }
 
-export async function eventsAfter(
+export function eventsAfter(
   tx: Queryable,
   tenant_id: string,
   after_seq: bigint,
   limit: number,
 ): Promise<SequencedEvent[]> {
   assert(limit >= 1 && limit <= dispatch_events_per_batch_max, "dispatch batch out of range");
-  const rows = await tx.query<SequencedEvent>(
-    `SELECT s.seq, e.id::text AS id, e.type, e.party_ids, e.payload, e.created_at
-       FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
-      WHERE s.tenant_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3`,
-    [tenant_id, after_seq, limit],
-  );
-  return rows.map((row) => ({ ...row, seq: BigInt(row.seq) }));
+  return selectEventsAfter(tx, tenant_id, after_seq, limit);
 }
 
 export function latestSeq(tx: Queryable, tenant_id: string): Promise<bigint> {

@@ -3,6 +3,9 @@ import { newId } from "../../core/ids.ts";
 import { isLanguage, test_templates } from "../../core/notifications/event-types.ts";
 import { mailOf, renderTemplate } from "../../core/notifications/render.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectUserContact } from "../../store/users-sql.ts";
+import { insertDueDelivery } from "../../store/webhook-deliveries-sql.ts";
+import { nextEndpointSequence } from "../../store/webhook-endpoints-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { getEndpoint } from "./endpoints.ts";
 import { userOf } from "./inbox.ts";
@@ -31,10 +34,7 @@ export async function sendTestNotification(
   return inTransaction(ctx.db, async (tx) => {
     const result: TestResult = { inbox_item_id: null, email_id: null, delivery_id: null };
     if (user_id !== null) {
-      const [user] = await tx.query<{ email: string | null; language: string }>(
-        "SELECT email, language FROM users WHERE tenant_id = $1 AND id = $2",
-        [principal.tenant_id, user_id],
-      );
+      const user = await selectUserContact(tx, principal.tenant_id, user_id);
       const language = isLanguage(user?.language) ? user.language : "zh-CN";
       const rendered = renderTemplate(test_templates[language], "notification.test", {});
       // A test item has its own id as its "event", so each test makes a new item.
@@ -86,12 +86,7 @@ export async function sendTestNotification(
     }
     if (endpoint !== null) {
       const message_id = newId();
-      const [row] = await tx.query<{ sequence: bigint }>(
-        `UPDATE webhook_endpoints SET last_sequence = last_sequence + 1 WHERE tenant_id = $1 AND id = $2
-         RETURNING last_sequence AS sequence`,
-        [principal.tenant_id, endpoint.id],
-      );
-      const sequence = BigInt(row!.sequence);
+      const sequence = await nextEndpointSequence(tx, principal.tenant_id, endpoint.id);
       const body = webhookBody(
         {
           id: message_id,
@@ -102,20 +97,19 @@ export async function sendTestNotification(
         sequence,
       );
       const delivery_id = newId();
-      await tx.query(
-        `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
-                                         party_ids, body, status, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, NULL, NULL, $5, 'webhook.test', $6::text[], $7, 'pending', $8, $8)`,
-        [
-          principal.tenant_id,
-          delivery_id,
-          endpoint.id,
+      await insertDueDelivery(
+        tx,
+        principal.tenant_id,
+        {
+          id: delivery_id,
+          endpoint_id: endpoint.id,
           message_id,
           sequence,
-          endpoint.party_id === null ? [] : [endpoint.party_id],
+          type: "webhook.test",
+          party_ids: endpoint.party_id === null ? [] : [endpoint.party_id],
           body,
-          now,
-        ],
+        },
+        now,
       );
       result.delivery_id = delivery_id;
     }

@@ -4,8 +4,10 @@ import { toJsonText } from "../../core/json.ts";
 import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { internal_type_prefix } from "../../core/notifications/event-types.ts";
 import type { Queryable } from "../../store/database.ts";
+import { fanOutDeliveries } from "../../store/webhook-deliveries-sql.ts";
+import { selectEnabledEndpointsForUpdate } from "../../store/webhook-endpoints-sql.ts";
 import { channelCursor, latestSeq, leadTenant, moveCursor, type SequencedEvent } from "./stream-batch.ts";
-import type { ClaimedDelivery } from "./webhook-sender.ts";
+import type { ClaimedDelivery } from "./webhook-hand-off.ts";
 
 // The "webhooks" channel: each event becomes one delivery per enabled endpoint
 // that subscribes to its type and may see it (an endpoint of a party gets only
@@ -103,73 +105,11 @@ export function planDeliveries(
   return rows;
 }
 
-/** The id of the `index`-th delivery of a fan-out (from 1): the batch's UUIDv7 with its last 32 bits the index. */
-const delivery_id_sql = (base: string, index: string) =>
-  `overlay(${base}::text placing lpad(to_hex(${index}), 8, '0') from 29 for 8)::uuid`;
-
-/**
- * The fan-out of one batch of the stream in one statement: the events after the cursor, each joined to
- * the endpoints that want it (planDeliveries is the same rule in TypeScript), numbered per endpoint,
- * each body built from the event's stored JSON, inserted leased, the endpoints' last sequence moved.
- * The payloads never come to Node and the bodies go there once, to be sent. Returns one row per delivery
- * made, each with the batch's event count and last seq (one row with no delivery when none was made).
- */
-const fan_out_sql = `
-  WITH ev AS MATERIALIZED (
-    SELECT s.seq, e.id, e.type, e.party_ids, e.payload, e.created_at
-      FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
-     WHERE s.tenant_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3),
-  planned AS MATERIALIZED (
-    SELECT ev.seq, ev.id AS event_id, ev.type, ev.party_ids, ev.payload, ev.created_at, w.id AS endpoint_id,
-           w.last_sequence + row_number() OVER (PARTITION BY w.id ORDER BY ev.seq) AS sequence,
-           row_number() OVER (ORDER BY ev.seq, w.id) AS n
-      FROM ev JOIN webhook_endpoints w
-        ON w.tenant_id = $1 AND w.status = 'enabled' AND ev.seq > w.from_seq
-       AND (ev.type = ANY(w.event_types) OR '*' = ANY(w.event_types))
-       AND (w.party_id IS NULL OR w.party_id = ANY(ev.party_ids))
-     WHERE NOT starts_with(ev.type, $4)),
-  inserted AS (
-    INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
-                                    party_ids, body, status, next_attempt_at, lease_until, created_at)
-    SELECT $1, ${delivery_id_sql("$5", "p.n")}, p.endpoint_id, p.event_id::text, p.event_id, p.seq, p.sequence, p.type,
-           p.party_ids,
-           '{"id":' || to_json(p.event_id::text)::text || ',"type":' || to_json(p.type)::text || ',"timestamp":"'
-             || to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
-             || p.sequence::text || ',"data":' || p.payload::text || '}',
-           'pending', $6, $7, $6
-      FROM planned p ORDER BY p.n
-    ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
-    RETURNING id, endpoint_id, message_id, type, body),
-  moved AS (
-    UPDATE webhook_endpoints w SET last_sequence = m.last_sequence
-      FROM (SELECT endpoint_id, max(sequence) AS last_sequence FROM planned GROUP BY endpoint_id) m
-     WHERE w.tenant_id = $1 AND w.id = m.endpoint_id
-    RETURNING 1)
-  SELECT b.events, b.last_seq, i.id::text AS id, i.endpoint_id::text AS endpoint_id, i.message_id, i.type, i.body
-    FROM (SELECT count(*)::int4 AS events, max(seq) AS last_seq FROM ev) b
-    LEFT JOIN inserted i ON true
-   ORDER BY i.id`;
-
 async function enabledEndpoints(
   tx: Queryable,
   tenant_id: string,
 ): Promise<(EndpointTarget & EndpointAddress)[]> {
-  const rows = await tx.query<{
-    id: string;
-    event_types: string[];
-    party_id: string | null;
-    from_seq: bigint;
-    last_sequence: bigint;
-    url: string;
-    secret: string;
-    previous_secret: string | null;
-    previous_secret_expires_at: Date | null;
-  }>(
-    `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence, url, secret, previous_secret,
-            previous_secret_expires_at
-       FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
-    [tenant_id],
-  );
+  const rows = await selectEnabledEndpointsForUpdate(tx, tenant_id);
   return rows.map((row) => ({
     ...row,
     from_seq: BigInt(row.from_seq),
@@ -198,15 +138,14 @@ export async function fanOutWebhooks(
     if (latest > cursor) await moveCursor(tx, tenant_id, "webhooks", cursor, latest, now);
     return { events: 0, leased: [] };
   }
-  const rows = await tx.query<{
-    events: number;
-    last_seq: bigint | null;
-    id: string | null;
-    endpoint_id: string;
-    message_id: string;
-    type: string;
-    body: string;
-  }>(fan_out_sql, [tenant_id, cursor, batch_max, internal_type_prefix, newId(), now, lease_until]);
+  const rows = await fanOutDeliveries(tx, tenant_id, {
+    after_seq: cursor,
+    events_max: batch_max,
+    internal_type_prefix,
+    base_id: newId(),
+    now,
+    lease_until,
+  });
   const summary = rows[0];
   assert(summary !== undefined, "the fan-out statement returns at least its summary row");
   if (summary.events === 0) return { events: 0, leased: [] };

@@ -25,6 +25,7 @@ import { configInForce } from "../audit/configs.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
 import { journalSteps, planJournalBatch } from "../ledger/write-batch.ts";
+import { LoopSlicer, mapInSlices } from "../slices.ts";
 import { allocationsFor, legPartyIds } from "./allocation.ts";
 import {
   accountFor,
@@ -89,14 +90,14 @@ interface Planned extends Candidate {
  * result, and a bad order never sinks the others. The same order id with the
  * same facts is a replay; with other facts it is `order_conflict`.
  */
-export function bookOrders(
+export async function bookOrders(
   ctx: ServiceContext,
   tenant_id: string,
   bodies: readonly unknown[],
 ): Promise<BookResult[]> {
   assert(bodies.length <= orders_per_batch_max, `a batch holds at most ${orders_per_batch_max} orders`);
   const results: (BookResult | undefined)[] = new Array(bodies.length);
-  const candidates = parseAll(bodies, results).filter((candidate) => {
+  const candidates = (await parseAll(bodies, results)).filter((candidate) => {
     const error = paidAtTooLate(candidate.order, ctx.now());
     if (error !== null) results[candidate.index] = { status: "rejected", error };
     return error === null;
@@ -147,9 +148,14 @@ function paidAtTooLate(order: Order, now: Date): DomainError | null {
   );
 }
 
-function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[]): Candidate[] {
+/** Parsed, canonicalised and hashed before the transaction opens: no lock waits on this work. */
+async function parseAll(
+  bodies: readonly unknown[],
+  results: (BookResult | undefined)[],
+): Promise<Candidate[]> {
   const candidates: Candidate[] = [];
-  bodies.forEach((body, index) => {
+  const slicer = new LoopSlicer();
+  for (const [index, body] of bodies.entries()) {
     try {
       const order = parseOrder(body);
       const facts_json = canonicalJson(body);
@@ -159,7 +165,8 @@ function parseAll(bodies: readonly unknown[], results: (BookResult | undefined)[
       if (!isDomainError(error)) throw error;
       results[index] = { status: "rejected", error };
     }
-  });
+    await slicer.pause();
+  }
   return candidates;
 }
 
@@ -219,7 +226,9 @@ async function plan(
     policy: Policy;
     referrers_unknown: string[] | null;
   }[] = [];
+  const slicer = new LoopSlicer();
   for (const candidate of fresh) {
+    await slicer.pause();
     try {
       const { policy, policy_hash } = resolver.resolve(candidate.order);
       const unknown = candidate.order.referrers.filter((id) => !referrer_kinds.has(id));
@@ -270,15 +279,19 @@ async function plan(
     })),
   ]);
   const accounts = await partyAccounts(tx, tenant_id, specs, kinds, now);
-  return known.map(({ candidate, allocation, platform, policy, referrers_unknown }) => ({
-    ...candidate,
-    allocation,
-    policy,
-    referrers_unknown,
-    request: paidTransaction(candidate.order, allocation, platform, accounts),
-    split_pieces_json: splitPiecesJson(candidate.order, allocation),
-    ...partyIdsOf(allocation, kinds),
-  }));
+  return mapInSlices(
+    known,
+    ({ candidate, allocation, platform, policy, referrers_unknown }) => ({
+      ...candidate,
+      allocation,
+      policy,
+      referrers_unknown,
+      request: paidTransaction(candidate.order, allocation, platform, accounts),
+      split_pieces_json: splitPiecesJson(candidate.order, allocation),
+      ...partyIdsOf(allocation, kinds),
+    }),
+    slicer,
+  );
 }
 
 /**

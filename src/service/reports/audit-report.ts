@@ -3,6 +3,12 @@ import { DomainError } from "../../core/errors.ts";
 import { audit_report_cases_max } from "../../core/limits.ts";
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { Period } from "../../core/reports/period.ts";
+import {
+  type ReportCaseRow,
+  type RuleHitsRow,
+  selectCasesOpenedBetween,
+  selectRuleHitsBetween,
+} from "../../store/audit-report-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 
 // The audit report: the cases opened in a period (each with its rules, state
@@ -12,50 +18,22 @@ import type { Queryable } from "../../store/database.ts";
 
 const minute_ms = 60_000;
 
-interface CaseRow {
-  id: string;
-  kind: string;
-  state: string;
-  order_id: string | null;
-  party_id: string | null;
-  rule_ids: string[];
-  amount_minor: bigint;
-  currency: string;
-  opened_at: Date;
-  decided_at: Date | null;
-}
-
-interface RuleRow {
-  rule_id: string;
-  hits: bigint;
-  shadow_hits: bigint;
-  cases: bigint;
-}
+type CaseRow = ReportCaseRow;
+type RuleRow = RuleHitsRow;
 
 export async function auditReport(
   tx: Queryable,
   tenant_id: string,
   period: Period,
 ): Promise<Pick<ReportDocument, "tables" | "json">> {
-  const cases = await tx.query<CaseRow & Record<string, unknown>>(
-    `SELECT id::text AS id, kind, state, order_id, party_id, rule_ids, amount_minor, currency, opened_at, decided_at
-       FROM audit_cases WHERE tenant_id = $1 AND opened_at >= $2 AND opened_at < $3
-      ORDER BY opened_at, id LIMIT $4`,
-    [tenant_id, period.from, period.to, audit_report_cases_max + 1],
-  );
+  const cases = await selectCasesOpenedBetween(tx, tenant_id, period, audit_report_cases_max + 1);
   if (cases.length > audit_report_cases_max)
     throw new DomainError(
       "report_too_large",
       `the period holds more than ${audit_report_cases_max} audit cases; ask for a shorter period`,
       "to",
     );
-  const rules = await tx.query<RuleRow & Record<string, unknown>>(
-    `SELECT rule_id, count(*)::int8 AS hits, count(*) FILTER (WHERE shadow)::int8 AS shadow_hits,
-            count(DISTINCT case_id)::int8 AS cases
-       FROM audit_hits WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
-      GROUP BY rule_id ORDER BY rule_id`,
-    [tenant_id, period.from, period.to],
-  );
+  const rules = await selectRuleHitsBetween(tx, tenant_id, period);
   return buildAuditReport(cases, rules);
 }
 

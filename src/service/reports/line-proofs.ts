@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor, pageLimit } from "../../core/page.ts";
 import { journalKindOnLine } from "../../core/reports/kinds.ts";
 import type { Period } from "../../core/reports/period.ts";
 import { partyAccountsIn } from "../../store/account-daily-sql.ts";
+import { selectTransactionTotalsOnAccounts } from "../../store/report-postings-sql.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import type { ProofBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
@@ -63,26 +64,12 @@ export async function statementLineProofs(
     const found: { transaction_id: string; kind: string; effective_at: Date; amount_minor: bigint }[] = [];
     let cursor = after;
     for (let round = 0; round < scan_rounds_max; round++) {
-      const page = await tx.query<{
-        transaction_id: string;
-        kind: string;
-        effective_at: Date;
-        amount_minor: string;
-      }>(
-        `SELECT j.id::text AS transaction_id, j.kind, min(p.effective_at) AS effective_at,
-                sum(p.amount_minor)::text AS amount_minor
-           FROM postings p JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
-          WHERE p.tenant_id = $1 AND p.account_id = ANY($2::uuid[])
-            AND p.effective_at >= $3 AND p.effective_at < $4 AND ($5::uuid IS NULL OR p.transaction_id > $5::uuid)
-          GROUP BY j.id, j.kind ORDER BY j.id LIMIT $6`,
-        [
-          scope.tenant_id,
-          accounts.map((account) => account.id),
-          request.period.from,
-          request.period.to,
-          cursor,
-          scan_page_rows,
-        ],
+      const page = await selectTransactionTotalsOnAccounts(
+        tx,
+        scope.tenant_id,
+        accounts.map((account) => account.id),
+        { from: request.period.from, to: request.period.to, after: cursor },
+        scan_page_rows,
       );
       const split_amounts = await splitLineAmounts(
         tx,

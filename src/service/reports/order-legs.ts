@@ -5,9 +5,17 @@ import { report_orders_max } from "../../core/limits.ts";
 import type { Period } from "../../core/reports/period.ts";
 import type { LegJson } from "../../core/split/index.ts";
 import type { Database, Queryable } from "../../store/database.ts";
+import {
+  countReportOrders,
+  type KeysetOrderRow,
+  type ReportOrderFilter,
+  selectReportOrderCurrencies,
+  selectReportOrderPage,
+  selectReportOrders,
+} from "../../store/report-orders-sql.ts";
 import { withReadScope } from "../../store/scoped.ts";
 import { type AllocationOf, allocationsFor } from "../orders/allocation.ts";
-import { type OrderRow, orderColumns } from "../orders/view.ts";
+import type { OrderRow } from "../orders/view.ts";
 
 // Split-based reports read the orders of a period and recompute their splits
 // (the engine is deterministic: decision 9), so every leg comes with its rule
@@ -26,21 +34,7 @@ export async function orderLegs(
   scope: ReadScope,
   options: { period?: Period | undefined; order_id?: string | undefined; currency?: string | undefined },
 ): Promise<OrderLeg[]> {
-  const rows = await tx.query<OrderRow & Record<string, unknown>>(
-    `SELECT ${orderColumns()} FROM orders
-      WHERE tenant_id = $1 AND ($2::text IS NULL OR id = $2)
-        AND ($3::timestamptz IS NULL OR paid_at >= $3) AND ($4::timestamptz IS NULL OR paid_at < $4)
-        AND ($5::text IS NULL OR currency = $5)
-      ORDER BY paid_at, id LIMIT $6`,
-    [
-      scope.tenant_id,
-      options.order_id ?? null,
-      options.period?.from ?? null,
-      options.period?.to ?? null,
-      options.currency ?? null,
-      report_orders_max + 1,
-    ],
-  );
+  const rows = await selectReportOrders(tx, scope.tenant_id, reportFilter(options), report_orders_max + 1);
   if (rows.length > report_orders_max)
     throw new DomainError(
       "report_too_large",
@@ -89,18 +83,14 @@ export interface OrderFilter {
   currency?: string | undefined;
 }
 
-const filter_sql = `tenant_id = $1 AND ($2::text IS NULL OR id = $2)
-        AND ($3::timestamptz IS NULL OR paid_at >= $3) AND ($4::timestamptz IS NULL OR paid_at < $4)
-        AND ($5::text IS NULL OR currency = $5)`;
-
-function filterParams(scope: ReadScope, filter: OrderFilter): unknown[] {
-  return [
-    scope.tenant_id,
-    filter.order_id ?? null,
-    filter.period?.from ?? null,
-    filter.period?.to ?? null,
-    filter.currency ?? null,
-  ];
+/** The store's filter for a report's options. */
+function reportFilter(filter: OrderFilter): ReportOrderFilter {
+  return {
+    order_id: filter.order_id ?? null,
+    from: filter.period?.from ?? null,
+    to: filter.period?.to ?? null,
+    currency: filter.currency ?? null,
+  };
 }
 
 /**
@@ -113,12 +103,7 @@ export async function exportCurrencies(
   scope: ReadScope,
   filter: OrderFilter,
 ): Promise<string[]> {
-  const params = filterParams(scope, filter);
-  const [counted] = await tx.query<{ orders: string | number }>(
-    `SELECT count(*) AS orders FROM (SELECT 1 FROM orders WHERE ${filter_sql} LIMIT $6) o`,
-    [...params, report_orders_max + 1],
-  );
-  const orders = Number(counted?.orders ?? 0);
+  const orders = await countReportOrders(tx, scope.tenant_id, reportFilter(filter), report_orders_max + 1);
   if (orders > report_orders_max)
     throw new DomainError(
       "report_too_large",
@@ -127,14 +112,10 @@ export async function exportCurrencies(
     );
   if (filter.order_id !== undefined && orders === 0)
     throw new DomainError("order_not_found", `no order ${JSON.stringify(filter.order_id)}`, "order_id");
-  const rows = await tx.query<{ currency: string }>(
-    `SELECT DISTINCT currency::text AS currency FROM orders WHERE ${filter_sql} ORDER BY 1`,
-    params,
-  );
-  return rows.map((row) => row.currency);
+  return selectReportOrderCurrencies(tx, scope.tenant_id, reportFilter(filter));
 }
 
-type KeysetRow = OrderRow & { keyset_paid_at: string };
+type KeysetRow = KeysetOrderRow;
 type Keyset = { paid_at: string; id: string };
 
 /** One page of orders after the keyset (the first page without one), and their legs, in one scoped read. */
@@ -146,13 +127,7 @@ function readOrderPage(
   page_orders: number,
 ): Promise<{ rows: KeysetRow[]; legs: OrderLeg[] }> {
   return withReadScope(db, scope, async (tx) => {
-    const params = [...filterParams(scope, filter), page_orders];
-    const rows = await tx.query<KeysetRow & Record<string, unknown>>(
-      `SELECT ${orderColumns()}, paid_at::text AS keyset_paid_at FROM orders WHERE ${filter_sql}
-        ${after === null ? "" : "AND (paid_at, id) > ($7::timestamptz, $8::text)"}
-        ORDER BY paid_at, id LIMIT $6`,
-      after === null ? params : [...params, after.paid_at, after.id],
-    );
+    const rows = await selectReportOrderPage(tx, scope.tenant_id, reportFilter(filter), after, page_orders);
     const allocationOf = await allocationsFor(tx, scope.tenant_id, rows);
     return { rows, legs: legsOf(scope, rows, allocationOf) };
   });

@@ -6,6 +6,12 @@ import {
 import type { Cell, ReportDocument, ReportTable } from "../../core/reports/document.ts";
 import type { Period } from "../../core/reports/period.ts";
 import type { Queryable } from "../../store/database.ts";
+import {
+  type ReportExceptionRow,
+  type ReportImportRow,
+  selectExceptionsBetween,
+  selectImportsBetween,
+} from "../../store/reconciliation-report-sql.ts";
 
 // The reconciliation report: the bill imports of a period, each with its
 // counts per match status, then every exception (a row that is not
@@ -21,47 +27,20 @@ export const reconciliation_statuses = [
   "duplicate",
 ] as const;
 
-interface ImportRow {
-  id: string;
-  provider: string;
-  file_sha256: string;
-  rows_total: bigint;
-  created_at: Date;
-  counts: Record<string, bigint | string>;
-}
-
-interface ExceptionRow {
-  import_id: string;
-  status: string;
-  kind: string;
-  provider_reference: string | null;
-  order_id: string | null;
-  currency: string | null;
-  bill_amount: string | null;
-  ledger_amount_minor: bigint | null;
-}
+type ImportRow = ReportImportRow;
+type ExceptionRow = ReportExceptionRow;
 
 export async function reconciliationReport(
   tx: Queryable,
   tenant_id: string,
   period: Period,
 ): Promise<Pick<ReportDocument, "tables" | "json">> {
-  const imports = await tx.query<ImportRow & Record<string, unknown>>(
-    `SELECT i.id::text AS id, i.provider, i.file_sha256, i.rows_total, i.created_at,
-            coalesce((SELECT jsonb_object_agg(status, n) FROM (
-               SELECT status, count(*)::text AS n FROM reconciliation_items r
-                WHERE r.tenant_id = i.tenant_id AND r.import_id = i.id GROUP BY status) c), '{}'::jsonb) AS counts
-       FROM bill_imports i WHERE i.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3
-      ORDER BY i.created_at, i.id LIMIT $4`,
-    [tenant_id, period.from, period.to, reconciliation_report_imports_max + 1],
-  );
-  const exceptions = await tx.query<ExceptionRow & Record<string, unknown>>(
-    `SELECT r.import_id::text AS import_id, r.status, r.kind, r.provider_reference, r.order_id, r.currency,
-            r.bill_amount, r.ledger_amount_minor
-       FROM reconciliation_items r JOIN bill_imports i ON i.tenant_id = r.tenant_id AND i.id = r.import_id
-      WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 AND r.status <> 'matched'
-      ORDER BY i.created_at, r.import_id, r.seq LIMIT $4`,
-    [tenant_id, period.from, period.to, reconciliation_report_exceptions_max + 1],
+  const imports = await selectImportsBetween(tx, tenant_id, period, reconciliation_report_imports_max + 1);
+  const exceptions = await selectExceptionsBetween(
+    tx,
+    tenant_id,
+    period,
+    reconciliation_report_exceptions_max + 1,
   );
   if (
     imports.length > reconciliation_report_imports_max ||

@@ -1,6 +1,7 @@
 import type { ReadScope } from "../../core/auth/scope.ts";
 import type { ReportTable } from "../../core/reports/document.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectReleasableHeld, selectSettlementBalances } from "../../store/report-postings-sql.ts";
 
 // Where each party's money is now: held (in return windows), of which
 // releasable (window over, not yet released), available, in transit, paid out,
@@ -25,25 +26,9 @@ export async function settlementStatus(
   now: Date,
 ): Promise<{ tables: ReportTable[]; json: { items: SettlementRow[] } }> {
   const party_id = scope.party_id ?? filter.party_id ?? null;
-  const balances = await tx.query<{ party_id: string; currency: string; purpose: string; posted: string }>(
-    `SELECT a.party_id, a.currency::text AS currency, a.purpose, sum(b.posted_minor)::text AS posted
-       FROM accounts a JOIN balances b ON b.tenant_id = a.tenant_id AND b.account_id = a.id
-      WHERE a.tenant_id = $1 AND ($2::text IS NULL OR a.party_id = $2) AND ($3::text IS NULL OR a.currency = $3)
-        AND a.purpose IN ('held', 'available', 'in_transit', 'paid_out', 'debt')
-      GROUP BY 1, 2, 3`,
-    [scope.tenant_id, party_id, filter.currency ?? null],
-  );
-  const releasable = await tx.query<{ party_id: string; currency: string; amount: string }>(
-    `SELECT a.party_id, a.currency::text AS currency, sum(p.amount_minor)::text AS amount
-       FROM orders o
-       JOIN journal_transactions j ON j.tenant_id = o.tenant_id AND j.order_id = o.id
-       JOIN postings p ON p.tenant_id = j.tenant_id AND p.transaction_id = j.id
-       JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id AND a.purpose = 'held'
-      WHERE o.tenant_id = $1 AND o.released_at IS NULL AND o.releasable_at <= $4
-        AND ($2::text IS NULL OR a.party_id = $2) AND ($3::text IS NULL OR a.currency = $3)
-      GROUP BY 1, 2`,
-    [scope.tenant_id, party_id, filter.currency ?? null, now],
-  );
+  const selected = { party_id, currency: filter.currency ?? null };
+  const balances = await selectSettlementBalances(tx, scope.tenant_id, selected);
+  const releasable = await selectReleasableHeld(tx, scope.tenant_id, selected, now);
   const rows = new Map<string, SettlementRow>();
   const rowOf = (party: string, currency: string): SettlementRow => {
     const key = `${currency}\u0000${party}`;

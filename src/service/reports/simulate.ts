@@ -5,10 +5,12 @@ import type { ReportDocument, ReportTable } from "../../core/reports/document.ts
 import type { ReportLang } from "../../core/reports/format.ts";
 import { dayOf, parsePeriod } from "../../core/reports/period.ts";
 import { allocate, loadPolicy, parseOrder } from "../../core/split/index.ts";
+import { selectMerchantOrdersPaidBetween } from "../../store/report-orders-sql.ts";
 import { withReadScope } from "../../store/scoped.ts";
+import { selectTenantName } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { allocationsFor } from "../orders/allocation.ts";
-import { type OrderRow, orderColumns } from "../orders/view.ts";
+import type { OrderRow } from "../orders/view.ts";
 import { getPolicy } from "../policies.ts";
 
 // The policy simulator: re-runs a policy (typically a draft) over the orders
@@ -42,19 +44,16 @@ export async function simulatePolicy(
   const policy_view = await getPolicy(ctx.db, scope.tenant_id, policy_id);
   const { policy, policy_hash } = loadPolicy(policy_view.body);
   const { shares, failures, orders } = await withReadScope(ctx.db, scope, async (tx) => {
-    const rows = await tx.query<OrderRow & Record<string, unknown>>(
-      `SELECT ${orderColumns()} FROM orders
-        WHERE tenant_id = $1 AND paid_at >= $2 AND paid_at < $3
-          AND ($4::text IS NULL OR merchant_id = $4) AND ($5::text IS NULL OR currency = $5)
-        ORDER BY paid_at, id LIMIT $6`,
-      [
-        scope.tenant_id,
-        period.from,
-        period.to,
-        request.merchant_id ?? null,
-        request.currency ?? null,
-        report_orders_max + 1,
-      ],
+    const rows = await selectMerchantOrdersPaidBetween(
+      tx,
+      scope.tenant_id,
+      {
+        from: period.from,
+        to: period.to,
+        merchant_id: request.merchant_id ?? null,
+        currency: request.currency ?? null,
+      },
+      report_orders_max + 1,
     );
     if (rows.length > report_orders_max)
       throw new DomainError("report_too_large", `more than ${report_orders_max} orders in the period`, "to");
@@ -122,13 +121,11 @@ export async function simulatePolicy(
       .map((row) => [row.merchant_id, row.party_id, row.old_minor, row.new_minor, row.difference_minor]),
     totals: ["old_minor", "new_minor", "difference_minor"],
   }));
-  const [tenant] = await ctx.db.query<{ name: string }>("SELECT name FROM tenants WHERE id = $1", [
-    scope.tenant_id,
-  ]);
+  const tenant_name = await selectTenantName(ctx.db, scope.tenant_id);
   return {
     report: "policy_simulation",
     lang,
-    platform_name: tenant?.name ?? scope.tenant_id,
+    platform_name: tenant_name ?? scope.tenant_id,
     period: { from: dayOf(period.from), to: dayOf(period.to) },
     tables,
     json: {

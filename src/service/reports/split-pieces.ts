@@ -3,8 +3,10 @@ import { split_orders_per_read_max } from "../../core/limits.ts";
 import { type SplitLineKind, splitPieceKind, splitPieces } from "../../core/reports/split-lines.ts";
 import { subsidy_rule_id } from "../../core/split/subsidy.ts";
 import type { Queryable } from "../../store/database.ts";
+import { selectOrdersByIds } from "../../store/report-orders-sql.ts";
+import { selectPostingsOfTransactions } from "../../store/report-postings-sql.ts";
 import { allocationsFor } from "../orders/allocation.ts";
-import { type OrderRow, orderColumns } from "../orders/view.ts";
+import type { OrderRow } from "../orders/view.ts";
 
 // Reads the legs behind split postings so the fold (and a statement's tail of
 // transactions not folded yet) can keep a party's net share in pieces by kind.
@@ -36,12 +38,7 @@ async function ordersById(tx: Queryable, tenant_id: string, ids: readonly string
   const rows: OrderRow[] = [];
   for (let start = 0; start < ids.length; start += split_orders_per_read_max) {
     const chunk = ids.slice(start, start + split_orders_per_read_max);
-    rows.push(
-      ...(await tx.query<OrderRow & Record<string, unknown>>(
-        `SELECT ${orderColumns()} FROM orders WHERE tenant_id = $1 AND id = ANY($2::text[])`,
-        [tenant_id, chunk],
-      )),
-    );
+    rows.push(...(await selectOrdersByIds(tx, tenant_id, chunk)));
   }
   return rows;
 }
@@ -128,18 +125,11 @@ export async function splitLineAmounts(
   const amounts = new Map<string, bigint>();
   if (transaction_ids.length === 0) return amounts;
   const purpose_of = new Map(accounts.map((account) => [account.id, account.purpose]));
-  const rows = await tx.query<{
-    transaction_id: string;
-    seq: number;
-    order_id: string | null;
-    account_id: string;
-    amount_minor: string;
-  }>(
-    `SELECT p.transaction_id::text AS transaction_id, p.seq, j.order_id, p.account_id::text AS account_id,
-            p.amount_minor::text AS amount_minor
-       FROM postings p JOIN journal_transactions j ON j.tenant_id = p.tenant_id AND j.id = p.transaction_id
-      WHERE p.tenant_id = $1 AND p.transaction_id = ANY($2::uuid[]) AND p.account_id = ANY($3::uuid[])`,
-    [tenant_id, transaction_ids, accounts.map((account) => account.id)],
+  const rows = await selectPostingsOfTransactions(
+    tx,
+    tenant_id,
+    transaction_ids,
+    accounts.map((account) => account.id),
   );
   const postings = rows.map((row) => ({
     ...row,

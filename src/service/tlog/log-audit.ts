@@ -1,7 +1,13 @@
 import { assert } from "../../core/assert.ts";
-import type { LogRecordKind } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
-import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
+import {
+  countLeavesFrom,
+  type LeafRecordRow,
+  selectLeafRecords,
+  selectRecordsWithoutLeaf,
+} from "../../store/log-leaves-sql.ts";
+import { selectUnloggedRows } from "../../store/log-records-sql.ts";
+import { databaseTileFetcher, selectCheckpoints, selectFullTiles } from "../../store/log-tree-sql.ts";
 import {
   hashLeaf,
   MemoryTiledLog,
@@ -76,7 +82,7 @@ export async function auditLog(
   const vkeys = options.log_keys ?? (recorded ? [recorded] : []);
   const checkpoints = await checkSignedCheckpoints(db, tenant_id, vkeys, report);
   const size = checkpoints.length === 0 ? 0n : checkpoints[checkpoints.length - 1]!.size;
-  const tiles = await loadFullTiles(db, tenant_id);
+  const tiles = await selectFullTiles(db, tenant_id);
   const fetch = memoryFirstFetcher(tiles, databaseTileFetcher(db, tenant_id));
   for (const checkpoint of checkpoints) {
     const root = await rootFromTiles(checkpoint.size, fetch).catch(() => undefined);
@@ -114,10 +120,7 @@ async function checkSignedCheckpoints(
   vkeys: readonly string[],
   report: (finding: AuditFinding) => void,
 ): Promise<SignedCheckpoint[]> {
-  const rows = await db.query<{ size: bigint; root: Uint8Array; note: string }>(
-    "SELECT size, root, note FROM log_checkpoints WHERE tenant_id = $1 ORDER BY size",
-    [tenant_id],
-  );
+  const rows = await selectCheckpoints(db, tenant_id);
   if (rows.length > 0 && vkeys.length === 0)
     report(log("checkpoints exist but no log key is recorded or pinned"));
   const signed: SignedCheckpoint[] = [];
@@ -137,27 +140,11 @@ async function checkSignedCheckpoints(
   return signed;
 }
 
-async function loadFullTiles(db: Queryable, tenant_id: string): Promise<Map<string, Uint8Array>> {
-  const rows = await db.query<{ level: number; tile_index: bigint; hashes: Uint8Array }>(
-    "SELECT level, tile_index, hashes FROM log_tiles WHERE tenant_id = $1 AND width = 256",
-    [tenant_id],
-  );
-  return new Map(rows.map((row) => [`${row.level}/${row.tile_index}/256`, row.hashes]));
-}
-
 function memoryFirstFetcher(tiles: Map<string, Uint8Array>, fallback: TileFetcher): TileFetcher {
   return (level, index, width) => tiles.get(`${level}/${index}/${width}`) ?? fallback(level, index, width);
 }
 
-interface LeafRow {
-  id: string;
-  kind: LogRecordKind;
-  salt: Uint8Array;
-  disclosure_seed: Uint8Array | null;
-  record_sha256: Uint8Array;
-  leaf_index: bigint;
-  [key: string]: unknown;
-}
+type LeafRow = LeafRecordRow;
 
 /** Compares each authenticated leaf with the leaf rebuilt from business rows, and rebuilds the tree. */
 async function checkLeaves(
@@ -174,12 +161,7 @@ async function checkLeaves(
   for (let start = 0n; start < size; start += BigInt(rebuild_batch_max)) {
     const end = start + BigInt(rebuild_batch_max) < size ? start + BigInt(rebuild_batch_max) : size;
     const logged = await authenticatedLeaves(start, end, size, fetch);
-    const rows = await db.query<LeafRow>(
-      `SELECT r.id::text, r.kind, r.salt, r.disclosure_seed, r.record_sha256, l.leaf_index
-         FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
-        WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
-      [tenant_id, start, end],
-    );
+    const rows = await selectLeafRecords(db, tenant_id, start, end);
     const by_index = new Map(rows.map((row) => [BigInt(row.leaf_index), row]));
     const rebuilt = await rebuildByKind(db, tenant_id, rows);
     const leaves: Uint8Array[] = [];
@@ -194,12 +176,8 @@ async function checkLeaves(
     rebuilt_tree.append(leaves);
     on_progress?.(Number(end), Number(size));
   }
-  const extra = await db.query<{ count: bigint }>(
-    "SELECT count(*) AS count FROM log_leaves WHERE tenant_id = $1 AND leaf_index >= $2",
-    [tenant_id, size],
-  );
-  if (BigInt(extra[0]?.count ?? 0n) > 0n)
-    report(log(`${extra[0]!.count} leaves hold indexes beyond size ${size}`));
+  const extra = await countLeavesFrom(db, tenant_id, size);
+  if (extra > 0n) report(log(`${extra} leaves hold indexes beyond size ${size}`));
   assert(rebuilt_tree.size === size, "the rebuilt tree must cover the log");
   return { checked, unchecked };
 }
@@ -296,16 +274,7 @@ async function checkUnlogged(
   options: AuditOptions,
   report: (finding: AuditFinding) => void,
 ): Promise<{ pending: number }> {
-  const orphans = await db.query<{ kind: string; id: string }>(
-    `SELECT 'journal_transaction' AS kind, j.id::text AS id FROM journal_transactions j
-      WHERE j.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM log_records r WHERE r.tenant_id = j.tenant_id AND r.id = j.id)
-     UNION ALL
-     SELECT 'policy', p.id::text FROM policies p
-      WHERE p.tenant_id = $1 AND p.status = 'published'
-        AND NOT EXISTS (SELECT 1 FROM log_records r WHERE r.tenant_id = p.tenant_id AND r.id = p.id)
-     ORDER BY 1, 2`,
-    [tenant_id],
-  );
+  const orphans = await selectUnloggedRows(db, tenant_id);
   for (const orphan of orphans) {
     report({
       finding: "INSERTED",
@@ -319,13 +288,7 @@ async function checkUnlogged(
   const grace_ms = options.grace_ms ?? 60_000;
   // Every record without a leaf, not only those after the sequencer's cursor:
   // a record the cursor has passed without taking is exactly what to report.
-  const queued = await db.query<{ id: string; kind: string; created_at: Date }>(
-    `SELECT r.id::text, r.kind, r.created_at FROM log_records r
-      WHERE r.tenant_id = $1
-        AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id)
-      ORDER BY r.created_at`,
-    [tenant_id],
-  );
+  const queued = await selectRecordsWithoutLeaf(db, tenant_id);
   let pending = 0;
   for (const row of queued) {
     if (now.getTime() - row.created_at.getTime() <= grace_ms) {

@@ -2,7 +2,15 @@ import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { JournalRecord, LogRecordKind } from "../../core/log/records.ts";
 import type { Queryable } from "../../store/database.ts";
-import { checkpointAt, latestCheckpoint, selectCoveringTiles, servedNote } from "../../store/log-tree-sql.ts";
+import { selectLeafRecordHashes } from "../../store/log-leaves-sql.ts";
+import { selectRecordWithCheckpoint } from "../../store/log-records-sql.ts";
+import {
+  checkpointAt,
+  latestCheckpoint,
+  selectCheckpointSummaries,
+  selectCoveringTiles,
+  servedNote,
+} from "../../store/log-tree-sql.ts";
 import { tenantExists } from "../../store/tenants-sql.ts";
 import {
   buildProofBundle,
@@ -35,39 +43,6 @@ export async function assertTenant(db: Queryable, tenant_id: string): Promise<vo
     throw new DomainError("tenant_not_found", `no tenant ${tenant_id}`);
 }
 
-interface LogRecordRow {
-  kind: LogRecordKind;
-  salt: Uint8Array;
-  disclosure_seed: Uint8Array | null;
-  record_sha256: Uint8Array;
-  party_ids: string[];
-  leaf_index: bigint | null;
-  /** The bundle's checkpoint (see below) as served: its size, signed note and cosignature lines. */
-  checkpoint_size: bigint | null;
-  checkpoint_note: string | null;
-  checkpoint_lines: string | null;
-  [key: string]: unknown;
-}
-
-/**
- * The record, its leaf, and the checkpoint its bundle carries, in one round
- * trip: the newest cosigned checkpoint covering the leaf, else the newest
- * checkpoint. Both are index probes (max over a primary key), however many
- * checkpoints the log has; the cosignature lines come along as the note is served.
- */
-const record_and_checkpoint_sql = `
-  SELECT r.kind, r.salt, r.disclosure_seed, r.record_sha256, r.party_ids, l.leaf_index,
-         c.size AS checkpoint_size, c.note AS checkpoint_note,
-         (SELECT coalesce(string_agg(s.line, '' ORDER BY s.witness), '') FROM log_cosignatures s
-           WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS checkpoint_lines
-    FROM log_records r
-    LEFT JOIN log_leaves l ON l.tenant_id = r.tenant_id AND l.record_id = r.id
-    LEFT JOIN log_checkpoints c ON c.tenant_id = r.tenant_id AND l.leaf_index IS NOT NULL
-     AND c.size = coalesce(
-           (SELECT max(s.size) FROM log_cosignatures s WHERE s.tenant_id = r.tenant_id AND s.size > l.leaf_index),
-           (SELECT max(k.size) FROM log_checkpoints k WHERE k.tenant_id = r.tenant_id))
-   WHERE r.tenant_id = $1 AND r.id = $2::uuid`;
-
 /**
  * A record's proof bundle. One round trip after authentication for a journal
  * transaction whose tiles are cached (the usual case): the record with its leaf
@@ -88,7 +63,7 @@ export async function proofBundle(
   // used, or returned, until the scope check below has passed.
   const journal = rebuildRecord(ctx.db, tenant_id, "journal_transaction", record_id);
   journal.catch(() => undefined); // awaited below, or abandoned when the record is refused
-  const [row] = await ctx.db.query<LogRecordRow>(record_and_checkpoint_sql, [tenant_id, record_id]);
+  const row = await selectRecordWithCheckpoint(ctx.db, tenant_id, record_id);
   // Another party's record is answered exactly like a missing one: no existence oracle.
   if (!row || (scope.party_id !== null && !row.party_ids.includes(scope.party_id))) throw notFound();
   if (row.leaf_index === null) {
@@ -193,14 +168,10 @@ export async function listCheckpoints(
   page: { before?: bigint | undefined; limit: number },
 ): Promise<CheckpointSummary[]> {
   assert(page.limit >= 1 && page.limit <= checkpoints_page_max, "limit out of range");
-  const rows = await db.query<{ size: bigint; root: Uint8Array; created_at: Date; cosignatures: bigint }>(
-    `SELECT c.size, c.root, c.created_at,
-            (SELECT count(*) FROM log_cosignatures s WHERE s.tenant_id = c.tenant_id AND s.size = c.size) AS cosignatures
-       FROM log_checkpoints c
-      WHERE c.tenant_id = $1 AND ($2::int8 IS NULL OR c.size < $2::int8)
-      ORDER BY c.size DESC LIMIT $3`,
-    [tenant_id, page.before ?? null, page.limit],
-  );
+  const rows = await selectCheckpointSummaries(db, tenant_id, {
+    before: page.before ?? null,
+    limit: page.limit,
+  });
   return rows.map((row) => ({ ...row, size: BigInt(row.size), cosignatures: Number(row.cosignatures) }));
 }
 
@@ -238,12 +209,7 @@ export async function readEntriesTile(
   const first = index * BigInt(tile_width_max);
   if (!latest || first + BigInt(width) > latest.size) return undefined;
   assert(tileWidthAt(latest.size, 0, index) >= width, "entries tile wider than the tree");
-  const rows = await db.query<{ leaf_index: bigint; record_sha256: Uint8Array }>(
-    `SELECT l.leaf_index, r.record_sha256
-       FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
-      WHERE l.tenant_id = $1 AND l.leaf_index >= $2 AND l.leaf_index < $3 ORDER BY l.leaf_index`,
-    [tenant_id, first, first + BigInt(width)],
-  );
+  const rows = await selectLeafRecordHashes(db, tenant_id, first, first + BigInt(width));
   assert(rows.length === width, `entries tile ${index}: ${rows.length} of ${width} leaves found`);
   const out = Buffer.alloc(width * (2 + leaf_input_bytes));
   rows.forEach((row, i) => {

@@ -3,8 +3,9 @@ import { assert } from "../../core/assert.ts";
 import type { LogRecordKind } from "../../core/log/records.ts";
 import { saltedCanonicalJsonSha256 } from "../../core/sha256.ts";
 import type { Queryable } from "../../store/database.ts";
-import { logRecordRowsStep } from "../../store/log-records-sql.ts";
+import { type LogRecordRow, logRecordRowsStep } from "../../store/log-records-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
+import { type LoopSlicer, mapInSlices } from "../slices.ts";
 import { hashedRecord, isDisclosable, newDisclosureSeeds } from "./record-disclosure.ts";
 
 export const record_salt_bytes = 16;
@@ -41,31 +42,57 @@ export function logRecordsWrite(
   now: Date,
 ): WriteStep | null {
   if (records.length === 0) return null;
-  const salts = randomBytes(record_salt_bytes * records.length);
-  // Hex text, not bytea[] parameters: PGlite's array serializer rejects text for bytea.
-  const salt_hex: string[] = [];
-  const sha_hex: string[] = [];
-  const seed_hex: (string | null)[] = [];
-  const seeds = newDisclosureSeeds(records.length);
-  records.forEach((item, index) => {
-    const salt = salts.subarray(index * record_salt_bytes, (index + 1) * record_salt_bytes);
-    assert(salt.length === record_salt_bytes, "salt has the wrong length");
-    salt_hex.push(salt.toString("hex"));
-    // Journal records commit to each party separately (selective disclosure, disclosure.ts).
-    const seed = isDisclosable(item.kind) ? seeds[index]! : null;
-    seed_hex.push(seed === null ? null : seed.toString("hex"));
-    sha_hex.push(recordSha256(salt, hashedRecord(item.kind, item.record, seed)).toString("hex"));
-  });
+  const hashing = new RecordHashing(records.length);
   return logRecordRowsStep(
     tenant_id,
-    records.map((item, index) => ({
-      id: item.id,
-      kind: item.kind,
-      salt_hex: salt_hex[index]!,
-      record_sha256_hex: sha_hex[index]!,
-      party_ids: item.party_ids,
-      disclosure_seed_hex: seed_hex[index]!,
-    })),
+    records.map((item, index) => hashing.row(item, index)),
     now,
   );
+}
+
+/**
+ * The same for a large batch: each record is hashed (salted, with its
+ * disclosure commitments) in slices of the event loop (src/service/slices.ts),
+ * the heaviest per-order work of booking.
+ */
+export async function logRecordsWriteInSlices(
+  tenant_id: string,
+  records: readonly LogRecordInput[],
+  now: Date,
+  slicer: LoopSlicer,
+): Promise<WriteStep | null> {
+  if (records.length === 0) return null;
+  const hashing = new RecordHashing(records.length);
+  return logRecordRowsStep(
+    tenant_id,
+    await mapInSlices(records, (item, index) => hashing.row(item, index), slicer),
+    now,
+  );
+}
+
+/** One batch's salts and disclosure seeds, drawn at once, and the row of each record. */
+class RecordHashing {
+  private readonly salts: Buffer;
+  private readonly seeds: Buffer[];
+
+  constructor(count: number) {
+    this.salts = randomBytes(record_salt_bytes * count);
+    this.seeds = newDisclosureSeeds(count);
+  }
+
+  row(item: LogRecordInput, index: number): LogRecordRow {
+    const salt = this.salts.subarray(index * record_salt_bytes, (index + 1) * record_salt_bytes);
+    assert(salt.length === record_salt_bytes, "salt has the wrong length");
+    // Journal records commit to each party separately (selective disclosure, disclosure.ts).
+    const seed = isDisclosable(item.kind) ? this.seeds[index]! : null;
+    return {
+      id: item.id,
+      kind: item.kind,
+      // Hex text, not bytea[] parameters: PGlite's array serializer rejects text for bytea.
+      salt_hex: salt.toString("hex"),
+      record_sha256_hex: recordSha256(salt, hashedRecord(item.kind, item.record, seed)).toString("hex"),
+      party_ids: item.party_ids,
+      disclosure_seed_hex: seed === null ? null : seed.toString("hex"),
+    };
+  }
 }

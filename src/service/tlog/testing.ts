@@ -1,4 +1,6 @@
 import type { Account, TransactionRequest } from "../../core/ledger/types.ts";
+import { countRecordsWithoutLeaf } from "../../store/log-leaves-sql.ts";
+import { latestCheckpointSize } from "../../store/log-tree-sql.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "../ledger/accounts.ts";
 import { postTransactions } from "../ledger/post.ts";
@@ -73,10 +75,6 @@ export async function bookSales(
  * Records of a tenant without a leaf. A full anti-join, not the sequencer's
  * cursor: a record the cursor skipped must keep a test waiting, then failing.
  */
-export const unsequenced_count_sql = `SELECT count(*) AS count FROM log_records r
-  WHERE r.tenant_id = $1
-    AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.tenant_id = r.tenant_id AND l.record_id = r.id)`;
-
 /**
  * Sequences until nothing committed is left. pg_snapshot_xmin is server-wide,
  * so an open transaction in another database (another test suite) can hold a
@@ -91,14 +89,8 @@ export async function sequenceAll(
   const deadline = Date.now() + wait_ms_max;
   for (;;) {
     const result = await sequenceOnce(ctx, tenant_id, { keys });
-    const waiting = await ctx.db.query<{ count: bigint }>(unsequenced_count_sql, [tenant_id]);
-    if (BigInt(waiting[0]?.count ?? 0n) === 0n && result.status !== "busy") {
-      const [latest] = await ctx.db.query<{ size: bigint }>(
-        "SELECT max(size) AS size FROM log_checkpoints WHERE tenant_id = $1",
-        [tenant_id],
-      );
-      return BigInt(latest?.size ?? 0n);
-    }
+    const waiting = await countRecordsWithoutLeaf(ctx.db, tenant_id);
+    if (waiting === 0n && result.status !== "busy") return latestCheckpointSize(ctx.db, tenant_id);
     if (Date.now() > deadline)
       throw new Error(`records of ${tenant_id} still unsequenced after ${wait_ms_max} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));

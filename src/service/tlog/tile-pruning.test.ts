@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../http/app.ts";
 import type { Database } from "../../store/database.ts";
+import { countRecordsWithoutLeaf } from "../../store/log-leaves-sql.ts";
 import { databaseTileFetcher } from "../../store/log-tree-sql.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { hashLeaf, inclusionProofFromTiles, tileCountsAt } from "../../tlog/index.ts";
@@ -12,14 +13,7 @@ import { startSequencer } from "./log-runner.ts";
 import { leafInputOf } from "./log-sequencer.ts";
 import { consistencyProof, proofBundle } from "./proofs.ts";
 import { LogKeyStore, logVkey } from "./signing-keys.ts";
-import {
-  bookSales,
-  type LogFixture,
-  logFixture,
-  sequenceAll,
-  sequenceExpecting,
-  unsequenced_count_sql,
-} from "./testing.ts";
+import { bookSales, type LogFixture, logFixture, sequenceAll, sequenceExpecting } from "./testing.ts";
 import { pruneTiles, tileStorage } from "./tile-pruning.ts";
 
 let db: Database;
@@ -209,8 +203,7 @@ describe("pruning partial tiles", () => {
       }
       // Wait for the runner itself to take the rest (other databases may hold the horizon back).
       for (let wait = 0; wait < 200; wait++) {
-        const [left] = await db.query<{ count: bigint }>(unsequenced_count_sql, [tenant]);
-        if (Number(left?.count) === 0) break;
+        if ((await countRecordsWithoutLeaf(db, tenant)) === 0n) break;
         await sequencer.settled();
       }
       await sequencer.settled();

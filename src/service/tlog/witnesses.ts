@@ -5,6 +5,7 @@ import {
   databaseTileFetcher,
   latestCheckpoint,
 } from "../../store/log-tree-sql.ts";
+import { recordCosignature, selectWitnessSize } from "../../store/log-witnesses-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { consistencyProofFromTiles } from "../../tlog/index.ts";
 import { parseVkey, toBase64, verifyCosignature } from "../../verify/index.ts";
@@ -74,12 +75,9 @@ async function askWitness(
 ): Promise<WitnessResult> {
   await parseVkey(witness.vkey);
   const name = witnessName(witness.vkey);
-  const [state] = await ctx.db.query<{ size: bigint }>(
-    "SELECT size FROM log_witness_state WHERE tenant_id = $1 AND witness = $2",
-    [tenant_id, name],
-  );
-  let old = state ? BigInt(state.size) : 0n;
-  if (old === checkpoint.size && state) return { witness: name, status: "already", size: old };
+  const state = await selectWitnessSize(ctx.db, tenant_id, name);
+  let old = state ?? 0n;
+  if (old === checkpoint.size && state !== undefined) return { witness: name, status: "already", size: old };
   for (let attempt = 0; attempt <= witness_retries_max; attempt++) {
     if (old > checkpoint.size)
       return { witness: name, status: "refused", http_status: 0, reason: `witness is ahead at size ${old}` };
@@ -141,17 +139,7 @@ async function storeCosignature(
       (await checkpointAt(tx, tenant_id, checkpoint.size)) !== undefined,
       "cosigned checkpoint vanished",
     );
-    await tx.query(
-      `INSERT INTO log_cosignatures (tenant_id, size, witness, line, created_at)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-      [tenant_id, checkpoint.size, name, line, ctx.now()],
-    );
-    await tx.query(
-      `INSERT INTO log_witness_state (tenant_id, witness, size, updated_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, witness) DO UPDATE SET size = GREATEST(log_witness_state.size, EXCLUDED.size),
-         updated_at = EXCLUDED.updated_at`,
-      [tenant_id, name, checkpoint.size, ctx.now()],
-    );
+    await recordCosignature(tx, tenant_id, { witness: name, size: checkpoint.size, line }, ctx.now());
   });
   return { witness: name, status: "cosigned", size: checkpoint.size };
 }
