@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { exportReadSnapshot, prepareRestoreTarget } from "../store/backup-sql.ts";
+import { exportReadSnapshot, forgetSettlementMarks, prepareRestoreTarget } from "../store/backup-sql.ts";
 import { inTransaction } from "../store/retry.ts";
 
 // `clearsplit backup --out FILE`: one consistent snapshot of the database
@@ -221,6 +221,11 @@ export async function restore(argv: string[]): Promise<number> {
 
   const db = await openDatabase();
   try {
+    if (db.backend === "postgres") {
+      const forgotten = await forgetSettlementMarks(db);
+      if (forgotten > 0)
+        progress(`restore: ${forgotten} settlement marks of the source cluster's transaction ids forgotten`);
+    }
     const expected = manifest.tenants.map((tenant) => ({
       tenant_id: tenant.tenant_id,
       vkey: tenant.vkey,

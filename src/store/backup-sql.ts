@@ -34,3 +34,15 @@ export async function prepareRestoreTarget(url: string): Promise<boolean> {
     await sql.end({ timeout: 5 });
   }
 }
+
+/**
+ * Forgets every settlement account's mark after a pg_restore (migration 092).
+ * A mark is a transaction id of the cluster that wrote it; a restored cluster
+ * counts its ids afresh, so its new postings could fall below an old mark and
+ * never be taken. With no mark, each account's next run takes its whole
+ * history again, which the open set's skips make harmless (settlement-open-sql.ts).
+ */
+export async function forgetSettlementMarks(db: Queryable): Promise<number> {
+  const rows = await db.query("DELETE FROM settlement_account_marks RETURNING 1");
+  return rows.length;
+}
