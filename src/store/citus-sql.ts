@@ -54,14 +54,22 @@ interface TableInfo {
   /** Tables it references by foreign key (other than itself). */
   references: string[];
   citus_kind: "distributed" | "reference" | "local";
+  has_tenant: boolean;
 }
 
 async function publicTables(tx: Queryable): Promise<TableInfo[]> {
-  const rows = await tx.query<{ name: string; references: string[]; partmethod: string | null }>(
+  const rows = await tx.query<{
+    name: string;
+    references: string[];
+    partmethod: string | null;
+    has_tenant: boolean;
+  }>(
     `SELECT c.relname AS name,
             coalesce(array(SELECT DISTINCT f.confrelid::regclass::text FROM pg_constraint f
                             WHERE f.conrelid = c.oid AND f.contype = 'f' AND f.confrelid <> c.oid), '{}') AS references,
-            (SELECT p.partmethod::text FROM pg_dist_partition p WHERE p.logicalrelid = c.oid) AS partmethod
+            (SELECT p.partmethod::text FROM pg_dist_partition p WHERE p.logicalrelid = c.oid) AS partmethod,
+            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id'
+                       AND NOT a.attisdropped) AS has_tenant
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
       ORDER BY c.relname`,
@@ -70,6 +78,7 @@ async function publicTables(tx: Queryable): Promise<TableInfo[]> {
     name: row.name,
     references: row.references,
     citus_kind: row.partmethod === "h" ? "distributed" : row.partmethod === "n" ? "reference" : "local",
+    has_tenant: row.has_tenant,
   }));
 }
 
@@ -112,7 +121,11 @@ export async function distributeTables(tx: Queryable): Promise<string[]> {
   }
   tables = await publicTables(tx);
   const exempt = new Set([...reference_tables, ...coordinator_local_tables]);
-  const sharded = tables.filter((table) => !exempt.has(table.name) && table.citus_kind === "local");
+  // A table without tenant_id stays local: no ClearSplit table is one (the
+  // schema invariants test), but a test's scratch table may be.
+  const sharded = tables.filter(
+    (table) => !exempt.has(table.name) && table.citus_kind === "local" && table.has_tenant,
+  );
   const anchor_first = distributionOrder(sharded).sort((a, b) =>
     a === colocation_anchor ? -1 : b === colocation_anchor ? 1 : 0,
   );
