@@ -29,8 +29,9 @@ export const coordinator_local_tables: readonly string[] = [
 /**
  * Foreign keys from a coordinator-local table to a sharded one, which Citus
  * cannot keep (the referenced row lives on a worker). On single-node
- * PostgreSQL they stay; on Citus distributeTables drops them, and the services
- * that write credentials check the party or user in the same transaction.
+ * PostgreSQL they stay; on Citus distributeTables drops them. The services
+ * that issue keys and sessions look the party or user up first, and parties
+ * and users are never deleted (they are deactivated or disabled).
  */
 export const foreign_keys_dropped_on_citus: readonly { table: string; columns: string }[] = [
   { table: "api_keys", columns: "tenant_id, party_id" },
