@@ -68,7 +68,7 @@ async function publicTables(tx: Queryable): Promise<TableInfo[]> {
     `SELECT c.relname AS name,
             coalesce(array(SELECT DISTINCT f.confrelid::regclass::text FROM pg_constraint f
                             WHERE f.conrelid = c.oid AND f.contype = 'f' AND f.confrelid <> c.oid), '{}') AS references,
-            (SELECT p.partmethod::text FROM pg_dist_partition p WHERE p.logicalrelid = c.oid) AS partmethod,
+            (SELECT p.partmethod::text || p.repmodel::text FROM pg_dist_partition p WHERE p.logicalrelid = c.oid) AS partmethod,
             EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id'
                        AND NOT a.attisdropped) AS has_tenant
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -78,7 +78,13 @@ async function publicTables(tx: Queryable): Promise<TableInfo[]> {
   return rows.map((row) => ({
     name: row.name,
     references: row.references,
-    citus_kind: row.partmethod === "h" ? "distributed" : row.partmethod === "n" ? "reference" : "local",
+    // 'h…' hash-distributed, 'nt' a reference table; 'ns' is a local table
+    // Citus took into its metadata because it references one (still to shard).
+    citus_kind: row.partmethod?.startsWith("h")
+      ? "distributed"
+      : row.partmethod === "nt"
+        ? "reference"
+        : "local",
     has_tenant: row.has_tenant,
   }));
 }
@@ -115,20 +121,40 @@ export async function distributeTables(tx: Queryable): Promise<string[]> {
   const changed: string[] = [];
   for (const fk of foreign_keys_dropped_on_citus) await dropForeignKey(tx, fk.table, fk.columns);
   let tables = await publicTables(tx);
+  const exempt = new Set([...reference_tables, ...coordinator_local_tables]);
+  const to_shard = new Set(
+    tables
+      .filter((table) => !exempt.has(table.name) && table.citus_kind === "local" && table.has_tenant)
+      .map((table) => table.name),
+  );
+  // Citus shards a table only when every table it references, and every one
+  // referencing it, is of a kind it may point at; among tables still local
+  // that holds for none. So their foreign keys are set aside, the tables
+  // sharded, and the same keys added back (checked again as they are).
+  const foreign_keys = await foreignKeysOf(tx, [...to_shard]);
+  for (const fk of foreign_keys) await tx.query(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${fk.name}`);
   for (const name of reference_tables) {
     if (tables.find((table) => table.name === name)?.citus_kind !== "local") continue;
     await tx.query("SELECT create_reference_table($1)", [name]);
     changed.push(name);
   }
   tables = await publicTables(tx);
-  const exempt = new Set([...reference_tables, ...coordinator_local_tables]);
   // A table without tenant_id stays local: no ClearSplit table is one (the
   // schema invariants test), but a test's scratch table may be.
-  const sharded = tables.filter(
-    (table) => !exempt.has(table.name) && table.citus_kind === "local" && table.has_tenant,
-  );
+  const sharded = tables.filter((table) => to_shard.has(table.name));
+  const anchored =
+    (
+      await tx.query<{ n: number }>(
+        "SELECT count(*)::int4 AS n FROM pg_dist_partition WHERE logicalrelid = to_regclass($1) AND partmethod = 'h'",
+        [colocation_anchor],
+      )
+    )[0]?.n === 1;
   const anchor_first = distributionOrder(sharded).sort((a, b) =>
     a === colocation_anchor ? -1 : b === colocation_anchor ? 1 : 0,
+  );
+  assert(
+    anchored || anchor_first.length === 0 || anchor_first[0] === colocation_anchor,
+    "the anchor is sharded first",
   );
   for (const name of anchor_first) {
     const colocate_with = name === colocation_anchor ? "default" : colocation_anchor;
@@ -139,8 +165,29 @@ export async function distributeTables(tx: Queryable): Promise<string[]> {
     ]);
     changed.push(name);
   }
+  for (const fk of foreign_keys)
+    await tx.query(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${fk.name} ${fk.definition}`);
   await stampShardXids(tx);
   return changed;
+}
+
+interface ForeignKey {
+  table: string;
+  name: string;
+  definition: string;
+}
+
+/** Every foreign key from or to one of `tables`, with its definition to add it back. */
+async function foreignKeysOf(tx: Queryable, tables: readonly string[]): Promise<ForeignKey[]> {
+  if (tables.length === 0) return [];
+  return tx.query<ForeignKey & Record<string, unknown>>(
+    `SELECT DISTINCT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
+       FROM pg_constraint c
+      WHERE c.contype = 'f'
+        AND (c.conrelid::regclass::text = ANY($1::text[]) OR c.confrelid::regclass::text = ANY($1::text[]))
+      ORDER BY 1, 2`,
+    [tables],
+  );
 }
 
 async function dropForeignKey(tx: Queryable, table: string, columns: string): Promise<void> {
