@@ -209,7 +209,7 @@ export function selectReleasableForUpdate(
   return tx.query<OrderRow & Record<string, unknown>>(
     `SELECT ${order_columns} FROM orders
       WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2
-        AND NOT ${orderBlockedByCaseSql("orders")}
+        AND NOT ${orderBlockedByCaseSql("orders", "id", "merchant_id", "$1")}
       ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
     [tenant_id, now, limit],
   );
