@@ -98,16 +98,41 @@ export interface DispatcherBacklog {
   emails_pending: number;
 }
 
+async function backlogOnShards(
+  db: Queryable,
+): Promise<{ channel: string; backlog: bigint | string | null }[]> {
+  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const totals = new Map<string, bigint>([
+    ["people", 0n],
+    ["webhooks", 0n],
+  ]);
+  for (const { id } of tenants) {
+    const rows = await db.query<{ channel: string; backlog: bigint }>(
+      `SELECT c.channel, greatest((SELECT coalesce(max(seq), 0) FROM event_seqs WHERE tenant_id = $1)
+                                  - coalesce(n.last_seq, 0), 0)::int8 AS backlog
+         FROM (VALUES ('people'), ('webhooks')) AS c(channel)
+         LEFT JOIN notification_cursors n ON n.tenant_id = $1 AND n.channel = c.channel`,
+      [id],
+    );
+    for (const row of rows) totals.set(row.channel, (totals.get(row.channel) ?? 0n) + BigInt(row.backlog));
+  }
+  return [...totals].map(([channel, backlog]) => ({ channel, backlog }));
+}
+
 /** The dispatcher's backlog over every tenant, for /metrics: an index probe per tenant, no scan of the stream. */
 export async function dispatcherBacklog(db: Queryable): Promise<DispatcherBacklog> {
-  const rows = await db.query<{ channel: string; backlog: bigint | string | null }>(
-    `SELECT c.channel, sum(greatest(t.latest - coalesce(n.last_seq, 0), 0))::int8 AS backlog
+  // Citus (issue 20): no correlated subquery over the tenants reference table; each tenant's shard is asked.
+  const rows =
+    db.sharded === true
+      ? await backlogOnShards(db)
+      : await db.query<{ channel: string; backlog: bigint | string | null }>(
+          `SELECT c.channel, sum(greatest(t.latest - coalesce(n.last_seq, 0), 0))::int8 AS backlog
        FROM (SELECT id, (SELECT coalesce(max(seq), 0) FROM event_seqs s WHERE s.tenant_id = tenants.id) AS latest
                FROM tenants) t
       CROSS JOIN (VALUES ('people'), ('webhooks')) AS c(channel)
        LEFT JOIN notification_cursors n ON n.tenant_id = t.id AND n.channel = c.channel
       GROUP BY c.channel`,
-  );
+        );
   const [queues] = await db.query<{ hooks: bigint | string; mails: bigint | string }>(
     `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending')::int8 AS hooks,
             (SELECT count(*) FROM email_messages WHERE status = 'pending')::int8 AS mails`,
