@@ -111,7 +111,7 @@ export async function readSequencedEvents(
        FROM (SELECT tenant_id, seq, event_id FROM event_seqs
               WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) AS s
        CROSS JOIN LATERAL (SELECT id, type, party_ids, payload, created_at FROM events
-                            WHERE tenant_id = s.tenant_id AND id = s.event_id LIMIT 1) AS e
+                            WHERE tenant_id = $1 AND id = s.event_id LIMIT 1) AS e
       ORDER BY s.seq`,
     [tenant_id, after_seq, limit],
   );
