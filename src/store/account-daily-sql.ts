@@ -173,6 +173,7 @@ export async function foldLeaves(
 
 /** Tenants whose log has leaves the fold has not taken yet. */
 export async function tenantsBehind(db: Queryable): Promise<string[]> {
+  if (db.sharded === true) return tenantsBehindOnShards(db);
   const rows = await db.query<{ tenant_id: string }>(
     `SELECT t.id AS tenant_id FROM tenants t
       WHERE EXISTS (SELECT 1 FROM log_leaves l
@@ -181,6 +182,22 @@ export async function tenantsBehind(db: Queryable): Promise<string[]> {
       ORDER BY t.id`,
   );
   return rows.map((row) => row.tenant_id);
+}
+
+/** Citus (issue 20) runs no correlated subquery over the tenants reference table: each tenant's shard is asked. */
+async function tenantsBehindOnShards(db: Queryable): Promise<string[]> {
+  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const behind: string[] = [];
+  for (const { id } of tenants) {
+    const [row] = await db.query<{ behind: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM log_leaves l
+                       WHERE l.tenant_id = $1
+                         AND l.leaf_index > coalesce((SELECT leaf_index FROM report_fold_cursors c WHERE c.tenant_id = $1), -1)) AS behind`,
+      [id],
+    );
+    if (row?.behind === true) behind.push(id);
+  }
+  return behind;
 }
 
 export interface AccountRef {

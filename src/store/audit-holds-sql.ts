@@ -17,15 +17,18 @@ const party_case_sql = `c.kind <> 'dispute' AND c.order_id IS NULL AND c.state I
  * A SQL predicate, true when the order `alias`.id of tenant `alias`.tenant_id
  * is blocked by an open case on it, or by an open party-level case on its
  * merchant: `WHERE NOT ${orderBlockedByCaseSql("o")}`. Two index probes.
+ * `tenant` names the tenant as the query has it: a parameter (`$1`) rather
+ * than the correlated column lets Citus route the whole query to one shard.
  */
 export function orderBlockedByCaseSql(
   alias: string,
   order_id_column = "id",
   merchant_column = "merchant_id",
+  tenant = `${alias}.tenant_id`,
 ): string {
-  return `(EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${alias}.tenant_id
+  return `(EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${tenant}
     AND c.order_id = ${alias}.${order_id_column} AND c.state IN (${open_states_sql}))
-    OR EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${alias}.tenant_id
+    OR EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${tenant}
     AND c.party_id = ${alias}.${merchant_column} AND ${party_case_sql}))`;
 }
 
@@ -76,15 +79,27 @@ export async function partyHoldingCases(
   return rows.map((row) => row.case_id);
 }
 
-/** The open cases that hold this order (clearsplit_order_open_cases), oldest first. */
+/**
+ * The open cases that hold this order, oldest first: the question of the SQL
+ * function clearsplit_order_open_cases (migration 031), asked here in the
+ * query itself, since Citus cannot plan a SQL function's parameterised body
+ * over sharded tables (issue 20).
+ */
 export async function selectOrderOpenCases(
   tx: Queryable,
   tenant_id: string,
   order_id: string,
 ): Promise<string[]> {
-  const [row] = await tx.query<{ case_ids: string[] }>(
-    "SELECT clearsplit_order_open_cases($1, $2) AS case_ids",
+  const rows = await tx.query<{ id: string }>(
+    `SELECT x.id::text AS id FROM (
+       SELECT c.id, c.opened_at FROM audit_cases c
+        WHERE c.tenant_id = $1 AND c.order_id = $2 AND c.state IN (${open_states_sql})
+       UNION ALL
+       SELECT c.id, c.opened_at FROM audit_cases c
+         JOIN orders o ON o.tenant_id = c.tenant_id AND o.merchant_id = c.party_id
+        WHERE c.tenant_id = $1 AND o.tenant_id = $1 AND o.id = $2 AND ${party_case_sql}) AS x
+      ORDER BY x.opened_at, x.id`,
     [tenant_id, order_id],
   );
-  return row?.case_ids ?? [];
+  return rows.map((row) => row.id);
 }

@@ -32,7 +32,7 @@ export async function selectEventsAfter(
   return tx.query<StreamRow>(
     `SELECT s.seq, e.id::text AS id, e.type, e.payload, e.created_at
        FROM event_seqs s CROSS JOIN LATERAL (
-         SELECT id, type, payload, created_at FROM events WHERE tenant_id = s.tenant_id AND id = s.event_id LIMIT 1) e
+         SELECT id, type, payload, created_at FROM events WHERE tenant_id = $1 AND id = s.event_id LIMIT 1) e
       WHERE s.tenant_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3`,
     [tenant_id, after, limit],
   );

@@ -6,6 +6,12 @@ export type Row = Record<string, unknown>;
 
 export interface Queryable {
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * True on a Citus coordinator (issue 20): statements go one at a time in
+   * forms Citus routes to a single tenant's shard (store/write-set.ts,
+   * docs/scale.md §3). Absent or false on PostgreSQL and PGlite.
+   */
+  readonly sharded?: boolean;
 }
 
 export interface Database extends Queryable {

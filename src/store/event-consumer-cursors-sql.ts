@@ -46,6 +46,7 @@ export async function tenantsBehind(
   tenants_max: number,
 ): Promise<{ tenant_id: string; cursor_seq: bigint; latest_seq: bigint }[]> {
   assert(tenants_max >= 1, "tenants_max must be positive");
+  if (db.sharded === true) return tenantsBehindOnShards(db, consumer, tenants_max);
   const rows = await db.query<{ tenant_id: string; cursor_seq: bigint; latest_seq: bigint }>(
     `SELECT t.id AS tenant_id, coalesce(c.seq, 0)::int8 AS cursor_seq, s.seq AS latest_seq
        FROM tenants t
@@ -60,6 +61,32 @@ export async function tenantsBehind(
     cursor_seq: BigInt(row.cursor_seq),
     latest_seq: BigInt(row.latest_seq),
   }));
+}
+
+/**
+ * Citus (issue 20): the join above reads every tenant's shard through a
+ * LATERAL subquery, which Citus refuses; each tenant is asked on its own shard.
+ */
+async function tenantsBehindOnShards(
+  db: Queryable,
+  consumer: string,
+  tenants_max: number,
+): Promise<{ tenant_id: string; cursor_seq: bigint; latest_seq: bigint }[]> {
+  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const behind: { tenant_id: string; cursor_seq: bigint; latest_seq: bigint }[] = [];
+  for (const { id } of tenants) {
+    if (behind.length >= tenants_max) break;
+    const [row] = await db.query<{ cursor_seq: bigint; latest_seq: bigint | null }>(
+      `SELECT coalesce((SELECT seq FROM event_consumer_cursors WHERE tenant_id = $1 AND consumer = $2), 0)::int8 AS cursor_seq,
+              (SELECT max(seq) FROM event_seqs WHERE tenant_id = $1)::int8 AS latest_seq`,
+      [id, consumer],
+    );
+    if (row === undefined || row.latest_seq === null) continue;
+    const cursor_seq = BigInt(row.cursor_seq);
+    const latest_seq = BigInt(row.latest_seq);
+    if (latest_seq > cursor_seq) behind.push({ tenant_id: id, cursor_seq, latest_seq });
+  }
+  return behind;
 }
 
 export interface SequencedEventRow {
@@ -84,7 +111,7 @@ export async function readSequencedEvents(
        FROM (SELECT tenant_id, seq, event_id FROM event_seqs
               WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) AS s
        CROSS JOIN LATERAL (SELECT id, type, party_ids, payload, created_at FROM events
-                            WHERE tenant_id = s.tenant_id AND id = s.event_id LIMIT 1) AS e
+                            WHERE tenant_id = $1 AND id = s.event_id LIMIT 1) AS e
       ORDER BY s.seq`,
     [tenant_id, after_seq, limit],
   );

@@ -40,6 +40,13 @@ export async function latestEventSeqs(
   db: Queryable,
   tenant_ids: readonly string[],
 ): Promise<{ tenant_id: string; seq: bigint }[]> {
+  // Citus (issue 20) runs no query that reads several tenants' shards through
+  // a correlated subquery: one routed query per tenant instead.
+  if (db.sharded === true) {
+    return Promise.all(
+      tenant_ids.map(async (tenant_id) => ({ tenant_id, seq: await latestEventSeq(db, tenant_id) })),
+    );
+  }
   return db.query<{ tenant_id: string; seq: bigint }>(
     `SELECT t.id AS tenant_id, coalesce((SELECT max(seq) FROM event_seqs s
               WHERE s.tenant_id = t.id), 0)::int8 AS seq

@@ -268,6 +268,40 @@ export function balanceDeltasStep(tenant_id: string, deltas: readonly BalanceDel
     ],
     params: [tenant_id, ...deltaColumns(deltas), deltas.length],
     expect: { rows: deltas.length },
+    sharded: [
+      {
+        ctes: [
+          [
+            "delta_locked",
+            `SELECT b.account_id FROM balances b
+               JOIN unnest($2::uuid[], $3::int2[]) AS d(account_id, bucket)
+                 ON b.account_id = d.account_id AND b.bucket = d.bucket
+              WHERE b.tenant_id = $1
+              ORDER BY b.account_id, b.bucket
+                FOR UPDATE OF b`,
+          ],
+        ],
+        params: [tenant_id, deltas.map((delta) => delta.account_id), deltas.map((delta) => delta.bucket)],
+        expect: { rows: deltas.length },
+      },
+      {
+        ctes: [
+          [
+            "delta_applied",
+            `UPDATE balances b
+                SET posted_minor = b.posted_minor + d.posted_minor,
+                    pending_out_minor = b.pending_out_minor + d.pending_out_minor,
+                    pending_in_minor = b.pending_in_minor + d.pending_in_minor
+               FROM unnest($2::uuid[], $3::int2[], $4::int8[], $5::int8[], $6::int8[])
+                    AS d(account_id, bucket, posted_minor, pending_out_minor, pending_in_minor)
+              WHERE b.tenant_id = $1 AND b.account_id = d.account_id AND b.bucket = d.bucket
+             RETURNING 1`,
+          ],
+        ],
+        params: [tenant_id, ...deltaColumns(deltas)],
+        expect: { rows: deltas.length },
+      },
+    ],
   };
 }
 

@@ -30,8 +30,10 @@ export interface LogCursor {
  * the tenant's records for it, and that grows with the log. LIMIT 1 keeps the
  * subquery from being flattened into such a join.
  */
-function recordOfLeaf(alias: string): string {
-  return `SELECT xid, id FROM log_records WHERE tenant_id = ${alias}.tenant_id AND id = ${alias}.record_id LIMIT 1`;
+function recordOfLeaf(alias: string, tenant: string): string {
+  // The tenant as a parameter, not `${alias}.tenant_id`: Citus then routes the
+  // whole query to the tenant's shard (issue 20).
+  return `SELECT xid, id FROM log_records WHERE tenant_id = ${tenant} AND id = ${alias}.record_id LIMIT 1`;
 }
 
 /** Before every record: xid 0 is never assigned (InvalidTransactionId). */
@@ -44,7 +46,7 @@ export async function cursorAt(tx: Queryable, tenant_id: string, size: bigint): 
   const [row] = await tx.query<{ xid: string; id: string; issued: boolean }>(
     `SELECT r.xid::text AS xid, r.id::text AS id,
             r.xid < pg_snapshot_xmax(pg_current_snapshot()) AS issued
-       FROM log_leaves l CROSS JOIN LATERAL (${recordOfLeaf("l")}) AS r
+       FROM log_leaves l CROSS JOIN LATERAL (${recordOfLeaf("l", "$1")}) AS r
       WHERE l.tenant_id = $1 AND l.leaf_index = $2`,
     [tenant_id, size - 1n],
   );
@@ -72,7 +74,7 @@ export async function firstUnsequenced(
     `WITH last AS (
        SELECT r.xid, r.id
          FROM (SELECT tenant_id, record_id FROM log_leaves WHERE tenant_id = $1 ORDER BY leaf_index DESC LIMIT 1) AS l
-        CROSS JOIN LATERAL (${recordOfLeaf("l")}) AS r)
+        CROSS JOIN LATERAL (${recordOfLeaf("l", "$1")}) AS r)
      SELECT q.id::text AS id, q.created_at FROM log_records q
       WHERE q.tenant_id = $1
         AND (q.xid, q.id) > (coalesce((SELECT xid FROM last), $2::xid8), coalesce((SELECT id FROM last), $3::uuid))

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert } from "../core/assert.ts";
+import { citusInstalled, distributeTables } from "./citus-sql.ts";
 import type { Database } from "./database.ts";
 
 const migrations_dir = join(dirname(fileURLToPath(import.meta.url)), "migrations");
@@ -46,9 +47,14 @@ export async function migrate(db: Database, migrations = loadMigrations()): Prom
     applied_at timestamptz NOT NULL DEFAULT now()
   )`);
   const applied: number[] = [];
+  // On Citus (the extension installed: issue 20) new tables are sharded by
+  // tenant_id once the migrations ran; plain PostgreSQL and PGlite skip it.
+  const citus = db.backend === "postgres" && (await citusInstalled(db));
   for (const migration of migrations) {
     const done = await db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock($1)", [migration_lock_key]);
+      // A later migration's trigger on a sharded table: safe, see distributeTables.
+      if (citus) await tx.query("SET LOCAL citus.enable_unsafe_triggers = on");
       const rows = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version]);
       if (rows.length > 0) return false;
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);
@@ -59,6 +65,12 @@ export async function migrate(db: Database, migrations = loadMigrations()): Prom
       return true;
     });
     if (done) applied.push(migration.version);
+  }
+  if (citus) {
+    await db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [migration_lock_key]);
+      await distributeTables(tx);
+    });
   }
   return applied;
 }

@@ -74,6 +74,8 @@ export async function selectChannelBacklogs(
   db: Queryable,
   channels: readonly string[],
 ): Promise<{ channel: string; backlog: number }[]> {
+  // Citus (issue 20): no correlated subquery over the tenants reference table; each tenant's shard is asked.
+  if (db.sharded === true) return channelBacklogsOnShards(db, channels);
   const rows = await db.query<{ channel: string; backlog: bigint | string | null }>(
     `SELECT c.channel, sum(greatest(t.latest - coalesce(n.last_seq, 0), 0))::int8 AS backlog
        FROM (SELECT id, (SELECT coalesce(max(seq), 0) FROM event_seqs s WHERE s.tenant_id = tenants.id) AS latest
@@ -84,4 +86,24 @@ export async function selectChannelBacklogs(
     [channels],
   );
   return rows.map((row) => ({ channel: row.channel, backlog: Number(row.backlog ?? 0) }));
+}
+
+/** The same, one routed query per tenant (Citus): each tenant's stream head and cursors live on its shard. */
+async function channelBacklogsOnShards(
+  db: Queryable,
+  channels: readonly string[],
+): Promise<{ channel: string; backlog: number }[]> {
+  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const totals = new Map<string, number>(channels.map((channel) => [channel, 0]));
+  for (const { id } of tenants) {
+    const rows = await db.query<{ channel: string; backlog: bigint | string }>(
+      `SELECT c.channel, greatest((SELECT coalesce(max(seq), 0) FROM event_seqs WHERE tenant_id = $1)
+                                  - coalesce(n.last_seq, 0), 0)::int8 AS backlog
+         FROM unnest($2::text[]) AS c(channel)
+         LEFT JOIN notification_cursors n ON n.tenant_id = $1 AND n.channel = c.channel`,
+      [id, channels],
+    );
+    for (const row of rows) totals.set(row.channel, (totals.get(row.channel) ?? 0) + Number(row.backlog));
+  }
+  return [...totals].map(([channel, backlog]) => ({ channel, backlog }));
 }

@@ -15,10 +15,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     prepare: true,
     connection: { application_name: options.application_name ?? "clearsplit" },
   });
-  await sql`select 1`;
+  // Citus installed in this database: see Queryable.sharded.
+  const [probe] = await sql`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`;
+  const sharded = probe?.citus === true;
 
   function wrap(handle: postgres.Sql | postgres.TransactionSql): Queryable {
     return {
+      sharded,
       async query<T extends Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
         const rows = await handle.unsafe(text, normaliseParams(params) as postgres.ParameterOrJSON<never>[], {
           prepare: true,
@@ -41,6 +44,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   }
   return {
     backend: "postgres",
+    sharded,
     query: (text, params) => counted(() => direct.query(text, params)),
     transaction: (fn) =>
       counted(async () => (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>),

@@ -106,12 +106,43 @@ export async function claimDueSavedReport<Row>(
   tx: Queryable,
   now: Date,
 ): Promise<(Row & { tenant_id: string }) | undefined> {
+  if (tx.sharded === true) return claimDueOnShards<Row>(tx, now);
   const [row] = await tx.query<Row & { tenant_id: string } & Record<string, unknown>>(
     `SELECT tenant_id, ${saved_report_columns} FROM saved_reports
       WHERE schedule IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
     [now],
   );
   return row;
+}
+
+/** Due candidates looked at per claim on Citus before giving up the round. */
+const due_candidates_max = 16;
+
+/**
+ * Citus (issue 20) locks rows only in a query routed to one shard: the due
+ * reports are found across shards without a lock, then claimed one at a time
+ * with FOR UPDATE SKIP LOCKED on the report's own shard, re-checking that it
+ * is still due. The first one claimed wins; one another runner holds is skipped.
+ */
+async function claimDueOnShards<Row>(
+  tx: Queryable,
+  now: Date,
+): Promise<(Row & { tenant_id: string }) | undefined> {
+  const candidates = await tx.query<{ tenant_id: string; id: string }>(
+    `SELECT tenant_id, id::text AS id FROM saved_reports
+      WHERE schedule IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at LIMIT $2`,
+    [now, due_candidates_max],
+  );
+  for (const candidate of candidates) {
+    const [row] = await tx.query<Row & { tenant_id: string } & Record<string, unknown>>(
+      `SELECT tenant_id, ${saved_report_columns} FROM saved_reports
+        WHERE tenant_id = $1 AND id = $2::uuid AND schedule IS NOT NULL AND next_run_at <= $3
+          FOR UPDATE SKIP LOCKED`,
+      [candidate.tenant_id, candidate.id, now],
+    );
+    if (row !== undefined) return row;
+  }
+  return undefined;
 }
 
 export async function updateNextRun(

@@ -71,4 +71,46 @@ describe("combined writes", () => {
       await db.close();
     }
   });
+
+  it("on Citus sends each step, or the statements it gives for Citus, as its own statement in order, with the same checks", async () => {
+    const db = await openTestDatabase();
+    const suffix = newId().replaceAll("-", "").slice(-12);
+    const [t1, t2] = [`ws3_${suffix}`, `ws4_${suffix}`];
+    const sent: string[] = [];
+    const steps = (): (WriteStep | null)[] => [
+      { ...insertInto("never", t1), sharded: [insertInto("first", t1), insertInto("second", t2)] },
+      null,
+      { ctes: [["third", "SELECT $1::int8 AS n"]], params: [1n], expect: { rows: 1 } },
+    ];
+    const run = () =>
+      db.transaction((tx) =>
+        writeSteps(
+          {
+            sharded: true,
+            query: <T extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
+              sent.push(text.slice("WITH ".length, text.indexOf(" AS ")));
+              return tx.query<T>(text, params);
+            },
+          },
+          steps(),
+        ),
+      );
+    try {
+      await db.exec(`CREATE TABLE ${t1} (k text, v int8, PRIMARY KEY (k, v));
+                     CREATE TABLE ${t2} (k text, v int8, PRIMARY KEY (k, v));`);
+      await run();
+      expect(sent).toEqual(["first", "second", "third"]);
+      const [counts] = await db.query<{ t1: bigint; t2: bigint }>(
+        `SELECT (SELECT count(*) FROM ${t1})::int8 AS t1, (SELECT count(*) FROM ${t2})::int8 AS t2`,
+      );
+      expect(counts).toEqual({ t1: 2n, t2: 2n });
+      // Again: the first statement finds its rows taken, and nothing after it is sent.
+      sent.length = 0;
+      await expect(run()).rejects.toThrow(`${t1} was written concurrently`);
+      expect(sent).toEqual(["first"]);
+    } finally {
+      await db.exec(`DROP TABLE IF EXISTS ${t1}; DROP TABLE IF EXISTS ${t2};`);
+      await db.close();
+    }
+  });
 });

@@ -33,6 +33,7 @@ export async function sequenceTenantEvents(
 ): Promise<number> {
   assert(batch_max >= 1 && batch_max <= sequencer_batch_max, "batch_max out of range");
   if (!(await tryTransactionLock(tx, events_lock_class, tenant_id))) return 0;
+  if (tx.sharded === true) return sequenceShardEvents(tx, tenant_id, batch_max);
   const horizon = await commitHorizon(tx);
   const cursor = await eventCursor(tx, tenant_id);
   const [inserted] = await tx.query<{ count: bigint }>(
@@ -56,11 +57,47 @@ export async function sequenceTenantEvents(
 }
 
 /**
+ * Citus (issue 20): the events' xids are stamped on the tenant's shard
+ * (store/citus-sql.ts), so the horizon is that worker's, taken inside the
+ * statement that reads them, which Citus routes to the shard whole:
+ * `pg_snapshot_xmin` of the statement's own snapshot, below which every
+ * transaction has ended and is visible to it (the log sequencer's rule). It
+ * is not narrowed to this database as on one node (§8): a worker's long
+ * transaction in another database holds the stream back until it ends.
+ */
+async function sequenceShardEvents(tx: Queryable, tenant_id: string, batch_max: number): Promise<number> {
+  const cursor = await eventCursor(tx, tenant_id);
+  const ready = await tx.query<{ id: string }>(
+    `SELECT e.id::text AS id FROM events e
+      WHERE e.tenant_id = $1 AND (e.xid, e.id) > ($2::xid8, $3::uuid)
+        AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY e.xid, e.id LIMIT $4`,
+    [tenant_id, cursor.xid, cursor.id, batch_max],
+  );
+  if (ready.length === 0) return 0;
+  const [inserted] = await tx.query<{ count: bigint }>(
+    `WITH inserted AS (
+       INSERT INTO event_seqs (tenant_id, seq, event_id)
+       SELECT $1, $2::int8 + r.n, r.id FROM unnest($3::uuid[]) WITH ORDINALITY AS r(id, n)
+       RETURNING 1)
+     SELECT count(*) AS count FROM inserted`,
+    [tenant_id, cursor.seq, ready.map((row) => row.id)],
+  );
+  assert(
+    Number(inserted?.count) === ready.length,
+    `numbered ${inserted?.count} of ${ready.length} ready events`,
+  );
+  return ready.length;
+}
+
+/**
  * The (xid, id) of seq row `alias`'s event as a lateral subquery: one
  * primary-key probe, whatever the statistics say (see the log's recordOfLeaf).
+ * `tenant` is the tenant as the query names it; a constant lets Citus route
+ * the whole query to the tenant's shard.
  */
-function eventOfSeq(alias: string): string {
-  return `SELECT xid, id FROM events WHERE tenant_id = ${alias}.tenant_id AND id = ${alias}.event_id LIMIT 1`;
+function eventOfSeq(alias: string, tenant = `${alias}.tenant_id`): string {
+  return `SELECT xid, id FROM events WHERE tenant_id = ${tenant} AND id = ${alias}.event_id LIMIT 1`;
 }
 
 interface EventCursor {
@@ -76,7 +113,7 @@ async function eventCursor(tx: Queryable, tenant_id: string): Promise<EventCurso
     `SELECT s.seq, e.xid::text AS xid, e.id::text AS id,
             e.xid < pg_snapshot_xmax(pg_current_snapshot()) AS issued
        FROM (SELECT tenant_id, seq, event_id FROM event_seqs WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) AS s
-       LEFT JOIN LATERAL (${eventOfSeq("s")}) AS e ON true`,
+       LEFT JOIN LATERAL (${eventOfSeq("s", "$1")}) AS e ON true`,
     [tenant_id],
   );
   if (row === undefined) return { seq: 0n, ...cursor_origin };
@@ -122,6 +159,7 @@ export async function commitHorizon(tx: Queryable): Promise<string> {
  * existing tenants, so the tenants table lists every stream.
  */
 export async function tenantsWithPendingEvents(db: Queryable): Promise<string[]> {
+  if (db.sharded === true) return shardTenantsWithPendingEvents(db);
   const horizon = await commitHorizon(db);
   const rows = await db.query<{ tenant_id: string }>(
     `SELECT t.id AS tenant_id FROM tenants t
@@ -138,6 +176,30 @@ export async function tenantsWithPendingEvents(db: Queryable): Promise<string[]>
     [sequencer_tenants_per_round_max, cursor_origin.xid, cursor_origin.id, horizon],
   );
   return rows.map((row) => row.tenant_id);
+}
+
+/**
+ * Citus: the query above joins every tenant with its shard's rows, which
+ * Citus will not run as one statement; so each tenant is asked on its own
+ * shard, with that shard's horizon, up to the round's limit of tenants. One
+ * pair of routed probes per tenant per round: cheap for hundreds of tenants; for many
+ * thousands, split the tenants between sequencer processes (docs/scale.md §3).
+ */
+async function shardTenantsWithPendingEvents(db: Queryable): Promise<string[]> {
+  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const pending: string[] = [];
+  for (const { id } of tenants) {
+    if (pending.length >= sequencer_tenants_per_round_max) break;
+    const cursor = await eventCursor(db, id);
+    const [row] = await db.query<{ pending: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM events e
+                       WHERE e.tenant_id = $1 AND (e.xid, e.id) > ($2::xid8, $3::uuid)
+                         AND e.xid < pg_snapshot_xmin(pg_current_snapshot())) AS pending`,
+      [id, cursor.xid, cursor.id],
+    );
+    if (row?.pending === true) pending.push(id);
+  }
+  return pending;
 }
 
 /** One round over every tenant with pending events; returns how many were sequenced. */
