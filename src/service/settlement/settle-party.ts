@@ -6,6 +6,7 @@ import { payoutRecord } from "../../core/settlement/payout-record.ts";
 import { decidePayout, type SettlementProfile } from "../../core/settlement/profile.ts";
 import { transactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
+import { commitHorizon } from "../../store/event-seqs-sql.ts";
 import { lockBalances } from "../../store/ledger-sql.ts";
 import { closeOpenEntries, selectOpenEntries, takeNewPostings } from "../../store/settlement-open-sql.ts";
 import {
@@ -17,7 +18,6 @@ import {
 } from "../../store/settlement-sql.ts";
 import { writeSteps } from "../../store/write-set.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import { commitHorizon } from "../events/event-sequencer.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { accountFor, partyAccounts } from "../orders/party-accounts.ts";
 import { logRecordsWrite } from "../tlog/record-enqueue.ts";

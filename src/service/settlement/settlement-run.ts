@@ -4,6 +4,7 @@ import { newId } from "../../core/ids.ts";
 import type { PartyKind } from "../../core/ledger/types.ts";
 import { named_parties_max, parties_per_run_max } from "../../core/limits.ts";
 import { cycleOn, isoDate, parseProfile } from "../../core/settlement/profile.ts";
+import { commitHorizon } from "../../store/event-seqs-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import {
   finishSettlementRun,
@@ -13,7 +14,6 @@ import {
 import { writeSteps } from "../../store/write-set.ts";
 import type { ServiceContext } from "../context.ts";
 import { eventsWrite } from "../events/event-enqueue.ts";
-import { commitHorizon } from "../events/event-sequencer.ts";
 import { type PartyOutcome, settlePartyCycle } from "./settle-party.ts";
 
 /** Kinds that are never paid out: the platform keeps its revenue; the PSP and tax office are paid elsewhere. */
