@@ -1,14 +1,13 @@
 import { Worker } from "node:worker_threads";
 import type { BackgroundRoles } from "./background-roles.ts";
 
-// On PostgreSQL `serve` runs the background loops (background-roles.ts) on a
-// worker thread of their own: booking keeps one core for the API while the
-// sequencers, the dispatcher and the audit runner use the other, and the log's
-// checkpoint no longer waits behind a 500-order batch on the API's event loop
-// (issue 21, decision §31). The thread has its own pool; the loops lead each
-// tenant by advisory lock as they would in another process, so nothing else
-// changes. PGlite keeps them on the API's loop: its database belongs to one
-// thread.
+// With CLEARSPLIT_ROLES_THREAD=on, `serve` on PostgreSQL runs the background
+// loops (background-roles.ts) on a worker thread of their own, with its own
+// pool; the loops lead each tenant by advisory lock as they would in another
+// process, so nothing else changes. Off by default: on this 2-core box it
+// bought no booking throughput and cost about 130 MB of resident memory (a
+// second V8 heap with its own copy of the modules); decision §31. PGlite
+// always keeps them on the API's loop: its database belongs to one thread.
 
 /** Connections of the roles thread, taken from the process's share (serve-cluster.ts). */
 export const roles_thread_connections = 3;

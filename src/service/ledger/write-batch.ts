@@ -19,9 +19,10 @@ import {
   selectTransactions,
   selectTransactionsByKey,
 } from "../../store/ledger-sql.ts";
+import { type LogRecordRow, logRecordRowsStep } from "../../store/log-records-sql.ts";
 import { type WriteStep, writeSteps } from "../../store/write-set.ts";
 import { LoopSlicer, mapInSlices } from "../slices.ts";
-import { type LogRecordInput, logRecordsWriteInSlices } from "../tlog/record-enqueue.ts";
+import { type LogRecordInput, logRecordRowsInSlices } from "../tlog/record-enqueue.ts";
 import {
   balanceDeltasWrite,
   type LockedAvailability,
@@ -133,6 +134,11 @@ export async function planJournalBatch(
     }
   });
 
+  // Everything about a transaction that does not depend on balances (its id,
+  // its log record canonicalised and hashed: the heaviest per-order work) is
+  // built before the balance buckets are locked, in slices of the event loop.
+  // Under the locks nothing yields: other batches wait for them in the database.
+  const built = await buildTransactions(checked, accounts, recorded_at, slicer);
   const locked = await lockAndReadAvailable(
     tx,
     tenant_id,
@@ -144,21 +150,14 @@ export async function planJournalBatch(
     accounts,
     locked.available,
   );
-  const accepted: Pending[] = [];
+  const accepted: Built[] = [];
   decisions.forEach((decision, position) => {
     const item = checked[position]!;
-    if (decision.accepted) accepted.push(item);
+    if (decision.accepted) accepted.push(built[position]!);
     else results[item.index] = { status: "rejected", error: decision.error };
   });
 
-  const { created, journal, balances } = await planAccepted(
-    tenant_id,
-    accepted,
-    accounts,
-    locked,
-    recorded_at,
-    slicer,
-  );
+  const { created, journal, balances } = planAccepted(tenant_id, accepted, locked, recorded_at);
   for (const [index, transaction] of created) results[index] = { status: "created", transaction };
 
   const replayed = await selectTransactions(tx, tenant_id, [...replay_ids.values()]);
@@ -209,25 +208,43 @@ async function validateAndDedupe(
   return { pending, duplicate_of };
 }
 
-async function planAccepted(
-  tenant_id: string,
-  accepted: readonly Pending[],
+/** A checked request with its journal transaction and its log record's row, built before the locks. */
+interface Built {
+  item: Pending;
+  transaction: JournalTransaction;
+  record_row: LogRecordRow;
+}
+
+async function buildTransactions(
+  checked: readonly Pending[],
   accounts: ReadonlyMap<string, Account>,
-  locked: LockedAvailability,
   recorded_at: Date,
   slicer: LoopSlicer,
-): Promise<Pick<JournalPlan, "created" | "journal" | "balances">> {
-  const created = new Map<number, JournalTransaction>();
-  if (accepted.length === 0) return { created, journal: [], balances: null };
-  const transactions = await mapInSlices(accepted, (item) => toJournal(item.request, recorded_at), slicer);
-  // The records are canonicalised and hashed here, the batch's heaviest loop.
+): Promise<Built[]> {
+  const transactions = await mapInSlices(checked, (item) => toJournal(item.request, recorded_at), slicer);
   const records = await mapInSlices(
     transactions,
     (transaction) => logRecordOf(transaction, accounts),
     slicer,
   );
-  const records_write = await logRecordsWriteInSlices(tenant_id, records, recorded_at, slicer);
-  for (const [position, item] of accepted.entries()) created.set(item.index, transactions[position]!);
+  const rows = await logRecordRowsInSlices(records, slicer);
+  return checked.map((item, position) => ({
+    item,
+    transaction: transactions[position]!,
+    record_row: rows[position]!,
+  }));
+}
+
+function planAccepted(
+  tenant_id: string,
+  accepted: readonly Built[],
+  locked: LockedAvailability,
+  recorded_at: Date,
+): Pick<JournalPlan, "created" | "journal" | "balances"> {
+  const created = new Map<number, JournalTransaction>();
+  if (accepted.length === 0) return { created, journal: [], balances: null };
+  const transactions = accepted.map((built) => built.transaction);
+  for (const built of accepted) created.set(built.item.index, built.transaction);
   // One statement: the journal, its postings, its log records, the caller's
   // own rows, and last the balance deltas (src/store/write-set.ts). If a
   // concurrent writer took one of the keys our read saw as free, the journal
@@ -238,10 +255,14 @@ async function planAccepted(
     journal: [
       journalRowsStep(
         tenant_id,
-        accepted.map((item, position) => ({ ...transactions[position]!, content_hash: item.content_hash })),
+        accepted.map((built) => ({ ...built.transaction, content_hash: built.item.content_hash })),
       ),
       postingsWrite(tenant_id, transactions),
-      records_write,
+      logRecordRowsStep(
+        tenant_id,
+        accepted.map((built) => built.record_row),
+        recorded_at,
+      ),
     ],
     balances: balanceDeltasWrite(tenant_id, transactions, locked),
   };

@@ -51,23 +51,17 @@ export function logRecordsWrite(
 }
 
 /**
- * The same for a large batch: each record is hashed (salted, with its
+ * The rows of a large batch's records: each record hashed (salted, with its
  * disclosure commitments) in slices of the event loop (src/service/slices.ts),
- * the heaviest per-order work of booking.
+ * the heaviest per-order work of booking. Written with logRecordRowsStep.
  */
-export async function logRecordsWriteInSlices(
-  tenant_id: string,
+export async function logRecordRowsInSlices(
   records: readonly LogRecordInput[],
-  now: Date,
   slicer: LoopSlicer,
-): Promise<WriteStep | null> {
-  if (records.length === 0) return null;
+): Promise<LogRecordRow[]> {
+  if (records.length === 0) return [];
   const hashing = new RecordHashing(records.length);
-  return logRecordRowsStep(
-    tenant_id,
-    await mapInSlices(records, (item, index) => hashing.row(item, index), slicer),
-    now,
-  );
+  return mapInSlices(records, (item, index) => hashing.row(item, index), slicer);
 }
 
 /** One batch's salts and disclosure seeds, drawn at once, and the row of each record. */
