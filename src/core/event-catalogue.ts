@@ -152,12 +152,12 @@ export const event_type_entries = {
   },
   "webhook_endpoint.disabled": {
     meaning: "a webhook endpoint was disabled (by hand or by a 410 Gone)",
-    written_by: "service/notifications/webhook-sender.ts",
+    written_by: "service/notifications/webhook-record.ts",
     fields: ["endpoint_id", "url", "reason"],
   },
   "webhook_delivery.dead_lettered": {
     meaning: "a webhook delivery's last scheduled attempt failed",
-    written_by: "service/notifications/webhook-sender.ts",
+    written_by: "service/notifications/webhook-record.ts",
     fields: ["delivery_id", "endpoint_id", "message_id", "event_type", "url", "attempts", "last_error"],
   },
   "inbox.item_created": {
