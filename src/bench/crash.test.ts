@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import { createApiKey } from "../service/auth/api-keys.ts";
@@ -9,6 +8,7 @@ import { ensureTenant } from "../service/ledger/accounts.ts";
 import { checkLedgerIntegrity } from "../service/ledger/integrity.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../store/scratch-database.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import {
   fromBase64Strict,
@@ -51,28 +51,19 @@ function random(state: number): () => number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let admin_url: string;
+let scratch: ScratchDatabase;
 let crash_url: string;
-let name: string;
 let db: Database;
 
 describe.runIf(kills > 0 && database_url !== undefined)("crash test: SIGKILL under load", () => {
   beforeAll(async () => {
-    name = `clearsplit_i18_crash_${Date.now().toString(36)}_${process.pid}`;
-    admin_url = database_url!;
-    const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    await admin.end({ timeout: 5 });
-    const url = new URL(admin_url);
-    url.pathname = `/${name}`;
-    crash_url = url.toString();
+    scratch = await createScratchDatabase(database_url!, "clearsplit_i_crash");
+    crash_url = scratch.url;
     db = await openDatabase({ database_url: crash_url });
   }, 120_000);
   afterAll(async () => {
     await db?.close();
-    const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end({ timeout: 5 });
+    await scratch?.drop();
   });
 
   it(`survives ${kills} SIGKILLs with nothing lost, duplicated or invented`, async () => {

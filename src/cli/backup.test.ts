@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import type { ServiceContext } from "../service/context.ts";
@@ -12,6 +11,7 @@ import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { sequenceAll } from "../service/tlog/testing.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../store/scratch-database.ts";
 import { databaseDigest } from "../testing/fuzz/digest.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import { run as backup, restoreCommand } from "./backup.ts";
@@ -23,7 +23,7 @@ import { run as backup, restoreCommand } from "./backup.ts";
 
 const admin_url = process.env.DATABASE_URL;
 let output = "";
-const databases: string[] = [];
+const databases: ScratchDatabase[] = [];
 const saved_env = { ...process.env };
 
 beforeEach(() => {
@@ -39,9 +39,7 @@ afterEach(async () => {
   vi.restoreAllMocks();
   process.env = { ...saved_env };
   if (admin_url === undefined) return;
-  const sql = postgres(admin_url, { max: 1, onnotice: () => {} });
-  for (const name of databases.splice(0)) await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await sql.end({ timeout: 5 });
+  for (const scratch of databases.splice(0)) await scratch.drop();
 });
 
 /** A fresh, empty database (PostgreSQL) or directory (PGlite), made current for the CLI. */
@@ -50,14 +48,9 @@ async function freshTarget(label: string): Promise<void> {
     process.env.CLEARSPLIT_DATA_DIR = join(mkdtempSync(join(tmpdir(), `cs-${label}-`)), "data");
     return;
   }
-  const name = `clearsplit_i18_${label}_${Date.now().toString(36)}_${process.pid}`;
-  const sql = postgres(admin_url, { max: 1, onnotice: () => {} });
-  await sql.unsafe(`CREATE DATABASE ${name}`);
-  await sql.end({ timeout: 5 });
-  databases.push(name);
-  const url = new URL(admin_url);
-  url.pathname = `/${name}`;
-  process.env.DATABASE_URL = url.toString();
+  const scratch = await createScratchDatabase(admin_url, `clearsplit_i_${label}`);
+  databases.push(scratch);
+  process.env.DATABASE_URL = scratch.url;
 }
 
 async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {

@@ -1,4 +1,3 @@
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import type { ServiceContext } from "../service/context.ts";
@@ -8,6 +7,7 @@ import type { Database } from "../store/database.ts";
 import { firstUnsequenced } from "../store/log-leaves-sql.ts";
 import { latestCheckpointSize } from "../store/log-tree-sql.ts";
 import { openDatabase } from "../store/open.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../store/scratch-database.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import { startRolesThread } from "./roles-thread.ts";
 
@@ -22,27 +22,18 @@ const sequenced_deadline_ms = 60_000;
 const tenant = "roles-thread";
 
 describe.skipIf(!database_url)("the roles thread (PostgreSQL only)", () => {
-  let admin_url: string;
+  let scratch: ScratchDatabase;
   let url: string;
-  let name: string;
   let db: Database;
 
   beforeAll(async () => {
-    name = `clearsplit_roles_${Date.now().toString(36)}_${process.pid}`;
-    admin_url = database_url!;
-    const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    await admin.end({ timeout: 5 });
-    const parsed = new URL(admin_url);
-    parsed.pathname = `/${name}`;
-    url = parsed.toString();
+    scratch = await createScratchDatabase(database_url!, "clearsplit_roles");
+    url = scratch.url;
     db = await openDatabase({ database_url: url, connections_max: 2 });
   }, 120_000);
   afterAll(async () => {
     await db?.close();
-    const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end({ timeout: 5 });
+    await scratch?.drop();
   });
 
   it("sequences a booked order into a checkpoint from its own thread, and closes its pool on stop", async () => {

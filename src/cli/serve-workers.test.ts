@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import issue_order from "../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import { type ServerProcess, startServerProcess } from "../bench/server-process.ts";
@@ -10,6 +9,7 @@ import { checkLedgerIntegrity } from "../service/ledger/integrity.ts";
 import { sequencerLockKey } from "../service/tlog/log-sequencer.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../store/scratch-database.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import { fromBase64Strict, verifyCheckpoint, verifyConsistency } from "../verify/index.ts";
 
@@ -58,29 +58,20 @@ describe("clearsplit serve --workers on the PGlite default", () => {
 describe.skipIf(database_url === undefined)(
   "several servers on one PostgreSQL (PostgreSQL only: skipped without DATABASE_URL)",
   () => {
-    let admin_url: string;
+    let scratch: ScratchDatabase;
     let url: string;
-    let name: string;
     let db: Database;
     const servers: ServerProcess[] = [];
 
     beforeAll(async () => {
-      name = `clearsplit_workers_${Date.now().toString(36)}_${process.pid}`;
-      admin_url = database_url!;
-      const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-      await admin.end({ timeout: 5 });
-      const parsed = new URL(admin_url);
-      parsed.pathname = `/${name}`;
-      url = parsed.toString();
+      scratch = await createScratchDatabase(database_url!, "clearsplit_workers");
+      url = scratch.url;
       db = await openDatabase({ database_url: url, connections_max: 2 });
     }, 120_000);
     afterAll(async () => {
       for (const server of servers) await server.kill().catch(() => undefined);
       await db?.close();
-      const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end({ timeout: 5 });
+      await scratch?.drop();
     });
 
     /** The serve process (by pid in its application_name) holding the tenant's log sequencer lock now, if any. */

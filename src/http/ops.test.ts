@@ -7,6 +7,7 @@ import { createApiKey } from "../service/auth/api-keys.ts";
 import type { ServiceContext } from "../service/context.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
+import { createScratchDatabase } from "../store/scratch-database.ts";
 import { newTestTenant, openTestDatabase } from "../testing/db.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import { buildApp } from "./app.ts";
@@ -83,12 +84,10 @@ describe("operational health", () => {
     "says not ready while the database refuses connections and ready again after, without a restart",
     async () => {
       const admin_url = process.env.DATABASE_URL!;
-      const name = `clearsplit_i18_ready_${Date.now().toString(36)}_${process.pid}`;
+      const scratch = await createScratchDatabase(admin_url, "clearsplit_i_ready");
+      const name = scratch.name;
       const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-      const url = new URL(admin_url);
-      url.pathname = `/${name}`;
-      const own = await openDatabase({ database_url: url.toString() });
+      const own = await openDatabase({ database_url: scratch.url });
       const app = await buildApp({ ctx: { db: own, now: () => new Date() } });
       try {
         expect((await app.inject("/readyz")).statusCode).toBe(200);
@@ -115,8 +114,8 @@ describe("operational health", () => {
       } finally {
         await app.close();
         await own.close();
-        await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.end({ timeout: 5 });
+        await scratch.drop();
       }
     },
     60_000,
@@ -127,13 +126,9 @@ describe("operational health", () => {
     async () => {
       const cli = fileURLToPath(new URL("../../bin/clearsplit.mjs", import.meta.url));
       const admin_url = process.env.DATABASE_URL!;
-      const name = `clearsplit_i18_term_${Date.now().toString(36)}_${process.pid}`;
-      const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-      const url = new URL(admin_url);
-      url.pathname = `/${name}`;
+      const scratch = await createScratchDatabase(admin_url, "clearsplit_i_term");
       const child = spawn(process.execPath, [cli, "serve", "--port", "0"], {
-        env: { ...process.env, DATABASE_URL: url.toString(), CLEARSPLIT_LOG_LEVEL: "warn" },
+        env: { ...process.env, DATABASE_URL: scratch.url, CLEARSPLIT_LOG_LEVEL: "warn" },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
@@ -159,8 +154,7 @@ describe("operational health", () => {
       expect(err).toMatch(/stopped cleanly/);
       expect(Date.now() - started).toBeLessThan(20_000);
       await expect(fetch(`${base_url}/healthz`)).rejects.toThrow();
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end({ timeout: 5 });
+      await scratch.drop();
     },
     90_000,
   );

@@ -1,4 +1,7 @@
+import { assert } from "../assert.ts";
 import type { Account, JournalTransaction } from "../ledger/types.ts";
+
+const safe_minor = BigInt(Number.MAX_SAFE_INTEGER);
 
 // The transparency log commits to records rebuilt from business rows. These
 // builders are the single definition of each record's content: the writer
@@ -43,6 +46,12 @@ export function journalRecord(
     effective_at: transaction.effective_at.toISOString(),
     entries: transaction.entries.map((entry) => {
       const account = account_of(entry.account_id);
+      // The record's amount is a JSON number (the log's format since its first
+      // record); every posting is bounded by amount_minor_max, which is exact in a double.
+      assert(
+        entry.amount_minor <= safe_minor && entry.amount_minor >= -safe_minor,
+        "a posting beyond 2^53 cannot be a log record's number",
+      );
       return {
         account_id: entry.account_id,
         amount_minor: Number(entry.amount_minor),

@@ -4,7 +4,6 @@ import { readArray, readEnum, readInteger, readObject, readString } from "./fiel
 import { readId } from "./order.ts";
 import { allRuleFields, parseRule } from "./policy-rules.ts";
 import {
-  absorber_roles,
   type CapRule,
   type CommissionRule,
   type Policy,

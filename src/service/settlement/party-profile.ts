@@ -1,5 +1,6 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
+import { name_length_max } from "../../core/limits.ts";
 import { maskAccountRef, parseProfile, profileJson } from "../../core/settlement/profile.ts";
 import { canonicalJsonSha256Hex } from "../../core/sha256.ts";
 import {
@@ -57,9 +58,9 @@ export function updateParty(
 ): Promise<PartyVersionView> {
   if (
     patch.name !== undefined &&
-    (typeof patch.name !== "string" || patch.name.length === 0 || patch.name.length > 200)
+    (typeof patch.name !== "string" || patch.name.length === 0 || patch.name.length > name_length_max)
   )
-    throw new DomainError("party_name_invalid", "name must be 1 to 200 characters", "name");
+    throw new DomainError("party_name_invalid", `name must be 1 to ${name_length_max} characters`, "name");
   if (patch.status !== undefined && !party_statuses.includes(patch.status))
     throw new DomainError(
       "party_status_invalid",

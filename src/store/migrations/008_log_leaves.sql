@@ -7,7 +7,7 @@
 -- A sequencer no longer finds its work by a NULL test but by a cursor: rows
 -- are taken in (xid, id) order, only below the commit horizon, so every row
 -- at or before the last sequenced one is already sequenced, and the next
--- round takes exactly the rows after it (src/service/tlog/cursor.ts).
+-- round takes exactly the rows after it (src/store/log-leaves-sql.ts).
 
 -- Leaf `leaf_index` of a tenant's log is the record `record_id`. No foreign key
 -- to log_records: its check would take a KEY SHARE lock on the record, which

@@ -30,8 +30,6 @@ export interface FuzzOptions {
   /** Per credential: strings whose appearance in a response (when the request did not carry them) is a leak. */
   forbidden: Record<string, string[]>;
   failures_max?: number;
-  /** Requests between two database digests. */
-  digest_window?: number;
 }
 
 // What a stack trace or a database error looks like in a response.
@@ -52,9 +50,6 @@ export async function runFuzz(requests: FuzzRequest[], options: FuzzOptions): Pr
   const report: FuzzReport = { sent: 0, by_status: {}, refused_writes_checked: 0, failures: [] };
   const failures_max = options.failures_max ?? 20;
   let before = await databaseDigest(options.db);
-  const window = options.digest_window ?? 20;
-  const window_start = 0;
-  const window_refused: number[] = [];
   for (const [index, request] of requests.entries()) {
     const fail = (status: number, why: string, response: string) => {
       if (report.failures.length < failures_max)
