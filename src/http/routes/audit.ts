@@ -5,14 +5,11 @@ import {
   cases_page_max,
   comment_length_max,
   id_length_max,
-  name_length_max,
   purpose_length_max,
   reason_length_max,
   rule_id_length_max,
-  rules_per_config_max,
 } from "../../core/limits.ts";
 import { actorOfPrincipal } from "../../service/audit/actor.ts";
-import { backtest_orders_max, backtestConfig } from "../../service/audit/backtest.ts";
 import {
   type CaseFilters,
   claimCase,
@@ -21,12 +18,6 @@ import {
   getCase,
   listCases,
 } from "../../service/audit/cases.ts";
-import {
-  createAuditConfigDraft,
-  listAuditConfigs,
-  publishAuditConfig,
-  selectConfig,
-} from "../../service/audit/configs.ts";
 import { type DecisionInput, decideCase } from "../../service/audit/decide-case.ts";
 import { caseTrailPage } from "../../service/audit/trail.ts";
 import type { ServiceContext } from "../../service/context.ts";
@@ -43,7 +34,8 @@ import {
   problem_schema,
 } from "../schemas.ts";
 
-// The review queue, rule configurations and trails (docs/audit.md).
+// The review queue: cases, their decisions and trails (docs/audit.md). The
+// rules' configurations are in audit-config-routes.ts.
 
 const readers = ["platform_admin", "finance", "reviewer", "auditor"] as const;
 const deciders = ["platform_admin", "finance", "reviewer"] as const;
@@ -75,21 +67,6 @@ export const case_schema = component("AuditCase", {
       },
     },
     decided_at: { type: ["string", "null"], format: "date-time" },
-  },
-});
-
-const config_schema = component("AuditConfig", {
-  type: "object",
-  properties: {
-    id: { type: "string", format: "uuid" },
-    name: { type: "string" },
-    status: { enum: ["draft", "published"] },
-    hash: { type: "string" },
-    body: { type: "object", additionalProperties: true },
-    created_at: { type: "string", format: "date-time" },
-    created_by: { type: "string" },
-    published_at: { type: ["string", "null"], format: "date-time" },
-    published_by: { type: ["string", "null"] },
   },
 });
 
@@ -366,126 +343,6 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         cursor: request.query.cursor,
       }),
   );
-
-  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
-    "/v1/audit/configs",
-    {
-      config: { roles: readers },
-      schema: {
-        tags: ["audit"],
-        summary: "Rule configurations, newest first (cursor pages); the newest published one is in force",
-        querystring: { type: "object", additionalProperties: false, properties: page_query },
-        response: { 200: pageSchema(config_schema) },
-      },
-    },
-    async (request) =>
-      listAuditConfigs(ctx.db, principalOf(request).tenant_id, {
-        limit: limitOf(request.query.limit),
-        cursor: request.query.cursor,
-      }),
-  );
-
-  app.post<{ Body: { name: string; body: unknown } }>(
-    "/v1/audit/configs",
-    {
-      config: { roles: tuners },
-      schema: {
-        tags: ["audit"],
-        summary:
-          "Draft a rule configuration: {four_eyes_minor, rules: [{id, params}]}. It is normalised and named by the SHA-256 of its canonical JSON",
-        headers: idempotency_header,
-        body: {
-          type: "object",
-          required: ["name", "body"],
-          additionalProperties: false,
-          properties: {
-            name: { type: "string", minLength: 1, maxLength: name_length_max },
-            body: {
-              type: "object",
-              required: ["four_eyes_minor", "rules"],
-              properties: {
-                four_eyes_minor: { type: "integer", minimum: 0 },
-                rules: {
-                  type: "array",
-                  maxItems: rules_per_config_max,
-                  items: {
-                    type: "object",
-                    required: ["id"],
-                    properties: {
-                      id: { type: "string", maxLength: rule_id_length_max },
-                      params: { type: "object" },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-        response: { 201: config_schema, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      const view = await createAuditConfigDraft(
-        ctx,
-        principal.tenant_id,
-        request.body,
-        actorOfPrincipal(principal),
-      );
-      return reply.status(201).send(view);
-    },
-  );
-
-  app.post<{ Params: { id: string } }>(
-    "/v1/audit/configs/:id/publish",
-    {
-      config: { roles: tuners },
-      schema: {
-        tags: ["audit"],
-        summary: "Publish a draft configuration: it is in force from now, and its publication is logged",
-        params: id_params,
-        headers: idempotency_header,
-        response: { 200: config_schema, ...errors },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      return publishAuditConfig(ctx, principal.tenant_id, request.params.id, actorOfPrincipal(principal));
-    },
-  );
-
-  app.post<{ Params: { id: string }; Body: { from: string; to: string; orders_max?: number } }>(
-    "/v1/audit/configs/:id/backtest",
-    {
-      config: { roles: readers },
-      schema: {
-        tags: ["audit"],
-        summary:
-          "Shadow mode: run a configuration over orders paid in [from, to) without opening cases; report the hits it would have made per rule",
-        params: id_params,
-        body: {
-          type: "object",
-          required: ["from", "to"],
-          additionalProperties: false,
-          properties: {
-            from: { type: "string", format: "date-time" },
-            to: { type: "string", format: "date-time" },
-            orders_max: { type: "integer", minimum: 1, maximum: backtest_orders_max },
-          },
-        },
-        response: { 200: backtest_schema, ...errors },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      await selectConfig(ctx.db, principal.tenant_id, request.params.id);
-      return backtestConfig(ctx.db, principal.tenant_id, request.params.id, {
-        from: new Date(request.body.from),
-        to: new Date(request.body.to),
-        orders_max: request.body.orders_max,
-      });
-    },
-  );
 }
 
 export const trail_entry_schema = component("AuditTrailEntry", {
@@ -501,38 +358,4 @@ export const trail_schema = component("AuditTrail", {
   type: "object",
   required: ["items", "next_cursor"],
   properties: { items: { type: "array", items: trail_entry_schema }, next_cursor: next_cursor_schema },
-});
-
-const backtest_schema = component("AuditBacktest", {
-  type: "object",
-  properties: {
-    config_id: { type: "string" },
-    config_hash: { type: "string" },
-    from: { type: "string", format: "date-time" },
-    to: { type: "string", format: "date-time" },
-    orders_evaluated: { type: "integer" },
-    refunds_evaluated: { type: "integer" },
-    truncated: { type: "boolean" },
-    rules: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          rule_id: { type: "string" },
-          hits: { type: "integer" },
-          sample: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                order_id: { type: ["string", "null"] },
-                party_id: { type: ["string", "null"] },
-                reason: { type: "string" },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServiceContext } from "../../service/context.ts";
 import { keyRoutes } from "./api-key-routes.ts";
 import { auditRoutes } from "./audit.ts";
+import { auditConfigRoutes } from "./audit-config-routes.ts";
 import { authRoutes } from "./auth.ts";
 import { disputeRoutes } from "./dispute-routes.ts";
 import { eventRoutes } from "./events.ts";
@@ -40,6 +41,7 @@ export const routeModules: ((app: FastifyInstance, ctx: ServiceContext) => Promi
   notificationRoutes,
   webhookRoutes,
   auditRoutes,
+  auditConfigRoutes,
   disputeRoutes,
   reportRoutes,
   statsRoutes,
