@@ -178,8 +178,8 @@ export async function postWebhook(
   corkForThisTick(pool);
   let outcome = await postOnce(agent, target, all_headers, body, timeout_ms);
   // A kept-alive connection the receiver closed while idle fails before any answer: the request never
-  // got one, so it goes again at once (undici retries only idempotent requests itself) rather than
-  // waiting out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
+  // got one, so it goes again at once (undici fails the first request on a closed connection and sends
+  // again only those pipelined behind it) rather than waiting out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
   if (outcome.closed_before_answer) outcome = await postOnce(agent, target, all_headers, body, timeout_ms);
   return { ...outcome.attempt, latency_ms: elapsed() };
 }
