@@ -19,8 +19,10 @@ import { parseArgs } from "node:util";
 // booked orders' events; the bench tenant has no users, as in `bench`) and
 // "webhooks" (dispatcher rounds with one endpoint subscribed to order.booked,
 // fanning out and sending every delivery to a loopback receiver). The
-// receiver runs in a child process, so its CPU is not counted: what is
-// counted is what the platform spends per order to deliver it.
+// receiver runs in a child process, so its CPU is not counted in "webhooks":
+// what is counted there is what the platform spends per order to deliver it.
+// The receiver's own CPU is printed on a line of its own ("receiver"), since
+// in `bench` it shares the machine with the booking it is compared with.
 
 const { values } = parseArgs({
   options: {
@@ -78,15 +80,7 @@ try {
     ).map((row: { pid: number }) => row.pid);
   const backendTicks = (pids: readonly number[]): number => {
     let ticks = 0;
-    for (const pid of pids) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        ticks += Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // the backend ended: its CPU is lost to the count (pools keep theirs)
-      }
-    }
+    for (const pid of pids) ticks += processTicks(pid);
     return ticks;
   };
   let created = 0;
@@ -189,12 +183,17 @@ try {
       lease_ms: 60_000,
     });
     const deps = { retry_schedule_ms: [5_000], allow_private: true, mailer, batch_max: notify_batch };
+    const receiver_ticks_before = processTicks(receiver.pid);
     await phase("webhooks", async () => {
       for (;;) {
         const counts = await dispatchTenant(ctx, tenant_id, deps);
         if (counts.webhook_events === 0 && counts.webhook_attempts === 0) break;
       }
     });
+    const receiver_us = (processTicks(receiver.pid) - receiver_ticks_before) * clock_tick_us;
+    console.log(
+      `${"receiver".padEnd(16)} node ${String(Math.round(receiver_us / created)).padStart(5)} µs/order   (the loopback receiver's process)`,
+    );
     mailer.close();
     const received = await receiver.count();
     await receiver.stop();
@@ -205,8 +204,20 @@ try {
   await bench.drop();
 }
 
+/** A process's user and system CPU in clock ticks; 0 once it has ended (its CPU is lost to the count). */
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
 interface ReceiverProcess {
   url: string;
+  pid: number;
   count(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -232,6 +243,7 @@ async function startReceiverProcess(): Promise<ReceiverProcess> {
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    pid: child.pid!,
     count: async () => Number(await (await fetch(`${url}/count`)).text()),
     stop: async () => {
       child.kill();

@@ -147,13 +147,18 @@ export const dispatch_events_per_batch_max = 1_000;
 /** One webhook request's time to answer, and the part of its answer kept. */
 export const webhook_timeout_ms = 15_000;
 export const webhook_response_bytes_max = 4_096;
+/**
+ * Kept-alive connections per webhook origin: 32 sending one request at a time each (the default), or
+ * 8 when requests are pipelined (CLEARSPLIT_WEBHOOK_PIPELINING, 2 to 64 per connection; decisions §37).
+ */
 export const webhook_sockets_per_origin_max = 32;
+export const webhook_sockets_per_origin_pipelined = 8;
+export const webhook_requests_per_socket_default = 1;
+export const webhook_requests_per_socket_max = 64;
 /** Deliveries one claim leases. */
 export const webhook_deliveries_per_claim_max = 256;
 /** Claimed batches being sent or recorded at once in a pass. */
 export const webhook_claims_in_flight_max = 4;
-/** Requests in flight to one endpoint from this process; the agent keeps as many sockets per origin alive. */
-export const webhook_sends_per_endpoint_max = webhook_sockets_per_origin_max;
 /** A pass stops claiming after this long, so the dispatcher's other work gets its turn. */
 export const webhook_send_pass_ms_max = 2_000;
 /** How long a claimed delivery is the claimer's before another process may send it again. */

@@ -338,6 +338,9 @@ export interface DeliveryOutcome {
 /**
  * Records attempts that started at `started_at` in one round trip: a first attempt on its delivery row
  * (migration 061), later ones as `webhook_attempts` rows, and each delivery's new state, lease dropped.
+ * The rows are found by primary key through `id = ANY(ARRAY(...))`, as the claim finds them: joined to the
+ * `unnest` alone, the planner read every delivery of the tenant into a hash table (a queue table outgrows
+ * its statistics, and a new tenant has none), so each record cost more as the table grew (decisions §37).
  */
 export async function recordDeliveryOutcomes(
   tx: Queryable,
@@ -366,7 +369,7 @@ export async function recordDeliveryOutcomes(
             first_attempt_error = CASE WHEN d.attempts = 0 THEN u.attempt_error ELSE d.first_attempt_error END
        FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[], $15::int4[], $16::text[])
          AS u(id, status, next_at, code, error, latency_ms, attempt_error)
-      WHERE d.tenant_id = $1 AND d.id = u.id`,
+      WHERE d.tenant_id = $1 AND d.id = ANY(ARRAY(SELECT unnest($3::uuid[]))) AND d.id = u.id`,
     [
       tenant_id,
       now,

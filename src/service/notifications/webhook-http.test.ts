@@ -9,7 +9,7 @@ import {
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webhook_sockets_per_origin_max } from "../../core/limits.ts";
-import { postWebhook } from "./webhook-http.ts";
+import { pipeliningFromEnv, postWebhook, socketsPerOrigin } from "./webhook-http.ts";
 
 // A kept-alive connection the receiver has dropped fails the next request
 // before any answer; the sender goes again at once on a fresh connection
@@ -66,22 +66,28 @@ describe("postWebhook on the wire", () => {
   const heads: string[] = [];
   let raw_connections = 0;
   const raw_sockets = new Set<Socket>();
+  /** The most complete requests one read of the raw receiver held. */
+  let requests_per_read_max = 0;
 
   beforeAll(async () => {
     raw = createNetServer((socket) => {
       raw_connections++;
       raw_sockets.add(socket);
       let text = "";
+      // Requests may come pipelined, several in one chunk: each complete one is answered in turn.
       socket.on("data", (chunk: Buffer) => {
-        text += chunk.toString("utf8");
-        const end = text.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const length = Number(/\r\ncontent-length: (\d+)/.exec(text.slice(0, end))?.[1]);
-        if (Buffer.byteLength(text.slice(end + 4)) < length) return;
-        const request = text;
-        text = "";
-        heads.push(request.slice(0, end));
-        answer(request, socket);
+        text += chunk.toString("latin1");
+        for (let in_read = 1; ; in_read++) {
+          const end = text.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const length = Number(/\r\ncontent-length: (\d+)/.exec(text.slice(0, end))?.[1] ?? 0);
+          if (text.length - (end + 4) < length) return;
+          const request = Buffer.from(text.slice(0, end + 4 + length), "latin1").toString("utf8");
+          text = text.slice(end + 4 + length);
+          heads.push(request.slice(0, end));
+          requests_per_read_max = Math.max(requests_per_read_max, in_read);
+          answer(request, socket);
+        }
       });
       socket.on("error", () => undefined);
     });
@@ -160,6 +166,73 @@ describe("postWebhook on the wire", () => {
     expect(opened).toBeLessThanOrEqual(webhook_sockets_per_origin_max);
     await postWebhook(raw_url, { "webhook-id": "msg_again" }, "{}", true);
     expect(raw_connections - before).toBe(opened);
+  });
+
+  it("pipelines: requests posted at once leave several to a write on a few connections, each answered", async () => {
+    answer = (request, socket) => {
+      const id = /\r\nwebhook-id: (\S+)/.exec(request)?.[1];
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${id?.length ?? 0}\r\n\r\n${id ?? ""}`);
+    };
+    requests_per_read_max = 0;
+    const before = raw_connections;
+    const pipelining = 32;
+    const count = socketsPerOrigin(pipelining) * pipelining;
+    const attempts = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        postWebhook(
+          raw_url,
+          { "webhook-id": `msg_p${i}` },
+          "{}",
+          true,
+          undefined,
+          undefined,
+          undefined,
+          pipelining,
+        ),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status_code === 200)).toHaveLength(count);
+    expect(raw_connections - before).toBeLessThanOrEqual(socketsPerOrigin(pipelining));
+    expect(requests_per_read_max).toBeGreaterThan(1);
+  });
+
+  it("a receiver that answers one request per connection and closes still gets every delivery, once answered", async () => {
+    const answered = new Set<string>();
+    answer = (request, socket) => {
+      if (socket.readyState !== "open" || (socket as Socket & { answered?: boolean }).answered) return;
+      (socket as Socket & { answered?: boolean }).answered = true;
+      answered.add(/\r\nwebhook-id: (\S+)/.exec(request)?.[1] ?? "");
+      // Whatever was pipelined behind the first request is dropped unanswered, as a server that does not
+      // pipeline does; undici sends it again on a new connection.
+      socket.end("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    };
+    const pipelining = 32;
+    const count = 3 * socketsPerOrigin(pipelining);
+    const attempts = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        postWebhook(
+          raw_url,
+          { "webhook-id": `msg_c${i}` },
+          "{}",
+          true,
+          undefined,
+          undefined,
+          undefined,
+          pipelining,
+        ),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status_code === 204)).toHaveLength(count);
+    expect(answered.size).toBe(count);
+  });
+});
+
+describe("pipeliningFromEnv", () => {
+  it("reads requests per connection from 1 to the limit, 1 (no pipelining) when unset, and refuses anything else", () => {
+    expect(pipeliningFromEnv(undefined)).toBe(1);
+    expect(pipeliningFromEnv("1")).toBe(1);
+    expect(pipeliningFromEnv("64")).toBe(64);
+    for (const bad of ["0", "65", "2.5", "many"]) expect(() => pipeliningFromEnv(bad)).toThrow(/PIPELINING/);
   });
 });
 

@@ -1,9 +1,12 @@
-import { isIP } from "node:net";
-import { Agent } from "undici";
+import { isIP, type Socket } from "node:net";
+import { Agent, buildConnector } from "undici";
 import { assert } from "../../core/assert.ts";
 import {
+  webhook_requests_per_socket_default,
+  webhook_requests_per_socket_max,
   webhook_response_bytes_max,
   webhook_sockets_per_origin_max,
+  webhook_sockets_per_origin_pipelined,
   webhook_timeout_ms,
 } from "../../core/limits.ts";
 import {
@@ -20,6 +23,30 @@ import {
 // connection's DNS answer is checked inside the socket's own lookup (undici's
 // `connect.lookup`), so what was public when the endpoint was saved cannot
 // have become private since.
+
+/**
+ * Requests pipelined on each connection: CLEARSPLIT_WEBHOOK_PIPELINING, or 1 (no pipelining) when unset.
+ * Pipelining is the operator's choice for a receiver known to handle it: HTTP/1.1 advises against
+ * pipelining POSTs (RFC 9112 §9.3.2), and one slow answer holds back every request queued behind it on
+ * its connection (decisions §37).
+ */
+export function pipeliningFromEnv(text = process.env.CLEARSPLIT_WEBHOOK_PIPELINING): number {
+  if (text === undefined || text === "") return webhook_requests_per_socket_default;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > webhook_requests_per_socket_max)
+    throw new Error(
+      `CLEARSPLIT_WEBHOOK_PIPELINING must be 1 to ${webhook_requests_per_socket_max}, not ${text}`,
+    );
+  return value;
+}
+
+/** Requests pipelined per connection in this process, read once. */
+export const webhook_pipelining = pipeliningFromEnv();
+
+/** Connections per origin: fewer when each carries a pipeline, so as many requests are in flight either way. */
+export function socketsPerOrigin(pipelining: number): number {
+  return pipelining > 1 ? webhook_sockets_per_origin_pipelined : webhook_sockets_per_origin_max;
+}
 
 /** An idle connection older than this is closed rather than reused: receivers time out idle ones at about 5 s. */
 export const idle_socket_ms_max = 4_000;
@@ -52,37 +79,82 @@ function targetOf(url_text: string, allow_private: boolean): Target {
 }
 
 /**
- * One undici Agent (a pool of kept-alive connections per origin) for each address policy, resolver,
- * timeout and trusted CA: the policy and the resolver are in the connections' lookup, so connections
- * made under one are never reused under another.
+ * An undici Agent and the sockets it has open. Requests are pipelined (decisions §37): up to
+ * `webhook_pipelining` on each of a few kept-alive connections, and the sockets are corked
+ * while the sender hands a batch over in one go, so the requests of a batch leave in a few writes
+ * rather than one system call each, and the receiver reads them in a few reads.
  */
-const agents_by_resolver = new WeakMap<Resolver, Map<string, Agent>>();
+interface Pool {
+  agent: Agent;
+  sockets: Set<Socket>;
+  /** Sockets corked until the end of this tick (each uncorked once, then the list is emptied). */
+  corked: Socket[];
+}
 
-function agentOf(allow_private: boolean, resolver: Resolver, timeout_ms: number, ca: string | undefined) {
-  let agents = agents_by_resolver.get(resolver);
-  if (agents === undefined) {
-    agents = new Map();
-    agents_by_resolver.set(resolver, agents);
+/**
+ * One pool for each address policy, resolver, timeout and trusted CA: the policy and the resolver are in
+ * the connections' lookup, so connections made under one are never reused under another.
+ */
+const pools_by_resolver = new WeakMap<Resolver, Map<string, Pool>>();
+
+function poolOf(
+  allow_private: boolean,
+  resolver: Resolver,
+  timeout_ms: number,
+  ca: string | undefined,
+  pipelining: number,
+): Pool {
+  let pools = pools_by_resolver.get(resolver);
+  if (pools === undefined) {
+    pools = new Map();
+    pools_by_resolver.set(resolver, pools);
   }
-  const key = `${allow_private ? 1 : 0}:${timeout_ms}:${ca ?? ""}`;
-  let agent = agents.get(key);
-  if (agent === undefined) {
-    agent = new Agent({
-      connections: webhook_sockets_per_origin_max,
-      pipelining: 1,
+  const key = `${allow_private ? 1 : 0}:${timeout_ms}:${pipelining}:${ca ?? ""}`;
+  let pool = pools.get(key);
+  if (pool === undefined) {
+    const sockets = new Set<Socket>();
+    // undici's own connector (TLS, SNI, certificate checks, the guarded lookup), told of each socket it opens.
+    const connector = buildConnector({
+      timeout: timeout_ms,
+      lookup: guardedLookup(allow_private, resolver) as never,
+      ...(ca === undefined ? {} : { ca }),
+    });
+    const connect: buildConnector.connector = (options, callback) =>
+      connector(options, (error, socket) => {
+        if (error === null && socket !== null && socket !== undefined) {
+          const plain = socket as Socket;
+          sockets.add(plain);
+          plain.once("close", () => sockets.delete(plain));
+        }
+        (callback as (error: Error | null, socket: unknown) => void)(error, socket);
+      });
+    const agent = new Agent({
+      connections: socketsPerOrigin(pipelining),
+      pipelining,
       keepAliveTimeout: idle_socket_ms_max,
       keepAliveMaxTimeout: idle_socket_ms_max,
       headersTimeout: timeout_ms,
       bodyTimeout: timeout_ms,
-      connect: {
-        timeout: timeout_ms,
-        lookup: guardedLookup(allow_private, resolver) as never,
-        ...(ca === undefined ? {} : { ca }),
-      },
+      connect,
     });
-    agents.set(key, agent);
+    pool = { agent, sockets, corked: [] };
+    pools.set(key, pool);
   }
-  return agent;
+  return pool;
+}
+
+/** Corks the pool's open sockets until the current tick ends: what is dispatched meanwhile leaves in one write per socket. */
+function corkForThisTick(pool: Pool): void {
+  if (pool.corked.length > 0 || pool.sockets.size === 0) return;
+  for (const socket of pool.sockets) {
+    socket.cork();
+    pool.corked.push(socket);
+  }
+  process.nextTick(() => {
+    const corked = pool.corked;
+    pool.corked = [];
+    for (const socket of corked) socket.uncork();
+  });
 }
 
 const fixed_headers = { "content-type": "application/json", "user-agent": "ClearSplit-Webhooks/1" };
@@ -99,6 +171,7 @@ export async function postWebhook(
   timeout_ms = webhook_timeout_ms,
   resolver: Resolver = systemResolver,
   ca?: string,
+  pipelining = webhook_pipelining,
 ): Promise<HttpAttempt> {
   assert(timeout_ms >= 1 && timeout_ms <= 60_000, "webhook timeout out of range");
   const started = performance.now();
@@ -109,12 +182,14 @@ export async function postWebhook(
   } catch (error) {
     return { status_code: null, retry_after: null, error: messageOf(error), latency_ms: elapsed() };
   }
-  const agent = agentOf(allow_private, resolver, timeout_ms, ca);
+  const pool = poolOf(allow_private, resolver, timeout_ms, ca, pipelining);
+  const agent = pool.agent;
   const all_headers = { ...headers, ...fixed_headers };
+  corkForThisTick(pool);
   let outcome = await postOnce(agent, target, all_headers, body, timeout_ms);
   // A kept-alive connection the receiver closed while idle fails before any answer: the request never
-  // got one, so it goes again at once (undici retries only idempotent requests itself) rather than
-  // waiting out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
+  // got one, so it goes again at once (undici fails the first request on a closed connection and sends
+  // again only those pipelined behind it) rather than waiting out the retry schedule. Same webhook-id and body, so a receiver that did see it can tell.
   if (outcome.closed_before_answer) outcome = await postOnce(agent, target, all_headers, body, timeout_ms);
   return { ...outcome.attempt, latency_ms: elapsed() };
 }
@@ -140,7 +215,18 @@ function postOnce(
     const answered = () =>
       resolve({ attempt: { status_code, retry_after, error: null }, closed_before_answer: false });
     agent.dispatch(
-      { origin: target.origin, path: target.path, method: "POST", headers, body },
+      // Idempotent: a webhook is, by its webhook-id (receivers deduplicate on it), so undici may pipeline
+      // it behind others and send it again on a new connection when one closes before answering it. Not
+      // blocking: the next request may follow on the connection before this one's answer has come.
+      {
+        origin: target.origin,
+        path: target.path,
+        method: "POST",
+        headers,
+        body,
+        idempotent: true,
+        blocking: false,
+      },
       {
         // Its presence tells undici this handler speaks the controller interface.
         onRequestStart() {},

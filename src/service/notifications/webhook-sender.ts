@@ -4,7 +4,6 @@ import {
   webhook_deliveries_per_claim_max,
   webhook_lease_ms_default,
   webhook_send_pass_ms_max,
-  webhook_sends_per_endpoint_max,
 } from "../../core/limits.ts";
 import { webhookHeaders } from "../../core/notifications/webhook-signature.ts";
 import { inTransaction } from "../../store/retry.ts";
@@ -12,7 +11,7 @@ import type { ServiceContext } from "../context.ts";
 import type { Resolver } from "./address-guard.ts";
 import { claimLeasedBatch } from "./webhook-claim.ts";
 import type { ClaimedDelivery, HandOff, LeasedBatch } from "./webhook-hand-off.ts";
-import { type HttpAttempt, postWebhook } from "./webhook-http.ts";
+import { type HttpAttempt, postWebhook, socketsPerOrigin, webhook_pipelining } from "./webhook-http.ts";
 import { recordAttempts } from "./webhook-record.ts";
 
 // Sends due deliveries. A pass takes the fan-out's hand-off (webhook-hand-off.ts),
@@ -112,7 +111,9 @@ export class KeyedLimiter {
   }
 }
 
-const endpoint_sends = new KeyedLimiter(webhook_sends_per_endpoint_max);
+// As many requests in flight to one endpoint as its connections' pipelines hold: a claimed batch goes out at
+// once, a few requests to a write, rather than one as each answer comes back (decisions §37).
+const endpoint_sends = new KeyedLimiter(socketsPerOrigin(webhook_pipelining) * webhook_pipelining);
 
 /**
  * One sending pass for a tenant: claims due batches until one comes back short (or the pass has run
