@@ -1,7 +1,7 @@
 import { newId } from "../core/ids.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
-import type { Database } from "../store/database.ts";
+import type { Database, Queryable } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
 
 // Test support: the backend under test is chosen by DATABASE_URL, so the same
@@ -35,3 +35,34 @@ export async function newTestTenant(ctx: ServiceContext, prefix = "t"): Promise<
   await ensureTenant(ctx, { id, name: `test ${id}` });
   return id;
 }
+
+/**
+ * Turns the append-only triggers off for the rest of `tx`, as an intruder with
+ * the superuser's rights would: the tamper tests' way to change booked rows
+ * behind ClearSplit's back. On Citus the rows live on the workers, which never
+ * see a coordinator's `SET LOCAL` unless `citus.propagate_set_commands` is
+ * 'local' (itself never propagated); then Citus sends this transaction's
+ * `SET LOCAL`s to every worker it opens in it.
+ */
+export async function turnTriggersOffLocally(tx: Queryable): Promise<void> {
+  if (tx.sharded === true) await tx.query("SET LOCAL citus.propagate_set_commands = 'local'");
+  await tx.query("SET LOCAL session_replication_role = replica");
+}
+
+/**
+ * Why the row-level security tests skip on Citus: there reads do not take the
+ * reader role, since policies that look up other tables cannot run on a shard;
+ * party isolation is the application's, guarded by the isolation matrix
+ * (docs/decisions.md §35, docs/scale.md §3).
+ */
+export const rls_single_node =
+  "row-level security is single-node: on Citus reads do not take the reader role (decisions §35)";
+
+/**
+ * Why a test of PostgreSQL's plan skips on Citus: the coordinator's EXPLAIN
+ * shows its custom scan over one task, and the index choice inside it is the
+ * worker's (the test proves the shape on one node; the worker runs the same
+ * statement against its shard).
+ */
+export const plan_single_node =
+  "reads a single-node plan: on Citus EXPLAIN shows the coordinator's custom scan (docs/scale.md §3)";
