@@ -57,12 +57,3 @@ export async function turnTriggersOffLocally(tx: Queryable): Promise<void> {
  */
 export const rls_single_node =
   "row-level security is single-node: on Citus reads do not take the reader role (decisions §35)";
-
-/**
- * Why a test of PostgreSQL's plan skips on Citus: the coordinator's EXPLAIN
- * shows its custom scan over one task, and the index choice inside it is the
- * worker's (the test proves the shape on one node; the worker runs the same
- * statement against its shard).
- */
-export const plan_single_node =
-  "reads a single-node plan: on Citus EXPLAIN shows the coordinator's custom scan (docs/scale.md §3)";
