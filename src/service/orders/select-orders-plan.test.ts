@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
 import { select_orders_sql } from "../../store/orders-sql.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
+import { planNodes, planOf } from "../../testing/plans.ts";
 
 // Proves the booking's order lookup is one primary-key probe per id on a
 // table the planner has no statistics for (as on a server with autovacuum
@@ -12,31 +13,6 @@ import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 // two indexes cost the same and either may be chosen, at no cost: the test
 // gives the table the tenant's few thousand orders first.) On Citus the plan
 // read is the worker's, under the coordinator's custom scan.
-
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  "Index Cond"?: string;
-  Plans?: PlanNode[];
-  /** Citus: the coordinator's custom scan carries the plan each worker made for its task. */
-  "Distributed Query"?: { Job: { Tasks: { "Remote Plan": { Plan: PlanNode }[][] }[] } };
-}
-
-/** Every node, the workers' too, with Citus's shard suffix taken off relation and index names. */
-function nodes(plan: PlanNode): PlanNode[] {
-  const remote = (plan["Distributed Query"]?.Job.Tasks ?? []).flatMap((task) =>
-    task["Remote Plan"].flat().map((document) => document.Plan),
-  );
-  const unsharded: PlanNode = {
-    ...plan,
-    ...(plan["Relation Name"] === undefined
-      ? {}
-      : { "Relation Name": plan["Relation Name"].replace(/_\d+$/, "") }),
-    ...(plan["Index Name"] === undefined ? {} : { "Index Name": plan["Index Name"].replace(/_\d+$/, "") }),
-  };
-  return [unsharded, ...[...(plan.Plans ?? []), ...remote].flatMap(nodes)];
-}
 
 describe("the order existence lookup", () => {
   let db: Database;
@@ -61,9 +37,9 @@ describe("the order existence lookup", () => {
       tenant,
       ids,
     ]);
-    const raw = row?.["QUERY PLAN"];
-    const document = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
-    const on_orders = nodes(document[0]!.Plan).filter((node) => node["Relation Name"] === "orders");
+    const on_orders = planNodes(planOf(row?.["QUERY PLAN"])).filter(
+      (node) => node["Relation Name"] === "orders",
+    );
     expect(on_orders).toHaveLength(1);
     const [scan] = on_orders;
     expect(scan!["Node Type"]).toBe("Index Scan");
