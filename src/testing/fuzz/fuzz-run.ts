@@ -32,6 +32,8 @@ export interface FuzzOptions {
   failures_max?: number;
   /** Requests between two database digests. */
   digest_window?: number;
+  /** The tenants whose rows the digest reads (the credentials' tenants); every tenant's when absent. */
+  tenant_ids?: readonly string[];
 }
 
 // What a stack trace or a database error looks like in a response.
@@ -51,7 +53,7 @@ const write_methods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export async function runFuzz(requests: FuzzRequest[], options: FuzzOptions): Promise<FuzzReport> {
   const report: FuzzReport = { sent: 0, by_status: {}, refused_writes_checked: 0, failures: [] };
   const failures_max = options.failures_max ?? 20;
-  let before = await databaseDigest(options.db);
+  let before = await databaseDigest(options.db, options.tenant_ids);
   const window = options.digest_window ?? 20;
   const window_start = 0;
   const window_refused: number[] = [];
@@ -99,7 +101,7 @@ export async function runFuzz(requests: FuzzRequest[], options: FuzzOptions): Pr
     }
     // Every request is followed by a digest: a refused one must have written
     // nothing; an accepted write moves the baseline.
-    const after = await databaseDigest(options.db);
+    const after = await databaseDigest(options.db, options.tenant_ids);
     const refused = status >= 400;
     if (refused && write_methods.has(request.method)) report.refused_writes_checked++;
     if ((refused || !write_methods.has(request.method)) && after.digest !== before.digest) {
