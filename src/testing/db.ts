@@ -1,3 +1,5 @@
+import postgres from "postgres";
+import { assert } from "../core/assert.ts";
 import { newId } from "../core/ids.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
@@ -57,3 +59,37 @@ export async function turnTriggersOffLocally(tx: Queryable): Promise<void> {
  */
 export const rls_single_node =
   "row-level security is single-node: on Citus reads do not take the reader role (decisions §35)";
+
+/**
+ * A database of its own on the server of `admin_url`, for tests that start
+ * `clearsplit serve` on PostgreSQL: serve opens every tenant's log key at
+ * start, and in the suite's shared database the tenants other tests keyed
+ * under their own secret or host stop it. A plain database even on a Citus
+ * coordinator (single-node PostgreSQL there).
+ */
+export async function createThrowawayDatabase(
+  admin_url: string,
+  label: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  assert(/^[a-z_]+$/.test(label), "a throwaway database's label is lower-case letters");
+  const name = `clearsplit_${label}_${Date.now().toString(36)}_${process.pid}`;
+  const admin = postgres(admin_url, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const parsed = new URL(admin_url);
+  parsed.pathname = `/${name}`;
+  return {
+    url: parsed.toString(),
+    drop: async () => {
+      const dropper = postgres(admin_url, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.end({ timeout: 5 });
+      }
+    },
+  };
+}
