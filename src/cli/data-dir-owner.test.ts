@@ -8,7 +8,7 @@ import { createApiKey } from "../service/auth/api-keys.ts";
 import { createParty } from "../service/ledger/accounts.ts";
 import { lock_file_name } from "../store/data-dir-lock.ts";
 import { openDatabase } from "../store/open.ts";
-import { newTestTenant } from "../testing/db.ts";
+import { createThrowawayDatabase, newTestTenant } from "../testing/db.ts";
 
 // Issue 12: with `clearsplit serve` running on the embedded database, a CLI
 // write used to exit 0 while the server never saw it. Now the server owns the
@@ -19,7 +19,8 @@ import { newTestTenant } from "../testing/db.ts";
 const exec = promisify(execFile);
 const on_postgres = Boolean(process.env.DATABASE_URL);
 const dir = mkdtempSync(join(tmpdir(), "clearsplit-owner-"));
-const env = { ...process.env, CLEARSPLIT_DATA_DIR: dir };
+const env: NodeJS.ProcessEnv = { ...process.env, CLEARSPLIT_DATA_DIR: dir };
+let throwaway: Awaited<ReturnType<typeof createThrowawayDatabase>> | undefined;
 let tenant: string;
 let server: ChildProcess;
 let url: string;
@@ -74,7 +75,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 async function counts(): Promise<{ keys: number; users: number }> {
-  const db = await openDatabase({ data_dir: dir });
+  const db = await openDatabase({ data_dir: dir, database_url: env.DATABASE_URL });
   try {
     const [keys] = await db.query<{ n: bigint }>(
       "SELECT count(*)::int8 AS n FROM api_keys WHERE tenant_id = $1",
@@ -91,7 +92,12 @@ async function counts(): Promise<{ keys: number; users: number }> {
 }
 
 beforeAll(async () => {
-  const db = await openDatabase({ data_dir: dir });
+  // On PostgreSQL, a database of its own for the server (see createThrowawayDatabase).
+  if (on_postgres) {
+    throwaway = await createThrowawayDatabase(process.env.DATABASE_URL!, "owner");
+    env.DATABASE_URL = throwaway.url;
+  }
+  const db = await openDatabase({ data_dir: dir, database_url: env.DATABASE_URL });
   const ctx = { db, now: () => new Date() };
   tenant = await newTestTenant(ctx, "owner");
   await createParty(ctx, tenant, { id: "m-1", kind: "merchant", name: "M" });
@@ -100,6 +106,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   if (server) await stop(server);
+  await throwaway?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 

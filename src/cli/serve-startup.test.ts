@@ -30,7 +30,16 @@ describe("clearsplit serve at startup", () => {
           process.execPath,
           ["--import", "tsx", "src/cli/main.ts", "serve", "--port", String(port), "--host", "127.0.0.1"],
           {
-            env: { ...process.env, CLEARSPLIT_DATA_DIR: dir, CLEARSPLIT_CONSOLE: "off", CLEARSPLIT_LOG: "0" },
+            // Its own embedded database in `dir`, never the suite's DATABASE_URL: serve opens every
+            // tenant's log key at start, and in a shared test database the tenants other tests sealed
+            // under their own secrets stop it ("log key of tenant …") before it reaches the port.
+            env: {
+              ...process.env,
+              DATABASE_URL: "",
+              CLEARSPLIT_DATA_DIR: dir,
+              CLEARSPLIT_CONSOLE: "off",
+              CLEARSPLIT_LOG: "0",
+            },
             stdio: ["ignore", "ignore", "pipe"],
           },
         );

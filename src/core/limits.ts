@@ -200,3 +200,11 @@ export const return_window_ms_max = 366 * 24 * 3_600_000;
 export const heap_growing_percent_default = 50;
 /** The most `CLEARSPLIT_HEAP_GROWING_PERCENT` may be: V8's own largest factor is 4 (300%). */
 export const heap_growing_percent_max = 300;
+
+/**
+ * On Citus, the per-tenant statements a background round (which tenants have events to number,
+ * consumers behind, leaves to fold) keeps in flight at once: each runs on its tenant's worker, so a
+ * round costs about its tenants ÷ this many round trips, not one per tenant (issue 20). Bounded below
+ * the pool's 10 connections so that requests keep theirs.
+ */
+export const citus_tenant_probes_in_flight_max = 4;

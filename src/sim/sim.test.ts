@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../core/ids.ts";
 import type { Database } from "../store/database.ts";
-import { openTestDatabase } from "../testing/db.ts";
+import { openTestDatabase, turnTriggersOffLocally } from "../testing/db.ts";
 import { describeOperation, type Operation, operations } from "./generator.ts";
 import { runSimulation } from "./simulation.ts";
 
@@ -107,7 +107,7 @@ describe("deterministic simulation", () => {
         apply: async (database, tenant_id) => {
           // The journal's append-only trigger refuses the edit unless triggers are off, as an intruder with the superuser's rights would turn them.
           await database.transaction(async (tx) => {
-            await tx.query("SET LOCAL session_replication_role = replica");
+            await turnTriggersOffLocally(tx);
             await tx.query(
               `UPDATE postings SET amount_minor = amount_minor + 1
               WHERE tenant_id = $1 AND (transaction_id, seq) = (SELECT transaction_id, seq FROM postings

@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import { probeEachTenant } from "./citus-sql.ts";
 import type { Queryable } from "./database.ts";
 
 // SQL of the daily aggregates (migration 050). The fold reads the log's
@@ -186,18 +187,15 @@ export async function tenantsBehind(db: Queryable): Promise<string[]> {
 
 /** Citus (issue 20) runs no correlated subquery over the tenants reference table: each tenant's shard is asked. */
 async function tenantsBehindOnShards(db: Queryable): Promise<string[]> {
-  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
-  const behind: string[] = [];
-  for (const { id } of tenants) {
+  return probeEachTenant(db, async (tenant_id) => {
     const [row] = await db.query<{ behind: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM log_leaves l
                        WHERE l.tenant_id = $1
                          AND l.leaf_index > coalesce((SELECT leaf_index FROM report_fold_cursors c WHERE c.tenant_id = $1), -1)) AS behind`,
-      [id],
+      [tenant_id],
     );
-    if (row?.behind === true) behind.push(id);
-  }
-  return behind;
+    return row?.behind === true ? tenant_id : undefined;
+  });
 }
 
 export interface AccountRef {

@@ -1,5 +1,7 @@
 import { assert } from "../core/assert.ts";
+import { citus_tenant_probes_in_flight_max } from "../core/limits.ts";
 import type { Queryable } from "./database.ts";
+import { selectTenantIds } from "./tenants-sql.ts";
 
 // How ClearSplit's tables are laid out on Citus (issue 20, docs/scale.md §3).
 // Every table is sharded by `tenant_id`, all in one co-location group, so a
@@ -222,4 +224,38 @@ async function stampShardXids(tx: Queryable): Promise<void> {
       `CREATE TRIGGER ${table}_shard_xid BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION clearsplit_stamp_shard_xid()`,
     );
   }
+}
+
+/**
+ * Citus: asks `probe` about every tenant, in tenant id order, with up to
+ * `citus_tenant_probes_in_flight_max` probes in flight, and returns the
+ * answers (those not undefined) of the first `answers_max` tenants that gave
+ * one. The one-node forms of these rounds join every tenant with its rows in
+ * one statement, which Citus refuses over the tenants reference table; each
+ * probe names one tenant, so Citus routes it whole to that tenant's shard.
+ */
+export async function probeEachTenant<T>(
+  db: Queryable,
+  probe: (tenant_id: string) => Promise<T | undefined>,
+  answers_max = Number.POSITIVE_INFINITY,
+): Promise<T[]> {
+  assert(answers_max >= 1, "a probe round wants at least one answer");
+  const tenants = await selectTenantIds(db);
+  const answers: (T | undefined)[] = new Array(tenants.length).fill(undefined);
+  let next = 0;
+  let answered = 0;
+  const prober = async (): Promise<void> => {
+    while (next < tenants.length && answered < answers_max) {
+      const index = next++;
+      const answer = await probe(tenants[index]!);
+      answers[index] = answer;
+      if (answer !== undefined) answered++;
+    }
+  };
+  const in_flight = Math.min(citus_tenant_probes_in_flight_max, tenants.length);
+  await Promise.all(Array.from({ length: in_flight }, prober));
+  // Every tenant before `next` was probed, so these are the first answers in tenant order.
+  const given = answers.filter((answer): answer is T => answer !== undefined);
+  assert(given.length === answered, "every answer is kept once");
+  return given.slice(0, answers_max);
 }

@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import { probeEachTenant } from "./citus-sql.ts";
 import type { Queryable } from "./database.ts";
 
 // The one home of event_consumer_cursors' SQL (migration 090): where each
@@ -72,21 +73,21 @@ async function tenantsBehindOnShards(
   consumer: string,
   tenants_max: number,
 ): Promise<{ tenant_id: string; cursor_seq: bigint; latest_seq: bigint }[]> {
-  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
-  const behind: { tenant_id: string; cursor_seq: bigint; latest_seq: bigint }[] = [];
-  for (const { id } of tenants) {
-    if (behind.length >= tenants_max) break;
-    const [row] = await db.query<{ cursor_seq: bigint; latest_seq: bigint | null }>(
-      `SELECT coalesce((SELECT seq FROM event_consumer_cursors WHERE tenant_id = $1 AND consumer = $2), 0)::int8 AS cursor_seq,
-              (SELECT max(seq) FROM event_seqs WHERE tenant_id = $1)::int8 AS latest_seq`,
-      [id, consumer],
-    );
-    if (row === undefined || row.latest_seq === null) continue;
-    const cursor_seq = BigInt(row.cursor_seq);
-    const latest_seq = BigInt(row.latest_seq);
-    if (latest_seq > cursor_seq) behind.push({ tenant_id: id, cursor_seq, latest_seq });
-  }
-  return behind;
+  return probeEachTenant(
+    db,
+    async (tenant_id) => {
+      const [row] = await db.query<{ cursor_seq: bigint; latest_seq: bigint | null }>(
+        `SELECT coalesce((SELECT seq FROM event_consumer_cursors WHERE tenant_id = $1 AND consumer = $2), 0)::int8 AS cursor_seq,
+                (SELECT max(seq) FROM event_seqs WHERE tenant_id = $1)::int8 AS latest_seq`,
+        [tenant_id, consumer],
+      );
+      if (row === undefined || row.latest_seq === null) return undefined;
+      const cursor_seq = BigInt(row.cursor_seq);
+      const latest_seq = BigInt(row.latest_seq);
+      return latest_seq > cursor_seq ? { tenant_id, cursor_seq, latest_seq } : undefined;
+    },
+    tenants_max,
+  );
 }
 
 export interface SequencedEventRow {

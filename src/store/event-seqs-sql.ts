@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import { probeEachTenant } from "./citus-sql.ts";
 import type { Queryable } from "./database.ts";
 import { cursor_origin } from "./log-leaves-sql.ts";
 
@@ -168,23 +169,28 @@ export async function selectTenantsWithPendingEvents(db: Queryable, tenants_max:
 /**
  * Citus: the query above joins every tenant with its shard's rows, which
  * Citus will not run as one statement; so each tenant is asked on its own
- * shard, with that shard's horizon, up to the round's limit of tenants. One
- * pair of routed probes per tenant per round: cheap for hundreds of tenants; for many
+ * shard, with that shard's horizon, in one routed statement (its cursor and
+ * whether an event is ready after it), a few tenants at a time, up to the
+ * round's limit of tenants. Cheap for hundreds of tenants; for many
  * thousands, split the tenants between sequencer processes (docs/scale.md §3).
  */
 async function shardTenantsWithPendingEvents(db: Queryable, tenants_max: number): Promise<string[]> {
-  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
-  const pending: string[] = [];
-  for (const { id } of tenants) {
-    if (pending.length >= tenants_max) break;
-    const cursor = await eventCursor(db, id);
-    const [row] = await db.query<{ pending: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM events e
-                       WHERE e.tenant_id = $1 AND (e.xid, e.id) > ($2::xid8, $3::uuid)
-                         AND e.xid < pg_snapshot_xmin(pg_current_snapshot())) AS pending`,
-      [id, cursor.xid, cursor.id],
-    );
-    if (row?.pending === true) pending.push(id);
-  }
-  return pending;
+  return probeEachTenant(
+    db,
+    async (tenant_id) => {
+      const [row] = await db.query<{ pending: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM events e
+                         WHERE e.tenant_id = $1
+                           AND (e.xid, e.id) > (coalesce(last.xid, $2::xid8), coalesce(last.id, $3::uuid))
+                           AND e.xid < pg_snapshot_xmin(pg_current_snapshot())) AS pending
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT e.xid, e.id FROM event_seqs s JOIN events e ON e.tenant_id = $1 AND e.id = s.event_id
+              WHERE s.tenant_id = $1 ORDER BY s.seq DESC LIMIT 1) AS last ON true`,
+        [tenant_id, cursor_origin.xid, cursor_origin.id],
+      );
+      return row?.pending === true ? tenant_id : undefined;
+    },
+    tenants_max,
+  );
 }

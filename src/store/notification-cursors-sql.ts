@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import { probeEachTenant } from "./citus-sql.ts";
 import type { Queryable } from "./database.ts";
 
 // The one home of the `notification_cursors` table's queries (decisions §29):
@@ -93,17 +94,17 @@ async function channelBacklogsOnShards(
   db: Queryable,
   channels: readonly string[],
 ): Promise<{ channel: string; backlog: number }[]> {
-  const tenants = await db.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
-  const totals = new Map<string, number>(channels.map((channel) => [channel, 0]));
-  for (const { id } of tenants) {
-    const rows = await db.query<{ channel: string; backlog: bigint | string }>(
+  const per_tenant = await probeEachTenant(db, (tenant_id) =>
+    db.query<{ channel: string; backlog: bigint | string }>(
       `SELECT c.channel, greatest((SELECT coalesce(max(seq), 0) FROM event_seqs WHERE tenant_id = $1)
                                   - coalesce(n.last_seq, 0), 0)::int8 AS backlog
          FROM unnest($2::text[]) AS c(channel)
          LEFT JOIN notification_cursors n ON n.tenant_id = $1 AND n.channel = c.channel`,
-      [id, channels],
-    );
+      [tenant_id, channels],
+    ),
+  );
+  const totals = new Map<string, number>(channels.map((channel) => [channel, 0]));
+  for (const rows of per_tenant)
     for (const row of rows) totals.set(row.channel, (totals.get(row.channel) ?? 0) + Number(row.backlog));
-  }
   return [...totals].map(([channel, backlog]) => ({ channel, backlog }));
 }

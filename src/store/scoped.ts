@@ -44,6 +44,9 @@ export async function withReadScope<T>(
  */
 export function scopedQueryable(db: Database, scope: ReadScope): Queryable {
   return {
+    // The store's queries take Citus's forms from it (issue 20): without it a
+    // scoped read on Citus called a SQL function Citus cannot plan on a shard.
+    ...(db.sharded === undefined ? {} : { sharded: db.sharded }),
     query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
       return withReadScope(db, scope, (tx) => tx.query<T>(text, params));
     },

@@ -66,14 +66,21 @@ export async function insertEndpoint(
   return row;
 }
 
+/**
+ * One endpoint; `party_id` (a party-scoped caller's own) hides every endpoint
+ * that is not that party's, as the row-level policy does on one node: on
+ * Citus the filter is the only wall (docs/decisions.md §35).
+ */
 export async function selectEndpoint(
   tx: Queryable,
   tenant_id: string,
   id: string,
+  party_id: string | null,
 ): Promise<EndpointRow | undefined> {
   const [row] = await tx.query<EndpointRow & Record<string, unknown>>(
-    `SELECT ${endpoint_columns} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2::uuid`,
-    [tenant_id, id],
+    `SELECT ${endpoint_columns} FROM webhook_endpoints
+      WHERE tenant_id = $1 AND id = $2::uuid AND ($3::text IS NULL OR party_id = $3)`,
+    [tenant_id, id, party_id],
   );
   return row;
 }

@@ -127,7 +127,7 @@ export async function createEndpoint(
   return { ...view, secret };
 }
 
-/** An endpoint the caller may see, read under row-level security; 404 otherwise. */
+/** An endpoint the caller may see, by its own filter and under row-level security; 404 otherwise. */
 export async function getEndpoint(
   ctx: ServiceContext,
   principal: Principal,
@@ -135,8 +135,9 @@ export async function getEndpoint(
 ): Promise<EndpointView> {
   if (!isUuid(id))
     throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id.slice(0, 80)}`, "id");
-  const row = await withReadScope(ctx.db, readScopeOf(principal), (tx) =>
-    selectEndpoint(tx, principal.tenant_id, id),
+  const scope = readScopeOf(principal);
+  const row = await withReadScope(ctx.db, scope, (tx) =>
+    selectEndpoint(tx, scope.tenant_id, id, scope.party_id),
   );
   if (row === undefined)
     throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id}`, "id");

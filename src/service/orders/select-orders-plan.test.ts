@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
 import { select_orders_sql } from "../../store/orders-sql.ts";
 import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
+import { planNodes, planOf } from "../../testing/plans.ts";
 
 // Proves the booking's order lookup is one primary-key probe per id on a
 // table the planner has no statistics for (as on a server with autovacuum
@@ -10,19 +11,8 @@ import { newTestTenant, openTestDatabase } from "../../testing/db.ts";
 // lookup was planned as a scan of all the tenant's orders through
 // orders_paid_at, filtered against the whole array. (On an empty table the
 // two indexes cost the same and either may be chosen, at no cost: the test
-// gives the table the tenant's few thousand orders first.)
-
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  "Index Cond"?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
+// gives the table the tenant's few thousand orders first.) On Citus the plan
+// read is the worker's, under the coordinator's custom scan.
 
 describe("the order existence lookup", () => {
   let db: Database;
@@ -47,9 +37,9 @@ describe("the order existence lookup", () => {
       tenant,
       ids,
     ]);
-    const raw = row?.["QUERY PLAN"];
-    const document = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
-    const on_orders = nodes(document[0]!.Plan).filter((node) => node["Relation Name"] === "orders");
+    const on_orders = planNodes(planOf(row?.["QUERY PLAN"])).filter(
+      (node) => node["Relation Name"] === "orders",
+    );
     expect(on_orders).toHaveLength(1);
     const [scan] = on_orders;
     expect(scan!["Node Type"]).toBe("Index Scan");

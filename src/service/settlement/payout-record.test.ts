@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import order_json from "../../../examples/orders/b2b2c-issue-example.json" with { type: "json" };
 import type { Database } from "../../store/database.ts";
-import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
+import { newTestTenant, openTestDatabase, testClock, turnTriggersOffLocally } from "../../testing/db.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookOrders } from "../orders/book.ts";
@@ -50,7 +50,7 @@ describe("payout records", () => {
     // Raised out of band, a payout is named CHANGED in plain words: its record
     // has no postings to sum, so no "unbalanced by undefined".
     await db.transaction(async (tx) => {
-      await tx.query("SET LOCAL session_replication_role = replica");
+      await turnTriggersOffLocally(tx);
       await tx.query(
         "UPDATE payouts SET amount_minor = amount_minor + 100000 WHERE tenant_id = $1 AND id = $2",
         [tenant, run.paid[0]!.payout_id],

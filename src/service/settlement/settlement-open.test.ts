@@ -8,6 +8,7 @@ import { selectUncoveredEntries } from "../../store/settlement-sql.ts";
 import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
 import { expectLedgerInvariants } from "../../testing/invariants.ts";
 import { seedExampleMarketplace } from "../../testing/marketplace.ts";
+import { planOf, workingRoot } from "../../testing/plans.ts";
 import type { ServiceContext } from "../context.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { bookOrders } from "../orders/book.ts";
@@ -53,13 +54,12 @@ async function expectOpenSetExact(tenant: string, account_id: string) {
 /** The one scan of a statement's plan, run: its index, rows returned and rows its filter removed. */
 async function scanOf(sql: string, params: unknown[]) {
   const [row] = await db.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-  const raw = row!["QUERY PLAN"];
-  const plan = (typeof raw === "string" ? JSON.parse(raw) : raw) as [{ Plan: Record<string, unknown> }];
-  const node = plan[0].Plan;
+  // On Citus the worker's plan for the tenant's shard, its names without the shard's number.
+  const node = workingRoot(planOf(row!["QUERY PLAN"]));
   return {
     index: node["Index Name"],
     returned: node["Actual Rows"],
-    removed: (node["Rows Removed by Filter"] as number | undefined) ?? 0,
+    removed: node["Rows Removed by Filter"] ?? 0,
   };
 }
 

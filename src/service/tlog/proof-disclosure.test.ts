@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
-import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
+import { newTestTenant, openTestDatabase, testClock, turnTriggersOffLocally } from "../../testing/db.ts";
 import { type ProofBundle, VerifyError, verifyBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { auditLog } from "./log-audit.ts";
@@ -64,7 +64,7 @@ describe("selective disclosure in proof bundles", () => {
     // Out of band, an amount changes: verify db still names the record.
     expect(await auditLog(db, tenant)).toMatchObject({ clean: true });
     await db.transaction(async (tx) => {
-      await tx.query("SET LOCAL session_replication_role = replica");
+      await turnTriggersOffLocally(tx);
       await tx.query(
         "UPDATE postings SET amount_minor = amount_minor + 1 WHERE tenant_id = $1 AND transaction_id = $2 AND account_id = $3",
         [tenant, id, f.m1.id],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
-import { newTestTenant, openTestDatabase, testClock } from "../../testing/db.ts";
+import { newTestTenant, openTestDatabase, testClock, turnTriggersOffLocally } from "../../testing/db.ts";
 import { verifyBundle } from "../../verify/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { proofBundle } from "./proofs.ts";
@@ -19,7 +19,7 @@ afterAll(async () => db.close());
 
 async function tamper(sql: string, params: unknown[]): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query("SET LOCAL session_replication_role = replica");
+    await turnTriggersOffLocally(tx);
     await tx.query(sql, params);
   });
 }

@@ -6,7 +6,7 @@ import { run as verifyCli } from "../../cli/verify.ts";
 import { newId } from "../../core/ids.ts";
 import { buildApp } from "../../http/app.ts";
 import { openDatabase } from "../../store/open.ts";
-import { newTestTenant, testClock } from "../../testing/db.ts";
+import { newTestTenant, testClock, turnTriggersOffLocally } from "../../testing/db.ts";
 import { verifyBundle } from "../../verify/index.ts";
 import { createApiKey } from "../auth/api-keys.ts";
 import { auditLog } from "./log-audit.ts";
@@ -78,7 +78,7 @@ describe("tamper check", () => {
     const [changed, posting_gone, deleted] = [ids[10]!, ids[20]!, ids[30]!];
     const inserted = newId();
     await db.transaction(async (tx) => {
-      await tx.query("SET LOCAL session_replication_role = replica");
+      await turnTriggersOffLocally(tx);
       await tx.query(
         "UPDATE postings SET amount_minor = amount_minor + 100 WHERE tenant_id = $1 AND transaction_id = $2 AND amount_minor > 0 AND account_id = $3",
         [tenant, changed, f.m1.id],

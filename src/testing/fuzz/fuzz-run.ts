@@ -30,6 +30,8 @@ export interface FuzzOptions {
   /** Per credential: strings whose appearance in a response (when the request did not carry them) is a leak. */
   forbidden: Record<string, string[]>;
   failures_max?: number;
+  /** The tenants whose rows the digest reads (the credentials' tenants); every tenant's when absent. */
+  tenant_ids?: readonly string[];
 }
 
 // What a stack trace or a database error looks like in a response.
@@ -49,7 +51,7 @@ const write_methods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export async function runFuzz(requests: FuzzRequest[], options: FuzzOptions): Promise<FuzzReport> {
   const report: FuzzReport = { sent: 0, by_status: {}, refused_writes_checked: 0, failures: [] };
   const failures_max = options.failures_max ?? 20;
-  let before = await databaseDigest(options.db);
+  let before = await databaseDigest(options.db, options.tenant_ids);
   for (const [index, request] of requests.entries()) {
     const fail = (status: number, why: string, response: string) => {
       if (report.failures.length < failures_max)
@@ -94,7 +96,7 @@ export async function runFuzz(requests: FuzzRequest[], options: FuzzOptions): Pr
     }
     // Every request is followed by a digest: a refused one must have written
     // nothing; an accepted write moves the baseline.
-    const after = await databaseDigest(options.db);
+    const after = await databaseDigest(options.db, options.tenant_ids);
     const refused = status >= 400;
     if (refused && write_methods.has(request.method)) report.refused_writes_checked++;
     if ((refused || !write_methods.has(request.method)) && after.digest !== before.digest) {
