@@ -1,4 +1,5 @@
 import { assert } from "../core/assert.ts";
+import { orderHeldByCaseSql, partyHeldByCaseSql } from "./audit-holds-sql.ts";
 import type { Queryable } from "./database.ts";
 import { type CoveredEntry, settlement_kinds } from "./settlement-sql.ts";
 
@@ -114,4 +115,72 @@ export async function closeOpenEntries(
     rows[0]?.closed === String(entries.length),
     `closed ${rows[0]?.closed} open entries of ${entries.length} covered`,
   );
+}
+
+export interface DueProbe {
+  party_id: string;
+  currency: string;
+  cycle_key: string;
+  /** The party's available account in `currency`. */
+  account_id: string;
+  /** The cycle's cut-off: only entries effective before it are payable. */
+  eligible_before: Date;
+}
+
+/**
+ * Of a run's due parties, the indexes of those whose own transaction could do
+ * anything, in one statement for all of them (docs/decisions.md §38). A party
+ * is left out only when settlePartyCycle would answer `nothing_due` having
+ * written nothing: no payout for the cycle yet (else a replay), no open
+ * party-level case (else held_by_case), and either its available account holds
+ * nothing, or neither its open set nor its postings at or above its mark (the
+ * take's read, with the same mark rule against `horizon`) hold an entry of a
+ * kind the take keeps, effective before the cut-off, of no order an open case
+ * holds (the entries ordersBlockedByAudit leaves out). Read without the party's
+ * lock: a party whose funds arrive after this read is answered as if its
+ * transaction had run first, as any run may be, and is paid by the next run.
+ */
+export async function selectPartiesMaybeDue(
+  db: Queryable,
+  tenant_id: string,
+  probes: readonly DueProbe[],
+  horizon: string,
+): Promise<Set<number>> {
+  assert(/^\d+$/.test(horizon), "the horizon is an xid8 in decimal");
+  if (probes.length === 0) return new Set();
+  const rows = await db.query<{ ord: string } & Record<string, unknown>>(
+    `SELECT c.ord::text AS ord
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[]) WITH ORDINALITY
+              AS c(party_id, currency, cycle_key, account_id, before, ord)
+       LEFT JOIN settlement_account_marks m ON m.tenant_id = $1 AND m.account_id = c.account_id
+      WHERE EXISTS (SELECT 1 FROM payouts po WHERE po.tenant_id = $1 AND po.party_id = c.party_id
+                       AND po.currency = c.currency AND po.cycle_key = c.cycle_key)
+         OR ${partyHeldByCaseSql("$1", "c.party_id")}
+         OR ((SELECT coalesce(sum(b.posted_minor - b.pending_out_minor), 0) FROM balances b
+               WHERE b.tenant_id = $1 AND b.account_id = c.account_id) > 0
+             AND (EXISTS (SELECT 1 FROM settlement_open_entries o
+                           WHERE o.tenant_id = $1 AND o.account_id = c.account_id AND o.effective_at < c.before
+                             AND (o.order_id IS NULL OR NOT ${orderHeldByCaseSql("$1", "o.order_id")}))
+                  OR EXISTS (SELECT 1 FROM postings p JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = p.transaction_id
+                              WHERE p.tenant_id = $1 AND p.account_id = c.account_id AND p.effective_at < c.before
+                                AND p.xid >= CASE WHEN m.taken_below IS NULL OR m.taken_below > $7::text::xid8
+                                                  THEN '0'::xid8 ELSE m.taken_below END
+                                AND j.kind <> ALL($8::text[])
+                                AND (j.order_id IS NULL OR NOT ${orderHeldByCaseSql("$1", "j.order_id")}))))
+      ORDER BY c.ord`,
+    [
+      tenant_id,
+      probes.map((probe) => probe.party_id),
+      probes.map((probe) => probe.currency),
+      probes.map((probe) => probe.cycle_key),
+      probes.map((probe) => probe.account_id),
+      probes.map((probe) => probe.eligible_before),
+      horizon,
+      [...settlement_kinds],
+    ],
+  );
+  const maybe = new Set(rows.map((row) => Number(row.ord) - 1));
+  assert(maybe.size === rows.length, "one row per party at most");
+  for (const index of maybe) assert(index >= 0 && index < probes.length, `index ${index} is a probe's`);
+  return maybe;
 }
