@@ -133,10 +133,11 @@ export async function runSettlement(
   };
   // Every transaction below it has ended: true for each party's transaction after it.
   const horizon = due.length > 0 ? await commitHorizon(ctx.db) : undefined;
-  // One statement for every due party: a transaction only for those it could change (§38).
+  // One statement for every due party: replays answered from it, a transaction only for
+  // the parties it could change (§38).
   const maybe_due =
     horizon === undefined
-      ? new Set<number>()
+      ? new Map()
       : await selectPartiesMaybeDue(
           ctx.db,
           tenant_id,
@@ -150,12 +151,12 @@ export async function runSettlement(
           horizon,
         );
   for (const [index, { candidate, profile, decision }] of due.entries()) {
-    if (!maybe_due.has(index)) {
-      const outcome: PartyOutcome = {
-        status: "nothing_due",
-        party_id: candidate.party_id,
-        currency: candidate.currency,
-      };
+    const answer = maybe_due.get(index);
+    if (answer === undefined || answer.replay !== null) {
+      const outcome: PartyOutcome =
+        answer === undefined
+          ? { status: "nothing_due", party_id: candidate.party_id, currency: candidate.currency }
+          : { status: "replayed", payout: answer.replay };
       collect(result, outcome);
       await options.after_party?.(outcome, index, due.length);
       continue;
