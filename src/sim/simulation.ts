@@ -8,13 +8,14 @@ import { seedMarketplace } from "../service/demo/seed.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
 import { auditLog } from "../service/tlog/log-audit.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
+import { countedDatabase } from "../store/counted-database.ts";
 import type { Database } from "../store/database.ts";
 import { execute, finance, SimFailure } from "./execute.ts";
 import { describeOperation, operations } from "./generator.ts";
 import { emptyLedgerTally } from "./ledger-tally.ts";
 import { SimModel } from "./model.ts";
 import { invariantProblems } from "./sim-invariants.ts";
-import { countedDatabase, type StatementCounter } from "./statement-counter.ts";
+import type { StatementCounter } from "./statement-counter.ts";
 import type { World } from "./world.ts";
 
 // The deterministic simulation (docs/reliability.md): one process, one virtual

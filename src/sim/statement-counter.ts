@@ -1,5 +1,5 @@
 import { assert } from "../core/assert.ts";
-import type { Database, Queryable, Row } from "../store/database.ts";
+import type { StatementSink } from "../store/counted-database.ts";
 
 // `--statements`: every statement the run sends, counted by the part of the
 // simulation that sent it (an operation's kind, a tick's step, the checks),
@@ -18,7 +18,7 @@ export interface StatementTally {
   wait_ms: number;
 }
 
-export class StatementCounter {
+export class StatementCounter implements StatementSink {
   /** The part of the run sending statements now; set by the executor, the tick and the checks. */
   part = "setup";
   readonly by_part = new Map<string, StatementTally>();
@@ -72,38 +72,4 @@ function add(tallies: Map<string, StatementTally>, key: string, wait_ms: number)
 
 function nameOf(text: string): string {
   return text.replace(/\s+/g, " ").trim().slice(0, statement_name_chars_max);
-}
-
-function countedQueryable(queryable: Queryable, counter: StatementCounter): Queryable {
-  return {
-    sharded: queryable.sharded,
-    query: async <T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> => {
-      const started_ms = performance.now();
-      try {
-        return await queryable.query<T>(text, params);
-      } finally {
-        counter.record(text, performance.now() - started_ms);
-      }
-    },
-  };
-}
-
-/** `db` with every statement, and each transaction's BEGIN and COMMIT, counted in `counter`. */
-export function countedDatabase(db: Database, counter: StatementCounter): Database {
-  return {
-    ...countedQueryable(db, counter),
-    backend: db.backend,
-    transaction: async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
-      counter.record("BEGIN", 0);
-      try {
-        return await db.transaction((tx) => fn(countedQueryable(tx, counter)));
-      } finally {
-        counter.record("COMMIT", 0);
-      }
-    },
-    exec: (script) => db.exec(script),
-    close: () => db.close(),
-    ...(db.dumpDataDir === undefined ? {} : { dumpDataDir: () => db.dumpDataDir!() }),
-    ...(db.poolUse === undefined ? {} : { poolUse: () => db.poolUse!() }),
-  };
 }
