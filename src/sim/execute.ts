@@ -30,7 +30,10 @@ export class SimFailure extends Error {
 
 export async function execute(world: World, operation: Operation): Promise<void> {
   const started_ms = performance.now();
-  const outcome = await outcomeOf(world, operation);
+  const outcome =
+    world.statements === undefined
+      ? await outcomeOf(world, operation)
+      : await world.statements.within(operation.kind, () => outcomeOf(world, operation));
   world.model.count(operation.kind, outcome, performance.now() - started_ms);
 }
 

@@ -5,6 +5,7 @@ import { newId } from "../core/ids.ts";
 import type { Database } from "../store/database.ts";
 import { openDatabase } from "../store/open.ts";
 import { ops_max, runSimulation, type SimResult } from "./simulation.ts";
+import { StatementCounter } from "./statement-counter.ts";
 
 // `npm run sim -- --ops N --seed S [--check-every K]`: the deterministic
 // simulation on PGlite or on DATABASE_URL. Prints the seed first,
@@ -23,7 +24,7 @@ import { ops_max, runSimulation, type SimResult } from "./simulation.ts";
  */
 const throwaway_commits = "SET synchronous_commit = off";
 
-const usage = "usage: npm run sim -- --ops N [--seed S] [--check-every K] [--keep-database]";
+const usage = "usage: npm run sim -- --ops N [--seed S] [--check-every K] [--keep-database] [--statements]";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       "check-every": { type: "string" },
       "keep-database": { type: "boolean" },
+      statements: { type: "boolean" },
     },
   });
   const ops = Number(values.ops ?? "10000");
@@ -48,12 +50,14 @@ async function main(): Promise<number> {
   const started_ms = performance.now();
   cpu_started = process.cpuUsage();
   let last_print_ms = 0;
+  const statements = values.statements === true ? new StatementCounter() : undefined;
   try {
     const result = await runSimulation({
       db,
       seed,
       ops,
       ...(check_every === undefined ? {} : { check_every }),
+      statements,
       tenant_id: `sim-${seed}-${newId().replaceAll("-", "").slice(-8)}`,
       on_progress: (done, total) => {
         const now_ms = performance.now();
@@ -65,6 +69,7 @@ async function main(): Promise<number> {
         );
       },
     });
+    if (statements !== undefined) process.stdout.write(statements.report(result.steps_done));
     return report(result, check_every);
   } catch (error) {
     const where = error as { sim_step?: number; sim_operation?: string };

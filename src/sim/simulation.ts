@@ -8,12 +8,14 @@ import { seedMarketplace } from "../service/demo/seed.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
 import { auditLog } from "../service/tlog/log-audit.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
+import { countedDatabase } from "../store/counted-database.ts";
 import type { Database } from "../store/database.ts";
 import { execute, finance, SimFailure } from "./execute.ts";
 import { describeOperation, operations } from "./generator.ts";
 import { emptyLedgerTally } from "./ledger-tally.ts";
 import { SimModel } from "./model.ts";
 import { invariantProblems } from "./sim-invariants.ts";
+import type { StatementCounter } from "./statement-counter.ts";
 import type { World } from "./world.ts";
 
 // The deterministic simulation (docs/reliability.md): one process, one virtual
@@ -44,6 +46,8 @@ export interface SimOptions {
   tenant_id: string;
   on_progress?: (done: number, total: number) => void;
   /** Test hook: runs after step `at_step` (the planted-defect check proves the checker catches it). */
+  /** Counts every statement the run sends, by part (`--statements`). */
+  statements?: StatementCounter | undefined;
   tamper?: { at_step: number; apply: (db: Database, tenant_id: string) => Promise<void> };
 }
 
@@ -110,12 +114,16 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         full_checks++;
         full_check_next_step = step * full_check_growth;
       }
-      const problems = await invariantProblems(world, { full, all_orders: last });
+      const check = () => invariantProblems(world, { full, all_orders: last });
+      const problems = await (world.statements === undefined
+        ? check()
+        : world.statements.within("check", check));
       if (problems.length > 0) return fail(text, problems);
       options.on_progress?.(step, options.ops);
     }
   }
-  const audit = await auditLog(options.db, world.tenant_id, { grace_ms: 0, now: world.ctx.now() });
+  const verify = () => auditLog(world.ctx.db, world.tenant_id, { grace_ms: 0, now: world.ctx.now() });
+  const audit = await (world.statements === undefined ? verify() : world.statements.within("verify", verify));
   const findings = audit.findings.map(
     (finding) =>
       `log ${finding.finding} ${finding.record_kind ?? ""} ${finding.record_id ?? ""} (leaf ${finding.leaf_index ?? "-"}): ${finding.detail}`,
@@ -130,7 +138,8 @@ function asError(error: unknown): Error {
 
 async function setUp(options: SimOptions): Promise<World> {
   let now_ms = Date.parse(sim_start);
-  const ctx: ServiceContext = { db: options.db, now: () => new Date(now_ms) };
+  const db = options.statements === undefined ? options.db : countedDatabase(options.db, options.statements);
+  const ctx: ServiceContext = { db, now: () => new Date(now_ms) };
   const clock = {
     advance: (ms: number) => {
       now_ms += ms;
@@ -166,5 +175,6 @@ async function setUp(options: SimOptions): Promise<World> {
     orders,
     log: { keys: new LogKeyStore(), cache: new Map(), last: null, checkpoints_verified: 0 },
     ledger: emptyLedgerTally(),
+    statements: options.statements,
   };
 }

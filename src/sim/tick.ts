@@ -19,7 +19,8 @@ export async function tick(world: World): Promise<void> {
   const { ctx, tenant_id } = world;
   const timed = async (part: string, work: () => Promise<void>) => {
     const started_ms = performance.now();
-    await work();
+    if (world.statements === undefined) await work();
+    else await world.statements.within(`tick:${part}`, work);
     world.model.time(`tick:${part}`, performance.now() - started_ms);
   };
   await timed("release", async () => {

@@ -4,6 +4,7 @@ import type { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import type { TreeEdge } from "../tlog/index.ts";
 import type { LedgerTally } from "./ledger-tally.ts";
 import type { SimModel } from "./model.ts";
+import type { StatementCounter } from "./statement-counter.ts";
 
 // What one simulation run carries from step to step: the real services'
 // context on a virtual clock, its tenant, the model of what the services
@@ -18,6 +19,8 @@ export interface World {
   log: LogState;
   /** Running sums of the postings read so far, for the incremental balance check. */
   ledger: LedgerTally;
+  /** Counts every statement by the part of the run that sent it (`--statements`); absent, nothing is counted. */
+  statements: StatementCounter | undefined;
 }
 
 export interface LogState {

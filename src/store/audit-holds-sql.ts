@@ -63,6 +63,26 @@ export async function openedCaseOrderIds(
   return blocked;
 }
 
+/**
+ * A SQL predicate, true when an open party-level case holds the party
+ * `party` (a column or parameter) of tenant `tenant`: what partyHoldingCases
+ * asks, for a query over many parties at once. One probe of
+ * audit_cases_open_party.
+ */
+export function partyHeldByCaseSql(tenant: string, party: string): string {
+  return `EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${tenant} AND c.party_id = ${party} AND ${party_case_sql})`;
+}
+
+/**
+ * A SQL predicate, true when an open case on the order `order` (a column or
+ * parameter) of tenant `tenant` holds its funds: the order cases settlement
+ * leaves out of a payout (openedCaseOrderIds with order_cases_only). One
+ * probe of audit_cases_blocking.
+ */
+export function orderHeldByCaseSql(tenant: string, order: string): string {
+  return `EXISTS (SELECT 1 FROM audit_cases c WHERE c.tenant_id = ${tenant} AND c.order_id = ${order} AND c.state IN (${open_states_sql}))`;
+}
+
 /** The open party-level cases holding this party (oldest first); empty when it is free. */
 export async function partyHoldingCases(
   tx: Queryable,

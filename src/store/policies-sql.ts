@@ -88,15 +88,6 @@ export async function markPolicyPublished(
   );
 }
 
-/** The body of the published policy with this hash. */
-export async function selectPolicyBody(db: Queryable, tenant_id: string, hash: string): Promise<unknown> {
-  const [row] = await db.query<{ body: unknown }>(
-    "SELECT body FROM policies WHERE tenant_id = $1 AND hash = $2",
-    [tenant_id, hash],
-  );
-  return row?.body;
-}
-
 /** The policies with these hashes: their bodies and return windows (a hash not stored is left out). */
 export function selectPoliciesByHash(
   db: Queryable,

@@ -1,6 +1,7 @@
 import { assert } from "../core/assert.ts";
+import { orderHeldByCaseSql, partyHeldByCaseSql } from "./audit-holds-sql.ts";
 import type { Queryable } from "./database.ts";
-import { type CoveredEntry, settlement_kinds } from "./settlement-sql.ts";
+import { type CoveredEntry, type PayoutRow, payout_columns, settlement_kinds } from "./settlement-sql.ts";
 
 // The open set of each available account: its entries that no live payout
 // covers (migration 092). A run takes in the postings written since the
@@ -114,4 +115,90 @@ export async function closeOpenEntries(
     rows[0]?.closed === String(entries.length),
     `closed ${rows[0]?.closed} open entries of ${entries.length} covered`,
   );
+}
+
+export interface DueProbe {
+  party_id: string;
+  currency: string;
+  cycle_key: string;
+  /** The party's available account in `currency`. */
+  account_id: string;
+  /** The cycle's cut-off: only entries effective before it are payable. */
+  eligible_before: Date;
+}
+
+/** What the one statement found for a due party: its payout of the cycle (a replay), or a reason to look under lock. */
+export type DueAnswer = { replay: PayoutRow } | { replay: null };
+
+/**
+ * Of a run's due parties, by index, those whose own transaction could do
+ * anything, in one statement for all of them (docs/decisions.md §38); a
+ * party already paid this cycle comes with its payout, which is the replay's
+ * answer, read as settlePartyCycle reads it. Another party is left out only
+ * when settlePartyCycle would answer `nothing_due` having written nothing: no
+ * open party-level case (else held_by_case), and either its available account
+ * holds nothing, or neither its open set nor its postings at or above its
+ * mark (the take's read, with the same mark rule against `horizon`) hold an
+ * entry of a kind the take keeps, effective before the cut-off, of no order an
+ * open case holds (the entries ordersBlockedByAudit leaves out). Read without
+ * the party's lock: a party whose funds or payout commit after this read is
+ * answered as if its transaction had run first, as any run may be; a payout
+ * committed is never undone, so a replay read here is final.
+ */
+export async function selectPartiesMaybeDue(
+  db: Queryable,
+  tenant_id: string,
+  probes: readonly DueProbe[],
+  horizon: string,
+): Promise<Map<number, DueAnswer>> {
+  assert(/^\d+$/.test(horizon), "the horizon is an xid8 in decimal");
+  if (probes.length === 0) return new Map();
+  const rows = await db.query<{ ord: string } & Partial<PayoutRow> & Record<string, unknown>>(
+    `SELECT c.ord::text AS ord, po.*
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[]) WITH ORDINALITY
+              AS c(party_id, currency, cycle_key, account_id, before, ord)
+       LEFT JOIN settlement_account_marks m ON m.tenant_id = $1 AND m.account_id = c.account_id
+       LEFT JOIN LATERAL (SELECT ${payout_columns} FROM payouts
+                           WHERE tenant_id = $1 AND party_id = c.party_id AND currency = c.currency
+                             AND cycle_key = c.cycle_key) po ON true
+      WHERE po.id IS NOT NULL
+         OR ${partyHeldByCaseSql("$1", "c.party_id")}
+         OR ((SELECT coalesce(sum(b.posted_minor - b.pending_out_minor), 0) FROM balances b
+               WHERE b.tenant_id = $1 AND b.account_id = c.account_id) > 0
+             AND (EXISTS (SELECT 1 FROM settlement_open_entries o
+                           WHERE o.tenant_id = $1 AND o.account_id = c.account_id AND o.effective_at < c.before
+                             AND (o.order_id IS NULL OR NOT ${orderHeldByCaseSql("$1", "o.order_id")}))
+                  OR EXISTS (SELECT 1 FROM postings p JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = p.transaction_id
+                              WHERE p.tenant_id = $1 AND p.account_id = c.account_id AND p.effective_at < c.before
+                                AND p.xid >= CASE WHEN m.taken_below IS NULL OR m.taken_below > $7::text::xid8
+                                                  THEN '0'::xid8 ELSE m.taken_below END
+                                AND j.kind <> ALL($8::text[])
+                                AND (j.order_id IS NULL OR NOT ${orderHeldByCaseSql("$1", "j.order_id")}))))
+      ORDER BY c.ord`,
+    [
+      tenant_id,
+      probes.map((probe) => probe.party_id),
+      probes.map((probe) => probe.currency),
+      probes.map((probe) => probe.cycle_key),
+      probes.map((probe) => probe.account_id),
+      probes.map((probe) => probe.eligible_before),
+      horizon,
+      [...settlement_kinds],
+    ],
+  );
+  const answers = new Map<number, DueAnswer>();
+  for (const { ord, ...payout } of rows) {
+    const index = Number(ord) - 1;
+    const probe = probes[index];
+    assert(probe !== undefined, `index ${index} is a probe's`);
+    assert(!answers.has(index), "one row per party at most (payouts_cycle is unique)");
+    if (payout.id === null || payout.id === undefined) {
+      answers.set(index, { replay: null });
+      continue;
+    }
+    assert(payout.party_id === probe.party_id, "the replayed payout is the party's");
+    assert(payout.cycle_key === probe.cycle_key, "the replayed payout is of the cycle");
+    answers.set(index, { replay: payout as PayoutRow });
+  }
+  return answers;
 }

@@ -17,6 +17,8 @@ export function profileAsOfSql(alias: string, cutoff_param: string): string {
 
 export interface CandidateRow {
   party_id: string;
+  /** The party's available account in `currency`. */
+  account_id: string;
   kind: string;
   currency: string;
   settlement: unknown;
@@ -41,7 +43,7 @@ export function selectSettlementCandidates(
   },
 ): Promise<CandidateRow[]> {
   return db.query<CandidateRow>(
-    `SELECT p.id AS party_id, p.kind, a.currency::text AS currency, ${profileAsOfSql("p", "$5::timestamptz")} AS settlement
+    `SELECT p.id AS party_id, a.id::text AS account_id, p.kind, a.currency::text AS currency, ${profileAsOfSql("p", "$5::timestamptz")} AS settlement
        FROM parties p JOIN accounts a ON a.tenant_id = p.tenant_id AND a.party_id = p.id AND a.purpose = 'available'
       WHERE p.tenant_id = $1 AND p.status = 'active' AND p.kind <> ALL($2::text[])
         AND ($3::text[] IS NULL OR p.id = ANY($3::text[]))

@@ -5,7 +5,7 @@ import { canonicalJsonSha256Hex } from "../../core/sha256.ts";
 import {
   type AllocationJson,
   allocationFromJson,
-  loadPolicy,
+  type Policy,
   parseOrder,
   parseRefund,
   type Refund,
@@ -23,7 +23,7 @@ import { enqueueEvents } from "../events/event-enqueue.ts";
 import { writeJournalBatch } from "../ledger/write-batch.ts";
 import { allocationsFor } from "./allocation.ts";
 import { heldByOrder, shareByParty } from "./held.ts";
-import { lockOrder, platformOf, policyBody } from "./order-lookups.ts";
+import { bookedPolicy, lockOrder } from "./order-lookups.ts";
 import { accountFor, partyAccounts, partyKinds } from "./party-accounts.ts";
 import type { OrderRow, OrderView, RefundView } from "./view.ts";
 import { viewOf } from "./view.ts";
@@ -62,15 +62,19 @@ export function refundOrder(
       return { replayed: true, order: viewOf(row, allocation, null), refund: view };
     }
     const now = ctx.now();
-    const reversal = reversalOf(
-      row,
-      allocation,
-      previous,
-      refund,
-      await policyBody(tx, tenant_id, row.policy_hash),
-    );
+    const policy = await bookedPolicy(tx, tenant_id, row.policy_hash);
+    const reversal = reversalOf(row, allocation, previous, refund, policy);
     const before_release = row.released_at === null;
-    const transaction_id = await bookReversal(tx, tenant_id, row, reversal, kind, before_release, now);
+    const transaction_id = await bookReversal(
+      tx,
+      tenant_id,
+      row,
+      reversal,
+      kind,
+      before_release,
+      policy.parties.platform,
+      now,
+    );
     const refunded_minor = row.refunded_minor + BigInt(reversal.refund_minor);
     await insertOrderRefund(
       tx,
@@ -126,9 +130,8 @@ function reversalOf(
   allocation: AllocationJson,
   previous: readonly StoredRefund[],
   refund: Refund,
-  policy_body: unknown,
+  policy: Policy,
 ): ReversalJson {
-  const { policy } = loadPolicy(policy_body);
   const order = parseOrder(row.facts, "stored");
   const prior = previous.map((r) => parseRefund(r.request, "stored"));
   return reversalToJson(reverse(policy, order, allocationFromJson(allocation), prior, refund));
@@ -141,6 +144,7 @@ async function bookReversal(
   reversal: ReversalJson,
   kind: RefundKind,
   before_release: boolean,
+  platform: string,
   now: Date,
 ): Promise<string> {
   const take = shareByParty(reversal.legs.filter((leg) => !isSubsidyLeg(leg)));
@@ -148,7 +152,6 @@ async function bookReversal(
   const subsidy_back_minor = subsidyOf(
     reversal.legs.map((leg) => ({ ...leg, amount_minor: BigInt(leg.amount_minor) })),
   );
-  const platform = await platformOf(tx, tenant_id, row.policy_hash);
   const kinds = await partyKinds(tx, tenant_id, [platform, ...take.keys()]);
   const held = before_release
     ? (await heldByOrder(tx, tenant_id, [row.id])).get(row.id)!

@@ -6,6 +6,7 @@ import { named_parties_max, parties_per_run_max } from "../../core/limits.ts";
 import { cycleOn, isoDate, parseProfile } from "../../core/settlement/profile.ts";
 import { commitHorizon } from "../../store/event-seqs-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
+import { selectPartiesMaybeDue } from "../../store/settlement-open-sql.ts";
 import {
   finishSettlementRun,
   insertSettlementRun,
@@ -55,14 +56,17 @@ export interface PayoutSummary {
 
 interface Candidate {
   party_id: string;
+  /** Its available account in `currency`. */
+  account_id: string;
   kind: PartyKind;
   currency: string;
   settlement: unknown;
 }
 
 /**
- * Runs settlement for every party due on the day of `as_of`. Each party and
- * currency is its own database transaction, so a crash between two parties
+ * Runs settlement for every party due on the day of `as_of`. One statement
+ * first finds the parties with nothing to do (selectPartiesMaybeDue); each
+ * other party and currency is its own database transaction, so a crash between two parties
  * leaves the first paid and the second untouched; the payout's (party,
  * currency, cycle) key makes the re-run pay the first as a replay.
  */
@@ -129,7 +133,34 @@ export async function runSettlement(
   };
   // Every transaction below it has ended: true for each party's transaction after it.
   const horizon = due.length > 0 ? await commitHorizon(ctx.db) : undefined;
+  // One statement for every due party: replays answered from it, a transaction only for
+  // the parties it could change (§38).
+  const maybe_due =
+    horizon === undefined
+      ? new Map()
+      : await selectPartiesMaybeDue(
+          ctx.db,
+          tenant_id,
+          due.map(({ candidate, decision }) => ({
+            party_id: candidate.party_id,
+            currency: candidate.currency,
+            cycle_key: decision.cycle_key,
+            account_id: candidate.account_id,
+            eligible_before: decision.eligible_before,
+          })),
+          horizon,
+        );
   for (const [index, { candidate, profile, decision }] of due.entries()) {
+    const answer = maybe_due.get(index);
+    if (answer === undefined || answer.replay !== null) {
+      const outcome: PartyOutcome =
+        answer === undefined
+          ? { status: "nothing_due", party_id: candidate.party_id, currency: candidate.currency }
+          : { status: "replayed", payout: answer.replay };
+      collect(result, outcome);
+      await options.after_party?.(outcome, index, due.length);
+      continue;
+    }
     const outcome = await inTransaction(ctx.db, (tx) =>
       settlePartyCycle(
         tx,
