@@ -421,6 +421,12 @@ export const error_catalogue = {
     meaning:
       "A path id, query value, body string or key contains a NUL character (U+0000, %00), which no field accepts.",
   },
+  string_not_unicode: {
+    status: 400,
+    title: "String not Unicode",
+    meaning:
+      "A body string or key holds a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape), which is not a Unicode character and cannot be stored as text.",
+  },
   json_too_deep: {
     status: 400,
     title: "JSON too deep",

@@ -69,24 +69,51 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-/** The path of the first string (or key) holding a NUL character, or null. */
-export function nulPath(value: unknown, path = ""): string | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path || "body" : null;
+/** Why a string cannot be stored as text: a NUL, or a lone UTF-16 surrogate. */
+type StringFault = "nul" | "lone_surrogate";
+
+// JSON's \uXXXX escapes can spell half of a surrogate pair, which is no Unicode
+// character: JSON.parse accepts it, but PostgreSQL refuses to store it in text or
+// jsonb, and the log's canonical form (RFC 8785) cannot hash it. Refusing it here
+// names the field instead of failing inside a transaction.
+function stringFault(value: string): StringFault | null {
+  if (value.includes("\u0000")) return "nul";
+  // Node has String.prototype.isWellFormed since 20; the ES2022 lib does not name it.
+  return (value as string & { isWellFormed(): boolean }).isWellFormed() ? null : "lone_surrogate";
+}
+
+/** The first string (or key) that cannot be stored as text, with its path, or null. */
+export function badStringPath(value: unknown, path = ""): { path: string; fault: StringFault } | null {
+  if (typeof value === "string") {
+    const fault = stringFault(value);
+    return fault === null ? null : { path: path || "body", fault };
+  }
   if (value === null || typeof value !== "object") return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}[${i}]`);
+      const found = badStringPath(value[i], `${path}[${i}]`);
       if (found !== null) return found;
     }
     return null;
   }
   for (const [key, item] of Object.entries(value)) {
     const here = path === "" ? key : `${path}.${key}`;
-    if (key.includes("\u0000")) return here;
-    const found = nulPath(item, here);
+    const fault = stringFault(key);
+    if (fault !== null) return { path: here, fault };
+    const found = badStringPath(item, here);
     if (found !== null) return found;
   }
   return null;
+}
+
+function stringProblem(bad: { path: string; fault: StringFault }): Problem {
+  return bad.fault === "nul"
+    ? problem("nul_character", `${bad.path} contains a NUL character`, bad.path)
+    : problem(
+        "string_not_unicode",
+        `${bad.path} contains a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape), which is not Unicode text`,
+        bad.path,
+      );
 }
 
 function inputError(status: number, body: Problem): Error {
@@ -110,12 +137,9 @@ export function installHardening(app: FastifyInstance): void {
     }
     parse(request, body, (error, value) => {
       if (error) return done(error, undefined);
-      const where = nulPath(value);
-      if (where !== null) {
-        return done(
-          inputError(400, problem("nul_character", `${where} contains a NUL character`, where)),
-          undefined,
-        );
+      const bad = badStringPath(value);
+      if (bad !== null) {
+        return done(inputError(400, stringProblem(bad)), undefined);
       }
       done(null, value);
     });

@@ -66,6 +66,37 @@ describe("hostile input at the HTTP edge", () => {
     expectProblem(login, 400);
   });
 
+  it("refuses a lone UTF-16 surrogate in a body string or key with 400, naming the field, and writes nothing", async () => {
+    // A raw body: JSON.stringify would write the escapes the same way, but spelling
+    // them out shows what the client sent.
+    const cases: [string, string, string][] = [
+      ["/v1/parties", '{"id":"p-lone","kind":"merchant","name":"a\\udfff\\ud800"}', "name"],
+      ["/v1/parties", '{"id":"p-lone","kind":"merchant","name":"x","\\ud800":1}', "\ud800"],
+      [
+        "/v1/orders",
+        '{"id":"o-lone","currency":"CNY","paid_at":"2026-11-25T10:00:00Z","merchant_id":"m-1","paid_minor":100,' +
+          '"lines":[{"line_id":"1","sku":"\\udfff\\ud800","category":"c","qty":1,"unit_price_minor":100}]}',
+        "lines[0].sku",
+      ],
+    ];
+    for (const [index, [path, raw, field]] of cases.entries()) {
+      const answer = await server.call("POST", path, {
+        raw,
+        headers: { "content-type": "application/json", "idempotency-key": `lone-${index}` },
+      });
+      expectProblem(answer, 400);
+      expect(answer.body).toMatchObject({ code: "string_not_unicode", field });
+    }
+    expect((await server.call("GET", "/v1/parties/p-lone")).status).toBe(404);
+    expect((await server.call("GET", "/v1/orders/o-lone")).status).toBe(404);
+    // A well-formed pair (an emoji written as two escapes) is Unicode and passes this check.
+    const pair = await server.call("POST", "/v1/parties", {
+      raw: '{"id":"p-pair","kind":"merchant","name":"\\ud83d\\ude00"}',
+      headers: { "content-type": "application/json" },
+    });
+    expect(pair.body).not.toMatchObject({ code: "string_not_unicode" });
+  });
+
   it("refuses deeply nested JSON with 400 on keyed and unkeyed writes alike", async () => {
     const deep = `${"[".repeat(5_000)}${"]".repeat(5_000)}`;
     for (const headers of [{}, { "idempotency-key": "deep-1" }] as Record<string, string>[]) {
