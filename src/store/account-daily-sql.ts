@@ -10,46 +10,22 @@ import type { Queryable } from "./database.ts";
 export const fold_leaves_max = 20_000;
 
 export interface FoldResult {
-  leaves: number;
-  rows: number;
-  cursor: bigint;
-}
-
-export interface FoldBatch {
-  /** The last leaf folded before this batch (-1: none yet). */
+  /** The last leaf folded before this round (-1: none yet). */
   after_leaf: bigint;
-  /** The batch's last leaf; equal to after_leaf when nothing is new. */
+  /** The round's last leaf; equal to after_leaf when nothing is new. */
   through_leaf: bigint;
   leaves: number;
+  /** account_daily rows inserted or updated (0 when nothing was written). */
+  rows: number;
+  /**
+   * Split credits with no stored pieces (orders booked before migration 056),
+   * when the caller gave no recomputed pieces: nothing was written, and the
+   * caller folds the same leaves again with their pieces.
+   */
+  unstored: SplitCredit[];
 }
 
-/** The next batch of up to `leaves_max` leaves after the fold's cursor. */
-export async function nextFoldBatch(
-  tx: Queryable,
-  tenant_id: string,
-  leaves_max: number,
-): Promise<FoldBatch> {
-  assert(leaves_max >= 1 && leaves_max <= fold_leaves_max, "leaves_max out of range");
-  const [row] = await tx.query<{ after_leaf: string; through_leaf: string | null; leaves: bigint }>(
-    `WITH cur AS (
-       SELECT coalesce((SELECT leaf_index FROM report_fold_cursors WHERE tenant_id = $1), -1) AS leaf_index),
-     leaves AS (
-       SELECT l.leaf_index FROM log_leaves l, cur
-        WHERE l.tenant_id = $1 AND l.leaf_index > cur.leaf_index
-        ORDER BY l.leaf_index LIMIT $2)
-     SELECT (SELECT leaf_index FROM cur)::text AS after_leaf, (SELECT max(leaf_index) FROM leaves)::text AS through_leaf,
-            (SELECT count(*) FROM leaves) AS leaves`,
-    [tenant_id, leaves_max],
-  );
-  assert(row !== undefined, "the fold batch query returned no row");
-  const after_leaf = BigInt(row.after_leaf);
-  return {
-    after_leaf,
-    through_leaf: row.through_leaf === null ? after_leaf : BigInt(row.through_leaf),
-    leaves: Number(row.leaves),
-  };
-}
-
+/** A split's credit to a held account: what the fold cuts into pieces. */
 export interface SplitCredit {
   transaction_id: string;
   seq: number;
@@ -57,29 +33,6 @@ export interface SplitCredit {
   account_id: string;
   party_id: string;
   amount_minor: bigint;
-  /** The pieces the booking stored for this party (migration 056): kind -> minor units as text; null before it. */
-  stored_pieces: Record<string, string> | null;
-}
-
-/** The credits to held accounts of the split transactions in a batch: what the fold cuts into pieces. */
-export async function splitCreditsIn(
-  tx: Queryable,
-  tenant_id: string,
-  batch: FoldBatch,
-): Promise<SplitCredit[]> {
-  if (batch.leaves === 0) return [];
-  const rows = await tx.query<Omit<SplitCredit, "amount_minor"> & { amount_minor: string }>(
-    `SELECT p.transaction_id::text AS transaction_id, p.seq, j.order_id, p.account_id::text AS account_id,
-            a.party_id, p.amount_minor::text AS amount_minor, o.split_pieces -> a.party_id AS stored_pieces
-       FROM log_leaves l
-       JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id AND j.kind = 'split' AND j.order_id IS NOT NULL
-       JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id AND p.amount_minor > 0
-       JOIN accounts a ON a.tenant_id = $1 AND a.id = p.account_id AND a.purpose = 'held'
-       LEFT JOIN orders o ON o.tenant_id = $1 AND o.id = j.order_id AND o.transaction_id = j.id
-      WHERE l.tenant_id = $1 AND l.leaf_index > $2 AND l.leaf_index <= $3`,
-    [tenant_id, batch.after_leaf, batch.through_leaf],
-  );
-  return rows.map((row) => ({ ...row, seq: Number(row.seq), amount_minor: BigInt(row.amount_minor) }));
 }
 
 /** One posting's part under an aggregate kind: the fold books these instead of the posting whole. */
@@ -90,86 +43,165 @@ export interface PieceRow {
   amount_minor: bigint;
 }
 
+export interface FoldRound {
+  leaves_max: number;
+  /** Fold no leaf after this one (null: as many as leaves_max allows); a second pass names the first's last leaf. */
+  through_leaf_max: bigint | null;
+  /** The pieces of the unstored credits, recomputed by the caller; null on a first pass. */
+  recomputed: readonly PieceRow[] | null;
+}
+
+// One statement reads the round's leaves, their journal transactions, their
+// postings once, each posting's account and each split's order row, and folds
+// them (decisions §40). A split's credit to a held account is booked as the
+// pieces the booking stored on its order (migration 056) when they are
+// readable: the party has one such credit in the split, its entry is an object
+// of one or more `split:` kinds with amounts as decimal text that fit int8 and
+// sum to the posting. Any other credit stays whole under its journal kind, so
+// the aggregates are exact whatever the stored pieces say. A credit with no
+// stored entry is cut by the caller's recomputed pieces, or, on a first pass
+// (no pieces given), makes the statement write nothing and return it.
+const fold_sql = `
+WITH cur AS (
+  SELECT coalesce((SELECT c.leaf_index FROM report_fold_cursors c WHERE c.tenant_id = $1), -1) AS leaf_index),
+leaves AS (
+  SELECT l.leaf_index, l.record_id FROM log_leaves l, cur
+   WHERE l.tenant_id = $1 AND l.leaf_index > cur.leaf_index
+     AND l.leaf_index <= coalesce($3::int8, 9223372036854775807)
+   ORDER BY l.leaf_index LIMIT $2),
+-- Leaves in record id order (a leaf's record id is its transaction's), so the
+-- postings come out in (transaction, seq) order and the windows sort only
+-- each transaction's few rows by party (an incremental sort). A credit's
+-- entry is expanded once, a row per piece; any other posting is one row.
+classed AS (
+  SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, j.kind, p.amount_minor,
+         p.transaction_id, p.seq, j.order_id, a.party_id, c.unstored, e.piece_kind, e.piece_minor,
+         coalesce(e.ordinality, 1) = 1 AS first_row,
+         -- One window over the party's rows in the transaction: when the party has one credit (the
+         -- smallest and largest credited seq agree), its credit rows are that posting's pieces.
+         c.credit AND e.ordinality IS NOT NULL
+           AND min(p.seq) FILTER (WHERE c.credit) OVER party = max(p.seq) FILTER (WHERE c.credit) OVER party
+           AND bool_and(starts_with(e.piece_kind, 'split:') AND e.piece_minor IS NOT NULL) FILTER (WHERE c.credit) OVER party
+           AND sum(e.piece_minor) FILTER (WHERE c.credit) OVER party = p.amount_minor AS cut
+    FROM (SELECT record_id FROM leaves ORDER BY record_id) l
+    JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id
+    LEFT JOIN orders o ON j.kind = 'split' AND j.order_id IS NOT NULL
+                      AND o.tenant_id = $1 AND o.id = j.order_id AND o.transaction_id = j.id
+    JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
+    LEFT JOIN accounts a ON a.tenant_id = $1 AND a.id = p.account_id
+    CROSS JOIN LATERAL (
+      SELECT (j.kind = 'split' AND j.order_id IS NOT NULL AND p.amount_minor > 0 AND a.purpose = 'held') IS TRUE AS credit,
+             o.split_pieces -> a.party_id AS stored) s
+    CROSS JOIN LATERAL (
+      SELECT s.credit AS credit, s.credit AND (s.stored IS NULL OR jsonb_typeof(s.stored) = 'null') AS unstored) u
+    CROSS JOIN LATERAL (
+      SELECT u.credit, u.unstored,
+             CASE WHEN NOT u.credit THEN NULL
+                  WHEN NOT u.unstored THEN s.stored
+                  ELSE $5::text::jsonb -> (p.transaction_id::text || '#' || p.seq) END AS pieces) c
+    LEFT JOIN LATERAL (
+      SELECT e.key AS piece_kind, e.ordinality,
+             -- Decimal text that fits int8, else NULL (unreadable): a JSON number or 1e2 is not a piece.
+             CASE WHEN jsonb_typeof(e.value) <> 'string' THEN NULL
+                  WHEN (e.value #>> '{}') ~ '^-?[0-9]{1,18}$' THEN (e.value #>> '{}')::int8
+                  WHEN (e.value #>> '{}') ~ '^-?[0-9]{19}$'
+                       AND (e.value #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
+                    THEN (e.value #>> '{}')::numeric::int8
+                  END AS piece_minor
+        FROM jsonb_each(CASE WHEN jsonb_typeof(c.pieces) = 'object' THEN c.pieces END)
+             WITH ORDINALITY AS e(key, value, ordinality)
+    ) e ON true
+  WINDOW party AS (PARTITION BY p.transaction_id, a.party_id)),
+go AS (
+  SELECT $4::bool OR NOT EXISTS (SELECT 1 FROM classed WHERE unstored) AS ok),
+rows_in AS (
+  SELECT c.account_id, c.day, c.kind, c.amount_minor FROM classed c WHERE c.cut IS NOT TRUE AND c.first_row
+  UNION ALL
+  SELECT c.account_id, c.day, c.piece_kind, c.piece_minor FROM classed c WHERE c.cut),
+upserted AS (
+  INSERT INTO account_daily (tenant_id, account_id, day, kind, amount_minor, postings)
+  SELECT $1, r.account_id, r.day, r.kind, sum(r.amount_minor)::int8, count(*)
+    FROM rows_in r, go WHERE go.ok
+   GROUP BY r.account_id, r.day, r.kind
+  ON CONFLICT (tenant_id, account_id, day, kind) DO UPDATE
+    SET amount_minor = account_daily.amount_minor + EXCLUDED.amount_minor,
+        postings = account_daily.postings + EXCLUDED.postings
+  RETURNING 1),
+moved AS (
+  INSERT INTO report_fold_cursors (tenant_id, leaf_index, updated_at, record_xid, record_id)
+  SELECT $1, l.leaf_index, $6::timestamptz, r.xid, r.id
+    FROM go, (SELECT leaf_index, record_id FROM leaves ORDER BY leaf_index DESC LIMIT 1) l
+    JOIN log_records r ON r.tenant_id = $1 AND r.id = l.record_id
+   WHERE go.ok
+  ON CONFLICT (tenant_id) DO UPDATE
+    SET leaf_index = EXCLUDED.leaf_index, updated_at = EXCLUDED.updated_at,
+        record_xid = EXCLUDED.record_xid, record_id = EXCLUDED.record_id
+  RETURNING leaf_index)
+SELECT (SELECT leaf_index FROM cur)::text AS after_leaf, (SELECT max(leaf_index) FROM leaves)::text AS through_leaf,
+       (SELECT count(*) FROM leaves) AS leaves, (SELECT count(*) FROM upserted) AS rows,
+       (SELECT count(*) FROM moved) AS moved,
+       (SELECT jsonb_agg(jsonb_build_object('transaction_id', c.transaction_id, 'seq', c.seq, 'order_id', c.order_id,
+                                            'account_id', c.account_id, 'party_id', c.party_id,
+                                            'amount_minor', c.amount_minor::text))
+          FROM classed c WHERE c.unstored AND c.first_row AND NOT $4::bool)::text AS unstored`;
+
 /**
- * Folds the batch's leaves into account_daily and moves the cursor, in the
- * caller's transaction. Postings named in `pieces` are booked as their pieces
- * (which must sum to them); every other posting under its journal kind.
+ * Folds the next leaves after the cursor into account_daily and moves the
+ * cursor, in the caller's transaction, in one statement. Postings are booked
+ * under their journal kind, a split's credits to held accounts as their pieces.
  */
-export async function foldLeaves(
+export async function foldNextLeaves(
   tx: Queryable,
   tenant_id: string,
-  batch: FoldBatch,
-  pieces: readonly PieceRow[],
+  round: FoldRound,
   now: Date,
 ): Promise<FoldResult> {
-  if (batch.leaves === 0) return { leaves: 0, rows: 0, cursor: batch.after_leaf };
-  assert(batch.through_leaf > batch.after_leaf, "a batch with leaves moves the cursor forward");
-  const [row] = await tx.query<{ rows: bigint; moved: bigint }>(
-    `WITH leaves AS (
-       SELECT l.record_id FROM log_leaves l WHERE l.tenant_id = $1 AND l.leaf_index > $2 AND l.leaf_index <= $3),
-     cut AS (
-       SELECT c.transaction_id, c.seq, c.kind, c.amount_minor::int8 AS amount_minor
-         FROM unnest($5::uuid[], $6::int2[], $7::text[], $8::text[]) AS c(transaction_id, seq, kind, amount_minor)),
-     whole AS (
-       SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, j.kind,
-              sum(p.amount_minor)::int8 AS amount_minor, count(*)::int8 AS postings
-         FROM leaves l
-         JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id
-         JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
-        GROUP BY 1, 2, 3),
-     cut_out AS (
-       SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, j.kind,
-              -sum(p.amount_minor)::int8 AS amount_minor, -count(*)::int8 AS postings
-         FROM (SELECT DISTINCT transaction_id, seq FROM cut) c
-         JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = c.transaction_id AND p.seq = c.seq
-         JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = p.transaction_id
-        GROUP BY 1, 2, 3),
-     cut_folded AS (
-       SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, c.kind,
-              sum(c.amount_minor)::int8 AS amount_minor, count(*)::int8 AS postings
-         FROM cut c JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = c.transaction_id AND p.seq = c.seq
-        GROUP BY 1, 2, 3),
-     -- Every posting under its journal kind, less the cut ones, plus their pieces.
-     -- A subtraction, not NOT EXISTS over the cut: that anti-join ran as a
-     -- nested loop (the unnest's row estimate is a guess) and cost O(postings
-     -- x pieces) per batch, seconds of database CPU per thousand orders.
-     -- A group whose postings were all cut nets to zero and is dropped.
-     folded AS (
-       SELECT account_id, day, kind, sum(amount_minor)::int8 AS amount_minor, sum(postings)::int8 AS postings
-         FROM (SELECT * FROM whole UNION ALL SELECT * FROM cut_out UNION ALL SELECT * FROM cut_folded) f
-        GROUP BY 1, 2, 3
-       HAVING sum(postings) <> 0),
-     upserted AS (
-       INSERT INTO account_daily (tenant_id, account_id, day, kind, amount_minor, postings)
-       SELECT $1, account_id, day, kind, amount_minor, postings FROM folded
-       ON CONFLICT (tenant_id, account_id, day, kind) DO UPDATE
-         SET amount_minor = account_daily.amount_minor + EXCLUDED.amount_minor,
-             postings = account_daily.postings + EXCLUDED.postings
-       RETURNING 1),
-     moved AS (
-       INSERT INTO report_fold_cursors (tenant_id, leaf_index, updated_at, record_xid, record_id)
-       SELECT $1, $3, $4::timestamptz, r.xid, r.id
-         FROM log_leaves l JOIN log_records r ON r.tenant_id = l.tenant_id AND r.id = l.record_id
-        WHERE l.tenant_id = $1 AND l.leaf_index = $3
-       ON CONFLICT (tenant_id) DO UPDATE
-         SET leaf_index = EXCLUDED.leaf_index, updated_at = EXCLUDED.updated_at,
-             record_xid = EXCLUDED.record_xid, record_id = EXCLUDED.record_id
-       RETURNING leaf_index)
-     SELECT (SELECT count(*) FROM upserted) AS rows, (SELECT count(*) FROM moved) AS moved`,
-    [
-      tenant_id,
-      batch.after_leaf,
-      batch.through_leaf,
-      now,
-      pieces.map((piece) => piece.transaction_id),
-      pieces.map((piece) => piece.seq),
-      pieces.map((piece) => piece.kind),
-      pieces.map((piece) => piece.amount_minor.toString()),
-    ],
-  );
+  assert(round.leaves_max >= 1 && round.leaves_max <= fold_leaves_max, "leaves_max out of range");
+  const pieces = round.recomputed ?? [];
+  const [row] = await tx.query<{
+    after_leaf: string;
+    through_leaf: string | null;
+    leaves: bigint;
+    rows: bigint;
+    moved: bigint;
+    unstored: string | null;
+  }>(fold_sql, [
+    tenant_id,
+    round.leaves_max,
+    round.through_leaf_max,
+    round.recomputed !== null,
+    piecesJson(pieces),
+    now,
+  ]);
   assert(row !== undefined, "the fold returned no row");
-  assert(Number(row.moved) === 1, `the fold cursor did not move to leaf ${batch.through_leaf}`);
-  return { leaves: batch.leaves, rows: Number(row.rows), cursor: batch.through_leaf };
+  const after_leaf = BigInt(row.after_leaf);
+  const leaves = Number(row.leaves);
+  const through_leaf = row.through_leaf === null ? after_leaf : BigInt(row.through_leaf);
+  const unstored = row.unstored === null ? [] : splitCredits(row.unstored);
+  assert(round.recomputed === null || unstored.length === 0, "a second pass returns no unstored credit");
+  const moved = Number(row.moved);
+  if (leaves > 0 && unstored.length === 0)
+    assert(moved === 1, `the fold cursor did not move to leaf ${through_leaf}`);
+  else assert(moved === 0, "the fold cursor moved without folding");
+  return { after_leaf, through_leaf, leaves, rows: Number(row.rows), unstored };
+}
+
+/** The recomputed pieces as {"<transaction id>#<seq>": {"<kind>": "<minor units>"}}: looked up per credit, never joined. */
+function piecesJson(pieces: readonly PieceRow[]): string {
+  const by_posting: Record<string, Record<string, string>> = {};
+  for (const piece of pieces) {
+    const key = `${piece.transaction_id}#${piece.seq}`;
+    const own = by_posting[key] ?? {};
+    by_posting[key] = own;
+    assert(own[piece.kind] === undefined, `posting ${key} has two pieces of kind ${piece.kind}`);
+    own[piece.kind] = piece.amount_minor.toString();
+  }
+  return JSON.stringify(by_posting);
+}
+
+function splitCredits(json: string): SplitCredit[] {
+  const rows = JSON.parse(json) as (Omit<SplitCredit, "amount_minor"> & { amount_minor: string })[];
+  return rows.map((row) => ({ ...row, amount_minor: BigInt(row.amount_minor) }));
 }
 
 /** Tenants whose log has leaves the fold has not taken yet. */

@@ -1,16 +1,15 @@
 import { assert } from "../../core/assert.ts";
 import { fold_rounds_per_tenant_max } from "../../core/limits.ts";
-import { split_piece_prefix } from "../../core/reports/split-lines.ts";
 import {
+  type FoldResult,
   fold_leaves_max,
-  foldLeaves,
-  nextFoldBatch,
+  foldNextLeaves,
   type PieceRow,
   type SplitCredit,
-  splitCreditsIn,
   tenantsBehind,
 } from "../../store/account-daily-sql.ts";
 import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
+import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { postingKey, splitPostingPieces } from "./split-pieces.ts";
@@ -21,8 +20,11 @@ import { postingKey, splitPostingPieces } from "./split-pieces.ts";
 // the few transactions not folded yet, so it is exact whatever the lag.
 // One folder per tenant at a time, through a transaction-scoped advisory lock.
 // A split's credit to a party's held account is folded in pieces by kind
-// (sales, commission, supplier cost, ...), read from the order's legs, so a
-// statement shows the gross-to-net breakdown without reading any leg.
+// (sales, commission, supplier cost, ...), the pieces the booking stored on
+// the order (migration 056), so a statement shows the gross-to-net breakdown
+// without reading any leg. The round is one statement (decisions §40): it
+// reads each posting once and cuts the credits in SQL, so no piece travels
+// between PostgreSQL and Node.
 
 // The advisory lock's first key: "ClearSplit reports".
 const fold_lock_class = 0x0c5e_0e16;
@@ -35,62 +37,56 @@ export async function foldTenantOnce(
 ): Promise<number> {
   return inTransaction(ctx.db, async (tx) => {
     if (!(await tryTransactionLock(tx, fold_lock_class, tenant_id))) return 0;
-    const batch = await nextFoldBatch(tx, tenant_id, leaves_max);
-    const credits = await splitCreditsIn(tx, tenant_id, batch);
-    const { pieces, unstored } = storedPieces(credits);
-    // Orders booked before migration 056 have no stored pieces: recompute their splits.
-    const cut = await splitPostingPieces(tx, tenant_id, unstored);
-    for (const credit of unstored)
-      for (const piece of cut.get(postingKey(credit.transaction_id, credit.seq)) ?? [])
-        pieces.push({ transaction_id: credit.transaction_id, seq: credit.seq, ...piece });
-    const result = await foldLeaves(tx, tenant_id, batch, pieces, ctx.now());
+    const first = await foldNextLeaves(
+      tx,
+      tenant_id,
+      { leaves_max, through_leaf_max: null, recomputed: null },
+      ctx.now(),
+    );
+    const result =
+      first.unstored.length === 0 ? first : await foldRecomputed(tx, tenant_id, first, leaves_max, ctx.now());
     assert(result.leaves <= leaves_max, "the fold took more leaves than asked");
+    assert(result.unstored.length === 0, "a fold round leaves no credit unfolded");
     return result.leaves;
   });
 }
 
 /**
- * The pieces the booking stored, for the credits that have them; the rest,
- * to recompute. As when recomputing, a party credited more than once in one
- * split, or whose pieces do not sum to its posting, stays whole.
+ * Orders booked before migration 056 have no stored pieces: their splits are
+ * recomputed from the facts, and the same leaves (the lock keeps the cursor
+ * where it was) folded again with those pieces.
  */
-export function storedPieces(credits: readonly SplitCredit[]): {
-  pieces: PieceRow[];
-  unstored: SplitCredit[];
-} {
-  const credits_per_party = new Map<string, number>();
-  for (const credit of credits) {
-    const key = `${credit.transaction_id}\u0000${credit.party_id}`;
-    credits_per_party.set(key, (credits_per_party.get(key) ?? 0) + 1);
-  }
+async function foldRecomputed(
+  tx: Queryable,
+  tenant_id: string,
+  first: FoldResult,
+  leaves_max: number,
+  now: Date,
+): Promise<FoldResult> {
+  assert(first.leaves > 0, "only a round with leaves has unstored credits");
+  const recomputed = await recomputedPieces(tx, tenant_id, first.unstored);
+  const second = await foldNextLeaves(
+    tx,
+    tenant_id,
+    { leaves_max, through_leaf_max: first.through_leaf, recomputed },
+    now,
+  );
+  assert(second.after_leaf === first.after_leaf, "the fold cursor moved under the fold's lock");
+  assert(second.through_leaf === first.through_leaf, "the second pass folds the first pass's leaves");
+  return second;
+}
+
+async function recomputedPieces(
+  tx: Queryable,
+  tenant_id: string,
+  credits: readonly SplitCredit[],
+): Promise<PieceRow[]> {
+  const cut = await splitPostingPieces(tx, tenant_id, credits);
   const pieces: PieceRow[] = [];
-  const unstored: SplitCredit[] = [];
-  for (const credit of credits) {
-    if (credit.stored_pieces === null) {
-      unstored.push(credit);
-      continue;
-    }
-    if (credits_per_party.get(`${credit.transaction_id}\u0000${credit.party_id}`) !== 1) continue;
-    const own: PieceRow[] = [];
-    let sum_minor = 0n;
-    let readable = true;
-    for (const [kind, amount] of Object.entries(credit.stored_pieces)) {
-      // Never trust stored derived data blindly: a malformed piece leaves the posting whole.
-      if (
-        !kind.startsWith(split_piece_prefix) ||
-        typeof amount !== "string" ||
-        !/^-?\d{1,19}$/.test(amount)
-      ) {
-        readable = false;
-        break;
-      }
-      const amount_minor = BigInt(amount);
-      sum_minor += amount_minor;
-      own.push({ transaction_id: credit.transaction_id, seq: credit.seq, kind, amount_minor });
-    }
-    if (readable && sum_minor === credit.amount_minor && own.length > 0) pieces.push(...own);
-  }
-  return { pieces, unstored };
+  for (const credit of credits)
+    for (const piece of cut.get(postingKey(credit.transaction_id, credit.seq)) ?? [])
+      pieces.push({ transaction_id: credit.transaction_id, seq: credit.seq, ...piece });
+  return pieces;
 }
 
 /** Folds every tenant until caught up (bounded per round); returns the leaves folded. */
