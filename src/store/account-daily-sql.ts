@@ -73,56 +73,61 @@ leaves AS (
 -- postings come out in (transaction, seq) order and the windows sort only
 -- each transaction's few rows by party (an incremental sort). A credit's
 -- entry is expanded once, a row per piece; any other posting is one row.
-classed AS (
-  SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, j.kind, p.amount_minor,
-         p.transaction_id, p.seq, j.order_id, a.party_id, c.unstored, e.piece_kind, e.piece_minor,
-         coalesce(e.ordinality, 1) = 1 AS first_row,
-         -- One window over the party's rows in the transaction: when the party has one credit (the
-         -- smallest and largest credited seq agree), its credit rows are that posting's pieces.
-         c.credit AND e.ordinality IS NOT NULL
-           AND min(p.seq) FILTER (WHERE c.credit) OVER party = max(p.seq) FILTER (WHERE c.credit) OVER party
-           AND bool_and(starts_with(e.piece_kind, 'split:') AND e.piece_minor IS NOT NULL) FILTER (WHERE c.credit) OVER party
-           AND sum(e.piece_minor) FILTER (WHERE c.credit) OVER party = p.amount_minor AS cut
-    FROM (SELECT record_id FROM leaves ORDER BY record_id) l
-    JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id
-    LEFT JOIN orders o ON j.kind = 'split' AND j.order_id IS NOT NULL
-                      AND o.tenant_id = $1 AND o.id = j.order_id AND o.transaction_id = j.id
-    JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
-    LEFT JOIN accounts a ON a.tenant_id = $1 AND a.id = p.account_id
-    CROSS JOIN LATERAL (
-      SELECT (j.kind = 'split' AND j.order_id IS NOT NULL AND p.amount_minor > 0 AND a.purpose = 'held') IS TRUE AS credit,
-             o.split_pieces -> a.party_id AS stored) s
-    CROSS JOIN LATERAL (
-      SELECT s.credit AS credit, s.credit AND (s.stored IS NULL OR jsonb_typeof(s.stored) = 'null') AS unstored) u
-    CROSS JOIN LATERAL (
-      SELECT u.credit, u.unstored,
-             CASE WHEN NOT u.credit THEN NULL
-                  WHEN NOT u.unstored THEN s.stored
-                  ELSE $5::text::jsonb -> (p.transaction_id::text || '#' || p.seq) END AS pieces) c
-    LEFT JOIN LATERAL (
-      SELECT e.key AS piece_kind, e.ordinality,
-             -- Decimal text that fits int8, else NULL (unreadable): a JSON number or 1e2 is not a piece.
-             CASE WHEN jsonb_typeof(e.value) <> 'string' THEN NULL
-                  WHEN (e.value #>> '{}') ~ '^-?[0-9]{1,18}$' THEN (e.value #>> '{}')::int8
-                  WHEN (e.value #>> '{}') ~ '^-?[0-9]{19}$'
-                       AND (e.value #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
-                    THEN (e.value #>> '{}')::numeric::int8
-                  END AS piece_minor
-        FROM jsonb_each(CASE WHEN jsonb_typeof(c.pieces) = 'object' THEN c.pieces END)
-             WITH ORDINALITY AS e(key, value, ordinality)
-    ) e ON true
-  WINDOW party AS (PARTITION BY p.transaction_id, a.party_id)),
+-- Each posting, or each piece of a cut credit, goes into its day's aggregate
+-- as it streams by: only the aggregates (a few hundred rows) are kept.
+folded AS (
+  SELECT c.account_id, c.day, CASE WHEN c.cut THEN c.piece_kind ELSE c.kind END AS kind,
+         sum(CASE WHEN c.cut THEN c.piece_minor ELSE c.amount_minor END)::int8 AS amount_minor, count(*) AS postings,
+         jsonb_agg(jsonb_build_object('transaction_id', c.transaction_id, 'seq', c.seq, 'order_id', c.order_id,
+                                      'account_id', c.account_id, 'party_id', c.party_id,
+                                      'amount_minor', c.amount_minor::text))
+           FILTER (WHERE c.unstored AND c.first_row) AS unstored
+    FROM (
+      SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date AS day, j.kind, p.amount_minor,
+             p.transaction_id, p.seq, j.order_id, a.party_id, c.unstored, e.piece_kind, e.piece_minor,
+             coalesce(e.ordinality, 1) = 1 AS first_row,
+             -- One window over the party's rows in the transaction: when the party has one credit (the
+             -- smallest and largest credited seq agree), its credit rows are that posting's pieces.
+             c.credit AND e.ordinality IS NOT NULL
+               AND min(p.seq) FILTER (WHERE c.credit) OVER party = max(p.seq) FILTER (WHERE c.credit) OVER party
+               AND bool_and(starts_with(e.piece_kind, 'split:') AND e.piece_minor IS NOT NULL) FILTER (WHERE c.credit) OVER party
+               AND sum(e.piece_minor) FILTER (WHERE c.credit) OVER party = p.amount_minor AS cut
+        FROM (SELECT record_id FROM leaves ORDER BY record_id) l
+        JOIN journal_transactions j ON j.tenant_id = $1 AND j.id = l.record_id
+        LEFT JOIN orders o ON j.kind = 'split' AND j.order_id IS NOT NULL
+                          AND o.tenant_id = $1 AND o.id = j.order_id AND o.transaction_id = j.id
+        JOIN postings p ON p.tenant_id = $1 AND p.transaction_id = j.id
+        LEFT JOIN accounts a ON a.tenant_id = $1 AND a.id = p.account_id
+        CROSS JOIN LATERAL (
+          SELECT (j.kind = 'split' AND j.order_id IS NOT NULL AND p.amount_minor > 0 AND a.purpose = 'held') IS TRUE AS credit,
+                 o.split_pieces -> a.party_id AS stored) s
+        CROSS JOIN LATERAL (
+          SELECT s.credit AS credit, s.credit AND (s.stored IS NULL OR jsonb_typeof(s.stored) = 'null') AS unstored) u
+        CROSS JOIN LATERAL (
+          SELECT u.credit, u.unstored,
+                 CASE WHEN NOT u.credit THEN NULL
+                      WHEN NOT u.unstored THEN s.stored
+                      ELSE $5::text::jsonb -> (p.transaction_id::text || '#' || p.seq) END AS pieces) c
+        LEFT JOIN LATERAL (
+          SELECT e.key AS piece_kind, e.ordinality,
+                 -- Decimal text that fits int8, else NULL (unreadable): a JSON number or 1e2 is not a piece.
+                 CASE WHEN jsonb_typeof(e.value) <> 'string' THEN NULL
+                      WHEN (e.value #>> '{}') ~ '^-?[0-9]{1,18}$' THEN (e.value #>> '{}')::int8
+                      WHEN (e.value #>> '{}') ~ '^-?[0-9]{19}$'
+                           AND (e.value #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
+                        THEN (e.value #>> '{}')::numeric::int8
+                      END AS piece_minor
+            FROM jsonb_each(CASE WHEN jsonb_typeof(c.pieces) = 'object' THEN c.pieces END)
+                 WITH ORDINALITY AS e(key, value, ordinality)
+        ) e ON true
+      WINDOW party AS (PARTITION BY p.transaction_id, a.party_id)) c
+   WHERE c.cut IS TRUE OR c.first_row
+   GROUP BY 1, 2, 3),
 go AS (
-  SELECT $4::bool OR NOT EXISTS (SELECT 1 FROM classed WHERE unstored) AS ok),
-rows_in AS (
-  SELECT c.account_id, c.day, c.kind, c.amount_minor FROM classed c WHERE c.cut IS NOT TRUE AND c.first_row
-  UNION ALL
-  SELECT c.account_id, c.day, c.piece_kind, c.piece_minor FROM classed c WHERE c.cut),
+  SELECT $4::bool OR NOT EXISTS (SELECT 1 FROM folded WHERE unstored IS NOT NULL) AS ok),
 upserted AS (
   INSERT INTO account_daily (tenant_id, account_id, day, kind, amount_minor, postings)
-  SELECT $1, r.account_id, r.day, r.kind, sum(r.amount_minor)::int8, count(*)
-    FROM rows_in r, go WHERE go.ok
-   GROUP BY r.account_id, r.day, r.kind
+  SELECT $1, f.account_id, f.day, f.kind, f.amount_minor, f.postings FROM folded f, go WHERE go.ok
   ON CONFLICT (tenant_id, account_id, day, kind) DO UPDATE
     SET amount_minor = account_daily.amount_minor + EXCLUDED.amount_minor,
         postings = account_daily.postings + EXCLUDED.postings
@@ -140,10 +145,8 @@ moved AS (
 SELECT (SELECT leaf_index FROM cur)::text AS after_leaf, (SELECT max(leaf_index) FROM leaves)::text AS through_leaf,
        (SELECT count(*) FROM leaves) AS leaves, (SELECT count(*) FROM upserted) AS rows,
        (SELECT count(*) FROM moved) AS moved,
-       (SELECT jsonb_agg(jsonb_build_object('transaction_id', c.transaction_id, 'seq', c.seq, 'order_id', c.order_id,
-                                            'account_id', c.account_id, 'party_id', c.party_id,
-                                            'amount_minor', c.amount_minor::text))
-          FROM classed c WHERE c.unstored AND c.first_row AND NOT $4::bool)::text AS unstored`;
+       (SELECT jsonb_agg(u.credit) FROM folded f, jsonb_array_elements(f.unstored) AS u(credit)
+         WHERE NOT $4::bool)::text AS unstored`;
 
 /**
  * Folds the next leaves after the cursor into account_daily and moves the
