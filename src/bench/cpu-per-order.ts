@@ -30,6 +30,8 @@ const { values } = parseArgs({
     orders: { type: "string", default: "10000" },
     batch: { type: "string", default: "500" },
     "notify-batch": { type: "string", default: "1000" },
+    /** Fold in rounds of this many leaves (the scheduler's rounds are about one second of orders), not all at once. */
+    "fold-leaves": { type: "string" },
     /** A role to profile (V8 CPU profile in bench-out/cpu-<role>.cpuprofile); its figures then include the profiler's cost. */
     profile: { type: "string" },
   },
@@ -39,6 +41,7 @@ const orders_total = Number(values.orders);
 const batch_size = Number(values.batch);
 /** Events per dispatcher fan-out transaction (the dispatcher's own default is 1,000). */
 const notify_batch = Number(values["notify-batch"]);
+const fold_leaves = values["fold-leaves"] === undefined ? null : Number(values["fold-leaves"]);
 if (!process.env.DATABASE_URL) throw new Error("cpu-per-order needs DATABASE_URL (PostgreSQL)");
 if (
   !Number.isInteger(orders_total) ||
@@ -46,7 +49,8 @@ if (
   batch_size < 1 ||
   orders_total < batch_size ||
   !Number.isInteger(notify_batch) ||
-  notify_batch < 1
+  notify_batch < 1 ||
+  (fold_leaves !== null && (!Number.isInteger(fold_leaves) || fold_leaves < 1))
 )
   throw new Error("--orders and --batch are positive integers, orders >= batch");
 
@@ -147,9 +151,10 @@ try {
   });
   const fold = first("src/service/reports/report-fold.ts", "src/service/reports/fold.ts");
   if (existsSync(`${root}/${fold}`)) {
-    const { foldLedgerDays } = await load(fold);
+    const { foldLedgerDays, foldTenantOnce } = await load(fold);
     await phase("report fold", async () => {
-      while ((await foldLedgerDays(ctx)) > 0);
+      if (fold_leaves === null) while ((await foldLedgerDays(ctx)) > 0);
+      else while ((await foldTenantOnce(ctx, tenant_id, fold_leaves)) > 0);
     });
   }
   const audit = first("src/service/audit/audit-runner.ts", "src/service/audit/runner.ts");
