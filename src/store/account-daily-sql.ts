@@ -61,7 +61,7 @@ export interface FoldRound {
 // the aggregates are exact whatever the stored pieces say. A credit with no
 // stored entry is cut by the caller's recomputed pieces, or, on a first pass
 // (no pieces given), makes the statement write nothing and return it.
-const fold_sql = `
+export const fold_round_sql = `
 WITH cur AS (
   SELECT coalesce((SELECT c.leaf_index FROM report_fold_cursors c WHERE c.tenant_id = $1), -1) AS leaf_index),
 leaves AS (
@@ -177,7 +177,7 @@ export async function foldNextLeaves(
     rows: bigint;
     moved: bigint;
     unstored: string | null;
-  }>(fold_sql, [
+  }>(fold_round_sql, [
     tenant_id,
     round.leaves_max,
     round.through_leaf_max,
