@@ -7,6 +7,46 @@ import type { Queryable } from "./database.ts";
 // runner's cost per order is a share of a few statements, not five of its own.
 // Every batched read takes its items with their ordinal and answers by it.
 
+// The merchant reads below compare rows led by merchant_id, `(merchant_id,
+// paid_at, id) < (…)`, not `(paid_at, id) < (…)`: only orders_merchant_paid
+// (and order_refunds_merchant_created) can take such a comparison as an index
+// condition. Written on paid_at alone, a generic plan with no statistics (this
+// machine runs autovacuum off; a new tenant has none either) scanned
+// orders_paid_at over every merchant's orders before the probe's instant and
+// sorted them: 4.8 ms a probe at 7,000 simulated operations, growing with the
+// books (docs/decisions.md §41). select-history-plan.test.ts holds the shape.
+
+/** $1 tenant, $2 merchant ids, $3 paid_at, $4 order ids, $5 limit: the paid amounts before each probe, newest first. */
+export const merchant_recent_paid_sql = `SELECT p.ord::text AS ord, r.paid_minor
+       FROM unnest($2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS p(merchant_id, paid_at, order_id, ord)
+       CROSS JOIN LATERAL (
+         SELECT paid_minor, paid_at, id FROM orders
+          WHERE tenant_id = $1 AND merchant_id = p.merchant_id
+            AND (merchant_id, paid_at, id) < (p.merchant_id, p.paid_at, p.order_id)
+          ORDER BY paid_at DESC, id DESC LIMIT $5) AS r
+      ORDER BY p.ord, r.paid_at DESC, r.id DESC`;
+
+/** $1 tenant, $2–$4 as above, $5 since, $6 cap: the merchant's orders in (since, probe], at most cap. */
+export const merchant_orders_in_window_sql = `SELECT (SELECT count(*) FROM (
+              SELECT 1 FROM orders WHERE tenant_id = $1 AND merchant_id = p.merchant_id
+                 AND (merchant_id, paid_at) > (p.merchant_id, p.since)
+                 AND (merchant_id, paid_at, id) <= (p.merchant_id, p.paid_at, p.order_id) LIMIT $6) AS capped)::int8 AS count
+       FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
+              AS p(merchant_id, paid_at, order_id, since, ord)
+      ORDER BY p.ord`;
+
+/** $1 tenant, $2 merchant ids, $3 since, $4 until: the merchant's orders paid and refunds made in (since, until]. */
+export const merchant_refund_window_sql = `SELECT (SELECT count(*) FROM orders
+               WHERE tenant_id = $1 AND merchant_id = p.merchant_id
+                 AND (merchant_id, paid_at) > (p.merchant_id, p.since)
+                 AND (merchant_id, paid_at) <= (p.merchant_id, p.until))::int8 AS orders,
+            (SELECT count(*) FROM order_refunds r
+               WHERE r.tenant_id = $1 AND r.merchant_id = p.merchant_id
+                 AND (r.merchant_id, r.created_at) > (p.merchant_id, p.since)
+                 AND (r.merchant_id, r.created_at) <= (p.merchant_id, p.until))::int8 AS refunds
+       FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS p(merchant_id, since, until, ord)
+      ORDER BY p.ord`;
+
 export interface StreamRow {
   seq: bigint;
   id: string;
@@ -69,8 +109,9 @@ export async function selectOrderFacts(
 ): Promise<Map<string, OrderFactsRow>> {
   if (order_ids.length === 0) return new Map();
   const rows = await tx.query<OrderFactsRow>(
-    `SELECT id, merchant_id, currency::text AS currency, paid_minor, paid_at, facts->>'buyer_ref' AS buyer_ref
-       FROM orders WHERE tenant_id = $1 AND id = ANY($2::text[])`,
+    `SELECT o.* FROM unnest($2::text[]) AS k(id) CROSS JOIN LATERAL (
+       SELECT id, merchant_id, currency::text AS currency, paid_minor, paid_at, facts->>'buyer_ref' AS buyer_ref
+         FROM orders WHERE tenant_id = $1 AND id = k.id LIMIT 1) AS o`,
     [tenant_id, [...new Set(order_ids)]],
   );
   return new Map(rows.map((row) => [row.id, row]));
@@ -118,16 +159,10 @@ export async function selectMerchantRecentPaid(
   assert(limit >= 1, "limit must be positive");
   const out: bigint[][] = probes.map(() => []);
   if (probes.length === 0) return out;
-  const rows = await tx.query<{ ord: string; paid_minor: bigint }>(
-    `SELECT p.ord::text AS ord, r.paid_minor
-       FROM unnest($2::text[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS p(merchant_id, paid_at, order_id, ord)
-       CROSS JOIN LATERAL (
-         SELECT paid_minor, paid_at, id FROM orders
-          WHERE tenant_id = $1 AND merchant_id = p.merchant_id AND (paid_at, id) < (p.paid_at, p.order_id)
-          ORDER BY paid_at DESC, id DESC LIMIT $5) AS r
-      ORDER BY p.ord, r.paid_at DESC, r.id DESC`,
-    [...probeArrays(tenant_id, probes), limit],
-  );
+  const rows = await tx.query<{ ord: string; paid_minor: bigint }>(merchant_recent_paid_sql, [
+    ...probeArrays(tenant_id, probes),
+    limit,
+  ]);
   for (const row of rows) out[Number(row.ord) - 1]!.push(BigInt(row.paid_minor));
   return out;
 }
@@ -143,15 +178,11 @@ export async function countMerchantOrdersInWindow(
   cap: number,
 ): Promise<number[]> {
   if (probes.length === 0) return [];
-  const rows = await tx.query<{ count: bigint }>(
-    `SELECT (SELECT count(*) FROM (
-              SELECT 1 FROM orders WHERE tenant_id = $1 AND merchant_id = p.merchant_id AND paid_at > p.since
-                 AND (paid_at, id) <= (p.paid_at, p.order_id) LIMIT $6) AS capped)::int8 AS count
-       FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
-              AS p(merchant_id, paid_at, order_id, since, ord)
-      ORDER BY p.ord`,
-    [...probeArrays(tenant_id, probes), probes.map((probe) => probe.since), cap],
-  );
+  const rows = await tx.query<{ count: bigint }>(merchant_orders_in_window_sql, [
+    ...probeArrays(tenant_id, probes),
+    probes.map((probe) => probe.since),
+    cap,
+  ]);
   assert(rows.length === probes.length, "one count per probe");
   return rows.map((row) => Number(row.count));
 }
@@ -225,21 +256,12 @@ export async function countMerchantRefundWindow(
   probes: readonly RefundWindowProbe[],
 ): Promise<{ orders: number; refunds: number }[]> {
   if (probes.length === 0) return [];
-  const rows = await tx.query<{ orders: bigint; refunds: bigint }>(
-    `SELECT (SELECT count(*) FROM orders
-               WHERE tenant_id = $1 AND merchant_id = p.merchant_id AND paid_at > p.since AND paid_at <= p.until)::int8 AS orders,
-            (SELECT count(*) FROM order_refunds r JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
-               WHERE r.tenant_id = $1 AND o.merchant_id = p.merchant_id AND r.created_at > p.since
-                 AND r.created_at <= p.until)::int8 AS refunds
-       FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS p(merchant_id, since, until, ord)
-      ORDER BY p.ord`,
-    [
-      tenant_id,
-      probes.map((probe) => probe.merchant_id),
-      probes.map((probe) => probe.since),
-      probes.map((probe) => probe.until),
-    ],
-  );
+  const rows = await tx.query<{ orders: bigint; refunds: bigint }>(merchant_refund_window_sql, [
+    tenant_id,
+    probes.map((probe) => probe.merchant_id),
+    probes.map((probe) => probe.since),
+    probes.map((probe) => probe.until),
+  ]);
   assert(rows.length === probes.length, "one pair of counts per probe");
   return rows.map((row) => ({ orders: Number(row.orders), refunds: Number(row.refunds) }));
 }

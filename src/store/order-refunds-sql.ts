@@ -6,6 +6,8 @@ import type { Queryable } from "./database.ts";
 
 export interface OrderRefundRow {
   order_id: string;
+  /** The order's merchant, kept on the refund for the audit runner's refund-rate window (migration 117). */
+  merchant_id: string;
   refund_id: string;
   kind: "refund" | "chargeback";
   amount_minor: number;
@@ -32,8 +34,8 @@ export async function insertOrderRefund(
   ]);
   await tx.query(
     `INSERT INTO order_refunds (tenant_id, order_id, refund_id, kind, amount_minor, request, request_sha256, reversal,
-                                transaction_id, before_release, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11)`,
+                                transaction_id, before_release, created_at, merchant_id)
+     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11, $12)`,
     [
       tenant_id,
       row.order_id,
@@ -46,6 +48,7 @@ export async function insertOrderRefund(
       row.transaction_id,
       row.before_release,
       row.created_at,
+      row.merchant_id,
     ],
   );
 }

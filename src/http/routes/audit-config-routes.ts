@@ -12,7 +12,8 @@ import type { ServiceContext } from "../../service/context.ts";
 import { principalOf } from "../authenticate.ts";
 import { component } from "../components.ts";
 import { limitOf } from "../request-scope.ts";
-import { id_params, idempotency_header, page_query, pageSchema, problem_schema } from "../schemas.ts";
+import { id_params, idempotency_header, page_query, pageSchema } from "../schemas.ts";
+import { audit_errors } from "./audit.ts";
 
 // The audit rules' configurations: drafted, published (in force from then),
 // and back-tested in shadow mode over a period (docs/audit.md).
@@ -34,14 +35,6 @@ const config_schema = component("AuditConfig", {
     published_by: { type: ["string", "null"] },
   },
 });
-
-const errors = {
-  400: problem_schema,
-  403: problem_schema,
-  404: problem_schema,
-  409: problem_schema,
-  422: problem_schema,
-};
 
 export async function auditConfigRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
   app.get<{ Querystring: { cursor?: string; limit?: string } }>(
@@ -98,7 +91,7 @@ export async function auditConfigRoutes(app: FastifyInstance, ctx: ServiceContex
             },
           },
         },
-        response: { 201: config_schema, ...errors },
+        response: { 201: config_schema, ...audit_errors },
       },
     },
     async (request, reply) => {
@@ -122,7 +115,7 @@ export async function auditConfigRoutes(app: FastifyInstance, ctx: ServiceContex
         summary: "Publish a draft configuration: it is in force from now, and its publication is logged",
         params: id_params,
         headers: idempotency_header,
-        response: { 200: config_schema, ...errors },
+        response: { 200: config_schema, ...audit_errors },
       },
     },
     async (request) => {
@@ -150,7 +143,7 @@ export async function auditConfigRoutes(app: FastifyInstance, ctx: ServiceContex
             orders_max: { type: "integer", minimum: 1, maximum: backtest_orders_max },
           },
         },
-        response: { 200: backtest_schema, ...errors },
+        response: { 200: backtest_schema, ...audit_errors },
       },
     },
     async (request) => {

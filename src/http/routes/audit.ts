@@ -70,7 +70,8 @@ export const case_schema = component("AuditCase", {
   },
 });
 
-const errors = {
+/** The problem answers every audit route may give (the configuration routes' too). */
+export const audit_errors = {
   400: problem_schema,
   403: problem_schema,
   404: problem_schema,
@@ -160,7 +161,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
             reason: { type: "string", minLength: 1, maxLength: reason_length_max },
           },
         },
-        response: { 201: case_schema, ...errors },
+        response: { 201: case_schema, ...audit_errors },
       },
     },
     async (request, reply) => {
@@ -216,7 +217,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         summary: "Claim a case: its first decision is then the claimant's",
         params: id_params,
         headers: idempotency_header,
-        response: { 200: case_schema, ...errors },
+        response: { 200: case_schema, ...audit_errors },
       },
     },
     async (request) => {
@@ -251,7 +252,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
               created_at: { type: "string", format: "date-time" },
             },
           },
-          ...errors,
+          ...audit_errors,
         },
       },
     },
@@ -308,7 +309,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
             type: "object",
             properties: { case: case_schema, transaction_id: { type: ["string", "null"] } },
           },
-          ...errors,
+          ...audit_errors,
         },
       },
     },

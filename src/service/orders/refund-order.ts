@@ -81,6 +81,7 @@ export function refundOrder(
       tenant_id,
       {
         order_id,
+        merchant_id: row.merchant_id,
         refund_id: refund.refund_id,
         kind,
         amount_minor: reversal.refund_minor,
