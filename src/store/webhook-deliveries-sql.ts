@@ -206,6 +206,16 @@ export async function insertDueDelivery(
   );
 }
 
+/**
+ * A delivery's body from its event `e` and its endpoint sequence number: Standard Webhooks' payload, our id and
+ * sequence. The one expression that makes a body of an event (fan-out, claims), so every attempt sends the same
+ * bytes: the event row never changes and the sequence number is fixed at fan-out.
+ */
+export const webhook_body_sql = (sequence: string) =>
+  `'{"id":' || to_json(e.id::text)::text || ',"type":' || to_json(e.type)::text || ',"timestamp":"'
+     || to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
+     || (${sequence})::text || ',"data":' || e.payload::text || '}'`;
+
 /** A delivery leased by a claim, with what sending it needs of its endpoint. */
 export type ClaimedDeliveryRow = {
   id: string;
@@ -245,10 +255,12 @@ export function claimDueDeliveries(
              AND (c.attempts = 0 OR c.next_attempt_at <= $5) AND (c.lease_until IS NULL OR c.lease_until <= $2)
              AND c.endpoint_id = ANY(ARRAY(SELECT w.id FROM webhook_endpoints w WHERE w.tenant_id = $1 AND w.status = 'enabled'))
            ORDER BY c.next_attempt_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED))
-       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.next_attempt_at)
-     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts,
+       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.event_id, d.sequence, d.attempts, d.next_attempt_at)
+     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type,
+            coalesce(l.body, ${webhook_body_sql("l.sequence")}) AS body, l.attempts,
             false AS queued, w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
+       LEFT JOIN events e ON e.tenant_id = $1 AND e.id = l.event_id AND l.body IS NULL
       ORDER BY l.next_attempt_at, l.id`,
     [tenant_id, claim.now, claim.limit, claim.lease_until, claim.retries_due_by],
   );

@@ -1,18 +1,12 @@
 import { assert } from "../core/assert.ts";
 import type { Queryable } from "./database.ts";
-import type { ClaimedDeliveryRow } from "./webhook-deliveries-sql.ts";
+import { webhook_body_sql as body_sql, type ClaimedDeliveryRow } from "./webhook-deliveries-sql.ts";
 
 // The one home of the `webhook_queue` table's queries (migration 109, decisions §39): deliveries waiting
 // for their first attempt, as narrow rows. The fan-out inserts them; the first attempt's record deletes
 // each and writes its `webhook_deliveries` row once, with the outcome; a lapsed lease lets any sender
-// claim them again. A queued delivery's body is not stored: it is rebuilt from its event by `body_sql`,
-// the one expression that makes every body, so every attempt sends the same bytes.
-
-/** A delivery's body from its event `e` and its endpoint sequence number: Standard Webhooks' payload, our id and sequence. */
-const body_sql = (sequence: string) =>
-  `'{"id":' || to_json(e.id::text)::text || ',"type":' || to_json(e.type)::text || ',"timestamp":"'
-     || to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
-     || (${sequence})::text || ',"data":' || e.payload::text || '}'`;
+// claim them again. A delivery's body is not stored (migration 110): it is rebuilt from its event by
+// `webhook_body_sql`, the one expression that makes every body, so every attempt sends the same bytes.
 
 /** The id of the `index`-th delivery of a fan-out (from 1): the batch's UUIDv7 with its last 32 bits the index. */
 const delivery_id_sql = (base: string, index: string) =>
@@ -172,7 +166,7 @@ const record_first_sql = `WITH gone AS (
                                      created_at, finished_at, first_attempt_started_at, first_attempt_latency_ms,
                                      first_attempt_status_code, first_attempt_error)
      SELECT $1, g.id, g.endpoint_id, e.id::text, e.id, g.event_seq, g.sequence, e.type, e.party_ids,
-            ${body_sql("g.sequence")}, u.status, 1, coalesce(u.next_at, $2::timestamptz), u.code, u.error, g.created_at,
+            NULL, u.status, 1, coalesce(u.next_at, $2::timestamptz), u.code, u.error, g.created_at,
             CASE WHEN u.status = 'pending' THEN NULL ELSE $2::timestamptz END, $8, u.latency_ms, u.code, u.attempt_error
        FROM gone g JOIN events e ON e.tenant_id = $1 AND e.id = g.event_id
        JOIN unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int4[], $7::text[], $9::int4[], $10::text[])
@@ -182,7 +176,7 @@ const record_first_sql = `WITH gone AS (
 
 /**
  * Records first attempts that started at `started_at` in one statement: each queued delivery leaves the queue
- * and its `webhook_deliveries` row is written once, with its body rebuilt from the event, its outcome and the
+ * and its `webhook_deliveries` row is written once, narrow (no body: migration 110), with its outcome and the
  * attempt (migration 061's columns). A delivery no longer queued (another process's sender claimed it after
  * this one's lease lapsed, and recorded it first) is left as that record wrote it. Returns how many were written.
  */

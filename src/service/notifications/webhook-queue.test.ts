@@ -18,7 +18,7 @@ import { recordAttempts } from "./webhook-record.ts";
 // queued delivery reads as pending in the deliveries list, is seen only by
 // its endpoint's owners, is claimed again with the same body when its lease
 // is dropped by a manual retry, and leaves the queue with its outcome and
-// first attempt written on one new row.
+// first attempt written on one new row without a body, which a retry rebuilds.
 
 let db: Database;
 let ctx: ServiceContext;
@@ -89,31 +89,53 @@ describe("webhook_queue", () => {
     });
   });
 
-  it("leaves the queue at its first attempt's record, its delivery row written with the outcome", async () => {
+  it("leaves the queue at its first attempt's record, its delivery row written narrow with the outcome", async () => {
     const { tenant, owner, endpoint, handed } = await queuedWorld();
     const started_at = new Date();
-    const attempt = { status_code: 204, retry_after: null, latency_ms: 7, error: null };
+    const answer = (status_code: number, latency_ms: number) => ({
+      status_code,
+      retry_after: null,
+      latency_ms,
+      error: null,
+    });
+    // A failing first attempt, retried at once (a zero delay), so that a claim takes the retry.
+    const options = { retry_schedule_ms: [0, 0] };
     await inTransaction(db, (tx) =>
-      recordAttempts(tx, tenant, [handed], [attempt], started_at, new Date(), { retry_schedule_ms: [5_000] }),
+      recordAttempts(tx, tenant, [handed], [answer(500, 7)], started_at, new Date(), options),
     );
     expect(await db.query("SELECT 1 FROM webhook_queue WHERE tenant_id = $1", [tenant])).toEqual([]);
-    const [row] = await db.query<{ body: string; status: string; attempts: number }>(
+    const [row] = await db.query<{ body: string | null; status: string; attempts: number }>(
       "SELECT body, status, attempts FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2",
       [tenant, handed.id],
     );
-    expect(row).toEqual({ body: handed.body, status: "succeeded", attempts: 1 });
-    const page = await listDeliveries(ctx, owner, endpoint.id, {});
-    expect(page.items[0]).toMatchObject({ id: handed.id, status: "succeeded", attempts: 1 });
-    expect(page.items[0]!.attempt_log).toMatchObject([{ attempt: 1, status_code: 204, latency_ms: 7 }]);
-    // Recorded twice (a second sender after a lapsed lease): the first record stands, nothing is duplicated.
-    const failed = { status_code: 500, retry_after: null, latency_ms: 9, error: null };
+    // No copy of the body (migration 110): the retry rebuilds the same bytes from the event.
+    expect(row).toEqual({ body: null, status: "pending", attempts: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const retry = await claimLeasedBatch(ctx, tenant, 60_000, new Date());
+    expect(retry.deliveries).toHaveLength(1);
+    expect(retry.deliveries[0]).toMatchObject({
+      id: handed.id,
+      body: handed.body,
+      queued: false,
+      attempts: 1,
+    });
     await inTransaction(db, (tx) =>
-      recordAttempts(tx, tenant, [handed], [failed], started_at, new Date(), { retry_schedule_ms: [5_000] }),
+      recordAttempts(tx, tenant, retry.deliveries, [answer(204, 9)], new Date(), new Date(), options),
     );
-    const rows = await db.query<{ status: string }>(
-      "SELECT status FROM webhook_deliveries WHERE tenant_id = $1",
+    const page = await listDeliveries(ctx, owner, endpoint.id, {});
+    expect(page.items[0]).toMatchObject({ id: handed.id, status: "succeeded", attempts: 2 });
+    expect(page.items[0]!.attempt_log).toMatchObject([
+      { attempt: 1, status_code: 500, latency_ms: 7 },
+      { attempt: 2, status_code: 204, latency_ms: 9 },
+    ]);
+    // Its first attempt recorded again (a second sender after a lapsed lease): no longer queued, nothing written.
+    await inTransaction(db, (tx) =>
+      recordAttempts(tx, tenant, [handed], [answer(204, 3)], started_at, new Date(), options),
+    );
+    const rows = await db.query<{ status: string; attempts: number }>(
+      "SELECT status, attempts FROM webhook_deliveries WHERE tenant_id = $1",
       [tenant],
     );
-    expect(rows).toEqual([{ status: "succeeded" }]);
+    expect(rows).toEqual([{ status: "succeeded", attempts: 2 }]);
   });
 });
