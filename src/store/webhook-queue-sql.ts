@@ -188,7 +188,7 @@ export async function recordFirstAttempts(
   now: Date,
 ): Promise<number> {
   if (outcomes.length === 0) return 0;
-  const rows = await tx.query<{ n: number }>(record_first_sql, [
+  const [row] = await tx.query<{ gone: number; n: number }>(record_first_sql, [
     tenant_id,
     now,
     outcomes.map((outcome) => outcome.id),
@@ -200,7 +200,6 @@ export async function recordFirstAttempts(
     outcomes.map((outcome) => outcome.latency_ms),
     outcomes.map((outcome) => outcome.attempt_error),
   ]);
-  const [row] = rows as unknown as { gone: number; n: number }[];
   assert(row !== undefined, "the record returns its counts");
   // Events are never deleted, so every delivery that left the queue was written: none is lost.
   assert(row.n === row.gone, `${row.gone} deliveries left the queue and ${row.n} were written`);
