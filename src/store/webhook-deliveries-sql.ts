@@ -2,9 +2,11 @@ import { assert } from "../core/assert.ts";
 import type { Queryable } from "./database.ts";
 
 // The one home of the `webhook_deliveries` table's queries and its
-// `webhook_attempts` (decisions §29): the fan-out's insert, the sender's
-// claims and outcome writes, and the API's reads. Run the reads on a scoped
-// handle (store/scoped.ts).
+// `webhook_attempts` (decisions §29): the sender's claims and outcome writes
+// after a delivery's first attempt, and the API's reads. A delivery waiting
+// for its first attempt is a `webhook_queue` row (webhook-queue-sql.ts,
+// decisions §39), so the API's reads take both tables. Run the reads on a
+// scoped handle (store/scoped.ts).
 
 export interface DeliveryRow {
   id: string;
@@ -46,13 +48,33 @@ export function selectDeliveries(
   filter: { before_id: string | null; status: string | null; limit: number },
 ): Promise<DeliveryWithFirstAttemptRow[]> {
   assert(filter.limit >= 1, "a page reads at least one row");
+  // A queued delivery (its first attempt not recorded yet) is pending, due since it was made. Its id is the
+  // one its delivery row will have, so a page boundary holds while a delivery leaves the queue.
   return tx.query<DeliveryWithFirstAttemptRow & Record<string, unknown>>(
-    `SELECT id::text AS id, message_id, event_id::text AS event_id, type, sequence, status, attempts,
-            CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, last_status_code, last_error,
-            created_at, finished_at, first_attempt_started_at, first_attempt_latency_ms, first_attempt_status_code,
-            first_attempt_error
-       FROM webhook_deliveries
-      WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::uuid IS NULL OR id < $3::uuid) AND ($4::text IS NULL OR status = $4)
+    `SELECT id::text AS id, message_id, event_id::text AS event_id, type, sequence, status, attempts, next_attempt_at,
+            last_status_code, last_error, created_at, finished_at, first_attempt_started_at, first_attempt_latency_ms,
+            first_attempt_status_code, first_attempt_error
+       FROM (SELECT q.id, q.event_id::text AS message_id, q.event_id, q.type, q.sequence, 'pending' AS status,
+                    0 AS attempts, q.created_at AS next_attempt_at, NULL::int4 AS last_status_code, NULL::text AS last_error,
+                    q.created_at, NULL::timestamptz AS finished_at, NULL::timestamptz AS first_attempt_started_at,
+                    NULL::int4 AS first_attempt_latency_ms, NULL::int4 AS first_attempt_status_code,
+                    NULL::text AS first_attempt_error
+               FROM webhook_queue q
+              WHERE q.tenant_id = $1 AND q.endpoint_id = $2 AND ($3::uuid IS NULL OR q.id < $3::uuid)
+                AND ($4::text IS NULL OR $4 = 'pending')
+              ORDER BY q.id DESC LIMIT $5) queued
+     UNION ALL
+     SELECT id::text AS id, message_id, event_id::text AS event_id, type, sequence, status, attempts, next_attempt_at,
+            last_status_code, last_error, created_at, finished_at, first_attempt_started_at, first_attempt_latency_ms,
+            first_attempt_status_code, first_attempt_error
+       FROM (SELECT d.id, d.message_id, d.event_id, d.type, d.sequence, d.status, d.attempts,
+                    CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS next_attempt_at, d.last_status_code,
+                    d.last_error, d.created_at, d.finished_at, d.first_attempt_started_at, d.first_attempt_latency_ms,
+                    d.first_attempt_status_code, d.first_attempt_error
+               FROM webhook_deliveries d
+              WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND ($3::uuid IS NULL OR d.id < $3::uuid)
+                AND ($4::text IS NULL OR d.status = $4)
+              ORDER BY d.id DESC LIMIT $5) written
       ORDER BY id DESC LIMIT $5`,
     [tenant_id, endpoint_id, filter.before_id, filter.status, filter.limit],
   );
@@ -79,13 +101,18 @@ export async function selectDeliveryEndpoint(
   id: string,
 ): Promise<string | undefined> {
   const [row] = await tx.query<{ endpoint_id: string }>(
-    "SELECT endpoint_id::text AS endpoint_id FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2",
+    `SELECT endpoint_id::text AS endpoint_id FROM webhook_queue WHERE tenant_id = $1 AND id = $2
+     UNION ALL SELECT endpoint_id::text FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2`,
     [tenant_id, id],
   );
   return row?.endpoint_id;
 }
 
-/** Schedules a delivery again at `now`, whatever its status: the same body and webhook-id go out. */
+/**
+ * Schedules a delivery again at `now`, whatever its status: the same body and webhook-id go out. A queued
+ * delivery loses its lease, so any sender may claim it now. Undefined when the statement found it in neither
+ * table, which a delivery leaving the queue as the statement ran also gives: the caller asks once more.
+ */
 export async function rescheduleDelivery(
   db: Queryable,
   tenant_id: string,
@@ -93,8 +120,13 @@ export async function rescheduleDelivery(
   now: Date,
 ): Promise<{ id: string; status: string; next_attempt_at: Date } | undefined> {
   const [row] = await db.query<{ id: string; status: string; next_attempt_at: Date }>(
-    `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-      WHERE tenant_id = $1 AND id = $2 RETURNING id::text AS id, status, next_attempt_at`,
+    `WITH queued AS (
+       UPDATE webhook_queue SET lease_until = NULL WHERE tenant_id = $1 AND id = $2 RETURNING id),
+     written AS (
+       UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
+        WHERE tenant_id = $1 AND id = $2 RETURNING id, status, next_attempt_at)
+     SELECT id::text AS id, 'pending' AS status, $3::timestamptz AS next_attempt_at FROM queued
+     UNION ALL SELECT id::text, status, next_attempt_at FROM written`,
     [tenant_id, id, now],
   );
   return row;
@@ -112,13 +144,15 @@ export async function selectDeliveryCounts(
   succeeded: number;
   oldest_pending_at: Date | null;
 }> {
+  // Queued deliveries are pending and due (decisions §39).
   const [row] = await db.query<Record<string, bigint | Date | null>>(
     `SELECT count(*) FILTER (WHERE status = 'pending')::int8 AS pending,
             count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $2)::int8 AS due,
             count(*) FILTER (WHERE status = 'dead')::int8 AS dead,
             count(*) FILTER (WHERE status = 'succeeded')::int8 AS succeeded,
             min(created_at) FILTER (WHERE status = 'pending') AS oldest_pending_at
-       FROM webhook_deliveries WHERE tenant_id = $1`,
+       FROM (SELECT status, next_attempt_at, created_at FROM webhook_deliveries WHERE tenant_id = $1
+             UNION ALL SELECT 'pending', created_at, created_at FROM webhook_queue WHERE tenant_id = $1) d`,
     [tenant_id, now],
   );
   return {
@@ -133,7 +167,8 @@ export async function selectDeliveryCounts(
 /** Deliveries waiting to be sent (first attempt or retry) over every tenant, for /metrics. */
 export async function countPendingDeliveries(db: Queryable): Promise<number> {
   const [row] = await db.query<{ n: bigint | string }>(
-    "SELECT count(*)::int8 AS n FROM webhook_deliveries WHERE status = 'pending'",
+    `SELECT ((SELECT count(*) FROM webhook_deliveries WHERE status = 'pending')
+             + (SELECT count(*) FROM webhook_queue))::int8 AS n`,
   );
   return Number(row?.n ?? 0);
 }
@@ -171,92 +206,15 @@ export async function insertDueDelivery(
   );
 }
 
-/** The id of the `index`-th delivery of a fan-out (from 1): the batch's UUIDv7 with its last 32 bits the index. */
-const delivery_id_sql = (base: string, index: string) =>
-  `overlay(${base}::text placing lpad(to_hex(${index}), 8, '0') from 29 for 8)::uuid`;
-
 /**
- * The fan-out of one batch of the stream in one statement: the events after the cursor, each joined to
- * the endpoints that want it (service/notifications/webhook-fanout.ts's planDeliveries is the same rule in TypeScript), numbered per endpoint,
- * each body built from the event's stored JSON, inserted leased, the endpoints' last sequence moved.
- * The payloads never come to Node and the bodies go there once, to be sent. Returns one row per delivery
- * made, each with the batch's event count and last seq (one row with no delivery when none was made).
+ * A delivery's body from its event `e` and its endpoint sequence number: Standard Webhooks' payload, our id and
+ * sequence. The one expression that makes a body of an event (fan-out, claims), so every attempt sends the same
+ * bytes: the event row never changes and the sequence number is fixed at fan-out.
  */
-const fan_out_sql = `
-  WITH ev AS MATERIALIZED (
-    SELECT s.seq, e.id, e.type, e.party_ids, e.payload, e.created_at
-      FROM event_seqs s JOIN events e ON e.tenant_id = s.tenant_id AND e.id = s.event_id
-     WHERE s.tenant_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3),
-  planned AS MATERIALIZED (
-    SELECT ev.seq, ev.id AS event_id, ev.type, ev.party_ids, ev.payload, ev.created_at, w.id AS endpoint_id,
-           w.last_sequence + row_number() OVER (PARTITION BY w.id ORDER BY ev.seq) AS sequence,
-           row_number() OVER (ORDER BY ev.seq, w.id) AS n
-      FROM ev JOIN webhook_endpoints w
-        ON w.tenant_id = $1 AND w.status = 'enabled' AND ev.seq > w.from_seq
-       AND (ev.type = ANY(w.event_types) OR '*' = ANY(w.event_types))
-       AND (w.party_id IS NULL OR w.party_id = ANY(ev.party_ids))
-     WHERE NOT starts_with(ev.type, $4)),
-  inserted AS (
-    INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, message_id, event_id, event_seq, sequence, type,
-                                    party_ids, body, status, next_attempt_at, lease_until, created_at)
-    SELECT $1, ${delivery_id_sql("$5", "p.n")}, p.endpoint_id, p.event_id::text, p.event_id, p.seq, p.sequence, p.type,
-           p.party_ids,
-           '{"id":' || to_json(p.event_id::text)::text || ',"type":' || to_json(p.type)::text || ',"timestamp":"'
-             || to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
-             || p.sequence::text || ',"data":' || p.payload::text || '}',
-           'pending', $6, $7, $6
-      FROM planned p ORDER BY p.n
-    ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
-    RETURNING id, endpoint_id, message_id, type, body),
-  moved AS (
-    UPDATE webhook_endpoints w SET last_sequence = m.last_sequence
-      FROM (SELECT endpoint_id, max(sequence) AS last_sequence FROM planned GROUP BY endpoint_id) m
-     WHERE w.tenant_id = $1 AND w.id = m.endpoint_id
-    RETURNING 1)
-  SELECT b.events, b.last_seq, i.id::text AS id, i.endpoint_id::text AS endpoint_id, i.message_id, i.type, i.body
-    FROM (SELECT count(*)::int4 AS events, max(seq) AS last_seq FROM ev) b
-    LEFT JOIN inserted i ON true
-   ORDER BY i.id`;
-
-export interface FannedOutRow {
-  /** The batch's event count and last seq, the same on every row. */
-  events: number;
-  last_seq: bigint | null;
-  /** Null on the one row of a batch that made no delivery. */
-  id: string | null;
-  endpoint_id: string;
-  message_id: string;
-  type: string;
-  body: string;
-}
-
-/**
- * Runs `fan_out_sql`: the deliveries of the events after `after_seq` (at most `events_max`, those whose type
- * starts with `internal_type_prefix` skipped), with ids from `base_id`, leased until `lease_until`.
- */
-export function fanOutDeliveries(
-  tx: Queryable,
-  tenant_id: string,
-  batch: {
-    after_seq: bigint;
-    events_max: number;
-    internal_type_prefix: string;
-    base_id: string;
-    now: Date;
-    lease_until: Date;
-  },
-): Promise<FannedOutRow[]> {
-  assert(batch.events_max >= 1, "a fan-out takes at least one event");
-  return tx.query<FannedOutRow & Record<string, unknown>>(fan_out_sql, [
-    tenant_id,
-    batch.after_seq,
-    batch.events_max,
-    batch.internal_type_prefix,
-    batch.base_id,
-    batch.now,
-    batch.lease_until,
-  ]);
-}
+export const webhook_body_sql = (sequence: string) =>
+  `'{"id":' || to_json(e.id::text)::text || ',"type":' || to_json(e.type)::text || ',"timestamp":"'
+     || to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '","sequence":'
+     || (${sequence})::text || ',"data":' || e.payload::text || '}'`;
 
 /** A delivery leased by a claim, with what sending it needs of its endpoint. */
 export type ClaimedDeliveryRow = {
@@ -271,6 +229,8 @@ export type ClaimedDeliveryRow = {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  /** Claimed from webhook_queue: its first attempt writes the delivery row (decisions §39). */
+  queued: boolean;
 };
 
 /**
@@ -295,10 +255,12 @@ export function claimDueDeliveries(
              AND (c.attempts = 0 OR c.next_attempt_at <= $5) AND (c.lease_until IS NULL OR c.lease_until <= $2)
              AND c.endpoint_id = ANY(ARRAY(SELECT w.id FROM webhook_endpoints w WHERE w.tenant_id = $1 AND w.status = 'enabled'))
            ORDER BY c.next_attempt_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED))
-       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.attempts, d.next_attempt_at)
-     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type, l.body, l.attempts,
-            w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
+       RETURNING d.id, d.endpoint_id, d.message_id, d.type, d.body, d.event_id, d.sequence, d.attempts, d.next_attempt_at)
+     SELECT l.id::text AS id, l.endpoint_id::text AS endpoint_id, l.message_id, l.type,
+            coalesce(l.body, ${webhook_body_sql("l.sequence")}) AS body, l.attempts,
+            false AS queued, w.url, w.party_id, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM leased l JOIN webhook_endpoints w ON w.tenant_id = $1 AND w.id = l.endpoint_id
+       LEFT JOIN events e ON e.tenant_id = $1 AND e.id = l.event_id AND l.body IS NULL
       ORDER BY l.next_attempt_at, l.id`,
     [tenant_id, claim.now, claim.limit, claim.lease_until, claim.retries_due_by],
   );

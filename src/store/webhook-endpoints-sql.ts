@@ -166,7 +166,11 @@ export async function selectEndpointSecrets(
   return row;
 }
 
-/** The tenant's enabled endpoints with what the fan-out and the sender need, locked for this transaction, by id. */
+/**
+ * The tenant's enabled endpoints with what the fan-out and the sender need, locked for this transaction, by id.
+ * FOR NO KEY UPDATE (the fan-out moves `last_sequence`, never the key): it still excludes every other change
+ * to the endpoint, and lets a record's insert of delivery rows check its foreign key meanwhile (decisions §39).
+ */
 export function selectEnabledEndpointsForUpdate(
   tx: Queryable,
   tenant_id: string,
@@ -186,7 +190,7 @@ export function selectEnabledEndpointsForUpdate(
   return tx.query(
     `SELECT id::text AS id, event_types, party_id, from_seq, last_sequence, url, secret, previous_secret,
             previous_secret_expires_at
-       FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR UPDATE`,
+       FROM webhook_endpoints WHERE tenant_id = $1 AND status = 'enabled' ORDER BY id FOR NO KEY UPDATE`,
     [tenant_id],
   );
 }

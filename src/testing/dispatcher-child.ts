@@ -33,7 +33,8 @@ for (;;) {
   const latest = await latestSeq(db, tenant_id);
   const [state] = await db.query<{ behind: bigint; pending: bigint }>(
     `SELECT (SELECT count(*) FROM notification_cursors WHERE tenant_id = $1 AND last_seq < $2)::int8 AS behind,
-            (SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1 AND status = 'pending')::int8 AS pending`,
+            ((SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1 AND status = 'pending')
+              + (SELECT count(*) FROM webhook_queue WHERE tenant_id = $1))::int8 AS pending`,
     [tenant_id, latest],
   );
   if (Number(state?.behind) === 0 && Number(state?.pending) === 0) break;

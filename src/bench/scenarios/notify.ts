@@ -54,7 +54,8 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
                  AND NOT EXISTS (SELECT 1 FROM event_seqs s WHERE s.tenant_id = e.tenant_id AND s.event_id = e.id))::int8 AS unsequenced,
               (SELECT count(*) FROM event_seqs s WHERE s.tenant_id = $1
                  AND s.seq > coalesce((SELECT last_seq FROM notification_cursors c WHERE c.tenant_id = $1 AND c.channel = 'webhooks'), 0))::int8 AS unfanned,
-              (SELECT count(*) FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.status = 'pending')::int8 AS waiting`,
+              ((SELECT count(*) FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.status = 'pending')
+                + (SELECT count(*) FROM webhook_queue q WHERE q.tenant_id = $1))::int8 AS waiting`,
       [env.tenant_id],
     );
     return `${row?.unsequenced ?? 0} not numbered, ${row?.unfanned ?? 0} not fanned out, ${row?.waiting ?? 0} deliveries waiting`;
@@ -69,7 +70,9 @@ export function notifyScenario(env: ScenarioEnv): Scenario {
     }>(
       `SELECT status, count(*)::int8 AS n, max(attempts)::int4 AS attempts,
               mode() WITHIN GROUP (ORDER BY last_error) AS error
-         FROM webhook_deliveries WHERE tenant_id = $1 GROUP BY status ORDER BY status`,
+         FROM (SELECT status, attempts, last_error FROM webhook_deliveries WHERE tenant_id = $1
+               UNION ALL SELECT 'pending', 0, NULL FROM webhook_queue WHERE tenant_id = $1) d
+        GROUP BY status ORDER BY status`,
       [env.tenant_id],
     );
     return rows

@@ -111,7 +111,11 @@ export async function retryDelivery(
       "the endpoint is disabled; enable it before redelivering",
       "id",
     );
-  const rescheduled = await rescheduleDelivery(ctx.db, scope.tenant_id, id, ctx.now());
+  // A queued delivery whose first attempt is recorded while the statement runs is in neither table for
+  // that statement's snapshot (decisions §39); the second statement finds its delivery row.
+  const rescheduled =
+    (await rescheduleDelivery(ctx.db, scope.tenant_id, id, ctx.now())) ??
+    (await rescheduleDelivery(ctx.db, scope.tenant_id, id, ctx.now()));
   assert(rescheduled !== undefined, "a delivery the caller could see is there to reschedule");
   return rescheduled;
 }

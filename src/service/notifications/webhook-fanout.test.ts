@@ -78,12 +78,15 @@ describe("fanOutWebhooks", () => {
       expect(JSON.parse(delivery.body)).toEqual(JSON.parse(want.body));
       expect(delivery).toMatchObject({ type: want.type, attempts: 0, url });
     }
-    const stored = await db.query<{ id: string; sequence: bigint; lease_until: Date; status: string }>(
-      `SELECT id::text AS id, sequence, lease_until, status FROM webhook_deliveries WHERE tenant_id = $1`,
+    // Queued (decisions §39): no delivery row is written before the first attempt's record.
+    const stored = await db.query<{ id: string; sequence: bigint; lease_until: Date }>(
+      "SELECT id::text AS id, sequence, lease_until FROM webhook_queue WHERE tenant_id = $1",
       [tenant],
     );
     expect(stored.map((row) => row.id).sort()).toEqual(made.leased.map((row) => row.id).sort());
-    expect(stored.every((row) => row.status === "pending")).toBe(true);
+    const written = await db.query("SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1", [tenant]);
+    expect(written).toEqual([]);
+    expect(made.leased.every((row) => row.queued)).toBe(true);
     expect(stored.every((row) => row.lease_until.getTime() === lease_until.getTime())).toBe(true);
     // Handed over in id order, which is each endpoint's sequence order.
     const ids = made.leased.map((row) => row.id);

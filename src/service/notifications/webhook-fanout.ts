@@ -4,8 +4,8 @@ import { toJsonText } from "../../core/json.ts";
 import { dispatch_events_per_batch_max } from "../../core/limits.ts";
 import { internal_type_prefix } from "../../core/notifications/event-types.ts";
 import type { Queryable } from "../../store/database.ts";
-import { fanOutDeliveries } from "../../store/webhook-deliveries-sql.ts";
 import { selectEnabledEndpointsForUpdate } from "../../store/webhook-endpoints-sql.ts";
+import { fanOutDeliveries } from "../../store/webhook-queue-sql.ts";
 import { channelCursor, latestSeq, leadTenant, moveCursor, type SequencedEvent } from "./stream-batch.ts";
 import type { ClaimedDelivery } from "./webhook-hand-off.ts";
 
@@ -13,10 +13,11 @@ import type { ClaimedDelivery } from "./webhook-hand-off.ts";
 // that subscribes to its type and may see it (an endpoint of a party gets only
 // events naming that party). The delivery's body is fixed here, with the
 // endpoint's next sequence number, so every attempt sends the same bytes.
-// The deliveries are made leased to this process and handed to its sender
-// as the transaction commits (decisions §30): their first attempt needs no
-// claim. Should the process die first, the lease lapses and any process's
-// sender claims them from the table.
+// The deliveries are queued leased to this process (webhook_queue, decisions
+// §39) and handed to its sender as the transaction commits (decisions §30):
+// their first attempt needs no claim, and its record writes the delivery row.
+// Should the process die first, the lease lapses and any process's sender
+// claims them from the queue.
 
 export interface EndpointTarget {
   id: string;
@@ -169,6 +170,7 @@ export async function fanOutWebhooks(
       secret: endpoint.secret,
       previous_secret: endpoint.previous_secret,
       previous_secret_expires_at: endpoint.previous_secret_expires_at,
+      queued: true,
     });
   }
   return { events: summary.events, leased };

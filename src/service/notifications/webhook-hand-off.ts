@@ -21,6 +21,8 @@ export type ClaimedDelivery = {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  /** In webhook_queue, its first attempt not recorded: the record writes its delivery row (decisions §39). */
+  queued: boolean;
 };
 
 /** Deliveries leased at `leased_ms` (performance.now()), sent together and recorded in one transaction. */

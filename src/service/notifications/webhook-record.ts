@@ -8,6 +8,11 @@ import {
   releaseDeliveryLeases,
 } from "../../store/webhook-deliveries-sql.ts";
 import { disableEndpointRow } from "../../store/webhook-endpoints-sql.ts";
+import {
+  type FirstAttemptOutcome,
+  recordFirstAttempts,
+  releaseQueueLeases,
+} from "../../store/webhook-queue-sql.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
 import type { ClaimedDelivery } from "./webhook-hand-off.ts";
 import type { HttpAttempt } from "./webhook-http.ts";
@@ -47,11 +52,19 @@ export async function recordAttempts(
   assert(claimed.length === attempts.length, "one attempt (or null: not sent) per claimed delivery");
   // Not sent (its endpoint answered 410 earlier in the pass, or its lease ran short while it waited
   // for a slot): the lease goes, the delivery stays as it was.
+  const unsent = claimed.filter((_, i) => attempts[i] === null);
+  await releaseQueueLeases(
+    tx,
+    tenant_id,
+    unsent.filter((delivery) => delivery.queued).map((delivery) => delivery.id),
+  );
   await releaseDeliveryLeases(
     tx,
     tenant_id,
-    claimed.filter((_, i) => attempts[i] === null).map((delivery) => delivery.id),
+    unsent.filter((delivery) => !delivery.queued).map((delivery) => delivery.id),
   );
+  // A queued delivery's first attempt writes its row (decisions §39); the others update theirs.
+  const first: FirstAttemptOutcome[] = [];
   const outcomes: DeliveryOutcome[] = [];
   const dead: { delivery: ClaimedDelivery; error: string | null; attempts: number }[] = [];
   const gone: ClaimedDelivery[] = [];
@@ -61,22 +74,30 @@ export async function recordAttempts(
     const decision = decide(delivery, attempt, now, options);
     const error =
       decision.kind === "succeeded" ? null : (attempt.error ?? `HTTP ${attempt.status_code ?? "no answer"}`);
-    outcomes.push({
+    const outcome = {
       id: delivery.id,
-      attempts_before: delivery.attempts,
       status: decision.kind === "retry" ? "pending" : decision.kind === "succeeded" ? "succeeded" : "dead",
       next_attempt_at: decision.kind === "retry" ? decision.at : null,
       status_code: attempt.status_code,
       latency_ms: attempt.latency_ms,
       error: decision.kind === "gone" ? "410 Gone: endpoint disabled" : error,
       attempt_error: attempt.error,
-      // A first attempt is recorded on its delivery (decisions §30), later ones as webhook_attempts rows.
-      attempt_id: delivery.attempts > 0 ? newId() : null,
-    });
+    } as const;
+    if (delivery.queued) {
+      assert(delivery.attempts === 0, "a queued delivery has not been attempted");
+      first.push(outcome);
+    } else
+      outcomes.push({
+        ...outcome,
+        attempts_before: delivery.attempts,
+        // A first attempt is recorded on its delivery (decisions §30), later ones as webhook_attempts rows.
+        attempt_id: delivery.attempts > 0 ? newId() : null,
+      });
     if (decision.kind === "dead") dead.push({ delivery, error, attempts: delivery.attempts + 1 });
     if (decision.kind === "gone") gone.push(delivery);
   }
-  if (outcomes.length === 0) return;
+  if (outcomes.length + first.length === 0) return;
+  await recordFirstAttempts(tx, tenant_id, first, started_at, now);
   await recordDeliveryOutcomes(tx, tenant_id, outcomes, started_at, now);
   for (const delivery of gone)
     await disableEndpoint(tx, tenant_id, delivery.endpoint_id, "the receiver answered 410 Gone", now);
