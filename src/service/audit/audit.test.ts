@@ -261,6 +261,15 @@ describe("audit cases (service)", () => {
     await bookOrders(ctx, tenant, [issue_order]);
     const flagged = await flagOrder(ctx, tenant, { order_id: issue_order.id, reason: "odd basket" }, alice);
     expect(flagged.rule_ids).toEqual(["manual_flag"]);
+    // The same person flags the same order again in the same millisecond (the clock is frozen): a
+    // second hit on the open case, never a refusal or a crash (the simulation's seed 363978003).
+    const again = await flagOrder(ctx, tenant, { order_id: issue_order.id, reason: "still odd" }, alice);
+    expect(again.id).toBe(flagged.id);
+    const [hits] = await db.query<{ n: number }>(
+      "SELECT count(*)::int4 AS n FROM audit_hits WHERE tenant_id = $1 AND case_id = $2 AND rule_id = 'manual_flag'",
+      [tenant, flagged.id],
+    );
+    expect(hits!.n).toBe(2);
     const before = await counts(tenant);
     const refusals = [
       () => decideCase(ctx, tenant, flagged.id, { decision: "approve", reason: "mine" }, alice),

@@ -2,6 +2,7 @@ import { assert } from "../../core/assert.ts";
 import { type CaseState, case_states, open_case_states } from "../../core/audit/four-eyes.ts";
 import type { ReadScope } from "../../core/auth/scope.ts";
 import { DomainError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
 import {
   case_hits_shown_max,
   cases_page_max,
@@ -254,7 +255,9 @@ export async function flagOrder(
         currency: order.currency,
         reason: input.reason,
         inputs: { order_id: input.order_id, flagged_by: actor.actor },
-        dedupe_key: `manual_flag:order:${input.order_id}:${now.toISOString()}:${actor.actor}`,
+        // Every manual flag is its own hit: two flags of one order by one person in the same millisecond
+        // (the simulation's clock, a double submit) are two actions, and a time-based key would merge them.
+        dedupe_key: `manual_flag:order:${input.order_id}:${newId()}`,
       },
       {
         config_hash: null,
