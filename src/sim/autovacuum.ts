@@ -1,4 +1,5 @@
 import type { Database } from "../store/database.ts";
+import { selectAutovacuumEnabled } from "../store/maintenance-sql.ts";
 
 // What PostgreSQL's autovacuum launcher would have done, done by the simulation itself.
 //
@@ -41,8 +42,7 @@ export interface VacuumRound {
 /** True when nothing else will vacuum this database: PGlite, or a server with the launcher off. */
 export async function needsOwnVacuum(db: Database): Promise<boolean> {
   if (db.backend === "pglite") return true;
-  const [row] = await db.query<{ on: boolean }>("SELECT current_setting('autovacuum')::bool AS on");
-  return row?.on !== true;
+  return !(await selectAutovacuumEnabled(db));
 }
 
 /** The tables past a threshold, and what each needs: a pure function of the statistics. */
