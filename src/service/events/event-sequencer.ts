@@ -49,7 +49,10 @@ export function tenantsWithPendingEvents(db: Queryable): Promise<string[]> {
 }
 
 /** One round over every tenant with pending events; returns how many were sequenced. */
-export async function sequenceEventsOnce(ctx: ServiceContext, on_error?: TenantErrorHandler): Promise<number> {
+export async function sequenceEventsOnce(
+  ctx: ServiceContext,
+  on_error?: TenantErrorHandler,
+): Promise<number> {
   let total = 0;
   await forEachTenant(
     await tenantsWithPendingEvents(ctx.db),
