@@ -33,6 +33,23 @@ export function orderBlockedByCaseSql(
 }
 
 /**
+ * The same question as orderBlockedByCaseSql for the rows of a FROM item `alias` (with `id` and
+ * `merchant_id`), as two lateral probes: `joins` to append after it and `held`, the expression.
+ * An EXISTS in a select list over many estimated rows is planned as one hashed scan of every open
+ * case of the tenant (seen in the release scan's generic plan, decisions §45); a lateral subquery
+ * with LIMIT 1 stays a probe of audit_cases_blocking and audit_cases_open_party per row.
+ */
+export function orderHeldLateralSql(alias: string, tenant: string): { joins: string; held: string } {
+  return {
+    joins: `LEFT JOIN LATERAL (SELECT 1 AS hit FROM audit_cases c WHERE c.tenant_id = ${tenant}
+        AND c.order_id = ${alias}.id AND c.state IN (${open_states_sql}) LIMIT 1) held_order ON true
+      LEFT JOIN LATERAL (SELECT 1 AS hit FROM audit_cases c WHERE c.tenant_id = ${tenant}
+        AND c.party_id = ${alias}.merchant_id AND ${party_case_sql} LIMIT 1) held_party ON true`,
+    held: "(held_order.hit IS NOT NULL OR held_party.hit IS NOT NULL)",
+  };
+}
+
+/**
  * Of these orders, the ids held by an open case, each with its case ids
  * (oldest first): cases on the order, then, unless `order_cases_only`,
  * party-level cases on its merchant. Settlement asks for order cases only: a

@@ -1,5 +1,5 @@
 import { assert } from "../core/assert.ts";
-import { orderBlockedByCaseSql } from "./audit-holds-sql.ts";
+import { orderBlockedByCaseSql, orderHeldLateralSql } from "./audit-holds-sql.ts";
 import type { Queryable } from "./database.ts";
 import type { WriteStep } from "./write-set.ts";
 
@@ -218,6 +218,15 @@ export async function updateOrdersCompleted(
   );
 }
 
+const release_probes = orderHeldLateralSql("d", "$1");
+/** The release scan ($1 tenant, $2 now, $3 limit); exported for its plan test. */
+export const release_due_sql = `SELECT d.*, ${release_probes.held} AS held
+  FROM (SELECT ${order_columns} FROM orders
+         WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2 AND NOT release_parked
+         ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) d
+  ${release_probes.joins}
+ ORDER BY d.releasable_at, d.id`;
+
 /**
  * Up to `limit` due orders (releasable by `now`, not released, not parked), locked and skipped by
  * other releasers, each with whether an open case holds it now (decisions §45): the caller releases
@@ -229,12 +238,11 @@ export function selectDueForUpdate(
   now: Date,
   limit: number,
 ): Promise<(OrderRow & { held: boolean })[]> {
-  return tx.query<OrderRow & { held: boolean } & Record<string, unknown>>(
-    `SELECT ${order_columns}, ${orderBlockedByCaseSql("orders", "id", "merchant_id", "$1")} AS held FROM orders
-      WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2 AND NOT release_parked
-      ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-    [tenant_id, now, limit],
-  );
+  return tx.query<OrderRow & { held: boolean } & Record<string, unknown>>(release_due_sql, [
+    tenant_id,
+    now,
+    limit,
+  ]);
 }
 
 /**

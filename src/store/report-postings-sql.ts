@@ -90,12 +90,18 @@ export function selectReleasableHeld(
 ): Promise<{ party_id: string; currency: string; amount: string }[]> {
   return tx.query<{ party_id: string; currency: string; amount: string }>(
     `SELECT a.party_id, a.currency::text AS currency, sum(p.amount_minor)::text AS amount
-       FROM orders o
+       FROM (
+         -- Every due order, parked behind a case or not: each half through its own partial index
+         -- (orders_release_due, orders_release_held; migrations 121, 122).
+         SELECT tenant_id, id FROM orders
+          WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $4 AND NOT release_parked
+         UNION ALL
+         SELECT tenant_id, id FROM orders
+          WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $4 AND release_parked) o
        JOIN journal_transactions j ON j.tenant_id = o.tenant_id AND j.order_id = o.id
        JOIN postings p ON p.tenant_id = j.tenant_id AND p.transaction_id = j.id
        JOIN accounts a ON a.tenant_id = p.tenant_id AND a.id = p.account_id AND a.purpose = 'held'
-      WHERE o.tenant_id = $1 AND o.released_at IS NULL AND o.releasable_at <= $4
-        AND ($2::text IS NULL OR a.party_id = $2) AND ($3::text IS NULL OR a.currency = $3)
+      WHERE ($2::text IS NULL OR a.party_id = $2) AND ($3::text IS NULL OR a.currency = $3)
       GROUP BY 1, 2`,
     [tenant_id, filter.party_id, filter.currency, now],
   );

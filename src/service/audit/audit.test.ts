@@ -12,6 +12,7 @@ import { sequenceEventsOnce } from "../events/event-sequencer.ts";
 import { bookOrders } from "../orders/book.ts";
 import { completeOrder, refundOrder, releaseDue, releaseOrder } from "../orders/order-lifecycle.ts";
 import { getOrderDetail } from "../orders/order-reads.ts";
+import { settlementStatus } from "../reports/settlement-status.ts";
 import { auditLog } from "../tlog/log-audit.ts";
 import { LogKeyStore, logVkey } from "../tlog/signing-keys.ts";
 import { sequenceAll } from "../tlog/testing.ts";
@@ -112,6 +113,9 @@ describe("audit cases (service)", () => {
     expect(await releaseDue(ctx, tenant)).toBe(1); // The scheduler's path skips the blocked order.
     // ...and parks it: later rounds no longer walk it (decisions §45).
     expect(await parked(tenant)).toEqual([self_referral_order.id]);
+    // Parked or not, a due order's held funds are releasable in the settlement status report.
+    const status = await settlementStatus(db, { tenant_id: tenant, party_id: null }, {}, clock.now());
+    expect(status.json.items.reduce((sum, row) => sum + row.releasable_minor, 0n) > 0n).toBe(true);
     expect(await releaseDue(ctx, tenant)).toBe(0);
     expect(await codeOf(releaseOrder(ctx, tenant, self_referral_order.id))).toBe("order_blocked_by_case");
     const scope = { tenant_id: tenant, party_id: null };
