@@ -4,6 +4,8 @@
 // worker's plan is the one that says which index was used, and its relation
 // and index names end in the shard's number (orders_102008).
 
+import type { Queryable, Row } from "../store/database.ts";
+
 export interface PlanNode {
   "Node Type": string;
   "Relation Name"?: string;
@@ -51,4 +53,30 @@ function unsharded(node: PlanNode): PlanNode {
     ...(node["Relation Name"] === undefined ? {} : { "Relation Name": strip(node["Relation Name"]) }),
     ...(node["Index Name"] === undefined ? {} : { "Index Name": strip(node["Index Name"]) }),
   };
+}
+
+/**
+ * The plan of the one statement `call` sends: the call runs against a handle
+ * that records its SQL and answers no rows, then the statement is EXPLAINed on
+ * `db` with the same parameters. For store functions whose SQL is not exported.
+ */
+export async function explainCall(
+  db: Queryable,
+  call: (tx: Queryable) => Promise<unknown>,
+): Promise<PlanNode> {
+  const sent: { text: string; params: readonly unknown[] }[] = [];
+  const recorder: Queryable = {
+    sharded: db.sharded,
+    query: async <T extends Row>(text: string, params: readonly unknown[] = []) => {
+      sent.push({ text, params });
+      return [] as T[];
+    },
+  };
+  await call(recorder);
+  if (sent.length !== 1) throw new Error(`the call sent ${sent.length} statements, not one`);
+  const [row] = await db.query<{ "QUERY PLAN": unknown }>(
+    `EXPLAIN (FORMAT JSON) ${sent[0]!.text}`,
+    sent[0]!.params,
+  );
+  return planOf(row?.["QUERY PLAN"]);
 }
