@@ -25,7 +25,7 @@ const filler_rows_per_tenant = 10;
 export async function colocatedTenant(ctx: ServiceContext, tenant_id: string): Promise<string> {
   const shardOf = async (id: string): Promise<string> => {
     const [row] = await ctx.db.query<{ shard: string }>(
-      "SELECT get_shard_id_for_distribution_column('parties', $1)::text AS shard",
+      "SELECT get_shard_id_for_distribution_column('parties', $1::text)::text AS shard",
       [id],
     );
     return row!.shard;
