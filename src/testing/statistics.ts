@@ -3,6 +3,7 @@ import { newId } from "../core/ids.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { ensureTenant } from "../service/ledger/accounts.ts";
 import type { Database, Queryable } from "../store/database.ts";
+import { inTransaction } from "../store/retry.ts";
 
 // Putting a table's planner statistics in the state decisions §13 and §42
 // guard against: analysed, every tenant it holds a most common value, and the
@@ -66,7 +67,7 @@ export async function fillerRows(db: Queryable, table: string): Promise<number> 
  * SET LOCAL once citus.propagate_set_commands is 'local'.
  */
 export async function analyseTenantColumn(db: Database, table: string): Promise<void> {
-  await db.transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     if (tx.sharded === true) await tx.query("SET LOCAL citus.propagate_set_commands = 'local'");
     await tx.query(`SET LOCAL default_statistics_target = ${statistics_target_every_tenant}`);
     await tx.query(`ANALYZE ${table} (tenant_id)`);
