@@ -14,8 +14,15 @@ export interface PlanNode {
   "Actual Rows"?: number;
   "Rows Removed by Filter"?: number;
   Plans?: PlanNode[];
-  /** Citus: the coordinator's custom scan, with each worker's plan for its task. */
-  "Distributed Query"?: { Job: { Tasks: { "Remote Plan": { Plan: PlanNode }[][] }[] } };
+  /**
+   * Citus: the coordinator's custom scan, with each worker's plan for its
+   * task, and the subplans Citus ran first when it could not send the
+   * statement whole (each a custom scan of its own).
+   */
+  "Distributed Query"?: {
+    Job: { Tasks: { "Remote Plan": { Plan: PlanNode }[][] }[] };
+    Subplans?: { PlannedStmt: { Plan: PlanNode }[] }[];
+  };
 }
 
 /** The plan document of an `EXPLAIN (FORMAT JSON)` row, parsed if the driver left it text. */
@@ -41,9 +48,19 @@ export function workingRoot(plan: PlanNode): PlanNode {
   return unsharded(remote[0]!);
 }
 
-/** Every node, the workers' too, with shard numbers taken off relation and index names. */
+/** The roots of the subplans under a Citus custom scan; none on one node. */
+function subplanRoots(plan: PlanNode): PlanNode[] {
+  return (plan["Distributed Query"]?.Subplans ?? []).flatMap((subplan) =>
+    subplan.PlannedStmt.map((document) => document.Plan),
+  );
+}
+
+/** Every node, the workers' and Citus's subplans' too, with shard numbers taken off relation and index names. */
 export function planNodes(plan: PlanNode): PlanNode[] {
-  return [unsharded(plan), ...[...(plan.Plans ?? []), ...remotePlans(plan)].flatMap(planNodes)];
+  return [
+    unsharded(plan),
+    ...[...(plan.Plans ?? []), ...remotePlans(plan), ...subplanRoots(plan)].flatMap(planNodes),
+  ];
 }
 
 function unsharded(node: PlanNode): PlanNode {
