@@ -12,6 +12,7 @@ import { server_profile_name } from "./cpu-profile.ts";
 
 const cli_path = fileURLToPath(new URL("../../bin/clearsplit.mjs", import.meta.url));
 export const server_start_ms_max = 60_000;
+const stderr_tail_max = 4_000;
 
 export interface ServerProcess {
   base_url: string;
@@ -23,6 +24,8 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
   /** Kills the server, its workers too, without warning (SIGKILL), as a crashed host would; resolves once it is gone. */
   kill(): Promise<void>;
+  /** The last few KB the server wrote to stderr (its warnings). */
+  stderrTail(): string;
 }
 
 export async function startServerProcess(
@@ -56,13 +59,18 @@ export async function startServerProcess(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const base_url = await listeningAddress(child);
+  const stderr = { tail: "" };
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr.tail = (stderr.tail + chunk.toString()).slice(-stderr_tail_max);
+  });
+  const base_url = await listeningAddress(child, stderr);
   const pid = child.pid;
   assert(pid !== undefined, "the server process has a pid");
   const serving = async (): Promise<number[]> => (workers > 1 ? await nodeChildren(pid) : [pid]);
   return {
     base_url,
     pids: serving,
+    stderrTail: () => stderr.tail,
     async peakRssMb() {
       // The primary of --workers counts too: it is small, but it is memory the server holds.
       const all = workers > 1 ? [pid, ...(await serving())] : [pid];
@@ -124,10 +132,9 @@ function killQuietly(pid: number): void {
   } catch {}
 }
 
-function listeningAddress(child: ChildProcess): Promise<string> {
+function listeningAddress(child: ChildProcess, stderr: { tail: string }): Promise<string> {
   return new Promise((resolve, reject) => {
     let stdout = "";
-    let stderr = "";
     const timer = setTimeout(
       () => fail(`did not listen within ${server_start_ms_max} ms`),
       server_start_ms_max,
@@ -135,11 +142,8 @@ function listeningAddress(child: ChildProcess): Promise<string> {
     function fail(why: string): void {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new Error(`clearsplit serve ${why}\n${stderr.slice(-2_000)}`));
+      reject(new Error(`clearsplit serve ${why}\n${stderr.tail.slice(-2_000)}`));
     }
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4_000);
-    });
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       const address = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];

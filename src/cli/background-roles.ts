@@ -22,7 +22,7 @@ export function startBackgroundRoles(ctx: ServiceContext, keys: LogKeyStore): Ba
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const scheduler = startScheduler(ctx, {
     settle: true,
-    on_error: (error) => log(`scheduler: ${String(error)}`),
+    on_error: (error, tenant_id) => log(`scheduler (${tenant_id}): ${String(error)}`),
   });
   const sequencer = startSequencer(ctx, {
     keys,
@@ -30,7 +30,7 @@ export function startBackgroundRoles(ctx: ServiceContext, keys: LogKeyStore): Ba
     on_error: (error, tenant_id) => log(`log sequencer (${tenant_id}): ${String(error)}`),
   });
   const events = startEventSequencer(ctx, {
-    on_error: (error) => log(`event sequencer: ${String(error)}`),
+    on_error: (error, tenant_id) => log(`event sequencer (${tenant_id}): ${String(error)}`),
   });
   const dispatcher =
     process.env.CLEARSPLIT_NOTIFICATIONS === "off"
@@ -39,7 +39,7 @@ export function startBackgroundRoles(ctx: ServiceContext, keys: LogKeyStore): Ba
           on_error: (error, tenant_id) => log(`dispatcher (${tenant_id}): ${String(error)}`),
         });
   // The history audit rules follow the sequenced event stream (docs/audit.md).
-  const audit = startAuditRunner(ctx, { on_error: (error) => log(`audit runner: ${String(error)}`) });
+  const audit = startAuditRunner(ctx, { on_error: (error, tenant_id) => log(`audit runner (${tenant_id}): ${String(error)}`) });
   const nats_options = natsOptionsFromEnv();
   const nats = nats_options
     ? startNatsPublisher(ctx, {

@@ -8,10 +8,12 @@ import { ensureTenant } from "../service/ledger/accounts.ts";
 import { checkLedgerIntegrity } from "../service/ledger/integrity.ts";
 import { sequencerLockKey } from "../service/tlog/log-sequencer.ts";
 import type { Database } from "../store/database.ts";
+import { selectAutovacuumEnabled } from "../store/maintenance-sql.ts";
 import { openDatabase } from "../store/open.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../store/scratch-database.ts";
 import { seedExampleMarketplace } from "../testing/marketplace.ts";
 import { fromBase64Strict, verifyCheckpoint, verifyConsistency } from "../verify/index.ts";
+import { autovacuum_off_warning } from "./serve.ts";
 
 // Issue 20 item 1: several servers on one PostgreSQL. Two hosts share one
 // database: host A is `serve --workers 2`, host B a plain `serve`. Clients
@@ -119,6 +121,9 @@ describe.skipIf(database_url === undefined)(
       expect(pids).not.toContain(first);
       const ready = await fetch(`${server.base_url}/readyz`);
       expect(ready.status).toBe(200);
+      // Said once, by the primary, exactly when this server will not vacuum on its own.
+      const warnings = server.stderrTail().split(autovacuum_off_warning).length - 1;
+      expect(warnings).toBe((await selectAutovacuumEnabled(db)) ? 0 : 1);
       expect(await server.stop(), "every worker drained, exit 0").toBe(0);
     }, 300_000);
 

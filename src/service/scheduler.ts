@@ -5,13 +5,15 @@ import { releaseDue, releases_per_batch_max } from "./orders/order-lifecycle.ts"
 import { foldLedgerDays } from "./reports/fold.ts";
 import { runDueReports } from "./reports/saved.ts";
 import { settleIfDue } from "./settlement/scheduled.ts";
+import { forEachTenant, type TenantErrorHandler } from "./tenant-rounds.ts";
 
 export interface SchedulerOptions {
   /** How often to look for due work. */
   interval_ms?: number;
   /** Rounds per tick per tenant while work remains, so a backlog drains without waiting a full interval. */
   rounds_per_tick_max?: number;
-  on_error?: (error: unknown) => void;
+  /** Each tenant whose work failed (the round goes on to the next), or `"*"` for the round itself. */
+  on_error?: TenantErrorHandler;
   /** Run each tenant's settlement once a day at the cut-off (`serve` turns it on; tests choose). */
   settle?: boolean;
 }
@@ -37,17 +39,21 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
   async function tick(): Promise<number> {
     const tenants = await selectTenantIds(ctx.db);
     let released = 0;
-    for (const id of tenants) {
-      for (let round = 0; round < rounds_max && !stopped; round++) {
-        const count = await releaseDue(ctx, id, releases_per_batch_max, { leader_only: true });
-        released += count;
-        if (count < releases_per_batch_max) break;
-      }
-      await expireHolds(ctx, id);
-      if (options.settle === true) await settleIfDue(ctx, id);
-    }
+    await forEachTenant(
+      tenants,
+      async (id) => {
+        for (let round = 0; round < rounds_max && !stopped; round++) {
+          const count = await releaseDue(ctx, id, releases_per_batch_max, { leader_only: true });
+          released += count;
+          if (count < releases_per_batch_max) break;
+        }
+        await expireHolds(ctx, id);
+        if (options.settle === true) await settleIfDue(ctx, id);
+      },
+      options.on_error,
+    );
     // Reports' daily aggregates follow the log (src/service/reports/fold.ts).
-    if (!stopped) await foldLedgerDays(ctx);
+    if (!stopped) await foldLedgerDays(ctx, options.on_error);
     // Scheduled reports: the file for the period just ended, recorded (docs/reports.md).
     if (!stopped) await runDueReports(ctx);
     return released;
@@ -59,7 +65,7 @@ export function startScheduler(ctx: ServiceContext, options: SchedulerOptions = 
         stopped
           ? 0
           : tick().catch((error: unknown) => {
-              options.on_error?.(error);
+              options.on_error?.(error, "*");
               return 0;
             }),
       () => 0,

@@ -24,7 +24,8 @@ import { StatementCounter } from "./statement-counter.ts";
  */
 const throwaway_commits = "SET synchronous_commit = off";
 
-const usage = "usage: npm run sim -- --ops N [--seed S] [--check-every K] [--keep-database] [--statements]";
+const usage =
+  "usage: npm run sim -- --ops N [--seed S] [--check-every K] [--keep-database] [--statements] [--vacuum auto|off]";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
       "check-every": { type: "string" },
       "keep-database": { type: "boolean" },
       statements: { type: "boolean" },
+      vacuum: { type: "string" },
     },
   });
   const ops = Number(values.ops ?? "10000");
@@ -44,6 +46,8 @@ async function main(): Promise<number> {
   if (!Number.isSafeInteger(seed)) return fail(`--seed must be an integer; ${usage}`);
   if (check_every !== undefined && (!Number.isInteger(check_every) || check_every < 1))
     return fail(`--check-every must be a positive integer; ${usage}`);
+  const vacuum = values.vacuum ?? "auto";
+  if (vacuum !== "auto" && vacuum !== "off") return fail(`--vacuum must be auto or off; ${usage}`);
   const backend = process.env.DATABASE_URL ? "postgresql" : "pglite";
   process.stdout.write(`sim: seed ${seed}, ${ops} operations on ${backend}\n`);
   const { db, drop } = await simDatabase(values["keep-database"] === true);
@@ -58,6 +62,7 @@ async function main(): Promise<number> {
       ops,
       ...(check_every === undefined ? {} : { check_every }),
       statements,
+      vacuum,
       tenant_id: `sim-${seed}-${newId().replaceAll("-", "").slice(-8)}`,
       on_progress: (done, total) => {
         const now_ms = performance.now();
@@ -125,7 +130,7 @@ function report(result: SimResult, check_every: number | undefined): number {
   process.stdout.write(
     `sim: seed ${result.seed}: ${result.steps_done} operations in ${seconds.toFixed(1)} s ` +
       `(${(result.steps_done / seconds).toFixed(0)} ops/s, ${perCpuSecond(result.steps_done)} per CPU-second), ${result.checks} invariant checks (${result.full_checks} full), ` +
-      `${result.checkpoints_verified} checkpoints verified, sequence sha256 ${result.sequence_sha256.slice(0, 16)}\n` +
+      `${result.checkpoints_verified} checkpoints verified, ${result.vacuum_rounds} vacuum rounds (${result.tables_vacuumed} tables vacuumed), sequence sha256 ${result.sequence_sha256.slice(0, 16)}\n` +
       `sim: ${model.orders_count} orders, ${model.paid_in_minor} paid in, ${model.refunded_out_minor} refunded, ` +
       `${model.paid_out_minor} paid out, ${model.in_transit_minor} in transit (minor units)\n`,
   );

@@ -10,6 +10,7 @@ import { auditLog } from "../service/tlog/log-audit.ts";
 import { LogKeyStore } from "../service/tlog/signing-keys.ts";
 import { countedDatabase } from "../store/counted-database.ts";
 import type { Database } from "../store/database.ts";
+import { needsOwnVacuum, type VacuumMode, vacuumRound } from "./autovacuum.ts";
 import { execute, finance, SimFailure } from "./execute.ts";
 import { describeOperation, operations } from "./generator.ts";
 import { emptyLedgerTally } from "./ledger-tally.ts";
@@ -49,6 +50,8 @@ export interface SimOptions {
   /** Counts every statement the run sends, by part (`--statements`). */
   statements?: StatementCounter | undefined;
   tamper?: { at_step: number; apply: (db: Database, tenant_id: string) => Promise<void> };
+  /** "auto" (the default): at each check, vacuum as autovacuum would when nothing else does (src/sim/autovacuum.ts). */
+  vacuum?: VacuumMode;
 }
 
 export interface SimResult {
@@ -64,6 +67,9 @@ export interface SimResult {
   failure: { step: number; operation: string; problems: string[] } | null;
   model: SimModel;
   checkpoints_verified: number;
+  /** Launcher rounds the simulation ran itself (0 when the server's autovacuum is on, or with `vacuum: "off"`). */
+  vacuum_rounds: number;
+  tables_vacuumed: number;
 }
 
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
@@ -79,6 +85,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   let full_checks = 0;
   let full_check_next_step = check_every * full_check_first_checks;
   let step = 0;
+  const own_vacuum = (options.vacuum ?? "auto") === "auto" && (await needsOwnVacuum(options.db));
+  let vacuum_rounds = 0;
+  let tables_vacuumed = 0;
   const fail = (operation: string, problems: string[]) => result({ step, operation, problems });
   const result = (failure: SimResult["failure"]): SimResult => ({
     seed: options.seed,
@@ -91,6 +100,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     failure,
     model: world.model,
     checkpoints_verified: world.log.checkpoints_verified,
+    vacuum_rounds,
+    tables_vacuumed,
   });
   while (step < options.ops) {
     const operation = stream.next().value!;
@@ -119,6 +130,16 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         ? check()
         : world.statements.within("check", check));
       if (problems.length > 0) return fail(text, problems);
+      if (own_vacuum) {
+        const vacuum_started_ms = performance.now();
+        const vacuum = () => vacuumRound(options.db);
+        const round = await (world.statements === undefined
+          ? vacuum()
+          : world.statements.within("vacuum", vacuum));
+        world.model.time("check:vacuum", performance.now() - vacuum_started_ms);
+        vacuum_rounds++;
+        tables_vacuumed += round.vacuumed.length;
+      }
       options.on_progress?.(step, options.ops);
     }
   }

@@ -224,20 +224,65 @@ export async function updateOrdersCompleted(
   );
 }
 
-/** Up to `limit` orders releasable by `now` and held by no open case, locked and skipped by other releasers. */
-export function selectReleasableForUpdate(
+/**
+ * Up to `limit` due orders (releasable by `now`, not released, not parked), locked and skipped by
+ * other releasers, each with whether an open case holds it now (decisions §45): the caller releases
+ * the free ones and parks the held ones, so the next round's scan no longer walks them.
+ */
+export function selectDueForUpdate(
   tx: Queryable,
   tenant_id: string,
   now: Date,
   limit: number,
-): Promise<OrderRow[]> {
-  return tx.query<OrderRow & Record<string, unknown>>(
-    `SELECT ${order_columns} FROM orders
-      WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2
-        AND NOT ${orderBlockedByCaseSql("orders", "id", "merchant_id", "$1")}
+): Promise<(OrderRow & { held: boolean })[]> {
+  return tx.query<OrderRow & { held: boolean } & Record<string, unknown>>(
+    `SELECT ${order_columns}, ${orderBlockedByCaseSql("orders", "id", "merchant_id", "$1")} AS held FROM orders
+      WHERE tenant_id = $1 AND released_at IS NULL AND releasable_at <= $2 AND NOT release_parked
       ORDER BY releasable_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
     [tenant_id, now, limit],
   );
+}
+
+/**
+ * Parks these due orders, each only if an open case still holds it in this statement's snapshot (a
+ * case decided since the scan read it leaves its order unparked, for the round to release). Returns
+ * the ids parked.
+ */
+export async function updateOrdersParked(
+  tx: Queryable,
+  tenant_id: string,
+  order_ids: readonly string[],
+): Promise<string[]> {
+  if (order_ids.length === 0) return [];
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE orders SET release_parked = true
+      WHERE tenant_id = $1 AND id = ANY($2::text[]) AND released_at IS NULL
+        AND ${orderBlockedByCaseSql("orders", "id", "merchant_id", "$1")}
+      RETURNING id`,
+    [tenant_id, order_ids],
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Unparks the orders a case may have held: its order, or for a party-level case its merchant's
+ * parked orders. The next release round judges them again (another open case re-parks them).
+ */
+export async function updateOrdersUnparkedForCase(
+  tx: Queryable,
+  tenant_id: string,
+  case_id: string,
+): Promise<number> {
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE orders o SET release_parked = false
+       FROM audit_cases c
+      WHERE c.tenant_id = $1 AND c.id = $2::uuid AND o.tenant_id = $1 AND o.release_parked
+        AND ((c.order_id IS NOT NULL AND o.id = c.order_id)
+          OR (c.order_id IS NULL AND c.party_id IS NOT NULL AND o.merchant_id = c.party_id))
+      RETURNING o.id`,
+    [tenant_id, case_id],
+  );
+  return rows.length;
 }
 
 /** Records releases: each order released at `now` by its release transaction (null: nothing was held). */

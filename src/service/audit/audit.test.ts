@@ -83,6 +83,14 @@ async function counts(tenant: string) {
   return row;
 }
 
+async function parked(tenant: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    "SELECT id FROM orders WHERE tenant_id = $1 AND release_parked ORDER BY id",
+    [tenant],
+  );
+  return rows.map((row) => row.id);
+}
+
 async function openCaseOf(tenant: string, order_id: string): Promise<string> {
   const { items } = await listCases(db, tenant, { order_id, state: "any_open" });
   expect(items).toHaveLength(1);
@@ -102,6 +110,9 @@ describe("audit cases (service)", () => {
     for (const order of [issue_order, self_referral_order]) await completeOrder(ctx, tenant, order.id);
     clock.advance(61_000);
     expect(await releaseDue(ctx, tenant)).toBe(1); // The scheduler's path skips the blocked order.
+    // ...and parks it: later rounds no longer walk it (decisions §45).
+    expect(await parked(tenant)).toEqual([self_referral_order.id]);
+    expect(await releaseDue(ctx, tenant)).toBe(0);
     expect(await codeOf(releaseOrder(ctx, tenant, self_referral_order.id))).toBe("order_blocked_by_case");
     const scope = { tenant_id: tenant, party_id: null };
     expect((await getOrderDetail(db, scope, self_referral_order.id)).blocked_by_case).toEqual({
@@ -116,6 +127,8 @@ describe("audit cases (service)", () => {
       alice,
     );
     expect(decided.case.state).toBe("approved");
+    // The decision unparked it; the next round releases it.
+    expect(await parked(tenant)).toEqual([]);
     expect(await releaseDue(ctx, tenant)).toBe(1);
     expect((await getOrderDetail(db, scope, self_referral_order.id)).state).toBe("released");
     await expectLedgerInvariants(db, tenant);

@@ -20,6 +20,7 @@ import { selectCaseDisputeId } from "../../store/disputes-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { type EventInput, enqueueEvents } from "../events/event-enqueue.ts";
+import { lockReleases, unparkReleases } from "../orders/release.ts";
 import type { Actor } from "./actor.ts";
 import { applyAdjustment, applyReversal, parseAdjustment } from "./apply.ts";
 import { type CaseView, caseNotFound, caseView, checkReason, trailBase } from "./cases.ts";
@@ -66,6 +67,7 @@ export async function decideCase(
     );
   checkReason(input.reason);
   return inTransaction(ctx.db, async (tx) => {
+    await lockReleases(tx, tenant_id);
     const row = await selectCase(tx, tenant_id, case_id, true);
     if (row === undefined) throw caseNotFound(case_id);
     const config = await configInForce(tx, tenant_id);
@@ -117,6 +119,7 @@ export async function decideCase(
     const transaction_id = await apply(tx, tenant_id, row, decision, proposal_input, input.reason, now);
     const state: CaseState = decided_state[decision];
     await updateCaseDecided(tx, tenant_id, case_id, state, now);
+    await unparkReleases(tx, tenant_id, case_id);
     const second = judgement.second_of;
     await writeActions(
       tx,

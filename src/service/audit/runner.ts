@@ -14,6 +14,7 @@ import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
+import { forEachTenant, type TenantErrorHandler } from "../tenant-rounds.ts";
 import { configInForce } from "./configs.ts";
 import { bookedOrdersFacts, orderIds, refundsFacts } from "./history-facts.ts";
 import { raiseAuditHits } from "./hits.ts";
@@ -113,22 +114,30 @@ async function evaluateEvents(
 }
 
 /** Rounds for every tenant until each is caught up (or `rounds_max` per tenant). */
-export async function runAuditOnce(ctx: ServiceContext, rounds_max = 50): Promise<number> {
+export async function runAuditOnce(
+  ctx: ServiceContext,
+  rounds_max = 50,
+  on_error?: TenantErrorHandler,
+): Promise<number> {
   const tenants = await selectTenantIds(ctx.db);
   let total = 0;
-  for (const id of tenants) {
-    for (let round = 0; round < rounds_max; round++) {
-      const count = await runAuditRound(ctx, id);
-      total += count;
-      if (count < audit_events_per_round_max) break;
-    }
-  }
+  await forEachTenant(
+    tenants,
+    async (id) => {
+      for (let round = 0; round < rounds_max; round++) {
+        const count = await runAuditRound(ctx, id);
+        total += count;
+        if (count < audit_events_per_round_max) break;
+      }
+    },
+    on_error,
+  );
   return total;
 }
 
 export interface AuditRunnerOptions {
   interval_ms?: number;
-  on_error?: (error: unknown) => void;
+  on_error?: TenantErrorHandler;
 }
 
 /** The history rules in the background, every `interval_ms` (500 ms by default): hits within seconds. */
@@ -143,10 +152,10 @@ export function startAuditRunner(
   const schedule = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = runAuditOnce(ctx)
+      running = runAuditOnce(ctx, undefined, (error, tenant_id) => options.on_error?.(error, tenant_id))
         .then(
           () => undefined,
-          (error: unknown) => options.on_error?.(error),
+          (error: unknown) => options.on_error?.(error, "*"),
         )
         .then(schedule);
     }, interval_ms);

@@ -8,6 +8,7 @@ import {
 } from "../../store/event-seqs-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
+import { forEachTenant, type TenantErrorHandler } from "../tenant-rounds.ts";
 
 // Gives queued events their per-tenant `seq` in commit order, as rows of
 // event_seqs (an event is never updated). A row is taken only once every
@@ -48,16 +49,23 @@ export function tenantsWithPendingEvents(db: Queryable): Promise<string[]> {
 }
 
 /** One round over every tenant with pending events; returns how many were sequenced. */
-export async function sequenceEventsOnce(ctx: ServiceContext): Promise<number> {
+export async function sequenceEventsOnce(
+  ctx: ServiceContext,
+  on_error?: TenantErrorHandler,
+): Promise<number> {
   let total = 0;
-  for (const tenant_id of await tenantsWithPendingEvents(ctx.db)) {
-    // A full batch means more may be ready: keep going while the batch fills.
-    for (;;) {
-      const count = await inTransaction(ctx.db, (tx) => sequenceTenantEvents(tx, tenant_id));
-      total += count;
-      if (count < sequencer_batch_max) break;
-    }
-  }
+  await forEachTenant(
+    await tenantsWithPendingEvents(ctx.db),
+    async (tenant_id) => {
+      // A full batch means more may be ready: keep going while the batch fills.
+      for (;;) {
+        const count = await inTransaction(ctx.db, (tx) => sequenceTenantEvents(tx, tenant_id));
+        total += count;
+        if (count < sequencer_batch_max) break;
+      }
+    },
+    on_error,
+  );
   return total;
 }
 
@@ -66,7 +74,7 @@ export interface SequencerOptions {
   interval_ms?: number;
   /** Called after a round that sequenced something (the stream hub wakes its readers). */
   on_sequenced?: (count: number) => void;
-  on_error?: (error: unknown) => void;
+  on_error?: TenantErrorHandler;
 }
 
 /**
@@ -85,10 +93,10 @@ export function startEventSequencer(
 
   const round = async (): Promise<void> => {
     try {
-      const count = await sequenceEventsOnce(ctx);
+      const count = await sequenceEventsOnce(ctx, (error, tenant_id) => options.on_error?.(error, tenant_id));
       if (count > 0) options.on_sequenced?.(count);
     } catch (error) {
-      options.on_error?.(error);
+      options.on_error?.(error, "*");
     }
   };
   const schedule = (): void => {

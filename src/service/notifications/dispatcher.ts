@@ -10,6 +10,7 @@ import { parseRetrySchedule, standard_retry_schedule_ms } from "../../core/notif
 import { inTransaction } from "../../store/retry.ts";
 import { selectTenantIds } from "../../store/tenants-sql.ts";
 import type { ServiceContext } from "../context.ts";
+import { forEachTenant, type TenantErrorHandler } from "../tenant-rounds.ts";
 import { privateAllowed, type Resolver } from "./address-guard.ts";
 import { Mailer, mailConfigFromEnv, sendDueMails } from "./mailer.ts";
 import { fanOutPeople } from "./people.ts";
@@ -143,25 +144,25 @@ export async function dispatchTenant(
   return counts;
 }
 
-/** One round over every tenant; errors of one tenant do not stop the others. */
+/** One round over every tenant; errors of one tenant do not stop the others (src/service/tenant-rounds.ts). */
 export async function dispatchOnce(
   ctx: ServiceContext,
   deps: DispatcherDeps,
-  on_error: (error: unknown, tenant_id: string) => void = () => undefined,
+  on_error?: TenantErrorHandler,
 ): Promise<RoundCounts> {
   const total: RoundCounts = { people_events: 0, webhook_events: 0, webhook_attempts: 0, mails: 0 };
   const tenants = await selectTenantIds(ctx.db);
-  for (const id of tenants) {
-    try {
+  await forEachTenant(
+    tenants,
+    async (id) => {
       const counts = await dispatchTenant(ctx, id, deps);
       total.people_events += counts.people_events;
       total.webhook_events += counts.webhook_events;
       total.webhook_attempts += counts.webhook_attempts;
       total.mails += counts.mails;
-    } catch (error) {
-      on_error(error, id);
-    }
-  }
+    },
+    on_error,
+  );
   return total;
 }
 

@@ -1,10 +1,15 @@
 import { assert } from "../../core/assert.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
-import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
+import { transactionLock, tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import { openedCaseOrderIds } from "../../store/audit-holds-sql.ts";
 import type { Queryable } from "../../store/database.ts";
-import { selectReleasableForUpdate, updateOrdersReleased } from "../../store/orders-sql.ts";
+import {
+  selectDueForUpdate,
+  updateOrdersParked,
+  updateOrdersReleased,
+  updateOrdersUnparkedForCase,
+} from "../../store/orders-sql.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
 import { enqueueEvents } from "../events/event-enqueue.ts";
@@ -42,10 +47,17 @@ export function releaseOrder(ctx: ServiceContext, tenant_id: string, order_id: s
 const release_lock_class = 7_002;
 
 /**
- * Releases orders whose return window has ended. With `leader_only`, a round
- * runs only in the process holding the tenant's release lock for that
- * transaction; either way `SKIP LOCKED` and the journal's idempotency keys
- * make concurrent runs release each order once.
+ * Scans per call, at most: each pass parks the held orders it found, so the next pass reads past
+ * them; a call parks at most this many batches' worth before it returns what it released.
+ */
+const release_scan_passes_max = 8;
+
+/**
+ * Releases orders whose return window has ended, up to `limit`, and parks the due orders an open
+ * case holds (decisions §45), so later rounds no longer walk them. With `leader_only`, a round runs
+ * only in the process holding the tenant's release lock for that transaction (else it waits for
+ * the lock); either way `SKIP LOCKED` and the journal's idempotency keys make concurrent runs
+ * release each order once. Returns the orders released.
  */
 export function releaseDue(
   ctx: ServiceContext,
@@ -60,12 +72,36 @@ export function releaseDue(
   return inTransaction(ctx.db, async (tx) => {
     if (options.leader_only) {
       if (!(await tryTransactionLock(tx, release_lock_class, tenant_id))) return 0;
-    }
+    } else await transactionLock(tx, release_lock_class, tenant_id);
     const now = ctx.now();
-    const due = await selectReleasableForUpdate(tx, tenant_id, now, limit);
+    const due: OrderRow[] = [];
+    for (let pass = 0; pass < release_scan_passes_max && due.length < limit; pass++) {
+      const rows = await selectDueForUpdate(tx, tenant_id, now, limit - due.length);
+      const held = rows.filter((row) => row.held).map((row) => row.id);
+      const parked = new Set(await updateOrdersParked(tx, tenant_id, held));
+      // A held order whose case was decided since the scan stays unparked and locked by this
+      // transaction: the next pass reads it again and releases it.
+      for (const { held: is_held, ...row } of rows) if (!is_held) due.push(row);
+      if (rows.length < limit || parked.size === 0) break;
+    }
     if (due.length > 0) await releaseRows(tx, tenant_id, due, now);
     return due.length;
   });
+}
+
+/**
+ * For the decision of a case, at the start of its transaction: waits for the tenant's release
+ * round in progress and keeps the next from starting, so a round cannot park an order behind a
+ * case this transaction closes (it would read the case open, and park the order after the unpark
+ * ran). Taken first, before any row lock, so it waits for nothing that waits for it.
+ */
+export async function lockReleases(tx: Queryable, tenant_id: string): Promise<void> {
+  await transactionLock(tx, release_lock_class, tenant_id);
+}
+
+/** After a case leaves the open states: the orders it may have held go back to the release scan. */
+export function unparkReleases(tx: Queryable, tenant_id: string, case_id: string): Promise<number> {
+  return updateOrdersUnparkedForCase(tx, tenant_id, case_id);
 }
 
 async function releaseRows(

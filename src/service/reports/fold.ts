@@ -12,6 +12,7 @@ import { tryTransactionLock } from "../../store/advisory-locks-sql.ts";
 import type { Queryable } from "../../store/database.ts";
 import { inTransaction } from "../../store/retry.ts";
 import type { ServiceContext } from "../context.ts";
+import { forEachTenant, type TenantErrorHandler } from "../tenant-rounds.ts";
 import { postingKey, splitPostingPieces } from "./split-pieces.ts";
 
 // Keeps the per-account daily aggregates current, off the booking's critical
@@ -89,15 +90,22 @@ async function recomputedPieces(
   return pieces;
 }
 
-/** Folds every tenant until caught up (bounded per round); returns the leaves folded. */
-export async function foldLedgerDays(ctx: ServiceContext): Promise<number> {
+/**
+ * Folds every tenant until caught up (bounded per round); returns the leaves folded. A tenant
+ * whose fold fails is reported (or, with no handler, thrown after the others are folded).
+ */
+export async function foldLedgerDays(ctx: ServiceContext, on_error?: TenantErrorHandler): Promise<number> {
   let total = 0;
-  for (const tenant_id of await tenantsBehind(ctx.db)) {
-    for (let round = 0; round < fold_rounds_per_tenant_max; round++) {
-      const count = await foldTenantOnce(ctx, tenant_id);
-      total += count;
-      if (count < fold_leaves_max) break;
-    }
-  }
+  await forEachTenant(
+    await tenantsBehind(ctx.db),
+    async (tenant_id) => {
+      for (let round = 0; round < fold_rounds_per_tenant_max; round++) {
+        const count = await foldTenantOnce(ctx, tenant_id);
+        total += count;
+        if (count < fold_leaves_max) break;
+      }
+    },
+    on_error,
+  );
   return total;
 }

@@ -134,7 +134,12 @@ describe("audit holds stop settlement", () => {
     expect(await available(ctx, tenant, "m-1001")).toBe(before_hold);
     await expectLedgerInvariants(db, tenant);
 
+    // The party-level case parked its merchant's due order; its decision unparks it (decisions §45).
+    const parked = () =>
+      ctx.db.query<{ id: string }>("SELECT id FROM orders WHERE tenant_id = $1 AND release_parked", [tenant]);
+    expect((await parked()).map((row) => row.id)).toEqual([second.id]);
     await decideCase(ctx, tenant, case_id, { decision: "approve", reason: "debt settled" }, reviewer);
+    expect(await parked()).toEqual([]);
     expect(await releaseDue(ctx, tenant)).toBe(1);
     const after_release = await available(ctx, tenant, "m-1001");
     expect(after_release > before_hold).toBe(true);
