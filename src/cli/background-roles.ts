@@ -39,7 +39,9 @@ export function startBackgroundRoles(ctx: ServiceContext, keys: LogKeyStore): Ba
           on_error: (error, tenant_id) => log(`dispatcher (${tenant_id}): ${String(error)}`),
         });
   // The history audit rules follow the sequenced event stream (docs/audit.md).
-  const audit = startAuditRunner(ctx, { on_error: (error, tenant_id) => log(`audit runner (${tenant_id}): ${String(error)}`) });
+  const audit = startAuditRunner(ctx, {
+    on_error: (error, tenant_id) => log(`audit runner (${tenant_id}): ${String(error)}`),
+  });
   const nats_options = natsOptionsFromEnv();
   const nats = nats_options
     ? startNatsPublisher(ctx, {
