@@ -196,9 +196,15 @@ export function selectOrdersWithReturnWindowForUpdate(
   order_ids: readonly string[],
 ): Promise<(OrderRow & { return_window_ms: bigint })[]> {
   return tx.query<OrderRow & { return_window_ms: bigint } & Record<string, unknown>>(
+    // One primary-key probe per id, as the booking's lookup (decisions §13,
+    // §42), locking in id order: the ids are sorted (and made distinct)
+    // before the probes, which run in that order. The policies are named by
+    // the tenant parameter too, so Citus routes the whole statement.
     `SELECT ${orderColumns("o")}, p.return_window_ms
-       FROM orders o JOIN policies p ON p.tenant_id = o.tenant_id AND p.hash = o.policy_hash
-      WHERE o.tenant_id = $1 AND o.id = ANY($2::text[]) ORDER BY o.id FOR UPDATE OF o`,
+       FROM (SELECT DISTINCT id FROM unnest($2::text[]) AS u(id) ORDER BY id) AS k
+       CROSS JOIN LATERAL (SELECT * FROM orders WHERE tenant_id = $1 AND id = k.id LIMIT 1 FOR UPDATE) AS o
+       JOIN policies p ON p.tenant_id = $1 AND p.hash = o.policy_hash
+      ORDER BY o.id`,
     [tenant_id, order_ids],
   );
 }

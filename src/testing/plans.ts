@@ -4,6 +4,8 @@
 // worker's plan is the one that says which index was used, and its relation
 // and index names end in the shard's number (orders_102008).
 
+import type { Queryable, Row } from "../store/database.ts";
+
 export interface PlanNode {
   "Node Type": string;
   "Relation Name"?: string;
@@ -12,8 +14,15 @@ export interface PlanNode {
   "Actual Rows"?: number;
   "Rows Removed by Filter"?: number;
   Plans?: PlanNode[];
-  /** Citus: the coordinator's custom scan, with each worker's plan for its task. */
-  "Distributed Query"?: { Job: { Tasks: { "Remote Plan": { Plan: PlanNode }[][] }[] } };
+  /**
+   * Citus: the coordinator's custom scan, with each worker's plan for its
+   * task, and the subplans Citus ran first when it could not send the
+   * statement whole (each a custom scan of its own).
+   */
+  "Distributed Query"?: {
+    Job: { Tasks: { "Remote Plan": { Plan: PlanNode }[][] }[] };
+    Subplans?: { PlannedStmt: { Plan: PlanNode }[] }[];
+  };
 }
 
 /** The plan document of an `EXPLAIN (FORMAT JSON)` row, parsed if the driver left it text. */
@@ -39,9 +48,19 @@ export function workingRoot(plan: PlanNode): PlanNode {
   return unsharded(remote[0]!);
 }
 
-/** Every node, the workers' too, with shard numbers taken off relation and index names. */
+/** The roots of the subplans under a Citus custom scan; none on one node. */
+function subplanRoots(plan: PlanNode): PlanNode[] {
+  return (plan["Distributed Query"]?.Subplans ?? []).flatMap((subplan) =>
+    subplan.PlannedStmt.map((document) => document.Plan),
+  );
+}
+
+/** Every node, the workers' and Citus's subplans' too, with shard numbers taken off relation and index names. */
 export function planNodes(plan: PlanNode): PlanNode[] {
-  return [unsharded(plan), ...[...(plan.Plans ?? []), ...remotePlans(plan)].flatMap(planNodes)];
+  return [
+    unsharded(plan),
+    ...[...(plan.Plans ?? []), ...remotePlans(plan), ...subplanRoots(plan)].flatMap(planNodes),
+  ];
 }
 
 function unsharded(node: PlanNode): PlanNode {
@@ -51,4 +70,30 @@ function unsharded(node: PlanNode): PlanNode {
     ...(node["Relation Name"] === undefined ? {} : { "Relation Name": strip(node["Relation Name"]) }),
     ...(node["Index Name"] === undefined ? {} : { "Index Name": strip(node["Index Name"]) }),
   };
+}
+
+/**
+ * The plan of the one statement `call` sends: the call runs against a handle
+ * that records its SQL and answers no rows, then the statement is EXPLAINed on
+ * `db` with the same parameters. For store functions whose SQL is not exported.
+ */
+export async function explainCall(
+  db: Queryable,
+  call: (tx: Queryable) => Promise<unknown>,
+): Promise<PlanNode> {
+  const sent: { text: string; params: readonly unknown[] }[] = [];
+  const recorder: Queryable = {
+    sharded: db.sharded,
+    query: async <T extends Row>(text: string, params: readonly unknown[] = []) => {
+      sent.push({ text, params });
+      return [] as T[];
+    },
+  };
+  await call(recorder);
+  if (sent.length !== 1) throw new Error(`the call sent ${sent.length} statements, not one`);
+  const [row] = await db.query<{ "QUERY PLAN": unknown }>(
+    `EXPLAIN (FORMAT JSON) ${sent[0]!.text}`,
+    sent[0]!.params,
+  );
+  return planOf(row?.["QUERY PLAN"]);
 }

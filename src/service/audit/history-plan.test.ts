@@ -17,6 +17,15 @@ import { type PlanNode, planNodes, planOf } from "../../testing/plans.ts";
 // count read every refund of the tenant. Each table gets several merchants'
 // thousands of rows first, so the wrong plan would have rows to walk.
 
+// On Citus the coordinator keeps no generic plan of a statement it can route
+// only once its parameters are known: it prices that plan out, so every
+// execution is planned with its values, and the worker plans a statement with
+// constants, as in the custom plan tested here (citus
+// src/backend/distributed/planner/distributed_planner.c). Forcing the generic
+// plan there fails with "could not create distributed plan".
+const generic_single_node =
+  "a generic plan is single-node: on Citus every execution of these reads is planned with its parameters";
+
 const merchants = 4;
 const orders_per_merchant = 3_000;
 
@@ -110,7 +119,8 @@ describe("the audit runner's merchant history reads", () => {
   });
 
   for (const mode of ["generic", "custom"] as const) {
-    it(`reads the 50 orders before each probe from orders_merchant_paid (${mode} plan)`, async () => {
+    it(`reads the 50 orders before each probe from orders_merchant_paid (${mode} plan)`, async ({ skip }) => {
+      skip(mode === "generic" && db.sharded === true, generic_single_node);
       const p = probe();
       const root = await plan(
         db,
@@ -125,7 +135,10 @@ describe("the audit runner's merchant history reads", () => {
       expect(seqScans(root, "orders")).toEqual([]);
     });
 
-    it(`counts the merchant's orders in the velocity window from orders_merchant_paid (${mode} plan)`, async () => {
+    it(`counts the merchant's orders in the velocity window from orders_merchant_paid (${mode} plan)`, async ({
+      skip,
+    }) => {
+      skip(mode === "generic" && db.sharded === true, generic_single_node);
       const p = probe();
       const root = await plan(
         db,
@@ -140,7 +153,10 @@ describe("the audit runner's merchant history reads", () => {
       expect(seqScans(root, "orders")).toEqual([]);
     });
 
-    it(`counts the merchant's orders and refunds in the refund-rate window from their merchant indexes (${mode} plan)`, async () => {
+    it(`counts the merchant's orders and refunds in the refund-rate window from their merchant indexes (${mode} plan)`, async ({
+      skip,
+    }) => {
+      skip(mode === "generic" && db.sharded === true, generic_single_node);
       const p = probe();
       const root = await plan(
         db,
@@ -188,7 +204,8 @@ describe("the audit runner's merchant history reads", () => {
       await db
         .transaction(async (tx) => {
           await tx.query("DROP INDEX orders_merchant_paid");
-          root = await planIn(tx, sql, types, params, "generic");
+          // The plan each execution gets: generic on one node, custom on Citus (above).
+          root = await planIn(tx, sql, types, params, db.sharded === true ? "custom" : "generic");
           throw rolled_back;
         })
         .catch((error: unknown) => {

@@ -162,9 +162,13 @@ describe("report fold", () => {
       // A few small rounds, leaving some leaves for the next batch's rounds.
       for (let round = 0; round < 2; round++) folded += await foldTenantOnce(ctx, tenant, round_leaves);
     }
-    folded += await foldLedgerDays(ctx);
+    // The rest of this tenant's leaves, and only this tenant's: foldLedgerDays
+    // would also fold (and count) other tests' tenants in a shared database,
+    // which on Citus, where a round is slower, were still behind (issue 20).
+    for (let count = await foldTenantOnce(ctx, tenant); count > 0; count = await foldTenantOnce(ctx, tenant))
+      folded += count;
     expect(folded).toBeGreaterThanOrEqual(21);
-    expect(await foldLedgerDays(ctx)).toBe(0);
+    expect(await foldTenantOnce(ctx, tenant)).toBe(0);
     const expected = await referenceRows(tenant);
     const rows = await foldedRows(tenant);
     expect(rows).toEqual(expected);
