@@ -31,6 +31,10 @@ export const commands: Record<string, CommandEntry> = {
     load: () => import("./demo.ts"),
   },
   keys: { summary: "create, list and revoke API keys", load: () => import("./keys-command.ts") },
+  migrate: {
+    summary: "apply the pending schema migrations and exit",
+    load: () => import("./migrate-command.ts"),
+  },
   policy: {
     summary: "simulate what a draft split policy would have paid",
     load: () => import("./policy-command.ts"),

@@ -12,6 +12,8 @@ export interface OpenOptions {
   connections_max?: number;
   /** PostgreSQL's application_name for this process's connections (default "clearsplit"). */
   application_name?: string;
+  /** Told the migrations this open applied (none when the schema was current). */
+  on_migrated?: (applied: readonly number[]) => void;
 }
 
 /** Opens the configured database and brings its schema up to date. */
@@ -42,7 +44,8 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
       throw error;
     }
   }
-  await migrate(db);
+  const applied = await migrate(db);
+  options.on_migrated?.(applied);
   return db;
 }
 
