@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../core/ids.ts";
 import type { Database } from "../store/database.ts";
-import { openDatabase } from "../store/open.ts";
-import { createThrowawayDatabase } from "../testing/db.ts";
+import { openOwnTestDatabase } from "../testing/db.ts";
 import { needsOwnVacuum, tablesDue, vacuumRound } from "./autovacuum.ts";
 import { runSimulation } from "./simulation.ts";
 
@@ -57,19 +56,11 @@ describe("the simulation's autovacuum rounds", () => {
 
 describe("on a database of its own", () => {
   let db: Database;
-  let drop: () => Promise<void> = async () => {};
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    const admin_url = process.env.DATABASE_URL;
-    if (admin_url) {
-      const created = await createThrowawayDatabase(admin_url, "sim_vacuum");
-      drop = created.drop;
-      db = await openDatabase({ database_url: created.url, connections_max: 4 });
-    } else db = await openDatabase({ data_dir: null, connections_max: 4 });
+    ({ db, close } = await openOwnTestDatabase("sim_vacuum"));
   }, 120_000);
-  afterAll(async () => {
-    await db.close();
-    await drop();
-  });
+  afterAll(async () => close());
 
   it("clears a table's dead rows when no launcher would", async () => {
     // This machine's server and PGlite both run without the launcher; elsewhere the round is the server's.
@@ -100,6 +91,8 @@ describe("on a database of its own", () => {
     const result = await runSimulation({ db, seed: 77, ops: 200, check_every: 100, tenant_id });
     expect(result.failure).toBeNull();
     expect(result.vacuum_rounds).toBe(2);
-    expect(result.tables_vacuumed).toBeGreaterThan(0);
+    // How many tables a round finds due depends on when the run's backends flushed their
+    // statistics (at most once a second each), so only the count of rounds is certain here; the
+    // test above proves a round clears what is due.
   }, 240_000);
 });

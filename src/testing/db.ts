@@ -93,3 +93,28 @@ export async function createThrowawayDatabase(
     },
   };
 }
+
+/**
+ * A database of the calling file's own: on PostgreSQL a throwaway one on DATABASE_URL's server,
+ * dropped by `close`; on PGlite a fresh one in memory, as openTestDatabase gives. For tests whose
+ * rows would disturb the other files sharing the suite's database (records damaged on purpose,
+ * orders without a journal, ANALYZE, the simulation's vacuum rounds).
+ */
+export async function openOwnTestDatabase(
+  label: string,
+): Promise<{ db: Database; close: () => Promise<void> }> {
+  const admin_url = process.env.DATABASE_URL;
+  if (!admin_url) {
+    const db = await openTestDatabase();
+    return { db, close: () => db.close() };
+  }
+  const created = await createThrowawayDatabase(admin_url, label);
+  const db = await openDatabase({ database_url: created.url, connections_max: 4 });
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await created.drop();
+    },
+  };
+}

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../store/database.ts";
-import { openDatabase } from "../../store/open.ts";
 import { release_due_sql } from "../../store/orders-sql.ts";
-import { createThrowawayDatabase, newTestTenant, openTestDatabase } from "../../testing/db.ts";
+import { newTestTenant, openOwnTestDatabase } from "../../testing/db.ts";
 import { type PlanNode, planNodes, planOf } from "../../testing/plans.ts";
 
 // The release scan reads only due orders nobody holds, in its own partial index, and asks about
@@ -19,17 +18,11 @@ describe("the release scan's plan", () => {
   let db: Database;
   let tenant: string;
   const now = new Date("2026-11-20T12:00:00Z");
-  let drop: () => Promise<void> = async () => {};
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    // A database of its own on PostgreSQL: these orders have no journal, and a release round of
-    // another file sharing the suite's database would fail on them.
-    const admin_url = process.env.DATABASE_URL;
-    if (!admin_url) db = await openTestDatabase();
-    else {
-      const created = await createThrowawayDatabase(admin_url, "release_plan");
-      drop = created.drop;
-      db = await openDatabase({ database_url: created.url, connections_max: 2 });
-    }
+    // A database of its own: these orders have no journal, and a release round of another file
+    // sharing the suite's database would fail on them.
+    ({ db, close } = await openOwnTestDatabase("release_plan"));
     tenant = await newTestTenant({ db, now: () => now }, "release-plan");
     await db.query(
       `INSERT INTO orders (tenant_id, id, merchant_id, currency, paid_minor, paid_at, facts, facts_sha256,
@@ -51,10 +44,7 @@ describe("the release scan's plan", () => {
     await db.query("ANALYZE orders");
     await db.query("ANALYZE audit_cases");
   }, 120_000);
-  afterAll(async () => {
-    await db.close();
-    await drop();
-  });
+  afterAll(async () => close());
 
   for (const mode of ["generic", "custom"] as const) {
     it(`reads orders_release_due and probes the cases per order (${mode} plan)`, async () => {

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TransactionRequest } from "../../core/ledger/types.ts";
 import type { Database } from "../../store/database.ts";
-import { openDatabase } from "../../store/open.ts";
 import { inTransaction } from "../../store/retry.ts";
-import {
-  createThrowawayDatabase,
-  newTestTenant,
-  openTestDatabase,
-  testClock,
-  turnTriggersOffLocally,
-} from "../../testing/db.ts";
+import { newTestTenant, openOwnTestDatabase, testClock, turnTriggersOffLocally } from "../../testing/db.ts";
 import type { ServiceContext } from "../context.ts";
 import { createParty, openAccount } from "../ledger/accounts.ts";
 import { postTransactions } from "../ledger/post.ts";
@@ -24,20 +17,11 @@ import { foldLedgerDays } from "./fold.ts";
 // A database of its own: while the damage lasts, every fold round without a handler in any other
 // file sharing the suite's database would throw for it (as it should).
 let db: Database;
-let drop: () => Promise<void> = async () => {};
+let close: () => Promise<void>;
 beforeAll(async () => {
-  const admin_url = process.env.DATABASE_URL;
-  if (!admin_url) db = await openTestDatabase();
-  else {
-    const created = await createThrowawayDatabase(admin_url, "fold_isolation");
-    drop = created.drop;
-    db = await openDatabase({ database_url: created.url, connections_max: 4 });
-  }
+  ({ db, close } = await openOwnTestDatabase("fold_isolation"));
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-  await drop();
-});
+afterAll(async () => close());
 
 async function bookedTenant(ctx: ServiceContext, prefix: string, keys: LogKeyStore, sales: number) {
   const tenant = await newTestTenant(ctx, prefix);
