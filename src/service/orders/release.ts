@@ -76,13 +76,14 @@ export function releaseDue(
     const now = ctx.now();
     const due: OrderRow[] = [];
     for (let pass = 0; pass < release_scan_passes_max && due.length < limit; pass++) {
-      const rows = await selectDueForUpdate(tx, tenant_id, now, limit - due.length);
+      const asked = limit - due.length;
+      const rows = await selectDueForUpdate(tx, tenant_id, now, asked);
       const held = rows.filter((row) => row.held).map((row) => row.id);
-      const parked = new Set(await updateOrdersParked(tx, tenant_id, held));
-      // A held order whose case was decided since the scan stays unparked and locked by this
-      // transaction: the next pass reads it again and releases it.
+      const parked = await updateOrdersParked(tx, tenant_id, held);
+      // A held order whose case was decided since the scan stays unparked: a later pass or round
+      // reads it again and releases it.
       for (const { held: is_held, ...row } of rows) if (!is_held) due.push(row);
-      if (rows.length < limit || parked.size === 0) break;
+      if (rows.length < asked || parked.length === 0) break;
     }
     if (due.length > 0) await releaseRows(tx, tenant_id, due, now);
     return due.length;
